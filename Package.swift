@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds compile for this CPU: without it SIMD FMAs become per-lane library calls.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native", "-enforce-exclusivity=unchecked"]),
+]
+
+let package = Package(
+    name: "btviz",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "btviz", targets: ["btviz"])],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, each through a system-library target.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Layers, bottom to top: core -> kernels -> layers/quantizers -> training -> explorer -> CLI.
+        .target(name: "BTCore", swiftSettings: fast),
+        .target(name: "Kernels", dependencies: ["BTCore", "CBLAS"], swiftSettings: fast),
+        .target(name: "Quantizers", dependencies: ["BTCore"], swiftSettings: fast),
+        .target(name: "Layers", dependencies: ["BTCore", "Kernels", "Quantizers"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["BTCore", "CZlib", "CCrypto"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Quantizers", "Datasets"],
+                swiftSettings: fast),
+        .target(name: "Explorer", dependencies: ["BTCore", "Training", "CNCurses"], swiftSettings: fast),
+        .executableTarget(
+            name: "btviz",
+            dependencies: ["BTCore", "Kernels", "Layers", "Quantizers", "Datasets", "Training", "Explorer",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: fast),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
+    ],
+    swiftLanguageModes: [.v5]
+)
