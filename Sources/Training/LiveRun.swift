@@ -48,6 +48,12 @@ public final class RunBoard: Sendable {
         public var paused: Bool
         public var finished: Bool
         public var failure: String?
+
+        public init(method: String, lambda: Float, paused: Bool = false, finished: Bool = false,
+                    failure: String? = nil) {
+            self.method = method; self.lambda = lambda; self.paused = paused; self.finished = finished
+            self.failure = failure
+        }
     }
 
     private struct State {

@@ -1,0 +1,34 @@
+import Kernels
+
+/// A trainable tensor: latent value, gradient, and what the optimizer and reports need to know.
+public final class Param: @unchecked Sendable {
+    public let name: String
+    public let shape: [Int]
+    public let value: FloatBuffer
+    public let grad: FloatBuffer
+    /// Conv weights: quantized in the forward pass, latent values updated by the optimizer.
+    public let quantized: Bool
+
+    public init(name: String, shape: [Int], quantized: Bool = false) {
+        self.name = name
+        self.shape = shape
+        self.quantized = quantized
+        let n = shape.reduce(1, *)
+        value = FloatBuffer(count: n)
+        grad = FloatBuffer(count: n)
+    }
+
+    public var count: Int { value.count }
+}
+
+/// One stage of the network. Buffers are owned by the layer and sized for the largest batch once,
+/// so a step allocates nothing. `forward` returns the layer's own output buffer; the input pointer
+/// stays valid until the next forward, which is what `backward` relies on.
+public protocol Layer: AnyObject {
+    var params: [Param] { get }
+    /// Floats per sample in the output.
+    var outputSize: Int { get }
+    func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float>
+    /// Accumulates parameter gradients (overwrites them) and returns dL/dx, or nil for the first layer.
+    func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>?
+}

@@ -1,0 +1,104 @@
+import BTCore
+import Kernels
+import Quantizers
+
+/// VGG-6(K): 2x(K-C3) + MP2 + 2x(2K-C3) + MP2 + 2x(4K-C3) + MP2 + FC(8K) + FC(classes),
+/// batch norm and ReLU after each conv and the first FC. Conv weights are quantized; FC layers are not.
+public final class VGG6 {
+    public let k: Int
+    public let inputShape: [Int]   // [channels, height, width]
+    public let classes: Int
+    public let maxBatch: Int
+    public let layers: [any Layer]
+    public let convs: [Conv3x3]
+    public let batchNorms: [BatchNorm]
+    public let loss: SoftmaxCrossEntropy
+
+    public init(k: Int, inputShape: [Int], classes: Int, maxBatch: Int) {
+        precondition(k >= 1 && inputShape.count == 3 && classes >= 2 && maxBatch >= 1)
+        self.k = k; self.inputShape = inputShape; self.classes = classes; self.maxBatch = maxBatch
+        var (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
+        var layers: [any Layer] = []
+        var convs: [Conv3x3] = []
+        var bns: [BatchNorm] = []
+        for (stage, width) in [k, 2 * k, 4 * k].enumerated() {
+            for i in 0..<2 {
+                let name = "conv\(stage * 2 + i + 1)"
+                let conv = Conv3x3(name: name, cin: c, cout: width, h: h, w: w, maxBatch: maxBatch,
+                                   needsInputGrad: !convs.isEmpty)
+                let bn = BatchNorm(name: "bn\(stage * 2 + i + 1)", channels: width, positions: h * w, maxBatch: maxBatch)
+                layers += [conv, bn]; convs.append(conv); bns.append(bn)
+                c = width
+            }
+            layers.append(MaxPool2(h: h, w: w, c: c, maxBatch: maxBatch))
+            h /= 2; w /= 2
+        }
+        let fc1 = Linear(name: "fc1", inFeatures: h * w * c, outFeatures: 8 * k, bias: false, maxBatch: maxBatch)
+        let bn7 = BatchNorm(name: "bn7", channels: 8 * k, positions: 1, maxBatch: maxBatch)
+        let fc2 = Linear(name: "fc2", inFeatures: 8 * k, outFeatures: classes, bias: true, maxBatch: maxBatch)
+        layers += [fc1, bn7, fc2]
+        bns.append(bn7)
+        self.layers = layers
+        self.convs = convs
+        self.batchNorms = bns
+        loss = SoftmaxCrossEntropy(classes: classes, maxBatch: maxBatch)
+    }
+
+    public var params: [Param] { layers.flatMap(\.params) }
+
+    /// Floats per input sample.
+    public var inputSize: Int { inputShape.reduce(1, *) }
+
+    /// He-normal weights from the seed; BN starts at identity.
+    public func initialize(seed: UInt64) {
+        var rng = RNG(seed: seed, stream: .initWeights)
+        for p in params where p.shape.count > 1 {
+            let fanIn = p.shape.dropFirst().reduce(1, *)
+            rng.fillGaussian(p.value.buffer, std: (2 / Float(fanIn)).squareRoot())
+        }
+    }
+
+    /// Fits `method` to every conv layer's latent weights and loads Q(W) as the weights the passes use.
+    @discardableResult
+    public func quantize(_ method: QuantMethod, deltaRatio: Float = 0.66) -> [QuantFit] {
+        let q = method.quantizer(deltaRatio: deltaRatio)
+        return convs.map { conv in
+            let w = UnsafeBufferPointer(conv.weight.value.buffer)
+            let fit = q.fit(w)
+            fit.quantize(w, into: conv.effective.buffer)
+            return fit
+        }
+    }
+
+    /// Logits for `n` NHWC samples.
+    public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
+        var h = x
+        for layer in layers { h = layer.forward(h, n: n, training: training) }
+        return h
+    }
+
+    /// Backpropagates dL/dlogits; every parameter's `grad` is overwritten.
+    public func backward(_ dLogits: UnsafeMutablePointer<Float>, n: Int) {
+        var g: UnsafeMutablePointer<Float>? = dLogits
+        for layer in layers.reversed() {
+            guard let gi = g else { break }
+            g = layer.backward(gi, n: n)
+        }
+    }
+
+    /// Multiply-accumulates of one forward pass of one sample (for GFLOP/s reports).
+    public var forwardMACs: Int {
+        var macs = 0
+        for conv in convs { macs += conv.h * conv.w * conv.cout * 9 * conv.cin }
+        for case let fc as Linear in layers { macs += fc.inFeatures * fc.outFeatures }
+        return macs
+    }
+
+    /// Everything a checkpoint must hold to restore the model exactly: parameters and BN running stats.
+    public var stateTensors: [(name: String, buffer: FloatBuffer)] {
+        params.map { ($0.name, $0.value) }
+            + batchNorms.enumerated().flatMap { i, bn in
+                [("bn\(i + 1).running_mean", bn.runningMean), ("bn\(i + 1).running_var", bn.runningVar)]
+            }
+    }
+}

@@ -1,0 +1,64 @@
+import BTCore
+/// The transition regularizer: R = mean |Q(W) - Q(W~)| with W~ = W + 0.1 * N(0, s^2), s = first scale,
+/// and Q(W~) using the clean weights' fit. The training loss is L_task - lambda * sum R, so a larger R
+/// (weights closer to transitions, more flips) is rewarded.
+///
+/// Gradient: through the straight-through estimator d/dW [Q(W) - Q(W~)] = 1 - 1 = 0, so a naive version
+/// is a no-op. We differentiate R's expectation over the noise instead: for a transition t with jump h,
+/// E|Q(W) - Q(W~)| ~ h * Phi(-|W - t| / s'), s' = 0.1 * s, whose derivative pulls W toward t when W is
+/// within a few s' of it. Scales and thresholds are treated as constants (no gradient through the fit).
+public struct TransitionRegularizer: Sendable {
+    /// Noise standard deviation as a fraction of the first scale (the paper's 0.1).
+    public let noiseRatio: Float
+
+    public init(noiseRatio: Float = 0.1) { self.noiseRatio = noiseRatio }
+
+    public struct Measure: Sendable {
+        /// mean |Q(W) - Q(W~)|
+        public var reg: Float
+        /// share of weights whose level differs between Q(W) and Q(W~)
+        public var flipFraction: Float
+
+        public init(reg: Float, flipFraction: Float) { self.reg = reg; self.flipFraction = flipFraction }
+    }
+
+    /// Samples the noise once (into `noise`, scratch of the same size) and measures R and the flip fraction.
+    public func measure(fit: QuantFit, weights w: UnsafeBufferPointer<Float>,
+                        noise: UnsafeMutableBufferPointer<Float>, rng: inout RNG) -> Measure {
+        guard fit.method != .full, !w.isEmpty, fit.firstScale > 0 else { return Measure(reg: 0, flipFraction: 0) }
+        rng.fillGaussian(UnsafeMutableBufferPointer(rebasing: noise[0..<w.count]), std: noiseRatio * fit.firstScale)
+        var flips = 0
+        var diff = 0
+        for i in 0..<w.count {
+            let c0 = fit.code(w[i]), c1 = fit.code(w[i] + noise[i])
+            if c0 != c1 { flips += 1; diff += abs(c0 - c1) }
+        }
+        let n = Float(w.count)
+        return Measure(reg: Float(diff) * fit.step / n, flipFraction: Float(flips) / n)
+    }
+
+    /// Adds d(-lambda * E[R]) / dW to `grad`.
+    public func addGradient(fit: QuantFit, weights w: UnsafeBufferPointer<Float>, lambda: Float,
+                            into grad: UnsafeMutableBufferPointer<Float>) {
+        guard lambda > 0, fit.method != .full, !w.isEmpty, fit.firstScale > 0 else { return }
+        let sp = noiseRatio * fit.firstScale
+        let ts = fit.transitions, hs = fit.stepHeights
+        let invSqrt2Pi: Float = 0.398_942_28
+        let reach = 5 * sp  // beyond 5 s' the Gaussian density is negligible
+        for (t, h) in zip(ts, hs) where h > 0 {
+            // dL/dw = +lambda/N * h * phi(|w-t|/s') / s' * sign(w - t)
+            let k = lambda * h * invSqrt2Pi / (sp * Float(w.count))
+            for i in 0..<w.count {
+                let d = w[i] - t
+                if abs(d) < reach {
+                    let u = d / sp
+                    grad[i] += k * expf(-0.5 * u * u) * (d >= 0 ? 1 : -1)
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,62 @@
+import Quantizers
+
+/// Builds the per-layer report of a step: the quantizer's fit, level occupancy, errors, distances,
+/// histograms and the step-to-step flip ratio. It remembers each layer's codes from the previous step.
+public final class LayerStatsTracker {
+    public let bins: Int
+    private var previousCodes: [[Int8]]
+
+    public init(layerCount: Int, bins: Int = 100) {
+        self.bins = bins
+        previousCodes = Array(repeating: [], count: layerCount)
+    }
+
+    /// Records this step's codes; returns the share that changed since the last call (0 on the first).
+    public func flipRatio(layer: Int, fit: QuantFit, weights w: UnsafeBufferPointer<Float>) -> Float {
+        var prev = previousCodes[layer]
+        let comparable = prev.count == w.count
+        if !comparable { prev = [Int8](repeating: 0, count: w.count) }
+        var changed = 0
+        for i in 0..<w.count {
+            let c = Int8(truncatingIfNeeded: fit.code(w[i]))
+            if comparable && c != prev[i] { changed += 1 }
+            prev[i] = c
+        }
+        previousCodes[layer] = prev
+        return comparable && fit.method != .full ? Float(changed) / Float(max(w.count, 1)) : 0
+    }
+
+    public func record(name: String, shape: [Int], fit: QuantFit, weights w: UnsafeBufferPointer<Float>,
+                       measure: TransitionRegularizer.Measure, flipRatio: Float) -> LayerRecord {
+        var maxAbs: Float = 0
+        for x in w { maxAbs = max(maxAbs, abs(x)) }
+        let range = max(maxAbs, 1e-8)
+        var distances = [Float](repeating: 0, count: w.count)
+        var distSum: Double = 0, maxDist: Float = 0
+        for i in 0..<w.count {
+            let d = fit.transitionDistance(w[i])
+            distances[i] = d; distSum += Double(d); maxDist = max(maxDist, d)
+        }
+        let hasTransitions = !fit.transitions.isEmpty
+        return LayerRecord(
+            name: name, shape: shape, scales: fit.scales, thresholds: fit.thresholds,
+            transitions: fit.transitions, levels: fit.levels, levelCounts: fit.levelCounts(w),
+            flipFraction: measure.flipFraction, flipRatio: flipRatio,
+            meanTransitionDistance: hasTransitions ? Float(distSum / Double(max(w.count, 1))) : 0,
+            quantError: fit.method == .full ? 0 : fit.relativeError(w), reg: measure.reg,
+            histogram: histogram(w, lo: -range, hi: range),
+            distanceHistogram: hasTransitions ? histogram(distances[...], lo: 0, hi: max(maxDist, 1e-6))
+                                              : Histogram(edges: [0, 1], counts: [0]))
+    }
+
+    private func histogram<C: Collection>(_ values: C, lo: Float, hi: Float) -> Histogram where C.Element == Float {
+        var counts = [Int](repeating: 0, count: bins)
+        let scale = Float(bins) / (hi - lo)
+        for x in values {
+            let b = Int(((x - lo) * scale).rounded(.down))
+            counts[min(max(b, 0), bins - 1)] += 1
+        }
+        let edges = (0...bins).map { lo + (hi - lo) * Float($0) / Float(bins) }
+        return Histogram(edges: edges, counts: counts)
+    }
+}

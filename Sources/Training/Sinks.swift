@@ -1,0 +1,72 @@
+import BTCore
+import Foundation
+
+/// Where run records go. The trainer hands every record to each sink, in order; sinks never talk back.
+public protocol RunSink: AnyObject {
+    func receive(_ record: RunRecord)
+    /// A write error that should stop the run (nil when fine).
+    var failure: String? { get }
+}
+
+extension RunSink {
+    public var failure: String? { nil }
+}
+
+/// RUN/metrics.jsonl: step records every `--log-every` steps, epoch and event records always.
+public final class MetricsLogSink: RunSink {
+    private let log: LineLog
+    public private(set) var failure: String?
+
+    public init(path: String) throws { log = try LineLog(path: path) }
+
+    public func receive(_ record: RunRecord) {
+        do { try log.append(RunRecordCoding.encode(record)) } catch { failure = "\(error)" }
+    }
+}
+
+/// Posts records to the live explorer's board.
+public final class BoardSink: RunSink {
+    public let board: RunBoard
+    public init(board: RunBoard) { self.board = board }
+    public func receive(_ record: RunRecord) {
+        board.post(record)
+        switch record {
+        case .step(let s): board.update { $0.method = s.method; $0.lambda = s.lambda }
+        case .event(let e) where e.kind == "pause": board.update { $0.paused = true }
+        case .event(let e) where e.kind == "unpause": board.update { $0.paused = false }
+        default: break
+        }
+    }
+}
+
+/// The headless progress line: one readable line per logged step and per epoch.
+public final class ProgressPrinter: RunSink {
+    private let epochs: Int
+    private let write: (String) -> Void
+
+    public init(epochs: Int, write: @escaping (String) -> Void = { print($0); fflush(stdout) }) {
+        self.epochs = epochs
+        self.write = write
+    }
+
+    public func receive(_ record: RunRecord) {
+        switch record {
+        case .step(let s):
+            write(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  %@  %.0f samples/s  ETA %@",
+                         s.epoch + 1, epochs, s.step, s.totalSteps, s.loss, 100 * s.batchAcc,
+                         s.method, s.samplesPerS, formatDuration(s.etaS)))
+        case .epoch(let e):
+            write(String(format: "epoch %d/%d done  train acc %.2f%%  test acc %.2f%%  test loss %.4f  (%.1fs)",
+                         e.epoch + 1, epochs, 100 * e.trainAcc, 100 * e.testAcc, e.testLoss, e.seconds))
+        case .event(let e):
+            if e.kind != "start" { write("[\(e.kind)] \(e.message)") }
+        }
+    }
+}
+
+public func formatDuration(_ seconds: Float) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "--" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m"
+        : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+}

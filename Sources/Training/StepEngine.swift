@@ -1,0 +1,69 @@
+import BTCore
+import Kernels
+import Layers
+import Quantizers
+
+/// One training step of VGG-6 with a weight quantizer and the transition regularizer:
+/// quantize -> forward -> loss -> backward (STE) -> regularizer gradient -> Adam.
+/// The trainer and the benchmark both drive this, so what is timed is what trains.
+public final class StepEngine {
+    public let model: VGG6
+    public let optimizer: Adam
+    public let regularizer: TransitionRegularizer
+    public let deltaRatio: Float
+    public let seed: UInt64
+    private let noise: FloatBuffer
+
+    public init(model: VGG6, seed: UInt64, deltaRatio: Float = 0.66, noiseRatio: Float = 0.1) {
+        self.model = model
+        self.seed = seed
+        self.deltaRatio = deltaRatio
+        optimizer = Adam(params: model.params)
+        regularizer = TransitionRegularizer(noiseRatio: noiseRatio)
+        noise = FloatBuffer(count: model.convs.map(\.weight.count).max() ?? 1)
+    }
+
+    public struct Result {
+        public var taskLoss: Float
+        public var correct: Int
+        public var fits: [QuantFit]
+        /// R and flip fraction per conv layer (zeros when not measured).
+        public var measures: [TransitionRegularizer.Measure]
+        public var regLoss: Float { measures.reduce(0) { $0 + $1.reg } }
+    }
+
+    /// `measure` samples the regularizer's noise to report R and the flip fraction; it is always done
+    /// when lambda > 0 because R is part of the loss. The noise stream depends only on (seed, step).
+    public func step(x: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, n: Int, method: QuantMethod,
+                     lambda: Float, lr: Float, stepIndex: Int, measure: Bool) -> Result {
+        let fits = model.quantize(method, deltaRatio: deltaRatio)
+        let logits = model.forward(x, n: n, training: true)
+        let loss = model.loss.evaluate(logits: logits, labels: labels, n: n)
+        model.backward(model.loss.grad.ptr, n: n)
+        var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
+        if method != .full && (measure || lambda > 0) {
+            var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex))
+            for (i, conv) in model.convs.enumerated() {
+                let w = UnsafeBufferPointer(conv.weight.value.buffer)
+                measures[i] = regularizer.measure(fit: fits[i], weights: w, noise: noise.buffer, rng: &rng)
+                regularizer.addGradient(fit: fits[i], weights: w, lambda: lambda, into: conv.weight.grad.buffer)
+            }
+        }
+        optimizer.step(lr: lr)
+        return Result(taskLoss: loss.loss, correct: loss.correct, fits: fits, measures: measures)
+    }
+
+    /// Loss and accuracy of `set`-shaped data in eval mode (running BN statistics) under `method`.
+    public func evaluate(method: QuantMethod, batches: (_ body: (UnsafeMutablePointer<Float>, UnsafePointer<Int32>, Int) -> Void) -> Void)
+        -> (accuracy: Float, loss: Float) {
+        model.quantize(method, deltaRatio: deltaRatio)
+        var total = 0, correct = 0
+        var loss: Double = 0
+        batches { x, labels, n in
+            let logits = model.forward(x, n: n, training: false)
+            let r = model.loss.evaluate(logits: logits, labels: labels, n: n, withGrad: false)
+            total += n; correct += r.correct; loss += Double(r.loss) * Double(n)
+        }
+        return (total > 0 ? Float(correct) / Float(total) : 0, total > 0 ? Float(loss / Double(total)) : 0)
+    }
+}

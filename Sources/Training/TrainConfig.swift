@@ -1,0 +1,50 @@
+import BTCore
+import Quantizers
+
+/// Everything that defines a run. Saved as RUN/config.json; `--resume` reads it back.
+public struct TrainConfig: Codable, Sendable {
+    public var dataset: String = "synthetic"
+    public var dataDir: String?
+    public var method: QuantMethod = .bt
+    public var lambda: Float = 0.1
+    public var k: Int = 16
+    public var epochs: Int = 15
+    public var batchSize: Int = 128
+    public var lr: Float = 2e-3
+    public var seed: UInt64 = 0
+    public var deltaRatio: Float = 0.66
+    public var noiseRatio: Float = 0.1
+    public var crop: Bool = true
+    public var cutout: Bool = true
+    public var logEvery: Int = 10
+    public var histogramBins: Int = 100
+    /// Use only the first N training / test images (0 = all): for quick runs and tests.
+    public var trainLimit: Int = 0
+    public var testLimit: Int = 0
+    /// Fault injection for tests: make the loss NaN at this step (-1 = never).
+    public var injectNaNAtStep: Int = -1
+
+    enum CodingKeys: String, CodingKey {
+        case dataset, method, lambda, k, epochs, lr, seed, crop, cutout
+        case dataDir = "data_dir", batchSize = "batch_size", deltaRatio = "delta_ratio"
+        case noiseRatio = "noise_ratio", logEvery = "log_every", histogramBins = "histogram_bins"
+        case trainLimit = "train_limit", testLimit = "test_limit", injectNaNAtStep = "inject_nan_at_step"
+    }
+
+    public init() {}
+
+    /// One-line errors for values no run can use.
+    public func validate() throws {
+        guard k >= 1 else { throw BTError("--k must be at least 1 (got \(k))") }
+        guard k <= 512 else { throw BTError("--k must be at most 512 (got \(k))") }
+        guard lambda >= 0, lambda.isFinite else { throw BTError("--lambda must be a finite number >= 0 (got \(lambda))") }
+        guard epochs >= 1 else { throw BTError("--epochs must be at least 1 (got \(epochs))") }
+        guard batchSize >= 2 && batchSize <= 4096 else { throw BTError("--batch-size must be in 2...4096 (got \(batchSize))") }
+        guard lr > 0, lr.isFinite else { throw BTError("--lr must be a finite number > 0 (got \(lr))") }
+        guard deltaRatio > 0, deltaRatio < 2 else { throw BTError("--delta-ratio must be in (0, 2) (got \(deltaRatio))") }
+        guard noiseRatio > 0, noiseRatio.isFinite else { throw BTError("--noise-ratio must be > 0 (got \(noiseRatio))") }
+        guard logEvery >= 1 else { throw BTError("--log-every must be at least 1 (got \(logEvery))") }
+        guard histogramBins >= 4 && histogramBins <= 1000 else { throw BTError("--bins must be in 4...1000") }
+        guard trainLimit >= 0, testLimit >= 0 else { throw BTError("--train-limit and --test-limit must be >= 0") }
+    }
+}

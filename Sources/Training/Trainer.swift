@@ -1,0 +1,242 @@
+import BTCore
+import Datasets
+import Foundation
+import Kernels
+import Layers
+import Quantizers
+
+/// The training loop: data order, augmentation, steps, evaluation, checkpoints, and the records that
+/// observers receive. Runs on whatever thread calls `run()`; front ends steer it only through
+/// `TrainerControl`, which it polls between steps.
+public final class Trainer {
+    public let config: TrainConfig
+    public let header: RunHeader
+    public let engine: StepEngine
+    public private(set) var method: QuantMethod
+    public private(set) var lambda: Float
+    public private(set) var step: Int
+
+    private let train: ImageSet
+    private let test: ImageSet
+    private let normalizer: Normalizer
+    private let augmenter: Augmenter
+    private let control: TrainerControl
+    private let sinks: [RunSink]
+    private let runDir: String?
+    private let stats: LayerStatsTracker
+    private let stepsPerEpoch: Int
+    private let x: FloatBuffer
+    private let labels: UnsafeMutablePointer<Int32>
+    private var lastCheckpointStep = -1
+
+    public enum Outcome: Sendable { case finished, stopped }
+
+    public init(config: TrainConfig, dataset: Dataset, runDir: String?, control: TrainerControl,
+                sinks: [RunSink], resume: Checkpoint? = nil) throws {
+        try config.validate()
+        var train = dataset.train.prefix(config.trainLimit)
+        var test = dataset.test.prefix(config.testLimit)
+        guard train.count >= 2, test.count >= 1 else { throw BTError("dataset \(dataset.name) has too few images") }
+        let normalizer = resume.map { Normalizer(mean: $0.header.normalizerMean, std: $0.header.normalizerStd) }
+            ?? Normalizer(fitting: train)
+        guard normalizer.mean.count == train.channels else { throw BTError("checkpoint does not match the dataset's channels") }
+        normalizer.apply(&train)
+        normalizer.apply(&test)
+        self.train = train
+        self.test = test
+        self.normalizer = normalizer
+        var aug = Augmenter(height: train.height, width: train.width)
+        aug.cropEnabled = config.crop
+        aug.cutoutEnabled = config.cutout
+        augmenter = aug
+
+        self.config = config
+        self.control = control
+        self.sinks = sinks
+        self.runDir = runDir
+        stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
+        let model = VGG6(k: config.k, inputShape: dataset.inputShape, classes: dataset.classes, maxBatch: config.batchSize)
+        model.initialize(seed: config.seed)
+        engine = StepEngine(model: model, seed: config.seed, deltaRatio: config.deltaRatio, noiseRatio: config.noiseRatio)
+        method = config.method
+        lambda = config.lambda
+        step = 0
+        if let resume {
+            try resume.restore(into: model, optimizer: engine.optimizer)
+            method = resume.header.method
+            lambda = resume.header.lambda
+            step = resume.header.step
+            lastCheckpointStep = step
+        }
+        stats = LayerStatsTracker(layerCount: model.convs.count, bins: config.histogramBins)
+        x = FloatBuffer(count: config.batchSize * model.inputSize)
+        labels = .allocate(capacity: config.batchSize)
+        header = RunHeader(dataset: dataset.name, k: config.k, inputShape: dataset.inputShape,
+                           totalSteps: config.epochs * stepsPerEpoch, epochs: config.epochs, batchSize: config.batchSize)
+    }
+
+    deinit { labels.deallocate() }
+
+    public var totalSteps: Int { header.totalSteps }
+    private var epoch: Int { min(step / stepsPerEpoch, config.epochs - 1) }
+
+    private func emit(_ r: RunRecord) { for s in sinks { s.receive(r) } }
+
+    private func event(_ kind: String, from: String? = nil, to: String? = nil, _ message: String) {
+        emit(.event(EventRecord(step: step, epoch: epoch, kind: kind, from: from, to: to, message: message)))
+    }
+
+    /// Trains to the end or until a stop is requested. Throws on a NaN loss (after keeping the last
+    /// good checkpoint) or when the run directory cannot be written.
+    public func run() throws -> Outcome {
+        let resumed = step > 0
+        event(resumed ? "resume" : "start", to: method.rawValue,
+              resumed ? "resumed at step \(step)" : "training \(header.dataset) VGG-6(\(config.k)) with \(method.label), lambda \(lambda)")
+        if !resumed { try saveCheckpoint(announce: false) }
+
+        var permutation: [Int] = []
+        var permutationEpoch = -1
+        var epochCorrect = 0, epochSeen = 0
+        var epochLoss: Double = 0
+        var epochStart = Date()
+        var secondsPerStep: Double = 0
+        var lastEvalSeconds: Double = 0
+
+        while step < totalSteps {
+            if control.stopRequested {
+                try saveCheckpoint(announce: true)
+                event("stop", "stopped at step \(step); checkpoint saved")
+                return .stopped
+            }
+            applyRequests()
+            if control.isPaused {
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+
+            let e = step / stepsPerEpoch, within = step % stepsPerEpoch
+            if e != permutationEpoch {
+                var rng = RNG(seed: config.seed, stream: .shuffle, UInt64(e))
+                permutation = rng.permutation(train.count)
+                permutationEpoch = e
+            }
+            let lo = within * config.batchSize, hi = min(lo + config.batchSize, train.count)
+            let n = hi - lo
+            let started = Date()
+            var arng = RNG(seed: config.seed, stream: .augment, UInt64(step))
+            augmenter.makeBatch(from: train, indices: permutation[lo..<hi], into: x.ptr, labels: labels,
+                                rng: &arng, augment: config.crop || config.cutout, fillValue: normalizer.zeroValue)
+            let logThis = (step + 1) % config.logEvery == 0 || step + 1 == totalSteps
+            let result = engine.step(x: x.ptr, labels: labels, n: n, method: method, lambda: lambda,
+                                     lr: cosineLearningRate(base: config.lr, step: step, total: totalSteps),
+                                     stepIndex: step, measure: logThis)
+            let taskLoss = step == config.injectNaNAtStep ? Float.nan : result.taskLoss
+            guard taskLoss.isFinite, result.regLoss.isFinite else {
+                event("nan", "loss is \(taskLoss) at step \(step); stopped, last good checkpoint kept (step \(lastCheckpointStep))")
+                throw BTError("loss became NaN at step \(step); training stopped, the last good checkpoint (step \(lastCheckpointStep)) is kept")
+            }
+            var ratios: [Float] = []
+            for (i, conv) in engine.model.convs.enumerated() {
+                ratios.append(stats.flipRatio(layer: i, fit: result.fits[i], weights: UnsafeBufferPointer(conv.weight.value.buffer)))
+            }
+            let elapsed = Date().timeIntervalSince(started)
+            secondsPerStep = secondsPerStep == 0 ? elapsed : 0.9 * secondsPerStep + 0.1 * elapsed
+            epochCorrect += result.correct; epochSeen += n; epochLoss += Double(taskLoss) * Double(n)
+            step += 1
+
+            if logThis {
+                let remainingEvals = Double(config.epochs - e - (step % stepsPerEpoch == 0 ? 1 : 0))
+                let eta = Double(totalSteps - step) * secondsPerStep + remainingEvals * lastEvalSeconds
+                emit(.step(stepRecord(result, epoch: e, taskLoss: taskLoss, n: n, ratios: ratios,
+                                      samplesPerS: Float(Double(config.batchSize) / max(secondsPerStep, 1e-9)), eta: Float(eta))))
+            }
+            if step % stepsPerEpoch == 0 || step == totalSteps {
+                let evalStart = Date()
+                let (acc, loss) = evaluate(method: method)
+                lastEvalSeconds = Date().timeIntervalSince(evalStart)
+                emit(.epoch(EpochRecord(epoch: e, step: step, method: method.rawValue,
+                                        trainAcc: Float(epochCorrect) / Float(max(epochSeen, 1)),
+                                        trainLoss: Float(epochLoss / Double(max(epochSeen, 1))),
+                                        testAcc: acc, testLoss: loss, seconds: Float(Date().timeIntervalSince(epochStart)))))
+                epochCorrect = 0; epochSeen = 0; epochLoss = 0; epochStart = Date()
+                try saveCheckpoint(announce: false)
+            }
+            try checkSinks()
+        }
+        event("done", "finished \(totalSteps) steps")
+        return .finished
+    }
+
+    /// Applies front-end requests between steps; each change is an auditable event.
+    private func applyRequests() {
+        if let m = control.takeMethodRequest(), m != method {
+            event("method", from: method.rawValue, to: m.rawValue, "method \(method.label) -> \(m.label)")
+            method = m
+        }
+        if let l = control.takeLambdaRequest(), l != lambda {
+            event("lambda", from: "\(lambda)", to: "\(l)", "lambda \(lambda) -> \(l)")
+            lambda = l
+        }
+        if control.takeSaveRequest() { try? saveCheckpoint(announce: true) }
+        let paused = control.isPaused
+        if paused != pausedAnnounced {
+            event(paused ? "pause" : "unpause", paused ? "paused at step \(step)" : "resumed at step \(step)")
+            pausedAnnounced = paused
+        }
+    }
+    private var pausedAnnounced = false
+
+    private func checkSinks() throws {
+        for s in sinks { if let f = s.failure { throw BTError(f) } }
+    }
+
+    private func stepRecord(_ r: StepEngine.Result, epoch: Int, taskLoss: Float, n: Int, ratios: [Float],
+                            samplesPerS: Float, eta: Float) -> StepRecord {
+        let layers = engine.model.convs.enumerated().map { i, conv in
+            stats.record(name: conv.weight.name, shape: conv.weight.shape, fit: r.fits[i],
+                         weights: UnsafeBufferPointer(conv.weight.value.buffer), measure: r.measures[i],
+                         flipRatio: ratios[i])
+        }
+        let reg = r.regLoss
+        return StepRecord(step: step, epoch: epoch, totalSteps: totalSteps, method: method.rawValue, lambda: lambda,
+                          loss: taskLoss - lambda * reg, taskLoss: taskLoss, regLoss: reg,
+                          batchAcc: Float(r.correct) / Float(max(n, 1)),
+                          lr: cosineLearningRate(base: config.lr, step: step - 1, total: totalSteps),
+                          samplesPerS: samplesPerS, etaS: eta, layers: layers)
+    }
+
+    /// Test-split accuracy and loss under `method`, with running BN statistics.
+    public func evaluate(method: QuantMethod) -> (accuracy: Float, loss: Float) {
+        let test = test, x = x, labels = labels, b = config.batchSize
+        return engine.evaluate(method: method) { body in
+            test.pixels.withUnsafeBufferPointer { pix in
+                var lo = 0
+                while lo < test.count {
+                    let n = min(b, test.count - lo)
+                    x.ptr.update(from: pix.baseAddress! + lo * test.imageSize, count: n * test.imageSize)
+                    for i in 0..<n { labels[i] = test.labels[lo + i] }
+                    body(x.ptr, labels, n)
+                    lo += n
+                }
+            }
+        }
+    }
+
+    private func saveCheckpoint(announce: Bool) throws {
+        guard let runDir else { return }
+        try Checkpoint.save(path: runDir + "/checkpoint.bin", model: engine.model, optimizer: engine.optimizer,
+                            step: step, method: method, lambda: lambda,
+                            normalizer: (normalizer.mean, normalizer.std), config: config)
+        lastCheckpointStep = step
+        if announce { event("checkpoint", "checkpoint saved at step \(step)") }
+    }
+}
+
+extension ImageSet {
+    /// The first `limit` images (all of them when limit is 0).
+    func prefix(_ limit: Int) -> ImageSet {
+        guard limit > 0, limit < count else { return self }
+        return ImageSet(count: limit, height: height, width: width, channels: channels,
+                        pixels: Array(pixels[0..<limit * imageSize]), labels: Array(labels[0..<limit]))
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import BTCore
+import Foundation
+import Kernels
+
+/// btviz: explore and train binarized and ternary weight networks from the terminal.
+struct BTViz: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "btviz",
+        abstract: "Train and explore binarized (BWN), ternary (TWN) and BT weight networks in the terminal.",
+        subcommands: [Train.self, Eval.self, Quantize.self, Fetch.self, Bench.self, Replay.self],
+        defaultSubcommand: Train.self)
+}
+
+/// Every failure leaves as one line on stderr and a non-zero exit; help and version exit 0.
+@main
+enum Main {
+    static func main() async {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        Gemm.configure()
+        do {
+            var command = try BTViz.parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = BTViz.exitCode(for: error)
+            if code == .success {
+                print(BTViz.fullMessage(for: error))
+                exit(0)
+            }
+            let message = (error as? BTError)?.description ?? BTViz.message(for: error)
+            let line = message.split(separator: "\n").first.map(String.init) ?? "failed"
+            FileHandle.standardError.write(Data("btviz: \(line)\n".utf8))
+            exit(code == .validationFailure ? 64 : (code.rawValue == 0 ? 1 : code.rawValue))
+        }
+    }
+}

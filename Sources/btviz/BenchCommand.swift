@@ -1,0 +1,103 @@
+import ArgumentParser
+import BTCore
+import Foundation
+import Kernels
+import Layers
+import Quantizers
+import Training
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time VGG-6(K) training steps and inference on random data; report samples/s, GFLOP/s, share of FMA peak and peak memory.")
+
+    @Option var k = 16
+    @Option(help: "Input shape CxHxW, e.g. 1x28x28 or 3x32x32.") var input = "1x28x28"
+    @Option var method: QuantMethod = .bt
+    @Option var lambda: Float = 0.1
+    @Option var batch = 128
+    @Option(help: "Worker threads.") var threads = 2
+    @Option(help: "Untimed steps first.") var warmup = 3
+    @Option(help: "Timed steps.") var steps = 20
+    @Option(help: "train, infer or both.") var mode = "both"
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard k >= 1, k <= 512 else { throw ValidationError("--k must be in 1...512") }
+        guard batch >= 2, batch <= 4096 else { throw ValidationError("--batch must be in 2...4096") }
+        guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be in 1...64") }
+        guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be >= 1 and --warmup >= 0") }
+        guard lambda >= 0 else { throw ValidationError("--lambda must be >= 0") }
+        guard ["train", "infer", "both"].contains(mode) else { throw ValidationError("--mode must be train, infer or both") }
+        _ = try shape()
+    }
+
+    func shape() throws -> [Int] {
+        let parts = input.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 3, parts.allSatisfy({ $0 >= 1 }), parts[1] >= 8, parts[2] >= 8 else {
+            throw ValidationError("--input must look like 1x28x28 (C x H x W, H and W at least 8)")
+        }
+        return parts
+    }
+
+    func run() throws {
+        Workers.count = threads
+        let shape = try shape()
+        let model = VGG6(k: k, inputShape: shape, classes: 10, maxBatch: batch)
+        model.initialize(seed: 0)
+        let engine = StepEngine(model: model, seed: 0)
+        var rng = RNG(seed: 1)
+        let x = FloatBuffer(count: batch * model.inputSize)
+        rng.fillGaussian(x.buffer, std: 1)
+        let labels = (0..<batch).map { _ in Int32(rng.below(10)) }
+        let peak = FMAPeak.measure(threads: threads)
+        let macs = Double(model.forwardMACs)
+        var results: [(String, Double, Double)] = []  // (what, samples/s, GFLOP/s)
+
+        func time(_ body: (Int) -> Void) -> Double {
+            for i in 0..<warmup { body(i) }
+            let t0 = Date()
+            for i in 0..<steps { body(warmup + i) }
+            return Double(steps * batch) / Date().timeIntervalSince(t0)
+        }
+        if mode != "infer" {
+            let sps = labels.withUnsafeBufferPointer { lab in
+                time { i in
+                    _ = engine.step(x: x.ptr, labels: lab.baseAddress!, n: batch, method: method, lambda: lambda,
+                                    lr: 1e-4, stepIndex: i, measure: false)
+                }
+            }
+            results.append(("train", sps, sps * macs * 6 / 1e9))
+        }
+        if mode != "train" {
+            model.quantize(method)
+            let sps = time { _ in _ = model.forward(x.ptr, n: batch, training: false) }
+            results.append(("infer", sps, sps * macs * 2 / 1e9))
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let rssMB = Double(usage.ru_maxrss) / 1024
+
+        if json {
+            var fields = ["\"k\":\(k)", "\"input\":\"\(input)\"", "\"method\":\"\(method.rawValue)\"", "\"lambda\":\(lambda)",
+                          "\"batch\":\(batch)", "\"threads\":\(threads)", "\"fma_peak_gflops\":\(r(peak))",
+                          "\"peak_rss_mb\":\(r(rssMB))"]
+            for (what, sps, gf) in results {
+                fields += ["\"\(what)_samples_per_s\":\(r(sps))", "\"\(what)_gflops\":\(r(gf))",
+                           "\"\(what)_peak_fraction\":\(r(gf / peak, 4))"]
+            }
+            print("{" + fields.joined(separator: ",") + "}")
+            return
+        }
+        print("VGG-6(\(k)) on \(input), batch \(batch), \(method.label) lambda \(lambda), \(threads) threads")
+        print(String(format: "measured FMA peak: %.0f GFLOP/s", peak))
+        for (what, sps, gf) in results {
+            print(String(format: "%@: %8.0f samples/s  %6.1f GFLOP/s  %4.1f%% of peak", what, sps, gf, 100 * gf / peak))
+        }
+        print(String(format: "peak resident memory: %.0f MB", rssMB))
+    }
+
+    private func r(_ v: Double, _ digits: Int = 1) -> Double {
+        let p = pow(10, Double(digits))
+        return (v * p).rounded() / p
+    }
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+import BTCore
+import Quantizers
+
+extension QuantMethod: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+/// Options shared by commands that draw the explorer.
+struct ScreenOptions: ParsableArguments {
+    @Flag(help: "Draw with plain ASCII (for fonts without block or braille characters).")
+    var ascii = false
+}

@@ -1,0 +1,158 @@
+import ArgumentParser
+import BTCore
+import Datasets
+import Dispatch
+import Explorer
+import Foundation
+import Quantizers
+import Synchronization
+import Training
+
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train VGG-6(K) with a weight quantizer; opens the live explorer in a terminal.")
+
+    @Option(help: "synthetic (built in), fashion or mnist.") var dataset = "synthetic"
+    @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>).")
+    var dataDir: String?
+    @Option(help: "Weight quantizer: full, bwn, twn or bt.") var method: QuantMethod = .bt
+    @Option(help: "Transition regularizer weight (0 turns it off; the paper uses 0.1).") var lambda: Float = 0.1
+    @Option(help: "VGG-6 width K.") var k = 16
+    @Option var epochs = 15
+    @Option var batchSize = 128
+    @Option(help: "Peak Adam learning rate (cosine decay to 0).") var lr: Float = 2e-3
+    @Option var seed: UInt64 = 0
+    @Option(help: "TWN/BT threshold ratio.") var deltaRatio: Float = 0.66
+    @Option(help: "Regularizer noise std as a fraction of the first scale.") var noiseRatio: Float = 0.1
+    @Flag(help: "Turn off the random crop.") var noCrop = false
+    @Flag(help: "Turn off cutout.") var noCutout = false
+    @Option(help: "Write a step record every N steps.") var logEvery = 10
+    @Option(help: "Latent-weight histogram bins.") var bins = 100
+    @Option(help: "Use only the first N training images (0 = all).") var trainLimit = 0
+    @Option(help: "Use only the first N test images (0 = all).") var testLimit = 0
+    @Option(help: "Run directory (metrics.jsonl, config.json, checkpoint.bin).") var runDir: String?
+    @Option(help: "Continue the run in this directory from its checkpoint.") var resume: String?
+    @Flag(help: "Print progress lines instead of opening the explorer.") var headless = false
+    @OptionGroup var screen: ScreenOptions
+    @Option(help: .hidden) var injectNanAt = -1
+
+    func makeConfig() -> TrainConfig {
+        var c = TrainConfig()
+        c.dataset = dataset; c.dataDir = dataDir; c.method = method; c.lambda = lambda; c.k = k
+        c.epochs = epochs; c.batchSize = batchSize; c.lr = lr; c.seed = seed; c.deltaRatio = deltaRatio
+        c.noiseRatio = noiseRatio; c.crop = !noCrop; c.cutout = !noCutout; c.logEvery = logEvery
+        c.histogramBins = bins; c.trainLimit = trainLimit; c.testLimit = testLimit; c.injectNaNAtStep = injectNanAt
+        return c
+    }
+
+    func run() async throws {
+        var checkpoint: Checkpoint?
+        var config = makeConfig()
+        let dir: String
+        if let resume {
+            dir = resume
+            checkpoint = try Checkpoint.load(path: resume + "/checkpoint.bin")
+            config = checkpoint!.header.config
+            if let dataDir { config.dataDir = dataDir }
+        } else {
+            dir = runDir ?? defaultRunDirectory(config)
+        }
+        try config.validate()
+        try RunDirectory.prepare(dir)
+        let data = try DatasetCatalog.load(config.dataset, dataDir: config.dataDir)
+
+        let control = TrainerControl()
+        let interactive = !headless && Terminal.canRunExplorer()
+        let board = RunBoard(method: (checkpoint?.header.method ?? config.method).rawValue,
+                             lambda: checkpoint?.header.lambda ?? config.lambda)
+        var sinks: [RunSink] = [try MetricsLogSink(path: dir + "/metrics.jsonl")]
+        sinks.append(interactive ? BoardSink(board: board) : ProgressPrinter(epochs: config.epochs))
+        let trainer = try Trainer(config: config, dataset: data, runDir: dir, control: control, sinks: sinks,
+                                  resume: checkpoint)
+        try RunDirectory.writeConfig(dir, config: config, header: trainer.header)
+        if !interactive {
+            print("run directory: \(dir)")
+        }
+
+        let outcome: Trainer.Outcome
+        if interactive {
+            outcome = try runWithExplorer(trainer: trainer, board: board, control: control)
+        } else {
+            let sigint = SignalStop(control: control)
+            defer { sigint.cancel() }
+            outcome = try trainer.run()
+        }
+        switch outcome {
+        case .finished:
+            print("finished: checkpoint in \(dir)/checkpoint.bin, metrics in \(dir)/metrics.jsonl")
+        case .stopped:
+            print("stopped at step \(trainer.step): checkpoint saved in \(dir)/checkpoint.bin; continue with --resume \(dir)")
+            if !interactive { throw ExitCode(130) }
+        }
+    }
+
+    /// Trainer on its own thread, explorer on the main thread; the trainer never waits for the screen.
+    private func runWithExplorer(trainer: Trainer, board: RunBoard, control: TrainerControl) throws -> Trainer.Outcome {
+        let box = TrainerThreadResult()
+        let t = UncheckedBox(trainer)
+        let thread = Thread {
+            let r = Result { try t.value.run() }
+            if case .failure(let e) = r { board.update { $0.failure = "\(e)" } }
+            board.update { $0.finished = true }
+            box.set(r)
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+        let sigint = SignalStop(control: control)
+        defer { sigint.cancel() }
+        do {
+            try Explorer.runLive(header: trainer.header, board: board, control: control,
+                                 options: ExplorerOptions(ascii: screen.ascii, noColor: false),
+                                 trainerDone: { box.isDone })
+        } catch {
+            control.requestStop()
+            _ = box.wait()
+            throw error
+        }
+        control.requestStop()
+        return try box.wait().get()
+    }
+}
+
+/// Where a run without --run-dir goes.
+func defaultRunDirectory(_ c: TrainConfig) -> String {
+    let f = DateFormatter()
+    f.dateFormat = "yyyyMMdd-HHmmss"
+    return "runs/\(f.string(from: Date()))-\(c.dataset)-\(c.method.rawValue)"
+}
+
+/// The trainer thread's result, handed to the main thread.
+final class TrainerThreadResult: Sendable {
+    private let state = Mutex<Result<Trainer.Outcome, Error>?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+    func set(_ r: Result<Trainer.Outcome, Error>) { state.withLock { $0 = r }; done.signal() }
+    var isDone: Bool { state.withLock { $0 != nil } }
+    func wait() -> Result<Trainer.Outcome, Error> {
+        done.wait()
+        done.signal()
+        return state.withLock { $0! }
+    }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }
+
+/// Ctrl-C asks the trainer to stop after the current step and save a checkpoint; a second Ctrl-C exits at once.
+final class SignalStop {
+    private let source: DispatchSourceSignal
+    init(control: TrainerControl) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let count = Atomic<Int>(0)
+        source.setEventHandler {
+            if count.add(1, ordering: .relaxed).newValue > 1 { exit(130) }
+            control.requestStop()
+        }
+        source.resume()
+    }
+    func cancel() { source.cancel(); signal(SIGINT, SIG_DFL) }
+}

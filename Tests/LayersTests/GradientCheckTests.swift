@@ -1,0 +1,185 @@
+import BTCore
+import Kernels
+import Layers
+import Quantizers
+import XCTest
+
+/// Finite-difference checks of every layer's backward pass against its forward pass.
+/// The loss is L = sum(y * r) for a fixed random r, so dL/dy = r.
+final class GradientCheckTests: XCTestCase {
+    struct Probe { let name: String; let value: UnsafeMutablePointer<Float>; let grad: UnsafeMutablePointer<Float>; let count: Int }
+
+    /// Compares analytic and central-difference gradients at up to `samples` positions of each probe.
+    func check(_ name: String, n: Int, inputSize: Int, outputSize: Int, params: [Param],
+               checkInput: Bool = true, eps: Float = 1e-2, tolerance: Float = 2e-2, samples: Int = 40,
+               forward: (UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>,
+               backward: (UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>?) {
+        var rng = RNG(seed: 42)
+        let x = FloatBuffer(count: n * inputSize), r = FloatBuffer(count: n * outputSize)
+        rng.fillGaussian(x.buffer, std: 1)
+        rng.fillGaussian(r.buffer, std: 1)
+        func loss() -> Double {
+            let y = forward(x.ptr)
+            var s: Double = 0
+            for i in 0..<n * outputSize { s += Double(y[i]) * Double(r[i]) }
+            return s
+        }
+        _ = loss()
+        let dx = backward(r.ptr)
+        // Copy analytic gradients before finite differences overwrite layer state.
+        var probes: [(String, UnsafeMutablePointer<Float>, [Float])] = params.map { ($0.name, $0.value.ptr, $0.grad.array) }
+        if checkInput, let dx { probes.append(("input", x.ptr, Array(UnsafeBufferPointer(start: dx, count: n * inputSize)))) }
+        for (pname, value, analytic) in probes {
+            var numeric: [Float] = [], picked: [Float] = []
+            for s in 0..<min(samples, analytic.count) {
+                let i = (s * 7919) % analytic.count
+                let old = value[i]
+                value[i] = old + eps; let lp = loss()
+                value[i] = old - eps; let lm = loss()
+                value[i] = old
+                numeric.append(Float((lp - lm) / Double(2 * eps)))
+                picked.append(analytic[i])
+            }
+            XCTAssertLessThan(relativeDifference(numeric, picked), tolerance, "\(name): \(pname) gradient mismatch")
+        }
+    }
+
+    /// ||a - b|| / (||a|| + ||b||): robust to single small entries, 0 when equal.
+    func relativeDifference(_ a: [Float], _ b: [Float]) -> Float {
+        var d: Float = 0, na: Float = 0, nb: Float = 0
+        for i in 0..<a.count { d += (a[i] - b[i]) * (a[i] - b[i]); na += a[i] * a[i]; nb += b[i] * b[i] }
+        return d.squareRoot() / max(na.squareRoot() + nb.squareRoot(), 1e-6)
+    }
+
+    func testConv3x3() {
+        let conv = Conv3x3(name: "c", cin: 3, cout: 5, h: 6, w: 5, maxBatch: 4)
+        var rng = RNG(seed: 1)
+        rng.fillGaussian(conv.weight.value.buffer, std: 0.3)
+        conv.effective.copy(from: conv.weight.value)
+        check("conv", n: 4, inputSize: 6 * 5 * 3, outputSize: conv.outputSize, params: [],
+              forward: { conv.forward($0, n: 4, training: true) }, backward: { conv.backward($0, n: 4) })
+        // Weight gradient: perturb the effective weights (the STE passes their gradient to the latent ones).
+        let x = FloatBuffer(count: 4 * 6 * 5 * 3), r = FloatBuffer(count: 4 * conv.outputSize)
+        rng.fillGaussian(x.buffer, std: 1); rng.fillGaussian(r.buffer, std: 1)
+        func loss() -> Double {
+            let y = conv.forward(x.ptr, n: 4, training: true)
+            return (0..<r.count).reduce(0) { $0 + Double(y[$1]) * Double(r[$1]) }
+        }
+        _ = loss(); _ = conv.backward(r.ptr, n: 4)
+        let analytic = conv.weight.grad.array
+        for i in stride(from: 0, to: analytic.count, by: 3) {
+            let old = conv.effective[i]
+            conv.effective[i] = old + 1e-2; let lp = loss()
+            conv.effective[i] = old - 1e-2; let lm = loss()
+            conv.effective[i] = old
+            let numeric = Float((lp - lm) / 2e-2)
+            XCTAssertEqual(numeric, analytic[i], accuracy: 2e-2 * max(1, abs(numeric)), "conv weight \(i)")
+        }
+    }
+
+    func testConvSingleWorkerMatchesTwo() {
+        let a = Conv3x3(name: "a", cin: 4, cout: 6, h: 7, w: 7, maxBatch: 6, workers: 1)
+        let b = Conv3x3(name: "b", cin: 4, cout: 6, h: 7, w: 7, maxBatch: 6, workers: 2)
+        var rng = RNG(seed: 3)
+        rng.fillGaussian(a.effective.buffer, std: 0.3)
+        b.effective.copy(from: a.effective)
+        let x = FloatBuffer(count: 6 * 7 * 7 * 4)
+        rng.fillGaussian(x.buffer, std: 1)
+        let ya = Array(UnsafeBufferPointer(start: a.forward(x.ptr, n: 6, training: true), count: 6 * a.outputSize))
+        let yb = Array(UnsafeBufferPointer(start: b.forward(x.ptr, n: 6, training: true), count: 6 * b.outputSize))
+        for i in 0..<ya.count { XCTAssertEqual(ya[i], yb[i], accuracy: 1e-4) }
+    }
+
+    func testBatchNormWithAndWithoutReLU() {
+        for relu in [false, true] {
+            let bn = BatchNorm(name: "bn", channels: 3, positions: 4, maxBatch: 5, relu: relu)
+            var rng = RNG(seed: 2)
+            rng.fillGaussian(bn.gamma.value.buffer, std: 0.3)
+            for j in 0..<3 { bn.gamma.value[j] += 1 }
+            rng.fillGaussian(bn.beta.value.buffer, std: 0.2)
+            check("bn relu=\(relu)", n: 5, inputSize: 12, outputSize: 12, params: bn.params, eps: 1e-3,
+                  tolerance: 1e-2,
+                  forward: { bn.forward($0, n: 5, training: true) }, backward: { bn.backward($0, n: 5) })
+        }
+    }
+
+    func testBatchNormEvalUsesRunningStatistics() {
+        let bn = BatchNorm(name: "bn", channels: 2, positions: 1, maxBatch: 4, relu: false)
+        bn.runningMean[0] = 1; bn.runningMean[1] = -2
+        bn.runningVar[0] = 4; bn.runningVar[1] = 9
+        let x = FloatBuffer([3, 1, 1, -2, 5, 4, -1, -5])
+        let y = bn.forward(x.ptr, n: 4, training: false)
+        XCTAssertEqual(y[0], (3 - 1) / (4 + 1e-5).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(y[1], (1 + 2) / (9 + 1e-5).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(y[7], (-5 + 2) / (9 + 1e-5).squareRoot(), accuracy: 1e-5)
+    }
+
+    func testMaxPool() {
+        let pool = MaxPool2(h: 5, w: 4, c: 3, maxBatch: 2)
+        check("maxpool", n: 2, inputSize: 60, outputSize: pool.outputSize, params: [], eps: 1e-3,
+              forward: { pool.forward($0, n: 2, training: true) }, backward: { pool.backward($0, n: 2) })
+    }
+
+    func testLinear() {
+        let fc = Linear(name: "fc", inFeatures: 7, outFeatures: 4, bias: true, maxBatch: 3)
+        var rng = RNG(seed: 5)
+        rng.fillGaussian(fc.weight.value.buffer, std: 0.5)
+        rng.fillGaussian(fc.bias!.value.buffer, std: 0.5)
+        check("linear", n: 3, inputSize: 7, outputSize: 4, params: fc.params,
+              forward: { fc.forward($0, n: 3, training: true) }, backward: { fc.backward($0, n: 3) })
+    }
+
+    func testSoftmaxCrossEntropy() {
+        let ce = SoftmaxCrossEntropy(classes: 4, maxBatch: 3)
+        var rng = RNG(seed: 6)
+        let z = FloatBuffer(count: 12)
+        rng.fillGaussian(z.buffer, std: 2)
+        let labels: [Int32] = [0, 3, 2]
+        let base = ce.evaluate(logits: z.ptr, labels: labels, n: 3)
+        let g = ce.grad.array
+        for i in 0..<12 {
+            let old = z[i]
+            z[i] = old + 1e-2; let lp = ce.evaluate(logits: z.ptr, labels: labels, n: 3, withGrad: false).loss
+            z[i] = old - 1e-2; let lm = ce.evaluate(logits: z.ptr, labels: labels, n: 3, withGrad: false).loss
+            z[i] = old
+            XCTAssertEqual((lp - lm) / 2e-2, g[i], accuracy: 2e-3)
+        }
+        // Uniform logits give log(classes).
+        let flat = FloatBuffer(count: 12)
+        XCTAssertEqual(ce.evaluate(logits: flat.ptr, labels: labels, n: 3).loss, logf(4), accuracy: 1e-6)
+        XCTAssertGreaterThan(base.loss, 0)
+    }
+
+    /// The whole network, end to end: loss gradient w.r.t. a sample of every parameter tensor.
+    /// Batch 16 keeps batch norm smooth enough for central differences in Float32.
+    func testWholeVGG6FullPrecision() {
+        let n = 16
+        let model = VGG6(k: 2, inputShape: [2, 8, 8], classes: 3, maxBatch: n)
+        model.initialize(seed: 7)
+        var rng = RNG(seed: 8)
+        let x = FloatBuffer(count: n * model.inputSize)
+        rng.fillGaussian(x.buffer, std: 1)
+        let labels: [Int32] = (0..<n).map { Int32($0 % 3) }
+        func loss() -> Double {
+            model.quantize(.full)
+            let z = model.forward(x.ptr, n: n, training: true)
+            return Double(model.loss.evaluate(logits: z, labels: labels, n: n).loss)
+        }
+        _ = loss()
+        model.backward(model.loss.grad.ptr, n: n)
+        for p in model.params {
+            let analytic = p.grad.array
+            var numeric: [Float] = [], picked: [Float] = []
+            for s in 0..<min(16, p.count) {
+                let i = (s * 7919) % p.count
+                let old = p.value[i]
+                p.value[i] = old + 5e-4; let lp = loss()
+                p.value[i] = old - 5e-4; let lm = loss()
+                p.value[i] = old
+                numeric.append(Float((lp - lm) / 1e-3))
+                picked.append(analytic[i])
+            }
+            XCTAssertLessThan(relativeDifference(numeric, picked), 0.05, "VGG6 \(p.name)")
+        }
+    }
+}
