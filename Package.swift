@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["BTCore", "CZlib", "CCrypto"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Quantizers", "Datasets"],
                 swiftSettings: fast),
-        .target(name: "Explorer", dependencies: ["BTCore", "Training", "CNCurses"], swiftSettings: fast),
+        .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "CNCurses"], swiftSettings: fast),
         .executableTarget(
             name: "btviz",
             dependencies: ["BTCore", "Kernels", "Layers", "Quantizers", "Datasets", "Training", "Explorer",
@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "BTCore"], swiftSettings: fast),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Training", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]

@@ -19,3 +19,25 @@ static inline int btviz_key_right(void) { return KEY_RIGHT; }
 static inline int btviz_key_up(void) { return KEY_UP; }
 static inline int btviz_key_down(void) { return KEY_DOWN; }
 static inline int btviz_err(void) { return ERR; }
+
+// Explorer: terminal checks and keys Swift does not import reliably.
+#include <ncursesw/term.h>
+// 1 when terminfo knows `term` and it can address the cursor; leaves no terminal set up.
+static inline int btviz_terminfo_usable(const char *term) {
+    int err = 0;
+    TERMINAL *saved = cur_term;
+    int ok = 0;
+    if (setupterm((char *)term, 1, &err) == OK) {
+        char *cup = tigetstr("cup");
+        ok = cup != NULL && cup != (char *)-1;
+        del_curterm(cur_term);
+    }
+    set_curterm(saved);
+    return ok;
+}
+static inline int btviz_key_home(void) { return KEY_HOME; }
+static inline int btviz_key_end(void) { return KEY_END; }
+static inline int btviz_key_ppage(void) { return KEY_PPAGE; }
+static inline int btviz_key_npage(void) { return KEY_NPAGE; }
+static inline int btviz_key_btab(void) { return KEY_BTAB; }
+static inline int btviz_attrset(WINDOW *w, attr_t a) { return wattrset(w, (int)a); }

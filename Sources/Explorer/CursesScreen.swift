@@ -1,0 +1,157 @@
+import BTCore
+import CNCurses
+import Foundation
+import Synchronization
+
+/// Set by the SIGINT handler (e.g. `kill -INT`); Ctrl-C typed at the keyboard arrives as key 3 in raw mode.
+let interruptFlag = Atomic<Bool>(false)
+
+/// The only place that talks to ncurses. Main thread only.
+final class CursesScreen {
+    private let screen: OpaquePointer
+    private let win: UnsafeMutablePointer<WINDOW>
+    private let colors: Bool
+    private var closed = false
+    private var oldSigint = sigaction()
+    private var attrs: [attr_t] = []
+
+    init(options: ExplorerOptions) throws {
+        let env = ProcessInfo.processInfo.environment
+        guard Terminal.canRunExplorer(environment: env) else {
+            throw BTError("the explorer needs an interactive terminal (stdin and stdout a tty, TERM set and known to terminfo)")
+        }
+        setlocale(LC_ALL, "")
+        guard let s = newterm(nil, stdout, stdin) else {
+            throw BTError("cannot open the terminal '\(env["TERM"] ?? "")' for the explorer")
+        }
+        screen = s
+        _ = set_term(s)
+        guard let w = btviz_stdscr() else {
+            endwin(); delscreen(s)
+            throw BTError("cannot open the terminal for the explorer")
+        }
+        win = w
+        raw()        // Ctrl-C arrives as key 3, so q and Ctrl-C share one path and the terminal is restored
+        noecho()
+        keypad(win, true)
+        _ = curs_set(0)
+        set_escdelay(25)
+        colors = !options.noColor && has_colors()
+        if colors {
+            start_color()
+            _ = use_default_colors()
+        }
+        attrs = Style.allCases.map { Self.attr(for: $0, colors: colors) }
+
+        var sa = sigaction()
+        sa.__sigaction_handler.sa_handler = { _ in interruptFlag.store(true, ordering: .relaxed) }
+        sigemptyset(&sa.sa_mask)
+        sigaction(SIGINT, &sa, &oldSigint)
+        interruptFlag.store(false, ordering: .relaxed)
+    }
+
+    deinit { close() }
+
+    /// Restores the terminal; safe to call more than once.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        endwin()
+        delscreen(screen)
+        sigaction(SIGINT, &oldSigint, nil)
+    }
+
+    /// False under NO_COLOR, --no-color or a monochrome terminal: panels then avoid colour-only cues.
+    var usesColor: Bool { colors }
+
+    var size: (width: Int, height: Int) { (Int(btviz_maxx(win)), Int(btviz_maxy(win))) }
+
+    var interrupted: Bool { interruptFlag.load(ordering: .relaxed) }
+
+    /// Colour pairs: one per meaning. Default background so the terminal's theme shows through.
+    private static let pairs: [(Style, Int16)] = [
+        (.title, Int16(COLOR_CYAN)), (.accent, Int16(COLOR_CYAN)), (.markerZero, Int16(COLOR_RED)),
+        (.markerInner, Int16(COLOR_YELLOW)), (.markerOuter, Int16(COLOR_MAGENTA)), (.level, Int16(COLOR_GREEN)),
+        (.bar, Int16(COLOR_BLUE)), (.series1, Int16(COLOR_CYAN)), (.series2, Int16(COLOR_YELLOW)),
+        (.event, Int16(COLOR_MAGENTA)), (.good, Int16(COLOR_GREEN)), (.warn, Int16(COLOR_YELLOW)),
+        (.bad, Int16(COLOR_RED)),
+    ]
+
+    private static func attr(for style: Style, colors: Bool) -> attr_t {
+        let bold = btviz_bold(), dim = btviz_dim(), rev = btviz_reverse()
+        if !colors {
+            switch style {
+            case .normal, .bar, .series1, .level: return 0
+            case .dim, .series2, .event: return dim
+            case .bold, .title, .markerZero, .markerInner, .markerOuter, .good: return bold
+            case .accent, .keyCap, .warn: return rev
+            case .bad: return bold | rev
+            }
+        }
+        if let i = pairs.firstIndex(where: { $0.0 == style }) {
+            let n = Int16(i + 1)
+            init_pair(n, pairs[i].1, -1)
+            let extra: attr_t = [.title, .accent, .markerZero, .markerInner, .markerOuter, .good, .warn, .bad, .bar]
+                .contains(style) ? bold : 0
+            return btviz_color_pair(n) | extra
+        }
+        switch style {
+        case .dim: return dim
+        case .bold: return bold
+        case .keyCap: return rev | bold
+        default: return 0
+        }
+    }
+
+    /// Draws the canvas, grouping runs of one style into single calls.
+    func draw(_ c: Canvas) {
+        werase(win)
+        let (w, h) = size
+        var buf: [wchar_t] = []
+        buf.reserveCapacity(w + 1)
+        for y in 0..<min(h, c.height) {
+            var x = 0
+            let rowW = min(w, c.width)
+            while x < rowW {
+                let style = c[x, y].style
+                var end = x
+                buf.removeAll(keepingCapacity: true)
+                while end < rowW && c[end, y].style == style {
+                    buf.append(wchar_t(bitPattern: c[end, y].ch.value))
+                    end += 1
+                }
+                _ = btviz_attrset(win, attrs[Int(style.rawValue)])
+                buf.append(0)
+                // Writing the bottom-right cell reports ERR (the cursor cannot advance) but draws it.
+                _ = mvwaddnwstr(win, Int32(y), Int32(x), buf, Int32(end - x))
+                x = end
+            }
+        }
+        _ = btviz_attrset(win, 0)
+        wrefresh(win)
+    }
+
+    /// Waits up to `timeoutMs` for a key; nil on timeout.
+    func readKey(timeoutMs: Int) -> KeyInput? {
+        wtimeout(win, Int32(max(0, timeoutMs)))
+        let k = wgetch(win)
+        if k == btviz_err() { return nil }
+        switch k {
+        case btviz_key_resize(): return .resize
+        case btviz_key_left(): return .left
+        case btviz_key_right(): return .right
+        case btviz_key_up(): return .up
+        case btviz_key_down(): return .down
+        case btviz_key_home(): return .home
+        case btviz_key_end(): return .end
+        case btviz_key_ppage(): return .pageUp
+        case btviz_key_npage(): return .pageDown
+        case btviz_key_btab(): return .backTab
+        case 3: return .ctrlC
+        case 9: return .tab
+        case 27: return .escape
+        case 32...126: return .char(Character(Unicode.Scalar(UInt8(k))))
+        default: return .other(k)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Short number formats: every table cell is a few characters wide.
+enum Fmt {
+    /// 3 significant digits, no exponent for ordinary magnitudes: 0.0521, 1.23, 153.
+    static func sig(_ v: Float, _ digits: Int = 3) -> String {
+        guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+        if v == 0 { return "0" }
+        let a = abs(Double(v))
+        if a >= 1e5 || a < 1e-4 { return String(format: "%.\(max(0, digits - 1))e", Double(v)) }
+        let mag = Int(floor(log10(a)))
+        let decimals = max(0, digits - 1 - mag)
+        return String(format: "%.\(decimals)f", Double(v))
+    }
+
+    /// `sig` without the leading zero (.0521), for narrow table cells.
+    static func compact(_ v: Float, _ digits: Int = 3) -> String {
+        let s = sig(v, digits)
+        if s.hasPrefix("0.") { return String(s.dropFirst()) }
+        if s.hasPrefix("-0.") { return "-" + s.dropFirst(2) }
+        return s
+    }
+
+    /// `sig` without trailing zeros (0.1, 0.05, 0.0125), for values a user typed or stepped.
+    static func trim(_ v: Float) -> String {
+        var s = sig(v, 3)
+        guard s.contains("."), !s.contains("e") else { return s }
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+
+    /// A share 0...1 as a percentage: 3.1%, 52%, 0.04%.
+    static func pct(_ v: Float) -> String {
+        guard v.isFinite else { return "nan" }
+        let p = Double(v) * 100
+        if p == 0 { return "0%" }
+        if p < 0.1 { return String(format: "%.2f%%", p) }
+        if p < 10 { return String(format: "%.1f%%", p) }
+        return String(format: "%.0f%%", p)
+    }
+
+    static func signed(_ v: Float) -> String { v > 0 ? "+" + sig(v) : sig(v) }
+
+    /// Seconds as 1h02m, 3m05s, 42s.
+    static func duration(_ s: Float) -> String {
+        guard s.isFinite, s >= 0 else { return "--" }
+        let t = Int(s.rounded())
+        if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
+        if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }
+        return "\(t)s"
+    }
+
+    static func count(_ n: Float) -> String {
+        guard n.isFinite else { return "--" }
+        if n >= 10_000 { return String(format: "%.1fk", Double(n) / 1000) }
+        return String(format: "%.0f", Double(n))
+    }
+
+    static func shape(_ s: [Int]) -> String { s.map(String.init).joined(separator: "x") }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// The characters panels draw with: Unicode blocks and braille, or plain ASCII for fonts without them.
+public struct Glyphs: Sendable {
+    public let ascii: Bool
+    /// Vertical fill, 0 (empty) ... 8 (full cell).
+    public let vblocks: [Unicode.Scalar]
+    /// Sparkline ramp, lowest to highest.
+    public let spark: [Unicode.Scalar]
+    public let hline: Unicode.Scalar
+    public let vline: Unicode.Scalar
+    public let marker: Unicode.Scalar
+    public let levelMark: Unicode.Scalar
+    public let progressFull: Unicode.Scalar
+    public let progressEmpty: Unicode.Scalar
+    public let cursor: Unicode.Scalar
+    public let lambda: String
+    public let plusMinus: String
+    public let dash: String
+    public let dot: String
+    public let left: String
+    public let right: String
+    public let minus: String
+
+    public init(ascii: Bool) {
+        self.ascii = ascii
+        if ascii {
+            vblocks = Array(" .,:-=+*#".unicodeScalars)
+            spark = Array("_.,-=+*#".unicodeScalars)
+            hline = "-"; vline = "|"; marker = "|"; levelMark = "^"
+            progressFull = "#"; progressEmpty = "."; cursor = "!"
+            lambda = "lam"; plusMinus = "+-"; dash = "-"; dot = "."; left = "<-"; right = "->"; minus = "-"
+        } else {
+            vblocks = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+            spark = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+            hline = "─"; vline = "│"; marker = "┃"; levelMark = "▲"
+            progressFull = "█"; progressEmpty = "░"; cursor = "┆"
+            lambda = "λ"; plusMinus = "±"; dash = "—"; dot = "·"; left = "←"; right = "→"; minus = "−"
+        }
+    }
+
+    /// Replaces the few non-ASCII symbols used in labels when drawing plain ASCII.
+    public func fold(_ s: String) -> String {
+        guard ascii else { return s }
+        var out = s
+        for (u, a) in [("λ", "lam"), ("Δ", "D"), ("±", "+-"), ("−", "-"), ("·", "*"), ("×", "x"), ("÷", "/"),
+                       ("…", "..."), ("—", "-"), ("→", "->"), ("←", "<-")] {
+            out = out.replacingOccurrences(of: u, with: a)
+        }
+        return String(String.UnicodeScalarView(out.unicodeScalars.map { $0.isASCII ? $0 : "?" }))
+    }
+
+    /// A sparkline of the last `width` values (or fewer), scaled to their own min..max.
+    public func sparkline(_ values: [Float], width: Int) -> String {
+        guard width > 0 else { return "" }
+        let v = values.suffix(width).filter { $0.isFinite }
+        guard let lo = v.min(), let hi = v.max() else { return "" }
+        var s = String.UnicodeScalarView()
+        for x in v {
+            let t = hi > lo ? (x - lo) / (hi - lo) : 0.5
+            s.append(spark[min(spark.count - 1, max(0, Int((t * Float(spark.count - 1)).rounded())))])
+        }
+        return String(s)
+    }
+}

@@ -1,0 +1,74 @@
+import Training
+
+/// The live loop: drains the board into a RunModel, turns keys into TrainerControl requests, and
+/// redraws at most every 100 ms. The trainer never waits on it.
+struct LiveExplorer {
+    let board: RunBoard
+    let control: TrainerControl
+    let trainerDone: @Sendable () -> Bool
+    let options: ExplorerOptions
+    var model: RunModel
+    var view = ExplorerViewState(mode: .live)
+    var noticeUntil = ContinuousClock.now
+
+    init(header: RunHeader, board: RunBoard, control: TrainerControl, trainerDone: @escaping @Sendable () -> Bool,
+         options: ExplorerOptions) {
+        self.board = board; self.control = control; self.trainerDone = trainerDone; self.options = options
+        let (records, status) = board.drain()
+        model = RunModel(header: header, stepCap: 2000, method: status.method, lambda: status.lambda)
+        model.ingest(records)
+        model.status = status
+    }
+
+    mutating func run(_ screen: CursesScreen) {
+        let options = ExplorerOptions(ascii: self.options.ascii, noColor: !screen.usesColor)
+        let frame = Duration.milliseconds(100)
+        var lastDraw = ContinuousClock.now - frame
+        while true {
+            let (records, status) = board.drain()
+            model.ingest(records)
+            model.status = status   // what the trainer actually applied
+            ExplorerController.reconcile(&view, status: status)
+            if view.quitting && trainerDone() { return }
+            if screen.interrupted && !view.quitting { quit() }
+
+            let now = ContinuousClock.now
+            if view.notice != nil && now >= noticeUntil { view.notice = nil }
+            // At most 10 frames a second; keys are read in between and show on the next frame.
+            if now - lastDraw >= frame {
+                let (w, h) = screen.size
+                screen.draw(ExplorerRenderer.render(model: model, view: view, width: w, height: h, options: options))
+                lastDraw = now
+            }
+            let left = frame - (ContinuousClock.now - lastDraw)
+            guard let key = screen.readKey(timeoutMs: max(1, milliseconds(left))) else { continue }
+            if view.showHelp && key != .resize { view.showHelp = false; continue }
+            guard let action = KeyMap.action(for: key, mode: .live) else { continue }
+            if action == .quit {
+                if view.quitting { return }   // second q: leave now; the caller still waits for the trainer
+                quit()
+                continue
+            }
+            let before = view.notice
+            for e in ExplorerController.handle(action, view: &view, model: model) {
+                switch e {
+                case .requestMethod(let m): control.requestMethod(m)
+                case .requestLambda(let l): control.requestLambda(l)
+                case .togglePause: control.togglePause()
+                case .save: control.requestSave()
+                }
+            }
+            if view.notice != before { noticeUntil = ContinuousClock.now + .seconds(3) }
+        }
+    }
+
+    private mutating func quit() {
+        control.requestStop()
+        view.quitting = true
+    }
+}
+
+func milliseconds(_ d: Duration) -> Int {
+    let (s, atto) = d.components
+    return Int(s) * 1000 + Int(atto / 1_000_000_000_000_000)
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Quantizers
+import Training
+
+/// Header: run facts on the first row, progress (or the run's end state) on the second.
+func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerViewState, step: StepRecord?, _ g: Glyphs) {
+    let h = model.header
+    let st = model.status
+    let applied = QuantMethod(loose: step?.method ?? st.method)
+    let shownMethod = view.mode == .live ? (QuantMethod(loose: st.method) ?? applied) : applied
+    let lambda = view.mode == .live ? st.lambda : (step?.lambda ?? st.lambda)
+    var m = shownMethod?.label ?? (st.method.isEmpty ? "?" : st.method)
+    if let want = view.requestedMethod, want != shownMethod { m += g.right + want.label + (g.ascii ? "..." : "…") }
+    var lam = g.lambda + " " + Fmt.trim(lambda)
+    if let want = view.requestedLambda, abs(want - lambda) > 1e-9 { lam += g.right + Fmt.trim(want) + (g.ascii ? "..." : "…") }
+    // Long and short forms; the short ones are used when the long line would not fit.
+    var items: [(String, String, Style)] = [
+        (view.mode == .replay ? "btviz replay" : "btviz", view.mode == .replay ? "replay" : "", .title),
+        (h.dataset, h.dataset, .bold), ("VGG-6 K=\(h.k)", "VGG-6 K=\(h.k)", .normal), (m, m, .accent), (lam, lam, .accent),
+    ]
+    if let s = step {
+        let total = s.totalSteps > 0 ? s.totalSteps : h.totalSteps
+        // Records count epochs from 0; people count from 1.
+        items += [("epoch \(s.epoch + 1)/\(h.epochs)", "ep \(s.epoch + 1)/\(h.epochs)", .normal),
+                  ("step \(s.step)/\(total)", "\(s.step)/\(total)", .normal),
+                  (Fmt.count(s.samplesPerS) + " samples/s", Fmt.count(s.samplesPerS) + "/s", .normal),
+                  ("lr " + Fmt.sig(s.lr, 2), "", .dim)]
+    }
+    if st.paused && view.mode == .live { items.append((" PAUSED ", " PAUSED ", .warn)) }
+    let sep = " \(g.vline) "
+    let longW = items.map { $0.0.unicodeScalars.count }.reduce(0, +) + sep.count * (items.count - 1)
+    let short = longW > r.w
+    var x = r.x
+    for it in items {
+        let s = short ? it.1 : it.0
+        if s.isEmpty { continue }
+        if x > r.x { x = c.text(in: r, x, r.y, sep, .dim) }
+        x = c.text(in: r, x, r.y, s, it.2)
+    }
+
+    // Second row.
+    let y = r.y + 1
+    guard r.h > 1 else { return }
+    let total = max(1, step.map { $0.totalSteps > 0 ? $0.totalSteps : h.totalSteps } ?? h.totalSteps)
+    let live = view.mode == .live
+    let done = live && st.finished && st.failure == nil ? 1 : Float(step?.step ?? 0) / Float(total)
+    var tail: (String, Style)
+    if view.mode == .replay {
+        let n = model.steps.count
+        let i = (view.cursor ?? (n - 1)) + 1
+        var s = "record \(max(0, i))/\(n)"
+        if let f = st.failure {
+            s += " \(g.dot) failed: " + g.fold(f)
+        } else if let e = model.ended {
+            s += " \(g.dot) run " + (e.kind == "done" ? "finished" : "stopped") + " at step \(e.step)"
+        } else if view.cursor == nil {
+            s += " \(g.dot) following new records"
+        }
+        tail = (s, st.failure != nil ? .bad : .dim)
+    } else if let f = st.failure {
+        tail = ("failed: " + g.fold(f) + " " + g.dash + " press q to exit", .bad)
+    } else if view.quitting {
+        tail = ("stopping: the trainer saves a checkpoint, then btviz exits" + (g.ascii ? "..." : "…"), .warn)
+    } else if st.finished {
+        tail = ("finished " + g.dash + " press q to exit", .good)
+    } else if let s = step {
+        tail = (Fmt.pct(min(1, done)) + "  ETA " + Fmt.duration(s.etaS), .normal)
+    } else {
+        tail = ("starting" + (g.ascii ? "..." : "…"), .dim)
+    }
+    let tailW = min(r.w - 12, tail.0.unicodeScalars.count + 2)
+    let barW = max(10, min(r.w - tailW - 2, r.w * 3 / 5))
+    c.put(r.x, y, g.ascii ? "[" : "▕", .dim)
+    let fillN = Int((min(1, max(0, done)) * Float(barW)).rounded(.down))
+    for i in 0..<barW {
+        c.put(r.x + 1 + i, y, i < fillN ? g.progressFull : g.progressEmpty, i < fillN ? (st.finished ? .good : .series1) : .dim)
+    }
+    c.put(r.x + 1 + barW, y, g.ascii ? "]" : "▏", .dim)
+    c.text(in: r, r.x + barW + 3, y, tail.0, tail.1)
+}
+
+/// The key bar: always visible; keys that do nothing in this mode are dimmed.
+func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyphs) {
+    let live = view.mode == .live
+    let items: [(String, String, Bool)] = live ? [
+        ("1-4", "full/BWN/TWN/BT", true), ("m", "next", true), ("+-", g.lambda, true), ("0", g.lambda + "=0", true),
+        (g.left + g.right, "layer", true), ("spc", "pause", true), ("s", "save", true), ("?", "help", true), ("q", "quit", true),
+    ] : [
+        (g.left + g.right, "time", true), ("Home/End", "ends", true), ("[ ]", "layer", true), ("?", "help", true),
+        ("q", "quit", true), ("1-4 m +- spc s", "live only", false),
+    ]
+    var x = r.x
+    for (k, label, on) in items {
+        let need = k.unicodeScalars.count + label.unicodeScalars.count + 2
+        if x + need > r.maxX { break }
+        x = c.text(in: r, x, r.y, k, on ? .keyCap : .dim)
+        x = c.text(in: r, x + 1, r.y, label, on ? .normal : .dim) + 1
+    }
+    if let n = view.notice, x + 2 < r.maxX {
+        let s = String(g.fold(n).prefix(r.maxX - x - 2))
+        c.text(in: r, r.maxX - s.unicodeScalars.count - 1, r.y, s, .warn)
+    }
+}
+
+/// Help overlay: any key closes it.
+func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
+    let pm = g.plusMinus, m = g.minus
+    var lines: [(String, Style)] = [("btviz explorer " + g.dash + " keys", .title), ("", .normal)]
+    if mode == .live {
+        lines += [
+            ("1 2 3 4     method: full precision, BWN, TWN, BT", .normal),
+            ("m           next method", .normal),
+            ("+ / -       λ ×2 / ÷2 (+ from 0 gives 0.01; below 0.01 - gives 0)", .normal),
+            ("0           \(g.lambda) = 0 (no transition regularizer)", .normal),
+            ("\(g.left) \(g.right) Tab    select layer", .normal),
+            ("space       pause / resume training", .normal),
+            ("s           save a checkpoint now", .normal),
+            ("q, Ctrl-C   stop: the trainer saves, then btviz exits", .normal),
+        ]
+    } else {
+        lines += [
+            ("\(g.left) \(g.right)         one logged step back / forward", .normal),
+            ("Up/Dn PgUp/PgDn  5% of the run back / forward", .normal),
+            ("Home End    first / last step (End follows a running run)", .normal),
+            ("[ ] Tab     select layer", .normal),
+            ("q           quit", .normal),
+        ]
+    }
+    lines += [
+        ("", .normal),
+        ("\(g.marker) 0              transition at 0 (BWN, BT)", .markerZero),
+        ("\(g.marker) \(pm)Δ, \(pm)(a1\(m)d1)    inner transitions (TWN, BT)", .markerInner),
+        ("\(g.marker) \(pm)(a1+d1)       outer transitions (BT)", .markerOuter),
+        ("\(g.levelMark) levels         quantized values and the share of weights at each", .level),
+        ("flip~  share of weights the regularizer's noise (0.1·a) would flip", .normal),
+        ("flip/s share whose level changed since the previous logged step", .normal),
+        ("dist   mean distance to the nearest transition, in units of a (a1)", .normal),
+        ("", .normal),
+        ("press any key to close", .dim),
+    ]
+    let w = min(c.width - 2, (lines.map { g.fold($0.0).unicodeScalars.count }.max() ?? 40) + 4)
+    let h = min(c.height - 2, lines.count + 2)
+    let box = Rect(x: (c.width - w) / 2, y: (c.height - h) / 2, w: w, h: h)
+    c.fill(box, " ")
+    let (tl, tr, bl, br, hz, vt): (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) =
+        g.ascii ? ("+", "+", "+", "+", "-", "|") : ("╭", "╮", "╰", "╯", "─", "│")
+    c.hline(box.x, box.y, box.w, hz, .accent); c.hline(box.x, box.maxY - 1, box.w, hz, .accent)
+    for y in box.y..<box.maxY { c.put(box.x, y, vt, .accent); c.put(box.maxX - 1, y, vt, .accent) }
+    c.put(box.x, box.y, tl, .accent); c.put(box.maxX - 1, box.y, tr, .accent)
+    c.put(box.x, box.maxY - 1, bl, .accent); c.put(box.maxX - 1, box.maxY - 1, br, .accent)
+    let inner = box.inset(dx: 2, dy: 1)
+    for (i, l) in lines.enumerated() where i < inner.h {
+        c.text(in: inner, inner.x, inner.y + i, g.fold(l.0), l.1)
+    }
+}
+
+/// Shown instead of the panels when the terminal is too small to draw them legibly.
+func drawTooSmall(_ c: inout Canvas) {
+    let need = "(need \(ExplorerLayout.minWidth)x\(ExplorerLayout.minHeight), have \(c.width)x\(c.height))"
+    let one = "enlarge the terminal " + need
+    let msgs = one.count <= c.width ? [one, "q quits"] : ["enlarge the terminal", need, "q quits"]
+    let top = max(0, (c.height - msgs.count) / 2)
+    for (i, m) in msgs.enumerated() {
+        let n = m.unicodeScalars.count
+        c.text(max(0, (c.width - n) / 2), top + i, m, i == 0 ? .warn : .dim, maxWidth: c.width)
+    }
+}

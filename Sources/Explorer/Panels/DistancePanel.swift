@@ -1,0 +1,47 @@
+import Training
+
+/// Histogram of each weight's distance to its nearest transition, in units of the first scale.
+/// The regularizer's noise has std 0.1 of that scale, so mass near 0 is what flips.
+func drawDistance(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, _ g: Glyphs) {
+    guard r.h >= 4, r.w >= 10 else { return }
+    guard let l = layer, l.distanceHistogram.counts.count > 0, !l.transitions.isEmpty else {
+        drawTitle(&c, r, [("distance to transition", .title)], g)
+        c.text(in: r, r.x + 1, r.y + 2, layer == nil ? "no data yet" : "full precision: none", .dim)
+        return
+    }
+    let near = nearShare(l.distanceHistogram, below: 0.1)
+    drawTitle(&c, r, [("dist/a", .title), ("mean " + Fmt.sig(l.meanTransitionDistance), .accent),
+                      ("<0.1: " + Fmt.pct(near), .markerZero)], g)
+    let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: r.h - 2)
+    let lo = l.distanceHistogram.edges.first ?? 0, hi = l.distanceHistogram.edges.last ?? 1
+    let cols = rebin(l.distanceHistogram, columns: bars.w, lo: lo, hi: hi)
+    let filled = drawBars(&c, bars, cols, g)
+    func col(_ v: Float) -> Int? {
+        guard hi > lo, v >= lo, v <= hi else { return nil }
+        return min(bars.w - 1, max(0, Int(((v - lo) / (hi - lo) * Float(bars.w)).rounded(.down))))
+    }
+    let steps = g.vblocks.count - 1
+    // The noise's reach (0.1 of the scale) and the mean distance, as markers.
+    for (v, style) in [(Float(0.1), Style.markerZero), (l.meanTransitionDistance, Style.accent)] {
+        guard let x = col(v) else { continue }
+        let top = filled.indices.contains(x) ? (filled[x] + steps - 1) / steps : 0
+        for row in top..<bars.h { c.put(bars.x + x, bars.maxY - 1 - row, g.ascii ? ":" : "┊", style) }
+    }
+    var labels: [(col: Int, text: String, style: Style)] = []
+    if let x = col(l.meanTransitionDistance) { labels.append((x, Fmt.sig(l.meanTransitionDistance), .accent)) }
+    labels.append((0, Fmt.sig(lo), .dim))
+    labels.append((bars.w - 1, Fmt.sig(hi), .dim))
+    placeLabels(&c, r, y: r.maxY - 1, labels)
+}
+
+/// Share of the histogram's mass below `x` (bins split linearly).
+func nearShare(_ h: Histogram, below x: Float) -> Float {
+    let total = h.counts.reduce(0, +)
+    guard total > 0, h.edges.count == h.counts.count + 1 else { return 0 }
+    var n: Float = 0
+    for (i, cnt) in h.counts.enumerated() {
+        let a = h.edges[i], b = h.edges[i + 1]
+        if b <= x { n += Float(cnt) } else if a < x, b > a { n += Float(cnt) * (x - a) / (b - a) }
+    }
+    return n / Float(total)
+}

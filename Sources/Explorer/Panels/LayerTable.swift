@@ -1,0 +1,88 @@
+import Training
+
+/// One row per quantized layer: shape, scales, thresholds and the flip/error/distance metrics,
+/// each with a sparkline of its recent history (the last logged steps up to the time shown).
+func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: Int?, selected: Int, _ g: Glyphs) {
+    guard r.h >= 2 else { return }
+    guard let si = stepIndex, si < model.steps.count else {
+        drawTitle(&c, r, [("layers", .title)], g)
+        return
+    }
+    let layers = model.steps[si].layers
+    let isBT = layers.contains { $0.scales["a1"] != nil }
+
+    func scaleText(_ l: LayerRecord) -> String {
+        if let a1 = l.scales["a1"] {
+            return [a1, l.scales["a2"] ?? .nan, l.scales["a_opt"] ?? .nan].map { Fmt.compact($0, 2) }.joined(separator: "/")
+        }
+        if let a = l.scales["a"] { return Fmt.compact(a) }
+        return "full"
+    }
+    func deltaText(_ l: LayerRecord) -> String {
+        if let d = l.thresholds["delta"] ?? l.thresholds["d1"] { return Fmt.compact(d) }
+        return g.dash
+    }
+    func firstScale(_ l: LayerRecord) -> Float { l.scales["a"] ?? l.scales["a1"] ?? 0 }
+
+    let nameW = max(5, layers.map { $0.name.count }.max() ?? 5) + 2
+    let shapeW = max(5, layers.map { Fmt.shape($0.shape).count }.max() ?? 5)
+    let scaleW = max(isBT ? 8 : 6, layers.map { scaleText($0).count }.max() ?? 6)
+    let numW = 7
+    // Metrics that get a sparkline: scale, flip~, flip/step, qerr, dist.
+    let fixed = nameW + shapeW + 1 + scaleW + 1 + numW * 5 + 6
+    let sparkW = min(16, max(0, (r.w - fixed) / 5 - 1))
+    let sw = sparkW >= 3 ? sparkW : 0
+
+    drawTitle(&c, r, [("layers", .title),
+                      ("flip~: share flipped by the noise  flip/s: changed since last log" + (sw > 0 ? "  sparks: last \(sw) logs" : ""), .dim)], g)
+    guard r.h >= 3 else { return }
+
+    struct Col { var title: String; var width: Int; var spark: Bool }
+    let cols: [Col] = [
+        Col(title: "layer", width: nameW, spark: false),
+        Col(title: "shape", width: shapeW + 1, spark: false),
+        Col(title: isBT ? "a1/a2/ao" : "a", width: scaleW + 1, spark: true),
+        Col(title: g.fold("Δ"), width: numW, spark: false),
+        Col(title: "flip~", width: numW, spark: true),
+        Col(title: "flip/s", width: numW, spark: true),
+        Col(title: "qerr", width: numW, spark: true),
+        Col(title: "dist", width: numW, spark: true),
+    ]
+    var x = r.x
+    for col in cols {
+        c.text(in: r, x, r.y + 1, col.title, .dim)
+        x += col.width + (col.spark && sw > 0 ? sw + 1 : 0)
+    }
+
+    let rowsAvail = r.h - 2
+    let first = selected >= rowsAvail ? selected - rowsAvail + 1 : 0
+    for (row, li) in (first..<layers.count).enumerated() where row < rowsAvail {
+        let l = layers[li]
+        let y = r.y + 2 + row
+        let sel = li == selected
+        if sel { c.fill(Rect(x: r.x, y: y, w: r.w, h: 1), " ", .accent) }
+        let base: Style = sel ? .accent : .normal
+        var x = r.x
+        c.text(in: r, x, y, (sel ? (g.ascii ? ">" : "▸") : " ") + l.name, sel ? .accent : .bold)
+        x += cols[0].width
+        c.text(in: r, x, y, Fmt.shape(l.shape), sel ? .accent : .dim); x += cols[1].width
+        let metrics: [(String, ((LayerRecord) -> Float)?, Style)] = [
+            (scaleText(l), firstScale, base),
+            (deltaText(l), nil, base),
+            (Fmt.pct(l.flipFraction), { $0.flipFraction }, sel ? .accent : .markerZero),
+            (Fmt.pct(l.flipRatio), { $0.flipRatio }, base),
+            (Fmt.compact(l.quantError), { $0.quantError }, base),
+            (Fmt.compact(l.meanTransitionDistance), { $0.meanTransitionDistance }, base),
+        ]
+        for (i, m) in metrics.enumerated() {
+            let col = cols[i + 2]
+            c.text(in: r, x, y, m.0, m.2)
+            x += col.width
+            if col.spark && sw > 0, let f = m.1 {
+                let h = model.history(layer: li, endingAt: si, count: sw, f)
+                c.text(in: r, x, y, g.sparkline(h, width: sw), sel ? .accent : .series1)
+                x += sw + 1
+            }
+        }
+    }
+}

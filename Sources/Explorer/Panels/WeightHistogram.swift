@@ -1,0 +1,116 @@
+import Quantizers
+import Training
+
+/// A transition point of the selected layer's quantizer, with the colour of its kind.
+public struct TransitionMark: Equatable, Sendable {
+    public var value: Float
+    public var style: Style
+    /// The kind's name: "0", "±Δ", "±(a1−d1)", "±(a1+d1)".
+    public var name: String
+}
+
+/// Classifies transitions by magnitude: 0, then the nonzero magnitudes smallest first. This names
+/// them per method (BWN 0; TWN ±Δ; BT 0, ±(a1−d1), ±(a1+d1)) and gives each kind one colour.
+public func transitionMarks(_ l: LayerRecord, method: QuantMethod?, glyphs g: Glyphs) -> [TransitionMark] {
+    let maxAbs = l.transitions.map { abs($0) }.max() ?? 0
+    let eps = max(1e-12, maxAbs * 1e-4)
+    var mags: [Float] = []
+    for t in l.transitions.map({ abs($0) }).sorted() where t > eps {
+        if let last = mags.last, abs(t - last) <= eps { continue }
+        mags.append(t)
+    }
+    let pm = g.plusMinus
+    let names: [String]
+    switch method {
+    case .twn: names = [pm + g.fold("Δ")]
+    case .bt: names = [pm + "(a1" + g.minus + "d1)", pm + "(a1+d1)"]
+    default: names = [pm + "t1", pm + "t2", pm + "t3"]
+    }
+    return l.transitions.map { t in
+        if abs(t) <= eps { return TransitionMark(value: 0, style: .markerZero, name: "0") }
+        let k = mags.firstIndex { abs(abs(t) - $0) <= eps } ?? 0
+        return TransitionMark(value: t, style: k == 0 ? .markerInner : .markerOuter,
+                              name: k < names.count ? names[k] : pm + "t\(k + 1)")
+    }
+}
+
+/// Latent-weight histogram of the selected layer at the panel's full width, with the quantizer's
+/// transitions overlaid as coloured columns and labelled, and the levels' occupancy below.
+func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, index: Int, count: Int,
+                         method: QuantMethod?, markersOverBars: Bool, _ g: Glyphs) {
+    guard r.h >= 4 else { return }
+    guard let l = layer else {
+        drawTitle(&c, r, [("latent weights", .title)], g)
+        c.text(in: r, r.x + 2, r.y + 2, "waiting for the first step record" + (g.ascii ? "..." : "…"), .dim)
+        return
+    }
+    let marks = transitionMarks(l, method: method, glyphs: g)
+    // Title with a legend: one entry per transition kind, in its colour.
+    var parts: [(String, Style)] = [("weights " + l.name + " " + Fmt.shape(l.shape) + " [\(index + 1)/\(count)]", .title)]
+    var seen = Set<String>()
+    for m in marks.sorted(by: { abs($0.value) < abs($1.value) }) where !seen.contains(m.name) {
+        seen.insert(m.name)
+        let text = m.name == "0" ? "\(g.marker) 0" : "\(g.marker) \(m.name)=\(Fmt.sig(abs(m.value)))"
+        parts.append((text, m.style))
+    }
+    if marks.isEmpty { parts.append(("full precision: no transitions", .dim)) }
+    drawTitle(&c, r, parts, g)
+
+    let showAxis = r.h >= 8
+    let barsH = r.h - 3 - (showAxis ? 1 : 0)
+    let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: barsH)
+    let lo = l.histogram.edges.first ?? -1, hi = l.histogram.edges.last ?? 1
+    let cols = rebin(l.histogram, columns: bars.w, lo: lo, hi: hi)
+    let filled = drawBars(&c, bars, cols, g)
+    func col(_ v: Float) -> Int? {
+        guard hi > lo, v >= lo, v <= hi else { return nil }
+        return min(bars.w - 1, max(0, Int(((v - lo) / (hi - lo) * Float(bars.w)).rounded(.down))))
+    }
+
+    // Marker columns: glyph above the bar, the bar itself recoloured, so both stay readable.
+    // Without colour a recoloured bar is invisible, so the glyph replaces the bar there.
+    let steps = g.vblocks.count - 1
+    for m in marks {
+        guard let x = col(m.value) else { continue }
+        let top = filled.indices.contains(x) ? (filled[x] + steps - 1) / steps : 0
+        for row in 0..<bars.h {
+            let y = bars.maxY - 1 - row
+            if row < top && !markersOverBars { c.setStyle(bars.x + x, y, m.style) } else { c.put(bars.x + x, y, g.marker, m.style) }
+        }
+    }
+
+    var y = bars.maxY
+    if showAxis {
+        c.hline(r.x, y, r.w, g.hline, .dim)
+        for v in l.levels { if let x = col(v) { c.put(r.x + x, y, g.levelMark, .level) } }
+        for m in marks { if let x = col(m.value) { c.put(r.x + x, y, g.ascii ? "+" : "┴", m.style) } }
+        y += 1
+    }
+    // Values under the markers, then the range ends where there is room.
+    var labels: [(col: Int, text: String, style: Style)] = []
+    for m in marks { if let x = col(m.value) { labels.append((x, m.value == 0 ? "0" : Fmt.signed(m.value), m.style)) } }
+    labels.append((0, Fmt.sig(lo), .dim))
+    labels.append((r.w - 1, Fmt.sig(hi), .dim))
+    placeLabels(&c, r, y: y, labels)
+    y += 1
+    drawLevels(&c, Rect(x: r.x, y: y, w: r.w, h: 1), l, g)
+}
+
+/// `levels ▲-0.068 3.1%  ▲-0.034 20% ...`: the quantized values and the share of weights at each.
+private func drawLevels(_ c: inout Canvas, _ r: Rect, _ l: LayerRecord, _ g: Glyphs) {
+    guard !l.levels.isEmpty else {
+        c.text(in: r, r.x + 1, r.y, "full precision: weights are used as they are; 2/3/4 pick a quantizer", .dim)
+        return
+    }
+    let total = max(1, l.levelCounts.reduce(0, +))
+    var x = c.text(in: r, r.x + 1, r.y, "levels", .dim) + 1
+    for (i, v) in l.levels.enumerated() {
+        let n = i < l.levelCounts.count ? l.levelCounts[i] : 0
+        let s = "\(g.levelMark)" + (v == 0 ? "0" : Fmt.signed(v)) + " " + Fmt.pct(Float(n) / Float(total))
+        if x + s.unicodeScalars.count > r.maxX { break }
+        x = c.text(in: r, x + 1, r.y, s, .level)
+    }
+    // The quantizer's error in context; cheap to show when there is room.
+    let err = "err " + Fmt.sig(l.quantError) + "  R " + Fmt.sig(l.reg)
+    if x + err.count + 3 < r.maxX { c.text(in: r, r.maxX - err.count - 1, r.y, err, .dim) }
+}

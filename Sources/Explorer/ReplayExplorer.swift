@@ -1,0 +1,81 @@
+import BTCore
+import Foundation
+import Training
+
+/// Reads a metrics.jsonl incrementally: complete new lines since the last call. A live run may be
+/// mid-append, so a trailing partial line waits for the next poll.
+struct MetricsTail {
+    let path: String
+    private(set) var offset: UInt64 = 0
+    /// Set when the file shrank (rewritten from scratch): the caller rebuilds its model.
+    private(set) var restarted = false
+
+    init(path: String) { self.path = path }
+
+    mutating func poll() throws -> [RunRecord] {
+        restarted = false
+        guard let fh = FileHandle(forReadingAtPath: path) else { throw BTError("cannot read \(path)") }
+        defer { try? fh.close() }
+        let size = try fh.seekToEnd()
+        if size < offset { offset = 0; restarted = true }
+        guard size > offset else { return [] }
+        try fh.seek(toOffset: offset)
+        guard let data = try fh.readToEnd(), let lastNL = data.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+        let complete = data[data.startIndex...lastNL]
+        offset += UInt64(complete.count)
+        let text = String(decoding: complete, as: UTF8.self)
+        return text.split(separator: "\n").compactMap(RunRecordCoding.decode)
+    }
+}
+
+
+/// The replay loop: the live screen over recorded steps, with a time cursor instead of training keys.
+struct ReplayExplorer {
+    var tail: MetricsTail
+    let header: RunHeader
+    let options: ExplorerOptions
+    var model: RunModel
+    var view = ExplorerViewState(mode: .replay)
+    var noticeUntil = ContinuousClock.now
+
+    init(header: RunHeader, tail: MetricsTail, options: ExplorerOptions) {
+        self.header = header; self.tail = tail; self.options = options
+        model = RunModel(header: header, records: [])
+    }
+
+    mutating func run(_ screen: CursesScreen) {
+        let options = ExplorerOptions(ascii: self.options.ascii, noColor: !screen.usesColor)
+        var lastPoll = ContinuousClock.now - .seconds(2)   // first poll right after the "loading" frame
+        let frame = Duration.milliseconds(100)
+        var lastDraw = ContinuousClock.now - frame
+        var dirty = true
+        while true {
+            if screen.interrupted { return }
+            // Redraw on change, at most 10 times a second (held arrow keys repeat faster).
+            if dirty && ContinuousClock.now - lastDraw >= frame {
+                let (w, h) = screen.size
+                screen.draw(ExplorerRenderer.render(model: model, view: view, width: w, height: h, options: options))
+                dirty = false
+                lastDraw = ContinuousClock.now
+            }
+            let now = ContinuousClock.now
+            if now - lastPoll >= .seconds(1) {
+                lastPoll = now
+                if let new = try? tail.poll() {
+                    if tail.restarted { model = RunModel(header: header, records: []); view.cursor = nil }
+                    if !new.isEmpty { model.ingest(new); dirty = true }
+                }
+            }
+            if view.notice != nil && now >= noticeUntil { view.notice = nil; dirty = true }
+            let wait = dirty ? max(1, milliseconds(frame - (ContinuousClock.now - lastDraw))) : 100
+            guard let key = screen.readKey(timeoutMs: wait) else { continue }
+            dirty = true
+            if view.showHelp && key != .resize { view.showHelp = false; continue }
+            guard let action = KeyMap.action(for: key, mode: .replay) else { continue }
+            if action == .quit { return }
+            let before = view.notice
+            _ = ExplorerController.handle(action, view: &view, model: model)
+            if view.notice != before { noticeUntil = ContinuousClock.now + .seconds(3) }
+        }
+    }
+}

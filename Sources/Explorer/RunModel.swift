@@ -1,0 +1,122 @@
+import Quantizers
+import Training
+
+/// One step's scalars, kept for the whole run (the curves); full step records are capped.
+public struct SeriesPoint: Sendable, Equatable {
+    public var step: Int
+    public var taskLoss: Float
+    /// λ·R, the regularizer's contribution to the loss (subtracted from it).
+    public var lambdaR: Float
+    public var batchAcc: Float
+    public var lambda: Float
+}
+
+/// Everything the explorer knows about a run, built from its records alone. Live and replay views
+/// both read this; the trainer never touches it (the UI drains the board into it on its own thread).
+public struct RunModel: Sendable {
+    public let header: RunHeader
+    /// Full step records kept (histograms are heavy); older ones are dropped. Replay uses .max.
+    public let stepCap: Int
+    public private(set) var steps: [StepRecord] = []
+    public private(set) var points: [SeriesPoint] = []
+    public private(set) var epochs: [EpochRecord] = []
+    public private(set) var events: [EventRecord] = []
+    /// What the trainer actually applied (live), or what the records imply (replay).
+    public var status: RunBoard.Status
+    public private(set) var recordCount = 0
+    /// The run's last "done" or "stop" event, if it has ended (cleared when it resumes).
+    public private(set) var ended: EventRecord?
+
+    public init(header: RunHeader, stepCap: Int = 2000, method: String = "", lambda: Float = 0) {
+        self.header = header
+        self.stepCap = max(1, stepCap)
+        status = RunBoard.Status(method: method, lambda: lambda, paused: false, finished: false, failure: nil)
+    }
+
+    public init(header: RunHeader, records: [RunRecord], stepCap: Int = .max) {
+        self.init(header: header, stepCap: stepCap)
+        ingest(records)
+    }
+
+    public var latest: StepRecord? { steps.last }
+    public var layerNames: [String] { steps.last?.layers.map(\.name) ?? [] }
+
+    public mutating func ingest(_ records: [RunRecord]) {
+        for r in records { ingest(r) }
+    }
+
+    public mutating func ingest(_ record: RunRecord) {
+        recordCount += 1
+        switch record {
+        case .step(let s):
+            // A resumed run restarts from its checkpoint: its records replace the ones after it.
+            if let last = points.last, s.step <= last.step {
+                points.removeAll { $0.step >= s.step }
+                steps.removeAll { $0.step >= s.step }
+            }
+            points.append(SeriesPoint(step: s.step, taskLoss: s.taskLoss, lambdaR: s.lambda * s.regLoss,
+                                      batchAcc: s.batchAcc, lambda: s.lambda))
+            steps.append(s)
+            // Trim in chunks so appends stay amortized O(1).
+            if steps.count - stepCap > max(16, stepCap / 4) { steps.removeFirst(steps.count - stepCap) }
+            status.method = s.method
+            status.lambda = s.lambda
+        case .epoch(let e):
+            if let last = epochs.last, e.epoch <= last.epoch { epochs.removeAll { $0.epoch >= e.epoch } }
+            epochs.append(e)
+        case .event(let e):
+            events.append(e)
+            switch e.kind {
+            case "pause": status.paused = true
+            case "unpause", "resume", "start": status.paused = false; status.finished = false; ended = nil
+            case "done", "stop": status.finished = true; ended = e
+            case "nan": status.failure = e.message.isEmpty ? "loss became NaN" : e.message
+            case "method": if let to = e.to { status.method = to }
+            case "lambda": if let to = e.to, let l = Float(to) { status.lambda = l }
+            default: break
+            }
+        }
+    }
+
+    /// Index of the step record at or just before `step`.
+    public func stepIndex(atOrBefore step: Int) -> Int? {
+        guard !steps.isEmpty else { return nil }
+        var lo = 0, hi = steps.count - 1
+        if steps[0].step > step { return 0 }
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if steps[mid].step <= step { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    /// Recent values of one layer metric, ending at step index `end` (inclusive).
+    public func history(layer: Int, endingAt end: Int, count: Int, _ value: (LayerRecord) -> Float) -> [Float] {
+        guard !steps.isEmpty, count > 0 else { return [] }
+        let e = min(max(0, end), steps.count - 1)
+        let s = max(0, e - count + 1)
+        var out: [Float] = []
+        out.reserveCapacity(e - s + 1)
+        for i in s...e where layer < steps[i].layers.count { out.append(value(steps[i].layers[layer])) }
+        return out
+    }
+
+    /// Method and λ changes, for the curves' markers.
+    public var changeEvents: [EventRecord] { events.filter { $0.kind == "method" || $0.kind == "lambda" } }
+}
+
+extension QuantMethod {
+    /// Accepts the raw value or the label, any case: records may carry either.
+    public init?(loose s: String) {
+        let l = s.lowercased()
+        guard let m = QuantMethod.allCases.first(where: { $0.rawValue == l || $0.label.lowercased() == l })
+        else { return nil }
+        self = m
+    }
+
+    /// The next method for the `m` key.
+    public var next: QuantMethod {
+        let all = QuantMethod.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}

@@ -1,0 +1,148 @@
+import Explorer
+import Quantizers
+import Training
+import XCTest
+
+final class LogicTests: XCTestCase {
+    func testLiveKeys() {
+        let k = { KeyMap.action(for: $0, mode: .live) }
+        XCTAssertEqual(k(.char("1")), .method(.full))
+        XCTAssertEqual(k(.char("2")), .method(.bwn))
+        XCTAssertEqual(k(.char("3")), .method(.twn))
+        XCTAssertEqual(k(.char("4")), .method(.bt))
+        XCTAssertEqual(k(.char("m")), .cycleMethod)
+        XCTAssertEqual(k(.char("+")), .lambdaUp)
+        XCTAssertEqual(k(.char("-")), .lambdaDown)
+        XCTAssertEqual(k(.char("0")), .lambdaZero)
+        XCTAssertEqual(k(.left), .prevLayer)
+        XCTAssertEqual(k(.right), .nextLayer)
+        XCTAssertEqual(k(.tab), .nextLayer)
+        XCTAssertEqual(k(.char(" ")), .togglePause)
+        XCTAssertEqual(k(.char("s")), .save)
+        XCTAssertEqual(k(.char("q")), .quit)
+        XCTAssertEqual(k(.ctrlC), .quit)
+        XCTAssertEqual(k(.char("?")), .help)
+        XCTAssertEqual(k(.resize), .resize)
+        XCTAssertNil(k(.char("x")))
+    }
+
+    func testReplayKeys() {
+        let k = { KeyMap.action(for: $0, mode: .replay) }
+        XCTAssertEqual(k(.left), .scrub(-1))
+        XCTAssertEqual(k(.right), .scrub(1))
+        XCTAssertEqual(k(.home), .jumpStart)
+        XCTAssertEqual(k(.end), .jumpEnd)
+        XCTAssertEqual(k(.tab), .nextLayer)
+        XCTAssertEqual(k(.char("]")), .nextLayer)
+        XCTAssertEqual(k(.char("[")), .prevLayer)
+        XCTAssertEqual(k(.char("q")), .quit)
+        XCTAssertEqual(k(.ctrlC), .quit)
+        XCTAssertEqual(k(.char("4")), .unavailable("method"))
+        XCTAssertEqual(k(.char("+")), .unavailable("λ"))
+        XCTAssertEqual(k(.char(" ")), .unavailable("pause"))
+        XCTAssertEqual(k(.char("s")), .unavailable("save"))
+    }
+
+    func testLambdaStep() {
+        XCTAssertEqual(LambdaStep.up(0), 0.01)
+        XCTAssertEqual(LambdaStep.up(0.1), 0.2)
+        XCTAssertEqual(LambdaStep.down(0.1), 0.05)
+        XCTAssertEqual(LambdaStep.down(0.02), 0.01)
+        XCTAssertEqual(LambdaStep.down(0.01), 0)
+        XCTAssertEqual(LambdaStep.down(0.0125), 0)
+        XCTAssertEqual(LambdaStep.down(0), 0)
+        XCTAssertEqual(LambdaStep.up(.nan), 0.01)
+        XCTAssertEqual(LambdaStep.down(-1), 0)
+    }
+
+    func testControllerAccumulatesLambdaAndMethodUntilApplied() {
+        var m = Fixture.model()
+        m.status.lambda = 0
+        m.status.method = "bt"
+        var v = ExplorerViewState(mode: .live)
+        XCTAssertEqual(ExplorerController.handle(.lambdaUp, view: &v, model: m), [.requestLambda(0.01)])
+        XCTAssertEqual(ExplorerController.handle(.lambdaUp, view: &v, model: m), [.requestLambda(0.02)])
+        XCTAssertEqual(ExplorerController.handle(.lambdaDown, view: &v, model: m), [.requestLambda(0.01)])
+        XCTAssertEqual(ExplorerController.handle(.lambdaZero, view: &v, model: m), [.requestLambda(0)])
+        XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.full)])
+        XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.bwn)])
+        XCTAssertEqual(ExplorerController.handle(.method(.twn), view: &v, model: m), [.requestMethod(.twn)])
+        XCTAssertEqual(ExplorerController.handle(.togglePause, view: &v, model: m), [.togglePause])
+        XCTAssertEqual(ExplorerController.handle(.save, view: &v, model: m), [.save])
+        var status = m.status
+        status.lambda = 0; status.method = "TWN"
+        ExplorerController.reconcile(&v, status: status)
+        XCTAssertNil(v.requestedLambda)
+        XCTAssertNil(v.requestedMethod)
+    }
+
+    func testControllerLayersAndScrubbing() {
+        let m = Fixture.model()
+        var v = ExplorerViewState(mode: .replay)
+        _ = ExplorerController.handle(.prevLayer, view: &v, model: m)
+        XCTAssertEqual(v.layer, 5)
+        _ = ExplorerController.handle(.nextLayer, view: &v, model: m)
+        XCTAssertEqual(v.layer, 0)
+        XCTAssertEqual(v.stepIndex(in: m), 49)
+        _ = ExplorerController.handle(.scrub(-1), view: &v, model: m)
+        XCTAssertEqual(v.cursor, 48)
+        _ = ExplorerController.handle(.jumpStart, view: &v, model: m)
+        XCTAssertEqual(v.cursor, 0)
+        _ = ExplorerController.handle(.scrub(-1), view: &v, model: m)
+        XCTAssertEqual(v.cursor, 0)
+        _ = ExplorerController.handle(.scrubFraction(0.05), view: &v, model: m)
+        XCTAssertEqual(v.cursor, 3)
+        _ = ExplorerController.handle(.jumpEnd, view: &v, model: m)
+        XCTAssertNil(v.cursor)
+        XCTAssertEqual(ExplorerController.handle(.method(.bt), view: &v, model: m), [])
+        XCTAssertEqual(ExplorerController.handle(.unavailable("save"), view: &v, model: m), [])
+        XCTAssertNotNil(v.notice)
+    }
+
+    func testRunModelIngest() {
+        var m = RunModel(header: Fixture.header, stepCap: 10)
+        for s in 0..<40 { m.ingest(.step(Fixture.step(s))) }
+        XCTAssertLessThanOrEqual(m.steps.count, 10 + 16)
+        XCTAssertEqual(m.points.count, 40)
+        XCTAssertEqual(m.latest?.step, 39)
+        // A resumed run restarts at its checkpoint: later records replace the old tail.
+        m.ingest(.step(Fixture.step(30)))
+        XCTAssertEqual(m.points.count, 31)
+        XCTAssertEqual(m.latest?.step, 30)
+        m.ingest(.event(EventRecord(step: 30, epoch: 1, kind: "pause", message: "")))
+        XCTAssertTrue(m.status.paused)
+        m.ingest(.event(EventRecord(step: 30, epoch: 1, kind: "done", message: "")))
+        XCTAssertTrue(m.status.finished)
+        XCTAssertEqual(m.history(layer: 0, endingAt: m.steps.count - 1, count: 5) { $0.flipFraction }.count, 5)
+        XCTAssertEqual(m.stepIndex(atOrBefore: 25).map { m.steps[$0].step }, 25)
+    }
+
+    func testRecordsRoundTripThroughMetricsFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("btviz-explorer-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("metrics.jsonl").path
+        let lines = (0..<5).map { RunRecordCoding.encode(.step(Fixture.step($0 * 10))) }.joined(separator: "\n") + "\n"
+        try lines.write(toFile: path, atomically: true, encoding: .utf8)
+        let m = RunModel(header: Fixture.header, records: try RunRecordCoding.read(path: path))
+        XCTAssertEqual(m.steps.count, 5)
+        XCTAssertTrue(Fixture.render(m, 120, 40).text.contains("±(a1+d1)"))
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func testTerminalChecks() {
+        XCTAssertFalse(Terminal.termIsUsable(nil))
+        XCTAssertFalse(Terminal.termIsUsable(""))
+        XCTAssertFalse(Terminal.termIsUsable("dumb"))
+        XCTAssertFalse(Terminal.termIsUsable("no-such-terminal-btviz"))
+        XCTAssertTrue(Terminal.termIsUsable("xterm") || Terminal.termIsUsable("vt100"))
+        XCTAssertFalse(Terminal.canRunExplorer(environment: ["TERM": "dumb"]))
+        XCTAssertFalse(Terminal.canRunExplorer(environment: [:]))
+    }
+
+    func testSparkline() {
+        let g = Glyphs(ascii: false)
+        XCTAssertEqual(g.sparkline([0, 1, 2, 3, 4, 5, 6, 7], width: 8), "▁▂▃▄▅▆▇█")
+        XCTAssertEqual(g.sparkline([1, 2, 3], width: 2), "▁█")
+        XCTAssertEqual(g.sparkline([], width: 4), "")
+    }
+}

@@ -1,0 +1,190 @@
+import Explorer
+import Quantizers
+import Training
+import XCTest
+
+final class RenderTests: XCTestCase {
+    func testBTAt120x40ShowsMarkersLabelsLevelsAndTable() {
+        let c = Fixture.render(Fixture.model(), 120, 40)
+        let t = c.text
+        // Header facts.
+        XCTAssertTrue(t.contains("fashion-mnist"), t)
+        XCTAssertTrue(t.contains("VGG-6 K=16"))
+        XCTAssertTrue(t.contains("BT"))
+        XCTAssertTrue(t.contains("step 490/1000"))
+        XCTAssertTrue(t.contains("ETA"))
+        // Transition legend with values: a1=0.05, d1=0.66*0.02=0.0132.
+        XCTAssertTrue(t.contains("±(a1−d1)=0.0368"), t)
+        XCTAssertTrue(t.contains("±(a1+d1)=0.0632"), t)
+        XCTAssertTrue(t.contains("┃ 0"))
+        // Labels under the markers.
+        XCTAssertTrue(t.contains("-0.0632") && t.contains("+0.0368"), t)
+        // Five levels with their occupancy.
+        XCTAssertTrue(t.contains("levels"))
+        XCTAssertTrue(t.contains("52.8%") || t.contains("53%"), t)
+        XCTAssertTrue(t.contains("3.1%"))
+        // Table: every layer, the flip fraction, sparklines.
+        for n in Fixture.layerNames { XCTAssertTrue(t.contains(n), n) }
+        XCTAssertTrue(t.contains("flip~"))
+        XCTAssertTrue(t.contains("a1/a2/ao"))
+        XCTAssertTrue(t.unicodeScalars.contains { (0x2581...0x2588).contains($0.value) })
+        // Curves and key bar.
+        XCTAssertTrue(t.contains("loss") && t.contains("accuracy"))
+        XCTAssertTrue(t.contains("test 82%"), t)
+        XCTAssertTrue(c.row(39).contains("quit"))
+        // All three marker kinds are drawn in their own colours.
+        XCTAssertFalse(c.positions(of: .markerZero).isEmpty)
+        XCTAssertFalse(c.positions(of: .markerInner).isEmpty)
+        XCTAssertFalse(c.positions(of: .markerOuter).isEmpty)
+    }
+
+    func testMarkerColumnsSitAtTheTransitionsAndMoveWithTheScale() {
+        func markerColumns(_ a1: Float) -> Set<Int> {
+            let c = Fixture.render(Fixture.model(a1: a1), 120, 40)
+            // Row 3 is inside the histogram bars, above the Gaussian's peak for the outer transitions.
+            return Set(c.positions(of: .markerOuter).filter { $0.y == 3 }.map(\.x))
+        }
+        let at05 = markerColumns(0.05)
+        XCTAssertEqual(at05.count, 2)
+        // Histogram spans -0.2 ... 0.2 over 120 columns: -0.0632 -> col 41, +0.0632 -> col 78.
+        XCTAssertEqual(at05, [41, 78])
+        let at08 = markerColumns(0.08)
+        XCTAssertNotEqual(at05, at08)
+        XCTAssertTrue(at08.min()! < 41 && at08.max()! > 78)
+    }
+
+    func testZeroMarkerAtCenter() {
+        let c = Fixture.render(Fixture.model(), 120, 40)
+        let zero = Set(c.positions(of: .markerZero).filter { $0.y >= 3 && $0.y < 10 }.map(\.x))
+        XCTAssertEqual(zero, [60])
+    }
+
+    func testWithoutColourMarkersAreDrawnThroughTheBars() {
+        let mono = ExplorerOptions(ascii: false, noColor: true)
+        let c = Fixture.render(Fixture.model(), 120, 40, options: mono)
+        // Column 60 is the 0 transition; inside the bar (bottom rows of the histogram) it must be a glyph.
+        let bottomBarRow = 13
+        XCTAssertEqual(c[60, bottomBarRow].ch, "┃")
+        let colour = Fixture.render(Fixture.model(), 120, 40)
+        XCTAssertEqual(colour[60, bottomBarRow].ch, "█")
+        XCTAssertEqual(colour[60, bottomBarRow].style, .markerZero)
+    }
+
+    func testTWNAndBWNLegends() {
+        let twn = Fixture.render(Fixture.model(method: .twn), 120, 40).text
+        XCTAssertTrue(twn.contains("±Δ=0.033"), twn)
+        XCTAssertTrue(twn.contains("TWN"))
+        XCTAssertTrue(twn.contains("48%"), twn)  // the zero level's share
+        let bwn = Fixture.render(Fixture.model(method: .bwn), 120, 40).text
+        XCTAssertTrue(bwn.contains("┃ 0"))
+        XCTAssertFalse(bwn.contains("±"))
+        let full = Fixture.render(Fixture.model(method: .full), 120, 40).text
+        XCTAssertTrue(full.contains("full precision"))
+    }
+
+    func testTooSmall() {
+        let c = Fixture.render(Fixture.model(), 60, 20)
+        XCTAssertTrue(c.text.contains("enlarge the terminal (need 80x24, have 60x20)"), c.text)
+        let tiny = Fixture.render(Fixture.model(), 20, 5)
+        XCTAssertTrue(tiny.text.contains("enlarge"))
+        XCTAssertTrue(Fixture.render(Fixture.model(), 79, 40).text.contains("have 79x40"))
+    }
+
+    func testMinimumAndLargeSizesDrawEverything() {
+        for (w, h) in [(80, 24), (200, 60)] {
+            let c = Fixture.render(Fixture.model(), w, h)
+            let t = c.text
+            XCTAssertFalse(t.contains("enlarge"))
+            XCTAssertTrue(t.contains("conv6"), "\(w)x\(h)\n" + t)
+            XCTAssertTrue(t.contains("±(a1+d1)"), "\(w)x\(h)\n" + t)
+            XCTAssertTrue(t.contains("loss"))
+            XCTAssertTrue(c.row(h - 1).contains("quit"))
+        }
+    }
+
+    func testChangeEventsAreMarkedOnTheCurves() {
+        let c = Fixture.render(Fixture.model(), 120, 40)
+        XCTAssertFalse(c.positions(of: .event).isEmpty)
+        let t = c.text
+        XCTAssertTrue(t.contains("λ0.05"), t)
+    }
+
+    func testAsciiModeIsPlainASCII() {
+        let c = Fixture.render(Fixture.model(), 120, 40, options: Fixture.ascii)
+        let t = c.text
+        XCTAssertTrue(t.unicodeScalars.allSatisfy { $0.isASCII }, t)
+        XCTAssertTrue(t.contains("+-(a1-d1)=0.0368"), t)
+        var help = ExplorerViewState(mode: .live); help.showHelp = true
+        XCTAssertTrue(Fixture.render(Fixture.model(), 120, 40, view: help, options: Fixture.ascii).text.unicodeScalars.allSatisfy { $0.isASCII })
+    }
+
+    func testHelpOverlay() {
+        var v = ExplorerViewState(mode: .live); v.showHelp = true
+        let t = Fixture.render(Fixture.model(), 120, 40, view: v).text
+        XCTAssertTrue(t.contains("press any key to close"))
+        XCTAssertTrue(t.contains("pause / resume"))
+    }
+
+    func testStatusLines() {
+        var m = Fixture.model()
+        m.status.paused = true
+        XCTAssertTrue(Fixture.render(m, 120, 40).text.contains("PAUSED"))
+        m.status.paused = false
+        m.status.finished = true
+        XCTAssertTrue(Fixture.render(m, 120, 40).text.contains("finished — press q to exit"))
+        m.status.failure = "loss became NaN at step 123"
+        XCTAssertTrue(Fixture.render(m, 120, 40).text.contains("failed: loss became NaN at step 123"))
+        var v = ExplorerViewState(mode: .live); v.quitting = true
+        var m2 = Fixture.model(); m2.status.finished = false
+        XCTAssertTrue(Fixture.render(m2, 120, 40, view: v).text.contains("stopping"))
+    }
+
+    func testPendingRequestsShowUntilApplied() {
+        var v = ExplorerViewState(mode: .live)
+        v.requestedMethod = .twn
+        v.requestedLambda = 0.2
+        let t = Fixture.render(Fixture.model(), 120, 40, view: v).text
+        XCTAssertTrue(t.contains("BT→TWN"), t)
+        XCTAssertTrue(t.contains("→0.2"), t)
+    }
+
+    func testReplayCursorShowsThatStep() {
+        var v = ExplorerViewState(mode: .replay)
+        v.cursor = 2
+        let c = Fixture.render(Fixture.model(), 120, 40, view: v)
+        let t = c.text
+        XCTAssertTrue(t.contains("btviz replay"))
+        XCTAssertTrue(t.contains("step 20/1000"), t)
+        XCTAssertTrue(t.contains("record 3/50"), t)
+        XCTAssertTrue(t.contains("TWN"))  // before the switch to BT at step 200
+        XCTAssertTrue(c.row(39).contains("live only"))
+        XCTAssertTrue(t.contains("┆"))
+    }
+
+    func testReplayOfAnEndedRun() {
+        var m = Fixture.model()
+        m.ingest(.event(EventRecord(step: 490, epoch: 2, kind: "stop", message: "stopped")))
+        let t = Fixture.render(m, 120, 40, view: ExplorerViewState(mode: .replay)).text
+        XCTAssertTrue(t.contains("record 50/50 · run stopped at step 490"), t)
+        XCTAssertTrue(t.contains("epoch 3/5"), t)  // records count epochs from 0
+    }
+
+    func testEmptyModelDoesNotCrash() {
+        let m = RunModel(header: Fixture.header, stepCap: 10, method: "bt", lambda: 0.1)
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            let t = Fixture.render(m, w, h).text
+            XCTAssertTrue(t.contains("waiting for the first step record"), t)
+        }
+    }
+
+    func testFewLayersManySizes() {
+        // Sweep sizes for crashes and for the key bar staying on the last row.
+        let m = Fixture.model(count: 3)
+        for w in stride(from: 80, through: 240, by: 23) {
+            for h in stride(from: 24, through: 80, by: 9) {
+                let c = Fixture.render(m, w, h)
+                XCTAssertTrue(c.row(h - 1).contains("quit"), "\(w)x\(h)")
+            }
+        }
+    }
+}

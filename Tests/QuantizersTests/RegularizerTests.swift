@@ -1,0 +1,98 @@
+import BTCore
+import Quantizers
+import XCTest
+
+final class RegularizerTests: XCTestCase {
+    let reg = TransitionRegularizer()
+
+    func gaussianWeights(_ n: Int, seed: UInt64) -> [Float] {
+        var rng = RNG(seed: seed)
+        return (0..<n).map { _ in rng.gaussian() * 0.05 }
+    }
+
+    /// E[R] under the noise, written out independently of the gradient code: sum over transitions of
+    /// h * Phi(-|w - t| / s') per weight, averaged.
+    func expectedR(_ f: QuantFit, _ w: [Float]) -> Double {
+        let sp = Double(0.1 * f.firstScale)
+        var total = 0.0
+        for x in w {
+            for (t, h) in zip(f.transitions, f.stepHeights) {
+                total += Double(h) * 0.5 * erfc(abs(Double(x - t)) / sp / 2.0.squareRoot())
+            }
+        }
+        return total / Double(w.count)
+    }
+
+    /// The analytic gradient is -lambda * dE[R]/dW, checked by central differences of E[R].
+    func testGradientMatchesExpectedR() {
+        for m in [QuantMethod.bwn, .twn, .bt] {
+            let w = gaussianWeights(400, seed: 1)
+            let f = w.withUnsafeBufferPointer { m.quantizer().fit($0) }
+            var g = [Float](repeating: 0, count: w.count)
+            w.withUnsafeBufferPointer { wp in g.withUnsafeMutableBufferPointer { reg.addGradient(fit: f, weights: wp, lambda: 1, into: $0) } }
+            var checked = 0
+            let eps: Float = 1e-4
+            // E[R] has a cusp at each transition (|w - t|); central differences straddling it are meaningless.
+            for i in 0..<w.count where !f.transitions.contains(where: { abs(w[i] - $0) < 2 * eps }) {
+                var wp = w, wm = w
+                wp[i] += eps; wm[i] -= eps
+                let numeric = -(expectedR(f, wp) - expectedR(f, wm)) / Double(2 * eps)
+                XCTAssertEqual(Double(g[i]), numeric, accuracy: 1e-3 * max(1, abs(numeric)) + 1e-6, "\(m) weight \(i)")
+                if abs(numeric) > 1e-4 { checked += 1 }
+            }
+            XCTAssertGreaterThan(checked, 5, "\(m): some weights must be near a transition")
+        }
+    }
+
+    /// A gradient-descent step on -lambda*R moves weights toward their nearest transition.
+    func testDescentPullsTowardTransitions() {
+        let w = gaussianWeights(2000, seed: 2)
+        let f = w.withUnsafeBufferPointer { QuantMethod.twn.quantizer().fit($0) }
+        var g = [Float](repeating: 0, count: w.count)
+        w.withUnsafeBufferPointer { wp in g.withUnsafeMutableBufferPointer { reg.addGradient(fit: f, weights: wp, lambda: 0.1, into: $0) } }
+        let moved = zip(w, g).map { $0 - 1e-2 * $1 }
+        let before = w.map { f.transitionDistance($0) }.reduce(0, +)
+        let after = moved.map { f.transitionDistance($0) }.reduce(0, +)
+        XCTAssertLessThan(after, before)
+        XCTAssertTrue(g.contains { $0 != 0 })
+    }
+
+    /// The sampled R agrees with its expectation, and flips happen only near transitions.
+    func testMeasureAgreesWithExpectation() {
+        let w = gaussianWeights(20_000, seed: 3)
+        for m in [QuantMethod.bwn, .twn, .bt] {
+            let f = w.withUnsafeBufferPointer { m.quantizer().fit($0) }
+            var noise = [Float](repeating: 0, count: w.count)
+            var rng = RNG(seed: 4)
+            var mean = 0.0
+            for _ in 0..<20 {
+                let r = w.withUnsafeBufferPointer { wp in noise.withUnsafeMutableBufferPointer { reg.measure(fit: f, weights: wp, noise: $0, rng: &rng) } }
+                mean += Double(r.reg) / 20
+                XCTAssertGreaterThan(r.flipFraction, 0)
+                XCTAssertLessThan(r.flipFraction, 0.2)
+            }
+            XCTAssertEqual(mean, expectedR(f, w), accuracy: 0.05 * expectedR(f, w), "\(m)")
+        }
+    }
+
+    func testFarFromTransitionsNothingFlips() {
+        let w: [Float] = Array(repeating: 1, count: 50) + Array(repeating: -1, count: 50)
+        let f = w.withUnsafeBufferPointer { QuantMethod.bwn.quantizer().fit($0) }
+        var noise = [Float](repeating: 0, count: w.count)
+        var rng = RNG(seed: 5)
+        let r = w.withUnsafeBufferPointer { wp in noise.withUnsafeMutableBufferPointer { reg.measure(fit: f, weights: wp, noise: $0, rng: &rng) } }
+        XCTAssertEqual(r.flipFraction, 0)
+        XCTAssertEqual(r.reg, 0)
+        var g = [Float](repeating: 0, count: w.count)
+        w.withUnsafeBufferPointer { wp in g.withUnsafeMutableBufferPointer { reg.addGradient(fit: f, weights: wp, lambda: 1, into: $0) } }
+        XCTAssertEqual(g.reduce(0) { $0 + abs($1) }, 0)
+    }
+
+    func testLambdaZeroAddsNothing() {
+        let w = gaussianWeights(100, seed: 6)
+        let f = w.withUnsafeBufferPointer { QuantMethod.bt.quantizer().fit($0) }
+        var g = [Float](repeating: 0, count: w.count)
+        w.withUnsafeBufferPointer { wp in g.withUnsafeMutableBufferPointer { reg.addGradient(fit: f, weights: wp, lambda: 0, into: $0) } }
+        XCTAssertEqual(g, [Float](repeating: 0, count: w.count))
+    }
+}

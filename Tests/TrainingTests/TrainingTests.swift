@@ -1,0 +1,116 @@
+import BTCore
+import Datasets
+import Foundation
+import Quantizers
+import Training
+import XCTest
+
+final class TrainingTests: XCTestCase {
+    func quickConfig(_ method: QuantMethod, epochs: Int = 2) -> TrainConfig {
+        var c = TrainConfig()
+        c.dataset = "fashion"; c.method = method; c.k = 8; c.epochs = epochs; c.lambda = 0.1
+        c.logEvery = 5; c.testLimit = 1000
+        return c
+    }
+
+    /// Real learning on real data: a short BT run on the Fashion-MNIST subset is far above chance (10%).
+    func testBTLearnsFashionSubset() throws {
+        let data = try fashionSubset()
+        let sink = RecordingSink()
+        let trainer = try Trainer(config: quickConfig(.bt, epochs: 3), dataset: data, runDir: nil,
+                                  control: TrainerControl(), sinks: [sink])
+        XCTAssertEqual(try trainer.run(), .finished)
+        let last = try XCTUnwrap(sink.epochs.last)
+        XCTAssertGreaterThan(last.testAcc, 0.65, "test accuracy \(last.testAcc)")
+        XCTAssertEqual(sink.epochs.count, 3)
+        // Step records carry the quantizer's view of every conv layer.
+        let step = try XCTUnwrap(sink.steps.last)
+        XCTAssertEqual(step.layers.count, 6)
+        XCTAssertEqual(step.layers[0].transitions.count, 5)
+        XCTAssertEqual(step.layers[0].levels.count, 5)
+        XCTAssertEqual(step.layers[0].histogram.counts.reduce(0, +), 8 * 9)
+        XCTAssertGreaterThan(step.layers[3].flipFraction, 0)
+    }
+
+    /// Same seed, same run: every logged number is identical.
+    func testSameSeedSameRun() throws {
+        let data = try fashionSubset()
+        var c = quickConfig(.twn, epochs: 1)
+        c.trainLimit = 512; c.testLimit = 256
+        func losses() throws -> [Float] {
+            let sink = RecordingSink()
+            _ = try Trainer(config: c, dataset: data, runDir: nil, control: TrainerControl(), sinks: [sink]).run()
+            return sink.steps.map(\.loss) + sink.epochs.map(\.testAcc)
+        }
+        XCTAssertEqual(try losses(), try losses())
+    }
+
+    /// Stopping and resuming from the checkpoint reproduces the uninterrupted run exactly.
+    func testResumeContinuesExactly() throws {
+        let data = try fashionSubset()
+        var c = quickConfig(.bt, epochs: 2)
+        c.trainLimit = 512; c.testLimit = 256; c.logEvery = 1
+        let straight = RecordingSink()
+        _ = try Trainer(config: c, dataset: data, runDir: nil, control: TrainerControl(), sinks: [straight]).run()
+
+        let dir = temporaryDirectory()
+        let control = TrainerControl()
+        final class StopAfter: RunSink {
+            let control: TrainerControl; let step: Int
+            init(_ c: TrainerControl, _ s: Int) { control = c; step = s }
+            func receive(_ r: RunRecord) { if case .step(let s) = r, s.step == step { control.requestStop() } }
+        }
+        let first = RecordingSink()
+        let outcome = try Trainer(config: c, dataset: data, runDir: dir, control: control,
+                                  sinks: [first, StopAfter(control, 5)]).run()
+        XCTAssertEqual(outcome, .stopped)
+        let ckpt = try Checkpoint.load(path: dir + "/checkpoint.bin")
+        XCTAssertEqual(ckpt.header.step, 5)
+        let second = RecordingSink()
+        XCTAssertEqual(try Trainer(config: c, dataset: data, runDir: dir, control: TrainerControl(),
+                                   sinks: [second], resume: ckpt).run(), .finished)
+        let resumed = first.steps.map(\.loss) + second.steps.map(\.loss)
+        XCTAssertEqual(resumed, straight.steps.map(\.loss))
+        XCTAssertEqual(second.epochs.last?.testAcc, straight.epochs.last?.testAcc)
+    }
+
+    /// A NaN loss stops the run with an error and leaves the last good checkpoint in place.
+    func testNaNStopsAndKeepsCheckpoint() throws {
+        let data = try fashionSubset()
+        var c = quickConfig(.bwn, epochs: 2)
+        c.trainLimit = 512; c.testLimit = 128; c.injectNaNAtStep = 6
+        let dir = temporaryDirectory()
+        let sink = RecordingSink()
+        XCTAssertThrowsError(try Trainer(config: c, dataset: data, runDir: dir, control: TrainerControl(), sinks: [sink]).run()) {
+            XCTAssertTrue("\($0)".contains("NaN"), "\($0)")
+        }
+        XCTAssertEqual(sink.events.last?.kind, "nan")
+        let ckpt = try Checkpoint.load(path: dir + "/checkpoint.bin")
+        XCTAssertEqual(ckpt.header.step, 4)  // end of epoch 1 (512 / 128 = 4 steps)
+    }
+
+    /// Switching the quantizer mid-run takes effect on the next step, keeps Adam's state, and is logged.
+    func testMethodAndLambdaSwitchMidRun() throws {
+        let data = try fashionSubset()
+        var c = quickConfig(.bwn, epochs: 1)
+        c.trainLimit = 1024; c.testLimit = 128; c.logEvery = 1
+        let control = TrainerControl()
+        final class Switcher: RunSink {
+            let control: TrainerControl
+            init(_ c: TrainerControl) { control = c }
+            func receive(_ r: RunRecord) {
+                if case .step(let s) = r, s.step == 3 { control.requestMethod(.bt); control.requestLambda(0.4) }
+            }
+        }
+        let sink = RecordingSink()
+        let trainer = try Trainer(config: c, dataset: data, runDir: nil, control: control, sinks: [sink, Switcher(control)])
+        _ = try trainer.run()
+        XCTAssertEqual(sink.steps[2].method, "bwn")
+        XCTAssertEqual(sink.steps[3].method, "bt")
+        XCTAssertEqual(sink.steps[3].lambda, 0.4)
+        XCTAssertEqual(sink.steps[3].layers[0].transitions.count, 5)
+        let kinds = sink.events.map(\.kind)
+        XCTAssertTrue(kinds.contains("method") && kinds.contains("lambda"), "\(kinds)")
+        XCTAssertEqual(trainer.engine.optimizer.t, 8)  // one Adam clock across the switch
+    }
+}
