@@ -32,6 +32,8 @@ public final class BoardSink: RunSink {
         board.post(record)
         switch record {
         case .step(let s): board.update { $0.method = s.method; $0.lambda = s.lambda }
+        case .event(let e) where e.kind == "method": board.update { $0.method = e.to ?? $0.method }
+        case .event(let e) where e.kind == "lambda": board.update { $0.lambda = e.to.flatMap(Float.init) ?? $0.lambda }
         case .event(let e) where e.kind == "pause": board.update { $0.paused = true }
         case .event(let e) where e.kind == "unpause": board.update { $0.paused = false }
         default: break

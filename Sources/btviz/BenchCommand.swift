@@ -20,6 +20,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed steps.") var steps = 20
     @Option(help: "train, infer or both.") var mode = "both"
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Also time one training step layer by layer.") var profile = false
 
     func validate() throws {
         guard k >= 1, k <= 512 else { throw ValidationError("--k must be in 1...512") }
@@ -72,6 +73,20 @@ struct Bench: ParsableCommand {
             model.quantize(method)
             let sps = time { _ in _ = model.forward(x.ptr, n: batch, training: false) }
             results.append(("infer", sps, sps * macs * 2 / 1e9))
+        }
+        if profile && !json {
+            let rows = labels.withUnsafeBufferPointer {
+                StepProfile.run(engine: engine, x: x.ptr, labels: $0.baseAddress!, n: batch, method: method,
+                                lambda: lambda, steps: max(steps / 2, 3))
+            }
+            let total = rows.reduce(0) { $0 + $1.forward + $1.backward }
+            print("profile of one training step (ms):")
+            print("  layer                            forward  backward   share")
+            for r in rows {
+                print(String(format: "  %-32@ %7.2f  %8.2f  %5.1f%%", r.name, 1000 * r.forward, 1000 * r.backward,
+                             100 * (r.forward + r.backward) / total))
+            }
+            print(String(format: "  %-32@ %17.2f", "total", 1000 * total))
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

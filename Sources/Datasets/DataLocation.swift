@@ -1,0 +1,25 @@
+import Foundation
+
+/// Where `btviz fetch` puts a dataset when nothing else is configured.
+public func defaultCacheDir(name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+    return (home as NSString).appendingPathComponent(".cache/btviz/\(name)")
+}
+
+/// Picks the data directory for `name`: --data-dir, then $BTVIZ_DATA/<name>, then $BTVIZ_DATA,
+/// then the cache. The first holding the train-images file wins; if none does, the explicit
+/// directory (or the cache) is returned so the "not found" error names where the user expects it.
+public func resolveDataDir(name: String, explicit: String?,
+                           environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    let explicitDir = explicit.map { ($0 as NSString).expandingTildeInPath }
+    var candidates: [String] = []
+    if let e = explicitDir { candidates.append(e) }
+    if let root = environment["BTVIZ_DATA"], !root.isEmpty {
+        let r = (root as NSString).expandingTildeInPath
+        candidates += [(r as NSString).appendingPathComponent(name), r]
+    }
+    let cache = defaultCacheDir(name: name, environment: environment)
+    candidates.append(cache)
+    for dir in candidates where IDXFiles.locate(IDXFiles.trainImages, in: dir) != nil { return dir }
+    return explicitDir ?? cache
+}

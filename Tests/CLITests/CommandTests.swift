@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+
+final class CommandTests: XCTestCase {
+    /// With stdout piped, `btviz train` runs headless: progress lines, metrics.jsonl, config.json, checkpoint.
+    func testHeadlessTrainWritesTheRun() throws {
+        let run = temporaryDirectory() + "/run"
+        let o = try btviz(["train", "--epochs", "2", "--k", "4", "--train-limit", "512", "--test-limit", "256",
+                           "--log-every", "2", "--run-dir", run])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(o.stdout.contains("epoch 1/2  step 2/8"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("samples/s") && o.stdout.contains("ETA"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("epoch 2/2 done"), o.stdout)
+        for f in ["metrics.jsonl", "config.json", "checkpoint.bin"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/" + f), f)
+        }
+        let lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let steps = records.filter { $0["type"] as? String == "step" }
+        let epochs = records.filter { $0["type"] as? String == "epoch" }
+        XCTAssertEqual(steps.count, 4)
+        XCTAssertEqual(epochs.count, 2)
+        for key in ["step", "epoch", "method", "lambda", "loss", "task_loss", "reg_loss", "lr", "samples_per_s", "layers"] {
+            XCTAssertNotNil(steps[0][key], key)
+        }
+        let layer = (steps[0]["layers"] as! [[String: Any]])[1]
+        for key in ["name", "shape", "scales", "thresholds", "transitions", "flip_fraction", "mean_transition_distance",
+                    "quant_error", "level_counts", "histogram"] {
+            XCTAssertNotNil(layer[key], key)
+        }
+        XCTAssertEqual((layer["scales"] as! [String: Any]).keys.sorted(), ["a1", "a2", "a_opt"])
+        for key in ["train_acc", "test_acc", "test_loss"] { XCTAssertNotNil(epochs[0][key], key) }
+
+        // eval: the same latent weights under each quantizer.
+        let e = try btviz(["eval", run, "--json"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as! [String: Any]
+        let methods = (report["results"] as! [[String: Any]]).map { $0["method"] as! String }
+        XCTAssertEqual(methods, ["full", "bwn", "twn", "bt"])
+
+        // resume: the finished run has nothing left, and says so by finishing at once.
+        let r = try btviz(["train", "--resume", run, "--headless"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    /// `quantize` on a numpy-written array: JSON report, and a float32 .npy of the same shape back.
+    func testQuantizeNpy() throws {
+        let d = temporaryDirectory()
+        let input = d + "/w.npy", output = d + "/q.npy"
+        let made = Process()
+        made.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        made.arguments = ["python3", "-c", "import numpy as np; np.save('\(input)', np.array([[0.5,-0.2,0.1],[-0.8,0.0,0.3]], dtype=np.float64))"]
+        try made.run(); made.waitUntilExit()
+        guard made.terminationStatus == 0 else { throw XCTSkip("numpy is not available") }
+        let o = try btviz(["quantize", "--method", "twn", "--input", input, "--output", output])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["method"] as? String, "twn")
+        XCTAssertEqual(report["level_counts"] as? [Int], [1, 3, 2])
+        XCTAssertEqual((report["transitions"] as! [Double]).count, 2)
+        XCTAssertEqual((report["levels"] as! [Double]).count, 3)
+        // numpy reads back what btviz wrote.
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", "import numpy as np; q = np.load('\(output)'); assert q.shape == (2, 3) and q.dtype == np.float32, q; assert abs(q[0,0] - 1.6/3) < 1e-6 and q[0,1] == 0 and q[1,0] < 0"]
+        try check.run(); check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0)
+    }
+
+    /// `fetch` from a loopback HTTP server: downloads, checks md5, and refuses a file whose md5 is wrong.
+    func testFetchFromLoopbackServer() throws {
+        guard FileManager.default.fileExists(atPath: fashionDir) else { throw XCTSkip("no shared data") }
+        let served = temporaryDirectory()
+        // Official md5s are for the full files; serve the official label files (which are here whole).
+        let full = sharedData.appendingPathComponent("fashion").path
+        for n in ["train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+            try FileManager.default.copyItem(atPath: full + "/" + n, toPath: served + "/" + n)
+        }
+        // The image files are not in shared/: a subset file stands in and must be rejected by md5.
+        for n in ["train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"] {
+            try FileManager.default.copyItem(atPath: fashionDir + "/" + n, toPath: served + "/" + n)
+        }
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let port = 18_000 + Int.random(in: 0..<2000)
+        server.arguments = ["python3", "-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", served]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL: children of the test runner inherit a signal mask that blocks SIGTERM.
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        usleep(700_000)
+        let dest = temporaryDirectory() + "/fashion"
+        let o = try btviz(["fetch", "fashion", "--dir", dest, "--base-url", "http://127.0.0.1:\(port)/"], timeout: 60)
+        assertCleanFailure(o, mentioning: "md5")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: dest)) ?? []
+        XCTAssertFalse(left.contains("train-images-idx3-ubyte.gz"), "a file with a wrong md5 must not be kept: \(left)")
+        XCTAssertTrue(left.contains("train-labels-idx1-ubyte.gz") || left.contains("t10k-labels-idx1-ubyte.gz") || left.isEmpty)
+    }
+}

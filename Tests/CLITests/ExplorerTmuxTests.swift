@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+
+/// Drives the real binary in tmux, as a person at a terminal would: keys in, screen text out.
+final class ExplorerTmuxTests: XCTestCase {
+    var socket = ""
+    var run = ""
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+            XCTFail("tmux is required for the explorer tests (apt-get install tmux)")
+            throw XCTSkip("no tmux")
+        }
+        socket = "btviz-test-\(UUID().uuidString.prefix(8))"
+        run = temporaryDirectory() + "/run"
+    }
+
+    override func tearDown() { _ = tmux(["kill-server"]) }
+
+    /// Runs a tmux command with posix_spawn and waitpid. Foundation's Process can miss the exit of a
+    /// client whose server daemonizes; and output is read only for capture-pane, because a command that
+    /// starts the server hands it our pipe, which the server would hold open forever.
+    @discardableResult
+    func tmux(_ args: [String], capture: Bool = false) -> String {
+        var fds: [Int32] = [-1, -1]
+        if capture { _ = pipe(&fds) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if capture {
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_addclose(&actions, fds[0])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        let argv = (["tmux", "-L", socket] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, environ) == 0 else { return "" }
+        var output = Data()
+        if capture {
+            close(fds[1])
+            var buf = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(fds[0], &buf, buf.count)
+                if n <= 0 { break }
+                output.append(contentsOf: buf[0..<n])
+            }
+            close(fds[0])
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    func screen() -> String { tmux(["capture-pane", "-p", "-t", "t"], capture: true) }
+
+    /// Polls the screen until `predicate` holds; fails with the last screen after `seconds`.
+    @discardableResult
+    func waitForScreen(_ what: String, seconds: Double = 20, file: StaticString = #filePath, line: UInt = #line,
+                       _ predicate: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var s = ""
+        while Date() < deadline {
+            s = screen()
+            if predicate(s) { return s }
+            usleep(200_000)
+        }
+        XCTFail("timed out waiting for \(what); screen:\n\(s)", file: file, line: line)
+        return s
+    }
+
+    func headerLine(_ s: String) -> String { String(s.split(separator: "\n").first ?? "") }
+
+    func metrics() -> String { (try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)) ?? "" }
+
+    func testLiveExplorer() throws {
+        let cmd = "\(btvizPath) train --epochs 30 --k 8 --log-every 2 --run-dir \(run); echo EXIT:$? > \(run).exit; sleep 60"
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", cmd])
+
+        // The histogram, BT's transition markers and the flip fraction are on screen.
+        var s = waitForScreen("the first step record") { $0.contains("weights conv1") && $0.contains("flip~") }
+        XCTAssertTrue(s.contains("±(a1−d1)") && s.contains("±(a1+d1)"), s)
+        XCTAssertTrue(headerLine(s).contains("BT"), s)
+        XCTAssertTrue(s.contains("▕") || s.contains("█"), "histogram bars are drawn")
+        XCTAssertTrue(s.range(of: #"\d+(\.\d+)?%"#, options: .regularExpression) != nil)
+
+        // 3 switches to TWN: the label and the transition values change, and an event is logged.
+        tmux(["send-keys", "-t", "t", "3"])
+        s = waitForScreen("TWN in the header", seconds: 8) { self.headerLine($0).contains("TWN") && !self.headerLine($0).contains("…") && $0.contains("±Δ") }
+        XCTAssertFalse(s.contains("±(a1+d1)"), s)
+        tmux(["send-keys", "-t", "t", "4"])
+        s = waitForScreen("BT again", seconds: 8) { self.headerLine($0).contains("BT") && !self.headerLine($0).contains("…") && $0.contains("±(a1+d1)") }
+        XCTAssertTrue(metrics().contains("\"from\":\"bt\",\"kind\":\"method\""), "bt -> twn event")
+        XCTAssertTrue(metrics().contains("\"from\":\"twn\",\"kind\":\"method\""), "twn -> bt event")
+
+        // + raises lambda from 0.1 to 0.2.
+        tmux(["send-keys", "-t", "t", "+"])
+        waitForScreen("lambda 0.2", seconds: 8) { self.headerLine($0).contains("λ 0.2") && !self.headerLine($0).contains("…") }
+        XCTAssertTrue(metrics().contains("\"kind\":\"lambda\""))
+
+        // Small, then large: a notice instead of garbage, then the full screen again.
+        tmux(["resize-window", "-t", "t", "-x", "60", "-y", "20"])
+        waitForScreen("the enlarge notice", seconds: 5) { $0.contains("enlarge the terminal") }
+        tmux(["resize-window", "-t", "t", "-x", "200", "-y", "60"])
+        s = waitForScreen("the full screen at 200x60", seconds: 5) { $0.contains("weights conv") && $0.contains("flip~") }
+        XCTAssertGreaterThan(s.split(separator: "\n").map(\.count).max() ?? 0, 150)
+
+        // q saves and exits 0.
+        tmux(["send-keys", "-t", "t", "q"])
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: run + ".exit") && Date() < deadline { usleep(200_000) }
+        let exit = try String(contentsOfFile: run + ".exit", encoding: .utf8)
+        XCTAssertEqual(exit.trimmingCharacters(in: .whitespacesAndNewlines), "EXIT:0")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/checkpoint.bin"))
+        XCTAssertTrue(metrics().contains("\"kind\":\"stop\""))
+        s = screen()
+        XCTAssertTrue(s.contains("checkpoint saved"), "the terminal is back to normal text: \(s)")
+    }
+
+    /// The same command with stdout piped, from a real terminal, runs headless.
+    func testPipedStdoutRunsHeadless() throws {
+        let out = run + ".out"
+        let cmd = "\(btvizPath) train --epochs 1 --k 4 --train-limit 512 --test-limit 128 --log-every 2 --run-dir \(run) | cat > \(out); echo EXIT:${PIPESTATUS[0]} > \(run).exit"
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "bash -c '\(cmd)'"])
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: run + ".exit") && Date() < deadline { usleep(200_000) }
+        XCTAssertEqual(try String(contentsOfFile: run + ".exit", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "EXIT:0")
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(text.contains("epoch 1/1  step 2/4"), text)
+        XCTAssertFalse(text.contains("\u{1b}["), "no terminal escapes in piped output")
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+
+/// The btviz binary built next to this test bundle.
+let btvizPath: String = {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0])
+    var dir = bundle.deletingLastPathComponent()
+    // `swift test` runs .../release/btvizPackageTests.xctest; the executable sits beside it.
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("btviz").path), dir.path != "/" {
+        dir = dir.deletingLastPathComponent()
+    }
+    return dir.appendingPathComponent("btviz").path
+}()
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let sharedData = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+let fashionDir = sharedData.appendingPathComponent("fashion-subset").path
+
+struct Output { var status: Int32; var stdout: String; var stderr: String }
+
+/// Runs btviz with a time limit; a run that outlives it is killed and fails the test (a hang is a bug).
+@discardableResult
+func btviz(_ args: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
+           file: StaticString = #filePath, line: UInt = #line) throws -> Output {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: btvizPath)
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "BTVIZ_DATA")
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    // Drain both pipes while it runs so a chatty child never blocks.
+    nonisolated(unsafe) var o = Data(), e = Data()
+    let group = DispatchGroup()
+    group.enter(); DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter(); DispatchQueue.global().async { e = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning && Date() < deadline { usleep(20_000) }
+    if p.isRunning {
+        kill(p.processIdentifier, SIGKILL)  // SIGTERM may be blocked in children of the test runner
+        XCTFail("btviz \(args.joined(separator: " ")) did not finish within \(timeout)s", file: file, line: line)
+    }
+    p.waitUntilExit()
+    group.wait()
+    return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+func temporaryDirectory() -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("btviz-cli-\(UUID().uuidString)").path
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Asserts a clean failure: non-zero exit, exactly one line on stderr that starts with "btviz:" and
+/// mentions `mentioning`, and no crash (a trap would exit by signal with status >= 128 and a backtrace).
+func assertCleanFailure(_ o: Output, mentioning: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertNotEqual(o.status, 0, "expected failure; stdout: \(o.stdout)", file: file, line: line)
+    XCTAssertLessThan(o.status, 128, "exited by a signal: \(o.stderr)", file: file, line: line)
+    let lines = o.stderr.split(separator: "\n")
+    XCTAssertEqual(lines.count, 1, "stderr should be one line: \(o.stderr)", file: file, line: line)
+    XCTAssertTrue(o.stderr.hasPrefix("btviz: "), o.stderr, file: file, line: line)
+    XCTAssertTrue(o.stderr.lowercased().contains(mentioning.lowercased()), "\(o.stderr) should mention \(mentioning)", file: file, line: line)
+}
