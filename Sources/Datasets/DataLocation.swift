@@ -6,14 +6,14 @@ public func defaultCacheDir(name: String, environment: [String: String] = Proces
     return (home as NSString).appendingPathComponent(".cache/btviz/\(name)")
 }
 
-/// Picks the data directory for `name`: --data-dir, then $BTVIZ_DATA/<name>, then $BTVIZ_DATA,
-/// then the cache. The first holding the train-images file wins; if none does, the explicit
-/// directory (or the cache) is returned so the "not found" error names where the user expects it.
+/// Picks the data directory for `name`. An explicit --data-dir always wins (a user who names a folder
+/// wants an error about that folder, not a silent fallback). Otherwise $BTVIZ_DATA/<name>, then
+/// $BTVIZ_DATA, then the cache: the first holding the train-images file, or the cache so the
+/// "not found" error names it.
 public func resolveDataDir(name: String, explicit: String?,
                            environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-    let explicitDir = explicit.map { ($0 as NSString).expandingTildeInPath }
+    if let explicit { return (explicit as NSString).expandingTildeInPath }
     var candidates: [String] = []
-    if let e = explicitDir { candidates.append(e) }
     if let root = environment["BTVIZ_DATA"], !root.isEmpty {
         let r = (root as NSString).expandingTildeInPath
         candidates += [(r as NSString).appendingPathComponent(name), r]
@@ -21,5 +21,5 @@ public func resolveDataDir(name: String, explicit: String?,
     let cache = defaultCacheDir(name: name, environment: environment)
     candidates.append(cache)
     for dir in candidates where IDXFiles.locate(IDXFiles.trainImages, in: dir) != nil { return dir }
-    return explicitDir ?? cache
+    return cache
 }

@@ -3,6 +3,8 @@ import Kernels
 
 /// Batch normalization over all rows of an [rows, channels] matrix (rows = batch x positions), with an
 /// optional fused ReLU. Training uses batch statistics and updates running ones; eval uses running ones.
+/// Per-channel work is folded into per-channel coefficients so every pass over the data is a fused
+/// multiply-add per element, eight channels at a time.
 public final class BatchNorm: Layer {
     public let channels: Int
     public let positions: Int
@@ -20,7 +22,7 @@ public final class BatchNorm: Layer {
     private let dx: FloatBuffer
     private let mean: FloatBuffer
     private let invStd: FloatBuffer
-    private let scratch: FloatBuffer
+    private let coefA: FloatBuffer, coefB: FloatBuffer, coefC: FloatBuffer  // per-channel affine coefficients
     private let partials: [FloatBuffer]  // per worker: 2 x channels
     private var input: UnsafeMutablePointer<Float>?
 
@@ -38,21 +40,22 @@ public final class BatchNorm: Layer {
         dx = FloatBuffer(count: maxBatch * positions * channels)
         mean = FloatBuffer(count: channels)
         invStd = FloatBuffer(count: channels)
-        scratch = FloatBuffer(count: channels)
+        coefA = FloatBuffer(count: channels); coefB = FloatBuffer(count: channels); coefC = FloatBuffer(count: channels)
         partials = (0..<workers).map { _ in FloatBuffer(count: 2 * channels) }
     }
 
     public var params: [Param] { [gamma, beta] }
 
-    /// Per-channel sums of f(row) over each worker's rows, combined in a fixed order into `into`.
-    private func channelSums(rows: Int, into a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
-                             _ body: @escaping (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    /// Runs `body(rows, first, second)` on each worker's share of rows, each accumulating into its own
+    /// two per-channel vectors, then adds those up in a fixed order into `a` and `b`.
+    private func reduceRows(_ rows: Int, into a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                            _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let c = channels
         let workers = min(self.workers, max(rows, 1))
         parallelFor(workers) { wk in
             let p = self.partials[wk].ptr
             p.update(repeating: 0, count: 2 * c)
-            for r in workerRange(wk, of: workers, total: rows) { body(r, p, p + c) }
+            body(workerRange(wk, of: workers, total: rows), p, p + c)
         }
         a.update(repeating: 0, count: c); b.update(repeating: 0, count: c)
         for wk in 0..<workers {
@@ -61,25 +64,38 @@ public final class BatchNorm: Layer {
         }
     }
 
+    /// Runs `body` on each worker's share of rows.
+    private func mapRows(_ rows: Int, _ body: @escaping (Range<Int>) -> Void) {
+        let workers = min(self.workers, max(rows, 1))
+        parallelFor(workers) { wk in body(workerRange(wk, of: workers, total: rows)) }
+    }
+
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         input = x
-        let c = channels, rows = n * positions
-        let mean = mean.ptr, inv = invStd.ptr
+        let c = channels, rows = n * positions, c8 = c & ~7
+        let mean = mean.ptr, inv = invStd.ptr, scratch = coefC.ptr
         if training {
             // Two passes (mean, then centred squares) for accuracy.
-            let variance = scratch.ptr
-            channelSums(rows: rows, into: mean, variance) { r, s, _ in
-                let row = x + r * c
-                for j in 0..<c { s[j] += row[j] }
+            reduceRows(rows, into: mean, scratch) { range, s, _ in
+                for r in range {
+                    let row = x + r * c
+                    var j = 0
+                    while j < c8 { s.store8(s.load8(j) + row.load8(j), j); j += 8 }
+                    while j < c { s[j] += row[j]; j += 1 }
+                }
             }
             for j in 0..<c { mean[j] /= Float(rows) }
-            channelSums(rows: rows, into: inv, variance) { r, _, s2 in
-                let row = x + r * c
-                for j in 0..<c { let d = row[j] - mean[j]; s2[j] += d * d }
+            reduceRows(rows, into: scratch, inv) { range, _, s in
+                for r in range {
+                    let row = x + r * c
+                    var j = 0
+                    while j < c8 { let d = row.load8(j) - mean.load8(j); s.store8(s.load8(j) + d * d, j); j += 8 }
+                    while j < c { let d = row[j] - mean[j]; s[j] += d * d; j += 1 }
+                }
             }
             let rm = runningMean.ptr, rv = runningVar.ptr
             for j in 0..<c {
-                let v = variance[j] / Float(rows)
+                let v = inv[j] / Float(rows)
                 inv[j] = 1 / (v + eps).squareRoot()
                 rm[j] = (1 - momentum) * rm[j] + momentum * mean[j]
                 rv[j] = (1 - momentum) * rv[j] + momentum * v * Float(rows) / Float(max(rows - 1, 1))
@@ -88,15 +104,20 @@ public final class BatchNorm: Layer {
             let rm = runningMean.ptr, rv = runningVar.ptr
             for j in 0..<c { mean[j] = rm[j]; inv[j] = 1 / (rv[j] + eps).squareRoot() }
         }
-        let g = gamma.value.ptr, b = beta.value.ptr, y = out.ptr, relu = relu
-        let workers = min(self.workers, max(rows, 1))
-        parallelFor(workers) { wk in
-            for r in workerRange(wk, of: workers, total: rows) {
+        // y = max(A x + B, 0) with A = gamma * invStd, B = beta - mean * A.
+        let a = coefA.ptr, b = coefB.ptr, g = gamma.value.ptr, be = beta.value.ptr
+        for j in 0..<c { a[j] = g[j] * inv[j]; b[j] = be[j] - mean[j] * a[j] }
+        let y = out.ptr, relu = relu
+        mapRows(rows) { range in
+            for r in range {
                 let xi = x + r * c, yi = y + r * c
-                for j in 0..<c {
-                    let v = (xi[j] - mean[j]) * inv[j] * g[j] + b[j]
-                    yi[j] = relu ? max(v, 0) : v
+                var j = 0
+                while j < c8 {
+                    var v = xi.load8(j) * a.load8(j) + b.load8(j)
+                    if relu { v = v.replacing(with: 0, where: v .< 0) }
+                    yi.store8(v, j); j += 8
                 }
+                while j < c { let v = xi[j] * a[j] + b[j]; yi[j] = relu ? max(v, 0) : v; j += 1 }
             }
         }
         return y
@@ -104,28 +125,52 @@ public final class BatchNorm: Layer {
 
     public func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {
         guard let x = input else { return nil }
-        let c = channels, rows = n * positions
+        let c = channels, rows = n * positions, c8 = c & ~7
         let mean = mean.ptr, inv = invStd.ptr, y = out.ptr, relu = relu
         let dg = gamma.grad.ptr, db = beta.grad.ptr
-        // dbeta = sum g, dgamma = sum g * xhat, where g = dy masked by the ReLU.
-        channelSums(rows: rows, into: db, dg) { r, sb, sg in
-            let xi = x + r * c, yi = y + r * c, di = dy + r * c
-            for j in 0..<c {
-                let g = (relu && yi[j] <= 0) ? 0 : di[j]
-                sb[j] += g
-                sg[j] += g * (xi[j] - mean[j]) * inv[j]
+        // With g = dy masked by the ReLU: dbeta = sum g, and sum g * x (turned into dgamma below).
+        let sgx = coefC.ptr
+        reduceRows(rows, into: db, sgx) { range, sb, sx in
+            for r in range {
+                let xi = x + r * c, yi = y + r * c, di = dy + r * c
+                var j = 0
+                while j < c8 {
+                    var g = di.load8(j)
+                    if relu { g = g.replacing(with: 0, where: yi.load8(j) .<= 0) }
+                    sb.store8(sb.load8(j) + g, j)
+                    sx.store8(sx.load8(j) + g * xi.load8(j), j)
+                    j += 8
+                }
+                while j < c {
+                    let g = (relu && yi[j] <= 0) ? 0 : di[j]
+                    sb[j] += g; sx[j] += g * xi[j]; j += 1
+                }
             }
         }
-        let gam = gamma.value.ptr, dxp = dx.ptr
+        // dgamma = sum g * xhat = inv * (sum g x - mean * sum g).
+        // dx = gamma * inv * (g - dbeta/m - xhat * dgamma/m) = A g + B x + C per channel.
         let m = Float(rows)
-        let workers = min(self.workers, max(rows, 1))
-        parallelFor(workers) { wk in
-            for r in workerRange(wk, of: workers, total: rows) {
+        let a = coefA.ptr, b = coefB.ptr, cc = coefC.ptr, gam = gamma.value.ptr
+        for j in 0..<c {
+            dg[j] = inv[j] * (sgx[j] - mean[j] * db[j])
+            a[j] = gam[j] * inv[j]
+            b[j] = -a[j] * inv[j] * dg[j] / m
+            cc[j] = -a[j] * db[j] / m - b[j] * mean[j]
+        }
+        let dxp = dx.ptr
+        mapRows(rows) { range in
+            for r in range {
                 let xi = x + r * c, yi = y + r * c, di = dy + r * c, o = dxp + r * c
-                for j in 0..<c {
+                var j = 0
+                while j < c8 {
+                    var g = di.load8(j)
+                    if relu { g = g.replacing(with: 0, where: yi.load8(j) .<= 0) }
+                    o.store8(a.load8(j) * g + b.load8(j) * xi.load8(j) + cc.load8(j), j)
+                    j += 8
+                }
+                while j < c {
                     let g = (relu && yi[j] <= 0) ? 0 : di[j]
-                    let xhat = (xi[j] - mean[j]) * inv[j]
-                    o[j] = gam[j] * inv[j] * (g - db[j] / m - xhat * dg[j] / m)
+                    o[j] = a[j] * g + b[j] * xi[j] + cc[j]; j += 1
                 }
             }
         }

@@ -2,8 +2,9 @@ import BTCore
 import Kernels
 
 /// 3x3 convolution, stride 1, padding 1, no bias (batch norm follows), NHWC.
-/// Each worker takes a contiguous share of the batch and walks it in chunks of images: im2col into a
-/// small per-worker buffer, then one GEMM, so the column matrix is never materialized for the batch.
+/// Each worker takes a contiguous share of the batch. When the channel counts allow (multiples of 16),
+/// the direct kernels run on zero-padded copies; otherwise each worker walks its share in chunks of
+/// images: im2col into a small buffer, then one OpenBLAS GEMM.
 public final class Conv3x3: Layer {
     public let cin, cout, h, w: Int
     /// Latent weights, [cout, 3, 3, cin].
@@ -15,42 +16,83 @@ public final class Conv3x3: Layer {
 
     private let needsInputGrad: Bool
     private let workers: Int
-    private let chunk: Int
     private let out: FloatBuffer
     private let dx: FloatBuffer?
-    private let cols: [FloatBuffer]
     private let partialGrads: [FloatBuffer]
     private var input: UnsafeMutablePointer<Float>?
+    // Direct path.
+    private let directForward: Bool, directInputGrad: Bool
+    private let xpad: FloatBuffer?, dypad: FloatBuffer?
+    private let wt: FloatBuffer        // [9*cin, cout]
+    private let wflip: FloatBuffer     // [9*cout, cin]: the kernel of the input-gradient convolution
+    // GEMM path.
+    private let chunk: Int
+    private let cols: [FloatBuffer]
 
     public init(name: String, cin: Int, cout: Int, h: Int, w: Int, maxBatch: Int, needsInputGrad: Bool = true,
-                workers: Int = Workers.count) {
+                workers: Int = Workers.count, allowDirect: Bool = true) {
         self.cin = cin; self.cout = cout; self.h = h; self.w = w
         self.needsInputGrad = needsInputGrad
         self.workers = workers
         weight = Param(name: name, shape: [cout, 3, 3, cin], quantized: true)
         effective = FloatBuffer(count: weight.count)
+        out = FloatBuffer(count: maxBatch * h * w * cout)
+        dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
+        partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
+        directForward = allowDirect && DirectConv.supports(cout)
+        directInputGrad = directForward && needsInputGrad && DirectConv.supports(cin)
+        xpad = directForward ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cin)) : nil
+        dypad = directInputGrad ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cout)) : nil
+        wt = FloatBuffer(count: 9 * cin * cout)
+        wflip = FloatBuffer(count: 9 * cin * cout)
         // About 1 MB of columns per chunk keeps the GEMM operands in cache.
         let chunk = max(1, min(maxBatch, (1 << 18) / max(1, h * w * 9 * cin)))
         self.chunk = chunk
-        out = FloatBuffer(count: maxBatch * h * w * cout)
-        dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
-        cols = (0..<workers).map { _ in FloatBuffer(count: chunk * h * w * 9 * cin) }
-        partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
+        let needsCols = !directForward || (needsInputGrad && !directInputGrad)
+        cols = needsCols ? (0..<workers).map { _ in FloatBuffer(count: chunk * h * w * 9 * cin) } : []
     }
 
     public var params: [Param] { [weight] }
 
+    /// Lays out the effective weights for the direct kernels: transposed, and flipped for the input gradient.
+    private func prepareDirectWeights() {
+        let e = effective.ptr, t = wt.ptr, f = wflip.ptr
+        let k9 = 9 * cin
+        for co in 0..<cout {
+            for k in 0..<k9 { t[k * cout + co] = e[co * k9 + k] }
+        }
+        guard directInputGrad else { return }
+        // W'[(ky, kx, co), ci] = W[co, (2 - ky, 2 - kx, ci)]
+        for tap in 0..<9 {
+            let flipped = 8 - tap
+            for co in 0..<cout {
+                for ci in 0..<cin { f[(tap * cout + co) * cin + ci] = e[co * k9 + flipped * cin + ci] }
+            }
+        }
+    }
+
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         input = x
-        let (cin, cout, h, w, chunk) = (cin, cout, h, w, chunk)
-        let wq = effective.ptr, y = out.ptr
+        let (cin, cout, h, w) = (cin, cout, h, w)
+        let y = out.ptr
         let workers = min(self.workers, n)
+        if directForward, let xp = xpad?.ptr {
+            prepareDirectWeights()
+            let wt = wt.ptr
+            parallelFor(workers) { wk in
+                let r = workerRange(wk, of: workers, total: n)
+                DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp)
+                DirectConv.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, weights: wt, into: y)
+            }
+            return y
+        }
+        let wq = effective.ptr, chunk = chunk
         parallelFor(workers) { wk in
             let col = self.cols[wk].ptr
-            var img = workerRange(wk, of: workers, total: n).lowerBound
-            let end = workerRange(wk, of: workers, total: n).upperBound
-            while img < end {
-                let c = min(chunk, end - img)
+            let r = workerRange(wk, of: workers, total: n)
+            var img = r.lowerBound
+            while img < r.upperBound {
+                let c = min(chunk, r.upperBound - img)
                 Im2col.forward(x + img * h * w * cin, images: c, h: h, w: w, c: cin, into: col)
                 Gemm.sgemm(transB: true, m: c * h * w, n: cout, k: 9 * cin, a: col, lda: 9 * cin,
                            b: wq, ldb: 9 * cin, c: y + img * h * w * cout, ldc: cout)
@@ -66,36 +108,51 @@ public final class Conv3x3: Layer {
         let wq = effective.ptr
         let dxp = dx?.ptr
         let workers = min(self.workers, n)
+        let direct = directForward, directDX = directInputGrad
+        let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr
         parallelFor(workers) { wk in
-            let col = self.cols[wk].ptr
             let dW = self.partialGrads[wk].ptr
             let r = workerRange(wk, of: workers, total: n)
+            dW.update(repeating: 0, count: 9 * cin * cout)
+            if direct, let xp {
+                // dW laid out [9*cin, cout] here; transposed in the reduction below.
+                DirectConv.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout, into: dW)
+            }
+            if directDX, let dyp, let dxp {
+                DirectConv.pad(dy, images: r, h: h, w: w, c: cout, into: dyp)
+                DirectConv.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, weights: wflip, into: dxp)
+            }
+            guard !direct || (dxp != nil && !directDX) else { return }
+            let col = self.cols[wk].ptr
             var img = r.lowerBound
-            var first = true
             while img < r.upperBound {
                 let c = min(chunk, r.upperBound - img)
                 let m = c * h * w
                 let dyc = dy + img * h * w * cout
-                Im2col.forward(x + img * h * w * cin, images: c, h: h, w: w, c: cin, into: col)
-                // dW[cout, 9cin] (+)= dY^T[cout, m] * cols[m, 9cin]
-                Gemm.sgemm(transA: true, m: cout, n: 9 * cin, k: m, a: dyc, lda: cout, b: col, ldb: 9 * cin,
-                           beta: first ? 0 : 1, c: dW, ldc: 9 * cin)
-                first = false
+                if !direct {
+                    Im2col.forward(x + img * h * w * cin, images: c, h: h, w: w, c: cin, into: col)
+                    // dW[cout, 9cin] += dY^T[cout, m] * cols[m, 9cin]
+                    Gemm.sgemm(transA: true, m: cout, n: 9 * cin, k: m, a: dyc, lda: cout, b: col, ldb: 9 * cin,
+                               beta: 1, c: dW, ldc: 9 * cin)
+                }
                 if let dxp {
-                    // dcols[m, 9cin] = dY[m, cout] * W[cout, 9cin], reusing the column buffer.
+                    // dcols[m, 9cin] = dY[m, cout] * W[cout, 9cin], then scattered back onto the images.
                     Gemm.sgemm(m: m, n: 9 * cin, k: cout, a: dyc, lda: cout, b: wq, ldb: 9 * cin, c: col, ldc: 9 * cin)
                     Im2col.backward(col, images: c, h: h, w: w, c: cin, into: dxp + img * h * w * cin)
                 }
                 img += c
             }
-            if first { self.partialGrads[wk].zero() }
         }
         // Fixed-order reduction keeps results bit-reproducible.
-        let g = weight.grad.ptr
-        g.update(from: partialGrads[0].ptr, count: weight.count)
-        for wk in 1..<max(workers, 1) {
+        let g = weight.grad.ptr, k9 = 9 * cin
+        g.update(repeating: 0, count: weight.count)
+        for wk in 0..<max(workers, 1) {
             let p = partialGrads[wk].ptr
-            for i in 0..<weight.count { g[i] += p[i] }
+            if direct {
+                for k in 0..<k9 { for co in 0..<cout { g[co * k9 + k] += p[k * cout + co] } }
+            } else {
+                for i in 0..<weight.count { g[i] += p[i] }
+            }
         }
         return dxp
     }

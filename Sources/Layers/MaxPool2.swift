@@ -22,6 +22,8 @@ public final class MaxPool2: Layer {
 
     deinit { argmax.deallocate() }
 
+    private static let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+
     public var params: [Param] { [] }
 
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
@@ -36,14 +38,33 @@ public final class MaxPool2: Layer {
                     for ox in 0..<ow {
                         let o = base + (oy * ow + ox) * c
                         let p00 = ((2 * oy) * w + 2 * ox) * c
-                        let offsets = (p00, p00 + c, p00 + w * c, p00 + w * c + c)
-                        for ch in 0..<c {
-                            var best = offsets.0 + ch
-                            if xi[offsets.1 + ch] > xi[best] { best = offsets.1 + ch }
-                            if xi[offsets.2 + ch] > xi[best] { best = offsets.2 + ch }
-                            if xi[offsets.3 + ch] > xi[best] { best = offsets.3 + ch }
+                        let q = (p00, p00 + c, p00 + w * c, p00 + w * c + c)
+                        var ch = 0
+                        // Eight channels at a time; ties keep the first candidate, as the scalar loop does.
+                        while ch + 8 <= c {
+                            var best = xi.load8(q.0 + ch)
+                            var arg = SIMD8<Int32>(repeating: Int32(q.0 + ch)) &+ Self.lanes
+                            var k = 1
+                            while k < 4 {  // candidates 1...3, unrolled by hand to stay allocation-free
+                                let off = k == 1 ? q.1 : (k == 2 ? q.2 : q.3)
+                                let v = xi.load8(off + ch)
+                                let better = v .> best
+                                best.replace(with: v, where: better)
+                                arg.replace(with: SIMD8<Int32>(repeating: Int32(off + ch)) &+ Self.lanes, where: better)
+                                k += 1
+                            }
+                            y.store8(best, o + ch)
+                            UnsafeMutableRawPointer(am + o + ch).storeBytes(of: arg, as: SIMD8<Int32>.self)
+                            ch += 8
+                        }
+                        while ch < c {
+                            var best = q.0 + ch
+                            if xi[q.1 + ch] > xi[best] { best = q.1 + ch }
+                            if xi[q.2 + ch] > xi[best] { best = q.2 + ch }
+                            if xi[q.3 + ch] > xi[best] { best = q.3 + ch }
                             y[o + ch] = xi[best]
                             am[o + ch] = Int32(best)
+                            ch += 1
                         }
                     }
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BTCore
+import Datasets
 import Foundation
 import Quantizers
 import Training
@@ -16,7 +17,7 @@ struct Eval: ParsableCommand {
         let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
         var config = ckpt.header.config
         if let dataDir { config.dataDir = dataDir }
-        let data = try DatasetCatalog.load(config.dataset, dataDir: config.dataDir)
+        let data = try loadDataset(name: config.dataset, dataDir: config.dataDir)
         let trainer = try Trainer(config: config, dataset: data, runDir: nil, control: TrainerControl(),
                                   sinks: [], resume: ckpt)
         var rows: [(QuantMethod, Float, Float)] = []

@@ -59,7 +59,7 @@ struct Train: AsyncParsableCommand {
         }
         try config.validate()
         try RunDirectory.prepare(dir)
-        let data = try DatasetCatalog.load(config.dataset, dataDir: config.dataDir)
+        let data = try loadDataset(name: config.dataset, dataDir: config.dataDir)
 
         let control = TrainerControl()
         let interactive = !headless && Terminal.canRunExplorer()

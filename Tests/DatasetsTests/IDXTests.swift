@@ -197,6 +197,8 @@ final class IDXTests: XCTestCase {
         }
         try put(cache)
         XCTAssertEqual(resolveDataDir(name: "fashion", explicit: nil, environment: env), cache)
+        // A named folder wins even when it is empty: no silent fallback to the cache.
+        XCTAssertEqual(resolveDataDir(name: "fashion", explicit: explicit, environment: env), explicit)
         env["BTVIZ_DATA"] = data
         try put(data, gz: true)
         XCTAssertEqual(resolveDataDir(name: "fashion", explicit: nil, environment: env), data)

@@ -1,0 +1,127 @@
+/// Direct 3x3 convolution on zero-padded NHWC images, 16 output channels at a time.
+///
+/// Why: at these shapes (Cout 16...64, K = 9*Cin up to 576) a GEMM library spends its time packing
+/// skinny panels, and im2col triples the memory traffic. Here the patch matrix is never built: on a
+/// padded image of width w+2, output pixel p (counted along padded rows) reads input p + ky*(w+2) + kx,
+/// so five consecutive pixels form a register tile whatever the row breaks. The two columns past each
+/// row's end are computed and dropped. Tiles are 5 pixels x 16 channels: ten 8-lane accumulators, which
+/// with the weights and one broadcast leave LLVM enough of AVX2's sixteen registers not to spill.
+public enum DirectConv {
+    public typealias V = SIMD16<Float>
+
+    /// Whether the direct kernels handle this channel count (a multiple of 16).
+    public static func supports(_ channels: Int) -> Bool { channels % 16 == 0 }
+
+    /// Floats a padded buffer for `images` needs, with slack for the last tile's overrun.
+    public static func paddedCount(images: Int, h: Int, w: Int, c: Int) -> Int { (images * (h + 2) * (w + 2) + 8) * c }
+
+    /// Copies NHWC images into the interior of padded [n, h+2, w+2, c] buffers (borders stay zero).
+    public static func pad(_ x: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, c: Int,
+                           into xp: UnsafeMutablePointer<Float>) {
+        let pw = w + 2, ps = (h + 2) * pw * c
+        for img in images {
+            for y in 0..<h {
+                (xp + img * ps + ((y + 1) * pw + 1) * c).update(from: x + (img * h + y) * w * c, count: w * c)
+            }
+        }
+    }
+
+    /// y[img, :, :, co] = sum over (ky, kx, ci) of xp[img, y+ky, x+kx, ci] * wt[(ky*3+kx)*cin + ci, co].
+    /// `wt` is [9*cin, cout] (output channels contiguous); cout must be a multiple of 16.
+    public static func forward(_ xp: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
+                               weights wt: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let pw = w + 2, ps = (h + 2) * pw * cin
+        let last = (h - 1) * pw + w  // one past the last real pixel, in padded-row counting
+        for img in images {
+            let src = xp + img * ps
+            let dst = y + img * h * w * cout
+            for cb in stride(from: 0, to: cout, by: 16) {
+                var p = 0
+                while p < last {
+                    tile(src + p * cin, pw: pw, cin: cin, cout: cout, wt: wt + cb, store: { r, v in
+                        let q = p + r
+                        let (yy, xx) = q.quotientAndRemainder(dividingBy: pw)
+                        if xx < w && q < last { UnsafeMutableRawPointer(dst + (yy * w + xx) * cout + cb).storeBytes(of: v, as: V.self) }
+                    })
+                    p += 5
+                }
+            }
+        }
+    }
+
+    /// Five consecutive (padded-row) output pixels by 16 channels, accumulated in registers.
+    @inline(__always)
+    static func tile(_ base: UnsafePointer<Float>, pw: Int, cin: Int, cout: Int, wt: UnsafePointer<Float>,
+                     store: (Int, V) -> Void) {
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V()
+        var k = 0
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                let s = base + (ky * pw + kx) * cin
+                for ci in 0..<cin {
+                    let wv = UnsafeRawPointer(wt + k * cout).loadUnaligned(as: V.self)
+                    let x = s + ci
+                    a0.addProduct(V(repeating: x[0]), wv)
+                    a1.addProduct(V(repeating: x[cin]), wv)
+                    a2.addProduct(V(repeating: x[2 * cin]), wv)
+                    a3.addProduct(V(repeating: x[3 * cin]), wv)
+                    a4.addProduct(V(repeating: x[4 * cin]), wv)
+                    k &+= 1
+                }
+            }
+        }
+        store(0, a0); store(1, a1); store(2, a2); store(3, a3); store(4, a4)
+    }
+
+    /// dW[k, co] (+)= sum over real output pixels p of xp[p + offset(k)] * dy[p, co], for k = (ky, kx, ci).
+    /// `dw` is [9*cin, cout]; cout must be a multiple of 16. Accumulates into `dw`.
+    public static func weightGrad(_ xp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Range<Int>,
+                                  h: Int, w: Int, cin: Int, cout: Int, into dw: UnsafeMutablePointer<Float>) {
+        let pw = w + 2, ps = (h + 2) * pw * cin
+        for img in images {
+            let src = xp + img * ps
+            let g = dy + img * h * w * cout
+            for cb in stride(from: 0, to: cout, by: 16) {
+                for ky in 0..<3 {
+                    for kx in 0..<3 {
+                        var ci = 0
+                        while ci < cin {
+                            let kb = min(5, cin - ci)
+                            let k0 = (ky * 3 + kx) * cin + ci
+                            gradTile(src + (ky * pw + kx) * cin + ci, g + cb, h: h, w: w, pw: pw, cin: cin,
+                                     cout: cout, rows: kb, into: dw + k0 * cout + cb)
+                            ci += kb
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Up to five consecutive input channels by 16 output channels, summed over every real pixel.
+    @inline(__always)
+    static func gradTile(_ s: UnsafePointer<Float>, _ g: UnsafePointer<Float>, h: Int, w: Int, pw: Int, cin: Int,
+                         cout: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V()
+        for yy in 0..<h {
+            var x = s + yy * pw * cin
+            var d = g + yy * w * cout
+            for _ in 0..<w {
+                let dv = UnsafeRawPointer(d).loadUnaligned(as: V.self)
+                a0.addProduct(V(repeating: x[0]), dv)
+                if rows > 1 { a1.addProduct(V(repeating: x[1]), dv) }
+                if rows > 2 { a2.addProduct(V(repeating: x[2]), dv) }
+                if rows > 3 { a3.addProduct(V(repeating: x[3]), dv) }
+                if rows > 4 { a4.addProduct(V(repeating: x[4]), dv) }
+                x += cin
+                d += cout
+            }
+        }
+        func add(_ r: Int, _ v: V) {
+            guard r < rows else { return }
+            let o = UnsafeMutableRawPointer(out + r * cout)
+            o.storeBytes(of: o.loadUnaligned(as: V.self) + v, as: V.self)
+        }
+        add(0, a0); add(1, a1); add(2, a2); add(3, a3); add(4, a4)
+    }
+}
