@@ -36,14 +36,17 @@ public enum DirectConv {
             let src = xp + img * ps
             let dst = y + img * h * w * cout
             for cb in stride(from: 0, to: cout, by: 16) {
-                var p = 0
+                var p = 0, py = 0, px = 0  // tile start, and its (row, column) in padded-row counting
                 while p < last {
                     tile(src + p * cin, pw: pw, cin: cin, cout: cout, wt: wt + cb, store: { r, v in
-                        let q = p + r
-                        let (yy, xx) = q.quotientAndRemainder(dividingBy: pw)
-                        if xx < w && q < last { UnsafeMutableRawPointer(dst + (yy * w + xx) * cout + cb).storeBytes(of: v, as: V.self) }
+                        var (yy, xx) = (py, px + r)
+                        while xx >= pw { xx -= pw; yy += 1 }
+                        if xx < w && p + r < last {
+                            UnsafeMutableRawPointer(dst + (yy * w + xx) * cout + cb).storeBytes(of: v, as: V.self)
+                        }
                     })
-                    p += 5
+                    p += 5; px += 5
+                    while px >= pw { px -= pw; py += 1 }
                 }
             }
         }

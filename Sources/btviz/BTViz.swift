@@ -8,7 +8,7 @@ struct BTViz: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "btviz",
         abstract: "Train and explore binarized (BWN), ternary (TWN) and BT weight networks in the terminal.",
-        subcommands: [Train.self, Eval.self, Quantize.self, Fetch.self, Bench.self, Replay.self],
+        subcommands: [Train.self, Eval.self, Compare.self, Quantize.self, Fetch.self, Bench.self, Replay.self],
         defaultSubcommand: Train.self)
 }
 

@@ -83,10 +83,11 @@ struct Bench: ParsableCommand {
             print("profile of one training step (ms):")
             print("  layer                            forward  backward   share")
             for r in rows {
-                print(String(format: "  %-32@ %7.2f  %8.2f  %5.1f%%", r.name, 1000 * r.forward, 1000 * r.backward,
-                             100 * (r.forward + r.backward) / total))
+                print("  " + r.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                      + String(format: " %7.2f  %8.2f  %5.1f%%", 1000 * r.forward, 1000 * r.backward,
+                               100 * (r.forward + r.backward) / total))
             }
-            print(String(format: "  %-32@ %17.2f", "total", 1000 * total))
+            print("  " + "total".padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %17.2f", 1000 * total))
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -38,6 +38,11 @@ final class CommandTests: XCTestCase {
         let methods = (report["results"] as! [[String: Any]]).map { $0["method"] as! String }
         XCTAssertEqual(methods, ["full", "bwn", "twn", "bt"])
 
+        // compare: one row for the run and one group line.
+        let c = try btviz(["compare", run])
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertTrue(c.stdout.contains("bt") && c.stdout.contains("test acc (mean ± sd)"), c.stdout)
+
         // resume: the finished run has nothing left, and says so by finishing at once.
         let r = try btviz(["train", "--resume", run, "--headless"])
         XCTAssertEqual(r.status, 0, r.stderr)
