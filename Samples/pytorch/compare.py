@@ -17,6 +17,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -27,25 +28,26 @@ VENV_PY = VENV / "bin" / "python"
 TORCH_PIN = "torch==2.13.0+cpu"
 TORCH_FALLBACK = "torch==2.13.0"
 
-# Each row: what both sides run, which number is compared, and the target for the ratio.
+# Each row: what both sides run, which number is compared, and the target for the ratio
+# (the targets are the speed issue's table).
 #   cmp "ge": the ratio must be at least the target; "le": at most. The regularizer row is btviz against itself.
 ROWS = {
     "k16":   dict(short="train K=16 1x28x28", title="training samples/s, K=16, 1x28x28",
-                  k=16, input="1x28x28", mode="train", key="train_samples_per_s", cmp="ge", target=1.0),
+                  k=16, input="1x28x28", mode="train", key="train_samples_per_s", cmp="ge", target=1.5),
     "k32":   dict(short="train K=32 1x28x28", title="training samples/s, K=32, 1x28x28",
                   k=32, input="1x28x28", mode="train", key="train_samples_per_s", cmp="ge", target=1.0),
     "k64":   dict(short="train K=64 1x28x28", title="training samples/s, K=64, 1x28x28",
                   k=64, input="1x28x28", mode="train", key="train_samples_per_s", cmp="ge", target=1.0),
     "rgb":   dict(short="train K=16 3x32x32", title="training samples/s, K=16, 3x32x32",
-                  k=16, input="3x32x32", mode="train", key="train_samples_per_s", cmp="ge", target=1.0),
+                  k=16, input="3x32x32", mode="train", key="train_samples_per_s", cmp="ge", target=1.5),
     "infer": dict(short="infer K=16 1x28x28", title="inference samples/s, K=16, 1x28x28",
-                  k=16, input="1x28x28", mode="infer", key="infer_samples_per_s", cmp="ge", target=1.0),
+                  k=16, input="1x28x28", mode="infer", key="infer_samples_per_s", cmp="ge", target=1.5),
     # the memory row reads the k16 row's runs when both are chosen (each run is its own process)
     "mem":   dict(short="peak RSS MB, train K=16", title="peak resident memory MB, K=16 training",
-                  k=16, input="1x28x28", mode="train", key="peak_rss_mb", cmp="le", target=1.0, shares="k16"),
+                  k=16, input="1x28x28", mode="train", key="peak_rss_mb", cmp="le", target=0.5, shares="k16"),
     "reg":   dict(short="regularizer cost, % of step", title="regularizer cost, % of btviz's lambda=0.1 step "
                   "time (btviz only)", k=16, input="1x28x28", mode="train", key="train_samples_per_s", cmp="le",
-                  target=5.0, btviz_only=True),
+                  target=10.0, btviz_only=True),
 }
 
 
@@ -87,6 +89,21 @@ def ensure_torch():
         sys.exit(f"torch installed but does not import in {VENV_PY}")
     say(f"installed torch {v}")
     return v
+
+
+def cpu_busy(seconds=1.0):
+    """Share of the machine's CPU time (%) used over `seconds`, from /proc/stat; None where there is none."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return sum(v), v[3] + v[4]
+    try:
+        t1, i1 = sample()
+        time.sleep(seconds)
+        t2, i2 = sample()
+    except (OSError, ValueError):
+        return None
+    return 100 * (1 - (i2 - i1) / max(t2 - t1, 1))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -226,10 +243,10 @@ def main():
 
     version = ensure_torch() if any(not ROWS[r].get("btviz_only") for r in rows) else (torch_version() or "-")
     say(f"PyTorch {version} from {VENV}; btviz {args.btviz}")
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        say(f"warning: load average {load:.2f}: other processes are using the CPU, so the figures are noisy, and "
-            f"PyTorch's OpenMP threads suffer more from sharing cores than btviz's workers do")
+    busy = cpu_busy()
+    if busy is not None and busy > 25:
+        say(f"warning: the CPU is {busy:.0f}% busy with other work: the figures will be noisy, and PyTorch's "
+            f"OpenMP threads suffer more from sharing cores than btviz's workers do")
     cache = {}
     results = [measure_row(r, args, cache) for r in rows]
     summary(results, args, version)

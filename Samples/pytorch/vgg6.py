@@ -123,12 +123,17 @@ class QConv2d(nn.Conv2d):
         with torch.no_grad():
             q = f.quantize(w)
         # Straight-through estimator: forward uses Q(w), backward passes the gradient to w unchanged.
-        return self._conv_forward(x, w + (q - w).detach(), None)
+        wq = w + (q - w).detach()
+        if wq.stride() != w.stride():
+            # Keep the parameter's strides: for Cin = 1 in channels_last the sum comes back with NCHW strides
+            # (the same layout, but oneDNN then runs the first conv in NCHW and copies its activations).
+            wq = torch.empty_like(w).copy_(wq)
+        return self._conv_forward(x, wq, None)
 
     @torch.no_grad()
     def freeze(self):
         f = fit(self.method, self.weight)
-        self.frozen = f.quantize(self.weight).clone()
+        self.frozen = torch.empty_like(self.weight).copy_(f.quantize(self.weight))
 
 
 class VGG6(nn.Module):
@@ -309,7 +314,7 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     p.add_argument("--steps", type=int, default=20, help="timed steps")
     p.add_argument("--mode", choices=("train", "infer", "both"), default="both")
-    p.add_argument("--memory-format", choices=("contiguous", "channels_last"), default="contiguous",
+    p.add_argument("--memory-format", choices=("contiguous", "channels_last"), default="channels_last",
                    help="tensor layout for activations and conv weights (default: the faster one on the "
                         "machine this was written on)")
     p.add_argument("--adam", choices=("foreach", "fused", "loop"), default="foreach",

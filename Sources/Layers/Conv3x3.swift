@@ -2,9 +2,9 @@ import BTCore
 import Kernels
 
 /// 3x3 convolution, stride 1, padding 1, no bias (batch norm follows), NHWC.
-/// Each worker takes a contiguous share of the batch. When the channel counts allow (multiples of 16),
-/// the direct kernels run on zero-padded copies; otherwise each worker walks its share in chunks of
-/// images: im2col into a small buffer, then one OpenBLAS GEMM.
+/// Each worker takes a contiguous share of the batch. For few input channels and output channels in
+/// multiples of 16, the direct kernels run on zero-padded copies; otherwise each worker walks its share
+/// in chunks of images: im2col into a small buffer, then one OpenBLAS GEMM.
 public final class Conv3x3: Layer {
     public let cin, cout, h, w: Int
     /// Latent weights, [cout, 3, 3, cin].
@@ -39,7 +39,9 @@ public final class Conv3x3: Layer {
         out = FloatBuffer(count: maxBatch * h * w * cout)
         dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
         partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
-        directForward = allowDirect && DirectConv.supports(cout)
+        // The direct kernels win where GEMM operands are skinny (few input channels: the first layers);
+        // OpenBLAS wins once both channel counts are large (measured with `btviz bench --profile`).
+        directForward = allowDirect && DirectConv.supports(cout) && cin <= 16
         directInputGrad = directForward && needsInputGrad && DirectConv.supports(cin)
         xpad = directForward ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cin)) : nil
         dypad = directInputGrad ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cout)) : nil
