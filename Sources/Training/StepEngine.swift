@@ -12,7 +12,9 @@ public final class StepEngine {
     public let regularizer: TransitionRegularizer
     public let deltaRatio: Float
     public let seed: UInt64
-    private let noise: FloatBuffer
+    private let noise: [FloatBuffer]
+    /// The conv layers each worker regularizes: the largest alone, the rest together (it is half the weights).
+    private let regularizerShares: [[Int]]
 
     public init(model: VGG6, seed: UInt64, deltaRatio: Float = 0.66, noiseRatio: Float = 0.1) {
         self.model = model
@@ -20,7 +22,9 @@ public final class StepEngine {
         self.deltaRatio = deltaRatio
         optimizer = Adam(params: model.params)
         regularizer = TransitionRegularizer(noiseRatio: noiseRatio)
-        noise = FloatBuffer(count: model.convs.map(\.weight.count).max() ?? 1)
+        noise = model.convs.map { FloatBuffer(count: $0.weight.count) }
+        let order = model.convs.indices.sorted { model.convs[$0].weight.count > model.convs[$1].weight.count }
+        regularizerShares = order.count > 1 ? [[order[0]], Array(order.dropFirst())] : [order]
     }
 
     public struct Result {
@@ -42,12 +46,19 @@ public final class StepEngine {
         model.backward(model.loss.grad.ptr, n: n)
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
         if method != .full && (measure || lambda > 0) {
-            var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex))
-            for (i, conv) in model.convs.enumerated() {
-                let w = UnsafeBufferPointer(conv.weight.value.buffer)
-                measures[i] = regularizer.measure(fit: fits[i], weights: w, noise: noise.buffer, rng: &rng)
-                regularizer.addGradient(fit: fits[i], weights: w, lambda: lambda, into: conv.weight.grad.buffer)
+            // Layers are independent: split them over two workers, each layer with its own noise stream.
+            let out = UnsafeMutableBufferPointer<TransitionRegularizer.Measure>.allocate(capacity: fits.count)
+            defer { out.deallocate() }
+            let shares = regularizerShares, convs = model.convs, noise = noise, reg = regularizer, seed = seed
+            parallelFor(shares.count) { wk in
+                for i in shares[wk] {
+                    var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) &* 64 &+ UInt64(i))
+                    let w = UnsafeBufferPointer(convs[i].weight.value.buffer)
+                    out[i] = reg.measure(fit: fits[i], weights: w, noise: noise[i].buffer, rng: &rng)
+                    reg.addGradient(fit: fits[i], weights: w, lambda: lambda, into: convs[i].weight.grad.buffer)
+                }
             }
+            for i in 0..<fits.count { measures[i] = out[i] }
         }
         optimizer.step(lr: lr)
         return Result(taskLoss: loss.loss, correct: loss.correct, fits: fits, measures: measures)
