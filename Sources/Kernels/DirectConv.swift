@@ -31,6 +31,10 @@ public enum DirectConv {
     public static func forward(_ xp: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
                                weights wt: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         let pw = w + 2, ps = (h + 2) * pw * cin
+        // Input offset of each k = (ky, kx, ci), so one flat loop walks all of K (one branch miss per tile).
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: 9 * cin)
+        defer { offsets.deallocate() }
+        for ky in 0..<3 { for kx in 0..<3 { for ci in 0..<cin { offsets[(ky * 3 + kx) * cin + ci] = (ky * pw + kx) * cin + ci } } }
         let last = (h - 1) * pw + w  // one past the last real pixel, in padded-row counting
         for img in images {
             let src = xp + img * ps
@@ -38,7 +42,7 @@ public enum DirectConv {
             for cb in stride(from: 0, to: cout, by: 16) {
                 var p = 0, py = 0, px = 0  // tile start, and its (row, column) in padded-row counting
                 while p < last {
-                    tile(src + p * cin, pw: pw, cin: cin, cout: cout, wt: wt + cb, store: { r, v in
+                    tile(src + p * cin, offsets: offsets, cin: cin, cout: cout, wt: wt + cb, store: { r, v in
                         var (yy, xx) = (py, px + r)
                         while xx >= pw { xx -= pw; yy += 1 }
                         if xx < w && p + r < last {
@@ -54,24 +58,18 @@ public enum DirectConv {
 
     /// Five consecutive (padded-row) output pixels by 16 channels, accumulated in registers.
     @inline(__always)
-    static func tile(_ base: UnsafePointer<Float>, pw: Int, cin: Int, cout: Int, wt: UnsafePointer<Float>,
-                     store: (Int, V) -> Void) {
+    static func tile(_ base: UnsafePointer<Float>, offsets: UnsafePointer<Int>, cin: Int, cout: Int,
+                     wt: UnsafePointer<Float>, store: (Int, V) -> Void) {
         var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V()
-        var k = 0
-        for ky in 0..<3 {
-            for kx in 0..<3 {
-                let s = base + (ky * pw + kx) * cin
-                for ci in 0..<cin {
-                    let wv = UnsafeRawPointer(wt + k * cout).loadUnaligned(as: V.self)
-                    let x = s + ci
-                    a0.addProduct(V(repeating: x[0]), wv)
-                    a1.addProduct(V(repeating: x[cin]), wv)
-                    a2.addProduct(V(repeating: x[2 * cin]), wv)
-                    a3.addProduct(V(repeating: x[3 * cin]), wv)
-                    a4.addProduct(V(repeating: x[4 * cin]), wv)
-                    k &+= 1
-                }
-            }
+        let c2 = 2 * cin, c3 = 3 * cin, c4 = 4 * cin
+        for k in 0..<(9 * cin) {
+            let wv = UnsafeRawPointer(wt + k &* cout).loadUnaligned(as: V.self)
+            let x = base + offsets[k]
+            a0.addProduct(V(repeating: x[0]), wv)
+            a1.addProduct(V(repeating: x[cin]), wv)
+            a2.addProduct(V(repeating: x[c2]), wv)
+            a3.addProduct(V(repeating: x[c3]), wv)
+            a4.addProduct(V(repeating: x[c4]), wv)
         }
         store(0, a0); store(1, a1); store(2, a2); store(3, a3); store(4, a4)
     }

@@ -39,9 +39,9 @@ public final class Conv3x3: Layer {
         out = FloatBuffer(count: maxBatch * h * w * cout)
         dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
         partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
-        // The direct kernels win where GEMM operands are skinny (few input channels: the first layers);
+        // The direct kernels win where GEMM operands are skinny (up to 32 input channels);
         // OpenBLAS wins once both channel counts are large (measured with `btviz bench --profile`).
-        directForward = allowDirect && DirectConv.supports(cout) && cin <= 16
+        directForward = allowDirect && DirectConv.supports(cout) && cin <= 32
         directInputGrad = directForward && needsInputGrad && DirectConv.supports(cin)
         xpad = directForward ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cin)) : nil
         dypad = directInputGrad ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cout)) : nil
