@@ -36,8 +36,9 @@ public final class StepEngine {
         public var regLoss: Float { measures.reduce(0) { $0 + $1.reg } }
     }
 
-    /// `measure` samples the regularizer's noise to report R and the flip fraction; it is always done
-    /// when lambda > 0 because R is part of the loss. The noise stream depends only on (seed, step).
+    /// The regularizer's gradient (lambda > 0) needs no noise: it is the gradient of R's expectation.
+    /// `measure` samples the noise to report R and the flip fraction (on logged steps); the noise stream
+    /// depends only on (seed, step, layer).
     public func step(x: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, n: Int, method: QuantMethod,
                      lambda: Float, lr: Float, stepIndex: Int, measure: Bool) -> Result {
         let fits = model.quantize(method, deltaRatio: deltaRatio)
@@ -46,15 +47,19 @@ public final class StepEngine {
         model.backward(model.loss.grad.ptr, n: n)
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
         if method != .full && (measure || lambda > 0) {
+            let measure = measure
             // Layers are independent: split them over two workers, each layer with its own noise stream.
             let out = UnsafeMutableBufferPointer<TransitionRegularizer.Measure>.allocate(capacity: fits.count)
             defer { out.deallocate() }
             let shares = regularizerShares, convs = model.convs, noise = noise, reg = regularizer, seed = seed
             parallelFor(shares.count) { wk in
                 for i in shares[wk] {
-                    var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) &* 64 &+ UInt64(i))
                     let w = UnsafeBufferPointer(convs[i].weight.value.buffer)
-                    out[i] = reg.measure(fit: fits[i], weights: w, noise: noise[i].buffer, rng: &rng)
+                    out[i] = .init(reg: 0, flipFraction: 0)
+                    if measure {
+                        var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) &* 64 &+ UInt64(i))
+                        out[i] = reg.measure(fit: fits[i], weights: w, noise: noise[i].buffer, rng: &rng)
+                    }
                     reg.addGradient(fit: fits[i], weights: w, lambda: lambda, into: convs[i].weight.grad.buffer)
                 }
             }
