@@ -1,7 +1,8 @@
 import Training
 
 /// The live loop: drains the board into a RunModel, turns keys into TrainerControl requests, and
-/// redraws at most every 100 ms. The trainer never waits on it.
+/// redraws at most every 100 ms, and only when something changed (or once a second, for the clock):
+/// the screen shares the cores with training, so an idle frame is a cost with nothing to show.
 struct LiveExplorer {
     let board: RunBoard
     let control: TrainerControl
@@ -24,24 +25,28 @@ struct LiveExplorer {
         let options = ExplorerOptions(ascii: self.options.ascii, noColor: !screen.usesColor)
         let frame = Duration.milliseconds(100)
         var lastDraw = ContinuousClock.now - frame
+        var dirty = true
         while true {
             let (records, status) = board.drain()
+            if !records.isEmpty || status != model.status { dirty = true }
             model.ingest(records)
             model.status = status   // what the trainer actually applied
             ExplorerController.reconcile(&view, status: status)
             if view.quitting && trainerDone() { return }
-            if screen.interrupted && !view.quitting { quit() }
+            if screen.interrupted && !view.quitting { quit(); dirty = true }
 
             let now = ContinuousClock.now
-            if view.notice != nil && now >= noticeUntil { view.notice = nil }
+            if view.notice != nil && now >= noticeUntil { view.notice = nil; dirty = true }
             // At most 10 frames a second; keys are read in between and show on the next frame.
-            if now - lastDraw >= frame {
+            if now - lastDraw >= frame && (dirty || now - lastDraw >= .seconds(1)) {
                 let (w, h) = screen.size
                 screen.draw(ExplorerRenderer.render(model: model, view: view, width: w, height: h, options: options))
                 lastDraw = now
+                dirty = false
             }
             let left = frame - (ContinuousClock.now - lastDraw)
             guard let key = screen.readKey(timeoutMs: max(1, milliseconds(left))) else { continue }
+            dirty = true
             if view.showHelp && key != .resize { view.showHelp = false; continue }
             guard let action = KeyMap.action(for: key, mode: .live) else { continue }
             if action == .quit {

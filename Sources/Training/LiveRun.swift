@@ -42,7 +42,7 @@ public final class TrainerControl: Sendable {
 /// The mailbox between the trainer thread and a front end: the trainer posts records, the
 /// front end drains them when it redraws. Posting takes a lock for a few microseconds only.
 public final class RunBoard: Sendable {
-    public struct Status: Sendable {
+    public struct Status: Sendable, Equatable {
         public var method: String
         public var lambda: Float
         public var paused: Bool
