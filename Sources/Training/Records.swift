@@ -159,3 +159,20 @@ public struct RunHeader: Codable, Sendable {
         self.epochs = epochs; self.batchSize = batchSize
     }
 }
+
+extension LayerRecord {
+    /// Share of weights within `limit` first-scale units of a transition, read off the distance histogram
+    /// (a bin straddling the limit counts in proportion). BWN's mean distance is always exactly 1 (its
+    /// scale is mean|W| and its transition 0), so this is the number that shows its regularizer at work.
+    public func nearTransitionShare(within limit: Float = 0.1) -> Float {
+        let h = distanceHistogram
+        let total = h.counts.reduce(0, +)
+        guard total > 0, h.edges.count == h.counts.count + 1 else { return 0 }
+        var n: Float = 0
+        for (i, count) in h.counts.enumerated() {
+            let a = h.edges[i], b = h.edges[i + 1]
+            if b <= limit { n += Float(count) } else if a < limit, b > a { n += Float(count) * (limit - a) / (b - a) }
+        }
+        return n / Float(total)
+    }
+}

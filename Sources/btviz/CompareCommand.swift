@@ -29,7 +29,7 @@ struct Compare: ParsableCommand {
             rows.append(Row(run: dir, method: final.method, lambda: final.lambda, seed: config.seed, testAcc: last.testAcc,
                             flip: layers.map(\.flipFraction).reduce(0, +) / n,
                             distance: layers.map(\.meanTransitionDistance).reduce(0, +) / n,
-                            near: layers.map(nearShare).reduce(0, +) / n))
+                            near: layers.map { $0.nearTransitionShare() }.reduce(0, +) / n))
         }
         print("run                                      method  lambda  seed  test acc   flip~  dist/a  <0.1a")
         for r in rows {
@@ -44,14 +44,6 @@ struct Compare: ParsableCommand {
             let sd = accs.count > 1 ? (accs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(accs.count - 1)).squareRoot() : 0
             print(String(format: "%@  %6.3g  %4d  %6.2f%% ± %.2f", pad(g[0].method, 6), g[0].lambda, g.count, mean, sd))
         }
-    }
-
-    /// Share of weights within 0.1 first-scale units of a transition, from the distance histogram.
-    private func nearShare(_ l: LayerRecord) -> Float {
-        let h = l.distanceHistogram
-        let total = h.counts.reduce(0, +)
-        let within = zip(h.edges.dropFirst(), h.counts).filter { $0.0 <= 0.1 }.map(\.1).reduce(0, +)
-        return total > 0 ? Float(within) / Float(total) : 0
     }
 
     private func pad(_ s: String, _ n: Int) -> String {

@@ -18,13 +18,7 @@ final class RegularizerEffectTests: XCTestCase {
         // Average the last five steps and all layers: one noise sample per step is itself noisy.
         let tail = sink.steps.suffix(5).flatMap(\.layers)
         let n = Float(tail.count)
-        let near = tail.map { l -> Float in
-            // Share of weights within 0.1 first-scale units of a transition, from the distance histogram.
-            let h = l.distanceHistogram
-            let total = Float(h.counts.reduce(0, +))
-            let within = zip(h.edges.dropFirst(), h.counts).filter { $0.0 <= 0.1 }.map(\.1).reduce(0, +)
-            return total > 0 ? Float(within) / total : 0
-        }
+        let near = tail.map { $0.nearTransitionShare() }
         return Summary(flip: tail.map(\.flipFraction).reduce(0, +) / n,
                        distance: tail.map(\.meanTransitionDistance).reduce(0, +) / n,
                        near: near.reduce(0, +) / n)

@@ -9,7 +9,7 @@ func drawDistance(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, _ g: Glyphs
         c.text(in: r, r.x + 1, r.y + 2, layer == nil ? "no data yet" : "full precision: none", .dim)
         return
     }
-    let near = nearShare(l.distanceHistogram, below: 0.1)
+    let near = l.nearTransitionShare(within: 0.1)
     drawTitle(&c, r, [("dist/a", .title), ("mean " + Fmt.sig(l.meanTransitionDistance), .accent),
                       ("<0.1: " + Fmt.pct(near), .markerZero)], g)
     let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: r.h - 2)
@@ -32,16 +32,4 @@ func drawDistance(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, _ g: Glyphs
     labels.append((0, Fmt.sig(lo), .dim))
     labels.append((bars.w - 1, Fmt.sig(hi), .dim))
     placeLabels(&c, r, y: r.maxY - 1, labels)
-}
-
-/// Share of the histogram's mass below `x` (bins split linearly).
-func nearShare(_ h: Histogram, below x: Float) -> Float {
-    let total = h.counts.reduce(0, +)
-    guard total > 0, h.edges.count == h.counts.count + 1 else { return 0 }
-    var n: Float = 0
-    for (i, cnt) in h.counts.enumerated() {
-        let a = h.edges[i], b = h.edges[i + 1]
-        if b <= x { n += Float(cnt) } else if a < x, b > a { n += Float(cnt) * (x - a) / (b - a) }
-    }
-    return n / Float(total)
 }
