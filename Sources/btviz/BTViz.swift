@@ -25,6 +25,8 @@ enum Main {
             } else {
                 try command.run()
             }
+        } catch let exitCode as ExitCode {
+            exit(exitCode.rawValue)  // already explained on stdout (e.g. stopped by Ctrl-C after saving)
         } catch {
             let code = BTViz.exitCode(for: error)
             if code == .success {

@@ -105,6 +105,32 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(o.stderr.contains("(step 1)"), o.stderr)
     }
 
+    /// Ctrl-C in a headless run: the current step finishes, a checkpoint is saved, the exit code is 130,
+    /// and nothing is printed as an error.
+    func testInterruptSavesAndExits130() throws {
+        let run = temporaryDirectory() + "/run"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: btvizPath)
+        p.arguments = ["train", "--epochs", "20", "--k", "4", "--headless", "--log-every", "1", "--run-dir", run]
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let log = try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8), log.contains("\"type\":\"step\"") { break }
+            usleep(100_000)
+        }
+        kill(p.processIdentifier, SIGINT)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL); XCTFail("did not stop after SIGINT") }
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertEqual(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/checkpoint.bin"))
+        XCTAssertTrue(try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).contains("\"kind\":\"stop\""))
+    }
+
     func testResumeOfMissingRun() throws {
         assertCleanFailure(try btviz(["train", "--resume", temporaryDirectory() + "/nope", "--headless"]), mentioning: "checkpoint")
     }
