@@ -73,3 +73,9 @@ func placeLabels(_ c: inout Canvas, _ r: Rect, y: Int, _ labels: [(col: Int, tex
         c.text(r.x + start, y, l.text, l.style)
     }
 }
+
+/// The column of value `v` on a histogram axis from `lo` to `hi` drawn `width` columns wide (nil off the axis).
+func histogramColumn(_ v: Float, lo: Float, hi: Float, width: Int) -> Int? {
+    guard hi > lo, v >= lo, v <= hi, width > 0 else { return nil }
+    return min(width - 1, max(0, Int(((v - lo) / (hi - lo) * Float(width)).rounded(.down))))
+}

@@ -16,10 +16,7 @@ func drawDistance(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, _ g: Glyphs
     let lo = l.distanceHistogram.edges.first ?? 0, hi = l.distanceHistogram.edges.last ?? 1
     let cols = rebin(l.distanceHistogram, columns: bars.w, lo: lo, hi: hi)
     let filled = drawBars(&c, bars, cols, g)
-    func col(_ v: Float) -> Int? {
-        guard hi > lo, v >= lo, v <= hi else { return nil }
-        return min(bars.w - 1, max(0, Int(((v - lo) / (hi - lo) * Float(bars.w)).rounded(.down))))
-    }
+    func col(_ v: Float) -> Int? { histogramColumn(v, lo: lo, hi: hi, width: bars.w) }
     let steps = g.vblocks.count - 1
     // The noise's reach (0.1 of the scale) and the mean distance, as markers.
     for (v, style) in [(Float(0.1), Style.markerZero), (l.meanTransitionDistance, Style.accent)] {

@@ -62,10 +62,7 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
     let lo = l.histogram.edges.first ?? -1, hi = l.histogram.edges.last ?? 1
     let cols = rebin(l.histogram, columns: bars.w, lo: lo, hi: hi)
     let filled = drawBars(&c, bars, cols, g)
-    func col(_ v: Float) -> Int? {
-        guard hi > lo, v >= lo, v <= hi else { return nil }
-        return min(bars.w - 1, max(0, Int(((v - lo) / (hi - lo) * Float(bars.w)).rounded(.down))))
-    }
+    func col(_ v: Float) -> Int? { histogramColumn(v, lo: lo, hi: hi, width: bars.w) }
 
     // Marker columns: glyph above the bar, the bar itself recoloured, so both stay readable.
     // Without colour a recoloured bar is invisible, so the glyph replaces the bar there.
