@@ -13,16 +13,17 @@ public final class LayerStatsTracker {
 
     /// Records this step's codes; returns the share that changed since the last call (0 on the first).
     public func flipRatio(layer: Int, fit: QuantFit, weights w: UnsafeBufferPointer<Float>) -> Float {
-        var prev = previousCodes[layer]
-        let comparable = prev.count == w.count
-        if !comparable { prev = [Int8](repeating: 0, count: w.count) }
+        let comparable = previousCodes[layer].count == w.count
+        if !comparable { previousCodes[layer] = [Int8](repeating: 0, count: w.count) }
+        // Updated in place: a local copy would make copy-on-write duplicate the codes every step.
         var changed = 0
-        for i in 0..<w.count {
-            let c = Int8(truncatingIfNeeded: fit.code(w[i]))
-            if comparable && c != prev[i] { changed += 1 }
-            prev[i] = c
+        previousCodes[layer].withUnsafeMutableBufferPointer { prev in
+            for i in 0..<w.count {
+                let c = Int8(truncatingIfNeeded: fit.code(w[i]))
+                if comparable && c != prev[i] { changed += 1 }
+                prev[i] = c
+            }
         }
-        previousCodes[layer] = prev
         return comparable && fit.method != .full ? Float(changed) / Float(max(w.count, 1)) : 0
     }
 

@@ -47,23 +47,20 @@ public final class StepEngine {
         model.backward(model.loss.grad.ptr, n: n)
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
         if method != .full && (measure || lambda > 0) {
-            let measure = measure
             // Layers are independent: split them over two workers, each layer with its own noise stream.
-            let out = UnsafeMutableBufferPointer<TransitionRegularizer.Measure>.allocate(capacity: fits.count)
-            defer { out.deallocate() }
             let shares = regularizerShares, convs = model.convs, noise = noise, reg = regularizer, seed = seed
-            parallelFor(shares.count) { wk in
-                for i in shares[wk] {
-                    let w = UnsafeBufferPointer(convs[i].weight.value.buffer)
-                    out[i] = .init(reg: 0, flipFraction: 0)
-                    if measure {
-                        var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) &* 64 &+ UInt64(i))
-                        out[i] = reg.measure(fit: fits[i], weights: w, noise: noise[i].buffer, rng: &rng)
+            measures.withUnsafeMutableBufferPointer { out in
+                parallelFor(shares.count) { wk in
+                    for i in shares[wk] {
+                        let w = UnsafeBufferPointer(convs[i].weight.value.buffer)
+                        if measure {
+                            var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) &* 64 &+ UInt64(i))
+                            out[i] = reg.measure(fit: fits[i], weights: w, noise: noise[i].buffer, rng: &rng)
+                        }
+                        reg.addGradient(fit: fits[i], weights: w, lambda: lambda, into: convs[i].weight.grad.buffer)
                     }
-                    reg.addGradient(fit: fits[i], weights: w, lambda: lambda, into: convs[i].weight.grad.buffer)
                 }
             }
-            for i in 0..<fits.count { measures[i] = out[i] }
         }
         optimizer.step(lr: lr)
         return Result(taskLoss: loss.loss, correct: loss.correct, fits: fits, measures: measures)
