@@ -1,34 +1,40 @@
 import BTCore
 import Kernels
 
-/// Batch normalization over all rows of an [rows, channels] matrix (rows = batch x positions), with an
-/// optional fused ReLU. Training uses batch statistics and updates running ones; eval uses running ones.
-/// Per-channel work is folded into per-channel coefficients so every pass over the data is a fused
-/// multiply-add per element, eight channels at a time.
+/// Batch normalization per channel over every position of every sample, NHWC, with an optional fused
+/// ReLU and an optional fused 2x2 max pool (stride 2, floor, as in PyTorch) after it. Training uses batch
+/// statistics and updates running ones; eval uses the running ones.
+///
+/// Why fused: these layers are memory-bound, and every full-size tensor they do not write and read back
+/// is a pass over the network's largest activations. Backward recomputes the ReLU mask and the pool's
+/// winners from the input (see BatchNormPasses), so neither is stored.
 public final class BatchNorm: Layer {
-    public let channels: Int
-    public let positions: Int
+    public let channels, h, w: Int
     public let relu: Bool
+    public let pool: Bool
     public let gamma: Param
     public let beta: Param
     public let runningMean: FloatBuffer
     public let runningVar: FloatBuffer
     public let momentum: Float = 0.1
     public let eps: Float = 1e-5
-    public var outputSize: Int { positions * channels }
+    public var positions: Int { h * w }
+    public var outputSize: Int { pool ? (h / 2) * (w / 2) * channels : positions * channels }
 
     private let workers: Int
     private let out: FloatBuffer
     private let dx: FloatBuffer
-    private let mean: FloatBuffer
-    private let invStd: FloatBuffer
-    private let coefA: FloatBuffer, coefB: FloatBuffer, coefC: FloatBuffer  // per-channel affine coefficients
-    private let partials: [FloatBuffer]  // per worker: 2 x channels
+    private let mean: FloatBuffer, invStd: FloatBuffer
+    private let scale: FloatBuffer, shift: FloatBuffer  // forward: v = x * scale + shift
+    private let gradA: FloatBuffer, gradB: FloatBuffer, gradC: FloatBuffer  // backward: dx = A g + B x + C
+    private let scratch: [FloatBuffer]  // per worker: 2 x channels Float partial sums
+    private let sums: [UnsafeMutablePointer<Double>]  // per worker: 2 x channels
     private var input: UnsafeMutablePointer<Float>?
 
-    public init(name: String, channels: Int, positions: Int, maxBatch: Int, relu: Bool = true,
+    /// Over an h x w map per sample; `pool` halves both after the normalization (and ReLU).
+    public init(name: String, channels: Int, h: Int, w: Int, maxBatch: Int, relu: Bool = true, pool: Bool = false,
                 workers: Int = Workers.count) {
-        self.channels = channels; self.positions = positions; self.relu = relu
+        self.channels = channels; self.h = h; self.w = w; self.relu = relu; self.pool = pool
         self.workers = workers
         gamma = Param(name: name + ".gamma", shape: [channels])
         beta = Param(name: name + ".beta", shape: [channels])
@@ -36,66 +42,64 @@ public final class BatchNorm: Layer {
         runningMean = FloatBuffer(count: channels)
         runningVar = FloatBuffer(count: channels)
         runningVar.buffer.update(repeating: 1)
-        out = FloatBuffer(count: maxBatch * positions * channels)
-        dx = FloatBuffer(count: maxBatch * positions * channels)
-        mean = FloatBuffer(count: channels)
-        invStd = FloatBuffer(count: channels)
-        coefA = FloatBuffer(count: channels); coefB = FloatBuffer(count: channels); coefC = FloatBuffer(count: channels)
-        partials = (0..<workers).map { _ in FloatBuffer(count: 2 * channels) }
+        out = FloatBuffer(count: maxBatch * (pool ? (h / 2) * (w / 2) : h * w) * channels)
+        dx = FloatBuffer(count: maxBatch * h * w * channels)
+        (mean, invStd) = (FloatBuffer(count: channels), FloatBuffer(count: channels))
+        (scale, shift) = (FloatBuffer(count: channels), FloatBuffer(count: channels))
+        (gradA, gradB, gradC) = (FloatBuffer(count: channels), FloatBuffer(count: channels), FloatBuffer(count: channels))
+        scratch = (0..<workers).map { _ in FloatBuffer(count: 2 * channels) }
+        sums = (0..<workers).map { _ in .allocate(capacity: 2 * channels) }
     }
+
+    /// Over `positions` positions per sample, without pooling (e.g. after a fully connected layer).
+    public convenience init(name: String, channels: Int, positions: Int, maxBatch: Int, relu: Bool = true,
+                            workers: Int = Workers.count) {
+        self.init(name: name, channels: channels, h: positions, w: 1, maxBatch: maxBatch, relu: relu, workers: workers)
+    }
+
+    deinit { sums.forEach { $0.deallocate() } }
 
     public var params: [Param] { [gamma, beta] }
-
-    /// Runs `body(rows, first, second)` on each worker's share of rows, each accumulating into its own
-    /// two per-channel vectors, then adds those up in a fixed order into `a` and `b`.
-    private func reduceRows(_ rows: Int, into a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
-                            _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
-        let c = channels
-        let workers = min(self.workers, max(rows, 1))
-        parallelFor(workers) { wk in
-            let p = self.partials[wk].ptr
-            p.update(repeating: 0, count: 2 * c)
-            body(workerRange(wk, of: workers, total: rows), p, p + c)
-        }
-        a.update(repeating: 0, count: c); b.update(repeating: 0, count: c)
-        for wk in 0..<workers {
-            let p = partials[wk].ptr
-            for j in 0..<c { a[j] += p[j]; b[j] += p[c + j] }
-        }
+    public var label: String {
+        "\(gamma.name.split(separator: ".")[0])\(relu ? "+relu" : "")\(pool ? "+pool" : "") \(channels)ch"
     }
 
-    /// Runs `body` on each worker's share of rows.
-    private func mapRows(_ rows: Int, _ body: @escaping (Range<Int>) -> Void) {
-        let workers = min(self.workers, max(rows, 1))
-        parallelFor(workers) { wk in body(workerRange(wk, of: workers, total: rows)) }
+    private var coefficients: BatchNormPasses.Coefficients { (UnsafePointer(scale.ptr), UnsafePointer(shift.ptr)) }
+
+    /// Splits `total` units (rows or images) over the workers, runs `body` on each share, and adds the
+    /// workers' Double sums in a fixed order (so results do not depend on timing) into the first worker's.
+    private func sumOver(_ total: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>) -> Void)
+        -> UnsafeMutablePointer<Double> {
+        let c2 = 2 * channels
+        let workers = min(self.workers, max(total, 1))
+        parallelFor(workers) { wk in
+            self.sums[wk].update(repeating: 0, count: c2)
+            body(workerRange(wk, of: workers, total: total), self.scratch[wk].ptr, self.sums[wk])
+        }
+        for wk in 1..<max(workers, 1) { for j in 0..<c2 { sums[0][j] += sums[wk][j] } }
+        return sums[0]
+    }
+
+    /// Runs `body` on each worker's share of `total` units.
+    private func split(_ total: Int, _ body: (Range<Int>) -> Void) {
+        let workers = min(self.workers, max(total, 1))
+        parallelFor(workers) { wk in body(workerRange(wk, of: workers, total: total)) }
     }
 
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         input = x
-        let c = channels, rows = n * positions, c8 = c & ~7
-        let mean = mean.ptr, inv = invStd.ptr, scratch = coefC.ptr
+        let c = channels, rows = n * positions
+        let mean = mean.ptr, inv = invStd.ptr
         if training {
-            // Two passes (mean, then centred squares) for accuracy.
-            reduceRows(rows, into: mean, scratch) { range, s, _ in
-                for r in range {
-                    let row = x + r * c
-                    var j = 0
-                    while j < c8 { s.store8(s.load8(j) + row.load8(j), j); j += 8 }
-                    while j < c { s[j] += row[j]; j += 1 }
-                }
-            }
-            for j in 0..<c { mean[j] /= Float(rows) }
-            reduceRows(rows, into: scratch, inv) { range, _, s in
-                for r in range {
-                    let row = x + r * c
-                    var j = 0
-                    while j < c8 { let d = row.load8(j) - mean.load8(j); s.store8(s.load8(j) + d * d, j); j += 8 }
-                    while j < c { let d = row[j] - mean[j]; s[j] += d * d; j += 1 }
-                }
-            }
+            // One pass: sums of (x - x0) and (x - x0)^2, x0 the first row, a shift that avoids cancellation.
+            let x0 = shift.ptr
+            x0.update(from: x, count: c)
+            let s = sumOver(rows) { r, f, s in BatchNormPasses.shiftedSums(x, rows: r, c: c, shift: x0, scratch: f, into: s) }
             let rm = runningMean.ptr, rv = runningVar.ptr
             for j in 0..<c {
-                let v = inv[j] / Float(rows)
+                let d = s[j] / Double(rows)
+                let v = Float(max(s[c + j] / Double(rows) - d * d, 0))
+                mean[j] = x0[j] + Float(d)
                 inv[j] = 1 / (v + eps).squareRoot()
                 rm[j] = (1 - momentum) * rm[j] + momentum * mean[j]
                 rv[j] = (1 - momentum) * rv[j] + momentum * v * Float(rows) / Float(max(rows - 1, 1))
@@ -104,75 +108,47 @@ public final class BatchNorm: Layer {
             let rm = runningMean.ptr, rv = runningVar.ptr
             for j in 0..<c { mean[j] = rm[j]; inv[j] = 1 / (rv[j] + eps).squareRoot() }
         }
-        // y = max(A x + B, 0) with A = gamma * invStd, B = beta - mean * A.
-        let a = coefA.ptr, b = coefB.ptr, g = gamma.value.ptr, be = beta.value.ptr
+        // v = scale x + shift with scale = gamma * invStd, shift = beta - mean * scale.
+        let a = scale.ptr, b = shift.ptr, g = gamma.value.ptr, be = beta.value.ptr
         for j in 0..<c { a[j] = g[j] * inv[j]; b[j] = be[j] - mean[j] * a[j] }
-        let y = out.ptr, relu = relu
-        mapRows(rows) { range in
-            for r in range {
-                let xi = x + r * c, yi = y + r * c
-                var j = 0
-                while j < c8 {
-                    var v = xi.load8(j) * a.load8(j) + b.load8(j)
-                    if relu { v = v.replacing(with: 0, where: v .< 0) }
-                    yi.store8(v, j); j += 8
-                }
-                while j < c { let v = xi[j] * a[j] + b[j]; yi[j] = relu ? max(v, 0) : v; j += 1 }
-            }
+        let y = out.ptr, relu = relu, k = coefficients, (h, w) = (h, w)
+        if pool {
+            split(n) { BatchNormPasses.forwardPooled(x, images: $0, h: h, w: w, c: c, k, relu: relu, into: y) }
+        } else {
+            split(rows) { BatchNormPasses.forward(x, rows: $0, c: c, k, relu: relu, into: y) }
         }
         return y
     }
 
     public func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {
         guard let x = input else { return nil }
-        let c = channels, rows = n * positions, c8 = c & ~7
-        let mean = mean.ptr, inv = invStd.ptr, y = out.ptr, relu = relu
-        let dg = gamma.grad.ptr, db = beta.grad.ptr
-        // With g = dy masked by the ReLU: dbeta = sum g, and sum g * x (turned into dgamma below).
-        let sgx = coefC.ptr
-        reduceRows(rows, into: db, sgx) { range, sb, sx in
-            for r in range {
-                let xi = x + r * c, yi = y + r * c, di = dy + r * c
-                var j = 0
-                while j < c8 {
-                    var g = di.load8(j)
-                    if relu { g = g.replacing(with: 0, where: yi.load8(j) .<= 0) }
-                    sb.store8(sb.load8(j) + g, j)
-                    sx.store8(sx.load8(j) + g * xi.load8(j), j)
-                    j += 8
-                }
-                while j < c {
-                    let g = (relu && yi[j] <= 0) ? 0 : di[j]
-                    sb[j] += g; sx[j] += g * xi[j]; j += 1
-                }
+        let c = channels, rows = n * positions, relu = relu, k = coefficients, (h, w) = (h, w)
+        // With g the gradient past the pool and the ReLU: dbeta = sum g, and sum g x (turned into dgamma below).
+        let s = pool
+            ? sumOver(n) { r, f, s in
+                BatchNormPasses.gradientSumsPooled(dy, x, images: r, h: h, w: w, c: c, k, relu: relu, scratch: f, into: s)
             }
-        }
-        // dgamma = sum g * xhat = inv * (sum g x - mean * sum g).
-        // dx = gamma * inv * (g - dbeta/m - xhat * dgamma/m) = A g + B x + C per channel.
+            : sumOver(rows) { r, f, s in
+                BatchNormPasses.gradientSums(dy, x, rows: r, c: c, k, relu: relu, scratch: f, into: s)
+            }
+        // dgamma = sum g xhat = inv (sum g x - mean sum g).
+        // dx = gamma inv (g - dbeta/m - xhat dgamma/m) = A g + B x + C per channel.
         let m = Float(rows)
-        let a = coefA.ptr, b = coefB.ptr, cc = coefC.ptr, gam = gamma.value.ptr
+        let mean = mean.ptr, inv = invStd.ptr, gam = gamma.value.ptr
+        let dg = gamma.grad.ptr, db = beta.grad.ptr
+        let ga = gradA.ptr, gb = gradB.ptr, gc = gradC.ptr
         for j in 0..<c {
-            dg[j] = inv[j] * (sgx[j] - mean[j] * db[j])
-            a[j] = gam[j] * inv[j]
-            b[j] = -a[j] * inv[j] * dg[j] / m
-            cc[j] = -a[j] * db[j] / m - b[j] * mean[j]
+            db[j] = Float(s[j])
+            dg[j] = inv[j] * Float(s[c + j] - Double(mean[j]) * s[j])
+            ga[j] = gam[j] * inv[j]
+            gb[j] = -ga[j] * inv[j] * dg[j] / m
+            gc[j] = -ga[j] * db[j] / m - gb[j] * mean[j]
         }
-        let dxp = dx.ptr
-        mapRows(rows) { range in
-            for r in range {
-                let xi = x + r * c, yi = y + r * c, di = dy + r * c, o = dxp + r * c
-                var j = 0
-                while j < c8 {
-                    var g = di.load8(j)
-                    if relu { g = g.replacing(with: 0, where: yi.load8(j) .<= 0) }
-                    o.store8(a.load8(j) * g + b.load8(j) * xi.load8(j) + cc.load8(j), j)
-                    j += 8
-                }
-                while j < c {
-                    let g = (relu && yi[j] <= 0) ? 0 : di[j]
-                    o[j] = a[j] * g + b[j] * xi[j] + cc[j]; j += 1
-                }
-            }
+        let abc = (UnsafePointer(ga), UnsafePointer(gb), UnsafePointer(gc)), dxp = dx.ptr
+        if pool {
+            split(n) { BatchNormPasses.inputGradientPooled(dy, x, images: $0, h: h, w: w, c: c, k, relu: relu, abc, into: dxp) }
+        } else {
+            split(rows) { BatchNormPasses.inputGradient(dy, x, rows: $0, c: c, k, relu: relu, abc, into: dxp) }
         }
         return dxp
     }

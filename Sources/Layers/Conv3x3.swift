@@ -55,6 +55,7 @@ public final class Conv3x3: Layer {
     }
 
     public var params: [Param] { [weight] }
+    public var label: String { "\(weight.name) \(cin)->\(cout) @\(h)x\(w)" }
 
     /// Lays out the effective weights for the direct kernels: transposed, and flipped for the input gradient.
     private func prepareDirectWeights() {

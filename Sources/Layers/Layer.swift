@@ -26,6 +26,8 @@ public final class Param: @unchecked Sendable {
 /// stays valid until the next forward, which is what `backward` relies on.
 public protocol Layer: AnyObject {
     var params: [Param] { get }
+    /// What the profiler calls this layer, e.g. "conv2 16->16 @28x28".
+    var label: String { get }
     /// Floats per sample in the output.
     var outputSize: Int { get }
     func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float>

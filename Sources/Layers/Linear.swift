@@ -20,6 +20,7 @@ public final class Linear: Layer {
     }
 
     public var params: [Param] { [weight] + (bias.map { [$0] } ?? []) }
+    public var label: String { "\(weight.name.split(separator: ".")[0]) \(inFeatures)->\(outFeatures)" }
 
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         input = x

@@ -13,6 +13,8 @@ public final class VGG6 {
     public let convs: [Conv3x3]
     public let batchNorms: [BatchNorm]
     public let loss: SoftmaxCrossEntropy
+    /// Set by the profiler to time every layer; nil in training.
+    public var timer: StageTimer?
 
     public init(k: Int, inputShape: [Int], classes: Int, maxBatch: Int) {
         precondition(k >= 1 && inputShape.count == 3 && classes >= 2 && maxBatch >= 1)
@@ -26,11 +28,12 @@ public final class VGG6 {
                 let name = "conv\(stage * 2 + i + 1)"
                 let conv = Conv3x3(name: name, cin: c, cout: width, h: h, w: w, maxBatch: maxBatch,
                                    needsInputGrad: !convs.isEmpty)
-                let bn = BatchNorm(name: "bn\(stage * 2 + i + 1)", channels: width, positions: h * w, maxBatch: maxBatch)
+                // The pool closing each stage is fused into the batch norm before it.
+                let bn = BatchNorm(name: "bn\(stage * 2 + i + 1)", channels: width, h: h, w: w, maxBatch: maxBatch,
+                                   pool: i == 1)
                 layers += [conv, bn]; convs.append(conv); bns.append(bn)
                 c = width
             }
-            layers.append(MaxPool2(h: h, w: w, c: c, maxBatch: maxBatch))
             h /= 2; w /= 2
         }
         let fc1 = Linear(name: "fc1", inFeatures: h * w * c, outFeatures: 8 * k, bias: false, maxBatch: maxBatch)
@@ -73,7 +76,7 @@ public final class VGG6 {
     /// Logits for `n` NHWC samples.
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         var h = x
-        for layer in layers { h = layer.forward(h, n: n, training: training) }
+        for layer in layers { h = timed(timer, layer.label, .forward) { layer.forward(h, n: n, training: training) } }
         return h
     }
 
@@ -82,7 +85,7 @@ public final class VGG6 {
         var g: UnsafeMutablePointer<Float>? = dLogits
         for layer in layers.reversed() {
             guard let gi = g else { break }
-            g = layer.backward(gi, n: n)
+            g = timed(timer, layer.label, .backward) { layer.backward(gi, n: n) }
         }
     }
 

@@ -41,10 +41,21 @@ public final class StepEngine {
     /// depends only on (seed, step, layer).
     public func step(x: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, n: Int, method: QuantMethod,
                      lambda: Float, lr: Float, stepIndex: Int, measure: Bool) -> Result {
-        let fits = model.quantize(method, deltaRatio: deltaRatio)
+        let timer = model.timer
+        let fits = timed(timer, "quantize", .forward) { model.quantize(method, deltaRatio: deltaRatio) }
         let logits = model.forward(x, n: n, training: true)
-        let loss = model.loss.evaluate(logits: logits, labels: labels, n: n)
+        let loss = timed(timer, "softmax+loss", .forward) { model.loss.evaluate(logits: logits, labels: labels, n: n) }
         model.backward(model.loss.grad.ptr, n: n)
+        let measures = timed(timer, measure ? "regularizer+measure" : "regularizer", .backward) {
+            regularize(fits: fits, method: method, lambda: lambda, stepIndex: stepIndex, measure: measure)
+        }
+        timed(timer, "adam", .backward) { optimizer.step(lr: lr) }
+        return Result(taskLoss: loss.loss, correct: loss.correct, fits: fits, measures: measures)
+    }
+
+    /// The regularizer's gradient for every conv layer and, when `measure`, R and the flip fraction.
+    private func regularize(fits: [QuantFit], method: QuantMethod, lambda: Float, stepIndex: Int,
+                            measure: Bool) -> [TransitionRegularizer.Measure] {
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
         if method != .full && (measure || lambda > 0) {
             // Layers are independent: split them over two workers, each layer with its own noise stream.
@@ -62,8 +73,7 @@ public final class StepEngine {
                 }
             }
         }
-        optimizer.step(lr: lr)
-        return Result(taskLoss: loss.loss, correct: loss.correct, fits: fits, measures: measures)
+        return measures
     }
 
     /// Loss and accuracy of `set`-shaped data in eval mode (running BN statistics) under `method`.

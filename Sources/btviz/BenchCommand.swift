@@ -60,13 +60,14 @@ struct Bench: ParsableCommand {
             for i in 0..<steps { body(warmup + i) }
             return Double(steps * batch) / Date().timeIntervalSince(t0)
         }
-        if mode != "infer" {
-            let sps = labels.withUnsafeBufferPointer { lab in
-                time { i in
-                    _ = engine.step(x: x.ptr, labels: lab.baseAddress!, n: batch, method: method, lambda: lambda,
-                                    lr: 1e-4, stepIndex: i, measure: false)
-                }
+        func trainStep(_ i: Int) {
+            labels.withUnsafeBufferPointer { lab in
+                _ = engine.step(x: x.ptr, labels: lab.baseAddress!, n: batch, method: method, lambda: lambda,
+                                lr: 1e-4, stepIndex: i, measure: false)
             }
+        }
+        if mode != "infer" {
+            let sps = time(trainStep)
             results.append(("train", sps, sps * macs * 6 / 1e9))
         }
         if mode != "train" {
@@ -75,12 +76,10 @@ struct Bench: ParsableCommand {
             results.append(("infer", sps, sps * macs * 2 / 1e9))
         }
         if profile && !json {
-            let rows = labels.withUnsafeBufferPointer {
-                StepProfile.run(engine: engine, x: x.ptr, labels: $0.baseAddress!, n: batch, method: method,
-                                lambda: lambda, steps: max(steps / 2, 3))
-            }
+            let profileSteps = max(steps, 5)
+            let rows = StepProfile.run(steps: profileSteps, step: trainStep, on: model)
             let total = rows.reduce(0) { $0 + $1.forward + $1.backward }
-            print("profile of one training step (ms):")
+            print("profile of one training step (ms, median of \(profileSteps) steps):")
             print("  layer                            forward  backward   share")
             for r in rows {
                 print("  " + r.name.padding(toLength: 32, withPad: " ", startingAt: 0)

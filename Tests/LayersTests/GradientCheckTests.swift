@@ -139,10 +139,69 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(y[7], (-5 + 2) / (9 + 1e-5).squareRoot(), accuracy: 1e-5)
     }
 
-    func testMaxPool() {
-        let pool = MaxPool2(h: 5, w: 4, c: 3, maxBatch: 2)
-        check("maxpool", n: 2, inputSize: 60, outputSize: pool.outputSize, params: [], eps: 1e-3,
-              forward: { pool.forward($0, n: 2, training: true) }, backward: { pool.backward($0, n: 2) })
+    /// BN + ReLU + 2x2 pool, fused: odd heights and widths (a dropped row or column), and channel counts
+    /// with and without a partial block of eight.
+    func testBatchNormWithPool() {
+        for (h, w, c) in [(5, 4, 3), (4, 5, 11), (6, 6, 8)] {
+            for relu in [false, true] {
+                let bn = BatchNorm(name: "bn", channels: c, h: h, w: w, maxBatch: 3, relu: relu, pool: true)
+                var rng = RNG(seed: 4)
+                rng.fillGaussian(bn.gamma.value.buffer, std: 0.3)
+                for j in 0..<c { bn.gamma.value[j] += j % 3 == 2 ? -1 : 1 }  // a negative scale flips the winner
+                rng.fillGaussian(bn.beta.value.buffer, std: 0.2)
+                check("bn+pool \(h)x\(w)x\(c) relu=\(relu)", n: 3, inputSize: h * w * c, outputSize: bn.outputSize,
+                      params: bn.params, eps: 1e-3, tolerance: 1e-2,
+                      forward: { bn.forward($0, n: 3, training: true) }, backward: { bn.backward($0, n: 3) })
+            }
+        }
+    }
+
+    /// The fused pool gives what normalizing and then pooling gives, in training and in eval.
+    func testPooledBatchNormEqualsNormThenPool() {
+        let (n, h, w, c) = (2, 5, 7, 10)
+        let fused = BatchNorm(name: "a", channels: c, h: h, w: w, maxBatch: n, pool: true)
+        let plain = BatchNorm(name: "b", channels: c, h: h, w: w, maxBatch: n)
+        var rng = RNG(seed: 8)
+        rng.fillGaussian(fused.gamma.value.buffer, std: 1)
+        rng.fillGaussian(fused.beta.value.buffer, std: 0.5)
+        plain.gamma.value.copy(from: fused.gamma.value); plain.beta.value.copy(from: fused.beta.value)
+        let x = FloatBuffer(count: n * h * w * c)
+        rng.fillGaussian(x.buffer, std: 2)
+        for training in [true, false] {
+            let yf = fused.forward(x.ptr, n: n, training: training)
+            let yp = plain.forward(x.ptr, n: n, training: training)
+            for img in 0..<n { for oy in 0..<h / 2 { for ox in 0..<w / 2 { for j in 0..<c {
+                var best = -Float.infinity
+                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    best = max(best, yp[((img * h + 2 * oy + dy) * w + 2 * ox + dx) * c + j])
+                }
+                XCTAssertEqual(yf[((img * (h / 2) + oy) * (w / 2) + ox) * c + j], best, accuracy: 1e-5)
+            } } } }
+        }
+        XCTAssertEqual(fused.runningMean.array, plain.runningMean.array)
+        XCTAssertEqual(fused.runningVar.array, plain.runningVar.array)
+    }
+
+    /// Batch statistics stay exact when the mean dwarfs the spread (the one-pass sums are shifted).
+    func testBatchNormStatisticsUnderLargeOffset() {
+        let bn = BatchNorm(name: "bn", channels: 2, positions: 1, maxBatch: 4000, relu: false)
+        var rng = RNG(seed: 9)
+        let x = FloatBuffer(count: 4000 * 2)
+        rng.fillGaussian(x.buffer, std: 1)
+        for i in 0..<4000 { x[2 * i] += 1000; x[2 * i + 1] = x[2 * i + 1] * 0.01 - 50 }
+        func moments(_ p: UnsafeMutablePointer<Float>, _ j: Int) -> (mean: Double, variance: Double) {
+            var s: Double = 0, s2: Double = 0
+            for i in 0..<4000 { s += Double(p[2 * i + j]); s2 += Double(p[2 * i + j]) * Double(p[2 * i + j]) }
+            return (s / 4000, s2 / 4000 - (s / 4000) * (s / 4000))
+        }
+        let inputVariance = (0..<2).map { moments(x.ptr, $0).variance }
+        let y = bn.forward(x.ptr, n: 4000, training: true)
+        for j in 0..<2 {
+            let v = inputVariance[j], m = moments(y, j)
+            XCTAssertEqual(m.mean, 0, accuracy: 1e-3, "channel \(j) mean")
+            XCTAssertEqual(m.variance, v / (v + 1e-5), accuracy: 1e-3, "channel \(j) variance")
+            XCTAssertEqual(Double(bn.runningVar[j]), 0.9 + 0.1 * v * 4000 / 3999, accuracy: 1e-4 * max(v, 1))
+        }
     }
 
     func testLinear() {
