@@ -31,10 +31,8 @@ public enum DirectConv {
     public static func forward(_ xp: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
                                weights wt: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         let pw = w + 2, ps = (h + 2) * pw * cin
-        // Input offset of each k = (ky, kx, ci), so one flat loop walks all of K (one branch miss per tile).
-        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: 9 * cin)
+        let offsets = tapOffsets(cin: cin, pw: pw)
         defer { offsets.deallocate() }
-        for ky in 0..<3 { for kx in 0..<3 { for ci in 0..<cin { offsets[(ky * 3 + kx) * cin + ci] = (ky * pw + kx) * cin + ci } } }
         let last = (h - 1) * pw + w  // one past the last real pixel, in padded-row counting
         for img in images {
             let src = xp + img * ps
@@ -54,6 +52,14 @@ public enum DirectConv {
                 }
             }
         }
+    }
+
+    /// The input offset of each k = (ky, kx, ci) from a pixel of a padded image, so one flat loop walks all
+    /// of K (one branch miss per tile, not one per tap). The caller deallocates.
+    static func tapOffsets(cin: Int, pw: Int) -> UnsafeMutablePointer<Int> {
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: 9 * cin)
+        for ky in 0..<3 { for kx in 0..<3 { for ci in 0..<cin { offsets[(ky * 3 + kx) * cin + ci] = (ky * pw + kx) * cin + ci } } }
+        return offsets
     }
 
     /// Five consecutive (padded-row) output pixels by 16 channels, accumulated in registers.
@@ -76,44 +82,49 @@ public enum DirectConv {
 
     /// dW[k, co] (+)= sum over real output pixels p of xp[p + offset(k)] * dy[p, co], for k = (ky, kx, ci).
     /// `dw` is [9*cin, cout]; cout must be a multiple of 16. Accumulates into `dw`.
+    /// K is walked flat in blocks of five k, so a block never comes up short at a tap's end (with one
+    /// input channel, a block per tap would leave one accumulator pair waiting on FMA latency).
     public static func weightGrad(_ xp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Range<Int>,
                                   h: Int, w: Int, cin: Int, cout: Int, into dw: UnsafeMutablePointer<Float>) {
-        let pw = w + 2, ps = (h + 2) * pw * cin
+        let pw = w + 2, ps = (h + 2) * pw * cin, k9 = 9 * cin
+        let offsets = tapOffsets(cin: cin, pw: pw)
+        defer { offsets.deallocate() }
         for img in images {
             let src = xp + img * ps
             let g = dy + img * h * w * cout
             for cb in stride(from: 0, to: cout, by: 16) {
-                for ky in 0..<3 {
-                    for kx in 0..<3 {
-                        var ci = 0
-                        while ci < cin {
-                            let kb = min(5, cin - ci)
-                            let k0 = (ky * 3 + kx) * cin + ci
-                            gradTile(src + (ky * pw + kx) * cin + ci, g + cb, h: h, w: w, pw: pw, cin: cin,
-                                     cout: cout, rows: kb, into: dw + k0 * cout + cb)
-                            ci += kb
-                        }
+                var k = 0
+                while k < k9 {
+                    let rows = min(5, k9 - k), out = dw + k * cout + cb
+                    // A constant 5 lets the full blocks (nearly all) drop the row checks.
+                    if rows == 5 {
+                        gradTile(src, offsets + k, g + cb, h: h, w: w, pw: pw, cin: cin, cout: cout, rows: 5, into: out)
+                    } else {
+                        gradTile(src, offsets + k, g + cb, h: h, w: w, pw: pw, cin: cin, cout: cout, rows: rows, into: out)
                     }
+                    k += rows
                 }
             }
         }
     }
 
-    /// Up to five consecutive input channels by 16 output channels, summed over every real pixel.
+    /// Up to five k (input offsets `off`) by 16 output channels, summed over every real pixel.
     @inline(__always)
-    static func gradTile(_ s: UnsafePointer<Float>, _ g: UnsafePointer<Float>, h: Int, w: Int, pw: Int, cin: Int,
-                         cout: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
+    static func gradTile(_ s: UnsafePointer<Float>, _ off: UnsafePointer<Int>, _ g: UnsafePointer<Float>,
+                         h: Int, w: Int, pw: Int, cin: Int, cout: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
         var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V()
+        let o0 = off[0], o1 = rows > 1 ? off[1] : 0, o2 = rows > 2 ? off[2] : 0
+        let o3 = rows > 3 ? off[3] : 0, o4 = rows > 4 ? off[4] : 0
         for yy in 0..<h {
             var x = s + yy * pw * cin
             var d = g + yy * w * cout
             for _ in 0..<w {
                 let dv = UnsafeRawPointer(d).loadUnaligned(as: V.self)
-                a0.addProduct(V(repeating: x[0]), dv)
-                if rows > 1 { a1.addProduct(V(repeating: x[1]), dv) }
-                if rows > 2 { a2.addProduct(V(repeating: x[2]), dv) }
-                if rows > 3 { a3.addProduct(V(repeating: x[3]), dv) }
-                if rows > 4 { a4.addProduct(V(repeating: x[4]), dv) }
+                a0.addProduct(V(repeating: x[o0]), dv)
+                if rows > 1 { a1.addProduct(V(repeating: x[o1]), dv) }
+                if rows > 2 { a2.addProduct(V(repeating: x[o2]), dv) }
+                if rows > 3 { a3.addProduct(V(repeating: x[o3]), dv) }
+                if rows > 4 { a4.addProduct(V(repeating: x[o4]), dv) }
                 x += cin
                 d += cout
             }
