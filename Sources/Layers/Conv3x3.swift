@@ -3,8 +3,10 @@ import Kernels
 
 /// 3x3 convolution, stride 1, padding 1, no bias (batch norm follows), NHWC.
 /// Each worker takes a contiguous share of the batch. For few input channels and output channels in
-/// multiples of 16, the direct kernels run on zero-padded copies; otherwise each worker walks its share
-/// in chunks of images: im2col into a small buffer, then one OpenBLAS GEMM.
+/// multiples of 16, the direct kernels run on zero-padded copies, and the forward and input-gradient
+/// convolutions go through Winograd F(2x2, 3x3) where the channel counts allow (multiples of 8 in);
+/// otherwise each worker walks its share in chunks of images: im2col into a small buffer, then one
+/// OpenBLAS GEMM.
 public final class Conv3x3: Layer {
     public let cin, cout, h, w: Int
     /// Latent weights, [cout, 3, 3, cin].
@@ -25,12 +27,16 @@ public final class Conv3x3: Layer {
     private let xpad: FloatBuffer?, dypad: FloatBuffer?
     private let wt: FloatBuffer        // [9*cin, cout]
     private let wflip: FloatBuffer     // [9*cout, cin]: the kernel of the input-gradient convolution
+    // Winograd path (within the direct one).
+    private let winogradForward: Bool, winogradInputGrad: Bool
+    private let u: FloatBuffer, uflip: FloatBuffer  // [16, cin, cout] and [16, cout, cin]
+    private let winogradScratch: [FloatBuffer]
     // GEMM path.
     private let chunk: Int
     private let cols: [FloatBuffer]
 
     public init(name: String, cin: Int, cout: Int, h: Int, w: Int, maxBatch: Int, needsInputGrad: Bool = true,
-                workers: Int = Workers.count, allowDirect: Bool = true) {
+                workers: Int = Workers.count, allowDirect: Bool = true, allowWinograd: Bool = true) {
         self.cin = cin; self.cout = cout; self.h = h; self.w = w
         self.needsInputGrad = needsInputGrad
         self.workers = workers
@@ -39,14 +45,21 @@ public final class Conv3x3: Layer {
         out = FloatBuffer(count: maxBatch * h * w * cout)
         dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
         partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
-        // The direct kernels win where GEMM operands are skinny (up to 32 input channels);
-        // OpenBLAS wins once both channel counts are large (measured with `btviz bench --profile`).
+        // The direct kernels win where GEMM operands are skinny (up to 32 input channels); OpenBLAS wins
+        // once both channel counts are large, even against Winograd (measured with `btviz bench --profile`).
         directForward = allowDirect && DirectConv.supports(cout) && cin <= 32
         directInputGrad = directForward && needsInputGrad && DirectConv.supports(cin)
         xpad = directForward ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cin)) : nil
         dypad = directInputGrad ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cout)) : nil
         wt = FloatBuffer(count: 9 * cin * cout)
         wflip = FloatBuffer(count: 9 * cin * cout)
+        winogradForward = allowWinograd && directForward && Winograd.supports(cin: cin, cout: cout)
+        winogradInputGrad = allowWinograd && directInputGrad && Winograd.supports(cin: cout, cout: cin)
+        u = FloatBuffer(count: winogradForward ? 16 * cin * cout : 0)
+        uflip = FloatBuffer(count: winogradInputGrad ? 16 * cin * cout : 0)
+        winogradScratch = (0..<(winogradForward || winogradInputGrad ? workers : 0)).map { _ in
+            FloatBuffer(count: Winograd.scratchCount(cin: cin, cout: cout))
+        }
         // About 1 MB of columns per chunk keeps the GEMM operands in cache.
         let chunk = max(1, min(maxBatch, (1 << 18) / max(1, h * w * 9 * cin)))
         self.chunk = chunk
@@ -64,6 +77,7 @@ public final class Conv3x3: Layer {
         for co in 0..<cout {
             for k in 0..<k9 { t[k * cout + co] = e[co * k9 + k] }
         }
+        if winogradForward { Winograd.transformWeights(t, cin: cin, cout: cout, into: u.ptr) }
         guard directInputGrad else { return }
         // W'[(ky, kx, co), ci] = W[co, (2 - ky, 2 - kx, ci)]
         for tap in 0..<9 {
@@ -72,6 +86,7 @@ public final class Conv3x3: Layer {
                 for ci in 0..<cin { f[(tap * cout + co) * cin + ci] = e[co * k9 + flipped * cin + ci] }
             }
         }
+        if winogradInputGrad { Winograd.transformWeights(f, cin: cout, cout: cin, into: uflip.ptr) }
     }
 
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
@@ -81,11 +96,16 @@ public final class Conv3x3: Layer {
         let workers = min(self.workers, n)
         if directForward, let xp = xpad?.ptr {
             prepareDirectWeights()
-            let wt = wt.ptr
+            let wt = wt.ptr, u = u.ptr, winograd = winogradForward
             parallelFor(workers) { wk in
                 let r = workerRange(wk, of: workers, total: n)
                 DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp)
-                DirectConv.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, weights: wt, into: y)
+                if winograd {
+                    Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
+                                     scratch: self.winogradScratch[wk].ptr, into: y)
+                } else {
+                    DirectConv.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, weights: wt, into: y)
+                }
             }
             return y
         }
@@ -112,7 +132,7 @@ public final class Conv3x3: Layer {
         let dxp = dx?.ptr
         let workers = min(self.workers, n)
         let direct = directForward, directDX = directInputGrad
-        let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr
+        let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr, uflip = uflip.ptr, winogradDX = winogradInputGrad
         parallelFor(workers) { wk in
             let dW = self.partialGrads[wk].ptr
             let r = workerRange(wk, of: workers, total: n)
@@ -123,7 +143,12 @@ public final class Conv3x3: Layer {
             }
             if directDX, let dyp, let dxp {
                 DirectConv.pad(dy, images: r, h: h, w: w, c: cout, into: dyp)
-                DirectConv.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, weights: wflip, into: dxp)
+                if winogradDX {
+                    Winograd.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, u: uflip,
+                                     scratch: self.winogradScratch[wk].ptr, into: dxp)
+                } else {
+                    DirectConv.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, weights: wflip, into: dxp)
+                }
             }
             guard !direct || (dxp != nil && !directDX) else { return }
             let col = self.cols[wk].ptr

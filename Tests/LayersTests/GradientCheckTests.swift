@@ -79,25 +79,27 @@ final class GradientCheckTests: XCTestCase {
 
     /// The direct kernels (channels in multiples of 16) agree with im2col + GEMM, forward and backward,
     /// at awkward sizes (odd widths, fewer pixels than a register tile, a single image per worker).
-    func testDirectConvMatchesGemm() {
-        for (cin, cout, h, w, n) in [(16, 16, 7, 5, 3), (1, 16, 28, 28, 2), (16, 32, 3, 3, 2), (3, 64, 14, 14, 4), (16, 64, 2, 9, 1), (16, 16, 1, 1, 2), (16, 16, 2, 2, 3), (32, 32, 14, 14, 2), (32, 64, 7, 7, 3)] {
-            let direct = Conv3x3(name: "d", cin: cin, cout: cout, h: h, w: w, maxBatch: n)
-            let gemm = Conv3x3(name: "g", cin: cin, cout: cout, h: h, w: w, maxBatch: n, allowDirect: false)
+    /// The three ways a conv can run (Winograd, direct, im2col + GEMM) agree forward and backward, on
+    /// shapes with odd sizes (cropped Winograd tiles), one pixel, and every channel-count case.
+    func testConvPathsAgree() {
+        for (cin, cout, h, w, n) in [(16, 16, 7, 5, 3), (1, 16, 28, 28, 2), (16, 32, 3, 3, 2), (3, 64, 14, 14, 4),
+                                     (16, 64, 2, 9, 1), (16, 16, 1, 1, 2), (16, 16, 2, 2, 3), (32, 32, 14, 14, 2),
+                                     (32, 64, 7, 7, 3), (8, 16, 5, 6, 2), (32, 16, 9, 4, 2)] {
+            let paths = [Conv3x3(name: "w", cin: cin, cout: cout, h: h, w: w, maxBatch: n),
+                         Conv3x3(name: "d", cin: cin, cout: cout, h: h, w: w, maxBatch: n, allowWinograd: false),
+                         Conv3x3(name: "g", cin: cin, cout: cout, h: h, w: w, maxBatch: n, allowDirect: false)]
             var rng = RNG(seed: UInt64(cin * 100 + cout))
-            rng.fillGaussian(direct.effective.buffer, std: 0.2)
-            gemm.effective.copy(from: direct.effective)
+            rng.fillGaussian(paths[0].effective.buffer, std: 0.2)
+            for p in paths.dropFirst() { p.effective.copy(from: paths[0].effective) }
             let x = FloatBuffer(count: n * h * w * cin), dy = FloatBuffer(count: n * h * w * cout)
             rng.fillGaussian(x.buffer, std: 1); rng.fillGaussian(dy.buffer, std: 1)
-            let yd = direct.forward(x.ptr, n: n, training: true), yg = gemm.forward(x.ptr, n: n, training: true)
-            let outs = (Array(UnsafeBufferPointer(start: yd, count: n * direct.outputSize)),
-                        Array(UnsafeBufferPointer(start: yg, count: n * gemm.outputSize)))
-            XCTAssertLessThan(relativeDifference(outs.0, outs.1), 1e-5, "forward \(cin)->\(cout) \(h)x\(w)")
-            let dxd = direct.backward(dy.ptr, n: n), dxg = gemm.backward(dy.ptr, n: n)
-            XCTAssertLessThan(relativeDifference(direct.weight.grad.array, gemm.weight.grad.array), 1e-5, "dW \(cin)->\(cout)")
-            if let dxd, let dxg {
-                let c = n * h * w * cin
-                XCTAssertLessThan(relativeDifference(Array(UnsafeBufferPointer(start: dxd, count: c)),
-                                                     Array(UnsafeBufferPointer(start: dxg, count: c))), 1e-5, "dx \(cin)->\(cout)")
+            let ys = paths.map { Array(UnsafeBufferPointer(start: $0.forward(x.ptr, n: n, training: true), count: n * $0.outputSize)) }
+            let dxs = paths.map { p in p.backward(dy.ptr, n: n).map { Array(UnsafeBufferPointer(start: $0, count: n * h * w * cin)) } }
+            for i in 0..<2 {
+                let what = "\(paths[i].weight.name) vs GEMM, \(cin)->\(cout) \(h)x\(w)"
+                XCTAssertLessThan(relativeDifference(ys[i], ys[2]), 1e-5, "forward " + what)
+                XCTAssertLessThan(relativeDifference(paths[i].weight.grad.array, paths[2].weight.grad.array), 1e-5, "dW " + what)
+                if let a = dxs[i], let b = dxs[2] { XCTAssertLessThan(relativeDifference(a, b), 1e-5, "dx " + what) }
             }
         }
     }

@@ -1,0 +1,156 @@
+/// Winograd F(2x2, 3x3) convolution on zero-padded NHWC images (the same padded buffers DirectConv uses).
+///
+/// Why: each 2x2 block of outputs costs 16 multiply-adds per (input, output) channel pair instead of 36,
+/// and at 16 to 64 channels the multiply-adds are most of the layer's cost. The 4x4 input patches
+/// (stride 2) are transformed to V = Bt d B, sixteen small matrix products M = V U run against the
+/// transformed weights U = G g Gt, and Y = At M A gives the outputs. Tiles go through all three steps a
+/// chunk at a time, so V and M stay in L1. Error is a few ulps of the sums (the tests compare against
+/// the GEMM path).
+public enum Winograd {
+    public typealias V = SIMD16<Float>
+
+    /// Input channels in blocks of 8 (the transforms' vector width), output channels in blocks of 16.
+    public static func supports(cin: Int, cout: Int) -> Bool { cin % 8 == 0 && cout % 16 == 0 }
+
+    /// Tiles per chunk: a multiple of the products' five rows, small enough for V and M to sit in L1.
+    static let chunk = 10
+
+    /// Floats of scratch one worker needs.
+    public static func scratchCount(cin: Int, cout: Int) -> Int { 16 * chunk * (cin + cout) }
+
+    /// U[p, ci, co] = (G g Gt)[p] for the 3x3 kernel g of each (ci, co); `wt` is [9*cin, cout] as for
+    /// DirectConv, `u` is [16, cin, cout].
+    public static func transformWeights(_ wt: UnsafePointer<Float>, cin: Int, cout: Int, into u: UnsafeMutablePointer<Float>) {
+        for ci in 0..<cin {
+            for co in 0..<cout {
+                func g(_ ky: Int, _ kx: Int) -> Float { wt[((ky * 3 + kx) * cin + ci) * cout + co] }
+                func store(_ i: Int, _ r: (Float, Float, Float, Float)) {
+                    u[((i * 4) * cin + ci) * cout + co] = r.0
+                    u[((i * 4 + 1) * cin + ci) * cout + co] = r.1
+                    u[((i * 4 + 2) * cin + ci) * cout + co] = r.2
+                    u[((i * 4 + 3) * cin + ci) * cout + co] = r.3
+                }
+                // G down each kernel column, then each row of the result times Gt.
+                let c0 = gt(g(0, 0), g(1, 0), g(2, 0)), c1 = gt(g(0, 1), g(1, 1), g(2, 1)), c2 = gt(g(0, 2), g(1, 2), g(2, 2))
+                store(0, gt(c0.0, c1.0, c2.0)); store(1, gt(c0.1, c1.1, c2.1))
+                store(2, gt(c0.2, c1.2, c2.2)); store(3, gt(c0.3, c1.3, c2.3))
+            }
+        }
+    }
+
+    @inline(__always)
+    static func gt(_ a: Float, _ b: Float, _ c: Float) -> (Float, Float, Float, Float) { (a, (a + b + c) / 2, (a - b + c) / 2, c) }
+
+    @inline(__always)
+    static func bt(_ d0: Vec8, _ d1: Vec8, _ d2: Vec8, _ d3: Vec8) -> (Vec8, Vec8, Vec8, Vec8) {
+        (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+    }
+
+    @inline(__always)
+    static func at(_ m0: Vec8, _ m1: Vec8, _ m2: Vec8, _ m3: Vec8) -> (Vec8, Vec8) { (m0 + m1 + m2, m1 - m2 - m3) }
+
+    /// y[img] = conv3x3(x[img], g) for each image, from padded inputs `xp` ([n, h+2, w+2, cin]) and
+    /// transformed weights `u`. `scratch` holds scratchCount floats for this worker.
+    public static func forward(_ xp: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
+                               u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let tw = (w + 1) / 2, tiles = ((h + 1) / 2) * tw
+        let v = scratch, m = scratch + 16 * chunk * cin  // [16, chunk, cin] and [16, chunk, cout]
+        for img in images {
+            let src = xp + img * (h + 2) * (w + 2) * cin, dst = y + img * h * w * cout
+            for first in stride(from: 0, to: tiles, by: chunk) {
+                let count = min(chunk, tiles - first)
+                for t in 0..<count {
+                    transformInput(src, tile: first + t, tw: tw, h: h, w: w, c: cin, into: v + t * cin, pointStride: chunk * cin)
+                }
+                for p in 0..<16 {
+                    let up = u + p * cin * cout
+                    for cb in stride(from: 0, to: cout, by: 16) {
+                        for t in stride(from: 0, to: count, by: 5) {
+                            product(v + (p * chunk + t) * cin, up + cb, k: cin, cout: cout, into: m + (p * chunk + t) * cout + cb)
+                        }
+                    }
+                }
+                for t in 0..<count {
+                    transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, tw: tw, h: h, w: w, c: cout, into: dst)
+                }
+            }
+        }
+    }
+
+    /// Five consecutive rows of V times U, 16 output channels, accumulated in registers. All five rows are
+    /// stored: rows past a short chunk's end hold leftovers and are never read.
+    @inline(__always)
+    static func product(_ v: UnsafePointer<Float>, _ u: UnsafePointer<Float>, k: Int, cout: Int,
+                        into out: UnsafeMutablePointer<Float>) {
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V()
+        let (k2, k3, k4) = (2 * k, 3 * k, 4 * k)
+        for i in 0..<k {
+            let uv = UnsafeRawPointer(u + i &* cout).loadUnaligned(as: V.self)
+            let x = v + i
+            a0.addProduct(V(repeating: x[0]), uv)
+            a1.addProduct(V(repeating: x[k]), uv)
+            a2.addProduct(V(repeating: x[k2]), uv)
+            a3.addProduct(V(repeating: x[k3]), uv)
+            a4.addProduct(V(repeating: x[k4]), uv)
+        }
+        func store(_ r: Int, _ a: V) { UnsafeMutableRawPointer(out + r * cout).storeBytes(of: a, as: V.self) }
+        store(0, a0); store(1, a1); store(2, a2); store(3, a3); store(4, a4)
+    }
+
+    /// Bt d B of one tile's 4x4 padded patch d, all channels, into 16 rows `pointStride` apart. Patch rows
+    /// and columns past the padded image (the last tile of an odd size) read as zero.
+    @inline(__always)
+    static func transformInput(_ src: UnsafePointer<Float>, tile: Int, tw: Int, h: Int, w: Int, c: Int,
+                               into out: UnsafeMutablePointer<Float>, pointStride: Int) {
+        let (ty, tx, pw) = (tile / tw, tile % tw, w + 2)
+        let patch = src + ((2 * ty) * pw + 2 * tx) * c
+        let (rowsLeft, colsLeft) = (h + 2 - 2 * ty, w + 2 - 2 * tx)  // patch rows/columns inside the image
+        for ch in stride(from: 0, to: c, by: 8) {
+            let p = patch + ch, o = out + ch
+            if rowsLeft >= 4 && colsLeft >= 4 {
+                transformPatch(o, pointStride) { i, j in (p + (i * pw + j) * c).load8() }
+            } else {
+                transformPatch(o, pointStride) { i, j in i < rowsLeft && j < colsLeft ? (p + (i * pw + j) * c).load8() : Vec8() }
+            }
+        }
+    }
+
+    /// Bt d B for eight channels of one patch, d(i, j) its values; results go `stride` floats apart.
+    @inline(__always)
+    static func transformPatch(_ out: UnsafeMutablePointer<Float>, _ stride: Int, _ d: (Int, Int) -> Vec8) {
+        // Bt down each patch column, then each row of the result times B.
+        let c0 = bt(d(0, 0), d(1, 0), d(2, 0), d(3, 0)), c1 = bt(d(0, 1), d(1, 1), d(2, 1), d(3, 1))
+        let c2 = bt(d(0, 2), d(1, 2), d(2, 2), d(3, 2)), c3 = bt(d(0, 3), d(1, 3), d(2, 3), d(3, 3))
+        func store(_ i: Int, _ r: (Vec8, Vec8, Vec8, Vec8)) {
+            let o = out + 4 * i * stride
+            o.store8(r.0); (o + stride).store8(r.1); (o + 2 * stride).store8(r.2); (o + 3 * stride).store8(r.3)
+        }
+        store(0, bt(c0.0, c1.0, c2.0, c3.0)); store(1, bt(c0.1, c1.1, c2.1, c3.1))
+        store(2, bt(c0.2, c1.2, c2.2, c3.2)); store(3, bt(c0.3, c1.3, c2.3, c3.3))
+    }
+
+    /// The tile's 2x2 outputs, At M A, from its 16 rows of M `pointStride` apart; outputs past an odd
+    /// edge are cropped.
+    @inline(__always)
+    static func transformOutput(_ m: UnsafePointer<Float>, pointStride: Int, tile: Int, tw: Int, h: Int, w: Int, c: Int,
+                                into y: UnsafeMutablePointer<Float>) {
+        let (ty, tx) = (tile / tw, tile % tw)
+        let corner = y + ((2 * ty) * w + 2 * tx) * c
+        let (rows, cols) = (min(2, h - 2 * ty), min(2, w - 2 * tx))
+        for ch in stride(from: 0, to: c, by: 8) {
+            func mv(_ i: Int, _ j: Int) -> Vec8 { (m + (4 * i + j) * pointStride + ch).load8() }
+            // At down each column, then each of the two rows times A.
+            let c0 = at(mv(0, 0), mv(1, 0), mv(2, 0), mv(3, 0)), c1 = at(mv(0, 1), mv(1, 1), mv(2, 1), mv(3, 1))
+            let c2 = at(mv(0, 2), mv(1, 2), mv(2, 2), mv(3, 2)), c3 = at(mv(0, 3), mv(1, 3), mv(2, 3), mv(3, 3))
+            let r0 = at(c0.0, c1.0, c2.0, c3.0), r1 = at(c0.1, c1.1, c2.1, c3.1)
+            let o = corner + ch
+            if rows == 2 && cols == 2 {
+                o.store8(r0.0); (o + c).store8(r0.1); (o + w * c).store8(r1.0); (o + (w + 1) * c).store8(r1.1)
+            } else {
+                o.store8(r0.0)
+                if cols == 2 { (o + c).store8(r0.1) }
+                if rows == 2 { (o + w * c).store8(r1.0) }
+            }
+        }
+    }
+}
