@@ -153,4 +153,120 @@ public enum Winograd {
             }
         }
     }
+
+    // MARK: weight gradient
+
+    /// Floats of scratch one worker needs for `weightGrad` on h x w images.
+    public static func weightGradScratchCount(h: Int, w: Int, cin: Int, cout: Int) -> Int {
+        16 * ((h + 1) / 2) * ((w + 1) / 2) * (cin + cout) + 16 * cin * cout
+    }
+
+    /// Whether `weightGrad` handles these channel counts (register blocks of 4 or 5 input channels).
+    public static func supportsWeightGrad(cin: Int, cout: Int) -> Bool {
+        supports(cin: cin, cout: cout) && (cin % 5 == 0 || cin % 4 == 0)
+    }
+
+    /// dW = G^T (sum over tiles of V (x) DY) G, the gradient of the forward above: V = Bt d B as in forward,
+    /// DY = A dy A^T for each tile's 2x2 output gradient. Per point the sum over tiles is a product with
+    /// a long inner dimension (every tile of every image), 16 multiply-adds per tile and channel pair
+    /// instead of 36. Accumulates into `dw`, laid out [9*cin, cout] as DirectConv's.
+    public static func weightGrad(_ xp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Range<Int>,
+                                  h: Int, w: Int, cin: Int, cout: Int, scratch: UnsafeMutablePointer<Float>,
+                                  into dw: UnsafeMutablePointer<Float>) {
+        let tw = (w + 1) / 2, tiles = ((h + 1) / 2) * tw
+        let v = scratch, g = v + 16 * tiles * cin, acc = g + 16 * tiles * cout  // [16,T,cin] [16,T,cout] [16,cin,cout]
+        acc.update(repeating: 0, count: 16 * cin * cout)
+        let rows = cin % 5 == 0 ? 5 : 4
+        for img in images {
+            let src = xp + img * (h + 2) * (w + 2) * cin, grad = dy + img * h * w * cout
+            for t in 0..<tiles {
+                transformInput(src, tile: t, tw: tw, h: h, w: w, c: cin, into: v + t * cin, pointStride: tiles * cin)
+                transformOutputGradient(grad, tile: t, tw: tw, h: h, w: w, c: cout, into: g + t * cout, pointStride: tiles * cout)
+            }
+            for p in 0..<16 {
+                let vp = v + p * tiles * cin, gp = g + p * tiles * cout, ap = acc + p * cin * cout
+                for cb in stride(from: 0, to: cout, by: 16) {
+                    for ci in stride(from: 0, to: cin, by: rows) {
+                        if rows == 5 {
+                            outerSum(vp + ci, gp + cb, tiles: tiles, cin: cin, cout: cout, rows: 5, into: ap + ci * cout + cb)
+                        } else {
+                            outerSum(vp + ci, gp + cb, tiles: tiles, cin: cin, cout: cout, rows: 4, into: ap + ci * cout + cb)
+                        }
+                    }
+                }
+            }
+        }
+        // G^T acc G per channel pair, added into dw.
+        for ci in 0..<cin {
+            for co in 0..<cout {
+                func a(_ i: Int, _ j: Int) -> Float { acc[((4 * i + j) * cin + ci) * cout + co] }
+                let rows = (gtT(a(0, 0), a(1, 0), a(2, 0), a(3, 0)), gtT(a(0, 1), a(1, 1), a(2, 1), a(3, 1)),
+                            gtT(a(0, 2), a(1, 2), a(2, 2), a(3, 2)), gtT(a(0, 3), a(1, 3), a(2, 3), a(3, 3)))
+                func add(_ ky: Int, _ r: (Float, Float, Float)) {
+                    dw[((ky * 3) * cin + ci) * cout + co] += r.0
+                    dw[((ky * 3 + 1) * cin + ci) * cout + co] += r.1
+                    dw[((ky * 3 + 2) * cin + ci) * cout + co] += r.2
+                }
+                add(0, gtT(rows.0.0, rows.1.0, rows.2.0, rows.3.0))
+                add(1, gtT(rows.0.1, rows.1.1, rows.2.1, rows.3.1))
+                add(2, gtT(rows.0.2, rows.1.2, rows.2.2, rows.3.2))
+            }
+        }
+    }
+
+    /// G^T times a column of four.
+    @inline(__always)
+    static func gtT(_ a: Float, _ b: Float, _ c: Float, _ d: Float) -> (Float, Float, Float) {
+        (a + (b + c) / 2, (b - c) / 2, (b + c) / 2 + d)
+    }
+
+    /// A times a column of two (the adjoint of At).
+    @inline(__always)
+    static func aT(_ d0: Vec8, _ d1: Vec8) -> (Vec8, Vec8, Vec8, Vec8) { (d0, d0 + d1, d0 - d1, -d1) }
+
+    /// DY = A dy A^T for the tile's 2x2 block of output gradients (zero past an odd edge), all channels,
+    /// into 16 rows `pointStride` apart.
+    @inline(__always)
+    static func transformOutputGradient(_ dy: UnsafePointer<Float>, tile: Int, tw: Int, h: Int, w: Int, c: Int,
+                                        into out: UnsafeMutablePointer<Float>, pointStride: Int) {
+        let (ty, tx) = (tile / tw, tile % tw)
+        let corner = dy + ((2 * ty) * w + 2 * tx) * c
+        let (rows, cols) = (min(2, h - 2 * ty), min(2, w - 2 * tx))
+        for ch in stride(from: 0, to: c, by: 8) {
+            let o = corner + ch
+            let d00 = o.load8(), d01 = cols == 2 ? (o + c).load8() : Vec8()
+            let d10 = rows == 2 ? (o + w * c).load8() : Vec8()
+            let d11 = rows == 2 && cols == 2 ? (o + (w + 1) * c).load8() : Vec8()
+            // A down each of the two columns, then each of the four rows times A^T.
+            let c0 = aT(d00, d10), c1 = aT(d01, d11)
+            func store(_ i: Int, _ r: (Vec8, Vec8, Vec8, Vec8)) {
+                let q = out + 4 * i * pointStride + ch
+                q.store8(r.0); (q + pointStride).store8(r.1); (q + 2 * pointStride).store8(r.2); (q + 3 * pointStride).store8(r.3)
+            }
+            store(0, aT(c0.0, c1.0)); store(1, aT(c0.1, c1.1)); store(2, aT(c0.2, c1.2)); store(3, aT(c0.3, c1.3))
+        }
+    }
+
+    /// acc[r, co..co+16] += sum over tiles of v[t, r] * g[t, co..co+16] for `rows` consecutive input
+    /// channels r: the tiles are the long inner dimension, so the accumulators stay in registers.
+    @inline(__always)
+    static func outerSum(_ v: UnsafePointer<Float>, _ g: UnsafePointer<Float>, tiles: Int, cin: Int, cout: Int,
+                         rows: Int, into acc: UnsafeMutablePointer<Float>) {
+        func load(_ r: Int) -> V { UnsafeRawPointer(acc + r * cout).loadUnaligned(as: V.self) }
+        var a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3), a4 = rows > 4 ? load(4) : V()
+        var x = v, d = g
+        for _ in 0..<tiles {
+            let gv = UnsafeRawPointer(d).loadUnaligned(as: V.self)
+            a0.addProduct(V(repeating: x[0]), gv)
+            a1.addProduct(V(repeating: x[1]), gv)
+            a2.addProduct(V(repeating: x[2]), gv)
+            a3.addProduct(V(repeating: x[3]), gv)
+            if rows > 4 { a4.addProduct(V(repeating: x[4]), gv) }
+            x += cin
+            d += cout
+        }
+        func store(_ r: Int, _ a: V) { UnsafeMutableRawPointer(acc + r * cout).storeBytes(of: a, as: V.self) }
+        store(0, a0); store(1, a1); store(2, a2); store(3, a3)
+        if rows > 4 { store(4, a4) }
+    }
 }

@@ -28,9 +28,9 @@ public final class Conv3x3: Layer {
     private let wt: FloatBuffer        // [9*cin, cout]
     private let wflip: FloatBuffer     // [9*cout, cin]: the kernel of the input-gradient convolution
     // Winograd path (within the direct one).
-    private let winogradForward: Bool, winogradInputGrad: Bool
+    private let winogradForward: Bool, winogradInputGrad: Bool, winogradWeightGrad: Bool
     private let u: FloatBuffer, uflip: FloatBuffer  // [16, cin, cout] and [16, cout, cin]
-    private let winogradScratch: [FloatBuffer]
+    private let winogradScratch: [FloatBuffer], weightGradScratch: [FloatBuffer]
     // GEMM path.
     private let chunk: Int
     private let cols: [FloatBuffer]
@@ -57,8 +57,12 @@ public final class Conv3x3: Layer {
         winogradInputGrad = allowWinograd && directInputGrad && Winograd.supports(cin: cout, cout: cin)
         u = FloatBuffer(count: winogradForward ? 16 * cin * cout : 0)
         uflip = FloatBuffer(count: winogradInputGrad ? 16 * cin * cout : 0)
+        winogradWeightGrad = allowWinograd && directForward && Winograd.supportsWeightGrad(cin: cin, cout: cout)
         winogradScratch = (0..<(winogradForward || winogradInputGrad ? workers : 0)).map { _ in
             FloatBuffer(count: Winograd.scratchCount(cin: cin, cout: cout))
+        }
+        weightGradScratch = (0..<(winogradWeightGrad ? workers : 0)).map { _ in
+            FloatBuffer(count: Winograd.weightGradScratchCount(h: h, w: w, cin: cin, cout: cout))
         }
         // About 1 MB of columns per chunk keeps the GEMM operands in cache.
         let chunk = max(1, min(maxBatch, (1 << 18) / max(1, h * w * 9 * cin)))
@@ -133,13 +137,19 @@ public final class Conv3x3: Layer {
         let workers = min(self.workers, n)
         let direct = directForward, directDX = directInputGrad
         let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr, uflip = uflip.ptr, winogradDX = winogradInputGrad
+        let winogradDW = winogradWeightGrad
         parallelFor(workers) { wk in
             let dW = self.partialGrads[wk].ptr
             let r = workerRange(wk, of: workers, total: n)
             dW.update(repeating: 0, count: 9 * cin * cout)
             if direct, let xp {
                 // dW laid out [9*cin, cout] here; transposed in the reduction below.
-                DirectConv.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout, into: dW)
+                if winogradDW {
+                    Winograd.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout,
+                                        scratch: self.weightGradScratch[wk].ptr, into: dW)
+                } else {
+                    DirectConv.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout, into: dW)
+                }
             }
             if directDX, let dyp, let dxp {
                 DirectConv.pad(dy, images: r, h: h, w: w, c: cout, into: dyp)
