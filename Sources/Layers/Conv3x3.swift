@@ -47,7 +47,7 @@ public final class Conv3x3: Layer {
         partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
         // The direct kernels win where GEMM operands are skinny (up to 32 input channels); OpenBLAS wins
         // once both channel counts are large, even against Winograd (measured with `btviz bench --profile`).
-        directForward = allowDirect && DirectConv.supports(cout) && cin <= 32
+        directForward = allowDirect && DirectConv.supports(cout) && (cin <= 32 || (allowWinograd && Winograd.supportsWeightGrad(cin: cin, cout: cout)))
         directInputGrad = directForward && needsInputGrad && DirectConv.supports(cin)
         xpad = directForward ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cin)) : nil
         dypad = directInputGrad ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cout)) : nil
