@@ -12,8 +12,8 @@ public enum Winograd {
     /// Input channels in blocks of 8 (the transforms' vector width), output channels in blocks of 16.
     public static func supports(cin: Int, cout: Int) -> Bool { cin % 8 == 0 && cout % 16 == 0 }
 
-    /// Tiles per chunk: a multiple of the products' five rows, small enough for V and M to sit in L1.
-    static let chunk = 10
+    /// Tiles per chunk: V and M stay in L1 or L2, and 7x7's 16 tiles fit one chunk.
+    static let chunk = 20
 
     /// Floats of scratch one worker needs.
     public static func scratchCount(cin: Int, cout: Int) -> Int { 16 * chunk * (cin + cout) }
@@ -65,8 +65,17 @@ public enum Winograd {
                 for p in 0..<16 {
                     let up = u + p * cin * cout
                     for cb in stride(from: 0, to: cout, by: 16) {
-                        for t in stride(from: 0, to: count, by: 5) {
-                            product(v + (p * chunk + t) * cin, up + cb, k: cin, cout: cout, into: m + (p * chunk + t) * cout + cb)
+                        // Groups of up to five, balanced (7x7's sixteen tiles go as four groups of four).
+                        var t = 0, groups = (count + 4) / 5
+                        while t < count {
+                            let rows = (count - t + groups - 1) / groups
+                            let vt = v + (p * chunk + t) * cin, mt = m + (p * chunk + t) * cout + cb
+                            switch rows {
+                            case 5: product(vt, up + cb, k: cin, cout: cout, rows: 5, into: mt)
+                            case 4: product(vt, up + cb, k: cin, cout: cout, rows: 4, into: mt)
+                            default: product(vt, up + cb, k: cin, cout: cout, rows: rows, into: mt)
+                            }
+                            t += rows; groups -= 1
                         }
                     }
                 }
@@ -77,10 +86,9 @@ public enum Winograd {
         }
     }
 
-    /// Five consecutive rows of V times U, 16 output channels, accumulated in registers. All five rows are
-    /// stored: rows past a short chunk's end hold leftovers and are never read.
+    /// Up to five consecutive rows of V times U, 16 output channels, accumulated in registers.
     @inline(__always)
-    static func product(_ v: UnsafePointer<Float>, _ u: UnsafePointer<Float>, k: Int, cout: Int,
+    static func product(_ v: UnsafePointer<Float>, _ u: UnsafePointer<Float>, k: Int, cout: Int, rows: Int,
                         into out: UnsafeMutablePointer<Float>) {
         var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V()
         let (k2, k3, k4) = (2 * k, 3 * k, 4 * k)
@@ -88,12 +96,14 @@ public enum Winograd {
             let uv = UnsafeRawPointer(u + i &* cout).loadUnaligned(as: V.self)
             let x = v + i
             a0.addProduct(V(repeating: x[0]), uv)
-            a1.addProduct(V(repeating: x[k]), uv)
-            a2.addProduct(V(repeating: x[k2]), uv)
-            a3.addProduct(V(repeating: x[k3]), uv)
-            a4.addProduct(V(repeating: x[k4]), uv)
+            if rows > 1 { a1.addProduct(V(repeating: x[k]), uv) }
+            if rows > 2 { a2.addProduct(V(repeating: x[k2]), uv) }
+            if rows > 3 { a3.addProduct(V(repeating: x[k3]), uv) }
+            if rows > 4 { a4.addProduct(V(repeating: x[k4]), uv) }
         }
-        func store(_ r: Int, _ a: V) { UnsafeMutableRawPointer(out + r * cout).storeBytes(of: a, as: V.self) }
+        func store(_ r: Int, _ a: V) {
+            if r < rows { UnsafeMutableRawPointer(out + r * cout).storeBytes(of: a, as: V.self) }
+        }
         store(0, a0); store(1, a1); store(2, a2); store(3, a3); store(4, a4)
     }
 

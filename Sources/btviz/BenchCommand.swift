@@ -77,16 +77,14 @@ struct Bench: ParsableCommand {
         }
         if profile && !json {
             let profileSteps = max(steps, 5)
-            let rows = StepProfile.run(steps: profileSteps, step: trainStep, on: model)
-            let total = rows.reduce(0) { $0 + $1.forward + $1.backward }
-            print("profile of one training step (ms, median of \(profileSteps) steps):")
-            print("  layer                            forward  backward   share")
-            for r in rows {
-                print("  " + r.name.padding(toLength: 32, withPad: " ", startingAt: 0)
-                      + String(format: " %7.2f  %8.2f  %5.1f%%", 1000 * r.forward, 1000 * r.backward,
-                               100 * (r.forward + r.backward) / total))
+            if mode != "infer" {
+                printProfile("one training step", StepProfile.run(steps: profileSteps, step: trainStep, on: model), profileSteps)
             }
-            print("  " + "total".padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %17.2f", 1000 * total))
+            if mode != "train" {
+                let rows = StepProfile.run(steps: profileSteps, step: { _ in _ = model.forward(x.ptr, n: batch, training: false) },
+                                           on: model)
+                printProfile("one inference batch", rows, profileSteps)
+            }
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -114,5 +112,17 @@ struct Bench: ParsableCommand {
     private func r(_ v: Double, _ digits: Int = 1) -> Double {
         let p = pow(10, Double(digits))
         return (v * p).rounded() / p
+    }
+
+    private func printProfile(_ what: String, _ rows: [StepProfile.Row], _ steps: Int) {
+        let total = rows.reduce(0) { $0 + $1.forward + $1.backward }
+        print("profile of \(what) (ms, median of \(steps)):")
+        print("  stage                            forward  backward   share")
+        for r in rows {
+            print("  " + r.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                  + String(format: " %7.2f  %8.2f  %5.1f%%", 1000 * r.forward, 1000 * r.backward,
+                           100 * (r.forward + r.backward) / total))
+        }
+        print("  " + "total".padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %17.2f", 1000 * total))
     }
 }
