@@ -59,9 +59,7 @@ public enum Winograd {
             let src = xp + img * (h + 2) * (w + 2) * cin, dst = y + img * h * w * cout
             for first in stride(from: 0, to: tiles, by: chunk) {
                 let count = min(chunk, tiles - first)
-                for t in 0..<count {
-                    transformInput(src, tile: first + t, tw: tw, h: h, w: w, c: cin, into: v + t * cin, pointStride: chunk * cin)
-                }
+                transformInput(src, tiles: first..<first + count, tw: tw, h: h, w: w, c: cin, into: v, pointStride: chunk * cin)
                 for p in 0..<16 {
                     let up = u + p * cin * cout
                     for cb in stride(from: 0, to: cout, by: 16) {
@@ -107,36 +105,41 @@ public enum Winograd {
         store(0, a0); store(1, a1); store(2, a2); store(3, a3); store(4, a4)
     }
 
-    /// Bt d B of one tile's 4x4 padded patch d, all channels, into 16 rows `pointStride` apart. Patch rows
-    /// and columns past the padded image (the last tile of an odd size) read as zero.
-    @inline(__always)
-    static func transformInput(_ src: UnsafePointer<Float>, tile: Int, tw: Int, h: Int, w: Int, c: Int,
+    /// Bt d B of the 4x4 padded patches of `tiles`, all channels, into rows `pointStride` apart (the
+    /// first tile's at `out`). Neighbouring tiles share two patch columns, so each column's Bt is
+    /// computed once. Patch rows and columns past the padded image (odd sizes) read as zero.
+    static func transformInput(_ src: UnsafePointer<Float>, tiles: Range<Int>, tw: Int, h: Int, w: Int, c: Int,
                                into out: UnsafeMutablePointer<Float>, pointStride: Int) {
-        let (ty, tx, pw) = (tile / tw, tile % tw, w + 2)
-        let patch = src + ((2 * ty) * pw + 2 * tx) * c
-        let (rowsLeft, colsLeft) = (h + 2 - 2 * ty, w + 2 - 2 * tx)  // patch rows/columns inside the image
+        let (ph, pw) = (h + 2, w + 2)
         for ch in stride(from: 0, to: c, by: 8) {
-            let p = patch + ch, o = out + ch
-            if rowsLeft >= 4 && colsLeft >= 4 {
-                transformPatch(o, pointStride) { i, j in (p + (i * pw + j) * c).load8() }
-            } else {
-                transformPatch(o, pointStride) { i, j in i < rowsLeft && j < colsLeft ? (p + (i * pw + j) * c).load8() : Vec8() }
+            var carried = (Vec8(), Vec8(), Vec8(), Vec8()), carried1 = carried, haveLeft = false
+            for t in tiles {
+                let (ty, tx) = (t / tw, t % tw)
+                let patch = src + ((2 * ty) * pw + 2 * tx) * c + ch
+                let (rowsLeft, colsLeft) = (ph - 2 * ty, pw - 2 * tx)  // patch rows/columns inside the image
+                // Bt down patch column j.
+                func column(_ j: Int) -> (Vec8, Vec8, Vec8, Vec8) {
+                    let p = patch + j * c
+                    if rowsLeft >= 4 && j < colsLeft {
+                        return bt(p.load8(), (p + pw * c).load8(), (p + 2 * pw * c).load8(), (p + 3 * pw * c).load8())
+                    }
+                    func d(_ i: Int) -> Vec8 { i < rowsLeft && j < colsLeft ? (p + i * pw * c).load8() : Vec8() }
+                    return bt(d(0), d(1), d(2), d(3))
+                }
+                let shared = haveLeft && tx > 0
+                let c0 = shared ? carried : column(0), c1 = shared ? carried1 : column(1)
+                let c2 = column(2), c3 = column(3)
+                (carried, carried1, haveLeft) = (c2, c3, true)
+                // Each row of Bt d times B.
+                let o = out + (t - tiles.lowerBound) * c + ch, s = pointStride
+                func store(_ i: Int, _ r: (Vec8, Vec8, Vec8, Vec8)) {
+                    let q = o + 4 * i * s
+                    q.store8(r.0); (q + s).store8(r.1); (q + 2 * s).store8(r.2); (q + 3 * s).store8(r.3)
+                }
+                store(0, bt(c0.0, c1.0, c2.0, c3.0)); store(1, bt(c0.1, c1.1, c2.1, c3.1))
+                store(2, bt(c0.2, c1.2, c2.2, c3.2)); store(3, bt(c0.3, c1.3, c2.3, c3.3))
             }
         }
-    }
-
-    /// Bt d B for eight channels of one patch, d(i, j) its values; results go `stride` floats apart.
-    @inline(__always)
-    static func transformPatch(_ out: UnsafeMutablePointer<Float>, _ stride: Int, _ d: (Int, Int) -> Vec8) {
-        // Bt down each patch column, then each row of the result times B.
-        let c0 = bt(d(0, 0), d(1, 0), d(2, 0), d(3, 0)), c1 = bt(d(0, 1), d(1, 1), d(2, 1), d(3, 1))
-        let c2 = bt(d(0, 2), d(1, 2), d(2, 2), d(3, 2)), c3 = bt(d(0, 3), d(1, 3), d(2, 3), d(3, 3))
-        func store(_ i: Int, _ r: (Vec8, Vec8, Vec8, Vec8)) {
-            let o = out + 4 * i * stride
-            o.store8(r.0); (o + stride).store8(r.1); (o + 2 * stride).store8(r.2); (o + 3 * stride).store8(r.3)
-        }
-        store(0, bt(c0.0, c1.0, c2.0, c3.0)); store(1, bt(c0.1, c1.1, c2.1, c3.1))
-        store(2, bt(c0.2, c1.2, c2.2, c3.2)); store(3, bt(c0.3, c1.3, c2.3, c3.3))
     }
 
     /// The tile's 2x2 outputs, At M A, from its 16 rows of M `pointStride` apart; outputs past an odd
@@ -189,8 +192,8 @@ public enum Winograd {
         let rows = cin % 5 == 0 ? 5 : 4
         for img in images {
             let src = xp + img * (h + 2) * (w + 2) * cin, grad = dy + img * h * w * cout
+            transformInput(src, tiles: 0..<tiles, tw: tw, h: h, w: w, c: cin, into: v, pointStride: tiles * cin)
             for t in 0..<tiles {
-                transformInput(src, tile: t, tw: tw, h: h, w: w, c: cin, into: v + t * cin, pointStride: tiles * cin)
                 transformOutputGradient(grad, tile: t, tw: tw, h: h, w: w, c: cout, into: g + t * cout, pointStride: tiles * cout)
             }
             for p in 0..<16 {
