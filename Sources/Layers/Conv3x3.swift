@@ -74,15 +74,16 @@ public final class Conv3x3: Layer {
     public var params: [Param] { [weight] }
     public var label: String { "\(weight.name) \(cin)->\(cout) @\(h)x\(w)" }
 
-    /// Lays out the effective weights for the direct kernels: transposed, and flipped for the input gradient.
-    private func prepareDirectWeights() {
+    /// Lays out the effective weights for the direct kernels: transposed, and (for training) flipped for the
+    /// input gradient; each also Winograd-transformed where that path runs.
+    private func prepareDirectWeights(withInputGradient: Bool) {
         let e = effective.ptr, t = wt.ptr, f = wflip.ptr
         let k9 = 9 * cin
         for co in 0..<cout {
             for k in 0..<k9 { t[k * cout + co] = e[co * k9 + k] }
         }
         if winogradForward { Winograd.transformWeights(t, cin: cin, cout: cout, into: u.ptr) }
-        guard directInputGrad else { return }
+        guard directInputGrad && withInputGradient else { return }
         // W'[(ky, kx, co), ci] = W[co, (2 - ky, 2 - kx, ci)]
         for tap in 0..<9 {
             let flipped = 8 - tap
@@ -99,7 +100,7 @@ public final class Conv3x3: Layer {
         let y = out.ptr
         let workers = min(self.workers, n)
         if directForward, let xp = xpad?.ptr {
-            prepareDirectWeights()
+            prepareDirectWeights(withInputGradient: training)
             let wt = wt.ptr, u = u.ptr, winograd = winogradForward
             parallelFor(workers) { wk in
                 let r = workerRange(wk, of: workers, total: n)
