@@ -19,10 +19,15 @@ public final class BatchNorm: Layer {
     public let momentum: Float = 0.1
     public let eps: Float = 1e-5
     public var positions: Int { h * w }
+    /// Set when the next layer is a conv with a zero-padded input buffer: the output is written straight
+    /// into its interior (and `forward` returns that buffer), saving the conv a copy.
+    public var paddedOutput: UnsafeMutablePointer<Float>?
     public var outputSize: Int { pool ? (h / 2) * (w / 2) * channels : positions * channels }
 
     private let workers: Int
-    private let out: FloatBuffer
+    private let maxBatch: Int
+    /// Allocated on first use: a batch norm that hands off into a padded buffer never needs it.
+    private lazy var out = FloatBuffer(count: maxBatch * outputSize)
     private let dx: FloatBuffer
     private let mean: FloatBuffer, invStd: FloatBuffer
     private let scale: FloatBuffer, shift: FloatBuffer  // forward: v = x * scale + shift
@@ -42,7 +47,7 @@ public final class BatchNorm: Layer {
         runningMean = FloatBuffer(count: channels)
         runningVar = FloatBuffer(count: channels)
         runningVar.buffer.update(repeating: 1)
-        out = FloatBuffer(count: maxBatch * (pool ? (h / 2) * (w / 2) : h * w) * channels)
+        self.maxBatch = maxBatch
         dx = FloatBuffer(count: maxBatch * h * w * channels)
         (mean, invStd) = (FloatBuffer(count: channels), FloatBuffer(count: channels))
         (scale, shift) = (FloatBuffer(count: channels), FloatBuffer(count: channels))
@@ -111,13 +116,21 @@ public final class BatchNorm: Layer {
         // v = scale x + shift with scale = gamma * invStd, shift = beta - mean * scale.
         let a = scale.ptr, b = shift.ptr, g = gamma.value.ptr, be = beta.value.ptr
         for j in 0..<c { a[j] = g[j] * inv[j]; b[j] = be[j] - mean[j] * a[j] }
-        let y = out.ptr, relu = relu, k = coefficients, (h, w) = (h, w)
+        let relu = relu, k = coefficients, (h, w) = (h, w)
+        let y = BatchNormPasses.Output(base: paddedOutput ?? out.ptr, h: pool ? h / 2 : h, w: pool ? w / 2 : w, c: c,
+                                       padded: paddedOutput != nil)
         if pool {
             split(n) { BatchNormPasses.forwardPooled(x, images: $0, h: h, w: w, c: c, k, relu: relu, into: y) }
+        } else if y.padded {
+            split(n) { images in
+                for img in images {
+                    for r in 0..<h { BatchNormPasses.forward(x + (img * h + r) * w * c, rows: 0..<w, c: c, k, relu: relu, into: y.row(img, r)) }
+                }
+            }
         } else {
-            split(rows) { BatchNormPasses.forward(x, rows: $0, c: c, k, relu: relu, into: y) }
+            split(rows) { BatchNormPasses.forward(x, rows: $0, c: c, k, relu: relu, into: y.base) }
         }
-        return y
+        return y.base
     }
 
     public func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {

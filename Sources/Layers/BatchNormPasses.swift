@@ -10,6 +10,20 @@ import Kernels
 enum BatchNormPasses {
     typealias Coefficients = (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)
 
+    /// Where outputs go: plain NHWC [n, h, w, c], or the interior of zero-padded [n, h+2, w+2, c] images
+    /// (the next conv's input, which then need not copy it).
+    struct Output {
+        let base: UnsafeMutablePointer<Float>
+        let h: Int, w: Int, c: Int
+        let padded: Bool
+
+        /// The first channel of pixel (y, 0) of image `img`.
+        @inline(__always)
+        func row(_ img: Int, _ y: Int) -> UnsafeMutablePointer<Float> {
+            padded ? base + ((img * (h + 2) + y + 1) * (w + 2) + 1) * c : base + (img * h + y) * w * c
+        }
+    }
+
     @inline(__always)
     static func affine(_ x: Vec8, _ a: Vec8, _ b: Vec8) -> Vec8 { b.addingProduct(x, a) }
 
@@ -151,14 +165,15 @@ enum BatchNormPasses {
 
     /// y = max over each 2x2 window of relu?(x * scale + shift), for whole images.
     static func forwardPooled(_ x: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, c: Int,
-                              _ k: Coefficients, relu: Bool, into y: UnsafeMutablePointer<Float>) {
+                              _ k: Coefficients, relu: Bool, into y: Output) {
         let (oh, ow) = (h / 2, w / 2)
         for img in images {
             let xi = x + img * h * w * c
             for oy in 0..<oh {
+                let yr = y.row(img, oy)
                 for ox in 0..<ow {
                     let q = window(oy, ox, w: w, c: c)
-                    let yo = y + ((img * oh + oy) * ow + ox) * c
+                    let yo = yr + ox * c
                     var j = 0
                     while j < c {
                         let n = c - j

@@ -71,6 +71,11 @@ public final class Conv3x3: Layer {
         cols = needsCols ? (0..<workers).map { _ in FloatBuffer(count: chunk * h * w * 9 * cin) } : []
     }
 
+    /// The zero-padded input buffer of the direct path, for the layer before to write into directly.
+    public var paddedInputBuffer: UnsafeMutablePointer<Float>? { xpad?.ptr }
+    /// Set when the layer before writes into `paddedInputBuffer`: forward then skips its own copy.
+    public var inputArrivesPadded = false
+
     public var params: [Param] { [weight] }
     public var label: String { "\(weight.name) \(cin)->\(cout) @\(h)x\(w)" }
 
@@ -101,10 +106,10 @@ public final class Conv3x3: Layer {
         let workers = min(self.workers, n)
         if directForward, let xp = xpad?.ptr {
             prepareDirectWeights(withInputGradient: training)
-            let wt = wt.ptr, u = u.ptr, winograd = winogradForward
+            let wt = wt.ptr, u = u.ptr, winograd = winogradForward, copyIn = !inputArrivesPadded
             parallelFor(workers) { wk in
                 let r = workerRange(wk, of: workers, total: n)
-                DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp)
+                if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
                 if winograd {
                     Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
                                      scratch: self.winogradScratch[wk].ptr, into: y)

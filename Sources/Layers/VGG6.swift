@@ -16,7 +16,9 @@ public final class VGG6 {
     /// Set by the profiler to time every layer; nil in training.
     public var timer: StageTimer?
 
-    public init(k: Int, inputShape: [Int], classes: Int, maxBatch: Int) {
+    /// `handOffPadded`: each batch norm writes straight into the next conv's zero-padded input where that
+    /// conv has one (off only in the test that checks it changes nothing).
+    public init(k: Int, inputShape: [Int], classes: Int, maxBatch: Int, handOffPadded: Bool = true) {
         precondition(k >= 1 && inputShape.count == 3 && classes >= 2 && maxBatch >= 1)
         self.k = k; self.inputShape = inputShape; self.classes = classes; self.maxBatch = maxBatch
         var (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
@@ -42,6 +44,12 @@ public final class VGG6 {
         layers += [fc1, bn7, fc2]
         bns.append(bn7)
         self.layers = layers
+        for (bn, next) in zip(layers, layers.dropFirst()) where handOffPadded {
+            if let bn = bn as? BatchNorm, let conv = next as? Conv3x3, let buffer = conv.paddedInputBuffer {
+                bn.paddedOutput = buffer
+                conv.inputArrivesPadded = true
+            }
+        }
         self.convs = convs
         self.batchNorms = bns
         loss = SoftmaxCrossEntropy(classes: classes, maxBatch: maxBatch)

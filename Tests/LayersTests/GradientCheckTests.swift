@@ -268,4 +268,29 @@ final class GradientCheckTests: XCTestCase {
             XCTAssertLessThan(relativeDifference(numeric, picked), 0.05, "VGG6 \(p.name)")
         }
     }
+
+    /// Batch norms writing straight into the next conv's padded input change nothing: the same logits in
+    /// training and eval, and the same gradients, to the bit (odd sizes, so pooled outputs are cropped).
+    func testPaddedHandOffChangesNothing() {
+        let n = 5
+        let models = [true, false].map { VGG6(k: 16, inputShape: [1, 13, 11], classes: 10, maxBatch: n, handOffPadded: $0) }
+        XCTAssertEqual(models[0].convs.filter(\.inputArrivesPadded).count, 5)
+        XCTAssertEqual(models[1].convs.filter(\.inputArrivesPadded).count, 0)
+        var rng = RNG(seed: 5)
+        let x = FloatBuffer(count: n * models[0].inputSize)
+        rng.fillGaussian(x.buffer, std: 1)
+        let labels: [Int32] = (0..<n).map { Int32($0 % 10) }
+        var results: [[Float]] = []
+        for model in models {
+            model.initialize(seed: 9)
+            model.quantize(.bt)
+            var r = Array(UnsafeBufferPointer(start: model.forward(x.ptr, n: n, training: true), count: n * 10))
+            _ = model.loss.evaluate(logits: model.forward(x.ptr, n: n, training: true), labels: labels, n: n)
+            model.backward(model.loss.grad.ptr, n: n)
+            r += model.params.flatMap(\.grad.array)
+            r += Array(UnsafeBufferPointer(start: model.forward(x.ptr, n: n, training: false), count: n * 10))
+            results.append(r)
+        }
+        XCTAssertEqual(results[0], results[1])
+    }
 }
