@@ -2,11 +2,11 @@ import BTCore
 import Kernels
 
 /// 3x3 convolution, stride 1, padding 1, no bias (batch norm follows), NHWC.
-/// Each worker takes a contiguous share of the batch. For few input channels and output channels in
-/// multiples of 16, the direct kernels run on zero-padded copies, and the forward and input-gradient
-/// convolutions go through Winograd F(2x2, 3x3) where the channel counts allow (multiples of 8 in);
-/// otherwise each worker walks its share in chunks of images: im2col into a small buffer, then one
-/// OpenBLAS GEMM.
+/// Each worker takes a contiguous share of the batch. With output channels in multiples of 16 and up to
+/// 32 input channels (or any count Winograd's weight gradient takes), the direct path runs on zero-padded
+/// copies: Winograd F(2x2, 3x3) for the forward, input-gradient and weight-gradient convolutions where the
+/// channel counts allow, the direct kernels otherwise. Everything else walks its share in chunks of images:
+/// im2col into a small buffer, then one OpenBLAS GEMM.
 public final class Conv3x3: Layer {
     public let cin, cout, h, w: Int
     /// Latent weights, [cout, 3, 3, cin].
@@ -45,9 +45,10 @@ public final class Conv3x3: Layer {
         out = FloatBuffer(count: maxBatch * h * w * cout)
         dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
         partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
-        // The direct kernels win where GEMM operands are skinny (up to 32 input channels); OpenBLAS wins
-        // once both channel counts are large, even against Winograd (measured with `btviz bench --profile`).
-        directForward = allowDirect && DirectConv.supports(cout) && (cin <= 32 || (allowWinograd && Winograd.supportsWeightGrad(cin: cin, cout: cout)))
+        // The direct kernels win where GEMM operands are skinny (up to 32 input channels); past that, OpenBLAS
+        // wins unless Winograd covers all three convolutions (measured with `btviz bench --profile`).
+        let winogradAll = allowWinograd && Winograd.supportsWeightGrad(cin: cin, cout: cout)
+        directForward = allowDirect && DirectConv.supports(cout) && (cin <= 32 || winogradAll)
         directInputGrad = directForward && needsInputGrad && DirectConv.supports(cin)
         xpad = directForward ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cin)) : nil
         dypad = directInputGrad ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cout)) : nil
