@@ -80,13 +80,14 @@ enum BatchNormPasses {
         }
     }
 
-    /// The upstream gradient through the ReLU: dy where the affine value was positive (all of dy without ReLU).
+    /// The upstream gradient through the ReLU: dy where the affine value v was positive (all of dy without
+    /// ReLU). Pointwise, v is the element's own; pooled, the window winner's.
     @inline(__always)
-    static func masked(_ dy: Vec8, _ x: Vec8, _ a: Vec8, _ b: Vec8, relu: Bool) -> Vec8 {
-        relu ? dy.replacing(with: 0, where: affine(x, a, b) .<= 0) : dy
+    static func throughReLU(_ dy: Vec8, _ v: Vec8, relu: Bool) -> Vec8 {
+        relu ? dy.replacing(with: 0, where: v .<= 0) : dy
     }
 
-    /// With g the masked gradient: s[j] += sum g, s[c + j] += sum g * x.
+    /// With g the gradient through the ReLU: s[j] += sum g, s[c + j] += sum g * x.
     static func gradientSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Range<Int>, c: Int,
                              _ k: Coefficients, relu: Bool, scratch f: UnsafeMutablePointer<Float>,
                              into s: UnsafeMutablePointer<Double>) {
@@ -96,7 +97,8 @@ enum BatchNormPasses {
             while j < c {
                 let n = c - j
                 let xv = xi.load8(j, count: n)
-                let g = masked(di.load8(j, count: n), xv, k.scale.load8(j, count: n), k.shift.load8(j, count: n), relu: relu)
+                let v = affine(xv, k.scale.load8(j, count: n), k.shift.load8(j, count: n))
+                let g = throughReLU(di.load8(j, count: n), v, relu: relu)
                 f.store8(f.load8(j, count: n) + g, j, count: n)
                 f.store8((f + c).load8(j, count: n).addingProduct(g, xv), c + j, count: n)
                 j += 8
@@ -104,7 +106,7 @@ enum BatchNormPasses {
         }
     }
 
-    /// dx = A g + B x + C per channel, g the masked gradient.
+    /// dx = A g + B x + C per channel, g the gradient through the ReLU.
     static func inputGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Range<Int>, c: Int,
                               _ k: Coefficients, relu: Bool, _ abc: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
                               into dx: UnsafeMutablePointer<Float>) {
@@ -114,7 +116,8 @@ enum BatchNormPasses {
             while j < c {
                 let n = c - j
                 let xv = xi.load8(j, count: n)
-                let g = masked(di.load8(j, count: n), xv, k.scale.load8(j, count: n), k.shift.load8(j, count: n), relu: relu)
+                let v = affine(xv, k.scale.load8(j, count: n), k.shift.load8(j, count: n))
+                let g = throughReLU(di.load8(j, count: n), v, relu: relu)
                 let bx = abc.2.load8(j, count: n).addingProduct(abc.1.load8(j, count: n), xv)
                 o.store8(bx.addingProduct(abc.0.load8(j, count: n), g), j, count: n)
                 j += 8
@@ -186,12 +189,6 @@ enum BatchNormPasses {
         }
     }
 
-    /// The gradient reaching the window's winner: dy where the winner's affine value was positive.
-    @inline(__always)
-    static func winnerGradient(_ dy: Vec8, _ best: Vec8, relu: Bool) -> Vec8 {
-        relu ? dy.replacing(with: 0, where: best .<= 0) : dy
-    }
-
     /// Only each window's winner receives gradient: s[j] += sum g, s[c + j] += sum g * x over winners.
     static func gradientSumsPooled(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, images: Range<Int>,
                                    h: Int, w: Int, c: Int, _ k: Coefficients, relu: Bool,
@@ -208,7 +205,7 @@ enum BatchNormPasses {
                 while j < c {
                     let n = c - j
                     let m = window(xi, q, j, n, k.scale.load8(j, count: n), k.shift.load8(j, count: n))
-                    let g = winnerGradient(d.load8(j, count: n), m.best, relu: relu)
+                    let g = throughReLU(d.load8(j, count: n), m.best, relu: relu)
                     let gs = route(g, m)
                     let gx = (gs.0 * m.x.0).addingProduct(gs.1, m.x.1).addingProduct(gs.2, m.x.2).addingProduct(gs.3, m.x.3)
                     f.store8(f.load8(j, count: n) + g, j, count: n)
@@ -236,7 +233,7 @@ enum BatchNormPasses {
                     while j < c {
                         let n = c - j
                         let m = window(xi, q, j, n, k.scale.load8(j, count: n), k.shift.load8(j, count: n))
-                        let gs = route(winnerGradient(d.load8(j, count: n), m.best, relu: relu), m)
+                        let gs = route(throughReLU(d.load8(j, count: n), m.best, relu: relu), m)
                         let (ga, gb, gc) = (abc.0.load8(j, count: n), abc.1.load8(j, count: n), abc.2.load8(j, count: n))
                         di.store8(gc.addingProduct(gb, m.x.0).addingProduct(ga, gs.0), q[0] + j, count: n)
                         di.store8(gc.addingProduct(gb, m.x.1).addingProduct(ga, gs.1), q[1] + j, count: n)
