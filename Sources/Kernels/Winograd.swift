@@ -68,12 +68,9 @@ public enum Winograd {
                         while t < count {
                             let rows = (count - t + groups - 1) / groups
                             let vt = v + (p * chunk + t) * cin, mt = m + (p * chunk + t) * cout + cb
-                            // Constant 16 and 32 input channels let LLVM unroll the short inner loop.
-                            switch (rows, cin) {
-                            case (5, 16): product(vt, up + cb, k: 16, cout: cout, rows: 5, into: mt)
-                            case (5, 32): product(vt, up + cb, k: 32, cout: cout, rows: 5, into: mt)
-                            case (5, _): product(vt, up + cb, k: cin, cout: cout, rows: 5, into: mt)
-                            case (4, _): product(vt, up + cb, k: cin, cout: cout, rows: 4, into: mt)
+                            switch rows {
+                            case 5: product(vt, up + cb, k: cin, cout: cout, rows: 5, into: mt)
+                            case 4: product(vt, up + cb, k: cin, cout: cout, rows: 4, into: mt)
                             default: product(vt, up + cb, k: cin, cout: cout, rows: rows, into: mt)
                             }
                             t += rows; groups -= 1
