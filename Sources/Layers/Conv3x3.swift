@@ -58,7 +58,7 @@ public final class Conv3x3: Layer {
         winogradInputGrad = allowWinograd && directInputGrad && Winograd.supports(cin: cout, cout: cin)
         u = FloatBuffer(count: winogradForward ? 16 * cin * cout : 0)
         uflip = FloatBuffer(count: winogradInputGrad ? 16 * cin * cout : 0)
-        winogradWeightGrad = allowWinograd && directForward && Winograd.supportsWeightGrad(cin: cin, cout: cout)
+        winogradWeightGrad = directForward && winogradAll
         winogradScratch = (0..<(winogradForward || winogradInputGrad ? workers : 0)).map { _ in
             FloatBuffer(count: Winograd.scratchCount(cin: cin, cout: cout))
         }
