@@ -5,45 +5,43 @@
 public enum Im2col {
     public static func forward(_ x: UnsafePointer<Float>, images: Int, h: Int, w: Int, c: Int,
                                into cols: UnsafeMutablePointer<Float>) {
-        let rowLen = 9 * c, span = 3 * c
-        for img in 0..<images {
-            let src = x + img * h * w * c
-            var dst = cols + img * h * w * rowLen
-            for y in 0..<h {
-                for xx in 0..<w {
-                    for ky in 0..<3 {
-                        let d = dst + ky * span
-                        let iy = y + ky - 1
-                        guard iy >= 0 && iy < h else { d.update(repeating: 0, count: span); continue }
-                        // Columns xx-1 ... xx+1, clipped at the left and right borders.
-                        let lo = xx == 0 ? 1 : 0, hi = xx == w - 1 ? 2 : 3
-                        if lo == 1 { d.update(repeating: 0, count: c) }
-                        d.advanced(by: lo * c).update(from: src + (iy * w + xx - 1 + lo) * c, count: (hi - lo) * c)
-                        if hi == 2 { (d + 2 * c).update(repeating: 0, count: c) }
-                    }
-                    dst += rowLen
-                }
-            }
+        forEachPatchRow(images: images, h: h, w: w, c: c) { col, image, lo, hi in
+            let d = cols + col
+            guard let image else { d.update(repeating: 0, count: 3 * c); return }
+            if lo == 1 { d.update(repeating: 0, count: c) }
+            (d + lo * c).update(from: x + image, count: (hi - lo) * c)
+            if hi == 2 { (d + 2 * c).update(repeating: 0, count: c) }
         }
     }
 
     /// The adjoint of `forward`: scatters column gradients back onto the images, overwriting `dx`.
     public static func backward(_ cols: UnsafePointer<Float>, images: Int, h: Int, w: Int, c: Int,
                                 into dx: UnsafeMutablePointer<Float>) {
-        let rowLen = 9 * c, span = 3 * c
         dx.update(repeating: 0, count: images * h * w * c)
+        forEachPatchRow(images: images, h: h, w: w, c: c) { col, image, lo, hi in
+            guard let image else { return }
+            add(cols + col + lo * c, into: dx + image, count: (hi - lo) * c)
+        }
+    }
+
+    /// The geometry both directions share. For every patch row (image, y, x, ky): `col`, the offset of its
+    /// 3C floats in the column matrix; `image`, the offset in the images of its first pixel inside the image
+    /// (nil when the row lies above or below it); and the pixels [lo, hi) of the three that lie inside
+    /// (clipped at the left and right borders).
+    @inline(__always)
+    static func forEachPatchRow(images: Int, h: Int, w: Int, c: Int,
+                                _ body: (_ col: Int, _ image: Int?, _ lo: Int, _ hi: Int) -> Void) {
+        var col = 0
         for img in 0..<images {
-            let dst = dx + img * h * w * c
-            var src = cols + img * h * w * rowLen
             for y in 0..<h {
                 for xx in 0..<w {
+                    let lo = xx == 0 ? 1 : 0, hi = xx == w - 1 ? 2 : 3
                     for ky in 0..<3 {
                         let iy = y + ky - 1
-                        guard iy >= 0 && iy < h else { continue }
-                        let lo = xx == 0 ? 1 : 0, hi = xx == w - 1 ? 2 : 3
-                        add(src + ky * span + lo * c, into: dst + (iy * w + xx - 1 + lo) * c, count: (hi - lo) * c)
+                        let inside = iy >= 0 && iy < h
+                        body(col + ky * 3 * c, inside ? ((img * h + iy) * w + xx - 1 + lo) * c : nil, lo, hi)
                     }
-                    src += rowLen
+                    col += 9 * c
                 }
             }
         }
