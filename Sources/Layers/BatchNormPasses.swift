@@ -87,6 +87,15 @@ enum BatchNormPasses {
         relu ? dy.replacing(with: 0, where: v .<= 0) : dy
     }
 
+    /// Channels j..<j+n of one row: the gradient through the ReLU, and the input it belongs to.
+    @inline(__always)
+    static func gradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ j: Int, _ n: Int, _ k: Coefficients,
+                         relu: Bool) -> (g: Vec8, x: Vec8) {
+        let xv = x.load8(j, count: n)
+        let v = affine(xv, k.scale.load8(j, count: n), k.shift.load8(j, count: n))
+        return (throughReLU(dy.load8(j, count: n), v, relu: relu), xv)
+    }
+
     /// With g the gradient through the ReLU: s[j] += sum g, s[c + j] += sum g * x.
     static func gradientSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Range<Int>, c: Int,
                              _ k: Coefficients, relu: Bool, scratch f: UnsafeMutablePointer<Float>,
@@ -96,9 +105,7 @@ enum BatchNormPasses {
             var j = 0
             while j < c {
                 let n = c - j
-                let xv = xi.load8(j, count: n)
-                let v = affine(xv, k.scale.load8(j, count: n), k.shift.load8(j, count: n))
-                let g = throughReLU(di.load8(j, count: n), v, relu: relu)
+                let (g, xv) = gradient(di, xi, j, n, k, relu: relu)
                 f.store8(f.load8(j, count: n) + g, j, count: n)
                 f.store8((f + c).load8(j, count: n).addingProduct(g, xv), c + j, count: n)
                 j += 8
@@ -115,9 +122,7 @@ enum BatchNormPasses {
             var j = 0
             while j < c {
                 let n = c - j
-                let xv = xi.load8(j, count: n)
-                let v = affine(xv, k.scale.load8(j, count: n), k.shift.load8(j, count: n))
-                let g = throughReLU(di.load8(j, count: n), v, relu: relu)
+                let (g, xv) = gradient(di, xi, j, n, k, relu: relu)
                 let bx = abc.2.load8(j, count: n).addingProduct(abc.1.load8(j, count: n), xv)
                 o.store8(bx.addingProduct(abc.0.load8(j, count: n), g), j, count: n)
                 j += 8
