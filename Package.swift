@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Layers", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Training", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
     ],

@@ -137,7 +137,7 @@ class QConv2d(nn.Conv2d):
 
 
 class VGG6(nn.Module):
-    def __init__(self, k=16, input_shape=(1, 28, 28), classes=10, method="bt"):
+    def __init__(self, k=16, input_shape=(1, 28, 28), classes=10, method="bt", init="pytorch"):
         super().__init__()
         c, h, w = input_shape
         layers = []
@@ -156,12 +156,16 @@ class VGG6(nn.Module):
         self.bn7 = nn.BatchNorm1d(8 * k, eps=1e-5, momentum=0.1)
         self.fc2 = nn.Linear(8 * k, classes, bias=True)
         self.input_shape = tuple(input_shape)
-        # He-normal weights (fan in), BN at identity, like btviz's initialize(seed:).
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        # PyTorch's default initialization (uniform within +-1/sqrt(fan_in)) is btviz's default too;
+        # "he" is btviz's --init he (He-normal, fan in, zero biases).
+        if init == "he":
+            for m in self.modules():
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
+        elif init != "pytorch":
+            raise ValueError(f"unknown init {init!r}")
 
     def forward(self, x):
         x = self.features(x)

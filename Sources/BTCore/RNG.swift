@@ -70,6 +70,11 @@ public struct RNG: RandomNumberGenerator, Sendable {
         if i < out.count { out[i] = gaussian() * std }
     }
 
+    /// Uniform in [-bound, bound).
+    public mutating func fillUniform(_ out: UnsafeMutableBufferPointer<Float>, bound: Float) {
+        for i in 0..<out.count { out[i] = (2 * uniform() - 1) * bound }
+    }
+
     /// Fisher-Yates shuffle of 0..<n.
     public mutating func permutation(_ n: Int) -> [Int] {
         var p = Array(0..<n)
@@ -80,7 +85,7 @@ public struct RNG: RandomNumberGenerator, Sendable {
 
 /// Named random streams, so adding a new use of randomness never shifts an existing one.
 public enum RNGStream: UInt64, Sendable {
-    case initWeights = 1, shuffle, augment, regularizerNoise, synthetic, syntheticTest
+    case initWeights = 1, shuffle, augment, regularizerNoise, synthetic, syntheticTest, calibration
 }
 
 #if canImport(Glibc)

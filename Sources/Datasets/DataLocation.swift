@@ -8,10 +8,11 @@ public func defaultCacheDir(name: String, environment: [String: String] = Proces
 
 /// Picks the data directory for `name`. An explicit --data-dir always wins (a user who names a folder
 /// wants an error about that folder, not a silent fallback). Otherwise $BTVIZ_DATA/<name>, then
-/// $BTVIZ_DATA, then the cache: the first holding the train-images file, or the cache so the
-/// "not found" error names it.
+/// $BTVIZ_DATA, then the cache, then where a system package installs it (Debian's dataset-fashion-mnist):
+/// the first holding the train-images file, or the cache so the "not found" error names it.
 public func resolveDataDir(name: String, explicit: String?,
-                           environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+                           environment: [String: String] = ProcessInfo.processInfo.environment,
+                           systemDirs: [String]? = nil) -> String {
     if let explicit { return (explicit as NSString).expandingTildeInPath }
     var candidates: [String] = []
     if let root = environment["BTVIZ_DATA"], !root.isEmpty {
@@ -20,6 +21,7 @@ public func resolveDataDir(name: String, explicit: String?,
     }
     let cache = defaultCacheDir(name: name, environment: environment)
     candidates.append(cache)
+    candidates += systemDirs ?? DatasetSource.official(name)?.systemDir.map { [$0] } ?? []
     for dir in candidates where IDXFiles.locate(IDXFiles.trainImages, in: dir) != nil { return dir }
     return cache
 }

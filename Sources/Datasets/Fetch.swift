@@ -9,6 +9,10 @@ import FoundationNetworking
 public struct DatasetSource: Sendable {
     public var baseURL: URL
     public var md5: [String: String]  // "<file>.gz" -> md5 hex
+    /// Where a Debian package installs the same files, and the md5 of each decompressed file: the package
+    /// rewrites the gzip headers, so its .gz md5s differ while the contents are the official ones.
+    public var systemDir: String? = nil
+    public var contentMD5: [String: String] = [:]  // "<file>" -> md5 hex of the decompressed bytes
 
     public static func official(_ name: String) -> DatasetSource? {
         func files(_ sums: [String]) -> [String: String] {
@@ -19,7 +23,11 @@ public struct DatasetSource: Sendable {
             return DatasetSource(
                 baseURL: URL(string: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")!,
                 md5: files(["8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
-                            "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"]))
+                            "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"]),
+                systemDir: "/usr/share/datasets/fashion-mnist",  // Debian's dataset-fashion-mnist
+                contentMD5: Dictionary(uniqueKeysWithValues: zip(IDXFiles.all, [
+                    "f4a8712d7a061bf5bd6d2ca38dc4d50a", "9018921c3c673c538a1fc5bad174d6f9",
+                    "8181f5470baa50b63fa0f6fddb340f0a", "15d484375f8d13e6eb1aabb0c3f46965"])))
         case "mnist":
             return DatasetSource(
                 baseURL: URL(string: "https://ossci-datasets.s3.amazonaws.com/mnist/")!,
@@ -27,6 +35,16 @@ public struct DatasetSource: Sendable {
                             "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"]))
         default: return nil
         }
+    }
+}
+
+/// True when `dir` holds all four files (.gz or raw) and their decompressed contents have the official md5s.
+public func hasOfficialContents(_ source: DatasetSource, in dir: String) -> Bool {
+    guard !source.contentMD5.isEmpty else { return false }
+    return IDXFiles.all.allSatisfy { base in
+        guard let want = source.contentMD5[base], let path = IDXFiles.locate(base, in: dir),
+              let bytes = try? readMaybeGzip(path: path) else { return false }
+        return md5Hex(bytes) == want
     }
 }
 

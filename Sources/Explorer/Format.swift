@@ -7,7 +7,7 @@ enum Fmt {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
         if v == 0 { return "0" }
         let a = abs(Double(v))
-        if a >= 1e5 || a < 1e-4 { return String(format: "%.\(max(0, digits - 1))e", Double(v)) }
+        if a >= 1e5 || a < 9.995e-5 { return String(format: "%.\(max(0, digits - 1))e", Double(v)) }
         let mag = Int(floor(log10(a)))
         let decimals = max(0, digits - 1 - mag)
         return String(format: "%.\(decimals)f", Double(v))

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Quantizers
 
 /// A key as the explorer sees it; CursesScreen translates ncurses codes into these.
@@ -70,19 +73,21 @@ public enum KeyMap {
     }
 }
 
-/// λ steps for the +/- keys: doubling and halving, so a few presses span 0.01 ... 1.
+/// λ steps for the +/- keys.
 public enum LambdaStep {
-    /// The first non-zero λ that + reaches from 0, and below which − snaps to 0.
-    public static let smallest: Float = 0.01
+    /// λ moves along 1-3-10 steps (1e-4, 3e-4, 1e-3, ... 30), so two presses cross a decade: the regularizer's
+    /// useful range (R summed over the weights) spans 1e-4 to 1e-2, and above that it takes over training.
+    public static let ladder: [Float] = (-4...1).flatMap { e in [1, 3].map { $0 * powf(10, Float(e)) } }
+    /// The first non-zero λ that + reaches from 0, and below which − gives 0.
+    public static var smallest: Float { ladder[0] }
 
     public static func up(_ l: Float) -> Float {
         guard l.isFinite, l > 0 else { return smallest }
-        return l * 2
+        return ladder.first { $0 > l * 1.001 } ?? l * 3
     }
 
     public static func down(_ l: Float) -> Float {
         guard l.isFinite, l > 0 else { return 0 }
-        let h = l / 2
-        return h < smallest * 0.999 ? 0 : h
+        return ladder.last { $0 < l * 0.999 } ?? 0
     }
 }

@@ -16,7 +16,9 @@ public final class BatchNorm: Layer {
     public let beta: Param
     public let runningMean: FloatBuffer
     public let runningVar: FloatBuffer
-    public let momentum: Float = 0.1
+    /// Weight of a batch's statistics in the running ones (PyTorch's 0.1). Recalibration sets 1/(i+1) for
+    /// batch i, which makes the running statistics the plain average over its batches.
+    public var momentum: Float = 0.1
     public let eps: Float = 1e-5
     public var positions: Int { h * w }
     /// Set when the next layer is a conv with a zero-padded input buffer: the output is written straight

@@ -34,3 +34,15 @@ public protocol Layer: AnyObject {
     /// Accumulates parameter gradients (overwrites them) and returns dL/dx, or nil for the first layer.
     func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>?
 }
+
+/// A layer with a weight tensor whose first dimension is the output (conv and linear): what
+/// initialization walks over. The fan-in is the product of the other dimensions.
+public protocol WeightedLayer: Layer {
+    var weight: Param { get }
+    var bias: Param? { get }
+}
+
+/// How `VGG6.initialize` draws the weights.
+public enum InitScheme: String, Codable, CaseIterable, Sendable {
+    case pytorch, he
+}

@@ -1,7 +1,7 @@
 import Kernels
 
 /// Fully connected layer: y = x W^T (+ b), W is [out, in]. Kept full precision, as in the paper.
-public final class Linear: Layer {
+public final class Linear: WeightedLayer {
     public let inFeatures, outFeatures: Int
     public let weight: Param
     public let bias: Param?

@@ -60,12 +60,23 @@ public final class VGG6 {
     /// Floats per input sample.
     public var inputSize: Int { inputShape.reduce(1, *) }
 
-    /// He-normal weights from the seed; BN starts at identity.
-    public func initialize(seed: UInt64) {
+    /// Weights from the seed; BN starts at identity. `.pytorch` is PyTorch's default for Conv2d and Linear
+    /// (kaiming_uniform with a = sqrt(5): uniform within ±1/sqrt(fan_in), biases too). `.he` is He-normal
+    /// (std sqrt(2/fan_in), zero biases): about 2.45x larger weights, which with Adam's fixed step size makes
+    /// latent weights move relatively slower (measured: 2-3 points lower test accuracy at lr 1e-3).
+    public func initialize(seed: UInt64, scheme: InitScheme = .pytorch) {
         var rng = RNG(seed: seed, stream: .initWeights)
-        for p in params where p.shape.count > 1 {
-            let fanIn = p.shape.dropFirst().reduce(1, *)
-            rng.fillGaussian(p.value.buffer, std: (2 / Float(fanIn)).squareRoot())
+        for case let layer as any WeightedLayer in layers {
+            let w = layer.weight, fanIn = w.shape.dropFirst().reduce(1, *)
+            let bound = 1 / Float(fanIn).squareRoot()
+            switch scheme {
+            case .pytorch:
+                rng.fillUniform(w.value.buffer, bound: bound)
+                if let b = layer.bias { rng.fillUniform(b.value.buffer, bound: bound) }
+            case .he:
+                rng.fillGaussian(w.value.buffer, std: (2 / Float(fanIn)).squareRoot())
+                layer.bias?.value.buffer.update(repeating: 0)
+            }
         }
     }
 

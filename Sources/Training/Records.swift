@@ -30,7 +30,7 @@ public struct LayerRecord: Codable, Sendable {
     public var meanTransitionDistance: Float
     /// ||W - Q(W)|| / ||W||.
     public var quantError: Float
-    /// The regularizer's R for this layer: mean |Q(W) - Q(W~)|.
+    /// The regularizer's R for this layer: sum (or mean, see StepRecord.regReduction) of |Q(W) - Q(W~)|.
     public var reg: Float
     /// Latent weights.
     public var histogram: Histogram
@@ -69,6 +69,9 @@ public struct StepRecord: Codable, Sendable {
     public var taskLoss: Float
     /// Sum over layers of R.
     public var regLoss: Float
+    /// How each layer's R adds up its weights: "sum" (the paper's L1 norm) or "mean". Absent in runs
+    /// written before the choice existed, which used the mean.
+    public var regReduction: String?
     /// Accuracy on this training batch.
     public var batchAcc: Float
     public var lr: Float
@@ -79,14 +82,15 @@ public struct StepRecord: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case type, step, epoch, method, lambda, loss, lr, layers
         case totalSteps = "total_steps", taskLoss = "task_loss", regLoss = "reg_loss", batchAcc = "batch_acc"
-        case samplesPerS = "samples_per_s", etaS = "eta_s"
+        case samplesPerS = "samples_per_s", etaS = "eta_s", regReduction = "reg_reduction"
     }
 
     public init(step: Int, epoch: Int, totalSteps: Int, method: String, lambda: Float, loss: Float,
-                taskLoss: Float, regLoss: Float, batchAcc: Float, lr: Float, samplesPerS: Float,
+                taskLoss: Float, regLoss: Float, regReduction: String? = nil, batchAcc: Float, lr: Float, samplesPerS: Float,
                 etaS: Float, layers: [LayerRecord]) {
         self.step = step; self.epoch = epoch; self.totalSteps = totalSteps; self.method = method
         self.lambda = lambda; self.loss = loss; self.taskLoss = taskLoss; self.regLoss = regLoss
+        self.regReduction = regReduction
         self.batchAcc = batchAcc; self.lr = lr; self.samplesPerS = samplesPerS; self.etaS = etaS
         self.layers = layers
     }

@@ -16,12 +16,13 @@ public final class StepEngine {
     /// The conv layers each worker regularizes: the largest alone, the rest together (it is half the weights).
     private let regularizerShares: [[Int]]
 
-    public init(model: VGG6, seed: UInt64, deltaRatio: Float = 0.66, noiseRatio: Float = 0.1) {
+    public init(model: VGG6, seed: UInt64, deltaRatio: Float = 0.66, noiseRatio: Float = 0.1,
+                regReduction: RegReduction = .sum) {
         self.model = model
         self.seed = seed
         self.deltaRatio = deltaRatio
         optimizer = Adam(params: model.params)
-        regularizer = TransitionRegularizer(noiseRatio: noiseRatio)
+        regularizer = TransitionRegularizer(noiseRatio: noiseRatio, reduction: regReduction)
         noise = model.convs.map { FloatBuffer(count: $0.weight.count) }
         let order = model.convs.indices.sorted { model.convs[$0].weight.count > model.convs[$1].weight.count }
         regularizerShares = order.count > 1 ? [[order[0]], Array(order.dropFirst())] : [order]
@@ -74,6 +75,23 @@ public final class StepEngine {
             }
         }
         return measures
+    }
+
+    /// Re-estimates every batch norm's running statistics under `method`: the average of the batch statistics
+    /// over `batches` (training-mode forward passes; nothing else changes). Running statistics belong to the
+    /// quantizer they were gathered under, so evaluating other quantizers on a checkpoint needs this.
+    public func recalibrateBatchNorm(method: QuantMethod,
+                                     batches: (_ body: (UnsafeMutablePointer<Float>, Int) -> Void) -> Void) {
+        model.quantize(method, deltaRatio: deltaRatio)
+        let bns = model.batchNorms
+        for bn in bns { bn.runningMean.buffer.update(repeating: 0); bn.runningVar.buffer.update(repeating: 1) }
+        var seen = 0
+        batches { x, n in
+            for bn in bns { bn.momentum = 1 / Float(seen + 1) }
+            _ = model.forward(x, n: n, training: true)
+            seen += 1
+        }
+        for bn in bns { bn.momentum = 0.1 }
     }
 
     /// Loss and accuracy of `set`-shaped data in eval mode (running BN statistics) under `method`.

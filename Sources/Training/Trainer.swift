@@ -56,8 +56,9 @@ public final class Trainer {
         self.runDir = runDir
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
         let model = VGG6(k: config.k, inputShape: dataset.inputShape, classes: dataset.classes, maxBatch: config.batchSize)
-        model.initialize(seed: config.seed)
-        engine = StepEngine(model: model, seed: config.seed, deltaRatio: config.deltaRatio, noiseRatio: config.noiseRatio)
+        model.initialize(seed: config.seed, scheme: config.initScheme)
+        engine = StepEngine(model: model, seed: config.seed, deltaRatio: config.deltaRatio, noiseRatio: config.noiseRatio,
+                            regReduction: config.regReduction)
         method = config.method
         lambda = config.lambda
         step = 0
@@ -78,6 +79,7 @@ public final class Trainer {
     deinit { labels.deallocate() }
 
     public var totalSteps: Int { header.totalSteps }
+    public var testCount: Int { test.count }
     private var epoch: Int { min(step / stepsPerEpoch, config.epochs - 1) }
 
     private func emit(_ r: RunRecord) { for s in sinks { s.receive(r) } }
@@ -91,7 +93,7 @@ public final class Trainer {
     public func run() throws -> Outcome {
         let resumed = step > 0
         event(resumed ? "resume" : "start", to: method.rawValue,
-              resumed ? "resumed at step \(step)" : "training \(header.dataset) VGG-6(\(config.k)) with \(method.label), lambda \(lambda)")
+              resumed ? "resumed at step \(step)" : "training \(header.dataset) VGG-6(\(config.k)) with \(method.label), lambda \(lambda), R the \(config.regReduction.rawValue) over each layer's weights")
         if !resumed { try saveCheckpoint(announce: false) }
 
         var permutation: [Int] = []
@@ -200,6 +202,7 @@ public final class Trainer {
         let reg = r.regLoss
         return StepRecord(step: step, epoch: epoch, totalSteps: totalSteps, method: method.rawValue, lambda: lambda,
                           loss: taskLoss - lambda * reg, taskLoss: taskLoss, regLoss: reg,
+                          regReduction: config.regReduction.rawValue,
                           batchAcc: Float(r.correct) / Float(max(n, 1)),
                           lr: cosineLearningRate(base: config.lr, step: step - 1, total: totalSteps),
                           samplesPerS: samplesPerS, etaS: eta, layers: layers)
@@ -220,6 +223,31 @@ public final class Trainer {
                 }
             }
         }
+    }
+
+    /// Re-estimates the batch norms' running statistics under `method` on `images` training images (a fixed
+    /// draw from the seed, no augmentation, batches of at least 2). Returns how many images it used.
+    @discardableResult
+    public func recalibrateBatchNorm(method: QuantMethod, images: Int) -> Int {
+        let train = train, x = x, b = config.batchSize
+        var rng = RNG(seed: config.seed, stream: .calibration)
+        var count = max(2, min(images, train.count))
+        if count % b == 1 { count -= 1 }  // a last batch of one image has no batch variance
+        let chosen = Array(rng.permutation(train.count).prefix(count))
+        engine.recalibrateBatchNorm(method: method) { body in
+            train.pixels.withUnsafeBufferPointer { pix in
+                var lo = 0
+                while lo < chosen.count {
+                    let n = min(b, chosen.count - lo)
+                    for (i, idx) in chosen[lo..<lo + n].enumerated() {
+                        (x.ptr + i * train.imageSize).update(from: pix.baseAddress! + idx * train.imageSize, count: train.imageSize)
+                    }
+                    body(x.ptr, n)
+                    lo += n
+                }
+            }
+        }
+        return chosen.count
     }
 
     private func saveCheckpoint(announce: Bool) throws {

@@ -7,34 +7,81 @@ import Training
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Test accuracy of a run's checkpoint under every quantizer, applied to the same latent weights.")
+        abstract: "Test accuracy of a run's checkpoint under every quantizer, applied to the same latent weights.",
+        discussion: """
+        Batch-norm running statistics belong to the quantizer they were gathered under, so by default each \
+        quantizer gets its own, re-estimated on a fixed draw of training images (--calibration-images) before \
+        it is evaluated. The checkpoint's stored statistics are shown beside them.
+        """)
 
     @Argument(help: "Run directory.") var runDir: String
     @Option(help: "Folder with the dataset's files, if it moved since training.") var dataDir: String?
+    @Option(help: "Training images used to re-estimate the batch-norm statistics for each quantizer.")
+    var calibrationImages = 512
+    @Flag(help: "Evaluate with the checkpoint's stored batch-norm statistics only.") var noRecalibrate = false
     @Flag(help: "Print JSON.") var json = false
 
+    struct Row { var method: QuantMethod; var stored: (accuracy: Float, loss: Float); var recalibrated: (accuracy: Float, loss: Float)? }
+
     func run() throws {
+        guard calibrationImages >= 2 else { throw BTError("--calibration-images must be at least 2 (got \(calibrationImages))") }
         let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
         var config = ckpt.header.config
         if let dataDir { config.dataDir = dataDir }
         let data = try loadDataset(name: config.dataset, dataDir: config.dataDir)
         let trainer = try Trainer(config: config, dataset: data, runDir: nil, control: TrainerControl(),
                                   sinks: [], resume: ckpt)
-        var rows: [(QuantMethod, Float, Float)] = []
+        var rows: [Row] = []
+        var used = 0
         for m in QuantMethod.allCases {
-            let (acc, loss) = trainer.evaluate(method: m)
-            rows.append((m, acc, loss))
+            var row = Row(method: m, stored: trainer.evaluate(method: m), recalibrated: nil)
+            if !noRecalibrate {
+                used = trainer.recalibrateBatchNorm(method: m, images: calibrationImages)
+                row.recalibrated = trainer.evaluate(method: m)
+                try ckpt.restore(into: trainer.engine.model, optimizer: nil)  // the stored statistics back
+            }
+            rows.append(row)
         }
-        if json {
-            let items = rows.map { "{\"method\":\"\($0.0.rawValue)\",\"test_acc\":\($0.1),\"test_loss\":\($0.2)}" }
-            print("{\"step\":\(ckpt.header.step),\"trained_with\":\"\(ckpt.header.method.rawValue)\",\"results\":[\(items.joined(separator: ","))]}")
-            return
+        if json { printJSON(rows, ckpt: ckpt, used: used); return }
+        let h = ckpt.header
+        print("\(runDir)/checkpoint.bin: step \(h.step), trained with \(h.method.label), lambda \(h.lambda), \(config.dataset) test split (\(trainer.testCount) images)")
+        if !noRecalibrate {
+            print("batch-norm statistics re-estimated for each method on \(used) training images; 'stored' uses the checkpoint's")
         }
-        print("\(runDir)/checkpoint.bin: step \(ckpt.header.step), trained with \(ckpt.header.method.label), lambda \(ckpt.header.lambda), \(config.dataset) test split")
-        print("method  test acc  test loss")
-        for (m, acc, loss) in rows {
-            print(String(format: "%-6@  %7.2f%%  %9.4f%@", m.rawValue, 100 * acc, loss,
-                         m == ckpt.header.method ? "   (trained)" : ""))
+        var table = [noRecalibrate ? ["method", "test acc", "test loss", ""]
+                                   : ["method", "test acc", "test loss", "stored acc", "stored loss", ""]]
+        for r in rows {
+            var cells = [r.method.rawValue]
+            if let rc = r.recalibrated { cells += [percent(rc.accuracy), String(format: "%.4f", rc.loss)] }
+            cells += [percent(r.stored.accuracy), String(format: "%.4f", r.stored.loss), r.method == h.method ? "(trained)" : ""]
+            table.append(cells)
         }
+        printAligned(table)
+    }
+
+    private func percent(_ x: Float) -> String { String(format: "%.2f%%", 100 * x) }
+
+    private func printJSON(_ rows: [Row], ckpt: Checkpoint, used: Int) {
+        let items = rows.map { r in
+            var o = "{\"method\":\"\(r.method.rawValue)\""
+            if let rc = r.recalibrated { o += ",\"test_acc\":\(rc.accuracy),\"test_loss\":\(rc.loss)" }
+            o += ",\"stored_bn_test_acc\":\(r.stored.accuracy),\"stored_bn_test_loss\":\(r.stored.loss)}"
+            return o
+        }
+        print("{\"step\":\(ckpt.header.step),\"trained_with\":\"\(ckpt.header.method.rawValue)\",\"calibration_images\":\(used),\"results\":[\(items.joined(separator: ","))]}")
+    }
+}
+
+/// Prints rows as columns: the first left-aligned, the rest right-aligned, the last (a note) left-aligned.
+func printAligned(_ rows: [[String]]) {
+    let columns = rows.map(\.count).max() ?? 0
+    var widths = [Int](repeating: 0, count: columns)
+    for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+    for r in rows {
+        let cells = r.enumerated().map { i, c -> String in
+            let pad = String(repeating: " ", count: widths[i] - c.count)
+            return i == 0 || i == columns - 1 ? c + pad : pad + c
+        }
+        print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
     }
 }

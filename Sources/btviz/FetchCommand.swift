@@ -24,6 +24,11 @@ struct Fetch: AsyncParsableCommand {
             }
             base = u
         }
+        if dir == nil, base == nil, let source = DatasetSource.official(name), let system = source.systemDir,
+           hasOfficialContents(source, in: system) {
+            print("\(name): the system package's copy in \(system) has the official contents (md5 of each decompressed file); btviz reads it from there, nothing to fetch")
+            return
+        }
         try await fetchDataset(name: name, into: dest, baseURL: base, log: { print($0) })
         print("\(name) is in \(dest)")
     }

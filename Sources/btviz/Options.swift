@@ -1,11 +1,15 @@
 import ArgumentParser
 import BTCore
+import Layers
 import Quantizers
 
 extension QuantMethod: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
+
+extension RegReduction: ExpressibleByArgument {}
+extension InitScheme: ExpressibleByArgument {}
 
 /// Options shared by commands that draw the explorer.
 struct ScreenOptions: ParsableArguments {

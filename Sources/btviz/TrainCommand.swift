@@ -4,6 +4,7 @@ import Datasets
 import Dispatch
 import Explorer
 import Foundation
+import Layers
 import Quantizers
 import Synchronization
 import Training
@@ -16,7 +17,8 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>).")
     var dataDir: String?
     @Option(help: "Weight quantizer: full, bwn, twn or bt.") var method: QuantMethod = .bt
-    @Option(help: "Transition regularizer weight (0 turns it off; the paper uses 0.1).") var lambda: Float = 0.1
+    @Option(help: "Transition regularizer weight (0 turns it off). R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then overwhelms training here, so the default is 3e-4 (README).")
+    var lambda: Float = 3e-4
     @Option(help: "VGG-6 width K.") var k = 16
     @Option var epochs = 15
     @Option var batchSize = 128
@@ -24,6 +26,9 @@ struct Train: AsyncParsableCommand {
     @Option var seed: UInt64 = 0
     @Option(help: "TWN/BT threshold ratio.") var deltaRatio: Float = 0.66
     @Option(help: "Regularizer noise std as a fraction of the first scale.") var noiseRatio: Float = 0.1
+    @Option(help: "R over a layer's weights: sum (the paper's L1 norm) or mean.") var regReduction: RegReduction = .sum
+    @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in)) or he (He-normal).")
+    var initScheme: InitScheme = .pytorch
     @Flag(help: "Turn off the random crop.") var noCrop = false
     @Flag(help: "Turn off cutout.") var noCutout = false
     @Option(help: "Write a step record every N steps.") var logEvery = 10
@@ -40,7 +45,7 @@ struct Train: AsyncParsableCommand {
         var c = TrainConfig()
         c.dataset = dataset; c.dataDir = dataDir; c.method = method; c.lambda = lambda; c.k = k
         c.epochs = epochs; c.batchSize = batchSize; c.lr = lr; c.seed = seed; c.deltaRatio = deltaRatio
-        c.noiseRatio = noiseRatio; c.crop = !noCrop; c.cutout = !noCutout; c.logEvery = logEvery
+        c.noiseRatio = noiseRatio; c.regReduction = regReduction; c.initScheme = initScheme; c.crop = !noCrop; c.cutout = !noCutout; c.logEvery = logEvery
         c.histogramBins = bins; c.trainLimit = trainLimit; c.testLimit = testLimit; c.injectNaNAtStep = injectNanAt
         return c
     }

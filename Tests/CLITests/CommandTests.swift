@@ -37,6 +37,20 @@ final class CommandTests: XCTestCase {
         let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as! [String: Any]
         let methods = (report["results"] as! [[String: Any]]).map { $0["method"] as! String }
         XCTAssertEqual(methods, ["full", "bwn", "twn", "bt"])
+        XCTAssertEqual(report["calibration_images"] as? Int, 512)
+        for r in report["results"] as! [[String: Any]] {
+            XCTAssertNotNil(r["test_acc"]); XCTAssertNotNil(r["stored_bn_test_acc"])
+        }
+        // The table says the statistics were re-estimated, and its columns line up.
+        let table = try btviz(["eval", run])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("re-estimated for each method on 512 training images"), table.stdout)
+        let rows = table.stdout.split(separator: "\n").filter { line in ["method", "full ", "bwn ", "twn ", "bt "].contains { line.hasPrefix($0) } }
+        XCTAssertEqual(rows.count, 5, table.stdout)
+        let ends = rows.map { ($0.range(of: "%") ?? $0.range(of: "test acc")!).upperBound.utf16Offset(in: $0) }
+        XCTAssertEqual(Set(ends).count, 1, "the test acc column is aligned:\n\(table.stdout)")
+        let plain = try btviz(["eval", run, "--no-recalibrate"])
+        XCTAssertFalse(plain.stdout.contains("re-estimated"), plain.stdout)
 
         // compare: one row for the run and one group line.
         let c = try btviz(["compare", run])

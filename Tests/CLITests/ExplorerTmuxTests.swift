@@ -96,9 +96,10 @@ final class ExplorerTmuxTests: XCTestCase {
         XCTAssertTrue(metrics().contains("\"from\":\"bt\",\"kind\":\"method\""), "bt -> twn event")
         XCTAssertTrue(metrics().contains("\"from\":\"twn\",\"kind\":\"method\""), "twn -> bt event")
 
-        // + raises lambda from 0.1 to 0.2.
+        // + raises lambda from the default 0.0003 to 0.001.
+        XCTAssertTrue(headerLine(s).contains("λ 0.0003"), headerLine(s))
         tmux(["send-keys", "-t", "t", "+"])
-        waitForScreen("lambda 0.2", seconds: 8) { self.headerLine($0).contains("λ 0.2") && !self.headerLine($0).contains("…") }
+        waitForScreen("lambda 0.001", seconds: 8) { self.headerLine($0).contains("λ 0.001") && !self.headerLine($0).contains("…") }
         XCTAssertTrue(metrics().contains("\"kind\":\"lambda\""))
 
         // Small, then large: a notice instead of garbage, then the full screen again.
@@ -118,6 +119,48 @@ final class ExplorerTmuxTests: XCTestCase {
         XCTAssertTrue(metrics().contains("\"kind\":\"stop\""))
         s = screen()
         XCTAssertTrue(s.contains("checkpoint saved"), "the terminal is back to normal text: \(s)")
+    }
+
+    /// The regularizer at work, live: start at λ = 0, watch the largest layer's flip fraction, press + until λ
+    /// is the default, and the same layer's flip fraction rises on screen.
+    func testFlipFractionRisesWhenLambdaIsRaised() throws {
+        let cmd = "\(btvizPath) train --lambda 0 --epochs 40 --log-every 5 --run-dir \(run); sleep 60"
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", cmd])
+        waitForScreen("the layer table") { $0.contains("▸conv1") }
+        for _ in 0..<5 { tmux(["send-keys", "-t", "t", "Right"]) }
+        waitForScreen("conv6 selected", seconds: 8) { $0.contains("▸conv6") }
+
+        /// The selected layer's flip~ (the first percentage on its row) and the step, read off the screen.
+        func reading(_ s: String) -> (step: Int, flip: Double)? {
+            guard let row = s.split(separator: "\n").first(where: { $0.contains("▸conv6") }),
+                  let pct = row.range(of: #"[0-9.]+%"#, options: .regularExpression),
+                  let step = headerLine(s).range(of: #"step [0-9]+"#, options: .regularExpression) else { return nil }
+            return (Int(headerLine(s)[step].dropFirst(5))!, Double(row[pct].dropLast())!)
+        }
+        /// The mean flip~ over the screens of `count` distinct logged steps (one noise draw each).
+        func meanFlip(count: Int) -> (step: Int, flip: Double) {
+            var seen: [Int: Double] = [:]
+            let deadline = Date().addingTimeInterval(120)
+            while seen.count < count && Date() < deadline {
+                if let r = reading(screen()) { seen[r.step] = r.flip }
+                usleep(100_000)
+            }
+            XCTAssertEqual(seen.count, count, "read \(count) logged steps")
+            return (seen.keys.max() ?? 0, seen.values.reduce(0, +) / Double(max(seen.count, 1)))
+        }
+        waitForScreen("step 50", seconds: 60) { (reading($0)?.step ?? 0) >= 50 }
+        let before = meanFlip(count: 6)
+
+        // Two presses of + from 0 reach the default λ.
+        for want in ["λ 0.0001", "λ 0.0003"] {
+            tmux(["send-keys", "-t", "t", "+"])
+            waitForScreen(want, seconds: 8) { self.headerLine($0).contains(want) && !self.headerLine($0).contains("…") }
+        }
+        waitForScreen("150 steps at the default λ", seconds: 120) { (reading($0)?.step ?? 0) >= before.step + 150 }
+        let after = meanFlip(count: 6)
+        print("conv6 flip~ on screen: \(before.flip)% at λ 0 (step \(before.step)) -> \(after.flip)% at λ 0.0003 (step \(after.step))")
+        XCTAssertGreaterThan(after.flip, before.flip + 1, "conv6 flip~ \(before.flip)% at λ 0 -> \(after.flip)% at λ 0.0003")
+        tmux(["send-keys", "-t", "t", "q"])
     }
 
     /// The same command with stdout piped, from a real terminal, runs headless.

@@ -188,25 +188,59 @@ final class IDXTests: XCTestCase {
         let cache = join(home, ".cache/btviz/fashion")
         XCTAssertEqual(defaultCacheDir(name: "fashion", environment: ["HOME": home]), cache)
         var env = ["HOME": home]
+        let system = join(root, "usr-share-datasets-fashion-mnist")
+        func resolve(_ explicit: String?, name: String = "fashion") -> String {
+            resolveDataDir(name: name, explicit: explicit, environment: env, systemDirs: [system])
+        }
         // Nothing anywhere: the explicit dir, else the cache, so the error names it.
-        XCTAssertEqual(resolveDataDir(name: "fashion", explicit: explicit, environment: env), explicit)
-        XCTAssertEqual(resolveDataDir(name: "fashion", explicit: nil, environment: env), cache)
+        XCTAssertEqual(resolve(explicit), explicit)
+        XCTAssertEqual(resolve(nil), cache)
         func put(_ dir: String, gz: Bool = false) throws {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             try writeBytes([], join(dir, IDXFiles.trainImages + (gz ? ".gz" : "")))
         }
+        // A system package's copy (Debian's dataset-fashion-mnist) is found when nothing else is there...
+        try put(system, gz: true)
+        XCTAssertEqual(resolve(nil), system)
+        // ...and comes after the cache.
         try put(cache)
-        XCTAssertEqual(resolveDataDir(name: "fashion", explicit: nil, environment: env), cache)
+        XCTAssertEqual(resolve(nil), cache)
+        XCTAssertEqual(DatasetSource.official("fashion")?.systemDir, "/usr/share/datasets/fashion-mnist")
         // A named folder wins even when it is empty: no silent fallback to the cache.
-        XCTAssertEqual(resolveDataDir(name: "fashion", explicit: explicit, environment: env), explicit)
+        XCTAssertEqual(resolve(explicit), explicit)
         env["BTVIZ_DATA"] = data
         try put(data, gz: true)
-        XCTAssertEqual(resolveDataDir(name: "fashion", explicit: nil, environment: env), data)
+        XCTAssertEqual(resolve(nil), data)
         try put(join(data, "fashion"))
-        XCTAssertEqual(resolveDataDir(name: "fashion", explicit: nil, environment: env), join(data, "fashion"))
+        XCTAssertEqual(resolve(nil), join(data, "fashion"))
         try put(explicit, gz: true)
-        XCTAssertEqual(resolveDataDir(name: "fashion", explicit: explicit, environment: env), explicit)
+        XCTAssertEqual(resolve(explicit), explicit)
         // Another dataset name does not pick up $BTVIZ_DATA/fashion.
-        XCTAssertEqual(resolveDataDir(name: "mnist", explicit: nil, environment: env), data)
+        XCTAssertEqual(resolve(nil, name: "mnist"), data)
+    }
+
+    /// Debian re-gzips the official files: the .gz md5s differ, the contents do not. btviz checks contents.
+    func testOfficialContentsRecognizedThroughNewGzipHeaders() throws {
+        let official = TestData.sharedData + "/fashion"
+        guard FileManager.default.fileExists(atPath: official) else { throw XCTSkip("no \(official)") }
+        let source = try XCTUnwrap(DatasetSource.official("fashion"))
+        let dir = try makeTempDir(self)
+        for base in IDXFiles.all {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "gzip -dc '\(official)/\(base).gz' | gzip -1 > '\(dir)/\(base).gz'"]
+            try p.run(); p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0)
+            XCTAssertNotEqual(md5Hex([UInt8](try XCTUnwrap(FileManager.default.contents(atPath: "\(dir)/\(base).gz")))), source.md5[base + ".gz"])
+        }
+        XCTAssertTrue(hasOfficialContents(source, in: official))
+        XCTAssertTrue(hasOfficialContents(source, in: dir))
+        XCTAssertEqual(try loadIDXDataset(name: "fashion", dir: dir).train.count, 60_000)
+        // One changed label is no longer the official set.
+        var labels = try readMaybeGzip(path: "\(dir)/\(IDXFiles.trainLabels).gz")
+        labels[100] = (labels[100] + 1) % 10
+        try FileManager.default.removeItem(atPath: "\(dir)/\(IDXFiles.trainLabels).gz")
+        try writeBytes(labels, "\(dir)/\(IDXFiles.trainLabels)")
+        XCTAssertFalse(hasOfficialContents(source, in: dir))
     }
 }

@@ -44,14 +44,20 @@ final class LogicTests: XCTestCase {
     }
 
     func testLambdaStep() {
-        XCTAssertEqual(LambdaStep.up(0), 0.01)
-        XCTAssertEqual(LambdaStep.up(0.1), 0.2)
-        XCTAssertEqual(LambdaStep.down(0.1), 0.05)
-        XCTAssertEqual(LambdaStep.down(0.02), 0.01)
-        XCTAssertEqual(LambdaStep.down(0.01), 0)
-        XCTAssertEqual(LambdaStep.down(0.0125), 0)
+        XCTAssertEqual(LambdaStep.up(0), 1e-4)
+        XCTAssertEqual(LambdaStep.up(1e-4), 3e-4, accuracy: 1e-9)
+        XCTAssertEqual(LambdaStep.up(3e-4), 1e-3, accuracy: 1e-9)
+        XCTAssertEqual(LambdaStep.up(0.1), 0.3, accuracy: 1e-7)
+        XCTAssertEqual(LambdaStep.up(0.2), 0.3, accuracy: 1e-7)
+        XCTAssertEqual(LambdaStep.up(30), 90, accuracy: 1e-4)
+        XCTAssertEqual(LambdaStep.down(0.1), 0.03, accuracy: 1e-7)
+        XCTAssertEqual(LambdaStep.down(0.02), 0.01, accuracy: 1e-7)
+        XCTAssertEqual(LambdaStep.down(1e-4), 0)
+        XCTAssertEqual(LambdaStep.down(1.5e-4), 1e-4, accuracy: 1e-9)
         XCTAssertEqual(LambdaStep.down(0), 0)
-        XCTAssertEqual(LambdaStep.up(.nan), 0.01)
+        // Two presses from 0 reach the default λ (3e-4).
+        XCTAssertEqual(LambdaStep.up(LambdaStep.up(0)), TrainConfig().lambda, accuracy: 1e-9)
+        XCTAssertEqual(LambdaStep.up(.nan), 1e-4)
         XCTAssertEqual(LambdaStep.down(-1), 0)
     }
 
@@ -60,9 +66,9 @@ final class LogicTests: XCTestCase {
         m.status.lambda = 0
         m.status.method = "bt"
         var v = ExplorerViewState(mode: .live)
-        XCTAssertEqual(ExplorerController.handle(.lambdaUp, view: &v, model: m), [.requestLambda(0.01)])
-        XCTAssertEqual(ExplorerController.handle(.lambdaUp, view: &v, model: m), [.requestLambda(0.02)])
-        XCTAssertEqual(ExplorerController.handle(.lambdaDown, view: &v, model: m), [.requestLambda(0.01)])
+        XCTAssertEqual(ExplorerController.handle(.lambdaUp, view: &v, model: m), [.requestLambda(LambdaStep.ladder[0])])
+        XCTAssertEqual(ExplorerController.handle(.lambdaUp, view: &v, model: m), [.requestLambda(LambdaStep.ladder[1])])
+        XCTAssertEqual(ExplorerController.handle(.lambdaDown, view: &v, model: m), [.requestLambda(LambdaStep.ladder[0])])
         XCTAssertEqual(ExplorerController.handle(.lambdaZero, view: &v, model: m), [.requestLambda(0)])
         XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.full)])
         XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.bwn)])

@@ -11,36 +11,43 @@ final class RegularizerTests: XCTestCase {
     }
 
     /// E[R] under the noise, written out independently of the gradient code: sum over transitions of
-    /// h * Phi(-|w - t| / s') per weight, averaged.
-    func expectedR(_ f: QuantFit, _ w: [Float]) -> Double {
+    /// h * Phi(-|w - t| / s') per weight, summed over the weights (the paper's L1 norm) or averaged.
+    func expectedR(_ f: QuantFit, _ w: [Float], _ reduction: RegReduction = .sum) -> Double {
+        expectedR(f, w.map(Double.init), reduction)
+    }
+
+    func expectedR(_ f: QuantFit, _ w: [Double], _ reduction: RegReduction = .sum) -> Double {
         let sp = Double(0.1 * f.firstScale)
         var total = 0.0
         for x in w {
             for (t, h) in zip(f.transitions, f.stepHeights) {
-                total += Double(h) * 0.5 * erfc(abs(Double(x - t)) / sp / 2.0.squareRoot())
+                total += Double(h) * 0.5 * erfc(abs(x - Double(t)) / sp / 2.0.squareRoot())
             }
         }
-        return total / Double(w.count)
+        return reduction == .sum ? total : total / Double(w.count)
     }
 
     /// The analytic gradient is -lambda * dE[R]/dW, checked by central differences of E[R].
     func testGradientMatchesExpectedR() {
         for m in [QuantMethod.bwn, .twn, .bt] {
+          for reduction in RegReduction.allCases {
+            let reg = TransitionRegularizer(reduction: reduction)
             let w = gaussianWeights(400, seed: 1)
             let f = w.withUnsafeBufferPointer { m.quantizer().fit($0) }
             var g = [Float](repeating: 0, count: w.count)
             w.withUnsafeBufferPointer { wp in g.withUnsafeMutableBufferPointer { reg.addGradient(fit: f, weights: wp, lambda: 1, into: $0) } }
             var checked = 0
-            let eps: Float = 1e-4
+            let eps = 1e-5, wd = w.map(Double.init)
             // E[R] has a cusp at each transition (|w - t|); central differences straddling it are meaningless.
-            for i in 0..<w.count where !f.transitions.contains(where: { abs(w[i] - $0) < 2 * eps }) {
-                var wp = w, wm = w
+            for i in 0..<w.count where !f.transitions.contains(where: { abs(w[i] - $0) < 2 * Float(eps) }) {
+                var wp = wd, wm = wd
                 wp[i] += eps; wm[i] -= eps
-                let numeric = -(expectedR(f, wp) - expectedR(f, wm)) / Double(2 * eps)
-                XCTAssertEqual(Double(g[i]), numeric, accuracy: 1e-3 * max(1, abs(numeric)) + 1e-6, "\(m) weight \(i)")
+                let numeric = -(expectedR(f, wp, reduction) - expectedR(f, wm, reduction)) / (2 * eps)
+                XCTAssertEqual(Double(g[i]), numeric, accuracy: 2e-3 * abs(numeric) + 1e-6, "\(m) \(reduction) weight \(i)")
                 if abs(numeric) > 1e-4 { checked += 1 }
             }
-            XCTAssertGreaterThan(checked, 5, "\(m): some weights must be near a transition")
+            XCTAssertGreaterThan(checked, 5, "\(m) \(reduction): some weights must be near a transition")
+          }
         }
     }
 
@@ -65,9 +72,16 @@ final class RegularizerTests: XCTestCase {
             var noise = [Float](repeating: 0, count: w.count)
             var rng = RNG(seed: 4)
             var mean = 0.0
-            for _ in 0..<20 {
+            for i in 0..<20 {
                 let r = w.withUnsafeBufferPointer { wp in noise.withUnsafeMutableBufferPointer { reg.measure(fit: f, weights: wp, noise: $0, rng: &rng) } }
                 mean += Double(r.reg) / 20
+                // The same draw, averaged instead of summed, is the sum over the weight count.
+                var again = RNG(seed: 40 + UInt64(i)), twin = RNG(seed: 40 + UInt64(i))
+                let s = w.withUnsafeBufferPointer { wp in noise.withUnsafeMutableBufferPointer { reg.measure(fit: f, weights: wp, noise: $0, rng: &again) } }
+                let a = w.withUnsafeBufferPointer { wp in noise.withUnsafeMutableBufferPointer {
+                    TransitionRegularizer(reduction: .mean).measure(fit: f, weights: wp, noise: $0, rng: &twin) } }
+                XCTAssertEqual(a.reg * Float(w.count), s.reg, accuracy: 1e-4 * s.reg)
+                XCTAssertEqual(a.flipFraction, s.flipFraction)
                 XCTAssertGreaterThan(r.flipFraction, 0)
                 XCTAssertLessThan(r.flipFraction, 0.2)
             }

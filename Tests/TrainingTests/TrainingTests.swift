@@ -8,7 +8,7 @@ import XCTest
 final class TrainingTests: XCTestCase {
     func quickConfig(_ method: QuantMethod, epochs: Int = 2) -> TrainConfig {
         var c = TrainConfig()
-        c.dataset = "fashion"; c.method = method; c.k = 8; c.epochs = epochs; c.lambda = 0.1
+        c.dataset = "fashion"; c.method = method; c.k = 8; c.epochs = epochs
         c.logEvery = 5; c.testLimit = 1000
         return c
     }
@@ -30,6 +30,24 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(step.layers[0].levels.count, 5)
         XCTAssertEqual(step.layers[0].histogram.counts.reduce(0, +), 8 * 9)
         XCTAssertGreaterThan(step.layers[3].flipFraction, 0)
+    }
+
+    /// Running statistics belong to the quantizer they were gathered under. A BT-trained net evaluated at full
+    /// precision with BT's statistics is far off; re-estimated on a few hundred training images, it is not.
+    func testRecalibratedBatchNormMakesWhatIfEvaluationMeaningful() throws {
+        let data = try fashionSubset()
+        let trainer = try Trainer(config: quickConfig(.bt, epochs: 3), dataset: data, runDir: nil,
+                                  control: TrainerControl(), sinks: [])
+        XCTAssertEqual(try trainer.run(), .finished)
+        let btStored = trainer.evaluate(method: .bt).accuracy
+        let fullStored = trainer.evaluate(method: .full).accuracy
+        XCTAssertEqual(trainer.recalibrateBatchNorm(method: .full, images: 512), 512)
+        let fullRecalibrated = trainer.evaluate(method: .full).accuracy
+        XCTAssertGreaterThan(fullRecalibrated, fullStored + 0.05, "full: \(fullStored) stored -> \(fullRecalibrated) recalibrated")
+        XCTAssertGreaterThan(fullRecalibrated, btStored - 0.05, "the latent weights at full precision are a working net")
+        // For the quantizer it was trained with, recalibration changes little.
+        trainer.recalibrateBatchNorm(method: .bt, images: 512)
+        XCTAssertEqual(trainer.evaluate(method: .bt).accuracy, btStored, accuracy: 0.03)
     }
 
     /// Same seed, same run: every logged number is identical.

@@ -110,7 +110,7 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
         lines += [
             ("1 2 3 4     method: full precision, BWN, TWN, BT", .normal),
             ("m           next method", .normal),
-            ("+ / -       λ ×2 / ÷2 (+ from 0 gives 0.01; below 0.01 - gives 0)", .normal),
+            ("+ / -       λ up / down in 1-3-10 steps (+ from 0 gives 1e-4; - from 1e-4 gives 0)", .normal),
             ("0           \(g.lambda) = 0 (no transition regularizer)", .normal),
             ("\(g.left) \(g.right) Tab    select layer", .normal),
             ("space       pause / resume training", .normal),
