@@ -13,7 +13,7 @@ Sources/Training/StepEngine.swift and ../shared/docs/ENGINEERING.md, "The method
   Step: quantize, forward, softmax cross-entropy (mean), backward, [transition-regularizer gradient if lambda > 0],
   Adam (betas 0.9/0.999, eps 1e-8).
 
-The transition regularizer (lambda > 0) is btviz's: noise 0.1 * first scale, R = mean |Q(W) - Q(W~)| measured with
+The transition regularizer (lambda > 0) is btviz's: noise 0.1 * first scale, R = sum |Q(W) - Q(W~)| measured with
 the clean weights' fit, and the gradient of R's expectation over the noise added to the latent weights' gradients
 after backward (TransitionRegularizer.swift). With lambda = 0 (the default) the step is the plain one.
 
@@ -206,8 +206,8 @@ def regularize(model, lam, noise_ratio=0.1, generator=None):
         noise = torch.randn(w.shape, generator=generator, dtype=w.dtype) * (noise_ratio * s)
         c0 = f.code(w)
         c1 = f.code(w + noise)
-        total_r = total_r + (c0 - c1).abs().mean() * f.step
-        # gradient: for each transition t with jump h, +lambda/N * h * phi((w-t)/s') / s' * sign(w - t)
+        total_r = total_r + (c0 - c1).abs().sum() * f.step  # R summed over the weights (Eq. 7)
+        # gradient: for each transition t with jump h, +lambda * h * phi((w-t)/s') / s' * sign(w - t)
         if lam > 0:
             sp = noise_ratio * s
             hs = f.step_heights()
@@ -215,8 +215,8 @@ def regularize(model, lam, noise_ratio=0.1, generator=None):
             ts, hs = f.transitions[keep], hs[keep]
             d = w.reshape(-1, 1) - ts.reshape(1, -1)
             u = d / sp
-            k = lam * hs * INV_SQRT_2PI / (sp * w.numel())
-            g = k * torch.exp(-0.5 * u * u) * torch.where(d >= 0, 1.0, -1.0) * (d.abs() < 5 * sp)
+            k = lam * hs * INV_SQRT_2PI / sp
+            g = k * torch.exp(-0.5 * u * u) * torch.where(d >= 0, 1.0, -1.0) * (d.abs() < 8 * sp)
             w.grad.add_(g.sum(dim=1).reshape(w.shape))
     return total_r
 

@@ -17,8 +17,8 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>).")
     var dataDir: String?
     @Option(help: "Weight quantizer: full, bwn, twn or bt.") var method: QuantMethod = .bt
-    @Option(help: "Transition regularizer weight (0 turns it off). R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then overwhelms training here, so the default is 3e-4 (README).")
-    var lambda: Float = 3e-4
+    @Option(help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (README).")
+    var lambda: Float?
     @Option(help: "VGG-6 width K.") var k = 16
     @Option var epochs = 15
     @Option var batchSize = 128
@@ -43,7 +43,7 @@ struct Train: AsyncParsableCommand {
 
     func makeConfig() -> TrainConfig {
         var c = TrainConfig()
-        c.dataset = dataset; c.dataDir = dataDir; c.method = method; c.lambda = lambda; c.k = k
+        c.dataset = dataset; c.dataDir = dataDir; c.method = method; c.lambda = lambda ?? TrainConfig.defaultLambda(for: method); c.k = k
         c.epochs = epochs; c.batchSize = batchSize; c.lr = lr; c.seed = seed; c.deltaRatio = deltaRatio
         c.noiseRatio = noiseRatio; c.regReduction = regReduction; c.initScheme = initScheme; c.crop = !noCrop; c.cutout = !noCutout; c.logEvery = logEvery
         c.histogramBins = bins; c.trainLimit = trainLimit; c.testLimit = testLimit; c.injectNaNAtStep = injectNanAt

@@ -30,6 +30,13 @@ final class CommandTests: XCTestCase {
         }
         XCTAssertEqual((layer["scales"] as! [String: Any]).keys.sorted(), ["a1", "a2", "a_opt"])
         for key in ["train_acc", "test_acc", "test_loss"] { XCTAssertNotNil(epochs[0][key], key) }
+        // The regularizer's reduction is recorded, and the defaults are the paper's sum at BT's default λ.
+        XCTAssertEqual(steps[0]["reg_reduction"] as? String, "sum")
+        XCTAssertEqual((steps[0]["lambda"] as? NSNumber)?.floatValue ?? 0, 3e-4, accuracy: 1e-9)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))) as! [String: Any]
+        let options = config["config"] as! [String: Any]
+        XCTAssertEqual(options["reg_reduction"] as? String, "sum")
+        XCTAssertEqual(options["init"] as? String, "pytorch")
 
         // eval: the same latent weights under each quantizer.
         let e = try btviz(["eval", run, "--json"])

@@ -28,7 +28,7 @@ final class RegularizerEffectTests: XCTestCase {
         let data = try fashionSubset()
         for method in [QuantMethod.bwn, .twn, .bt] {
             let off = try run(method, lambda: 0, data: data)
-            let on = try run(method, lambda: TrainConfig().lambda, data: data)
+            let on = try run(method, lambda: TrainConfig.defaultLambda(for: method), data: data)
             print("\(method): flip fraction \(off.flip) -> \(on.flip), near \(off.near) -> \(on.near), distance \(off.distance) -> \(on.distance)")
             XCTAssertGreaterThan(on.flip, off.flip * 1.05, "\(method): flip fraction \(off.flip) -> \(on.flip)")
             XCTAssertGreaterThan(on.near, off.near * 1.1, "\(method): share near a transition \(off.near) -> \(on.near)")

@@ -50,6 +50,22 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(trainer.evaluate(method: .bt).accuracy, btStored, accuracy: 0.03)
     }
 
+    /// A run written before the reduction and the initialization were options resumes as it was made: with a
+    /// mean regularizer and He-normal weights. A new run gets the paper's sum and PyTorch's initialization.
+    func testOlderConfigsKeepTheirRegularizerAndInitialization() throws {
+        let old = #"{"dataset":"fashion","method":"bt","lambda":0.1,"k":16,"epochs":15,"lr":0.002,"seed":0}"#
+        let c = try JSONDecoder().decode(TrainConfig.self, from: Data(old.utf8))
+        XCTAssertEqual(c.regReduction, .mean)
+        XCTAssertEqual(c.initScheme, .he)
+        XCTAssertEqual(c.lambda, 0.1)
+        XCTAssertEqual(c.batchSize, 128)
+        let now = try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder().encode(TrainConfig()))
+        XCTAssertEqual(now.regReduction, .sum)
+        XCTAssertEqual(now.initScheme, .pytorch)
+        XCTAssertEqual(TrainConfig.defaultLambda(for: .bwn), 1e-4)
+        XCTAssertEqual(TrainConfig.defaultLambda(for: .bt), 3e-4)
+    }
+
     /// Same seed, same run: every logged number is identical.
     func testSameSeedSameRun() throws {
         let data = try fashionSubset()
