@@ -8,6 +8,8 @@ struct Compare: ParsableCommand {
         abstract: "Summarize finished runs side by side: final test accuracy (mean over seeds), flip fraction and distance to transitions.")
 
     @Argument(help: "Run directories.") var runs: [String]
+    @Option(help: "Measure flips and distances over the last logged steps of the first N epochs (how fast the regularizer acts) instead of the run's end.")
+    var withinEpochs: Int?
 
     struct Row {
         var run: String, method: String, lambda: Float, seed: UInt64
@@ -16,12 +18,14 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         guard !runs.isEmpty else { throw BTError("name at least one run directory") }
+        if let n = withinEpochs, n < 1 { throw BTError("--within-epochs must be at least 1 (got \(n))") }
         var rows: [Row] = []
         for dir in runs {
             let config = try RunDirectory.readConfig(dir).config
             let records = try RunRecordCoding.read(path: dir + "/metrics.jsonl")
             let epochs = records.compactMap { if case .epoch(let e) = $0 { e } else { nil } }
-            let steps = records.compactMap { if case .step(let s) = $0 { s } else { nil } }
+            let all = records.compactMap { if case .step(let s) = $0 { s } else { nil } }
+            let steps = withinEpochs.map { n in all.filter { $0.epoch < n } } ?? all
             guard let last = epochs.last, let final = steps.last else { throw BTError("\(dir) has no finished epoch yet") }
             // The last five logged steps, all layers: one noise draw per step is itself noisy.
             let layers = steps.suffix(5).flatMap(\.layers)
@@ -36,14 +40,24 @@ struct Compare: ParsableCommand {
             print(String(format: "%@  %@  %6.3g  %4d  %7.2f%%  %6.4f  %6.4f  %5.3f", pad(r.run, 39), pad(r.method, 6), r.lambda,
                          Int(r.seed), 100 * r.testAcc, r.flip, r.distance, r.near))
         }
-        print("\nmethod  lambda  runs  test acc (mean ± sd)")
+        if let n = withinEpochs { print("flip~, dist/a and <0.1a: the last 5 logged steps of the first \(n) epoch(s), all layers") }
+        print("\nmethod  lambda  runs  test acc (mean ± sd)   flip~ (mean ± sd)   dist/a (mean ± sd)  <0.1a (mean ± sd)")
         let groups = Dictionary(grouping: rows) { "\($0.method)|\($0.lambda)" }
         for key in groups.keys.sorted() {
-            let g = groups[key]!, accs = g.map { Double($0.testAcc) * 100 }
-            let mean = accs.reduce(0, +) / Double(accs.count)
-            let sd = accs.count > 1 ? (accs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(accs.count - 1)).squareRoot() : 0
-            print(String(format: "%@  %6.3g  %4d  %6.2f%% ± %.2f", pad(g[0].method, 6), g[0].lambda, g.count, mean, sd))
+            let g = groups[key]!
+            let acc = meanSD(g.map { Double($0.testAcc) * 100 }), flip = meanSD(g.map { Double($0.flip) })
+            let dist = meanSD(g.map { Double($0.distance) }), near = meanSD(g.map { Double($0.near) })
+            print(String(format: "%@  %6.3g  %4d  %6.2f%% ± %.2f        %.4f ± %.4f     %.4f ± %.4f     %.3f ± %.3f",
+                         pad(g[0].method, 6), g[0].lambda, g.count, acc.mean, acc.sd, flip.mean, flip.sd,
+                         dist.mean, dist.sd, near.mean, near.sd))
         }
+    }
+
+    /// Mean and sample standard deviation (0 for one value).
+    private func meanSD(_ xs: [Double]) -> (mean: Double, sd: Double) {
+        let mean = xs.reduce(0, +) / Double(max(xs.count, 1))
+        guard xs.count > 1 else { return (mean, 0) }
+        return (mean, (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count - 1)).squareRoot())
     }
 
     private func pad(_ s: String, _ n: Int) -> String {
