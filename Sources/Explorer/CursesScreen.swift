@@ -5,6 +5,8 @@ import Synchronization
 
 /// Set by the SIGINT handler (e.g. `kill -INT`); Ctrl-C typed at the keyboard arrives as key 3 in raw mode.
 let interruptFlag = Atomic<Bool>(false)
+/// True while a screen is open, so an exit path on another thread knows to restore the terminal.
+let screenOpen = Atomic<Bool>(false)
 
 /// The only place that talks to ncurses. Main thread only.
 final class CursesScreen {
@@ -43,12 +45,21 @@ final class CursesScreen {
         }
         attrs = Style.allCases.map { Self.attr(for: $0, colors: colors) }
 
-        var sa = sigaction()
-        sa.__sigaction_handler.sa_handler = { _ in interruptFlag.store(true, ordering: .relaxed) }
-        sigemptyset(&sa.sa_mask)
-        sigaction(SIGINT, &sa, &oldSigint)
+        // kill -INT sets a flag the loop reads, unless the caller already handles SIGINT (training does: it
+        // saves a checkpoint and exits 130).
         interruptFlag.store(false, ordering: .relaxed)
+        var current = sigaction()
+        sigaction(SIGINT, nil, &current)
+        if current.__sigaction_handler.sa_handler == nil {  // SIG_DFL
+            var sa = sigaction()
+            sa.__sigaction_handler.sa_handler = { _ in interruptFlag.store(true, ordering: .relaxed) }
+            sigemptyset(&sa.sa_mask)
+            sigaction(SIGINT, &sa, &oldSigint)
+            ownsSigint = true
+        }
+        screenOpen.store(true, ordering: .relaxed)
     }
+    private var ownsSigint = false
 
     deinit { close() }
 
@@ -56,9 +67,10 @@ final class CursesScreen {
     func close() {
         guard !closed else { return }
         closed = true
+        screenOpen.store(false, ordering: .relaxed)
         endwin()
         delscreen(screen)
-        sigaction(SIGINT, &oldSigint, nil)
+        if ownsSigint { sigaction(SIGINT, &oldSigint, nil) }
     }
 
     /// False under NO_COLOR, --no-color or a monochrome terminal: panels then avoid colour-only cues.

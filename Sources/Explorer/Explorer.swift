@@ -1,4 +1,5 @@
 import BTCore
+import CNCurses
 import Foundation
 import Training
 
@@ -31,6 +32,13 @@ public enum Explorer {
         defer { screen.close() }
         var loop = ReplayExplorer(header: header, tail: MetricsTail(path: metricsPath), options: effective(options))
         loop.run(screen)
+    }
+
+    /// Leaves the alternate screen and shows the cursor when the process must exit now (a second signal) while
+    /// the explorer is open on the main thread. Not for the normal path, which closes the screen itself.
+    public static func restoreTerminalBeforeExit() {
+        guard screenOpen.exchange(false, ordering: .relaxed) else { return }
+        endwin()
     }
 
     /// NO_COLOR (any value, https://no-color.org) turns colours off whatever the caller passed.

@@ -33,7 +33,8 @@ struct LiveExplorer {
             model.status = status   // what the trainer actually applied
             ExplorerController.reconcile(&view, status: status)
             if view.quitting && trainerDone() { return }
-            if screen.interrupted && !view.quitting { quit(); dirty = true }
+            // Ctrl-C as a key, or SIGINT/SIGTERM/SIGHUP from outside: stop, save, and leave once the trainer is done.
+            if (screen.interrupted || control.stopSignal != 0) && !view.quitting { quit(); dirty = true }
 
             let now = ContinuousClock.now
             if view.notice != nil && now >= noticeUntil { view.notice = nil; dirty = true }

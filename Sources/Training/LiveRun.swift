@@ -21,6 +21,14 @@ public final class TrainerControl: Sendable {
     public var stopRequested: Bool { stop.load(ordering: .relaxed) }
     public func requestStop() { stop.store(true, ordering: .relaxed) }
 
+    /// The signal that asked for the stop (SIGINT, SIGTERM, SIGHUP), or 0: the process exits with 128 + it.
+    public var stopSignal: Int32 { signalNumber.load(ordering: .relaxed) }
+    public func requestStop(signal: Int32) {
+        signalNumber.store(signal, ordering: .relaxed)
+        requestStop()
+    }
+    private let signalNumber = Atomic<Int32>(0)
+
     public func requestSave() { save.store(true, ordering: .relaxed) }
     public func takeSaveRequest() -> Bool { save.exchange(false, ordering: .relaxed) }
 
@@ -47,6 +55,8 @@ public final class RunBoard: Sendable {
         public var lambda: Float
         public var paused: Bool
         public var finished: Bool
+        /// Finished because a stop was requested (q or a signal), not because the last step ran.
+        public var stopped: Bool = false
         public var failure: String?
 
         public init(method: String, lambda: Float, paused: Bool = false, finished: Bool = false,

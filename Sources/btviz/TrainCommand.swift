@@ -83,16 +83,19 @@ struct Train: AsyncParsableCommand {
         if interactive {
             outcome = try runWithExplorer(trainer: trainer, board: board, control: control)
         } else {
-            let sigint = SignalStop(control: control)
-            defer { sigint.cancel() }
+            let signals = SignalStop(control: control)
+            defer { signals.cancel() }
             outcome = try trainer.run()
         }
         switch outcome {
         case .finished:
             print("finished: checkpoint in \(dir)/checkpoint.bin, metrics in \(dir)/metrics.jsonl")
         case .stopped:
-            print("stopped at step \(trainer.step): checkpoint saved in \(dir)/checkpoint.bin; continue with --resume \(dir)")
-            if !interactive { throw ExitCode(130) }
+            let sig = control.stopSignal
+            let by = sig != 0 ? " by \(SignalStop.name(sig))" : ""
+            print("stopped\(by) at step \(trainer.step): checkpoint saved in \(dir)/checkpoint.bin; continue with --resume \(dir)")
+            // A signal exits as the shell expects (128 + its number); q in the explorer is a normal exit.
+            if sig != 0 { throw ExitCode(128 + sig) }
         }
     }
 
@@ -103,13 +106,13 @@ struct Train: AsyncParsableCommand {
         let thread = Thread {
             let r = Result { try t.value.run() }
             if case .failure(let e) = r { board.update { $0.failure = "\(e)" } }
-            board.update { $0.finished = true }
+            board.update { $0.finished = true; $0.stopped = (try? r.get()) == .stopped }
             box.set(r)
         }
         thread.stackSize = 16 << 20
         thread.start()
-        let sigint = SignalStop(control: control)
-        defer { sigint.cancel() }
+        let signals = SignalStop(control: control)
+        defer { signals.cancel() }
         do {
             try Explorer.runLive(header: trainer.header, board: board, control: control,
                                  options: ExplorerOptions(ascii: screen.ascii, noColor: false),
@@ -146,18 +149,42 @@ final class TrainerThreadResult: Sendable {
 
 struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }
 
-/// Ctrl-C asks the trainer to stop after the current step and save a checkpoint; a second Ctrl-C exits at once.
+/// SIGINT (Ctrl-C), SIGTERM and SIGHUP (an SSH disconnect) ask the trainer to stop after the current step and
+/// save a checkpoint; the process then exits with 128 + the signal. A second signal exits at once.
 final class SignalStop {
-    private let source: DispatchSourceSignal
+    static let handled: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    private let sources: [DispatchSourceSignal]
+
     init(control: TrainerControl) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        // A parent may have blocked them (test runners do); a blocked signal would never arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in Self.handled { sigaddset(&set, s) }
+        sigprocmask(SIG_UNBLOCK, &set, nil)
         let count = Atomic<Int>(0)
-        source.setEventHandler {
-            if count.add(1, ordering: .relaxed).newValue > 1 { exit(130) }
-            control.requestStop()
+        sources = Self.handled.map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                if count.add(1, ordering: .relaxed).newValue > 1 { Explorer.restoreTerminalBeforeExit(); exit(128 + sig) }
+                control.requestStop(signal: sig)
+            }
+            source.resume()
+            return source
         }
-        source.resume()
     }
-    func cancel() { source.cancel(); signal(SIGINT, SIG_DFL) }
+
+    func cancel() {
+        sources.forEach { $0.cancel() }
+        for s in Self.handled { signal(s, SIG_DFL) }
+    }
+
+    static func name(_ sig: Int32) -> String {
+        switch sig {
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
+        default: return "signal \(sig)"
+        }
+    }
 }

@@ -105,30 +105,41 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(o.stderr.contains("(step 1)"), o.stderr)
     }
 
-    /// Ctrl-C in a headless run: the current step finishes, a checkpoint is saved, the exit code is 130,
-    /// and nothing is printed as an error.
-    func testInterruptSavesAndExits130() throws {
-        let run = temporaryDirectory() + "/run"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: btvizPath)
-        p.arguments = ["train", "--epochs", "20", "--k", "4", "--headless", "--log-every", "1", "--run-dir", run]
-        let err = Pipe()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = err
-        try p.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if let log = try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8), log.contains("\"type\":\"step\"") { break }
-            usleep(100_000)
+    /// SIGINT (Ctrl-C), SIGTERM and SIGHUP (an SSH disconnect) in a headless run: the current step finishes, a
+    /// checkpoint of that step is saved, a stop event is logged, the exit code is 128 + the signal, and nothing
+    /// is printed as an error.
+    func testSignalsSaveAndExitWith128PlusTheSignal() throws {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            let run = temporaryDirectory() + "/run"
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: btvizPath)
+            p.arguments = ["train", "--epochs", "20", "--k", "4", "--headless", "--log-every", "1", "--run-dir", run]
+            let err = Pipe(), out = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.run()
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if let log = try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8),
+                   log.components(separatedBy: "\"type\":\"step\"").count > 3 { break }
+                usleep(50_000)
+            }
+            kill(p.processIdentifier, sig)
+            while p.isRunning && Date() < deadline { usleep(50_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); XCTFail("did not stop after signal \(sig)") }
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 128 + sig, "signal \(sig)")
+            XCTAssertEqual(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "")
+            let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertTrue(said.contains("stopped by SIG"), said)
+            let log = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+            let stop = try XCTUnwrap(log.split(separator: "\n").last { $0.contains("\"kind\":\"stop\"") }, "stop event")
+            // The checkpoint holds the step the run stopped at, not the start or an epoch boundary.
+            let step = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(stop.utf8)) as? [String: Any])?["step"] as? Int)
+            XCTAssertGreaterThanOrEqual(step, 3)
+            let e = try btviz(["eval", run, "--json", "--no-recalibrate"])
+            XCTAssertTrue(e.stdout.contains("\"step\":\(step),"), e.stdout)
         }
-        kill(p.processIdentifier, SIGINT)
-        while p.isRunning && Date() < deadline { usleep(50_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL); XCTFail("did not stop after SIGINT") }
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 130)
-        XCTAssertEqual(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/checkpoint.bin"))
-        XCTAssertTrue(try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).contains("\"kind\":\"stop\""))
     }
 
     func testResumeOfMissingRun() throws {

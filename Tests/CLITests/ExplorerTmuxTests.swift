@@ -163,6 +163,41 @@ final class ExplorerTmuxTests: XCTestCase {
         tmux(["send-keys", "-t", "t", "q"])
     }
 
+    /// SIGTERM and SIGHUP to the live explorer: the trainer saves the step it is at, the screen closes, the
+    /// terminal is back to normal text, and the exit code is 128 + the signal.
+    func testSignalsToTheExplorerSaveRestoreAndExit() throws {
+        for (sig, name) in [(SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP"), (SIGINT, "SIGINT")] {
+            let dir = run + "-\(name)"
+            let cmd = "\(btvizPath) train --epochs 30 --k 8 --log-every 2 --run-dir \(dir); echo EXIT:$? > \(dir).exit; sleep 60"
+            tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", cmd])
+            waitForScreen("the explorer") { $0.contains("flip~") && $0.contains("step 1") }
+            let pid = try XCTUnwrap(pidOf(runDir: dir), "btviz's pid")
+            kill(pid, sig)
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: dir + ".exit") && Date() < deadline { usleep(100_000) }
+            let exit = (try? String(contentsOfFile: dir + ".exit", encoding: .utf8)) ?? "none"
+            XCTAssertEqual(exit.trimmingCharacters(in: .whitespacesAndNewlines), "EXIT:\(128 + sig)", name)
+            let s = screen()
+            XCTAssertTrue(s.contains("stopped by \(name) at step"), "the terminal shows normal text again: \(s)")
+            XCTAssertFalse(s.contains("flip~"), "the explorer's screen is gone: \(s)")
+            let log = (try? String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8)) ?? ""
+            XCTAssertTrue(log.contains("\"kind\":\"stop\""), name)
+            tmux(["kill-session", "-t", "t"])
+        }
+    }
+
+    /// The pid of the btviz process training into `runDir` (the pane runs a shell around it).
+    func pidOf(runDir: String) -> Int32? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        p.arguments = ["-f", "btviz train .*--run-dir \(runDir)$"]
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run(); p.waitUntilExit()
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").first.flatMap { Int32($0) }
+    }
+
     /// The same command with stdout piped, from a real terminal, runs headless.
     func testPipedStdoutRunsHeadless() throws {
         let out = run + ".out"

@@ -62,7 +62,7 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     } else if view.quitting {
         tail = ("stopping: the trainer saves a checkpoint, then btviz exits" + (g.ascii ? "..." : "…"), .warn)
     } else if st.finished {
-        tail = ("finished " + g.dash + " press q to exit", .good)
+        tail = ((st.stopped ? "stopped " : "finished ") + g.dash + " press q to exit", st.stopped ? .warn : .good)
     } else if let s = step {
         tail = (Fmt.pct(min(1, done)) + "  ETA " + Fmt.duration(s.etaS), .normal)
     } else {
