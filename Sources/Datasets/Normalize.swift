@@ -1,11 +1,15 @@
+import BTCore
 /// Per-channel standardization fitted on the training set only (the test set must not leak into
 /// the statistics). Stored as plain numbers so a checkpoint can carry and restore it.
 public struct Normalizer: Sendable, Equatable {
     public var mean: [Float]
     public var std: [Float]
 
-    public init(mean: [Float], std: [Float]) {
-        precondition(mean.count == std.count, "mean and std need one value per channel")
+    /// Throws unless there is one finite mean and one finite positive deviation per channel (the values may
+    /// come from a damaged checkpoint).
+    public init(mean: [Float], std: [Float]) throws {
+        guard !mean.isEmpty, mean.count == std.count, mean.allSatisfy(\.isFinite), std.allSatisfy({ $0.isFinite && $0 > 0 })
+        else { throw BTError("a normalizer needs one finite mean and one positive deviation per channel") }
         self.mean = mean; self.std = std
     }
 

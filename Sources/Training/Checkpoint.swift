@@ -24,6 +24,19 @@ public struct Checkpoint {
             case step, method, lambda, config, tensors
             case adamT = "adam_t", normalizerMean = "normalizer_mean", normalizerStd = "normalizer_std"
         }
+
+        /// Every number read from the file is checked before anything uses it.
+        func validate(path: String) throws {
+            func bad(_ what: String) -> BTError { BTError("\(path) is damaged: \(what)") }
+            do { try config.validate() } catch { throw bad("its training options are invalid (\(error))") }
+            guard step >= 0, adamT >= 0, adamT <= Int(Int32.max) else { throw bad("step \(step), Adam step \(adamT)") }
+            guard let total = config.stepsLimit, step <= total else { throw bad("step \(step) is beyond the run's length") }
+            guard lambda >= 0, lambda.isFinite else { throw bad("lambda \(lambda)") }
+            guard !normalizerMean.isEmpty, normalizerMean.count == normalizerStd.count, normalizerMean.count <= 16,
+                  normalizerMean.allSatisfy(\.isFinite), normalizerStd.allSatisfy({ $0.isFinite && $0 > 0 })
+            else { throw bad("normalizer of \(normalizerMean.count) means and \(normalizerStd.count) deviations") }
+            guard tensors.count <= 10_000 else { throw bad("\(tensors.count) tensors") }
+        }
     }
 
     static let magic = Array("BTVZCKP1".utf8)
@@ -62,10 +75,12 @@ public struct Checkpoint {
         guard 12 + len <= bytes.count,
               let header = try? JSONDecoder().decode(Header.self, from: bytes.subdata(in: 12..<12 + len))
         else { throw fail }
+        try header.validate(path: path)
         var offset = 12 + len
         var data: [String: [Float]] = [:]
         for e in header.tensors {
-            guard e.count >= 0, offset + 4 * e.count <= bytes.count else { throw fail }
+            // Counts come from the file: compare without arithmetic that could overflow.
+            guard e.count >= 0, e.count <= (bytes.count - offset) / 4, data[e.name] == nil else { throw fail }
             data[e.name] = bytes.subdata(in: offset..<offset + 4 * e.count).withUnsafeBytes {
                 Array($0.bindMemory(to: Float.self))
             }

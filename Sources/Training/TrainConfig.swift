@@ -70,12 +70,19 @@ public struct TrainConfig: Codable, Sendable {
         initScheme = try c.decodeIfPresent(InitScheme.self, forKey: .initScheme) ?? .he
     }
 
+    /// An upper bound on a run's steps (every image once per epoch at batch size 2): what a checkpoint's step
+    /// is checked against. Nil if the options are out of range.
+    public var stepsLimit: Int? {
+        guard (1...100_000).contains(epochs) else { return nil }
+        return epochs * 100_000_000
+    }
+
     /// One-line errors for values no run can use.
     public func validate() throws {
         guard k >= 1 else { throw BTError("--k must be at least 1 (got \(k))") }
         guard k <= 512 else { throw BTError("--k must be at most 512 (got \(k))") }
         guard lambda >= 0, lambda.isFinite else { throw BTError("--lambda must be a finite number >= 0 (got \(lambda))") }
-        guard epochs >= 1 else { throw BTError("--epochs must be at least 1 (got \(epochs))") }
+        guard epochs >= 1 && epochs <= 100_000 else { throw BTError("--epochs must be in 1...100000 (got \(epochs))") }
         guard batchSize >= 2 && batchSize <= 4096 else { throw BTError("--batch-size must be in 2...4096 (got \(batchSize))") }
         guard lr > 0, lr.isFinite else { throw BTError("--lr must be a finite number > 0 (got \(lr))") }
         guard deltaRatio > 0, deltaRatio < 2 else { throw BTError("--delta-ratio must be in (0, 2) (got \(deltaRatio))") }

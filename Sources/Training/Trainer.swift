@@ -37,7 +37,7 @@ public final class Trainer {
         var train = dataset.train.prefix(config.trainLimit)
         var test = dataset.test.prefix(config.testLimit)
         guard train.count >= 2, test.count >= 1 else { throw BTError("dataset \(dataset.name) has too few images") }
-        let normalizer = resume.map { Normalizer(mean: $0.header.normalizerMean, std: $0.header.normalizerStd) }
+        let normalizer = try resume.map { try Normalizer(mean: $0.header.normalizerMean, std: $0.header.normalizerStd) }
             ?? Normalizer(fitting: train)
         guard normalizer.mean.count == train.channels else { throw BTError("checkpoint does not match the dataset's channels") }
         normalizer.apply(&train)
@@ -63,6 +63,9 @@ public final class Trainer {
         lambda = config.lambda
         step = 0
         if let resume {
+            guard resume.header.step <= config.epochs * stepsPerEpoch else {
+                throw BTError("the checkpoint's step \(resume.header.step) is beyond this run's \(config.epochs * stepsPerEpoch) steps")
+            }
             try resume.restore(into: model, optimizer: engine.optimizer)
             method = resume.header.method
             lambda = resume.header.lambda

@@ -17,6 +17,34 @@ enum RunDirectory {
             throw BTError("cannot create run directory \(dir): \((error as NSError).localizedDescription)")
         }
         guard access(dir, W_OK) == 0 else { throw BTError("run directory \(dir) is not writable") }
+        removeStaleTemporaries(dir)
+    }
+
+    /// The files that make a directory a run.
+    static let runFiles = ["checkpoint.bin", "metrics.jsonl", "config.json"]
+
+    /// A new run never writes over an old one: refuse, or with `replace` delete the old run's files first.
+    static func refuseExistingRun(_ dir: String, replace: Bool) throws {
+        let present = runFiles.filter { FileManager.default.fileExists(atPath: dir + "/" + $0) }
+        guard !present.isEmpty else { return }
+        guard replace else {
+            throw BTError("\(dir) already holds a run (\(present.joined(separator: ", "))); continue it with --resume \(dir), or add --replace to start over")
+        }
+        for f in present {
+            do { try FileManager.default.removeItem(atPath: dir + "/" + f) } catch {
+                throw BTError("cannot remove \(dir)/\(f): \((error as NSError).localizedDescription)")
+            }
+        }
+    }
+
+    /// Removes temporary files that a killed writer left (".checkpoint.bin.tmp-PID" of a process that is gone).
+    static func removeStaleTemporaries(_ dir: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+            guard let pid = Int32(name.split(separator: "-").last ?? ""), pid != getpid(),
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
     }
 
     static func writeConfig(_ dir: String, config: TrainConfig, header: RunHeader) throws {

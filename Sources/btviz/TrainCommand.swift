@@ -13,54 +13,95 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train VGG-6(K) with a weight quantizer; opens the live explorer in a terminal.")
 
-    @Option(help: "synthetic (built in), fashion or mnist.") var dataset = "synthetic"
-    @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>).")
+    // Options that define a run are optional here: unset ones take TrainConfig's defaults for a new run and the
+    // checkpoint's values on --resume, where a given one that differs is refused.
+    @Option(help: "synthetic (built in), fashion or mnist (default synthetic).") var dataset: String?
+    @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then /usr/share/datasets).")
     var dataDir: String?
-    @Option(help: "Weight quantizer: full, bwn, twn or bt.") var method: QuantMethod = .bt
+    @Option(help: "Weight quantizer: full, bwn, twn or bt (default bt).") var method: QuantMethod?
     @Option(help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (README).")
     var lambda: Float?
-    @Option(help: "VGG-6 width K.") var k = 16
-    @Option var epochs = 15
-    @Option var batchSize = 128
-    @Option(help: "Peak Adam learning rate (cosine decay to 0).") var lr: Float = 2e-3
-    @Option var seed: UInt64 = 0
-    @Option(help: "TWN/BT threshold ratio.") var deltaRatio: Float = 0.66
-    @Option(help: "Regularizer noise std as a fraction of the first scale.") var noiseRatio: Float = 0.1
-    @Option(help: "R over a layer's weights: sum (the paper's L1 norm) or mean.") var regReduction: RegReduction = .sum
-    @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in)) or he (He-normal).")
-    var initScheme: InitScheme = .pytorch
+    @Option(help: "VGG-6 width K (default 16).") var k: Int?
+    @Option(help: "Default 15.") var epochs: Int?
+    @Option(help: "Default 128.") var batchSize: Int?
+    @Option(help: "Peak Adam learning rate, cosine decay to 0 (default 0.002).") var lr: Float?
+    @Option(help: "Default 0.") var seed: UInt64?
+    @Option(help: "TWN/BT threshold ratio (default 0.66).") var deltaRatio: Float?
+    @Option(help: "Regularizer noise std as a fraction of the first scale (default 0.1).") var noiseRatio: Float?
+    @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
+    @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
+    var initScheme: InitScheme?
     @Flag(help: "Turn off the random crop.") var noCrop = false
     @Flag(help: "Turn off cutout.") var noCutout = false
-    @Option(help: "Write a step record every N steps.") var logEvery = 10
-    @Option(help: "Latent-weight histogram bins.") var bins = 100
-    @Option(help: "Use only the first N training images (0 = all).") var trainLimit = 0
-    @Option(help: "Use only the first N test images (0 = all).") var testLimit = 0
+    @Option(help: "Write a step record every N steps (default 10).") var logEvery: Int?
+    @Option(help: "Latent-weight histogram bins (default 100).") var bins: Int?
+    @Option(help: "Use only the first N training images (0 = all).") var trainLimit: Int?
+    @Option(help: "Use only the first N test images (0 = all).") var testLimit: Int?
     @Option(help: "Run directory (metrics.jsonl, config.json, checkpoint.bin).") var runDir: String?
     @Option(help: "Continue the run in this directory from its checkpoint.") var resume: String?
+    @Flag(help: "Start over in a --run-dir that already holds a run, deleting its checkpoint and metrics.") var replace = false
     @Flag(help: "Print progress lines instead of opening the explorer.") var headless = false
     @OptionGroup var screen: ScreenOptions
-    @Option(help: .hidden) var injectNanAt = -1
+    @Option(help: .hidden) var injectNanAt: Int?
 
-    func makeConfig() -> TrainConfig {
-        var c = TrainConfig()
-        c.dataset = dataset; c.dataDir = dataDir; c.method = method; c.lambda = lambda ?? TrainConfig.defaultLambda(for: method); c.k = k
-        c.epochs = epochs; c.batchSize = batchSize; c.lr = lr; c.seed = seed; c.deltaRatio = deltaRatio
-        c.noiseRatio = noiseRatio; c.regReduction = regReduction; c.initScheme = initScheme; c.crop = !noCrop; c.cutout = !noCutout; c.logEvery = logEvery
-        c.histogramBins = bins; c.trainLimit = trainLimit; c.testLimit = testLimit; c.injectNaNAtStep = injectNanAt
+    /// `base` with every option that was given applied. A relative --data-dir is stored resolved, so `eval`
+    /// and `--resume` work from any folder.
+    func makeConfig(over base: TrainConfig) -> TrainConfig {
+        var c = base
+        if let dataset { c.dataset = dataset }
+        if let dataDir { c.dataDir = URL(fileURLWithPath: (dataDir as NSString).expandingTildeInPath).standardizedFileURL.path }
+        if let method {
+            c.method = method
+            if lambda == nil && base.method != method { c.lambda = TrainConfig.defaultLambda(for: method) }
+        }
+        if let lambda { c.lambda = lambda }
+        if let k { c.k = k }
+        if let epochs { c.epochs = epochs }
+        if let batchSize { c.batchSize = batchSize }
+        if let lr { c.lr = lr }
+        if let seed { c.seed = seed }
+        if let deltaRatio { c.deltaRatio = deltaRatio }
+        if let noiseRatio { c.noiseRatio = noiseRatio }
+        if let regReduction { c.regReduction = regReduction }
+        if let initScheme { c.initScheme = initScheme }
+        if noCrop { c.crop = false }
+        if noCutout { c.cutout = false }
+        if let logEvery { c.logEvery = logEvery }
+        if let bins { c.histogramBins = bins }
+        if let trainLimit { c.trainLimit = trainLimit }
+        if let testLimit { c.testLimit = testLimit }
+        if let injectNanAt { c.injectNaNAtStep = injectNanAt }
         return c
+    }
+
+    /// On --resume, the first given option that contradicts the checkpoint's run (the data folder may move).
+    func contradiction(with saved: TrainConfig) throws -> String? {
+        func fields(_ c: TrainConfig) throws -> [String: String] {
+            let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? [String: Any] ?? [:]
+            return json.mapValues { "\($0)" }
+        }
+        let want = try fields(makeConfig(over: saved)), have = try fields(saved)
+        return want.keys.sorted().first { $0 != "data_dir" && want[$0] != have[$0] }.map {
+            "\($0.replacingOccurrences(of: "_", with: "-")) \(want[$0]!) (the run has \(have[$0] ?? "none"))"
+        }
     }
 
     func run() async throws {
         var checkpoint: Checkpoint?
-        var config = makeConfig()
+        var config = makeConfig(over: TrainConfig())
         let dir: String
         if let resume {
             dir = resume
-            checkpoint = try Checkpoint.load(path: resume + "/checkpoint.bin")
-            config = checkpoint!.header.config
-            if let dataDir { config.dataDir = dataDir }
+            if replace { throw BTError("--replace starts a run over; it cannot go with --resume") }
+            let saved = try Checkpoint.load(path: resume + "/checkpoint.bin")
+            if let c = try contradiction(with: saved.header.config) {
+                throw BTError("--resume continues \(resume) as it was made: --\(c); start a new run to change it")
+            }
+            checkpoint = saved
+            config = makeConfig(over: saved.header.config)
         } else {
             dir = runDir ?? defaultRunDirectory(config)
+            try RunDirectory.refuseExistingRun(dir, replace: replace)
         }
         try config.validate()
         try RunDirectory.prepare(dir)

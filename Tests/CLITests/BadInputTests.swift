@@ -142,6 +142,82 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// A damaged checkpoint header, each way a fuzzer found to trap: one clear line and a non-zero exit from
+    /// both `eval` and `train --resume`, never a crash.
+    func testDamagedCheckpointHeadersAreRefused() throws {
+        let run = temporaryDirectory() + "/run"
+        let made = try btviz(["train", "--epochs", "1", "--k", "4", "--train-limit", "256", "--test-limit", "64", "--run-dir", run])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let original = try Data(contentsOf: URL(fileURLWithPath: run + "/checkpoint.bin"))
+        let len = Int(original[8]) | Int(original[9]) << 8 | Int(original[10]) << 16 | Int(original[11]) << 24
+        let header = try JSONSerialization.jsonObject(with: original.subdata(in: 12..<12 + len)) as! [String: Any]
+        let damages: [(String, (inout [String: Any]) -> Void)] = [
+            ("tensor count 2^62", { h in var t = h["tensors"] as! [[String: Any]]; t[0]["count"] = 1 << 62; h["tensors"] = t }),
+            ("negative tensor count", { h in var t = h["tensors"] as! [[String: Any]]; t[1]["count"] = -5; h["tensors"] = t }),
+            ("step -1", { h in h["step"] = -1 }),
+            ("empty normalizer_std", { h in h["normalizer_std"] = [Float]() }),
+            ("zero normalizer_std", { h in h["normalizer_std"] = [0] }),
+            ("epochs 2^62", { h in var c = h["config"] as! [String: Any]; c["epochs"] = 1 << 62; h["config"] = c }),
+            ("k 0", { h in var c = h["config"] as! [String: Any]; c["k"] = 0; h["config"] = c }),
+            ("step beyond the run", { h in h["step"] = 1 << 40 }),
+        ]
+        for (what, damage) in damages {
+            var h = header
+            damage(&h)
+            let json = try JSONSerialization.data(withJSONObject: h)
+            var bytes = Data(original.prefix(8))
+            withUnsafeBytes(of: UInt32(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(json)
+            bytes.append(original.suffix(from: 12 + len))
+            try bytes.write(to: URL(fileURLWithPath: run + "/checkpoint.bin"))
+            let e = try btviz(["eval", run])
+            assertCleanFailure(e, mentioning: "damaged")
+            XCTAssertTrue(e.stderr.contains("checkpoint"), "\(what): \(e.stderr)")
+            assertCleanFailure(try btviz(["train", "--resume", run, "--headless"]), mentioning: "damaged")
+        }
+    }
+
+    /// A finished run is never overwritten by accident; --replace starts over; --resume refuses options that
+    /// contradict the run; the data folder is stored resolved; a killed writer's temporary file is cleaned up.
+    func testExistingRunsAreProtected() throws {
+        let root = temporaryDirectory(), run = root + "/run"
+        // A relative --data-dir is stored resolved.
+        try FileManager.default.createSymbolicLink(atPath: root + "/data", withDestinationPath: fashionDir)
+        let made = try btviz(["train", "--dataset", "fashion", "--data-dir", "data", "--epochs", "1", "--k", "4",
+                              "--train-limit", "256", "--test-limit", "64", "--run-dir", run], currentDirectory: root)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))) as! [String: Any]
+        XCTAssertEqual((config["config"] as! [String: Any])["data_dir"] as? String, root + "/data")
+        XCTAssertEqual(try btviz(["eval", run, "--no-recalibrate"]).status, 0, "eval finds the data from another folder")
+
+        let before = try Data(contentsOf: URL(fileURLWithPath: run + "/checkpoint.bin"))
+        let metrics = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+        assertCleanFailure(try btviz(["train", "--k", "8", "--epochs", "1", "--run-dir", run, "--headless"]), mentioning: "--resume")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/checkpoint.bin")), before, "checkpoint untouched")
+        XCTAssertEqual(try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8), metrics, "metrics untouched")
+
+        for conflict in [["--k", "8"], ["--dataset", "synthetic"], ["--method", "twn"], ["--epochs", "3"]] {
+            assertCleanFailure(try btviz(["train", "--resume", run, "--headless"] + conflict), mentioning: conflict[0])
+        }
+        XCTAssertEqual(try btviz(["train", "--resume", run, "--headless", "--k", "4"]).status, 0, "an agreeing option is fine")
+        assertCleanFailure(try btviz(["train", "--resume", run, "--replace"]), mentioning: "--replace")
+
+        // A temporary file of a writer that was killed (its pid is gone) is removed at the next start.
+        let stale = run + "/.checkpoint.bin.tmp-999999"
+        FileManager.default.createFile(atPath: stale, contents: Data(count: 100))
+        let again = try btviz(["train", "--dataset", "fashion", "--data-dir", fashionDir, "--epochs", "1", "--k", "4",
+                               "--train-limit", "256", "--test-limit", "64", "--run-dir", run, "--replace", "--headless"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale))
+        let fresh = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+        XCTAssertEqual(fresh.components(separatedBy: "\"kind\":\"start\"").count, 2, "one start: the old metrics were replaced")
+    }
+
+    func testHugeEpochCountIsRefused() throws {
+        assertCleanFailure(try btviz(["train", "--epochs", "9223372036854775807", "--headless", "--run-dir", temporaryDirectory() + "/r"]),
+                           mentioning: "--epochs")
+    }
+
     func testResumeOfMissingRun() throws {
         assertCleanFailure(try btviz(["train", "--resume", temporaryDirectory() + "/nope", "--headless"]), mentioning: "checkpoint")
     }

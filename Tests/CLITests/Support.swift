@@ -21,9 +21,10 @@ struct Output { var status: Int32; var stdout: String; var stderr: String }
 /// Runs btviz with a time limit; a run that outlives it is killed and fails the test (a hang is a bug).
 @discardableResult
 func btviz(_ args: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
-           file: StaticString = #filePath, line: UInt = #line) throws -> Output {
+           currentDirectory: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Output {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: btvizPath)
+    if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     p.arguments = args
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "BTVIZ_DATA")
