@@ -32,15 +32,18 @@ public enum AtomicFile {
     }
 }
 
-/// An append-only log whose lines are each written with one `write(2)`, so no line is ever torn.
+/// An append-only log of whole lines. Each line goes out in one `write(2)`; if the disk fills part-way, the
+/// fragment is cut off again, so the file always ends at a newline. Opening an existing file also cuts a torn
+/// last line left by a crash, so the next record never glues onto it.
 public final class LineLog: @unchecked Sendable {
     private let fd: Int32
     public let path: String
 
     public init(path: String) throws {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw BTError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        cutTornLine()
     }
 
     deinit { close(fd) }
@@ -48,7 +51,38 @@ public final class LineLog: @unchecked Sendable {
     public func append(_ line: String) throws {
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))
-        let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, $0.count) }
-        guard n == bytes.count else { throw BTError("cannot append to \(path): \(String(cString: strerror(errno)))") }
+        let start = lseek(fd, 0, SEEK_END)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                // A short first write sets no errno; the retry of the remainder reports the real cause.
+                let why = n == 0 ? "no bytes written" : String(cString: strerror(errno)).lowercased()
+                if start >= 0 { _ = ftruncate(fd, start) }
+                throw BTError("cannot append to \(path): \(why); the file still ends at its last whole line")
+            }
+            written += n
+        }
+    }
+
+    /// Truncates the file after its last newline (a crash or a full disk may have left half a line).
+    private func cutTornLine() {
+        var size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var end = size
+        while end > 0 {
+            let chunk = min(off_t(buf.count), end)
+            let n = pread(fd, &buf, Int(chunk), end - chunk)
+            guard n == Int(chunk) else { return }
+            if let i = buf[0..<n].lastIndex(of: UInt8(ascii: "\n")) {
+                size = end - chunk + off_t(i) + 1
+                break
+            }
+            end -= chunk
+            size = 0
+        }
+        if size < lseek(fd, 0, SEEK_END) { _ = ftruncate(fd, size) }
     }
 }

@@ -1,0 +1,30 @@
+import BTCore
+import Foundation
+import XCTest
+
+/// metrics.jsonl never holds half a line: not after a crash, not after a full disk.
+final class LineLogTests: XCTestCase {
+    func testOpeningCutsATornLastLine() throws {
+        let path = temporaryDirectory() + "/metrics.jsonl"
+        try Data("{\"a\":1}\n{\"b\":2}\n{\"torn\":".utf8).write(to: URL(fileURLWithPath: path))
+        let log = try LineLog(path: path)
+        try log.append("{\"c\":3}")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n")
+        // A file that is one torn line becomes empty; a whole file is left alone.
+        try Data("no newline at all".utf8).write(to: URL(fileURLWithPath: path))
+        _ = try LineLog(path: path)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)).count, 0)
+        try Data("x\n".utf8).write(to: URL(fileURLWithPath: path))
+        _ = try LineLog(path: path)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "x\n")
+    }
+
+    /// /dev/full fails every write with ENOSPC, as a full disk does: the error names it.
+    func testFullDiskIsReportedAsSuch() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full on this system") }
+        let log = try LineLog(path: "/dev/full")
+        XCTAssertThrowsError(try log.append(String(repeating: "x", count: 100))) { error in
+            XCTAssertTrue("\(error)".contains("no space left on device"), "\(error)")
+        }
+    }
+}
