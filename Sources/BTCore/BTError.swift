@@ -1,5 +1,24 @@
 /// An error a user can act on: its description is one line, printed as `btviz: <description>`.
+/// Control characters (from a damaged file's bytes, say) are shown escaped, so the line stays one line and
+/// cannot drive the terminal; very long descriptions are cut.
 public struct BTError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = BTError.printable(description) }
+
+    static func printable(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
+                out += u.value == 0x0A ? " " : "\\x" + String(u.value, radix: 16, uppercase: true).leftPadded(2)
+            } else {
+                out.unicodeScalars.append(u)
+            }
+            if out.count > 500 { return out + "…" }
+        }
+        return out
+    }
+}
+
+private extension String {
+    func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

@@ -15,6 +15,9 @@ struct Quantize: ParsableCommand {
 
     func validate() throws {
         guard method != .full else { throw ValidationError("--method must be bwn, twn or bt") }
+        guard deltaRatio.isFinite, deltaRatio > 0, deltaRatio < 2 else {
+            throw ValidationError("--delta-ratio must be in (0, 2) (got \(deltaRatio))")
+        }
     }
 
     func run() throws {
@@ -26,6 +29,11 @@ struct Quantize: ParsableCommand {
         values.withUnsafeBufferPointer { w in q.withUnsafeMutableBufferPointer { fit.quantize(w, into: $0) } }
         let counts = values.withUnsafeBufferPointer { fit.levelCounts($0) }
         let error = values.withUnsafeBufferPointer { fit.relativeError($0) }
+        // Finite weights can still overflow the fit's sums (|w| near Float.greatestFiniteMagnitude).
+        guard (Array(fit.scales.values) + Array(fit.thresholds.values) + fit.transitions + fit.levels + [error]).allSatisfy(\.isFinite),
+              q.allSatisfy(\.isFinite) else {
+            throw BTError("\(input): the weights are too large to quantize in float32 (largest |w| \(values.map(abs).max() ?? 0))")
+        }
         struct Report: Encodable {
             let method: String, shape: [Int], scales: [String: Float], thresholds: [String: Float]
             let transitions: [Float], levels: [Float], level_counts: [Int], quant_error: Float

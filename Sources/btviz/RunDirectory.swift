@@ -11,6 +11,11 @@ enum RunDirectory {
 
     /// Creates the directory and proves it is writable before any training starts.
     static func prepare(_ dir: String) throws {
+        guard !dir.isEmpty else { throw BTError("the run directory is an empty path") }
+        if let long = dir.split(separator: "/").first(where: { $0.utf8.count > 255 }) {
+            throw BTError("cannot create run directory: the name '\(long.prefix(40))…' is \(long.utf8.count) bytes, over the 255 a file name may have")
+        }
+        guard dir.utf8.count < 4096 else { throw BTError("cannot create run directory: the path is \(dir.utf8.count) bytes, over 4095") }
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {

@@ -19,24 +19,24 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then /usr/share/datasets).")
     var dataDir: String?
     @Option(help: "Weight quantizer: full, bwn, twn or bt (default bt).") var method: QuantMethod?
-    @Option(help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (README).")
+    @Option(parsing: .unconditional, help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (README).")
     var lambda: Float?
-    @Option(help: "VGG-6 width K (default 16).") var k: Int?
-    @Option(help: "Default 15.") var epochs: Int?
-    @Option(help: "Default 128.") var batchSize: Int?
-    @Option(help: "Peak Adam learning rate, cosine decay to 0 (default 0.002).") var lr: Float?
-    @Option(help: "Default 0.") var seed: UInt64?
-    @Option(help: "TWN/BT threshold ratio (default 0.66).") var deltaRatio: Float?
-    @Option(help: "Regularizer noise std as a fraction of the first scale (default 0.1).") var noiseRatio: Float?
+    @Option(parsing: .unconditional, help: "VGG-6 width K (default 16).") var k: Int?
+    @Option(parsing: .unconditional, help: "Default 15.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Default 128.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Peak Adam learning rate, cosine decay to 0 (default 0.002).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Default 0.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "TWN/BT threshold ratio (default 0.66).") var deltaRatio: Float?
+    @Option(parsing: .unconditional, help: "Regularizer noise std as a fraction of the first scale (default 0.1).") var noiseRatio: Float?
     @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
     @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
     var initScheme: InitScheme?
     @Flag(help: "Turn off the random crop.") var noCrop = false
     @Flag(help: "Turn off cutout.") var noCutout = false
-    @Option(help: "Write a step record every N steps (default 10).") var logEvery: Int?
-    @Option(help: "Latent-weight histogram bins (default 100).") var bins: Int?
-    @Option(help: "Use only the first N training images (0 = all).") var trainLimit: Int?
-    @Option(help: "Use only the first N test images (0 = all).") var testLimit: Int?
+    @Option(parsing: .unconditional, help: "Write a step record every N steps (default 10).") var logEvery: Int?
+    @Option(parsing: .unconditional, help: "Latent-weight histogram bins (default 100).") var bins: Int?
+    @Option(parsing: .unconditional, help: "Use only the first N training images (0 = all).") var trainLimit: Int?
+    @Option(parsing: .unconditional, help: "Use only the first N test images (0 = all).") var testLimit: Int?
     @Option(help: "Run directory (metrics.jsonl, config.json, checkpoint.bin).") var runDir: String?
     @Option(help: "Continue the run in this directory from its checkpoint.") var resume: String?
     @Flag(help: "Start over in a --run-dir that already holds a run, deleting its checkpoint and metrics.") var replace = false

@@ -213,6 +213,42 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(fresh.components(separatedBy: "\"kind\":\"start\"").count, 2, "one start: the old metrics were replaced")
     }
 
+    /// Options and paths that used to give a misleading message.
+    func testMisleadingMessagesAreClear() throws {
+        let d = temporaryDirectory()
+        assertCleanFailure(try btviz(["train", "--seed", "-1", "--headless", "--run-dir", d + "/a"]), mentioning: "'-1' is invalid for '--seed")
+        assertCleanFailure(try btviz(["train", "--lambda", "-1", "--headless", "--run-dir", d + "/b"]), mentioning: "--lambda must be")
+        assertCleanFailure(try btviz(["train", "--k", "-3", "--headless", "--run-dir", d + "/c"]), mentioning: "--k must be")
+        assertCleanFailure(try btviz(["train", "--headless", "--run-dir", ""]), mentioning: "empty path")
+        assertCleanFailure(try btviz(["train", "--headless", "--run-dir", d + "/" + String(repeating: "x", count: 300)]),
+                           mentioning: "over the 255")
+        // quantize: a threshold ratio out of range, and weights so large the fit overflows float32.
+        let w = d + "/w.npy", huge = d + "/huge.npy", ctl = d + "/ctl.npy"
+        try writeNpyFile(w, [0.5, -0.2, 0.1])
+        try writeNpyFile(huge, [3e38, -3e38, 2e38])
+        for ratio in ["-1", "nan", "2"] {
+            assertCleanFailure(try btviz(["quantize", "--method", "twn", "--input", w, "--delta-ratio", ratio]), mentioning: "--delta-ratio")
+        }
+        assertCleanFailure(try btviz(["quantize", "--method", "bt", "--input", huge]), mentioning: "too large")
+        // A header with control characters: the error shows them escaped, on one line, with no escape codes.
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: w)))
+        bytes[12] = 0x1B; bytes[13] = 0x07
+        try Data(bytes).write(to: URL(fileURLWithPath: ctl))
+        let o = try btviz(["quantize", "--method", "bt", "--input", ctl])
+        assertCleanFailure(o, mentioning: ".npy")
+        XCTAssertFalse(o.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, o.stderr.debugDescription)
+    }
+
+    /// A float32 C-order .npy of a 1-D array, written by hand (no numpy needed).
+    func writeNpyFile(_ path: String, _ values: [Float]) throws {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(values.count),), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        out.append(Data(header.utf8))
+        values.withUnsafeBufferPointer { out.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
+        try out.write(to: URL(fileURLWithPath: path))
+    }
+
     func testHugeEpochCountIsRefused() throws {
         assertCleanFailure(try btviz(["train", "--epochs", "9223372036854775807", "--headless", "--run-dir", temporaryDirectory() + "/r"]),
                            mentioning: "--epochs")
