@@ -42,7 +42,7 @@ final class BadInputTests: XCTestCase {
             }
             return d
         }
-        guard FileManager.default.fileExists(atPath: fashionDir) else { throw XCTSkip("no shared data") }
+        guard FileManager.default.fileExists(atPath: fashionDir) else { XCTFail("no shared data: ../shared beside the repository is part of the test setup"); throw XCTSkip("no shared data") }
         func gunzip(_ path: String) throws -> Data {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/gzip")

@@ -67,7 +67,7 @@ final class FetchTests: XCTestCase {
         XCTAssertEqual(md5Hex(Array("The quick brown fox jumps over the lazy dog".utf8)), "9e107d9d372bb6826bd81d3542a419d6")
     }
 
-    func testOfficialSources() {
+    func testOfficialSources() throws {
         let f = DatasetSource.official("fashion")!, m = DatasetSource.official("mnist")!
         XCTAssertEqual(f.baseURL.absoluteString, "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")
         XCTAssertEqual(f.md5["train-images-idx3-ubyte.gz"], "8d4fb7e6c68d591d4c3dfef9ec88bf0d")
@@ -78,7 +78,7 @@ final class FetchTests: XCTestCase {
         XCTAssertNil(DatasetSource.official("cifar"))
         // The official fashion label files in shared/data/fashion match the table.
         let labels = join(TestData.sharedData, "fashion/train-labels-idx1-ubyte.gz")
-        if let bytes = try? readBytes(labels) { XCTAssertEqual(md5Hex(bytes), f.md5["train-labels-idx1-ubyte.gz"]) }
+        XCTAssertEqual(md5Hex(try readBytes(labels)), f.md5["train-labels-idx1-ubyte.gz"])
     }
 
     func testFetchOverHTTPThenSkipsPresentFiles() async throws {

@@ -10,7 +10,7 @@ let sharedData: URL = URL(fileURLWithPath: #filePath)
 
 func fashionSubset() throws -> Dataset {
     let dir = sharedData.appendingPathComponent("fashion-subset").path
-    guard FileManager.default.fileExists(atPath: dir) else { throw XCTSkip("no shared data at \(dir)") }
+    guard FileManager.default.fileExists(atPath: dir) else { XCTFail("no shared data at \(dir): ../shared beside the repository is part of the test setup"); throw XCTSkip("no shared data at \(dir)") }
     return try loadIDXDataset(name: "fashion", dir: dir)
 }
 
