@@ -8,6 +8,42 @@ let interruptFlag = Atomic<Bool>(false)
 /// True while a screen is open, so an exit path on another thread knows to restore the terminal.
 let screenOpen = Atomic<Bool>(false)
 
+/// What the fatal-signal handler needs, prepared before the screen opens (a C handler captures nothing, and
+/// may call only async-signal-safe functions: write(2), tcsetattr(3), raise(3)).
+nonisolated(unsafe) private var savedTermios = termios()
+nonisolated(unsafe) private var terminalReset: UnsafeMutableBufferPointer<UInt8>?
+/// The handlers we displace (Swift's backtracer among them), by signal number: put back before re-raising.
+nonisolated(unsafe) private var displaced = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
+private let fatalSignals: [Int32] = [SIGSEGV, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE]
+
+/// A trap (a Swift precondition is SIGILL or SIGTRAP) while the screen is open would leave the terminal raw, in
+/// the alternate screen, cursor hidden. This handler puts it back, then hands the signal to the handler it
+/// displaced (Swift's backtracer prints the trap's backtrace on the normal screen) or the default.
+private func installFatalSignalRestore() {
+    guard tcgetattr(STDIN_FILENO, &savedTermios) == 0 else { return }
+    if terminalReset == nil {
+        let bytes = Array("\u{1b}[?1049l\u{1b}[?25h\u{1b}[?1l\u{1b}>\u{1b}[0m\r\n".utf8)
+        let buf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+        _ = buf.initialize(from: bytes)
+        terminalReset = buf
+    }
+    for sig in fatalSignals {
+        var sa = sigaction()
+        sa.__sigaction_handler.sa_handler = { sig in
+            if let r = terminalReset { _ = write(STDOUT_FILENO, r.baseAddress, r.count) }
+            _ = tcsetattr(STDIN_FILENO, TCSANOW, &savedTermios)
+            sigaction(sig, displaced + Int(sig), nil)
+            raise(sig)  // blocked while we run: delivered to the displaced handler as we return
+        }
+        sigemptyset(&sa.sa_mask)
+        sigaction(sig, &sa, displaced + Int(sig))
+    }
+}
+
+private func removeFatalSignalRestore() {
+    for sig in fatalSignals { sigaction(sig, displaced + Int(sig), nil) }
+}
+
 /// The only place that talks to ncurses. Main thread only.
 final class CursesScreen {
     private let screen: OpaquePointer
@@ -23,13 +59,15 @@ final class CursesScreen {
             throw BTError("the explorer needs an interactive terminal (stdin and stdout a tty, TERM set and known to terminfo)")
         }
         setlocale(LC_ALL, "")
+        installFatalSignalRestore()
         guard let s = newterm(nil, stdout, stdin) else {
+            removeFatalSignalRestore()
             throw BTError("cannot open the terminal '\(env["TERM"] ?? "")' for the explorer")
         }
         screen = s
         _ = set_term(s)
         guard let w = btviz_stdscr() else {
-            endwin(); delscreen(s)
+            endwin(); delscreen(s); removeFatalSignalRestore()
             throw BTError("cannot open the terminal for the explorer")
         }
         win = w
@@ -70,6 +108,7 @@ final class CursesScreen {
         screenOpen.store(false, ordering: .relaxed)
         endwin()
         delscreen(screen)
+        removeFatalSignalRestore()
         if ownsSigint { sigaction(SIGINT, &oldSigint, nil) }
     }
 

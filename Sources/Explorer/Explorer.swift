@@ -25,13 +25,16 @@ public enum Explorer {
     }
 
     /// The same screen over a run's metrics.jsonl, finished or still being written (re-read each second).
-    public static func runReplay(header: RunHeader, metricsPath: String, options: ExplorerOptions) throws {
+    /// Returns how many malformed lines were skipped.
+    @discardableResult
+    public static func runReplay(header: RunHeader, metricsPath: String, options: ExplorerOptions) throws -> Int {
         // An unreadable file is a plain error before the screen opens; a big one loads on screen.
         guard FileManager.default.isReadableFile(atPath: metricsPath) else { throw BTError("cannot read \(metricsPath)") }
         let screen = try CursesScreen(options: effective(options))
         defer { screen.close() }
         var loop = ReplayExplorer(header: header, tail: MetricsTail(path: metricsPath), options: effective(options))
         loop.run(screen)
+        return loop.tail.skipped
     }
 
     /// Leaves the alternate screen and shows the cursor when the process must exit now (a second signal) while

@@ -9,6 +9,8 @@ struct MetricsTail {
     private(set) var offset: UInt64 = 0
     /// Set when the file shrank (rewritten from scratch): the caller rebuilds its model.
     private(set) var restarted = false
+    /// Non-blank lines that did not decode to a plausible record (damaged or hand-edited), skipped.
+    private(set) var skipped = 0
 
     init(path: String) { self.path = path }
 
@@ -24,7 +26,11 @@ struct MetricsTail {
         let complete = data[data.startIndex...lastNL]
         offset += UInt64(complete.count)
         let text = String(decoding: complete, as: UTF8.self)
-        return text.split(separator: "\n").compactMap(RunRecordCoding.decode)
+        var records: [RunRecord] = []
+        for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
+            if let r = RunRecordCoding.decode(line) { records.append(r) } else { skipped += 1 }
+        }
+        return records
     }
 }
 
@@ -57,6 +63,8 @@ struct ReplayExplorer {
                 screen.draw(ExplorerRenderer.render(model: model, view: view, width: w, height: h, options: options))
                 dirty = false
                 lastDraw = ContinuousClock.now
+                // Fault injection for the test that a trap leaves the terminal usable.
+                if ProcessInfo.processInfo.environment["BTVIZ_FAULT"] == "trap-after-draw" { fatalError("injected trap") }
             }
             let now = ContinuousClock.now
             if now - lastPoll >= .seconds(1) {

@@ -17,8 +17,13 @@ public enum RunRecordCoding {
         return data.flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 
-    /// Decodes one line; nil for a blank, torn or unknown line (a live run may be mid-append).
+    /// Decodes one line; nil for a blank, torn, unknown or implausible line (a live run may be mid-append; a
+    /// damaged file may hold anything).
     public static func decode(_ line: Substring) -> RunRecord? {
+        decodeUnchecked(line).flatMap { RecordChecks.plausible($0) ? $0 : nil }
+    }
+
+    private static func decodeUnchecked(_ line: Substring) -> RunRecord? {
         let data = Data(line.utf8)
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
@@ -33,13 +38,17 @@ public enum RunRecordCoding {
         }
     }
 
-    /// Every record of a metrics.jsonl file, in order.
-    public static func read(path: String) throws -> [RunRecord] {
+    /// Every record of a metrics.jsonl file, in order, and how many non-blank lines were skipped as malformed.
+    public static func read(path: String) throws -> (records: [RunRecord], skipped: Int) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BTError("cannot read \(path)")
         }
         let text = String(decoding: data, as: UTF8.self)
-        return text.split(separator: "\n").compactMap(decode)
+        var records: [RunRecord] = [], skipped = 0
+        for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
+            if let r = decode(line) { records.append(r) } else { skipped += 1 }
+        }
+        return (records, skipped)
     }
 }
 

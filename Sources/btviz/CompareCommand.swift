@@ -20,9 +20,11 @@ struct Compare: ParsableCommand {
         guard !runs.isEmpty else { throw BTError("name at least one run directory") }
         if let n = withinEpochs, n < 1 { throw BTError("--within-epochs must be at least 1 (got \(n))") }
         var rows: [Row] = []
+        var notes: [String] = []
         for dir in runs {
             let config = try RunDirectory.readConfig(dir).config
-            let records = try RunRecordCoding.read(path: dir + "/metrics.jsonl")
+            let (records, skipped) = try RunRecordCoding.read(path: dir + "/metrics.jsonl")
+            if skipped > 0 { notes.append("\(dir)/metrics.jsonl: skipped \(skipped) malformed line(s)") }
             let epochs = records.compactMap { if case .epoch(let e) = $0 { e } else { nil } }
             let all = records.compactMap { if case .step(let s) = $0 { s } else { nil } }
             let steps = withinEpochs.map { n in all.filter { $0.epoch < n } } ?? all
@@ -40,6 +42,7 @@ struct Compare: ParsableCommand {
             print(String(format: "%@  %@  %6.3g  %4d  %7.2f%%  %6.4f  %6.4f  %5.3f", pad(r.run, 39), pad(r.method, 6), r.lambda,
                          Int(r.seed), 100 * r.testAcc, r.flip, r.distance, r.near))
         }
+        notes.forEach { print($0) }
         if let n = withinEpochs { print("flip~, dist/a and <0.1a: the last 5 logged steps of the first \(n) epoch(s), all layers") }
         print("\nmethod  lambda  runs  test acc (mean ± sd)   flip~ (mean ± sd)   dist/a (mean ± sd)  <0.1a (mean ± sd)")
         let groups = Dictionary(grouping: rows) { "\($0.method)|\($0.lambda)" }

@@ -15,7 +15,8 @@ struct Replay: ParsableCommand {
         guard Terminal.canRunExplorer() else {
             throw BTError("replay needs an interactive terminal (stdin and stdout a tty, TERM set)")
         }
-        try Explorer.runReplay(header: config.header, metricsPath: runDir + "/metrics.jsonl",
-                               options: ExplorerOptions(ascii: screen.ascii, noColor: false))
+        let skipped = try Explorer.runReplay(header: config.header, metricsPath: runDir + "/metrics.jsonl",
+                                             options: ExplorerOptions(ascii: screen.ascii, noColor: false))
+        if skipped > 0 { print("\(runDir)/metrics.jsonl: skipped \(skipped) malformed line(s)") }
     }
 }

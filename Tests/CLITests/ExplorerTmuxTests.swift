@@ -186,6 +186,38 @@ final class ExplorerTmuxTests: XCTestCase {
         }
     }
 
+    /// Replay of a damaged metrics.jsonl: records whose numbers would overflow are skipped and counted, not trusted.
+    /// And a trap while the screen is open (injected) still leaves the terminal usable: out of the alternate
+    /// screen, cursor visible.
+    func testReplaySkipsDamagedRecordsAndATrapRestoresTheTerminal() throws {
+        let made = try btviz(["train", "--epochs", "1", "--k", "4", "--train-limit", "256", "--test-limit", "64",
+                              "--log-every", "1", "--run-dir", run])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        var lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        let step = try XCTUnwrap(lines.firstIndex { $0.contains("\"type\":\"step\"") })
+        lines.append(lines[step].replacingOccurrences(of: "\"epoch\":0", with: "\"epoch\":9223372036854775807"))
+        lines.append(lines[step].replacingOccurrences(of: "\"step\":1,", with: "\"step\":-9223372036854775808,"))
+        lines.append(lines[step].replacingOccurrences(of: "\"level_counts\":[", with: "\"level_counts\":[9223372036854775807,"))
+        lines.append(lines[step].replacingOccurrences(of: "\"counts\":[", with: "\"counts\":[9223372036854775807,"))
+        try (lines.joined(separator: "\n") + "\n").write(toFile: run + "/metrics.jsonl", atomically: true, encoding: .utf8)
+        let c = try btviz(["compare", run])
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertTrue(c.stdout.contains("skipped 4 malformed line(s)"), c.stdout)
+
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "\(btvizPath) replay \(run); echo EXIT:$?; sleep 30"])
+        waitForScreen("the replay") { $0.contains("record ") }
+        tmux(["send-keys", "-t", "t", "q"])
+        waitForScreen("the count of skipped lines", seconds: 10) { $0.contains("skipped 4 malformed line(s)") && $0.contains("EXIT:0") }
+        tmux(["kill-session", "-t", "t"])
+
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40",
+              "BTVIZ_FAULT=trap-after-draw \(btvizPath) replay \(run); echo EXIT:$?; sleep 30"])
+        let s = waitForScreen("the trap's exit") { $0.contains("EXIT:1") && $0.range(of: #"EXIT:1[0-9][0-9]"#, options: .regularExpression) != nil }
+        XCTAssertFalse(s.contains("record "), "the explorer's screen is gone")
+        let state = tmux(["display-message", "-p", "-t", "t", "#{alternate_on} #{cursor_flag}"], capture: true)
+        XCTAssertEqual(state.trimmingCharacters(in: .whitespacesAndNewlines), "0 1", "normal screen, cursor visible")
+    }
+
     /// The pid of the btviz process training into `runDir` (the pane runs a shell around it).
     func pidOf(runDir: String) -> Int32? {
         let p = Process()

@@ -129,7 +129,7 @@ final class LogicTests: XCTestCase {
         let path = dir.appendingPathComponent("metrics.jsonl").path
         let lines = (0..<5).map { RunRecordCoding.encode(.step(Fixture.step($0 * 10))) }.joined(separator: "\n") + "\n"
         try lines.write(toFile: path, atomically: true, encoding: .utf8)
-        let m = RunModel(header: Fixture.header, records: try RunRecordCoding.read(path: path))
+        let m = RunModel(header: Fixture.header, records: try RunRecordCoding.read(path: path).records)
         XCTAssertEqual(m.steps.count, 5)
         XCTAssertTrue(Fixture.render(m, 120, 40).text.contains("±(a1+d1)"))
         try? FileManager.default.removeItem(at: dir)
