@@ -211,7 +211,7 @@ final class ExplorerTmuxTests: XCTestCase {
         tmux(["kill-session", "-t", "t"])
 
         tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40",
-              "BTVIZ_FAULT=trap-after-draw \(btvizPath) replay \(run); echo EXIT:$?; sleep 30"])
+              "SWIFT_BACKTRACE=interactive=no BTVIZ_FAULT=trap-after-draw \(btvizPath) replay \(run); echo EXIT:$?; sleep 30"])
         let s = waitForScreen("the trap's exit") { $0.contains("EXIT:1") && $0.range(of: #"EXIT:1[0-9][0-9]"#, options: .regularExpression) != nil }
         XCTAssertFalse(s.contains("record "), "the explorer's screen is gone")
         let state = tmux(["display-message", "-p", "-t", "t", "#{alternate_on} #{cursor_flag}"], capture: true)
