@@ -55,6 +55,7 @@ public final class Trainer {
         self.sinks = sinks
         self.runDir = runDir
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
+        try MemoryEstimate.check(k: config.k, inputShape: dataset.inputShape, classes: dataset.classes, batch: config.batchSize)
         let model = VGG6(k: config.k, inputShape: dataset.inputShape, classes: dataset.classes, maxBatch: config.batchSize)
         model.initialize(seed: config.seed, scheme: config.initScheme)
         engine = StepEngine(model: model, seed: config.seed, deltaRatio: config.deltaRatio, noiseRatio: config.noiseRatio,

@@ -43,6 +43,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         Workers.count = threads
         let shape = try shape()
+        try MemoryEstimate.check(k: k, inputShape: shape, classes: 10, batch: batch)
         let model = VGG6(k: k, inputShape: shape, classes: 10, maxBatch: batch)
         model.initialize(seed: 0)
         let engine = StepEngine(model: model, seed: 0)

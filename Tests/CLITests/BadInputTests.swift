@@ -249,6 +249,29 @@ final class BadInputTests: XCTestCase {
         try out.write(to: URL(fileURLWithPath: path))
     }
 
+    /// Sizes that would exhaust memory are refused before anything is allocated, naming the figure.
+    func testRunsThatCannotFitInMemoryAreRefused() throws {
+        let d = temporaryDirectory()
+        assertCleanFailure(try btviz(["train", "--k", "512", "--batch-size", "4096", "--headless", "--run-dir", d + "/a"]),
+                           mentioning: "GB of memory")
+        assertCleanFailure(try btviz(["bench", "--k", "512", "--batch", "4096"]), mentioning: "GB of memory")
+        // Three valid-looking 2000x2000 images (IDX, raw): the message names the image size.
+        func idx(_ magic: UInt8, _ dims: [UInt32], _ payload: Int) -> Data {
+            var data = Data([0, 0, 8, magic])
+            for v in dims { withUnsafeBytes(of: v.bigEndian) { data.append(contentsOf: $0) } }
+            data.append(Data(count: payload))
+            return data
+        }
+        let dir = d + "/big"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try idx(3, [3, 2000, 2000], 3 * 2000 * 2000).write(to: URL(fileURLWithPath: dir + "/train-images-idx3-ubyte"))
+        try idx(1, [3], 3).write(to: URL(fileURLWithPath: dir + "/train-labels-idx1-ubyte"))
+        try idx(3, [1, 2000, 2000], 2000 * 2000).write(to: URL(fileURLWithPath: dir + "/t10k-images-idx3-ubyte"))
+        try idx(1, [1], 1).write(to: URL(fileURLWithPath: dir + "/t10k-labels-idx1-ubyte"))
+        let o = try btviz(["train", "--dataset", "fashion", "--data-dir", dir, "--headless", "--run-dir", d + "/b"])
+        assertCleanFailure(o, mentioning: "1x2000x2000")
+    }
+
     func testHugeEpochCountIsRefused() throws {
         assertCleanFailure(try btviz(["train", "--epochs", "9223372036854775807", "--headless", "--run-dir", temporaryDirectory() + "/r"]),
                            mentioning: "--epochs")
