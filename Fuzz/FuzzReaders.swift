@@ -1,0 +1,57 @@
+// Coverage-guided fuzzing of every reader of outside bytes: IDX, .npy, checkpoints and metrics records (decoded,
+// loaded into the explorer's model and drawn). Not part of the package: `scripts/fuzz` builds btviz's modules
+// with -sanitize=fuzzer into .build-fuzz and links this file against them (libFuzzer supplies main); the reader
+// is picked with BTVIZ_FUZZ_TARGET. A reader may throw; it must not trap, hang or allocate without bound.
+import BTCore
+import Datasets
+import Explorer
+import Foundation
+import Training
+
+/// The inputs go through a file because that is how btviz reads them (gzip detection, sizes from stat).
+private let scratch = "/dev/shm/btviz-fuzz-\(getpid())"
+
+private func throughFile(_ data: UnsafePointer<UInt8>, _ size: Int, suffix: String, _ body: (String) throws -> Void) {
+    let path = scratch + suffix
+    guard let f = fopen(path, "wb") else { return }
+    fwrite(data, 1, size, f)
+    fclose(f)
+    _ = try? body(path)
+}
+
+private func fuzzOne(_ target: String, _ data: UnsafePointer<UInt8>, _ size: Int) {
+    switch target {
+    case "idx":
+        throughFile(data, size, suffix: ".idx") { p in
+            _ = try readIDXImages(path: p)
+            _ = try readIDXLabels(path: p, classes: 10)
+        }
+    case "npy":
+        throughFile(data, size, suffix: ".npy") { p in _ = try readNpy(path: p) }
+    case "checkpoint":
+        throughFile(data, size, suffix: ".ckpt") { p in
+            let c = try Checkpoint.load(path: p)
+            _ = try Normalizer(mean: c.header.normalizerMean, std: c.header.normalizerStd)
+        }
+    case "metrics":
+        let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+        let records = text.split(separator: "\n").compactMap(RunRecordCoding.decode)
+        let header = RunHeader(dataset: "fuzz", k: 4, inputShape: [1, 28, 28], totalSteps: 100, epochs: 2, batchSize: 8)
+        let model = RunModel(header: header, records: records)
+        for mode in [ExplorerMode.live, .replay] {
+            _ = ExplorerRenderer.render(model: model, view: ExplorerViewState(mode: mode), width: 120, height: 40,
+                                        options: ExplorerOptions(ascii: false, noColor: false))
+        }
+    default:
+        fputs("BTVIZ_FUZZ_TARGET must be idx, npy, checkpoint or metrics\n", stderr)
+        exit(2)
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    fuzzOne(target, data, size)
+    return 0
+}
+
+private let target = ProcessInfo.processInfo.environment["BTVIZ_FUZZ_TARGET"] ?? ""
