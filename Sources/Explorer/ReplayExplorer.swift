@@ -4,25 +4,44 @@ import Training
 
 /// Reads a metrics.jsonl incrementally: complete new lines since the last call. A live run may be
 /// mid-append, so a trailing partial line waits for the next poll.
-struct MetricsTail {
-    let path: String
+public struct MetricsTail {
+    public let path: String
     private(set) var offset: UInt64 = 0
     /// Set when the file shrank (rewritten from scratch): the caller rebuilds its model.
     private(set) var restarted = false
     /// Non-blank lines that did not decode to a plausible record (damaged or hand-edited), skipped.
-    private(set) var skipped = 0
+    public private(set) var skipped = 0
+    private var inGarbage = false
+    /// True while the file holds bytes not read yet: the caller polls again at once instead of in a second.
+    public private(set) var behind = false
+    /// How much one poll reads: a big file loads a chunk per frame, so the screen draws and keys work meanwhile.
+    let chunk: Int
 
-    init(path: String) { self.path = path }
+    public init(path: String, chunk: Int = 4 << 20) { self.path = path; self.chunk = chunk }
 
-    mutating func poll() throws -> [RunRecord] {
+    public mutating func poll() throws -> [RunRecord] {
         restarted = false
         guard let fh = FileHandle(forReadingAtPath: path) else { throw BTError("cannot read \(path)") }
         defer { try? fh.close() }
         let size = try fh.seekToEnd()
         if size < offset { offset = 0; restarted = true }
+        behind = false
         guard size > offset else { return [] }
         try fh.seek(toOffset: offset)
-        guard let data = try fh.readToEnd(), let lastNL = data.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+        let want = Int(min(size - offset, UInt64(chunk)))
+        guard let data = try fh.read(upToCount: want), !data.isEmpty else { return [] }
+        behind = offset + UInt64(data.count) < size
+        guard let lastNL = data.lastIndex(of: UInt8(ascii: "\n")) else {
+            // No newline in a whole chunk, or NUL bytes (never in JSON; a preallocated or damaged tail): skip it
+            // once rather than re-reading it every second. A short partial line is a record being written.
+            if data.count == chunk || data.contains(0) {
+                offset += UInt64(data.count)
+                if !inGarbage { skipped += 1 }
+                inGarbage = true
+            }
+            return []
+        }
+        inGarbage = false
         let complete = data[data.startIndex...lastNL]
         offset += UInt64(complete.count)
         let text = String(decoding: complete, as: UTF8.self)
@@ -67,7 +86,7 @@ struct ReplayExplorer {
                 if ProcessInfo.processInfo.environment["BTVIZ_FAULT"] == "trap-after-draw" { fatalError("injected trap") }
             }
             let now = ContinuousClock.now
-            if now - lastPoll >= .seconds(1) {
+            if now - lastPoll >= .seconds(1) || tail.behind {
                 lastPoll = now
                 if let new = try? tail.poll() {
                     if tail.restarted { model = RunModel(header: header, records: []); view.cursor = nil }
@@ -75,7 +94,7 @@ struct ReplayExplorer {
                 }
             }
             if view.notice != nil && now >= noticeUntil { view.notice = nil; dirty = true }
-            let wait = dirty ? max(1, milliseconds(frame - (ContinuousClock.now - lastDraw))) : 100
+            let wait = tail.behind ? 1 : dirty ? max(1, milliseconds(frame - (ContinuousClock.now - lastDraw))) : 100
             guard let key = screen.readKey(timeoutMs: wait) else { continue }
             dirty = true
             if view.showHelp && key != .resize { view.showHelp = false; continue }
