@@ -17,7 +17,7 @@ public struct MetricsTail {
     /// How much one poll reads: a big file loads a chunk per frame, so the screen draws and keys work meanwhile.
     let chunk: Int
 
-    public init(path: String, chunk: Int = 4 << 20) { self.path = path; self.chunk = chunk }
+    public init(path: String, chunk: Int = 1 << 20) { self.path = path; self.chunk = chunk }
 
     public mutating func poll() throws -> [RunRecord] {
         restarted = false

@@ -218,6 +218,27 @@ final class ExplorerTmuxTests: XCTestCase {
         XCTAssertEqual(state.trimmingCharacters(in: .whitespacesAndNewlines), "0 1", "normal screen, cursor visible")
     }
 
+    /// A big metrics.jsonl (40 MB here): the first frame comes at once and q quits while it is still loading.
+    func testReplayOfABigRunDrawsAtOnceAndQuitsWhileLoading() throws {
+        let made = try btviz(["train", "--epochs", "1", "--k", "4", "--train-limit", "256", "--test-limit", "64",
+                              "--log-every", "1", "--run-dir", run])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        let step = String(try XCTUnwrap(lines.first { $0.contains("\"type\":\"step\"") })) + "\n"
+        let block = Data(String(repeating: step, count: max(1, (1 << 20) / step.utf8.count)).utf8)
+        let fh = try XCTUnwrap(FileHandle(forWritingAtPath: run + "/metrics.jsonl"))
+        try fh.seekToEnd()
+        for _ in 0..<40 { try fh.write(contentsOf: block) }
+        try fh.close()
+        let started = Date()
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "\(btvizPath) replay \(run); echo EXIT:$?; sleep 30"])
+        waitForScreen("the first frame", seconds: 3) { $0.contains("record ") }
+        let firstFrame = Date().timeIntervalSince(started)
+        tmux(["send-keys", "-t", "t", "q"])
+        waitForScreen("the exit", seconds: 3) { $0.contains("EXIT:0") }
+        print("replay of 40 MB: first frame after \(firstFrame) s, quit after \(Date().timeIntervalSince(started)) s")
+    }
+
     /// The pid of the btviz process training into `runDir` (the pane runs a shell around it).
     func pidOf(runDir: String) -> Int32? {
         let p = Process()
