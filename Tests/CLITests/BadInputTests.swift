@@ -272,6 +272,34 @@ final class BadInputTests: XCTestCase {
         assertCleanFailure(o, mentioning: "1x2000x2000")
     }
 
+    /// A disk that fills during training (a 256 KB tmpfs; needs root): one clear line, no torn metrics line, and
+    /// the checkpoint on disk is a whole one that still loads.
+    func testFullDiskStopsCleanlyWithoutTornFiles() throws {
+        guard getuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
+        let mountPoint = temporaryDirectory()
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint]
+        try mount.run(); mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { throw XCTSkip("cannot mount a tmpfs here (a container without CAP_SYS_ADMIN)") }
+        defer {
+            let u = Process(); u.executableURL = URL(fileURLWithPath: "/bin/umount"); u.arguments = [mountPoint]
+            try? u.run(); u.waitUntilExit()
+        }
+        let run = mountPoint + "/run"
+        let o = try btviz(["train", "--k", "2", "--epochs", "50", "--train-limit", "512", "--test-limit", "64",
+                           "--log-every", "1", "--headless", "--run-dir", run])
+        assertCleanFailure(o, mentioning: "no space left on device")
+        let metrics = try Data(contentsOf: URL(fileURLWithPath: run + "/metrics.jsonl"))
+        XCTAssertGreaterThan(metrics.count, 0)
+        XCTAssertEqual(metrics.last, UInt8(ascii: "\n"), "the last line is whole")
+        for line in String(decoding: metrics, as: UTF8.self).split(separator: "\n") {
+            XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8)), String(line.prefix(80)))
+        }
+        let e = try btviz(["eval", run, "--no-recalibrate", "--json"])
+        XCTAssertEqual(e.status, 0, "the checkpoint left on the full disk loads: \(e.stderr)")
+    }
+
     func testHugeEpochCountIsRefused() throws {
         assertCleanFailure(try btviz(["train", "--epochs", "9223372036854775807", "--headless", "--run-dir", temporaryDirectory() + "/r"]),
                            mentioning: "--epochs")
