@@ -16,7 +16,7 @@ struct Train: AsyncParsableCommand {
     // Options that define a run are optional here: unset ones take TrainConfig's defaults for a new run and the
     // checkpoint's values on --resume, where a given one that differs is refused.
     @Option(help: "synthetic (built in), fashion or mnist (default synthetic).") var dataset: String?
-    @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then /usr/share/datasets).")
+    @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then /usr/share/datasets/fashion-mnist for fashion).")
     var dataDir: String?
     @Option(help: "Weight quantizer: full, bwn, twn or bt (default bt).") var method: QuantMethod?
     @Option(parsing: .unconditional, help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (README).")
