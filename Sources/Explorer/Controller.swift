@@ -51,7 +51,7 @@ public enum ExplorerController {
         case .scrubFraction(let f):
             let n = model.steps.count
             guard n > 0 else { break }
-            let k = Int((Float(n) * f).rounded(f < 0 ? .down : .up))
+            let k = clampedInt(Double((Float(n) * f).rounded(f < 0 ? .down : .up)), -n, n)
             view.cursor = min(max(0, (view.cursor ?? n - 1) + k), n - 1)
         case .jumpStart:
             view.cursor = model.steps.isEmpty ? nil : 0

@@ -1,5 +1,12 @@
 import Foundation
 
+/// Int of a value that may be huge, infinite or NaN (a damaged record's): clamped before converting, which would
+/// otherwise trap. NaN gives `lo`.
+func clampedInt(_ x: Double, _ lo: Int, _ hi: Int) -> Int {
+    guard !x.isNaN else { return lo }
+    return Int(min(max(x, Double(lo)), Double(hi)))
+}
+
 /// Short number formats: every table cell is a few characters wide.
 enum Fmt {
     /// 3 significant digits, no exponent for ordinary magnitudes: 0.0521, 1.23, 153.
@@ -44,7 +51,7 @@ enum Fmt {
 
     /// Seconds as 1h02m, 3m05s, 42s.
     static func duration(_ s: Float) -> String {
-        guard s.isFinite, s >= 0 else { return "--" }
+        guard s.isFinite, s >= 0, s < 1e9 else { return "--" }  // a damaged record's ETA can be anything
         let t = Int(s.rounded())
         if t >= 3600 { return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) }
         if t >= 60 { return String(format: "%dm%02ds", t / 60, t % 60) }

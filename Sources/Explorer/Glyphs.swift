@@ -58,7 +58,7 @@ public struct Glyphs: Sendable {
         var s = String.UnicodeScalarView()
         for x in v {
             let t = hi > lo ? (x - lo) / (hi - lo) : 0.5
-            s.append(spark[min(spark.count - 1, max(0, Int((t * Float(spark.count - 1)).rounded())))])
+            s.append(spark[clampedInt(Double((t * Float(spark.count - 1)).rounded()), 0, spark.count - 1)])
         }
         return String(s)
     }

@@ -71,7 +71,7 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     let tailW = min(r.w - 12, tail.0.unicodeScalars.count + 2)
     let barW = max(10, min(r.w - tailW - 2, r.w * 3 / 5))
     c.put(r.x, y, g.ascii ? "[" : "▕", .dim)
-    let fillN = Int((min(1, max(0, done)) * Float(barW)).rounded(.down))
+    let fillN = clampedInt(Double((min(1, max(0, done)) * Float(barW)).rounded(.down)), 0, barW)
     for i in 0..<barW {
         c.put(r.x + 1 + i, y, i < fillN ? g.progressFull : g.progressEmpty, i < fillN ? (st.finished ? .good : .series1) : .dim)
     }

@@ -24,11 +24,10 @@ func rebin(_ h: Histogram, columns: Int, lo: Float, hi: Float) -> [Double] {
     for (i, n) in h.counts.enumerated() where n > 0 {
         let a = Double(h.edges[i]), b = Double(h.edges[i + 1])
         guard b > a else {
-            let col = Int((a - Double(lo)) / dx)
-            out[min(columns - 1, max(0, col))] += Double(n); continue
+            out[clampedInt((a - Double(lo)) / dx, 0, columns - 1)] += Double(n); continue
         }
-        let c0 = max(0, Int(((a - Double(lo)) / dx).rounded(.down)))
-        let c1 = min(columns - 1, Int(((b - Double(lo)) / dx).rounded(.down)))
+        let c0 = clampedInt(((a - Double(lo)) / dx).rounded(.down), 0, columns)
+        let c1 = clampedInt(((b - Double(lo)) / dx).rounded(.down), -1, columns - 1)
         if c0 > c1 { continue }
         for col in c0...c1 {
             let x0 = Double(lo) + Double(col) * dx, x1 = x0 + dx
@@ -48,7 +47,7 @@ func drawBars(_ c: inout Canvas, _ r: Rect, _ values: [Double], _ g: Glyphs, sty
     let steps = g.vblocks.count - 1
     var filled = [Int](repeating: 0, count: values.count)
     for (col, v) in values.enumerated() where col < r.w {
-        var units = maxV > 0 ? Int((v / maxV * Double(r.h * steps)).rounded()) : 0
+        var units = maxV > 0 ? clampedInt((v / maxV * Double(r.h * steps)).rounded(), 0, r.h * steps) : 0
         if v > 0 && units == 0 { units = 1 }  // a nonzero bin must never look empty
         filled[col] = units
         for row in 0..<r.h {
@@ -77,5 +76,5 @@ func placeLabels(_ c: inout Canvas, _ r: Rect, y: Int, _ labels: [(col: Int, tex
 /// The column of value `v` on a histogram axis from `lo` to `hi` drawn `width` columns wide (nil off the axis).
 func histogramColumn(_ v: Float, lo: Float, hi: Float, width: Int) -> Int? {
     guard hi > lo, v >= lo, v <= hi, width > 0 else { return nil }
-    return min(width - 1, max(0, Int(((v - lo) / (hi - lo) * Float(width)).rounded(.down))))
+    return clampedInt(Double(((v - lo) / (hi - lo) * Float(width)).rounded(.down)), 0, width - 1)
 }

@@ -67,7 +67,7 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
     guard area.w > 2, area.h > 0 else { return }
     var grid = DotGrid(w: area.w, h: area.h, ascii: g.ascii)
     let (x0, x1) = xRange.1 > xRange.0 ? xRange : (xRange.0, xRange.0 + 1)
-    func px(_ x: Float) -> Int { Int(((x - x0) / (x1 - x0) * Float(grid.dotsX - 1)).rounded()) }
+    func px(_ x: Float) -> Int { clampedInt(Double(((x - x0) / (x1 - x0) * Float(grid.dotsX - 1)).rounded()), -1, grid.dotsX) }
     func col(_ x: Float) -> Int? {
         guard x >= x0, x <= x1 else { return nil }
         return min(area.w - 1, max(0, px(x) / grid.sx))
@@ -83,7 +83,7 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
         let (lo, hi) = s.rightAxis ? (right ?? left) : left
         func py(_ y: Float) -> Int {
             let t = hi > lo ? (hi - y) / (hi - lo) : 0.5
-            return min(grid.dotsY - 1, max(0, Int((t * Float(grid.dotsY - 1)).rounded())))
+            return clampedInt(Double((t * Float(grid.dotsY - 1)).rounded()), 0, grid.dotsY - 1)
         }
         var prev: (Int, Int)? = nil
         for (x, y) in zip(s.xs, s.ys) {
@@ -94,7 +94,7 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
                 var lastY = q.1
                 for xx in (q.0 + 1)...p.0 {
                     let t = Float(xx - q.0) / Float(p.0 - q.0)
-                    let yy = Int((Float(q.1) + t * Float(p.1 - q.1)).rounded())
+                    let yy = clampedInt(Double((Float(q.1) + t * Float(p.1 - q.1)).rounded()), -1, grid.dotsY)
                     grid.vspan(xx, lastY, yy, s.style)
                     lastY = yy
                 }
