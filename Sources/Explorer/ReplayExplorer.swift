@@ -44,11 +44,8 @@ public struct MetricsTail {
         inGarbage = false
         let complete = data[data.startIndex...lastNL]
         offset += UInt64(complete.count)
-        let text = String(decoding: complete, as: UTF8.self)
-        var records: [RunRecord] = []
-        for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
-            if let r = RunRecordCoding.decode(line) { records.append(r) } else { skipped += 1 }
-        }
+        let (records, bad) = RunRecordCoding.decodeLines(String(decoding: complete, as: UTF8.self))
+        skipped += bad
         return records
     }
 }

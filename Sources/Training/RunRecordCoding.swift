@@ -43,7 +43,11 @@ public enum RunRecordCoding {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BTError("cannot read \(path)")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        return decodeLines(String(decoding: data, as: UTF8.self))
+    }
+
+    /// The records of whole lines of text, and how many non-blank lines were skipped as malformed.
+    public static func decodeLines(_ text: String) -> (records: [RunRecord], skipped: Int) {
         var records: [RunRecord] = [], skipped = 0
         for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
             if let r = decode(line) { records.append(r) } else { skipped += 1 }
