@@ -51,7 +51,7 @@ public enum ExplorerRenderer {
         drawLayerTable(&c, layout.table, model: model, stepIndex: si, selected: sel, g)
         drawDistance(&c, layout.distance, layer: layer, g)
         drawLoss(&c, layout.loss, model: model, cursorStep: cursorStep, g)
-        drawAccuracy(&c, layout.accuracy, model: model, cursorStep: cursorStep, g)
+        drawMetric(&c, layout.accuracy, model: model, cursorStep: cursorStep, g)
         drawKeyBar(&c, layout.keys, view: view, g)
         if view.showHelp { drawHelp(&c, mode: view.mode, g) }
         return c

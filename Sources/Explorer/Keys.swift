@@ -45,6 +45,8 @@ public enum KeyMap {
             case .char("2"): return .method(.bwn)
             case .char("3"): return .method(.twn)
             case .char("4"): return .method(.bt)
+            case .char("5"): return .method(.ttq)
+            case .char("6"): return .method(.lq)
             case .char("m"), .char("M"): return .cycleMethod
             case .char("+"), .char("="): return .lambdaUp
             case .char("-"), .char("_"): return .lambdaDown
@@ -63,7 +65,8 @@ public enum KeyMap {
             case .down, .pageDown: return .scrubFraction(0.05)
             case .home, .char("g"): return .jumpStart
             case .end, .char("G"): return .jumpEnd
-            case .char("1"), .char("2"), .char("3"), .char("4"), .char("m"): return .unavailable("method")
+            case .char("1"), .char("2"), .char("3"), .char("4"), .char("5"), .char("6"), .char("m"):
+                return .unavailable("method")
             case .char("+"), .char("="), .char("-"), .char("0"): return .unavailable("λ")
             case .char(" "): return .unavailable("pause")
             case .char("s"): return .unavailable("save")

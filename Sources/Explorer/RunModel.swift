@@ -7,7 +7,8 @@ public struct SeriesPoint: Sendable, Equatable {
     public var taskLoss: Float
     /// λ·R, the regularizer's contribution to the loss (subtracted from it).
     public var lambdaR: Float
-    public var batchAcc: Float
+    /// The objective's metric on the training batch (accuracy, PSNR).
+    public var batchMetric: Float
     public var lambda: Float
 }
 
@@ -19,6 +20,8 @@ public struct RunModel: Sendable {
     public let stepCap: Int
     public private(set) var steps: [StepRecord] = []
     public private(set) var points: [SeriesPoint] = []
+    /// What the objective is judged by ("accuracy" until a record says otherwise).
+    public private(set) var metricName = "accuracy"
     public private(set) var epochs: [EpochRecord] = []
     public private(set) var events: [EventRecord] = []
     /// What the trainer actually applied (live), or what the records imply (replay).
@@ -55,7 +58,8 @@ public struct RunModel: Sendable {
                 steps.removeAll { $0.step >= s.step }
             }
             points.append(SeriesPoint(step: s.step, taskLoss: s.taskLoss, lambdaR: s.lambda * s.regLoss,
-                                      batchAcc: s.batchAcc, lambda: s.lambda))
+                                      batchMetric: s.batchMetric, lambda: s.lambda))
+            metricName = s.metric
             steps.append(s)
             // Trim in chunks so appends stay amortized O(1).
             if steps.count - stepCap > max(16, stepCap / 4) { steps.removeFirst(steps.count - stepCap) }

@@ -7,7 +7,7 @@ import Kernels
 /// copies: Winograd F(2x2, 3x3) for the forward, input-gradient and weight-gradient convolutions where the
 /// channel counts allow, the direct kernels otherwise. Everything else walks its share in chunks of images:
 /// im2col into a small buffer, then one OpenBLAS GEMM.
-public final class Conv3x3: WeightedLayer {
+public final class Conv3x3: QuantizedLayer {
     public let cin, cout, h, w: Int
     /// Latent weights, [cout, 3, 3, cin].
     public let weight: Param

@@ -1,26 +1,5 @@
 import Kernels
 
-/// A trainable tensor: latent value, gradient, and what the optimizer and reports need to know.
-public final class Param: @unchecked Sendable {
-    public let name: String
-    public let shape: [Int]
-    public let value: FloatBuffer
-    public let grad: FloatBuffer
-    /// Conv weights: quantized in the forward pass, latent values updated by the optimizer.
-    public let quantized: Bool
-
-    public init(name: String, shape: [Int], quantized: Bool = false) {
-        self.name = name
-        self.shape = shape
-        self.quantized = quantized
-        let n = shape.reduce(1, *)
-        value = FloatBuffer(count: n)
-        grad = FloatBuffer(count: n)
-    }
-
-    public var count: Int { value.count }
-}
-
 /// One stage of the network. Buffers are owned by the layer and sized for the largest batch once,
 /// so a step allocates nothing. `forward` returns the layer's own output buffer; the input pointer
 /// stays valid until the next forward, which is what `backward` relies on.
@@ -45,4 +24,10 @@ public protocol WeightedLayer: Layer {
 /// How `VGG6.initialize` draws the weights.
 public enum InitScheme: String, Codable, CaseIterable, Sendable {
     case pytorch, he
+}
+
+/// A layer whose weights are quantized: the optimizer updates `weight` (the latent values), the passes use
+/// `effective`, which the engine fills with Q(weight) each step. Backward leaves dL/d(effective) in weight.grad.
+public protocol QuantizedLayer: WeightedLayer {
+    var effective: FloatBuffer { get }
 }

@@ -1,98 +1,163 @@
-/// A quantizer fitted to one layer's latent weights: its scales and thresholds are fixed here,
-/// so the same fit can quantize the clean weights and their noisy copies (the regularizer
-/// holds thresholds from the clean weights).
+/// A quantizer fitted to one layer's latent weights, as a table: for each channel, the levels Q can take and the
+/// transitions between them. Everything downstream works from this table: Q(W) itself, the regularizer (each
+/// transition with its jump height), level counts, errors and distances. The fit is frozen, so the same table
+/// quantizes the clean weights and their noisy copies (the regularizer keeps the clean weights' thresholds).
 ///
-/// Every quantizer in btviz maps a weight to an integer code and the code to `code * step`.
+/// The rule: a weight w of channel c takes level j of that channel, where j counts the channel's transitions t
+/// with w >= t. Transitions are sorted within a channel; levels need not be (TTQ's learned -Wn may pass +Wp).
 public struct QuantFit: Sendable {
     public let method: QuantMethod
-    /// Value of one code step: a (BWN, TWN) or a_opt (BT). 1 for full precision.
-    public let step: Float
-    /// The quantizer's first scale (a or a1): the noise and distance unit of the regularizer.
+    /// The regularizer's noise and distance unit, in latent-weight units: a (BWN, TWN), a1 (BT), mean|W| (TTQ,
+    /// LQ-Nets, full precision).
     public let firstScale: Float
-    /// Named scales and thresholds, for reports.
+    /// Named scales and thresholds, for reports (channel means where the method has one per channel).
     public let scales: [String: Float]
     public let thresholds: [String: Float]
-    /// Transition points in latent-weight units, sorted.
-    public let transitions: [Float]
-    /// The codes this quantizer can emit, ascending.
-    public let codes: [Int]
-    // Parameters of `code(_:)`.
-    let delta: Float   // TWN threshold
-    let a1: Float      // BT binary scale
-    let d1: Float      // BT residual threshold
+    /// 1 when the whole tensor shares one table, else the output channels (the tensor's first axis).
+    public let channels: Int
+    /// Levels per channel (0 for full precision).
+    public let levelCount: Int
+    /// levels[c * levelCount + j].
+    public let levelTable: [Float]
+    /// transitionTable[c * (levelCount - 1) + j]: where Q steps from level j to level j + 1.
+    public let transitionTable: [Float]
 
-    public init(method: QuantMethod, step: Float, firstScale: Float, scales: [String: Float],
-                thresholds: [String: Float], transitions: [Float], codes: [Int],
-                delta: Float = 0, a1: Float = 0, d1: Float = 0) {
-        self.method = method; self.step = step; self.firstScale = firstScale; self.scales = scales
-        self.thresholds = thresholds; self.transitions = transitions.sorted(); self.codes = codes
-        self.delta = delta; self.a1 = a1; self.d1 = d1
+    public init(method: QuantMethod, firstScale: Float, scales: [String: Float] = [:], thresholds: [String: Float] = [:],
+                channels: Int = 1, levels: [Float], transitions: [Float]) {
+        precondition(channels >= 1 && (levels.isEmpty || (levels.count % channels == 0
+                     && transitions.count == levels.count - channels)))
+        self.method = method; self.firstScale = firstScale; self.scales = scales; self.thresholds = thresholds
+        self.channels = channels
+        levelCount = levels.count / channels
+        levelTable = levels
+        transitionTable = transitions
     }
 
-    /// The integer code of a weight. Full precision has no codes (always 0).
+    /// Full precision: no levels, Q is the identity.
+    public static func identity(_ w: UnsafeBufferPointer<Float>) -> QuantFit {
+        QuantFit(method: .full, firstScale: meanAbs(w), levels: [], transitions: [])
+    }
+
+    public var isIdentity: Bool { levelCount == 0 }
+    var transitionsPerChannel: Int { max(levelCount - 1, 0) }
+
+    /// The level index of w in channel c.
     @inline(__always)
-    public func code(_ w: Float) -> Int {
-        switch method {
-        case .full:
-            return 0
-        case .bwn:
-            return w >= 0 ? 1 : -1
-        case .twn:
-            return w > delta ? 1 : (w < -delta ? -1 : 0)
-        case .bt:
-            let w0 = w >= 0 ? 1 : -1
-            let e = w - a1 * Float(w0)
-            return w0 + (e > d1 ? 1 : (e < -d1 ? -1 : 0))
-        }
+    public func levelIndex(_ w: Float, channel c: Int) -> Int {
+        let base = c * transitionsPerChannel
+        var j = 0
+        for i in 0..<transitionsPerChannel where w >= transitionTable[base + i] { j = i + 1 }
+        return j
     }
 
     @inline(__always)
-    public func value(_ w: Float) -> Float { method == .full ? w : Float(code(w)) * step }
+    public func level(_ j: Int, channel c: Int) -> Float { levelTable[c * levelCount + j] }
 
-    /// The quantized values, ascending (empty for full precision).
-    public var levels: [Float] { codes.map { Float($0) * step } }
+    /// Which channel the i-th weight of a tensor of `count` weights belongs to (channels are the first axis).
+    @inline(__always)
+    public func channel(ofIndex i: Int, count: Int) -> Int { channels == 1 ? 0 : i / (count / channels) }
+
+    /// Visits every weight with its channel; per-channel tables walk contiguous blocks.
+    @inline(__always)
+    public func forEachChannel(count: Int, _ body: (_ channel: Int, _ range: Range<Int>) -> Void) {
+        let per = count / channels
+        for c in 0..<channels { body(c, c * per..<(c == channels - 1 ? count : (c + 1) * per)) }
+    }
 
     /// Q(W) for a whole tensor.
     public func quantize(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
-        if method == .full {
+        if isIdentity {
             _ = out.update(fromContentsOf: w)
             return
         }
-        for i in 0..<w.count { out[i] = Float(code(w[i])) * step }
+        forEachChannel(count: w.count) { c, range in
+            for i in range { out[i] = level(levelIndex(w[i], channel: c), channel: c) }
+        }
     }
 
-    /// How many weights sit at each level, in `codes` order.
+    /// Level indices of a whole tensor (empty tensor of indices for full precision), for flip ratios.
+    public func levelIndices(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Int8>) {
+        if isIdentity { out.update(repeating: 0); return }
+        forEachChannel(count: w.count) { c, range in
+            for i in range { out[i] = Int8(truncatingIfNeeded: levelIndex(w[i], channel: c)) }
+        }
+    }
+
+    /// How many weights sit at each level index (summed over channels).
     public func levelCounts(_ w: UnsafeBufferPointer<Float>) -> [Int] {
-        guard let lo = codes.first, let hi = codes.last else { return [] }
-        var counts = [Int](repeating: 0, count: hi - lo + 1)
-        for x in w { counts[code(x) - lo] += 1 }
-        return codes.map { counts[$0 - lo] }
+        var counts = [Int](repeating: 0, count: levelCount)
+        guard !isIdentity else { return counts }
+        forEachChannel(count: w.count) { c, range in
+            for i in range { counts[levelIndex(w[i], channel: c)] += 1 }
+        }
+        return counts
     }
 
     /// ||W - Q(W)|| / ||W||.
     public func relativeError(_ w: UnsafeBufferPointer<Float>) -> Float {
+        guard !isIdentity else { return 0 }
         var num: Double = 0, den: Double = 0
-        for x in w {
-            let d = Double(x - value(x))
-            num += d * d
-            den += Double(x) * Double(x)
+        forEachChannel(count: w.count) { c, range in
+            for i in range {
+                let d = Double(w[i] - level(levelIndex(w[i], channel: c), channel: c))
+                num += d * d
+                den += Double(w[i]) * Double(w[i])
+            }
         }
         return den > 0 ? Float((num / den).squareRoot()) : 0
     }
 
-    /// Height of the jump in Q at each transition (0 where Q does not actually jump, e.g. BT's
-    /// point 0 when a1 > d1: both sides of 0 map to code 0).
-    public var stepHeights: [Float] {
-        let eps = max(firstScale, 1e-12) * 1e-4
-        return transitions.map { t in abs(value(t + eps) - value(t - eps)) }
+    /// Channel c's transitions, sorted, and the height of Q's jump at each.
+    public func transitions(channel c: Int) -> [(point: Float, height: Float)] {
+        (0..<transitionsPerChannel).map { j in
+            (transitionTable[c * transitionsPerChannel + j], abs(level(j + 1, channel: c) - level(j, channel: c)))
+        }
     }
 
-    /// |w - nearest transition| / firstScale (0 if there are no transitions).
+    /// Transitions averaged over channels (the table itself for a per-tensor fit): what records and the explorer draw.
+    public var transitions: [Float] { channelMeans(transitionTable, per: transitionsPerChannel) }
+    /// Levels averaged over channels.
+    public var levels: [Float] { channelMeans(levelTable, per: levelCount) }
+    /// Jump heights, averaged over channels.
+    public var stepHeights: [Float] {
+        var h = [Float](repeating: 0, count: transitionsPerChannel)
+        for c in 0..<channels { for (j, t) in transitions(channel: c).enumerated() { h[j] += t.height / Float(channels) } }
+        return h
+    }
+
+    /// The 10th and 90th percentile of each transition over channels (nil for a per-tensor fit): the band
+    /// the explorer draws for LQ-Nets.
+    public var transitionBands: [[Float]]? {
+        guard channels > 1 else { return nil }
+        return (0..<transitionsPerChannel).map { j in
+            let sorted = (0..<channels).map { transitionTable[$0 * transitionsPerChannel + j] }.sorted()
+            return [sorted[(channels - 1) / 10], sorted[(channels - 1) * 9 / 10]]
+        }
+    }
+
+    private func channelMeans(_ table: [Float], per: Int) -> [Float] {
+        guard channels > 1 else { return table }
+        var m = [Double](repeating: 0, count: per)
+        for c in 0..<channels { for j in 0..<per { m[j] += Double(table[c * per + j]) } }
+        return m.map { Float($0 / Double(channels)) }
+    }
+
+    /// |w - nearest transition of its channel| / firstScale (0 if there are no transitions).
     @inline(__always)
-    public func transitionDistance(_ w: Float) -> Float {
-        guard !transitions.isEmpty, firstScale > 0 else { return 0 }
+    public func transitionDistance(_ w: Float, channel c: Int) -> Float {
+        guard transitionsPerChannel > 0, firstScale > 0 else { return 0 }
         var best = Float.infinity
-        for t in transitions { best = min(best, abs(w - t)) }
+        let base = c * transitionsPerChannel
+        for j in 0..<transitionsPerChannel { best = min(best, abs(w - transitionTable[base + j])) }
         return best / firstScale
     }
+}
+
+/// mean |w| in double precision (layers have up to millions of weights).
+@inline(__always)
+public func meanAbs(_ w: UnsafeBufferPointer<Float>) -> Float {
+    guard !w.isEmpty else { return 0 }
+    var s: Double = 0
+    for x in w { s += Double(abs(x)) }
+    return Float(s / Double(w.count))
 }

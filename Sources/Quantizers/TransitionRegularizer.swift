@@ -31,37 +31,41 @@ public struct TransitionRegularizer: Sendable {
     /// Samples the noise once (into `noise`, scratch of the same size) and measures R and the flip fraction.
     public func measure(fit: QuantFit, weights w: UnsafeBufferPointer<Float>,
                         noise: UnsafeMutableBufferPointer<Float>, rng: inout RNG) -> Measure {
-        guard fit.method != .full, !w.isEmpty, fit.firstScale > 0 else { return Measure(reg: 0, flipFraction: 0) }
+        guard !fit.isIdentity, !w.isEmpty, fit.firstScale > 0 else { return Measure(reg: 0, flipFraction: 0) }
         rng.fillGaussian(UnsafeMutableBufferPointer(rebasing: noise[0..<w.count]), std: noiseRatio * fit.firstScale)
         var flips = 0
-        var diff = 0
-        for i in 0..<w.count {
-            let c0 = fit.code(w[i]), c1 = fit.code(w[i] + noise[i])
-            if c0 != c1 { flips += 1; diff += abs(c0 - c1) }
+        var diff: Double = 0
+        fit.forEachChannel(count: w.count) { c, range in
+            for i in range {
+                let j0 = fit.levelIndex(w[i], channel: c), j1 = fit.levelIndex(w[i] + noise[i], channel: c)
+                if j0 != j1 { flips += 1; diff += Double(abs(fit.level(j0, channel: c) - fit.level(j1, channel: c))) }
+            }
         }
         let n = Float(w.count)
-        let r = Float(diff) * fit.step
+        let r = Float(diff)
         return Measure(reg: reduction == .sum ? r : r / n, flipFraction: Float(flips) / n)
     }
 
-    /// Adds d(-lambda * E[R]) / dW to `grad`.
+    /// Adds d(-lambda * E[R]) / dW to `grad`, from each channel's transitions and jump heights.
     public func addGradient(fit: QuantFit, weights w: UnsafeBufferPointer<Float>, lambda: Float,
                             into grad: UnsafeMutableBufferPointer<Float>) {
-        guard lambda > 0, fit.method != .full, !w.isEmpty, fit.firstScale > 0 else { return }
+        guard lambda > 0, !fit.isIdentity, !w.isEmpty, fit.firstScale > 0 else { return }
         let sp = noiseRatio * fit.firstScale
-        let ts = fit.transitions, hs = fit.stepHeights
         let invSqrt2Pi: Float = 0.398_942_28
         // Beyond 8 s' the density is below 1e-14 of its peak. (At 5 s' it is 4e-6: summed over a layer, that
         // cut-off showed as a 0.5% error in a finite-difference check.)
         let reach = 8 * sp
-        for (t, h) in zip(ts, hs) where h > 0 {
-            // dL/dw = +lambda * h * phi(|w-t|/s') / s' * sign(w - t)   (divided by N for the mean)
-            let k = lambda * h * invSqrt2Pi / (sp * (reduction == .sum ? 1 : Float(w.count)))
-            for i in 0..<w.count {
-                let d = w[i] - t
-                if abs(d) < reach {
-                    let u = d / sp
-                    grad[i] += k * expf(-0.5 * u * u) * (d >= 0 ? 1 : -1)
+        let norm = sp * (reduction == .sum ? 1 : Float(w.count))
+        fit.forEachChannel(count: w.count) { c, range in
+            for (t, h) in fit.transitions(channel: c) where h > 0 {
+                // dL/dw = +lambda * h * phi(|w-t|/s') / s' * sign(w - t)   (divided by N for the mean)
+                let k = lambda * h * invSqrt2Pi / norm
+                for i in range {
+                    let d = w[i] - t
+                    if abs(d) < reach {
+                        let u = d / sp
+                        grad[i] += k * expf(-0.5 * u * u) * (d >= 0 ? 1 : -1)
+                    }
                 }
             }
         }

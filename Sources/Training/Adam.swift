@@ -1,28 +1,42 @@
 import Kernels
 import Layers
 
-/// Adam over a fixed list of parameters. Its moments are part of the checkpoint, and they are kept
-/// when the quantizer changes mid-run (the latent weights they belong to do not change).
+/// Adam over named tensors. Moments are made for a parameter the first time it is stepped (a quantizer's Wp
+/// when TTQ is first used), each with its own step count for the bias correction, as PyTorch keeps it. Moments
+/// are kept when the quantizer changes mid-run: the latent weights they belong to do not change.
 public final class Adam {
-    public let params: [Param]
-    public let m: [FloatBuffer]
-    public let v: [FloatBuffer]
-    public var t: Int = 0
+    public final class Moments {
+        public let m: FloatBuffer, v: FloatBuffer
+        public var t = 0
+        init(count: Int) { m = FloatBuffer(count: count); v = FloatBuffer(count: count) }
+    }
+    public private(set) var moments: [String: Moments] = [:]
+    /// Names in the order their moments were made (the checkpoint's order).
+    public private(set) var names: [String] = []
     public let beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8
 
-    public init(params: [Param]) {
-        self.params = params
-        m = params.map { FloatBuffer(count: $0.count) }
-        v = params.map { FloatBuffer(count: $0.count) }
+    public init() {}
+
+    /// The moments of `name`, made (zero) if new.
+    public func moments(for name: String, count: Int) -> Moments {
+        if let s = moments[name] { return s }
+        let s = Moments(count: count)
+        moments[name] = s
+        names.append(name)
+        return s
     }
 
-    public func step(lr: Float) {
-        t += 1
-        let c1 = 1 - powf(beta1, Float(t)), c2 = 1 - powf(beta2, Float(t))
+    /// The largest step count (what older checkpoints stored as one number).
+    public var t: Int { moments.values.map(\.t).max() ?? 0 }
+
+    public func step(_ params: [Param], lr: Float) {
         let (b1, b2, eps) = (beta1, beta2, eps)
-        let stepSize = lr / c1, invC2 = 1 / c2
-        for (i, p) in params.enumerated() {
-            let w = p.value.ptr, g = p.grad.ptr, mi = m[i].ptr, vi = v[i].ptr
+        for p in params {
+            let s = moments(for: p.name, count: p.count)
+            s.t += 1
+            let c1 = 1 - powf(b1, Float(s.t)), c2 = 1 - powf(b2, Float(s.t))
+            let stepSize = lr / c1, invC2 = 1 / c2
+            let w = p.value.ptr, g = p.grad.ptr, mi = s.m.ptr, vi = s.v.ptr
             for j in 0..<p.count {
                 let gj = g[j]
                 mi[j] = b1 * mi[j] + (1 - b1) * gj

@@ -5,8 +5,10 @@ import Layers
 import Quantizers
 
 /// RUN/checkpoint.bin: "BTVZCKP1", a little-endian UInt32 header length, a JSON header, then the raw
-/// Float32 tensors the header lists, in order (model state, then Adam's m and v for every parameter).
-/// Written atomically, so an interrupted save leaves the previous checkpoint intact.
+/// Float32 tensors the header lists, in order: the model's parameters and state, every used method's quantizer
+/// parameters and state ("quant.ttq.conv1.wp"), then Adam's m and v for every tensor it has stepped.
+/// Written atomically, so an interrupted save leaves the previous checkpoint intact. Files written before
+/// quantizers had state (no `spec`, `quantizers` or `adam_steps`) load as before.
 public struct Checkpoint {
     public struct Header: Codable {
         public var step: Int
@@ -16,13 +18,20 @@ public struct Checkpoint {
         public var normalizerMean: [Float]
         public var normalizerStd: [Float]
         public var config: TrainConfig
+        /// The quantizer options; absent in older files (then the config's).
+        public var spec: QuantSpec?
+        /// Methods whose quantizer parameters and state the file holds.
+        public var quantizers: [QuantMethod]?
+        /// Adam's step count per tensor; absent in older files, where every tensor had `adamT`.
+        public var adamSteps: [String: Int]?
         public var tensors: [Entry]
 
         public struct Entry: Codable { public var name: String; public var count: Int }
 
         enum CodingKeys: String, CodingKey {
-            case step, method, lambda, config, tensors
+            case step, method, lambda, config, tensors, spec, quantizers
             case adamT = "adam_t", normalizerMean = "normalizer_mean", normalizerStd = "normalizer_std"
+            case adamSteps = "adam_steps"
         }
 
         /// Every number read from the file is checked before anything uses it.
@@ -36,6 +45,8 @@ public struct Checkpoint {
                   normalizerMean.allSatisfy(\.isFinite), normalizerStd.allSatisfy({ $0.isFinite && $0 > 0 })
             else { throw bad("normalizer of \(normalizerMean.count) means and \(normalizerStd.count) deviations") }
             guard tensors.count <= 10_000 else { throw bad("\(tensors.count) tensors") }
+            if let problem = spec?.problem { throw bad(problem) }
+            guard (adamSteps ?? [:]).values.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else { throw bad("Adam step counts") }
         }
     }
 
@@ -44,24 +55,28 @@ public struct Checkpoint {
     public var header: Header
     public var data: [String: [Float]]
 
-    /// The tensors a checkpoint holds for a model and its optimizer, in file order.
-    static func tensors(model: VGG6, optimizer: Adam) -> [(String, FloatBuffer)] {
-        model.stateTensors
-            + zip(optimizer.params, optimizer.m).map { ("adam.m." + $0.name, $1) }
-            + zip(optimizer.params, optimizer.v).map { ("adam.v." + $0.name, $1) }
+    /// The tensors a checkpoint holds for an engine, in file order.
+    static func tensors(engine: StepEngine) -> [NamedTensor] {
+        let adam = engine.optimizer
+        return engine.model.allTensors + engine.quantizers.tensors
+            + adam.names.map { NamedTensor("adam.m." + $0, adam.moments[$0]!.m) }
+            + adam.names.map { NamedTensor("adam.v." + $0, adam.moments[$0]!.v) }
     }
 
-    public static func save(path: String, model: VGG6, optimizer: Adam, step: Int, method: QuantMethod,
+    public static func save(path: String, engine: StepEngine, step: Int, method: QuantMethod,
                             lambda: Float, normalizer: (mean: [Float], std: [Float]), config: TrainConfig) throws {
-        let ts = tensors(model: model, optimizer: optimizer)
-        let header = Header(step: step, method: method, lambda: lambda, adamT: optimizer.t,
+        let ts = tensors(engine: engine)
+        let adam = engine.optimizer
+        let header = Header(step: step, method: method, lambda: lambda, adamT: adam.t,
                             normalizerMean: normalizer.mean, normalizerStd: normalizer.std, config: config,
-                            tensors: ts.map { Header.Entry(name: $0.0, count: $0.1.count) })
+                            spec: engine.quantizers.spec, quantizers: engine.quantizers.methods,
+                            adamSteps: Dictionary(uniqueKeysWithValues: adam.names.map { ($0, adam.moments[$0]!.t) }),
+                            tensors: ts.map { Header.Entry(name: $0.name, count: $0.buffer.count) })
         let json = try JSONEncoder().encode(header)
         var out = Data(magic)
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(json)
-        for (_, buf) in ts { out.append(UnsafeBufferPointer(start: buf.ptr, count: buf.count)) }
+        for t in ts { out.append(UnsafeBufferPointer(start: t.buffer.ptr, count: t.buffer.count)) }
         try AtomicFile.write(out, to: path)
     }
 
@@ -90,15 +105,25 @@ public struct Checkpoint {
         return Checkpoint(header: header, data: data)
     }
 
-    /// Copies the stored tensors into a model (and optimizer, if given) of the same shape.
-    public func restore(into model: VGG6, optimizer: Adam?) throws {
-        let targets = optimizer.map { Self.tensors(model: model, optimizer: $0) } ?? model.stateTensors
-        for (name, buf) in targets {
+    /// Copies the stored tensors into an engine of the same shape: the model, the quantizers of every method
+    /// the file holds and, with `optimizer`, Adam's moments.
+    public func restore(into engine: StepEngine, optimizer: Bool) throws {
+        let held = header.quantizers ?? []
+        for m in held { engine.quantizers.prepare(m) }
+        func fill(_ name: String, _ buf: FloatBuffer) throws {
             guard let values = data[name], values.count == buf.count else {
                 throw BTError("checkpoint does not match the model: tensor \(name) is missing or has the wrong size")
             }
             values.withUnsafeBufferPointer { buf.ptr.update(from: $0.baseAddress!, count: buf.count) }
         }
-        if let optimizer { optimizer.t = header.adamT }
+        for t in engine.model.allTensors + engine.quantizers.tensors(of: held) { try fill(t.name, t.buffer) }
+        guard optimizer else { return }
+        let trained = engine.model.params + engine.quantizers.parameters
+        for p in trained where data["adam.m." + p.name] != nil {
+            let s = engine.optimizer.moments(for: p.name, count: p.count)
+            try fill("adam.m." + p.name, s.m)
+            try fill("adam.v." + p.name, s.v)
+            s.t = header.adamSteps?[p.name] ?? header.adamT
+        }
     }
 }

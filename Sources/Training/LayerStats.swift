@@ -18,13 +18,15 @@ public final class LayerStatsTracker {
         // Updated in place: a local copy would make copy-on-write duplicate the codes every step.
         var changed = 0
         previousCodes[layer].withUnsafeMutableBufferPointer { prev in
-            for i in 0..<w.count {
-                let c = Int8(truncatingIfNeeded: fit.code(w[i]))
-                if comparable && c != prev[i] { changed += 1 }
-                prev[i] = c
+            fit.forEachChannel(count: w.count) { c, range in
+                for i in range {
+                    let j = Int8(truncatingIfNeeded: fit.isIdentity ? 0 : fit.levelIndex(w[i], channel: c))
+                    if comparable && j != prev[i] { changed += 1 }
+                    prev[i] = j
+                }
             }
         }
-        return comparable && fit.method != .full ? Float(changed) / Float(max(w.count, 1)) : 0
+        return comparable && !fit.isIdentity ? Float(changed) / Float(max(w.count, 1)) : 0
     }
 
     public func record(name: String, shape: [Int], fit: QuantFit, weights w: UnsafeBufferPointer<Float>,
@@ -34,17 +36,20 @@ public final class LayerStatsTracker {
         let range = max(maxAbs, 1e-8)
         var distances = [Float](repeating: 0, count: w.count)
         var distSum: Double = 0, maxDist: Float = 0
-        for i in 0..<w.count {
-            let d = fit.transitionDistance(w[i])
-            distances[i] = d; distSum += Double(d); maxDist = max(maxDist, d)
+        fit.forEachChannel(count: w.count) { c, range in
+            for i in range {
+                let d = fit.transitionDistance(w[i], channel: c)
+                distances[i] = d; distSum += Double(d); maxDist = max(maxDist, d)
+            }
         }
         let hasTransitions = !fit.transitions.isEmpty
         return LayerRecord(
             name: name, shape: shape, scales: fit.scales, thresholds: fit.thresholds,
-            transitions: fit.transitions, levels: fit.levels, levelCounts: fit.levelCounts(w),
+            transitions: fit.transitions, transitionBands: fit.transitionBands, levels: fit.levels,
+            levelCounts: fit.levelCounts(w),
             flipFraction: measure.flipFraction, flipRatio: flipRatio,
             meanTransitionDistance: hasTransitions ? Float(distSum / Double(max(w.count, 1))) : 0,
-            quantError: fit.method == .full ? 0 : fit.relativeError(w), reg: measure.reg,
+            quantError: fit.relativeError(w), reg: measure.reg,
             histogram: histogram(w, lo: -range, hi: range),
             distanceHistogram: hasTransitions ? histogram(distances[...], lo: 0, hi: max(maxDist, 1e-6))
                                               : Histogram(edges: [0, 1], counts: [0]))

@@ -11,7 +11,7 @@ enum RecordChecks {
                 && s.lambda.isFinite && s.layers.count <= maxItems && s.layers.allSatisfy(plausible)
         case .epoch(let e):
             return (0...maxEpoch).contains(e.epoch) && (0...maxStep).contains(e.step)
-                && [e.trainAcc, e.testAcc].allSatisfy { $0.isFinite && (0...1).contains($0) }
+                && [e.trainMetric, e.testMetric].allSatisfy { MetricFormat.plausible(e.metric, $0) }
         case .event(let e):
             return (0...maxStep).contains(e.step) && (0...maxEpoch).contains(e.epoch) && e.message.utf8.count <= 10_000
         }
@@ -20,6 +20,7 @@ enum RecordChecks {
     static func plausible(_ l: LayerRecord) -> Bool {
         l.shape.count <= 8 && l.shape.allSatisfy { (0...maxCount).contains($0) }
             && l.levels.count <= 64 && l.levelCounts.count == l.levels.count && l.transitions.count <= 64
+            && (l.transitionBands ?? []).allSatisfy { $0.count == 2 && $0.allSatisfy(\.isFinite) } && (l.transitionBands?.count ?? 0) <= 64
             && l.levelCounts.allSatisfy { (0...maxCount).contains($0) }
             && (l.levels + l.transitions + Array(l.scales.values) + Array(l.thresholds.values)).allSatisfy(\.isFinite)
             && plausible(l.histogram) && plausible(l.distanceHistogram)

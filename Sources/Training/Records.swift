@@ -17,9 +17,12 @@ public struct LayerRecord: Codable, Sendable {
     public var scales: [String: Float]
     /// Named thresholds in latent-weight units: `delta` (TWN) or `d1` (BT, on the residual).
     public var thresholds: [String: Float]
-    /// Transition points in latent-weight units, sorted.
+    /// Transition points in latent-weight units, sorted (channel means where each channel has its own).
     public var transitions: [Float]
-    /// Quantized values, sorted, and how many weights sit at each.
+    /// Per-channel methods (LQ-Nets): each transition's 10th and 90th percentile over channels.
+    public var transitionBands: [[Float]]?
+    /// Quantized values in transition order (channel means where each channel has its own), and how many
+    /// weights sit at each.
     public var levels: [Float]
     public var levelCounts: [Int]
     /// Share of weights whose level changes under the regularizer's noise.
@@ -39,17 +42,18 @@ public struct LayerRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, shape, scales, thresholds, transitions, levels, reg, histogram
+        case transitionBands = "transition_bands"
         case levelCounts = "level_counts", flipFraction = "flip_fraction", flipRatio = "flip_ratio"
         case meanTransitionDistance = "mean_transition_distance", quantError = "quant_error"
         case distanceHistogram = "distance_histogram"
     }
 
     public init(name: String, shape: [Int], scales: [String: Float], thresholds: [String: Float],
-                transitions: [Float], levels: [Float], levelCounts: [Int], flipFraction: Float,
+                transitions: [Float], transitionBands: [[Float]]? = nil, levels: [Float], levelCounts: [Int], flipFraction: Float,
                 flipRatio: Float, meanTransitionDistance: Float, quantError: Float, reg: Float,
                 histogram: Histogram, distanceHistogram: Histogram) {
         self.name = name; self.shape = shape; self.scales = scales; self.thresholds = thresholds
-        self.transitions = transitions; self.levels = levels; self.levelCounts = levelCounts
+        self.transitions = transitions; self.transitionBands = transitionBands; self.levels = levels; self.levelCounts = levelCounts
         self.flipFraction = flipFraction; self.flipRatio = flipRatio
         self.meanTransitionDistance = meanTransitionDistance; self.quantError = quantError; self.reg = reg
         self.histogram = histogram; self.distanceHistogram = distanceHistogram
@@ -72,26 +76,53 @@ public struct StepRecord: Codable, Sendable {
     /// How each layer's R adds up its weights: "sum" (the paper's L1 norm) or "mean". Absent in runs
     /// written before the choice existed, which used the mean.
     public var regReduction: String?
-    /// Accuracy on this training batch.
-    public var batchAcc: Float
+    /// What the objective is judged by ("accuracy", later "psnr"), and its value on this training batch.
+    public var metric: String
+    public var batchMetric: Float
     public var lr: Float
     public var samplesPerS: Float
     public var etaS: Float
     public var layers: [LayerRecord]
 
     enum CodingKeys: String, CodingKey {
-        case type, step, epoch, method, lambda, loss, lr, layers
-        case totalSteps = "total_steps", taskLoss = "task_loss", regLoss = "reg_loss", batchAcc = "batch_acc"
+        case type, step, epoch, method, lambda, loss, lr, layers, metric
+        case totalSteps = "total_steps", taskLoss = "task_loss", regLoss = "reg_loss", batchMetric = "batch_metric"
         case samplesPerS = "samples_per_s", etaS = "eta_s", regReduction = "reg_reduction"
+        case batchAcc = "batch_acc"  // before metrics were named
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        step = try c.decode(Int.self, forKey: .step); epoch = try c.decode(Int.self, forKey: .epoch)
+        totalSteps = try c.decode(Int.self, forKey: .totalSteps); method = try c.decode(String.self, forKey: .method)
+        lambda = try c.decode(Float.self, forKey: .lambda); loss = try c.decode(Float.self, forKey: .loss)
+        taskLoss = try c.decode(Float.self, forKey: .taskLoss); regLoss = try c.decode(Float.self, forKey: .regLoss)
+        regReduction = try c.decodeIfPresent(String.self, forKey: .regReduction)
+        metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? "accuracy"
+        batchMetric = try c.decodeIfPresent(Float.self, forKey: .batchMetric) ?? c.decode(Float.self, forKey: .batchAcc)
+        lr = try c.decode(Float.self, forKey: .lr); samplesPerS = try c.decode(Float.self, forKey: .samplesPerS)
+        etaS = try c.decode(Float.self, forKey: .etaS); layers = try c.decode([LayerRecord].self, forKey: .layers)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type); try c.encode(step, forKey: .step); try c.encode(epoch, forKey: .epoch)
+        try c.encode(totalSteps, forKey: .totalSteps); try c.encode(method, forKey: .method)
+        try c.encode(lambda, forKey: .lambda); try c.encode(loss, forKey: .loss); try c.encode(taskLoss, forKey: .taskLoss)
+        try c.encode(regLoss, forKey: .regLoss); try c.encodeIfPresent(regReduction, forKey: .regReduction)
+        try c.encode(metric, forKey: .metric); try c.encode(batchMetric, forKey: .batchMetric)
+        try c.encode(lr, forKey: .lr); try c.encode(samplesPerS, forKey: .samplesPerS); try c.encode(etaS, forKey: .etaS)
+        try c.encode(layers, forKey: .layers)
     }
 
     public init(step: Int, epoch: Int, totalSteps: Int, method: String, lambda: Float, loss: Float,
-                taskLoss: Float, regLoss: Float, regReduction: String? = nil, batchAcc: Float, lr: Float, samplesPerS: Float,
+                taskLoss: Float, regLoss: Float, regReduction: String? = nil, metric: String = "accuracy", batchMetric: Float,
+                lr: Float, samplesPerS: Float,
                 etaS: Float, layers: [LayerRecord]) {
         self.step = step; self.epoch = epoch; self.totalSteps = totalSteps; self.method = method
         self.lambda = lambda; self.loss = loss; self.taskLoss = taskLoss; self.regLoss = regLoss
         self.regReduction = regReduction
-        self.batchAcc = batchAcc; self.lr = lr; self.samplesPerS = samplesPerS; self.etaS = etaS
+        self.metric = metric; self.batchMetric = batchMetric; self.lr = lr; self.samplesPerS = samplesPerS; self.etaS = etaS
         self.layers = layers
     }
 }
@@ -102,21 +133,44 @@ public struct EpochRecord: Codable, Sendable {
     public var epoch: Int
     public var step: Int
     public var method: String
-    public var trainAcc: Float
+    /// The objective's metric ("accuracy", later "psnr"): over the epoch's training batches, and on the test split.
+    public var metric: String
+    public var trainMetric: Float
     public var trainLoss: Float
-    public var testAcc: Float
+    public var testMetric: Float
     public var testLoss: Float
     public var seconds: Float
 
     enum CodingKeys: String, CodingKey {
-        case type, epoch, step, method, seconds
-        case trainAcc = "train_acc", trainLoss = "train_loss", testAcc = "test_acc", testLoss = "test_loss"
+        case type, epoch, step, method, seconds, metric
+        case trainMetric = "train_metric", trainLoss = "train_loss", testMetric = "test_metric", testLoss = "test_loss"
+        case trainAcc = "train_acc", testAcc = "test_acc"  // before metrics were named
     }
 
-    public init(epoch: Int, step: Int, method: String, trainAcc: Float, trainLoss: Float, testAcc: Float,
-                testLoss: Float, seconds: Float) {
-        self.epoch = epoch; self.step = step; self.method = method; self.trainAcc = trainAcc
-        self.trainLoss = trainLoss; self.testAcc = testAcc; self.testLoss = testLoss; self.seconds = seconds
+    public init(epoch: Int, step: Int, method: String, metric: String = "accuracy", trainMetric: Float, trainLoss: Float,
+                testMetric: Float, testLoss: Float, seconds: Float) {
+        self.epoch = epoch; self.step = step; self.method = method; self.metric = metric; self.trainMetric = trainMetric
+        self.trainLoss = trainLoss; self.testMetric = testMetric; self.testLoss = testLoss; self.seconds = seconds
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decode(Int.self, forKey: .epoch); step = try c.decode(Int.self, forKey: .step)
+        method = try c.decode(String.self, forKey: .method)
+        metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? "accuracy"
+        trainMetric = try c.decodeIfPresent(Float.self, forKey: .trainMetric) ?? c.decode(Float.self, forKey: .trainAcc)
+        testMetric = try c.decodeIfPresent(Float.self, forKey: .testMetric) ?? c.decode(Float.self, forKey: .testAcc)
+        trainLoss = try c.decode(Float.self, forKey: .trainLoss); testLoss = try c.decode(Float.self, forKey: .testLoss)
+        seconds = try c.decode(Float.self, forKey: .seconds)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type); try c.encode(epoch, forKey: .epoch); try c.encode(step, forKey: .step)
+        try c.encode(method, forKey: .method); try c.encode(metric, forKey: .metric)
+        try c.encode(trainMetric, forKey: .trainMetric); try c.encode(trainLoss, forKey: .trainLoss)
+        try c.encode(testMetric, forKey: .testMetric); try c.encode(testLoss, forKey: .testLoss)
+        try c.encode(seconds, forKey: .seconds)
     }
 }
 
@@ -146,7 +200,12 @@ public enum RunRecord: Sendable {
 
 /// The run's fixed facts, shown in the explorer's header and written to RUN/config.json.
 public struct RunHeader: Codable, Sendable {
+    /// The model's title for screens and tables.
+    public var modelTitle: String { model ?? "VGG-6(\(k))" }
+
     public var dataset: String
+    /// The model's title, e.g. "VGG-6(16)"; absent in older runs (then VGG-6 with `k`).
+    public var model: String?
     public var k: Int
     public var inputShape: [Int]
     public var totalSteps: Int
@@ -154,12 +213,12 @@ public struct RunHeader: Codable, Sendable {
     public var batchSize: Int
 
     enum CodingKeys: String, CodingKey {
-        case dataset, k, epochs
+        case dataset, k, epochs, model
         case inputShape = "input_shape", totalSteps = "total_steps", batchSize = "batch_size"
     }
 
-    public init(dataset: String, k: Int, inputShape: [Int], totalSteps: Int, epochs: Int, batchSize: Int) {
-        self.dataset = dataset; self.k = k; self.inputShape = inputShape; self.totalSteps = totalSteps
+    public init(dataset: String, model: String? = nil, k: Int, inputShape: [Int], totalSteps: Int, epochs: Int, batchSize: Int) {
+        self.dataset = dataset; self.model = model; self.k = k; self.inputShape = inputShape; self.totalSteps = totalSteps
         self.epochs = epochs; self.batchSize = batchSize
     }
 }
@@ -178,5 +237,17 @@ extension LayerRecord {
             if b <= limit { n += Float(count) } else if a < limit, b > a { n += Float(count) * (limit - a) / (b - a) }
         }
         return n / Float(total)
+    }
+}
+
+/// How a named metric reads: accuracy as a percentage, anything else (PSNR in dB) as it is.
+public enum MetricFormat {
+    public static func short(_ name: String) -> String { name == "accuracy" ? "acc" : name.uppercased() }
+    public static func value(_ name: String, _ v: Float, decimals: Int = 2) -> String {
+        name == "accuracy" ? String(format: "%.\(decimals)f%%", 100 * v) : String(format: "%.\(decimals)f dB", v)
+    }
+    /// The range a decoded value must sit in.
+    public static func plausible(_ name: String, _ v: Float) -> Bool {
+        v.isFinite && (name == "accuracy" ? (0...1).contains(v) : abs(v) < 1e6)
     }
 }

@@ -54,12 +54,15 @@ public final class ProgressPrinter: RunSink {
     public func receive(_ record: RunRecord) {
         switch record {
         case .step(let s):
-            write(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  %@  %.0f samples/s  ETA %@",
-                         s.epoch + 1, epochs, s.step, s.totalSteps, s.loss, 100 * s.batchAcc,
-                         s.method, s.samplesPerS, formatDuration(s.etaS)))
+            write(String(format: "epoch %d/%d  step %d/%d  loss %.4f  %@ %@  %@  %.0f samples/s  ETA %@",
+                         s.epoch + 1, epochs, s.step, s.totalSteps, s.loss, MetricFormat.short(s.metric),
+                         MetricFormat.value(s.metric, s.batchMetric, decimals: 1), s.method, s.samplesPerS,
+                         formatDuration(s.etaS)))
         case .epoch(let e):
-            write(String(format: "epoch %d/%d done  train acc %.2f%%  test acc %.2f%%  test loss %.4f  (%.1fs)",
-                         e.epoch + 1, epochs, 100 * e.trainAcc, 100 * e.testAcc, e.testLoss, e.seconds))
+            let m = MetricFormat.short(e.metric)
+            write(String(format: "epoch %d/%d done  train %@ %@  test %@ %@  test loss %.4f  (%.1fs)",
+                         e.epoch + 1, epochs, m, MetricFormat.value(e.metric, e.trainMetric), m,
+                         MetricFormat.value(e.metric, e.testMetric), e.testLoss, e.seconds))
         case .event(let e):
             if e.kind != "start" { write("[\(e.kind)] \(e.message)") }
         }

@@ -1,76 +1,117 @@
 import BTCore
 import Kernels
 import Layers
+import Models
 import Quantizers
 
-/// One training step of VGG-6 with a weight quantizer and the transition regularizer:
-/// quantize -> forward -> loss -> backward (STE) -> regularizer gradient -> Adam.
-/// The trainer and the benchmark both drive this, so what is timed is what trains.
+/// One training step of a model with a weight quantizer per quantized layer and the transition regularizer:
+/// fit and quantize -> forward -> loss -> backward -> quantizer backward (dL/dQ to dL/dW, and its own gradients)
+/// -> regularizer gradient -> quantizer update -> Adam. The trainer and the benchmark both drive this, so what
+/// is timed is what trains.
 public final class StepEngine {
-    public let model: VGG6
+    public let model: any Model
+    public let quantizers: QuantizerBank
     public let optimizer: Adam
     public let regularizer: TransitionRegularizer
-    public let deltaRatio: Float
     public let seed: UInt64
     private let noise: [FloatBuffer]
-    /// The conv layers each worker regularizes: the largest alone, the rest together (it is half the weights).
+    /// The quantized layers each of two workers regularizes, balanced by weight count (largest first, each to
+    /// the lighter share).
     private let regularizerShares: [[Int]]
 
-    public init(model: VGG6, seed: UInt64, deltaRatio: Float = 0.66, noiseRatio: Float = 0.1,
+    public init(model: any Model, spec: QuantSpec, seed: UInt64, noiseRatio: Float = 0.1,
                 regReduction: RegReduction = .sum) {
         self.model = model
         self.seed = seed
-        self.deltaRatio = deltaRatio
-        optimizer = Adam(params: model.params)
+        quantizers = QuantizerBank(spec: spec, layers: model.quantizedLayers)
+        optimizer = Adam()
         regularizer = TransitionRegularizer(noiseRatio: noiseRatio, reduction: regReduction)
-        noise = model.convs.map { FloatBuffer(count: $0.weight.count) }
-        let order = model.convs.indices.sorted { model.convs[$0].weight.count > model.convs[$1].weight.count }
-        regularizerShares = order.count > 1 ? [[order[0]], Array(order.dropFirst())] : [order]
+        let layers = model.quantizedLayers
+        noise = layers.map { FloatBuffer(count: $0.weight.count) }
+        var shares: [[Int]] = [[], []], load = [0, 0]
+        for i in layers.indices.sorted(by: { layers[$0].weight.count > layers[$1].weight.count }) {
+            let s = load[0] <= load[1] ? 0 : 1
+            shares[s].append(i); load[s] += layers[i].weight.count
+        }
+        regularizerShares = shares.filter { !$0.isEmpty }
     }
 
     public struct Result {
         public var taskLoss: Float
-        public var correct: Int
+        /// Sum of the objective's per-sample metric over the batch (correct answers for accuracy).
+        public var metricSum: Double
         public var fits: [QuantFit]
-        /// R and flip fraction per conv layer (zeros when not measured).
+        /// R and flip fraction per quantized layer (zeros when not measured).
         public var measures: [TransitionRegularizer.Measure]
         public var regLoss: Float { measures.reduce(0) { $0 + $1.reg } }
+    }
+
+    /// The latent weights of every quantized layer.
+    public var latentWeights: [UnsafeBufferPointer<Float>] {
+        model.quantizedLayers.map { UnsafeBufferPointer($0.weight.value.buffer) }
+    }
+
+    /// `method`'s quantizers, made and calibrated on the current weights when first used.
+    public func quantizers(for method: QuantMethod, toConvergence: Bool = false) -> [any LayerQuantizer] {
+        quantizers.quantizers(method, weights: latentWeights, toConvergence: toConvergence)
+    }
+
+    /// Fits `method` to every quantized layer and loads Q(W) as the weights the passes use.
+    @discardableResult
+    public func quantize(_ method: QuantMethod) -> [QuantFit] {
+        zip(model.quantizedLayers, quantizers(for: method)).map { layer, q in
+            let w = UnsafeBufferPointer(layer.weight.value.buffer)
+            let fit = q.fit(w)
+            fit.quantize(w, into: layer.effective.buffer)
+            return fit
+        }
     }
 
     /// The regularizer's gradient (lambda > 0) needs no noise: it is the gradient of R's expectation.
     /// `measure` samples the noise to report R and the flip fraction (on logged steps); the noise stream
     /// depends only on (seed, step, layer).
-    public func step(x: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, n: Int, method: QuantMethod,
+    public func step(x: UnsafeMutablePointer<Float>, targets: Targets, n: Int, method: QuantMethod,
                      lambda: Float, lr: Float, stepIndex: Int, measure: Bool) -> Result {
         let timer = model.timer
-        let fits = timed(timer, "quantize", .forward) { model.quantize(method, deltaRatio: deltaRatio) }
-        let logits = model.forward(x, n: n, training: true)
-        let loss = timed(timer, "softmax+loss", .forward) { model.loss.evaluate(logits: logits, labels: labels, n: n) }
-        model.backward(model.loss.grad.ptr, n: n)
-        let measures = timed(timer, measure ? "regularizer+measure" : "regularizer", .backward) {
-            regularize(fits: fits, method: method, lambda: lambda, stepIndex: stepIndex, measure: measure)
+        let qs = quantizers(for: method)
+        let fits = timed(timer, "quantize", .forward) { quantize(method) }
+        let output = model.forward(x, n: n, training: true)
+        let loss = timed(timer, "loss", .forward) {
+            model.objective.evaluate(output: output, targets: targets, n: n, withGrad: true)
         }
-        timed(timer, "adam", .backward) { optimizer.step(lr: lr) }
-        return Result(taskLoss: loss.loss, correct: loss.correct, fits: fits, measures: measures)
+        model.backward(model.objective.grad.ptr, n: n)
+        let layers = model.quantizedLayers
+        timed(timer, "quantizer backward+update", .backward) {
+            for (i, q) in qs.enumerated() {
+                let w = UnsafeBufferPointer(layers[i].weight.value.buffer)
+                q.backward(weights: w, fit: fits[i], grad: layers[i].weight.grad.buffer)
+                q.update(weights: w, fit: fits[i])
+            }
+        }
+        let measures = timed(timer, measure ? "regularizer+measure" : "regularizer", .backward) {
+            regularize(fits: fits, lambda: lambda, stepIndex: stepIndex, measure: measure)
+        }
+        timed(timer, "adam", .backward) { optimizer.step(model.params + qs.flatMap(\.parameters), lr: lr) }
+        return Result(taskLoss: loss.loss, metricSum: loss.metricSum, fits: fits, measures: measures)
     }
 
-    /// The regularizer's gradient for every conv layer and, when `measure`, R and the flip fraction.
-    private func regularize(fits: [QuantFit], method: QuantMethod, lambda: Float, stepIndex: Int,
+    /// The regularizer's gradient for every quantized layer and, when `measure`, R and the flip fraction.
+    private func regularize(fits: [QuantFit], lambda: Float, stepIndex: Int,
                             measure: Bool) -> [TransitionRegularizer.Measure] {
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
-        if method != .full && (measure || lambda > 0) {
-            // Layers are independent: split them over two workers, each layer with its own noise stream.
-            let shares = regularizerShares, convs = model.convs, noise = noise, reg = regularizer, seed = seed
-            measures.withUnsafeMutableBufferPointer { out in
-                parallelFor(shares.count) { wk in
-                    for i in shares[wk] {
-                        let w = UnsafeBufferPointer(convs[i].weight.value.buffer)
-                        if measure {
-                            var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) &* 64 &+ UInt64(i))
-                            out[i] = reg.measure(fit: fits[i], weights: w, noise: noise[i].buffer, rng: &rng)
-                        }
-                        reg.addGradient(fit: fits[i], weights: w, lambda: lambda, into: convs[i].weight.grad.buffer)
+        guard fits.contains(where: { !$0.isIdentity }), measure || lambda > 0 else { return measures }
+        // Layers are independent: split them over two workers, each layer with its own noise stream.
+        let shares = regularizerShares, layers = model.quantizedLayers, noise = noise, reg = regularizer, seed = seed
+        measures.withUnsafeMutableBufferPointer { out in
+            parallelFor(shares.count) { wk in
+                for i in shares[wk] {
+                    let w = UnsafeBufferPointer(layers[i].weight.value.buffer)
+                    if measure {
+                        // Layer i of step s: its own stream, for any number of layers.
+                        var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) << 16 | UInt64(i))
+                        out[i] = reg.measure(fit: fits[i], weights: w, noise: noise[i].buffer, rng: &rng)
                     }
+                    reg.addGradient(fit: fits[i], weights: w, lambda: lambda, into: layers[i].weight.grad.buffer)
                 }
             }
         }
@@ -78,12 +119,13 @@ public final class StepEngine {
     }
 
     /// Re-estimates every batch norm's running statistics under `method`: the average of the batch statistics
-    /// over `batches` (training-mode forward passes; nothing else changes). Running statistics belong to the
-    /// quantizer they were gathered under, so evaluating other quantizers on a checkpoint needs this.
+    /// over `batches` (training-mode forward passes; nothing else changes, quantizer state included). Running
+    /// statistics belong to the quantizer they were gathered under, so evaluating other quantizers needs this.
     public func recalibrateBatchNorm(method: QuantMethod,
                                      batches: (_ body: (UnsafeMutablePointer<Float>, Int) -> Void) -> Void) {
-        model.quantize(method, deltaRatio: deltaRatio)
+        quantize(method)
         let bns = model.batchNorms
+        let momentum = bns.first?.momentum ?? 0.1
         for bn in bns { bn.runningMean.buffer.update(repeating: 0); bn.runningVar.buffer.update(repeating: 1) }
         var seen = 0
         batches { x, n in
@@ -91,20 +133,20 @@ public final class StepEngine {
             _ = model.forward(x, n: n, training: true)
             seen += 1
         }
-        for bn in bns { bn.momentum = 0.1 }
+        for bn in bns { bn.momentum = momentum }
     }
 
-    /// Loss and accuracy of `set`-shaped data in eval mode (running BN statistics) under `method`.
-    public func evaluate(method: QuantMethod, batches: (_ body: (UnsafeMutablePointer<Float>, UnsafePointer<Int32>, Int) -> Void) -> Void)
-        -> (accuracy: Float, loss: Float) {
-        model.quantize(method, deltaRatio: deltaRatio)
-        var total = 0, correct = 0
-        var loss: Double = 0
-        batches { x, labels, n in
-            let logits = model.forward(x, n: n, training: false)
-            let r = model.loss.evaluate(logits: logits, labels: labels, n: n, withGrad: false)
-            total += n; correct += r.correct; loss += Double(r.loss) * Double(n)
+    /// Loss and metric over `batches` in eval mode (running BN statistics) under `method`.
+    public func evaluate(method: QuantMethod, batches: (_ body: (UnsafeMutablePointer<Float>, Targets, Int) -> Void) -> Void)
+        -> (metric: Float, loss: Float) {
+        quantize(method)
+        var total = 0
+        var loss: Double = 0, metric: Double = 0
+        batches { x, targets, n in
+            let output = model.forward(x, n: n, training: false)
+            let r = model.objective.evaluate(output: output, targets: targets, n: n, withGrad: false)
+            total += n; metric += r.metricSum; loss += Double(r.loss) * Double(n)
         }
-        return (total > 0 ? Float(correct) / Float(total) : 0, total > 0 ? Float(loss / Double(total)) : 0)
+        return (total > 0 ? Float(metric / Double(total)) : 0, total > 0 ? Float(loss / Double(total)) : 0)
     }
 }

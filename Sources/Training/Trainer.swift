@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Kernels
 import Layers
+import Models
 import Quantizers
 
 /// The training loop: data order, augmentation, steps, evaluation, checkpoints, and the records that
@@ -58,8 +59,8 @@ public final class Trainer {
         try MemoryEstimate.check(k: config.k, inputShape: dataset.inputShape, classes: dataset.classes, batch: config.batchSize)
         let model = VGG6(k: config.k, inputShape: dataset.inputShape, classes: dataset.classes, maxBatch: config.batchSize)
         model.initialize(seed: config.seed, scheme: config.initScheme)
-        engine = StepEngine(model: model, seed: config.seed, deltaRatio: config.deltaRatio, noiseRatio: config.noiseRatio,
-                            regReduction: config.regReduction)
+        engine = StepEngine(model: model, spec: resume?.header.spec ?? config.spec, seed: config.seed,
+                            noiseRatio: config.noiseRatio, regReduction: config.regReduction)
         method = config.method
         lambda = config.lambda
         step = 0
@@ -67,16 +68,16 @@ public final class Trainer {
             guard resume.header.step <= config.epochs * stepsPerEpoch else {
                 throw BTError("the checkpoint's step \(resume.header.step) is beyond this run's \(config.epochs * stepsPerEpoch) steps")
             }
-            try resume.restore(into: model, optimizer: engine.optimizer)
+            try resume.restore(into: engine, optimizer: true)
             method = resume.header.method
             lambda = resume.header.lambda
             step = resume.header.step
             lastCheckpointStep = step
         }
-        stats = LayerStatsTracker(layerCount: model.convs.count, bins: config.histogramBins)
+        stats = LayerStatsTracker(layerCount: model.quantizedLayers.count, bins: config.histogramBins)
         x = FloatBuffer(count: config.batchSize * model.inputSize)
         labels = .allocate(capacity: config.batchSize)
-        header = RunHeader(dataset: dataset.name, k: config.k, inputShape: dataset.inputShape,
+        header = RunHeader(dataset: dataset.name, model: model.title, k: config.k, inputShape: dataset.inputShape,
                            totalSteps: config.epochs * stepsPerEpoch, epochs: config.epochs, batchSize: config.batchSize)
     }
 
@@ -97,12 +98,12 @@ public final class Trainer {
     public func run() throws -> Outcome {
         let resumed = step > 0
         event(resumed ? "resume" : "start", to: method.rawValue,
-              resumed ? "resumed at step \(step)" : "training \(header.dataset) VGG-6(\(config.k)) with \(method.label), lambda \(lambda), R the \(config.regReduction.rawValue) over each layer's weights")
+              resumed ? "resumed at step \(step)" : "training \(header.dataset) \(header.modelTitle) with \(method.label), lambda \(lambda), R the \(config.regReduction.rawValue) over each layer's weights")
         if !resumed { try saveCheckpoint(announce: false) }
 
         var permutation: [Int] = []
         var permutationEpoch = -1
-        var epochCorrect = 0, epochSeen = 0
+        var epochMetric: Double = 0, epochSeen = 0
         var epochLoss: Double = 0
         var epochStart = Date()
         var secondsPerStep: Double = 0
@@ -133,7 +134,7 @@ public final class Trainer {
             augmenter.makeBatch(from: train, indices: permutation[lo..<hi], into: x.ptr, labels: labels,
                                 rng: &arng, augment: config.crop || config.cutout, fillValue: normalizer.zeroValue)
             let logThis = (step + 1) % config.logEvery == 0 || step + 1 == totalSteps
-            let result = engine.step(x: x.ptr, labels: labels, n: n, method: method, lambda: lambda,
+            let result = engine.step(x: x.ptr, targets: .labels(labels), n: n, method: method, lambda: lambda,
                                      lr: cosineLearningRate(base: config.lr, step: step, total: totalSteps),
                                      stepIndex: step, measure: logThis)
             let taskLoss = step == config.injectNaNAtStep ? Float.nan : result.taskLoss
@@ -142,12 +143,12 @@ public final class Trainer {
                 throw BTError("loss became NaN at step \(step); training stopped, the last good checkpoint (step \(lastCheckpointStep)) is kept")
             }
             var ratios: [Float] = []
-            for (i, conv) in engine.model.convs.enumerated() {
-                ratios.append(stats.flipRatio(layer: i, fit: result.fits[i], weights: UnsafeBufferPointer(conv.weight.value.buffer)))
+            for (i, layer) in engine.model.quantizedLayers.enumerated() {
+                ratios.append(stats.flipRatio(layer: i, fit: result.fits[i], weights: UnsafeBufferPointer(layer.weight.value.buffer)))
             }
             let elapsed = Date().timeIntervalSince(started)
             secondsPerStep = secondsPerStep == 0 ? elapsed : 0.9 * secondsPerStep + 0.1 * elapsed
-            epochCorrect += result.correct; epochSeen += n; epochLoss += Double(taskLoss) * Double(n)
+            epochMetric += result.metricSum; epochSeen += n; epochLoss += Double(taskLoss) * Double(n)
             step += 1
 
             if logThis {
@@ -158,13 +159,13 @@ public final class Trainer {
             }
             if step % stepsPerEpoch == 0 || step == totalSteps {
                 let evalStart = Date()
-                let (acc, loss) = evaluate(method: method)
+                let (metric, loss) = evaluate(method: method)
                 lastEvalSeconds = Date().timeIntervalSince(evalStart)
-                emit(.epoch(EpochRecord(epoch: e, step: step, method: method.rawValue,
-                                        trainAcc: Float(epochCorrect) / Float(max(epochSeen, 1)),
+                emit(.epoch(EpochRecord(epoch: e, step: step, method: method.rawValue, metric: engine.model.objective.metricName,
+                                        trainMetric: Float(epochMetric / Double(max(epochSeen, 1))),
                                         trainLoss: Float(epochLoss / Double(max(epochSeen, 1))),
-                                        testAcc: acc, testLoss: loss, seconds: Float(Date().timeIntervalSince(epochStart)))))
-                epochCorrect = 0; epochSeen = 0; epochLoss = 0; epochStart = Date()
+                                        testMetric: metric, testLoss: loss, seconds: Float(Date().timeIntervalSince(epochStart)))))
+                epochMetric = 0; epochSeen = 0; epochLoss = 0; epochStart = Date()
                 try saveCheckpoint(announce: false)
             }
             try checkSinks()
@@ -198,22 +199,22 @@ public final class Trainer {
 
     private func stepRecord(_ r: StepEngine.Result, epoch: Int, taskLoss: Float, n: Int, ratios: [Float],
                             samplesPerS: Float, eta: Float) -> StepRecord {
-        let layers = engine.model.convs.enumerated().map { i, conv in
-            stats.record(name: conv.weight.name, shape: conv.weight.shape, fit: r.fits[i],
-                         weights: UnsafeBufferPointer(conv.weight.value.buffer), measure: r.measures[i],
+        let layers = engine.model.quantizedLayers.enumerated().map { i, layer in
+            stats.record(name: layer.weight.name, shape: layer.weight.shape, fit: r.fits[i],
+                         weights: UnsafeBufferPointer(layer.weight.value.buffer), measure: r.measures[i],
                          flipRatio: ratios[i])
         }
         let reg = r.regLoss
         return StepRecord(step: step, epoch: epoch, totalSteps: totalSteps, method: method.rawValue, lambda: lambda,
                           loss: taskLoss - lambda * reg, taskLoss: taskLoss, regLoss: reg,
                           regReduction: config.regReduction.rawValue,
-                          batchAcc: Float(r.correct) / Float(max(n, 1)),
+                          metric: engine.model.objective.metricName, batchMetric: Float(r.metricSum / Double(max(n, 1))),
                           lr: cosineLearningRate(base: config.lr, step: step - 1, total: totalSteps),
                           samplesPerS: samplesPerS, etaS: eta, layers: layers)
     }
 
-    /// Test-split accuracy and loss under `method`, with running BN statistics.
-    public func evaluate(method: QuantMethod) -> (accuracy: Float, loss: Float) {
+    /// The test split's metric and loss under `method`, with running BN statistics.
+    public func evaluate(method: QuantMethod) -> (metric: Float, loss: Float) {
         let test = test, x = x, labels = labels, b = config.batchSize
         return engine.evaluate(method: method) { body in
             test.pixels.withUnsafeBufferPointer { pix in
@@ -222,7 +223,7 @@ public final class Trainer {
                     let n = min(b, test.count - lo)
                     x.ptr.update(from: pix.baseAddress! + lo * test.imageSize, count: n * test.imageSize)
                     for i in 0..<n { labels[i] = test.labels[lo + i] }
-                    body(x.ptr, labels, n)
+                    body(x.ptr, .labels(labels), n)
                     lo += n
                 }
             }
@@ -256,8 +257,7 @@ public final class Trainer {
 
     private func saveCheckpoint(announce: Bool) throws {
         guard let runDir else { return }
-        try Checkpoint.save(path: runDir + "/checkpoint.bin", model: engine.model, optimizer: engine.optimizer,
-                            step: step, method: method, lambda: lambda,
+        try Checkpoint.save(path: runDir + "/checkpoint.bin", engine: engine, step: step, method: method, lambda: lambda,
                             normalizer: (normalizer.mean, normalizer.std), config: config)
         lastCheckpointStep = step
         if announce { event("checkpoint", "checkpoint saved at step \(step)") }

@@ -7,8 +7,8 @@ import Kernels
 struct BTViz: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "btviz",
-        abstract: "Train and explore binarized (BWN), ternary (TWN) and BT weight networks in the terminal.",
-        subcommands: [Train.self, Eval.self, Compare.self, Quantize.self, Fetch.self, Bench.self, Replay.self],
+        abstract: "Train and explore binarized and ternary weight networks (BWN, TWN, TTQ, LQ-Nets, BT) in the terminal.",
+        subcommands: [Train.self, Eval.self, Compare.self, Summary.self, Quantize.self, Fetch.self, Bench.self, Replay.self],
         defaultSubcommand: Train.self)
 }
 

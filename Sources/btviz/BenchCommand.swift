@@ -3,6 +3,7 @@ import BTCore
 import Foundation
 import Kernels
 import Layers
+import Models
 import Quantizers
 import Training
 
@@ -46,7 +47,7 @@ struct Bench: ParsableCommand {
         try MemoryEstimate.check(k: k, inputShape: shape, classes: 10, batch: batch)
         let model = VGG6(k: k, inputShape: shape, classes: 10, maxBatch: batch)
         model.initialize(seed: 0)
-        let engine = StepEngine(model: model, seed: 0)
+        let engine = StepEngine(model: model, spec: QuantSpec(method: method), seed: 0)
         var rng = RNG(seed: 1)
         let x = FloatBuffer(count: batch * model.inputSize)
         rng.fillGaussian(x.buffer, std: 1)
@@ -63,7 +64,7 @@ struct Bench: ParsableCommand {
         }
         func trainStep(_ i: Int) {
             labels.withUnsafeBufferPointer { lab in
-                _ = engine.step(x: x.ptr, labels: lab.baseAddress!, n: batch, method: method, lambda: lambda,
+                _ = engine.step(x: x.ptr, targets: .labels(lab.baseAddress!), n: batch, method: method, lambda: lambda,
                                 lr: 1e-4, stepIndex: i, measure: false)
             }
         }
@@ -72,7 +73,7 @@ struct Bench: ParsableCommand {
             results.append(("train", sps, sps * macs * 6 / 1e9))
         }
         if mode != "train" {
-            model.quantize(method)
+            engine.quantize(method)
             let sps = time { _ in _ = model.forward(x.ptr, n: batch, training: false) }
             results.append(("infer", sps, sps * macs * 2 / 1e9))
         }
@@ -102,7 +103,7 @@ struct Bench: ParsableCommand {
             print("{" + fields.joined(separator: ",") + "}")
             return
         }
-        print("VGG-6(\(k)) on \(input), batch \(batch), \(method.label) lambda \(lambda), \(threads) threads")
+        print("\(model.title) on \(input), batch \(batch), \(method.label) lambda \(lambda), \(threads) threads")
         print(String(format: "measured FMA peak: %.0f GFLOP/s", peak))
         for (what, sps, gf) in results {
             print(String(format: "%@: %8.0f samples/s  %6.1f GFLOP/s  %4.1f%% of peak", what, sps, gf, 100 * gf / peak))

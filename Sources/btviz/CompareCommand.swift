@@ -32,7 +32,7 @@ struct Compare: ParsableCommand {
             // The last five logged steps, all layers: one noise draw per step is itself noisy.
             let layers = steps.suffix(5).flatMap(\.layers)
             let n = Float(max(layers.count, 1))
-            rows.append(Row(run: dir, method: final.method, lambda: final.lambda, seed: config.seed, testAcc: last.testAcc,
+            rows.append(Row(run: dir, method: final.method, lambda: final.lambda, seed: config.seed, testAcc: last.testMetric,
                             flip: layers.map(\.flipFraction).reduce(0, +) / n,
                             distance: layers.map(\.meanTransitionDistance).reduce(0, +) / n,
                             near: layers.map { $0.nearTransitionShare() }.reduce(0, +) / n))

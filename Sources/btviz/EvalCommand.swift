@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
     @Flag(help: "Evaluate with the checkpoint's stored batch-norm statistics only.") var noRecalibrate = false
     @Flag(help: "Print JSON.") var json = false
 
-    struct Row { var method: QuantMethod; var stored: (accuracy: Float, loss: Float); var recalibrated: (accuracy: Float, loss: Float)? }
+    struct Row { var method: QuantMethod; var stored: (metric: Float, loss: Float); var recalibrated: (metric: Float, loss: Float)? }
 
     func run() throws {
         guard calibrationImages >= 2 else { throw BTError("--calibration-images must be at least 2 (got \(calibrationImages))") }
@@ -34,11 +34,13 @@ struct Eval: ParsableCommand {
         var rows: [Row] = []
         var used = 0
         for m in QuantMethod.allCases {
+            // A stateful method the run never trained starts from its best fit to these weights.
+            _ = trainer.engine.quantizers(for: m, toConvergence: true)
             var row = Row(method: m, stored: trainer.evaluate(method: m), recalibrated: nil)
             if !noRecalibrate {
                 used = trainer.recalibrateBatchNorm(method: m, images: calibrationImages)
                 row.recalibrated = trainer.evaluate(method: m)
-                try ckpt.restore(into: trainer.engine.model, optimizer: nil)  // the stored statistics back
+                try ckpt.restore(into: trainer.engine, optimizer: false)  // the stored statistics back
             }
             rows.append(row)
         }
@@ -52,8 +54,8 @@ struct Eval: ParsableCommand {
                                    : ["method", "test acc", "test loss", "stored acc", "stored loss", ""]]
         for r in rows {
             var cells = [r.method.rawValue]
-            if let rc = r.recalibrated { cells += [percent(rc.accuracy), String(format: "%.4f", rc.loss)] }
-            cells += [percent(r.stored.accuracy), String(format: "%.4f", r.stored.loss), r.method == h.method ? "(trained)" : ""]
+            if let rc = r.recalibrated { cells += [percent(rc.metric), String(format: "%.4f", rc.loss)] }
+            cells += [percent(r.stored.metric), String(format: "%.4f", r.stored.loss), r.method == h.method ? "(trained)" : ""]
             table.append(cells)
         }
         printAligned(table)
@@ -64,23 +66,24 @@ struct Eval: ParsableCommand {
     private func printJSON(_ rows: [Row], ckpt: Checkpoint, used: Int) {
         let items = rows.map { r in
             var o = "{\"method\":\"\(r.method.rawValue)\""
-            if let rc = r.recalibrated { o += ",\"test_acc\":\(rc.accuracy),\"test_loss\":\(rc.loss)" }
-            o += ",\"stored_bn_test_acc\":\(r.stored.accuracy),\"stored_bn_test_loss\":\(r.stored.loss)}"
+            if let rc = r.recalibrated { o += ",\"test_acc\":\(rc.metric),\"test_loss\":\(rc.loss)" }
+            o += ",\"stored_bn_test_acc\":\(r.stored.metric),\"stored_bn_test_loss\":\(r.stored.loss)}"
             return o
         }
         print("{\"step\":\(ckpt.header.step),\"trained_with\":\"\(ckpt.header.method.rawValue)\",\"calibration_images\":\(used),\"results\":[\(items.joined(separator: ","))]}")
     }
 }
 
-/// Prints rows as columns: the first left-aligned, the rest right-aligned, the last (a note) left-aligned.
-func printAligned(_ rows: [[String]]) {
+/// Prints rows as columns: the first left-aligned, the rest right-aligned, the last (a note) left-aligned
+/// unless `lastColumnLeft` is false.
+func printAligned(_ rows: [[String]], lastColumnLeft: Bool = true) {
     let columns = rows.map(\.count).max() ?? 0
     var widths = [Int](repeating: 0, count: columns)
     for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-    for r in rows {
+    for r in rows where !r.isEmpty {
         let cells = r.enumerated().map { i, c -> String in
             let pad = String(repeating: " ", count: widths[i] - c.count)
-            return i == 0 || i == columns - 1 ? c + pad : pad + c
+            return i == 0 || (lastColumnLeft && i == columns - 1) ? c + pad : pad + c
         }
         print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
     }

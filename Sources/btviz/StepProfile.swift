@@ -1,4 +1,5 @@
 import Layers
+import Models
 import Training
 
 /// Where a training step's time goes, stage by stage: the engine's own step, run with a timer installed.
@@ -7,7 +8,7 @@ enum StepProfile {
 
     /// Runs `steps` steps exactly as the benchmark does and returns each stage's median time, so a step
     /// the VM's neighbours interrupted does not count.
-    static func run(steps: Int, step: (Int) -> Void, on model: VGG6) -> [Row] {
+    static func run(steps: Int, step: (Int) -> Void, on model: any Model) -> [Row] {
         let timer = StageTimer()
         model.timer = timer
         defer { model.timer = nil }

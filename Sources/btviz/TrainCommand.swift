@@ -18,7 +18,7 @@ struct Train: AsyncParsableCommand {
     @Option(help: "synthetic (built in), fashion or mnist (default synthetic).") var dataset: String?
     @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then /usr/share/datasets/fashion-mnist for fashion).")
     var dataDir: String?
-    @Option(help: "Weight quantizer: full, bwn, twn or bt (default bt).") var method: QuantMethod?
+    @Option(help: "Weight quantizer: full, bwn, twn, ttq, lq or bt (default bt).") var method: QuantMethod?
     @Option(parsing: .unconditional, help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (README).")
     var lambda: Float?
     @Option(parsing: .unconditional, help: "VGG-6 width K (default 16).") var k: Int?
@@ -27,6 +27,8 @@ struct Train: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Peak Adam learning rate, cosine decay to 0 (default 0.002).") var lr: Float?
     @Option(parsing: .unconditional, help: "Default 0.") var seed: UInt64?
     @Option(parsing: .unconditional, help: "TWN/BT threshold ratio (default 0.66).") var deltaRatio: Float?
+    @Option(parsing: .unconditional, help: "TTQ's threshold as a fraction of max|W| (default 0.05).") var ttqT: Float?
+    @Option(parsing: .unconditional, help: "LQ-Nets' bits per weight, 1 to 4 (default 2).") var lqBits: Int?
     @Option(parsing: .unconditional, help: "Regularizer noise std as a fraction of the first scale (default 0.1).") var noiseRatio: Float?
     @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
     @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
@@ -61,6 +63,8 @@ struct Train: AsyncParsableCommand {
         if let lr { c.lr = lr }
         if let seed { c.seed = seed }
         if let deltaRatio { c.deltaRatio = deltaRatio }
+        if let ttqT { c.ttqT = ttqT }
+        if let lqBits { c.lqBits = lqBits }
         if let noiseRatio { c.noiseRatio = noiseRatio }
         if let regReduction { c.regReduction = regReduction }
         if let initScheme { c.initScheme = initScheme }

@@ -29,7 +29,11 @@ final class CommandTests: XCTestCase {
             XCTAssertNotNil(layer[key], key)
         }
         XCTAssertEqual((layer["scales"] as! [String: Any]).keys.sorted(), ["a1", "a2", "a_opt"])
-        for key in ["train_acc", "test_acc", "test_loss"] { XCTAssertNotNil(epochs[0][key], key) }
+        // Records carry a named metric.
+        for key in ["train_metric", "test_metric", "test_loss"] { XCTAssertNotNil(epochs[0][key], key) }
+        XCTAssertEqual(epochs[0]["metric"] as? String, "accuracy")
+        XCTAssertEqual(steps[0]["metric"] as? String, "accuracy")
+        XCTAssertNotNil(steps[0]["batch_metric"])
         // The regularizer's reduction is recorded, and the defaults are the paper's sum at BT's default λ.
         XCTAssertEqual(steps[0]["reg_reduction"] as? String, "sum")
         XCTAssertEqual((steps[0]["lambda"] as? NSNumber)?.floatValue ?? 0, 3e-4, accuracy: 1e-9)
@@ -43,7 +47,7 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(e.status, 0, e.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as! [String: Any]
         let methods = (report["results"] as! [[String: Any]]).map { $0["method"] as! String }
-        XCTAssertEqual(methods, ["full", "bwn", "twn", "bt"])
+        XCTAssertEqual(methods, ["full", "bwn", "twn", "ttq", "lq", "bt"])
         XCTAssertEqual(report["calibration_images"] as? Int, 512)
         for r in report["results"] as! [[String: Any]] {
             XCTAssertNotNil(r["test_acc"]); XCTAssertNotNil(r["stored_bn_test_acc"])
@@ -52,8 +56,10 @@ final class CommandTests: XCTestCase {
         let table = try btviz(["eval", run])
         XCTAssertEqual(table.status, 0, table.stderr)
         XCTAssertTrue(table.stdout.contains("re-estimated for each method on 512 training images"), table.stdout)
-        let rows = table.stdout.split(separator: "\n").filter { line in ["method", "full ", "bwn ", "twn ", "bt "].contains { line.hasPrefix($0) } }
-        XCTAssertEqual(rows.count, 5, table.stdout)
+        let rows = table.stdout.split(separator: "\n").filter { line in
+            ["method", "full ", "bwn ", "twn ", "ttq ", "lq ", "bt "].contains { line.hasPrefix($0) }
+        }
+        XCTAssertEqual(rows.count, 7, table.stdout)
         let ends = rows.map { ($0.range(of: "%") ?? $0.range(of: "test acc")!).upperBound.utf16Offset(in: $0) }
         XCTAssertEqual(Set(ends).count, 1, "the test acc column is aligned:\n\(table.stdout)")
         let plain = try btviz(["eval", run, "--no-recalibrate"])

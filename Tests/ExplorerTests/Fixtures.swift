@@ -33,8 +33,17 @@ enum Fixture {
         case .bt:
             let a2: Float = 0.4 * a1, d1 = 0.66 * a2, aopt = 0.75 * a1 - 0.25 * a2
             scales = ["a1": a1, "a2": a2, "a_opt": aopt]; thresholds = ["d1": d1]
-            transitions = [-(a1 + d1), -(a1 - d1), 0, a1 - d1, a1 + d1]
+            transitions = [-(a1 + d1), -(a1 - d1), a1 - d1, a1 + d1]
             levels = [-2, -1, 0, 1, 2].map { $0 * aopt }; counts = [310, 2050, 5280, 2050, 310]
+        case .ttq:
+            let d: Float = 0.4 * a1
+            scales = ["wp": 1.3 * a1, "wn": 1.1 * a1]; thresholds = ["delta": d]; transitions = [-d, d]
+            levels = [-1.1 * a1, 0, 1.3 * a1]; counts = [3100, 3600, 3300]
+        case .lq:
+            let v1: Float = 0.5 * a1, v2: Float = 1.1 * a1
+            scales = ["v1": v1, "v2": v2]
+            levels = [-v1 - v2, v1 - v2, v2 - v1, v1 + v2]
+            transitions = [-v2, 0, v2]; counts = [1500, 3500, 3500, 1500]
         }
         return LayerRecord(name: name, shape: [16, 16, 3, 3], scales: scales, thresholds: thresholds,
                            transitions: transitions, levels: levels, levelCounts: counts, flipFraction: flip,
@@ -49,7 +58,7 @@ enum Fixture {
             layer(n, method: method, a1: a1, flip: 0.031 + Float(i) * 0.001 + Float(s % 7) * 0.0005)
         }
         return StepRecord(step: s, epoch: s / 200, totalSteps: 1000, method: method.rawValue, lambda: lambda,
-                          loss: 1 - lambda * 0.07, taskLoss: 2.3 / Float(1 + s / 50), regLoss: 0.07, batchAcc: min(0.95, 0.1 + Float(s) / 400),
+                          loss: 1 - lambda * 0.07, taskLoss: 2.3 / Float(1 + s / 50), regLoss: 0.07, batchMetric: min(0.95, 0.1 + Float(s) / 400),
                           lr: 0.001, samplesPerS: 2100, etaS: Float(1000 - s) * 0.06, layers: layers)
     }
 
@@ -66,8 +75,8 @@ enum Fixture {
             if s == 300 { recs.append(.event(EventRecord(step: s, epoch: 2, kind: "lambda", from: "0.1", to: "0.05", message: ""))) }
             recs.append(.step(step(s, method: m, lambda: l, a1: a1)))
             if s > 0 && s % 200 == 0 {
-                recs.append(.epoch(EpochRecord(epoch: s / 200, step: s, method: m.rawValue, trainAcc: 0.8, trainLoss: 0.5,
-                                               testAcc: 0.78 + Float(s) / 10_000, testLoss: 0.6, seconds: 12)))
+                recs.append(.epoch(EpochRecord(epoch: s / 200, step: s, method: m.rawValue, trainMetric: 0.8, trainLoss: 0.5,
+                                               testMetric: 0.78 + Float(s) / 10_000, testLoss: 0.6, seconds: 12)))
             }
         }
         return RunModel(header: header, records: recs)

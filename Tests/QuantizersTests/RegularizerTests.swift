@@ -20,7 +20,7 @@ final class RegularizerTests: XCTestCase {
         let sp = Double(0.1 * f.firstScale)
         var total = 0.0
         for x in w {
-            for (t, h) in zip(f.transitions, f.stepHeights) {
+            for (t, h) in f.transitions(channel: 0) {
                 total += Double(h) * 0.5 * erfc(abs(x - Double(t)) / sp / 2.0.squareRoot())
             }
         }
@@ -29,11 +29,11 @@ final class RegularizerTests: XCTestCase {
 
     /// The analytic gradient is -lambda * dE[R]/dW, checked by central differences of E[R].
     func testGradientMatchesExpectedR() {
-        for m in [QuantMethod.bwn, .twn, .bt] {
+        for m in [QuantMethod.bwn, .twn, .ttq, .lq, .bt] {
           for reduction in RegReduction.allCases {
             let reg = TransitionRegularizer(reduction: reduction)
             let w = gaussianWeights(400, seed: 1)
-            let f = w.withUnsafeBufferPointer { m.quantizer().fit($0) }
+            let f = w.fitted(m)
             var g = [Float](repeating: 0, count: w.count)
             w.withUnsafeBufferPointer { wp in g.withUnsafeMutableBufferPointer { reg.addGradient(fit: f, weights: wp, lambda: 1, into: $0) } }
             var checked = 0
@@ -54,12 +54,12 @@ final class RegularizerTests: XCTestCase {
     /// A gradient-descent step on -lambda*R moves weights toward their nearest transition.
     func testDescentPullsTowardTransitions() {
         let w = gaussianWeights(2000, seed: 2)
-        let f = w.withUnsafeBufferPointer { QuantMethod.twn.quantizer().fit($0) }
+        let f = w.fitted(.twn)
         var g = [Float](repeating: 0, count: w.count)
         w.withUnsafeBufferPointer { wp in g.withUnsafeMutableBufferPointer { reg.addGradient(fit: f, weights: wp, lambda: 0.1, into: $0) } }
         let moved = zip(w, g).map { $0 - 1e-2 * $1 }
-        let before = w.map { f.transitionDistance($0) }.reduce(0, +)
-        let after = moved.map { f.transitionDistance($0) }.reduce(0, +)
+        let before = w.map { f.transitionDistance($0, channel: 0) }.reduce(0, +)
+        let after = moved.map { f.transitionDistance($0, channel: 0) }.reduce(0, +)
         XCTAssertLessThan(after, before)
         XCTAssertTrue(g.contains { $0 != 0 })
     }
@@ -67,8 +67,8 @@ final class RegularizerTests: XCTestCase {
     /// The sampled R agrees with its expectation, and flips happen only near transitions.
     func testMeasureAgreesWithExpectation() {
         let w = gaussianWeights(20_000, seed: 3)
-        for m in [QuantMethod.bwn, .twn, .bt] {
-            let f = w.withUnsafeBufferPointer { m.quantizer().fit($0) }
+        for m in [QuantMethod.bwn, .twn, .ttq, .lq, .bt] {
+            let f = w.fitted(m)
             var noise = [Float](repeating: 0, count: w.count)
             var rng = RNG(seed: 4)
             var mean = 0.0
@@ -91,7 +91,7 @@ final class RegularizerTests: XCTestCase {
 
     func testFarFromTransitionsNothingFlips() {
         let w: [Float] = Array(repeating: 1, count: 50) + Array(repeating: -1, count: 50)
-        let f = w.withUnsafeBufferPointer { QuantMethod.bwn.quantizer().fit($0) }
+        let f = w.fitted(.bwn)
         var noise = [Float](repeating: 0, count: w.count)
         var rng = RNG(seed: 5)
         let r = w.withUnsafeBufferPointer { wp in noise.withUnsafeMutableBufferPointer { reg.measure(fit: f, weights: wp, noise: $0, rng: &rng) } }
@@ -104,7 +104,7 @@ final class RegularizerTests: XCTestCase {
 
     func testLambdaZeroAddsNothing() {
         let w = gaussianWeights(100, seed: 6)
-        let f = w.withUnsafeBufferPointer { QuantMethod.bt.quantizer().fit($0) }
+        let f = w.fitted(.bt)
         var g = [Float](repeating: 0, count: w.count)
         w.withUnsafeBufferPointer { wp in g.withUnsafeMutableBufferPointer { reg.addGradient(fit: f, weights: wp, lambda: 0, into: $0) } }
         XCTAssertEqual(g, [Float](repeating: 0, count: w.count))

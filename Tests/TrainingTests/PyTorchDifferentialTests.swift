@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Kernels
 import Layers
+import Models
 import Quantizers
 import Training
 import XCTest
@@ -22,7 +23,8 @@ final class PyTorchDifferentialTests: XCTestCase {
     /// A VGG-6 holding the fixture's initial weights and running statistics, and the fixture's batch.
     func makeModel() throws -> (VGG6, FloatBuffer, [Int32]) {
         let model = VGG6(k: k, inputShape: [1, 28, 28], classes: 10, maxBatch: batch)
-        for (name, buffer) in model.stateTensors {
+        for t in model.allTensors {
+            let (name, buffer) = (t.name, t.buffer)
             let values = try fixture("init/" + name)
             XCTAssertEqual(values.count, buffer.count, name)
             values.withUnsafeBufferPointer { buffer.ptr.update(from: $0.baseAddress!, count: buffer.count) }
@@ -46,7 +48,7 @@ final class PyTorchDifferentialTests: XCTestCase {
 
     func forwardAndGradientsMatch(_ method: QuantMethod) throws {
         let (model, x, labels) = try makeModel()
-        model.quantize(method)
+        StepEngine(model: model, spec: QuantSpec(method: method), seed: 0).quantize(method)
         let logits = model.forward(x.ptr, n: batch, training: true)
         let loss = labels.withUnsafeBufferPointer { model.loss.evaluate(logits: logits, labels: $0.baseAddress!, n: batch) }
         model.backward(model.loss.grad.ptr, n: batch)
@@ -67,14 +69,15 @@ final class PyTorchDifferentialTests: XCTestCase {
     /// absorb it, and btviz matches PyTorch to 0.1% of lr.
     func adamStepsMatch(_ method: QuantMethod, median: Float, p99: Float) throws {
         let (model, x, labels) = try makeModel()
-        let engine = StepEngine(model: model, seed: 0)
+        let engine = StepEngine(model: model, spec: QuantSpec(method: method), seed: 0)
         for s in 0..<steps {
             _ = labels.withUnsafeBufferPointer {
-                engine.step(x: x.ptr, labels: $0.baseAddress!, n: batch, method: method, lambda: 0, lr: lr,
+                engine.step(x: x.ptr, targets: .labels($0.baseAddress!), n: batch, method: method, lambda: 0, lr: lr,
                             stepIndex: s, measure: false)
             }
         }
-        for (tensor, buffer) in model.stateTensors {
+        for t in model.allTensors {
+            let (tensor, buffer) = (t.name, t.buffer)
             let expected = try fixture("\(method.rawValue)/after/" + tensor)
             XCTAssertEqual(expected.count, buffer.count)
             let scale = max(lr, 1e-5 * (expected.map(abs).max() ?? 0))  // running variances are O(1)
@@ -94,7 +97,7 @@ final class PyTorchDifferentialTests: XCTestCase {
     /// The regularizer's hand-derived gradient against autograd of E[R] in PyTorch, R summed (Eq. 7).
     func testRegularizerGradientMatchesAutogradOfExpectedR() throws {
         let (model, _, _) = try makeModel()
-        let fits = model.quantize(.bt)
+        let fits = StepEngine(model: model, spec: QuantSpec(method: .bt), seed: 0).quantize(.bt)
         let reg = TransitionRegularizer(noiseRatio: 0.1, reduction: .sum)
         for (conv, fit) in zip(model.convs, fits) {
             let g = FloatBuffer(count: conv.weight.count)

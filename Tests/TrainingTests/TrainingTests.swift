@@ -21,12 +21,12 @@ final class TrainingTests: XCTestCase {
                                   control: TrainerControl(), sinks: [sink])
         XCTAssertEqual(try trainer.run(), .finished)
         let last = try XCTUnwrap(sink.epochs.last)
-        XCTAssertGreaterThan(last.testAcc, 0.65, "test accuracy \(last.testAcc)")
+        XCTAssertGreaterThan(last.testMetric, 0.65, "test accuracy \(last.testMetric)")
         XCTAssertEqual(sink.epochs.count, 3)
         // Step records carry the quantizer's view of every conv layer.
         let step = try XCTUnwrap(sink.steps.last)
         XCTAssertEqual(step.layers.count, 6)
-        XCTAssertEqual(step.layers[0].transitions.count, 5)
+        XCTAssertEqual(step.layers[0].transitions.count, 4)  // BT: ±(a1 - d1), ±(a1 + d1)
         XCTAssertEqual(step.layers[0].levels.count, 5)
         XCTAssertEqual(step.layers[0].histogram.counts.reduce(0, +), 8 * 9)
         XCTAssertGreaterThan(step.layers[3].flipFraction, 0)
@@ -39,15 +39,15 @@ final class TrainingTests: XCTestCase {
         let trainer = try Trainer(config: quickConfig(.bt, epochs: 3), dataset: data, runDir: nil,
                                   control: TrainerControl(), sinks: [])
         XCTAssertEqual(try trainer.run(), .finished)
-        let btStored = trainer.evaluate(method: .bt).accuracy
-        let fullStored = trainer.evaluate(method: .full).accuracy
+        let btStored = trainer.evaluate(method: .bt).metric
+        let fullStored = trainer.evaluate(method: .full).metric
         XCTAssertEqual(trainer.recalibrateBatchNorm(method: .full, images: 512), 512)
-        let fullRecalibrated = trainer.evaluate(method: .full).accuracy
+        let fullRecalibrated = trainer.evaluate(method: .full).metric
         XCTAssertGreaterThan(fullRecalibrated, fullStored + 0.05, "full: \(fullStored) stored -> \(fullRecalibrated) recalibrated")
         XCTAssertGreaterThan(fullRecalibrated, btStored - 0.05, "the latent weights at full precision are a working net")
         // For the quantizer it was trained with, recalibration changes little.
         trainer.recalibrateBatchNorm(method: .bt, images: 512)
-        XCTAssertEqual(trainer.evaluate(method: .bt).accuracy, btStored, accuracy: 0.03)
+        XCTAssertEqual(trainer.evaluate(method: .bt).metric, btStored, accuracy: 0.03)
     }
 
     /// A run written before the reduction and the initialization were options resumes as it was made: with a
@@ -74,7 +74,7 @@ final class TrainingTests: XCTestCase {
         func losses() throws -> [Float] {
             let sink = RecordingSink()
             _ = try Trainer(config: c, dataset: data, runDir: nil, control: TrainerControl(), sinks: [sink]).run()
-            return sink.steps.map(\.loss) + sink.epochs.map(\.testAcc)
+            return sink.steps.map(\.loss) + sink.epochs.map(\.testMetric)
         }
         XCTAssertEqual(try losses(), try losses())
     }
@@ -105,7 +105,7 @@ final class TrainingTests: XCTestCase {
                                    sinks: [second], resume: ckpt).run(), .finished)
         let resumed = first.steps.map(\.loss) + second.steps.map(\.loss)
         XCTAssertEqual(resumed, straight.steps.map(\.loss))
-        XCTAssertEqual(second.epochs.last?.testAcc, straight.epochs.last?.testAcc)
+        XCTAssertEqual(second.epochs.last?.testMetric, straight.epochs.last?.testMetric)
     }
 
     /// A NaN loss stops the run with an error and leaves the last good checkpoint in place.
@@ -142,7 +142,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(sink.steps[2].method, "bwn")
         XCTAssertEqual(sink.steps[3].method, "bt")
         XCTAssertEqual(sink.steps[3].lambda, 0.4)
-        XCTAssertEqual(sink.steps[3].layers[0].transitions.count, 5)
+        XCTAssertEqual(sink.steps[3].layers[0].transitions.count, 4)
         let kinds = sink.events.map(\.kind)
         XCTAssertTrue(kinds.contains("method") && kinds.contains("lambda"), "\(kinds)")
         XCTAssertEqual(trainer.engine.optimizer.t, 8)  // one Adam clock across the switch

@@ -16,7 +16,7 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     // Long and short forms; the short ones are used when the long line would not fit.
     var items: [(String, String, Style)] = [
         (view.mode == .replay ? "btviz replay" : "btviz", view.mode == .replay ? "replay" : "", .title),
-        (h.dataset, h.dataset, .bold), ("VGG-6 K=\(h.k)", "VGG-6 K=\(h.k)", .normal), (m, m, .accent), (lam, lam, .accent),
+        (h.dataset, h.dataset, .bold), (h.modelTitle, h.modelTitle, .normal), (m, m, .accent), (lam, lam, .accent),
     ]
     if let s = step {
         let total = s.totalSteps > 0 ? s.totalSteps : h.totalSteps
@@ -83,11 +83,11 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
 func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyphs) {
     let live = view.mode == .live
     let items: [(String, String, Bool)] = live ? [
-        ("1-4", "full/BWN/TWN/BT", true), ("m", "next", true), ("+-", g.lambda, true), ("0", g.lambda + "=0", true),
+        ("1-6", "method", true), ("m", "next", true), ("+-", g.lambda, true), ("0", g.lambda + "=0", true),
         (g.left + g.right, "layer", true), ("spc", "pause", true), ("s", "save", true), ("?", "help", true), ("q", "quit", true),
     ] : [
         (g.left + g.right, "time", true), ("Home/End", "ends", true), ("[ ]", "layer", true), ("?", "help", true),
-        ("q", "quit", true), ("1-4 m +- spc s", "live only", false),
+        ("q", "quit", true), ("1-6 m +- spc s", "live only", false),
     ]
     var x = r.x
     for (k, label, on) in items {
@@ -109,6 +109,7 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
     if mode == .live {
         lines += [
             ("1 2 3 4     method: full precision, BWN, TWN, BT", .normal),
+            ("5 6         method: TTQ (trained Wp, Wn), LQ-Nets (learned basis per channel)", .normal),
             ("m           next method", .normal),
             ("+ / -       λ up / down in 1-3-10 steps (+ from 0 gives 1e-4; - from 1e-4 gives 0)", .normal),
             ("0           \(g.lambda) = 0 (no transition regularizer)", .normal),
@@ -128,9 +129,10 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
     }
     lines += [
         ("", .normal),
-        ("\(g.marker) 0              transition at 0 (BWN, BT)", .markerZero),
-        ("\(g.marker) \(pm)Δ, \(pm)(a1\(m)d1)    inner transitions (TWN, BT)", .markerInner),
+        ("\(g.marker) 0              transition at 0 (BWN)", .markerZero),
+        ("\(g.marker) \(pm)Δ, \(pm)(a1\(m)d1)    inner transitions (TWN, TTQ, BT)", .markerInner),
         ("\(g.marker) \(pm)(a1+d1)       outer transitions (BT)", .markerOuter),
+        ("\(g.marker) \(pm)t1 \(pm)t2 ...   LQ-Nets: channel means, with the 10-90% band of channels on the axis", .markerInner),
         ("\(g.levelMark) levels         quantized values and the share of weights at each", .level),
         ("flip~  share of weights the regularizer's noise (0.1·a) would flip", .normal),
         ("flip/s share whose level changed since the previous logged step", .normal),

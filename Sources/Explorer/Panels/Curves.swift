@@ -36,25 +36,27 @@ func drawLoss(_ c: inout Canvas, _ r: Rect, model: RunModel, cursorStep: Int?, _
              marks: changeMarks(model, g), cursor: cursorStep.map(Float.init), g)
 }
 
-/// Training-batch accuracy from step records and test accuracy from epoch records.
-func drawAccuracy(_ c: inout Canvas, _ r: Rect, model: RunModel, cursorStep: Int?, _ g: Glyphs) {
+/// The objective's metric: training batches from step records, the test split from epoch records.
+func drawMetric(_ c: inout Canvas, _ r: Rect, model: RunModel, cursorStep: Int?, _ g: Glyphs) {
     guard r.h >= 4 else { return }
     let pts = model.points
     let at = cursorStep.flatMap { s in pts.last { $0.step <= s } } ?? pts.last
     let test = model.epochs.filter { cursorStep == nil || $0.step <= cursorStep! }.last
-    drawTitle(&c, r, [("accuracy", .title),
-                      ("train " + (at.map { Fmt.pct($0.batchAcc) } ?? "-"), .series1),
-                      ("test " + (test.map { Fmt.pct($0.testAcc) } ?? "-"), .series2)], g)
+    let isAccuracy = model.metricName == "accuracy"
+    let show: (Float) -> String = isAccuracy ? { Fmt.pct($0) } : { Fmt.sig($0, 4) }
+    drawTitle(&c, r, [(model.metricName == "accuracy" ? "accuracy" : model.metricName.uppercased(), .title),
+                      ("train " + (at.map { show($0.batchMetric) } ?? "-"), .series1),
+                      ("test " + (test.map { show($0.testMetric) } ?? "-"), .series2)], g)
     guard !pts.isEmpty else { return }
-    let xs = pts.map { Float($0.step) }, acc = pts.map(\.batchAcc)
-    let tx = model.epochs.map { Float($0.step) }, ty = model.epochs.map(\.testAcc)
+    let xs = pts.map { Float($0.step) }, acc = pts.map(\.batchMetric)
+    let tx = model.epochs.map { Float($0.step) }, ty = model.epochs.map(\.testMetric)
     var (lo, hi) = autoRange(acc + ty)
-    lo = max(0, lo); hi = min(1, hi)
-    if hi <= lo { lo = 0; hi = 1 }
+    if isAccuracy { lo = max(0, lo); hi = min(1, hi) }
+    if hi <= lo { (lo, hi) = isAccuracy ? (0, 1) : (lo - 1, lo + 1) }
     drawPlot(&c, Rect(x: r.x, y: r.y + 1, w: r.w, h: r.h - 1),
              series: [PlotSeries(xs: xs, ys: acc, style: .series1),
                       PlotSeries(xs: tx, ys: ty, style: .series2)],
              xRange: stepRange(model), left: (lo, hi), right: nil,
-             format: { Fmt.pct($0) }, rightFormat: { _ in "" },
+             format: show, rightFormat: { _ in "" },
              marks: changeMarks(model, g), cursor: cursorStep.map(Float.init), g)
 }

@@ -9,24 +9,25 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
         return
     }
     let layers = model.steps[si].layers
-    let isBT = layers.contains { $0.scales["a1"] != nil }
-
+    // Each method's own parameters, in its order: BT's a1/a2/a_opt, TTQ's Wp/Wn, LQ-Nets' channel-mean basis.
+    let keyOrders: [([String], String)] = [(["a1", "a2", "a_opt"], "a1/a2/ao"), (["wp", "wn"], "Wp/Wn"),
+                                           (["v1", "v2", "v3", "v4"], "v1/v2.."), (["a"], "a")]
+    let order = keyOrders.first { o in layers.contains { $0.scales[o.0[0]] != nil } }
     func scaleText(_ l: LayerRecord) -> String {
-        if let a1 = l.scales["a1"] {
-            return [a1, l.scales["a2"] ?? .nan, l.scales["a_opt"] ?? .nan].map { Fmt.compact($0, 2) }.joined(separator: "/")
-        }
-        if let a = l.scales["a"] { return Fmt.compact(a) }
-        return "full"
+        guard let keys = order?.0 else { return "full" }
+        let values = keys.compactMap { l.scales[$0] }
+        return values.isEmpty ? "full" : values.map { Fmt.compact($0, values.count > 1 ? 2 : 3) }.joined(separator: "/")
     }
     func deltaText(_ l: LayerRecord) -> String {
         if let d = l.thresholds["delta"] ?? l.thresholds["d1"] { return Fmt.compact(d) }
         return g.dash
     }
-    func firstScale(_ l: LayerRecord) -> Float { l.scales["a"] ?? l.scales["a1"] ?? 0 }
+    func firstScale(_ l: LayerRecord) -> Float { order.flatMap { l.scales[$0.0[0]] } ?? 0 }
+    let scaleTitle = order?.1 ?? "a"
 
     let nameW = max(5, layers.map { $0.name.count }.max() ?? 5) + 2
     let shapeW = max(5, layers.map { Fmt.shape($0.shape).count }.max() ?? 5)
-    let scaleW = max(isBT ? 8 : 6, layers.map { scaleText($0).count }.max() ?? 6)
+    let scaleW = max(max(6, scaleTitle.count), layers.map { scaleText($0).count }.max() ?? 6)
     let numW = 7
     // Metrics that get a sparkline: scale, flip~, flip/step, qerr, dist.
     let fixed = nameW + shapeW + 1 + scaleW + 1 + numW * 5 + 6
@@ -41,7 +42,7 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
     let cols: [Col] = [
         Col(title: "layer", width: nameW, spark: false),
         Col(title: "shape", width: shapeW + 1, spark: false),
-        Col(title: isBT ? "a1/a2/ao" : "a", width: scaleW + 1, spark: true),
+        Col(title: scaleTitle, width: scaleW + 1, spark: true),
         Col(title: g.fold("Δ"), width: numW, spark: false),
         Col(title: "flip~", width: numW, spark: true),
         Col(title: "flip/s", width: numW, spark: true),

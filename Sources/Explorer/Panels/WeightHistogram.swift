@@ -24,6 +24,7 @@ public func transitionMarks(_ l: LayerRecord, method: QuantMethod?, glyphs g: Gl
     switch method {
     case .twn: names = [pm + g.fold("Δ")]
     case .bt: names = [pm + "(a1" + g.minus + "d1)", pm + "(a1+d1)"]
+    case .ttq: names = [pm + g.fold("Δ")]
     default: names = [pm + "t1", pm + "t2", pm + "t3"]
     }
     return l.transitions.map { t in
@@ -54,6 +55,11 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
         parts.append((text, m.style))
     }
     if marks.isEmpty { parts.append(("full precision: no transitions", .dim)) }
+    // TTQ's jumps differ in height on the two sides: -Wn below -Δ, +Wp above +Δ.
+    if let wp = l.scales["wp"], let wn = l.scales["wn"] {
+        parts.append(("jumps " + g.minus + g.fold("Δ") + ":Wn " + Fmt.sig(wn) + " +" + g.fold("Δ") + ":Wp " + Fmt.sig(wp), .level))
+    }
+    if l.transitionBands != nil { parts.append(("channel means, " + String(bandGlyph(g)) + " 10-90% of channels", .dim)) }
     drawTitle(&c, r, parts, g)
 
     let showAxis = r.h >= 8
@@ -79,6 +85,11 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
     var y = bars.maxY
     if showAxis {
         c.hline(r.x, y, r.w, g.hline, .dim)
+        // Per-channel methods: where each transition lies across channels, drawn on the axis under the bars.
+        for (band, m) in zip(l.transitionBands ?? [], marks) where band.count == 2 {
+            guard let a = col(band[0]), let b = col(band[1]) else { continue }
+            for x in min(a, b)...max(a, b) { c.put(r.x + x, y, bandGlyph(g), m.style) }
+        }
         for v in l.levels { if let x = col(v) { c.put(r.x + x, y, g.levelMark, .level) } }
         for m in marks { if let x = col(m.value) { c.put(r.x + x, y, g.ascii ? "+" : "┴", m.style) } }
         y += 1
@@ -96,14 +107,16 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
 /// `levels ▲-0.068 3.1%  ▲-0.034 20% ...`: the quantized values and the share of weights at each.
 private func drawLevels(_ c: inout Canvas, _ r: Rect, _ l: LayerRecord, _ g: Glyphs) {
     guard !l.levels.isEmpty else {
-        c.text(in: r, r.x + 1, r.y, "full precision: weights are used as they are; 2/3/4 pick a quantizer", .dim)
+        c.text(in: r, r.x + 1, r.y, "full precision: weights are used as they are; 2-6 pick a quantizer", .dim)
         return
     }
     let total = max(1, l.levelCounts.reduce(0, +))
     var x = c.text(in: r, r.x + 1, r.y, "levels", .dim) + 1
+    let ttq = l.scales["wp"] != nil && l.levels.count == 3
     for (i, v) in l.levels.enumerated() {
         let n = i < l.levelCounts.count ? l.levelCounts[i] : 0
-        let s = "\(g.levelMark)" + (v == 0 ? "0" : Fmt.signed(v)) + " " + Fmt.pct(Float(n) / Float(total))
+        let name = ttq && i != 1 ? (i == 0 ? "(" + g.minus + "Wn)" : "(Wp)") : ""
+        let s = "\(g.levelMark)" + (v == 0 ? "0" : Fmt.signed(v)) + name + " " + Fmt.pct(Float(n) / Float(total))
         if x + s.unicodeScalars.count > r.maxX { break }
         x = c.text(in: r, x + 1, r.y, s, .level)
     }
@@ -111,3 +124,5 @@ private func drawLevels(_ c: inout Canvas, _ r: Rect, _ l: LayerRecord, _ g: Gly
     let err = "err " + Fmt.sig(l.quantError) + "  R " + Fmt.sig(l.reg)
     if x + err.count + 3 < r.maxX { c.text(in: r, r.maxX - err.count - 1, r.y, err, .dim) }
 }
+
+private func bandGlyph(_ g: Glyphs) -> Unicode.Scalar { g.ascii ? "=" : "═" }

@@ -1,10 +1,10 @@
 import BTCore
 import Kernels
-import Quantizers
+import Layers
 
 /// VGG-6(K): 2x(K-C3) + MP2 + 2x(2K-C3) + MP2 + 2x(4K-C3) + MP2 + FC(8K) + FC(classes),
 /// batch norm and ReLU after each conv and the first FC. Conv weights are quantized; FC layers are not.
-public final class VGG6 {
+public final class VGG6: Model {
     public let k: Int
     public let inputShape: [Int]   // [channels, height, width]
     public let classes: Int
@@ -12,7 +12,11 @@ public final class VGG6 {
     public let layers: [any Layer]
     public let convs: [Conv3x3]
     public let batchNorms: [BatchNorm]
-    public let loss: SoftmaxCrossEntropy
+    public let classification: CrossEntropyAccuracy
+    public var objective: any Objective { classification }
+    public var loss: SoftmaxCrossEntropy { classification.loss }
+    public var title: String { "VGG-6(\(k))" }
+    public var quantizedLayers: [any QuantizedLayer] { convs }
     /// Set by the profiler to time every layer; nil in training.
     public var timer: StageTimer?
 
@@ -52,7 +56,7 @@ public final class VGG6 {
         }
         self.convs = convs
         self.batchNorms = bns
-        loss = SoftmaxCrossEntropy(classes: classes, maxBatch: maxBatch)
+        classification = CrossEntropyAccuracy(classes: classes, maxBatch: maxBatch)
     }
 
     public var params: [Param] { layers.flatMap(\.params) }
@@ -80,18 +84,6 @@ public final class VGG6 {
         }
     }
 
-    /// Fits `method` to every conv layer's latent weights and loads Q(W) as the weights the passes use.
-    @discardableResult
-    public func quantize(_ method: QuantMethod, deltaRatio: Float = 0.66) -> [QuantFit] {
-        let q = method.quantizer(deltaRatio: deltaRatio)
-        return convs.map { conv in
-            let w = UnsafeBufferPointer(conv.weight.value.buffer)
-            let fit = q.fit(w)
-            fit.quantize(w, into: conv.effective.buffer)
-            return fit
-        }
-    }
-
     /// Logits for `n` NHWC samples.
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         var h = x
@@ -100,8 +92,8 @@ public final class VGG6 {
     }
 
     /// Backpropagates dL/dlogits; every parameter's `grad` is overwritten.
-    public func backward(_ dLogits: UnsafeMutablePointer<Float>, n: Int) {
-        var g: UnsafeMutablePointer<Float>? = dLogits
+    public func backward(_ dOut: UnsafeMutablePointer<Float>, n: Int) {
+        var g: UnsafeMutablePointer<Float>? = dOut
         for layer in layers.reversed() {
             guard let gi = g else { break }
             g = timed(timer, layer.label, .backward) { layer.backward(gi, n: n) }
@@ -116,11 +108,10 @@ public final class VGG6 {
         return macs
     }
 
-    /// Everything a checkpoint must hold to restore the model exactly: parameters and BN running stats.
-    public var stateTensors: [(name: String, buffer: FloatBuffer)] {
-        params.map { ($0.name, $0.value) }
-            + batchNorms.enumerated().flatMap { i, bn in
-                [("bn\(i + 1).running_mean", bn.runningMean), ("bn\(i + 1).running_var", bn.runningVar)]
-            }
+    /// Batch-norm running statistics, named by position ("bn1.running_mean").
+    public var stateTensors: [NamedTensor] {
+        batchNorms.enumerated().flatMap { i, bn in
+            [NamedTensor("bn\(i + 1).running_mean", bn.runningMean), NamedTensor("bn\(i + 1).running_var", bn.runningVar)]
+        }
     }
 }

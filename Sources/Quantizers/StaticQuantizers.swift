@@ -1,0 +1,65 @@
+/// The four methods whose fit is a function of the weights alone (ENGINEERING.md, "The method, exactly").
+/// Per layer, means over the whole tensor. A weight exactly at a threshold follows the paper's rule; the
+/// table's ">= goes up" rule gets it by placing TWN's upper transition one float step above d.
+
+/// Identity: weights stay full precision.
+public final class FullPrecision: StatelessQuantizer {
+    public init() {}
+    public var method: QuantMethod { .full }
+    public func fit(_ w: UnsafeBufferPointer<Float>) -> QuantFit { .identity(w) }
+}
+
+/// BWN: Q = a * sign(W), sign(0) = +1, a = mean|W|. Transition: 0.
+public final class BWN: StatelessQuantizer {
+    public init() {}
+    public var method: QuantMethod { .bwn }
+    public func fit(_ w: UnsafeBufferPointer<Float>) -> QuantFit {
+        let a = meanAbs(w)
+        return QuantFit(method: .bwn, firstScale: a, scales: ["a": a], levels: [-a, a], transitions: [0])
+    }
+}
+
+/// TWN: d = ratio * mean|W|; +a above d, -a below -d, else 0; a = mean |W| over |W| > d.
+public final class TWN: StatelessQuantizer {
+    public let deltaRatio: Float
+    public init(deltaRatio: Float = 0.66) { self.deltaRatio = deltaRatio }
+    public var method: QuantMethod { .twn }
+    public func fit(_ w: UnsafeBufferPointer<Float>) -> QuantFit {
+        let d = deltaRatio * meanAbs(w)
+        var s: Double = 0
+        var n = 0
+        for x in w where abs(x) > d { s += Double(abs(x)); n += 1 }
+        let a = n > 0 ? Float(s / Double(n)) : 0
+        return QuantFit(method: .twn, firstScale: a, scales: ["a": a], thresholds: ["delta": d],
+                        levels: [-a, 0, a], transitions: [-d, d.nextUp])
+    }
+}
+
+/// BT: binarize, then ternarize the residual. W0 = sign(W), a1 = mean|W|, E1 = W - a1*W0,
+/// a2 = mean|E1|, d1 = ratio*a2, W1 = ternary(E1; d1), Q = a_opt*(W0 + W1), a_opt = 0.75*a1 - 0.25*a2.
+/// Solved in W, Q steps at ±(a1 - d1) and ±(a1 + d1). ENGINEERING.md also lists 0, but while a1 > d1 both sides
+/// of 0 map to code 0 (W0 = +1 and W1 = -1, or -1 and +1), so it is no transition: nothing flips there.
+/// When a1 <= d1 (never seen on real layers) Q jumps by 2 a_opt at 0 and skips code 0.
+public final class BT: StatelessQuantizer {
+    public let deltaRatio: Float
+    public init(deltaRatio: Float = 0.66) { self.deltaRatio = deltaRatio }
+    public var method: QuantMethod { .bt }
+    public func fit(_ w: UnsafeBufferPointer<Float>) -> QuantFit {
+        let a1 = meanAbs(w)
+        var s: Double = 0
+        for x in w { s += Double(abs(x - a1 * (x >= 0 ? 1 : -1))) }
+        let a2 = w.isEmpty ? 0 : Float(s / Double(w.count))
+        let d1 = deltaRatio * a2
+        let aOpt = 0.75 * a1 - 0.25 * a2
+        let scales = ["a1": a1, "a2": a2, "a_opt": aOpt], thresholds = ["d1": d1]
+        // e > d1 and e < -d1 are strict: the upper transition of each pair sits one float step up.
+        if a1 > d1 {
+            return QuantFit(method: .bt, firstScale: a1, scales: scales, thresholds: thresholds,
+                            levels: [-2, -1, 0, 1, 2].map { $0 * aOpt },
+                            transitions: [-(a1 + d1), (-(a1 - d1)).nextUp, a1 - d1, (a1 + d1).nextUp])
+        }
+        return QuantFit(method: .bt, firstScale: a1, scales: scales, thresholds: thresholds,
+                        levels: [-2, -1, 1, 2].map { $0 * aOpt },
+                        transitions: [-(a1 + d1), 0, (a1 + d1).nextUp])
+    }
+}
