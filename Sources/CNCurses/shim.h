@@ -41,3 +41,24 @@ static inline int btviz_key_ppage(void) { return KEY_PPAGE; }
 static inline int btviz_key_npage(void) { return KEY_NPAGE; }
 static inline int btviz_key_btab(void) { return KEY_BTAB; }
 static inline int btviz_attrset(WINDOW *w, attr_t a) { return wattrset(w, (int)a); }
+
+// Mouse: clicks, drags and the wheel (btop is the anchor). Swift does not import the BUTTON* macros.
+static inline int btviz_key_mouse(void) { return KEY_MOUSE; }
+static inline void btviz_enable_mouse(void) {
+    mousemask(ALL_MOUSE_EVENTS | REPORT_MOUSE_POSITION, NULL);
+    mouseinterval(0);
+}
+// 0 nothing usable, 1 press, 2 release, 3 wheel up, 4 wheel down, 5 motion.
+static inline int btviz_read_mouse(int *x, int *y) {
+    MEVENT ev;
+    if (getmouse(&ev) != OK) return 0;
+    *x = ev.x; *y = ev.y;
+    if (ev.bstate & BUTTON4_PRESSED) return 3;
+#ifdef BUTTON5_PRESSED
+    if (ev.bstate & BUTTON5_PRESSED) return 4;
+#endif
+    if (ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    if (ev.bstate & BUTTON1_RELEASED) return 2;
+    if (ev.bstate & REPORT_MOUSE_POSITION) return 5;
+    return 0;
+}

@@ -13,6 +13,8 @@ public enum Style: UInt8, Sendable, CaseIterable {
     case series1, series2  // first and second curve of a plot
     case event             // method / λ change markers
     case good, warn, bad
+    case faint             // raw series behind their smoothed line
+    case cursor            // the replay time cursor
 }
 
 public struct Cell: Equatable, Sendable {

@@ -15,6 +15,15 @@ public enum ExplorerController {
     public static func handle(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel) -> [ControlEffect] {
         let layerCount = max(1, model.steps.last?.layers.count ?? 1)
         let live = view.mode == .live
+        // After the run's end the trainer takes no requests: say so instead of showing changes that never come.
+        if live && model.status.finished {
+            switch action {
+            case .method, .cycleMethod, .lambdaUp, .lambdaDown, .lambdaZero, .togglePause, .save:
+                view.notice = "run " + (model.status.stopped ? "stopped" : "finished") + ": q to exit"
+                return []
+            default: break
+            }
+        }
         switch action {
         case .help:
             view.showHelp = true
@@ -43,7 +52,44 @@ public enum ExplorerController {
             return [.togglePause]
         case .save where live:
             view.notice = "checkpoint requested"
+            view.saveRequestedAt = model.checkpointCount
             return [.save]
+        case .smoothLess, .smoothMore:
+            let i = SmoothingStep.levels.lastIndex { $0 <= view.smoothing + 1e-6 } ?? 0
+            view.smoothing = SmoothingStep.levels[min(max(0, i + (action == .smoothMore ? 1 : -1)), SmoothingStep.levels.count - 1)]
+            view.notice = "smoothing " + Fmt.trim(view.smoothing)
+        case .toggleTimeLapse:
+            view.timeLapse.toggle()
+            view.notice = view.timeLapse ? "time-lapse: time down, weights across" : "latest histogram"
+        case .toggleGrid:
+            view.grid.toggle()
+            view.notice = view.grid ? "all layers" : "selected layer"
+        case .cycleWhatIf:
+            // Off, then each quantized method other than the one shown, then off again.
+            let current = QuantMethod(loose: model.status.method)
+            let order = QuantMethod.allCases.filter { $0 != .full && $0 != current }
+            let i = view.whatIf.flatMap { order.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
+            view.whatIf = i < order.count ? order[i] : nil
+            view.notice = view.whatIf.map { "what-if " + $0.label + " on the same weights" } ?? "what-if off"
+        case .togglePlay where !live:
+            view.playing.toggle()
+            if view.playing, view.cursor == nil || view.cursor! >= model.steps.count - 1 { view.cursor = 0 }
+            view.notice = view.playing ? "playing" : "stopped"
+        case .point(let x, let y):
+            let layout = ExplorerLayout(width: view.screen.width, height: view.screen.height, layerCount: layerCount)
+            if let row = layerRow(at: y, x: x, layout: layout, view: view, layerCount: layerCount) {
+                view.layer = row
+            } else if !live, let i = recordIndex(at: x, y: y, layout: layout, model: model) {
+                view.cursor = i
+                view.playing = false
+            }
+        case .wheel(let k) where !live:
+            let n = model.steps.count
+            guard n > 0 else { break }
+            view.cursor = min(max(0, (view.cursor ?? n - 1) + k), n - 1)
+        case .toggleLogLoss:
+            view.logLoss.toggle()
+            view.notice = view.logLoss ? "loss on a log axis" : "loss on a linear axis"
         case .scrub(let k):
             let n = model.steps.count
             guard n > 0 else { break }
@@ -67,9 +113,47 @@ public enum ExplorerController {
         return []
     }
 
-    /// Clears pending requests once the trainer's status shows them applied.
+    /// The layer whose table row is at (x, y), as drawLayerTable placed the rows.
+    static func layerRow(at y: Int, x: Int, layout: ExplorerLayout, view: ExplorerViewState, layerCount: Int) -> Int? {
+        let t = layout.table
+        guard !layout.tooSmall, x >= t.x, x < t.maxX, y >= t.y + 2, y < t.maxY else { return nil }
+        let rowsAvail = t.h - 2
+        let first = view.layer >= rowsAvail ? view.layer - rowsAvail + 1 : 0
+        let i = first + y - t.y - 2
+        return i < layerCount ? i : nil
+    }
+
+    /// The step record under (x, y) on either curve, as drawPlot maps steps to columns.
+    static func recordIndex(at x: Int, y: Int, layout: ExplorerLayout, model: RunModel) -> Int? {
+        guard !layout.tooSmall else { return nil }
+        for (panel, rightAxis) in [(layout.loss, true), (layout.accuracy, false)] {
+            let area = Rect(x: panel.x + 6, y: panel.y + 2, w: panel.w - 12 + (rightAxis ? 0 : 6), h: panel.h - 3)
+            guard x >= area.x, x < area.maxX, y >= area.y - 1, y < area.maxY, area.w > 1 else { continue }
+            let (x0, x1) = (Float(model.points.first?.step ?? 0), Float(model.points.last?.step ?? 1))
+            let step = x0 + Float(x - area.x) / Float(area.w - 1) * (x1 - x0)
+            return model.stepIndex(atOrBefore: Int(step.rounded()))
+        }
+        return nil
+    }
+
+    /// Clears pending requests once the trainer's status shows them applied, and confirms a save once its
+    /// checkpoint event has arrived. Returns true when it set a notice.
+    @discardableResult
+    public static func reconcile(_ view: inout ExplorerViewState, model: RunModel) -> Bool {
+        reconcile(&view, status: model.status)
+        guard let before = view.saveRequestedAt, model.checkpointCount > before, let e = model.lastCheckpoint else { return false }
+        view.saveRequestedAt = nil
+        view.notice = "saved at step \(e.step)"
+        return true
+    }
+
     public static func reconcile(_ view: inout ExplorerViewState, status: RunBoard.Status) {
         if let m = view.requestedMethod, QuantMethod(loose: status.method) == m { view.requestedMethod = nil }
         if let l = view.requestedLambda, abs(status.lambda - l) <= max(1e-7, abs(l) * 1e-5) { view.requestedLambda = nil }
     }
+}
+
+/// The smoothing weights `,` and `.` step through (TensorBoard's slider, in a few stops).
+public enum SmoothingStep {
+    public static let levels: [Float] = [0, 0.6, 0.8, 0.9, 0.95, 0.99]
 }

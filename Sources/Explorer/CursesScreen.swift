@@ -74,6 +74,7 @@ final class CursesScreen {
         raw()        // Ctrl-C arrives as key 3, so q and Ctrl-C share one path and the terminal is restored
         noecho()
         keypad(win, true)
+        btviz_enable_mouse()
         _ = curs_set(0)
         set_escdelay(25)
         colors = !options.noColor && has_colors()
@@ -133,10 +134,10 @@ final class CursesScreen {
         if !colors {
             switch style {
             case .normal, .bar, .series1, .level: return 0
-            case .dim, .series2, .event: return dim
+            case .dim, .series2, .event, .faint: return dim
             case .bold, .title, .markerZero, .markerInner, .markerOuter, .good: return bold
             case .accent, .keyCap, .warn: return rev
-            case .bad: return bold | rev
+            case .bad, .cursor: return bold | rev
             }
         }
         if let i = pairs.firstIndex(where: { $0.0 == style }) {
@@ -150,6 +151,8 @@ final class CursesScreen {
         case .dim: return dim
         case .bold: return bold
         case .keyCap: return rev | bold
+        case .faint: return dim
+        case .cursor: return rev | bold
         default: return 0
         }
     }
@@ -198,6 +201,18 @@ final class CursesScreen {
         case btviz_key_ppage(): return .pageUp
         case btviz_key_npage(): return .pageDown
         case btviz_key_btab(): return .backTab
+        case btviz_key_mouse():
+            var x: Int32 = 0, y: Int32 = 0
+            let kind: MouseKind
+            switch btviz_read_mouse(&x, &y) {
+            case 1: kind = .press
+            case 2: kind = .release
+            case 3: kind = .wheelUp
+            case 4: kind = .wheelDown
+            case 5: kind = .drag
+            default: return nil
+            }
+            return .mouse(x: Int(x), y: Int(y), kind: kind)
         case 3: return .ctrlC
         case 9: return .tab
         case 27: return .escape

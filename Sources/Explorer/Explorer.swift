@@ -11,30 +11,39 @@ public struct ExplorerOptions: Sendable {
     public init(ascii: Bool, noColor: Bool) { self.ascii = ascii; self.noColor = noColor }
 }
 
+/// How the live screen was left: quit (the trainer is told to stop) or detached (training goes on without it).
+public enum LiveExit: Sendable { case quit, detached }
+
 public enum Explorer {
     /// Runs the live screen until the trainer finishes and the user quits, or the user quits (then it
     /// requests stop and keeps drawing until `trainerDone()` returns true; a second q leaves at once).
     /// Throws BTError if the terminal cannot be opened. Call on the main thread.
+    /// `history`: the run's records so far (a resumed run's metrics.jsonl), shown before the board's.
+    @discardableResult
     public static func runLive(header: RunHeader, board: RunBoard, control: TrainerControl, options: ExplorerOptions,
-                               trainerDone: @escaping @Sendable () -> Bool) throws {
+                               history: [RunRecord] = [], trainerDone: @escaping @Sendable () -> Bool) throws -> LiveExit {
         let screen = try CursesScreen(options: effective(options))
         defer { screen.close() }
         var loop = LiveExplorer(header: header, board: board, control: control, trainerDone: trainerDone,
-                                options: effective(options))
-        loop.run(screen)
+                                options: effective(options), history: history)
+        return loop.run(screen)
     }
 
-    /// The same screen over a run's metrics.jsonl, finished or still being written (re-read each second).
-    /// Returns how many malformed lines were skipped.
+    /// The same screen over a run's metrics.jsonl, finished or still being written (re-read each second); with a
+    /// second run, both side by side. Returns how many malformed lines were skipped in each.
     @discardableResult
-    public static func runReplay(header: RunHeader, metricsPath: String, options: ExplorerOptions) throws -> Int {
+    public static func runReplay(runs: [(name: String, header: RunHeader, metricsPath: String)],
+                                 options: ExplorerOptions) throws -> [Int] {
         // An unreadable file is a plain error before the screen opens; a big one loads on screen.
-        guard FileManager.default.isReadableFile(atPath: metricsPath) else { throw BTError("cannot read \(metricsPath)") }
+        for r in runs where !FileManager.default.isReadableFile(atPath: r.metricsPath) { throw BTError("cannot read \(r.metricsPath)") }
+        guard let first = runs.first else { return [] }
         let screen = try CursesScreen(options: effective(options))
         defer { screen.close() }
-        var loop = ReplayExplorer(header: header, tail: MetricsTail(path: metricsPath), options: effective(options))
+        var loop = ReplayExplorer(header: first.header, tail: MetricsTail(path: first.metricsPath), options: effective(options),
+                                  second: runs.count > 1 ? (runs[1].header, MetricsTail(path: runs[1].metricsPath)) : nil,
+                                  names: runs.map(\.name))
         loop.run(screen)
-        return loop.tail.skipped
+        return [loop.tail.skipped] + (loop.secondTail.map { [$0.skipped] } ?? [])
     }
 
     /// Leaves the alternate screen and shows the cursor when the process must exit now (a second signal) while

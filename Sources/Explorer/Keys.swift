@@ -7,8 +7,11 @@ import Quantizers
 public enum KeyInput: Equatable, Sendable {
     case char(Character)
     case left, right, up, down, home, end, pageUp, pageDown, tab, backTab, resize, ctrlC, escape
+    case mouse(x: Int, y: Int, kind: MouseKind)
     case other(Int32)
 }
+
+public enum MouseKind: Sendable, Equatable { case press, release, drag, wheelUp, wheelDown }
 
 public enum ExplorerMode: Sendable, Equatable { case live, replay }
 
@@ -23,6 +26,17 @@ public enum ExplorerAction: Equatable, Sendable {
     /// Replay: by this share of the run (negative = back).
     case scrubFraction(Float)
     case jumpStart, jumpEnd
+    /// The curves: less or more smoothing, a log axis for the loss.
+    case smoothLess, smoothMore, toggleLogLoss
+    /// Views: the time-lapse strip, the grid of all layers, the what-if overlay (cycles through the methods).
+    case toggleTimeLapse, toggleGrid, cycleWhatIf
+    /// Replay: play the records forward, or stop.
+    case togglePlay
+    /// The mouse: a press or a drag at a cell (a layer row selects it; a curve scrubs a replay), the wheel steps.
+    case point(x: Int, y: Int)
+    case wheel(Int)
+    /// Live: close the screen, training goes on headless.
+    case detach
     case resize
     /// A live-only key pressed in replay; the string names it for the notice.
     case unavailable(String)
@@ -36,6 +50,19 @@ public enum KeyMap {
         case .resize: return .resize
         case .tab, .char("]"): return .nextLayer
         case .backTab, .char("["): return .prevLayer
+        case .char(","), .char("<"): return .smoothLess
+        case .char("."), .char(">"): return .smoothMore
+        case .char("l"), .char("L"): return .toggleLogLoss
+        case .char("t"), .char("T"): return .toggleTimeLapse
+        case .char("g"): return .toggleGrid
+        case .char("w"), .char("W"): return .cycleWhatIf
+        case .mouse(let x, let y, let kind):
+            switch kind {
+            case .press, .drag: return .point(x: x, y: y)
+            case .wheelUp: return .wheel(-1)
+            case .wheelDown: return .wheel(1)
+            case .release: return nil
+            }
         default: break
         }
         switch mode {
@@ -55,6 +82,7 @@ public enum KeyMap {
             case .right, .down: return .nextLayer
             case .char(" "), .char("p"): return .togglePause
             case .char("s"), .char("S"): return .save
+            case .char("d"), .char("D"): return .detach
             default: return nil
             }
         case .replay:
@@ -63,13 +91,14 @@ public enum KeyMap {
             case .right: return .scrub(1)
             case .up, .pageUp: return .scrubFraction(-0.05)
             case .down, .pageDown: return .scrubFraction(0.05)
-            case .home, .char("g"): return .jumpStart
+            case .home: return .jumpStart
             case .end, .char("G"): return .jumpEnd
             case .char("1"), .char("2"), .char("3"), .char("4"), .char("5"), .char("6"), .char("m"):
                 return .unavailable("method")
             case .char("+"), .char("="), .char("-"), .char("0"): return .unavailable("λ")
-            case .char(" "): return .unavailable("pause")
+            case .char(" "), .char("p"), .char("P"): return .togglePlay
             case .char("s"): return .unavailable("save")
+            case .char("d"): return .unavailable("detach")
             default: return nil
             }
         }

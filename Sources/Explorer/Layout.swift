@@ -2,6 +2,8 @@
 public struct ExplorerLayout: Equatable, Sendable {
     public static let minWidth = 80
     public static let minHeight = 24
+    /// From this width the selected layer's histogram shares its row with the grid of all layers.
+    public static let wideWidth = 160
 
     public var width: Int
     public var height: Int

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Training
 
 /// The live loop: drains the board into a RunModel, turns keys into TrainerControl requests, and
@@ -13,15 +16,16 @@ struct LiveExplorer {
     var noticeUntil = ContinuousClock.now
 
     init(header: RunHeader, board: RunBoard, control: TrainerControl, trainerDone: @escaping @Sendable () -> Bool,
-         options: ExplorerOptions) {
+         options: ExplorerOptions, history: [RunRecord] = []) {
         self.board = board; self.control = control; self.trainerDone = trainerDone; self.options = options
         let (records, status) = board.drain()
         model = RunModel(header: header, stepCap: 2000, method: status.method, lambda: status.lambda)
+        model.ingest(history)
         model.ingest(records)
         model.status = status
     }
 
-    mutating func run(_ screen: CursesScreen) {
+    mutating func run(_ screen: CursesScreen) -> LiveExit {
         let options = ExplorerOptions(ascii: self.options.ascii, noColor: !screen.usesColor)
         let frame = Duration.milliseconds(100)
         var lastDraw = ContinuousClock.now - frame
@@ -31,8 +35,8 @@ struct LiveExplorer {
             if !records.isEmpty || status != model.status { dirty = true }
             model.ingest(records)
             model.status = status   // what the trainer actually applied
-            ExplorerController.reconcile(&view, status: status)
-            if view.quitting && trainerDone() { return }
+            if ExplorerController.reconcile(&view, model: model) { noticeUntil = ContinuousClock.now + .seconds(3); dirty = true }
+            if view.quitting && trainerDone() { return .quit }
             // Ctrl-C as a key, or SIGINT/SIGTERM/SIGHUP from outside: stop, save, and leave once the trainer is done.
             if (screen.interrupted || control.stopSignal != 0) && !view.quitting { quit(); dirty = true }
 
@@ -41,6 +45,7 @@ struct LiveExplorer {
             // At most 10 frames a second; keys are read in between and show on the next frame.
             if now - lastDraw >= frame && (dirty || now - lastDraw >= .seconds(1)) {
                 let (w, h) = screen.size
+                view.screen = ScreenSize(width: w, height: h)
                 screen.draw(ExplorerRenderer.render(model: model, view: view, width: w, height: h, options: options))
                 lastDraw = now
                 dirty = false
@@ -51,9 +56,15 @@ struct LiveExplorer {
             if view.showHelp && key != .resize { view.showHelp = false; continue }
             guard let action = KeyMap.action(for: key, mode: .live) else { continue }
             if action == .quit {
-                if view.quitting { return }   // second q: leave now; the caller still waits for the trainer
+                if view.quitting { return .quit }   // second q: leave now; the caller still waits for the trainer
+                // Ctrl-C as a key (raw mode) stops as SIGINT does, with the same exit status as headless.
+                if key == .ctrlC { control.requestStop(signal: SIGINT) }
                 quit()
                 continue
+            }
+            if action == .detach {
+                if model.status.finished || view.quitting { view.notice = "nothing to detach from: the run has ended"; continue }
+                return .detached
             }
             let before = view.notice
             for e in ExplorerController.handle(action, view: &view, model: model) {

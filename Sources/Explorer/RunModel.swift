@@ -29,6 +29,12 @@ public struct RunModel: Sendable {
     public private(set) var recordCount = 0
     /// The run's last "done" or "stop" event, if it has ended (cleared when it resumes).
     public private(set) var ended: EventRecord?
+    /// Per layer, the widest |latent weight| any step record has shown: the histogram's fixed x-axis, so it does
+    /// not jump from record to record (scrubbing a replay, or watching live).
+    public private(set) var weightRange: [Float] = []
+    /// Checkpoint events seen (a save the user asked for logs one), and the last.
+    public private(set) var checkpointCount = 0
+    public private(set) var lastCheckpoint: EventRecord?
 
     public init(header: RunHeader, stepCap: Int = 2000, method: String = "", lambda: Float = 0) {
         self.header = header
@@ -60,6 +66,11 @@ public struct RunModel: Sendable {
             points.append(SeriesPoint(step: s.step, taskLoss: s.taskLoss, lambdaR: s.lambda * s.regLoss,
                                       batchMetric: s.batchMetric, lambda: s.lambda))
             metricName = s.metric
+            for (i, l) in s.layers.enumerated() {
+                let r = max(abs(l.histogram.edges.first ?? 0), abs(l.histogram.edges.last ?? 0))
+                guard r.isFinite else { continue }
+                if i >= weightRange.count { weightRange.append(r) } else { weightRange[i] = max(weightRange[i], r) }
+            }
             steps.append(s)
             // Trim in chunks so appends stay amortized O(1).
             if steps.count - stepCap > max(16, stepCap / 4) { steps.removeFirst(steps.count - stepCap) }
@@ -77,6 +88,7 @@ public struct RunModel: Sendable {
             case "nan": status.failure = e.message.isEmpty ? "loss became NaN" : e.message
             case "method": if let to = e.to { status.method = to }
             case "lambda": if let to = e.to, let l = Float(to) { status.lambda = l }
+            case "checkpoint": checkpointCount += 1; lastCheckpoint = e
             default: break
             }
         }
@@ -94,15 +106,20 @@ public struct RunModel: Sendable {
         return lo
     }
 
-    /// Recent values of one layer metric, ending at step index `end` (inclusive).
-    public func history(layer: Int, endingAt end: Int, count: Int, _ value: (LayerRecord) -> Float) -> [Float] {
+    /// Recent values of one layer metric, ending at step index `end` (inclusive). With `markingSwitches`, a NaN
+    /// stands where the method changed (a sparkline draws it as a break).
+    public func history(layer: Int, endingAt end: Int, count: Int, markingSwitches: Bool = false,
+                        _ value: (LayerRecord) -> Float) -> [Float] {
         guard !steps.isEmpty, count > 0 else { return [] }
         let e = min(max(0, end), steps.count - 1)
         let s = max(0, e - count + 1)
         var out: [Float] = []
-        out.reserveCapacity(e - s + 1)
-        for i in s...e where layer < steps[i].layers.count { out.append(value(steps[i].layers[layer])) }
-        return out
+        out.reserveCapacity(e - s + 2)
+        for i in s...e where layer < steps[i].layers.count {
+            if markingSwitches && i > s && steps[i].method != steps[i - 1].method { out.append(.nan) }
+            out.append(value(steps[i].layers[layer]))
+        }
+        return markingSwitches ? Array(out.suffix(count)) : out
     }
 
     /// Method and λ changes, for the curves' markers.

@@ -30,7 +30,8 @@ public final class LayerStatsTracker {
     }
 
     public func record(name: String, shape: [Int], fit: QuantFit, weights w: UnsafeBufferPointer<Float>,
-                       measure: TransitionRegularizer.Measure, flipRatio: Float) -> LayerRecord {
+                       measure: TransitionRegularizer.Measure, flipRatio: Float,
+                       whatIf: [(method: QuantMethod, fit: QuantFit)] = []) -> LayerRecord {
         var maxAbs: Float = 0
         for x in w { maxAbs = max(maxAbs, abs(x)) }
         let range = max(maxAbs, 1e-8)
@@ -52,7 +53,11 @@ public final class LayerStatsTracker {
             quantError: fit.relativeError(w), reg: measure.reg,
             histogram: histogram(w, lo: -range, hi: range),
             distanceHistogram: hasTransitions ? histogram(distances[...], lo: 0, hi: max(maxDist, 1e-6))
-                                              : Histogram(edges: [0, 1], counts: [0]))
+                                              : Histogram(edges: [0, 1], counts: [0]),
+            whatIf: whatIf.isEmpty ? nil : whatIf.map { m, f in
+                WhatIfFit(method: m.rawValue, transitions: f.transitions, levels: f.levels, levelCounts: f.levelCounts(w),
+                          quantError: f.relativeError(w))
+            })
     }
 
     private func histogram<C: Collection>(_ values: C, lo: Float, hi: Float) -> Histogram where C.Element == Float {

@@ -9,6 +9,26 @@ public struct Histogram: Codable, Sendable, Equatable {
     public init(edges: [Float], counts: [Int]) { self.edges = edges; self.counts = counts }
 }
 
+/// What another method would make of a layer's latent weights at this step (nothing is changed by asking).
+public struct WhatIfFit: Codable, Sendable, Equatable {
+    public var method: String
+    public var transitions: [Float]
+    public var levels: [Float]
+    public var levelCounts: [Int]
+    /// ||W - Q(W)|| / ||W|| under that method.
+    public var quantError: Float
+
+    enum CodingKeys: String, CodingKey {
+        case method, transitions, levels
+        case levelCounts = "level_counts", quantError = "quant_error"
+    }
+
+    public init(method: String, transitions: [Float], levels: [Float], levelCounts: [Int], quantError: Float) {
+        self.method = method; self.transitions = transitions; self.levels = levels; self.levelCounts = levelCounts
+        self.quantError = quantError
+    }
+}
+
 /// One quantized layer at one step.
 public struct LayerRecord: Codable, Sendable {
     public var name: String
@@ -39,24 +59,26 @@ public struct LayerRecord: Codable, Sendable {
     public var histogram: Histogram
     /// |w - nearest transition| / first scale.
     public var distanceHistogram: Histogram
+    /// The other quantized methods on the same latent weights (absent in older runs).
+    public var whatIf: [WhatIfFit]?
 
     enum CodingKeys: String, CodingKey {
         case name, shape, scales, thresholds, transitions, levels, reg, histogram
         case transitionBands = "transition_bands"
         case levelCounts = "level_counts", flipFraction = "flip_fraction", flipRatio = "flip_ratio"
         case meanTransitionDistance = "mean_transition_distance", quantError = "quant_error"
-        case distanceHistogram = "distance_histogram"
+        case distanceHistogram = "distance_histogram", whatIf = "what_if"
     }
 
     public init(name: String, shape: [Int], scales: [String: Float], thresholds: [String: Float],
                 transitions: [Float], transitionBands: [[Float]]? = nil, levels: [Float], levelCounts: [Int], flipFraction: Float,
                 flipRatio: Float, meanTransitionDistance: Float, quantError: Float, reg: Float,
-                histogram: Histogram, distanceHistogram: Histogram) {
+                histogram: Histogram, distanceHistogram: Histogram, whatIf: [WhatIfFit]? = nil) {
         self.name = name; self.shape = shape; self.scales = scales; self.thresholds = thresholds
         self.transitions = transitions; self.transitionBands = transitionBands; self.levels = levels; self.levelCounts = levelCounts
         self.flipFraction = flipFraction; self.flipRatio = flipRatio
         self.meanTransitionDistance = meanTransitionDistance; self.quantError = quantError; self.reg = reg
-        self.histogram = histogram; self.distanceHistogram = distanceHistogram
+        self.histogram = histogram; self.distanceHistogram = distanceHistogram; self.whatIf = whatIf
     }
 }
 

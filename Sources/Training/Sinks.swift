@@ -1,3 +1,4 @@
+import Synchronization
 import BTCore
 import Foundation
 
@@ -42,6 +43,15 @@ public final class BoardSink: RunSink {
 }
 
 /// The headless progress line: one readable line per logged step and per epoch.
+/// Progress lines that start when `start()` is called: an explorer run the user detached from goes on headless.
+public final class DetachedProgress: RunSink, @unchecked Sendable {
+    private let printer: ProgressPrinter
+    private let on = Atomic<Bool>(false)
+    public init(epochs: Int) { printer = ProgressPrinter(epochs: epochs) }
+    public func start() { on.store(true, ordering: .relaxed) }
+    public func receive(_ record: RunRecord) { if on.load(ordering: .relaxed) { printer.receive(record) } }
+}
+
 public final class ProgressPrinter: RunSink {
     private let epochs: Int
     private let write: (String) -> Void

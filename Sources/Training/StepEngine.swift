@@ -67,6 +67,43 @@ public final class StepEngine {
         }
     }
 
+    /// What every other quantized method would make of the current latent weights, per layer: a used method's own
+    /// quantizers (its state as it is), else scratch ones fitted to convergence. Nothing the run trains changes.
+    public func whatIf(except method: QuantMethod) -> [(method: QuantMethod, fits: [QuantFit])] {
+        let weights = latentWeights
+        return QuantMethod.allCases.filter { $0 != method && $0 != .full }.map { m in
+            let qs: [any LayerQuantizer]
+            if quantizers.has(m) {
+                qs = quantizers(for: m)
+            } else {
+                if whatIfScratch[m] == nil {
+                    var s = quantizers.spec
+                    s.method = m
+                    whatIfScratch[m] = model.quantizedLayers.map { s.make(layer: $0.weight.name, shape: $0.weight.shape) }
+                }
+                qs = whatIfScratch[m]!
+                for (q, w) in zip(qs, weights) { q.calibrate(weights: w, toConvergence: true) }
+            }
+            return (m, zip(qs, weights).map { $0.fit($1) })
+        }
+    }
+    private var whatIfScratch: [QuantMethod: [any LayerQuantizer]] = [:]
+
+    /// A look at the network before any training: the loss and fits of one batch and the regularizer's measures,
+    /// with batch-norm running statistics put back afterwards, so the run is the same as without it.
+    public func probe(x: UnsafeMutablePointer<Float>, targets: Targets, n: Int, method: QuantMethod, stepIndex: Int) -> Result {
+        let saved = model.batchNorms.map { ($0.runningMean.array, $0.runningVar.array) }
+        let fits = quantize(method)
+        let output = model.forward(x, n: n, training: true)
+        let loss = model.objective.evaluate(output: output, targets: targets, n: n, withGrad: false)
+        for (bn, s) in zip(model.batchNorms, saved) {
+            s.0.withUnsafeBufferPointer { bn.runningMean.ptr.update(from: $0.baseAddress!, count: $0.count) }
+            s.1.withUnsafeBufferPointer { bn.runningVar.ptr.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        let measures = regularize(fits: fits, lambda: 0, stepIndex: stepIndex, measure: true)
+        return Result(taskLoss: loss.loss, metricSum: loss.metricSum, fits: fits, measures: measures)
+    }
+
     /// The regularizer's gradient (lambda > 0) needs no noise: it is the gradient of R's expectation.
     /// `measure` samples the noise to report R and the flip fraction (on logged steps); the noise stream
     /// depends only on (seed, step, layer).

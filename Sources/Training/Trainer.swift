@@ -99,7 +99,10 @@ public final class Trainer {
         let resumed = step > 0
         event(resumed ? "resume" : "start", to: method.rawValue,
               resumed ? "resumed at step \(step)" : "training \(header.dataset) \(header.modelTitle) with \(method.label), lambda \(lambda), R the \(config.regReduction.rawValue) over each layer's weights")
-        if !resumed { try saveCheckpoint(announce: false) }
+        if !resumed {
+            try saveCheckpoint(announce: false)
+            emit(.step(initialRecord()))
+        }
 
         var permutation: [Int] = []
         var permutationEpoch = -1
@@ -199,10 +202,11 @@ public final class Trainer {
 
     private func stepRecord(_ r: StepEngine.Result, epoch: Int, taskLoss: Float, n: Int, ratios: [Float],
                             samplesPerS: Float, eta: Float) -> StepRecord {
+        let others = engine.whatIf(except: method)
         let layers = engine.model.quantizedLayers.enumerated().map { i, layer in
             stats.record(name: layer.weight.name, shape: layer.weight.shape, fit: r.fits[i],
                          weights: UnsafeBufferPointer(layer.weight.value.buffer), measure: r.measures[i],
-                         flipRatio: ratios[i])
+                         flipRatio: ratios[i], whatIf: others.map { ($0.method, $0.fits[i]) })
         }
         let reg = r.regLoss
         return StepRecord(step: step, epoch: epoch, totalSteps: totalSteps, method: method.rawValue, lambda: lambda,
@@ -211,6 +215,20 @@ public final class Trainer {
                           metric: engine.model.objective.metricName, batchMetric: Float(r.metricSum / Double(max(n, 1))),
                           lr: cosineLearningRate(base: config.lr, step: step - 1, total: totalSteps),
                           samplesPerS: samplesPerS, etaS: eta, layers: layers)
+    }
+
+    /// Step 0: the untrained network on the first batch, so a replay starts where training did.
+    private func initialRecord() -> StepRecord {
+        var rng = RNG(seed: config.seed, stream: .shuffle, 0)
+        let first = Array(rng.permutation(train.count).prefix(config.batchSize))
+        var arng = RNG(seed: config.seed, stream: .augment, UInt64.max)
+        augmenter.makeBatch(from: train, indices: first[...], into: x.ptr, labels: labels, rng: &arng, augment: false,
+                            fillValue: normalizer.zeroValue)
+        let r = engine.probe(x: x.ptr, targets: .labels(labels), n: first.count, method: method, stepIndex: 0)
+        let ratios = engine.model.quantizedLayers.enumerated().map { i, layer in
+            stats.flipRatio(layer: i, fit: r.fits[i], weights: UnsafeBufferPointer(layer.weight.value.buffer))
+        }
+        return stepRecord(r, epoch: 0, taskLoss: r.taskLoss, n: first.count, ratios: ratios, samplesPerS: 0, eta: -1)
     }
 
     /// The test split's metric and loss under `method`, with running BN statistics.

@@ -8,7 +8,8 @@ struct BTViz: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "btviz",
         abstract: "Train and explore binarized and ternary weight networks (BWN, TWN, TTQ, LQ-Nets, BT) in the terminal.",
-        subcommands: [Train.self, Eval.self, Compare.self, Summary.self, Quantize.self, Fetch.self, Bench.self, Replay.self],
+        version: "0.3.0",
+        subcommands: [Train.self, Eval.self, Compare.self, Summary.self, Quantize.self, Fetch.self, Bench.self, Replay.self, Plot.self],
         defaultSubcommand: Train.self)
 }
 

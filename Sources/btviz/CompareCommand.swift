@@ -5,65 +5,362 @@ import Training
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Summarize finished runs side by side: final test accuracy (mean over seeds), flip fraction and distance to transitions.")
+        abstract: "Compare runs side by side: final test accuracy (mean ± sd over the seeds of one configuration), flip fraction and distance to transitions.",
+        discussion: """
+        Runs are grouped by their whole configuration: every option in config.json except seed, data_dir, log_every \
+        and histogram_bins (where the data is and what is logged do not change what is trained). A run \
+        that switched method or λ mid-run, did not finish, or was named twice (by any path to the same folder) is \
+        flagged and left out of its group's means; --include-flagged counts switched and unfinished runs, but a run \
+        is never counted twice. A path that is not a run is skipped with a warning on stderr.
+
+        --json prints {"rows": [...], "groups": [...], "include_flagged", "within_epochs"}.
+        A row: run (as given), path (resolved), group (its index in groups), dataset, k, epochs, method, lambda, \
+        seed (from config.json), final_method and final_lambda (of the last step record, null without one), status \
+        (finished, stopped, nan or unfinished), step (the last recorded), total_steps, metric (accuracy, ...), \
+        test_metric (of the last epoch record, a fraction for accuracy; null before the first epoch), test_epoch \
+        (from 1), flip_fraction, mean_transition_distance and near_transition_share (the last 5 logged steps, all \
+        layers; null without step records), skipped_lines (malformed lines of metrics.jsonl), flags (unfinished, \
+        switched_method, switched_lambda, duplicate), reasons (the flags in words) and counted (in its group's means).
+        A group: group, config (the options that define it), dataset, k, epochs, method, lambda, metric, n (runs \
+        counted), runs (their paths as given), excluded ([{run, reasons}]), and test_metric, flip_fraction, \
+        mean_transition_distance and near_transition_share, each {mean, sd} over the counted runs (sd 0 for one run, \
+        null for none).
+
+        --csv prints one table, a line per row and per group: kind (row or group), group, run, path, dataset, k, \
+        epochs, method, lambda, seed, status, step, total_steps, metric, test_metric, test_metric_sd, flip_fraction, \
+        flip_fraction_sd, mean_transition_distance, mean_transition_distance_sd, near_transition_share, \
+        near_transition_share_sd, n, counted, flags, reasons. A row leaves the *_sd columns and n empty; a group \
+        leaves run, path, seed, status, step, total_steps and counted empty, and its flags and reasons are those of \
+        the runs it excluded. Lists are joined by ";".
+        """)
 
     @Argument(help: "Run directories.") var runs: [String]
     @Option(help: "Measure flips and distances over the last logged steps of the first N epochs (how fast the regularizer acts) instead of the run's end.")
     var withinEpochs: Int?
+    @Flag(help: "Count runs that switched method or λ, or did not finish, in the group means (they are flagged either way).")
+    var includeFlagged = false
+    @Flag(help: "Print rows and groups as JSON (fields described above).") var json = false
+    @Flag(help: "Print rows and groups as one CSV table (fields described above).") var csv = false
+
+    enum Status: String { case finished, stopped, nan, unfinished }
 
     struct Row {
-        var run: String, method: String, lambda: Float, seed: UInt64
-        var testAcc: Float, flip: Float, distance: Float, near: Float
+        var run: String, path: String
+        var config: TrainConfig, header: RunHeader
+        var groupKey: String, groupConfig: [String: Any]
+        var finalMethod: String?, finalLambda: Float?
+        var status: Status, step: Int
+        var metric = "accuracy", testMetric: Float?, testEpoch: Int?
+        var flip: Float?, distance: Float?, near: Float?
+        var skipped = 0
+        var flags: [String] = [], reasons: [String] = []
+        var counted = false, group = 0
+
+        var statusText: String {
+            switch status {
+            case .finished: return "finished"
+            case .stopped: return "stopped at step \(step) of \(header.totalSteps)"
+            case .nan: return "NaN at step \(step) of \(header.totalSteps)"
+            case .unfinished: return "unfinished at step \(step) of \(header.totalSteps)"
+            }
+        }
+    }
+
+    struct Group {
+        var index: Int, key: String, config: [String: Any], members: [Int]
+        var counted: [Int] = []
+    }
+
+    func validate() throws {
+        if let n = withinEpochs, n < 1 { throw ValidationError("--within-epochs must be at least 1 (got \(n))") }
+        if json && csv { throw ValidationError("--json and --csv cannot go together; choose one") }
     }
 
     func run() throws {
         guard !runs.isEmpty else { throw BTError("name at least one run directory") }
-        if let n = withinEpochs, n < 1 { throw BTError("--within-epochs must be at least 1 (got \(n))") }
-        var rows: [Row] = []
-        var notes: [String] = []
+        var rows: [Row] = [], problems: [String] = []
+        var firstByPath: [String: Int] = [:]
         for dir in runs {
-            let config = try RunDirectory.readConfig(dir).config
-            let (records, skipped) = try RunRecordCoding.read(path: dir + "/metrics.jsonl")
-            if skipped > 0 { notes.append("\(dir)/metrics.jsonl: skipped \(skipped) malformed line(s)") }
-            let epochs = records.compactMap { if case .epoch(let e) = $0 { e } else { nil } }
-            let all = records.compactMap { if case .step(let s) = $0 { s } else { nil } }
-            let steps = withinEpochs.map { n in all.filter { $0.epoch < n } } ?? all
-            guard let last = epochs.last, let final = steps.last else { throw BTError("\(dir) has no finished epoch yet") }
-            // The last five logged steps, all layers: one noise draw per step is itself noisy.
-            let layers = steps.suffix(5).flatMap(\.layers)
-            let n = Float(max(layers.count, 1))
-            rows.append(Row(run: dir, method: final.method, lambda: final.lambda, seed: config.seed, testAcc: last.testMetric,
-                            flip: layers.map(\.flipFraction).reduce(0, +) / n,
-                            distance: layers.map(\.meanTransitionDistance).reduce(0, +) / n,
-                            near: layers.map { $0.nearTransitionShare() }.reduce(0, +) / n))
+            // The same folder by another spelling (a symlink, a relative path, a trailing slash) is one run.
+            let path = realpath(dir, nil).map { p in defer { free(p) }; return String(cString: p) } ?? dir
+            if let first = firstByPath[path] {
+                var dup = rows[first]
+                dup.run = dir
+                dup.flags = ["duplicate"]
+                dup.reasons = ["the same run as \(rows[first].run)"]
+                rows.append(dup)
+                continue
+            }
+            do {
+                rows.append(try Self.load(dir, path: path, withinEpochs: withinEpochs))
+                firstByPath[path] = rows.count - 1
+            } catch {
+                problems.append("\(error)")
+            }
         }
-        print("run                                      method  lambda  seed  test acc   flip~  dist/a  <0.1a")
+        guard !rows.isEmpty else {
+            let more = problems.count > 1 ? " (and \(problems.count - 1) more path(s) that are not runs)" : ""
+            throw BTError("no run to compare: \(problems.first ?? "none given")\(more)")
+        }
+        for p in problems { FileHandle.standardError.write(Data("btviz: warning: \(p); skipped\n".utf8)) }
+
+        let groups = makeGroups(&rows)
+        if json {
+            try printJSON(rows, groups)
+        } else if csv {
+            printCSV(rows, groups)
+        } else {
+            printText(rows, groups)
+        }
+    }
+
+    /// Reads one run: its configuration, its status and flags, and the figures of its last records.
+    static func load(_ dir: String, path: String, withinEpochs: Int?) throws -> Row {
+        let file = try RunDirectory.readConfig(dir)
+        var records: [RunRecord] = [], skipped = 0
+        let metrics = dir + "/metrics.jsonl"
+        if FileManager.default.fileExists(atPath: metrics) {
+            (records, skipped) = try RunRecordCoding.read(path: metrics)
+        }  // no metrics.jsonl: a run that never started a step, shown as unfinished at step 0
+        var epochs: [EpochRecord] = [], steps: [StepRecord] = [], events: [EventRecord] = []
+        for r in records {
+            switch r {
+            case .epoch(let e): epochs.append(e)
+            case .step(let s): steps.append(s)
+            case .event(let e): events.append(e)
+            }
+        }
+        let last = max(steps.last?.step ?? 0, epochs.last?.step ?? 0, events.map(\.step).max() ?? 0)
+        let total = file.header.totalSteps
+        let status: Status
+        let end = events.last { ["start", "resume", "stop", "nan", "done"].contains($0.kind) }
+        if events.contains(where: { $0.kind == "done" }) && last >= total {
+            status = .finished
+        } else {
+            status = end?.kind == "stop" ? .stopped : end?.kind == "nan" ? .nan : .unfinished
+        }
+
+        let group = try groupConfig(file.config)
+        var row = Row(run: dir, path: path, config: file.config, header: file.header, groupKey: try canonical(group),
+                      groupConfig: group, finalMethod: steps.last?.method, finalLambda: steps.last?.lambda,
+                      status: status, step: last, skipped: skipped)
+        if let e = epochs.last { row.metric = e.metric; row.testMetric = e.testMetric; row.testEpoch = e.epoch + 1 }
+        if status != .finished { row.flags.append("unfinished"); row.reasons.append(row.statusText) }
+        for (kind, flag, what) in [("method", "switched_method", "method"), ("lambda", "switched_lambda", "λ")] {
+            let changes = events.filter { $0.kind == kind }
+            guard !changes.isEmpty else { continue }
+            row.flags.append(flag)
+            let list = changes.map { "\($0.from ?? "?") -> \($0.to ?? "?") at step \($0.step)" }.joined(separator: ", ")
+            row.reasons.append("switched \(what) \(list)")
+        }
+        // The last five logged steps, all layers: one noise draw per step is itself noisy.
+        let measured = withinEpochs.map { n in steps.filter { $0.epoch < n } } ?? steps
+        let layers = measured.suffix(5).flatMap(\.layers)
+        if !layers.isEmpty {
+            let n = Float(layers.count)
+            row.flip = layers.map(\.flipFraction).reduce(0, +) / n
+            row.distance = layers.map(\.meanTransitionDistance).reduce(0, +) / n
+            row.near = layers.map { $0.nearTransitionShare() }.reduce(0, +) / n
+        }
+        return row
+    }
+
+    /// What makes runs comparable: the whole TrainConfig as JSON (so a new option counts without a change here),
+    /// less the seed (what a group averages over) and the data folder (which may move).
+    static func groupConfig(_ c: TrainConfig) throws -> [String: Any] {
+        var d = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? [String: Any] ?? [:]
+        // Options that do not change what is trained: where the data is and what gets logged.
+        for key in ["seed", "data_dir", "log_every", "histogram_bins"] { d[key] = nil }
+        return d
+    }
+
+    static func canonical(_ value: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+    }
+
+    /// Groups the rows (setting each row's group and whether it counts), ordered by dataset, K, epochs, method, λ.
+    func makeGroups(_ rows: inout [Row]) -> [Group] {
+        let keys = Dictionary(grouping: rows.indices) { rows[$0].groupKey }
+        let sorted = keys.keys.sorted { a, b in
+            let x = rows[keys[a]![0]].config, y = rows[keys[b]![0]].config
+            return (x.dataset, x.k, x.epochs, x.method.rawValue, x.lambda, a) < (y.dataset, y.k, y.epochs, y.method.rawValue, y.lambda, b)
+        }
+        var groups: [Group] = []
+        for key in sorted {
+            var g = Group(index: groups.count + 1, key: key, config: rows[keys[key]![0]].groupConfig, members: keys[key]!)
+            for i in g.members {
+                rows[i].group = g.index
+                let r = rows[i]
+                rows[i].counted = r.testMetric != nil && !r.flags.contains("duplicate") && (r.flags.isEmpty || includeFlagged)
+                if rows[i].counted { g.counted.append(i) }
+            }
+            groups.append(g)
+        }
+        return groups
+    }
+
+    /// Why a row is not in its group's means.
+    func exclusion(_ r: Row) -> [String] {
+        r.reasons + (r.testMetric == nil ? ["no epoch finished yet"] : [])
+    }
+
+    /// Mean and sample standard deviation (0 for one value); nil for none.
+    static func meanSD(_ xs: [Float?]) -> (mean: Double, sd: Double)? {
+        let v = xs.compactMap { $0 }.map(Double.init)
+        guard !v.isEmpty else { return nil }
+        let mean = v.reduce(0, +) / Double(v.count)
+        guard v.count > 1 else { return (mean, 0) }
+        return (mean, (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot())
+    }
+
+    struct Stats { var test, flip, distance, near: (mean: Double, sd: Double)? }
+
+    func stats(_ g: Group, _ rows: [Row]) -> Stats {
+        let c = g.counted.map { rows[$0] }
+        return Stats(test: Self.meanSD(c.map(\.testMetric)), flip: Self.meanSD(c.map(\.flip)),
+                     distance: Self.meanSD(c.map(\.distance)), near: Self.meanSD(c.map(\.near)))
+    }
+
+    // MARK: text
+
+    func printText(_ rows: [Row], _ groups: [Group]) {
+        func f(_ v: Float?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "-" }
+        var lines = [["run", "group", "dataset", "K", "epochs", "method", "lambda", "seed", "status", "test acc",
+                      "flip~", "dist/a", "<0.1a", "flags"]]
         for r in rows {
-            print(String(format: "%@  %@  %6.3g  %4d  %7.2f%%  %6.4f  %6.4f  %5.3f", pad(r.run, 39), pad(r.method, 6), r.lambda,
-                         Int(r.seed), 100 * r.testAcc, r.flip, r.distance, r.near))
+            let flags = r.flags.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
+            lines.append([Self.shorten(r.run), "\(r.group)", r.config.dataset, "\(r.config.k)", "\(r.config.epochs)",
+                          r.config.method.rawValue, "\(r.config.lambda)", "\(r.config.seed)", r.statusText,
+                          r.testMetric.map { MetricFormat.value(r.metric, $0) } ?? "-",
+                          f(r.flip, "%.4f"), f(r.distance, "%.4f"), f(r.near, "%.3f"), flags])
         }
-        notes.forEach { print($0) }
+        Self.table(lines, right: [1, 3, 4, 6, 7, 9, 10, 11, 12]).forEach { print($0) }
+        for r in rows where r.skipped > 0 && !r.flags.contains("duplicate") {
+            print("\(r.run)/metrics.jsonl: skipped \(r.skipped) malformed line(s)")
+        }
         if let n = withinEpochs { print("flip~, dist/a and <0.1a: the last 5 logged steps of the first \(n) epoch(s), all layers") }
-        print("\nmethod  lambda  runs  test acc (mean ± sd)   flip~ (mean ± sd)   dist/a (mean ± sd)  <0.1a (mean ± sd)")
-        let groups = Dictionary(grouping: rows) { "\($0.method)|\($0.lambda)" }
-        for key in groups.keys.sorted() {
-            let g = groups[key]!
-            let acc = meanSD(g.map { Double($0.testAcc) * 100 }), flip = meanSD(g.map { Double($0.flip) })
-            let dist = meanSD(g.map { Double($0.distance) }), near = meanSD(g.map { Double($0.near) })
-            print(String(format: "%@  %6.3g  %4d  %6.2f%% ± %.2f        %.4f ± %.4f     %.4f ± %.4f     %.3f ± %.3f",
-                         pad(g[0].method, 6), g[0].lambda, g.count, acc.mean, acc.sd, flip.mean, flip.sd,
-                         dist.mean, dist.sd, near.mean, near.sd))
+
+        // Options other than the shown ones that tell groups apart.
+        let shown: Set<String> = ["dataset", "k", "epochs", "method", "lambda"]
+        let keys = Set(groups.flatMap(\.config.keys)).subtracting(shown).sorted().filter { k in
+            Set(groups.map { (try? Self.canonical($0.config[k] ?? NSNull())) ?? "" }).count > 1
+        }
+        print("")
+        var glines = [["group", "dataset", "K", "epochs", "method", "lambda", "runs", "test acc (mean ± sd)",
+                       "flip~ (mean ± sd)", "dist/a (mean ± sd)", "<0.1a (mean ± sd)", keys.isEmpty ? "" : "other options"]]
+        for g in groups {
+            let c = rows[g.members[0]].config, s = stats(g, rows), metric = rows[g.members[0]].metric
+            func ms(_ v: (mean: Double, sd: Double)?, _ d: Int) -> String {
+                v.map { String(format: "%.\(d)f ± %.\(d)f", $0.mean, $0.sd) } ?? "-"
+            }
+            let test = s.test.map { t in
+                metric == "accuracy" ? String(format: "%.2f%% ± %.2f", 100 * t.mean, 100 * t.sd)
+                    : String(format: "%.2f ± %.2f %@", t.mean, t.sd, MetricFormat.short(metric))
+            } ?? "-"
+            let other = keys.map { "\($0)=\(g.config[$0].flatMap { try? Self.canonical($0) } ?? "none")" }.joined(separator: " ")
+            glines.append(["\(g.index)", c.dataset, "\(c.k)", "\(c.epochs)", c.method.rawValue, "\(c.lambda)",
+                           g.counted.count == g.members.count ? "\(g.counted.count)" : "\(g.counted.count) of \(g.members.count)",
+                           test, ms(s.flip, 4), ms(s.distance, 4), ms(s.near, 3), other])
+        }
+        Self.table(glines, right: [0, 2, 3, 5, 6]).forEach { print($0) }
+
+        let excluded = rows.filter { !$0.counted }
+        if !excluded.isEmpty {
+            print("\nnot in the means\(includeFlagged ? "" : " (--include-flagged counts switched and unfinished runs)"):")
+            for r in excluded { print("  \(r.run) (group \(r.group)): \(exclusion(r).joined(separator: "; "))") }
+        }
+        let flaggedIn = rows.filter { $0.counted && !$0.flags.isEmpty }
+        if !flaggedIn.isEmpty {
+            print("\nflagged but counted (--include-flagged):")
+            for r in flaggedIn { print("  \(r.run) (group \(r.group)): \(r.reasons.joined(separator: "; "))") }
         }
     }
 
-    /// Mean and sample standard deviation (0 for one value).
-    private func meanSD(_ xs: [Double]) -> (mean: Double, sd: Double) {
-        let mean = xs.reduce(0, +) / Double(max(xs.count, 1))
-        guard xs.count > 1 else { return (mean, 0) }
-        return (mean, (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count - 1)).squareRoot())
+    /// Columns padded to their widest cell; `right` columns (numbers) align right.
+    static func table(_ lines: [[String]], right: Set<Int>) -> [String] {
+        let widths = lines[0].indices.map { i in lines.map { $0[i].count }.max() ?? 0 }
+        return lines.map { cells in
+            var out = ""
+            for (i, s) in cells.enumerated() {
+                let pad = String(repeating: " ", count: widths[i] - s.count)
+                out += (i > 0 ? "  " : "") + (right.contains(i) ? pad + s : s + pad)
+            }
+            while out.hasSuffix(" ") { out.removeLast() }
+            return out
+        }
     }
 
-    private func pad(_ s: String, _ n: Int) -> String {
-        s.count >= n ? String(s.suffix(n)) : s + String(repeating: " ", count: n - s.count)
+    /// A long path keeps its end, where runs differ.
+    static func shorten(_ s: String, to n: Int = 40) -> String { s.count <= n ? s : "…" + s.suffix(n - 1) }
+
+    // MARK: machine output
+
+    /// A Float as the short decimal it prints as (0.0003, not 0.00029999999); null when absent or not finite.
+    static func number(_ v: Float?) -> Any { v.flatMap { $0.isFinite ? Double("\($0)") : nil } ?? NSNull() }
+    static func number(_ v: Double?) -> Any { v.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
+
+    func rowObject(_ r: Row) -> [String: Any] {
+        ["run": r.run, "path": r.path, "group": r.group, "dataset": r.config.dataset, "k": r.config.k,
+         "epochs": r.config.epochs, "method": r.config.method.rawValue, "lambda": Self.number(r.config.lambda),
+         "seed": r.config.seed, "final_method": r.finalMethod ?? NSNull(), "final_lambda": Self.number(r.finalLambda),
+         "status": r.status.rawValue, "step": r.step, "total_steps": r.header.totalSteps, "metric": r.metric,
+         "test_metric": Self.number(r.testMetric), "test_epoch": r.testEpoch ?? NSNull(),
+         "flip_fraction": Self.number(r.flip), "mean_transition_distance": Self.number(r.distance),
+         "near_transition_share": Self.number(r.near), "skipped_lines": r.skipped, "flags": r.flags,
+         "reasons": r.reasons, "counted": r.counted]
+    }
+
+    func groupObject(_ g: Group, _ rows: [Row]) -> [String: Any] {
+        let c = rows[g.members[0]].config, s = stats(g, rows)
+        func ms(_ v: (mean: Double, sd: Double)?) -> Any { v.map { ["mean": Self.number($0.mean), "sd": Self.number($0.sd)] } ?? NSNull() }
+        return ["group": g.index, "config": g.config, "dataset": c.dataset, "k": c.k, "epochs": c.epochs,
+                "method": c.method.rawValue, "lambda": Self.number(c.lambda), "metric": rows[g.members[0]].metric,
+                "n": g.counted.count, "runs": g.counted.map { rows[$0].run },
+                "excluded": g.members.filter { !rows[$0].counted }.map { ["run": rows[$0].run, "reasons": exclusion(rows[$0])] },
+                "test_metric": ms(s.test), "flip_fraction": ms(s.flip), "mean_transition_distance": ms(s.distance),
+                "near_transition_share": ms(s.near)]
+    }
+
+    func printJSON(_ rows: [Row], _ groups: [Group]) throws {
+        let out: [String: Any] = ["rows": rows.map(rowObject), "groups": groups.map { groupObject($0, rows) },
+                                  "include_flagged": includeFlagged, "within_epochs": withinEpochs ?? NSNull()]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+    }
+
+    static let csvColumns = ["kind", "group", "run", "path", "dataset", "k", "epochs", "method", "lambda", "seed", "status",
+                             "step", "total_steps", "metric", "test_metric", "test_metric_sd", "flip_fraction",
+                             "flip_fraction_sd", "mean_transition_distance", "mean_transition_distance_sd",
+                             "near_transition_share", "near_transition_share_sd", "n", "counted", "flags", "reasons"]
+
+    func printCSV(_ rows: [Row], _ groups: [Group]) {
+        func cell(_ v: Any?) -> String {
+            switch v {
+            case nil, is NSNull: return ""
+            case let list as [String]: return cell(list.joined(separator: ";"))
+            case let b as Bool: return b ? "true" : "false"
+            case let s as String:
+                return s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            case let v?: return "\(v)"
+            }
+        }
+        print(Self.csvColumns.joined(separator: ","))
+        for r in rows {
+            var o = rowObject(r)
+            o["kind"] = "row"
+            print(Self.csvColumns.map { cell(o[$0]) }.joined(separator: ","))
+        }
+        for g in groups {
+            var o = groupObject(g, rows)
+            o["kind"] = "group"
+            for name in ["test_metric", "flip_fraction", "mean_transition_distance", "near_transition_share"] {
+                let v = o[name] as? [String: Any]
+                o[name] = v?["mean"]
+                o[name + "_sd"] = v?["sd"]
+            }
+            let excluded = g.members.filter { !rows[$0].counted }.map { rows[$0] }
+            o["flags"] = Array(Set(excluded.flatMap(\.flags))).sorted()
+            o["reasons"] = excluded.map { "\($0.run): \(exclusion($0).joined(separator: ", "))" }
+            print(Self.csvColumns.map { cell(o[$0]) }.joined(separator: ","))
+        }
     }
 }

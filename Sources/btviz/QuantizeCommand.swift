@@ -13,16 +13,28 @@ struct Quantize: ParsableCommand {
         (PyTorch's (out, in, kh, kw) and btviz's own (out, 3, 3, in)); LQ-Nets fits one basis per channel.
         """)
 
-    @Option(help: "bwn, twn, ttq, lq or bt.") var method: QuantMethod
+    @Option(name: .customLong("method"), help: "The quantizer.") var quantizer: QuantizingMethod
     @Option(help: "Input .npy (as written by numpy.save).") var input: String
     @Option(help: "Write Q(W) here as float32 .npy, same shape.") var output: String?
     @Option(help: "TWN/BT threshold ratio.") var deltaRatio: Float = 0.66
     @Option(help: "TTQ's threshold as a fraction of max|W|.") var ttqT: Float = 0.05
     @Option(help: "LQ-Nets' bits per weight (1 to 4).") var lqBits = 2
 
+    var method: QuantMethod { quantizer.method }
+
     func validate() throws {
-        guard method != .full else { throw ValidationError("--method must be bwn, twn, ttq, lq or bt") }
         if let problem = spec.problem { throw ValidationError(problem) }
+    }
+
+    /// The methods that quantize: `full` does not, so it is neither listed in the help nor accepted.
+    struct QuantizingMethod: ExpressibleByArgument {
+        let method: QuantMethod
+        init?(argument: String) {
+            guard let m = QuantMethod(argument: argument), m != .full else { return nil }
+            method = m
+        }
+        static var allValueStrings: [String] { QuantMethod.allCases.filter { $0 != .full }.map(\.rawValue) }
+        static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
     }
 
     var spec: QuantSpec { QuantSpec(method: method, deltaRatio: deltaRatio, ttqT: ttqT, lqBits: lqBits) }

@@ -5,18 +5,30 @@ import Foundation
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Open a finished or still-running run's metrics.jsonl in the explorer; left/right scrub through time.")
+        abstract: "Open a run's metrics.jsonl in the explorer (finished or still running); with two runs, side by side.",
+        discussion: """
+        Left/right scrub through time, p plays. With two runs (A B) their curves overlay (A solid, B dashed) and \
+        their histograms of the selected layer show one above the other at the same step: λ = 0 against λ = 0.1 is \
+        the paper's central experiment. --follow starts at the newest record and keeps up with a running run.
+        """)
 
-    @Argument(help: "Run directory.") var runDir: String
+    @Argument(help: "Run directory, and optionally a second to compare with.") var runDirs: [String]
+    @Flag(help: "Start at the newest record and follow the run as it writes (the default view's end).") var follow = false
     @OptionGroup var screen: ScreenOptions
 
+    func validate() throws {
+        guard (1...2).contains(runDirs.count) else { throw ValidationError("give one run directory, or two to compare") }
+    }
+
     func run() throws {
-        let config = try RunDirectory.readConfig(runDir)
+        let runs = try runDirs.map { dir in (dir, try RunDirectory.readConfig(dir).header) }
         guard Terminal.canRunExplorer() else {
             throw BTError("replay needs an interactive terminal (stdin and stdout a tty, TERM set)")
         }
-        let skipped = try Explorer.runReplay(header: config.header, metricsPath: runDir + "/metrics.jsonl",
+        // The header names each run by its folder's name: the path would crowd out the step.
+        let skipped = try Explorer.runReplay(runs: runs.map { (name: URL(fileURLWithPath: $0.0).lastPathComponent, header: $0.1,
+                                                                metricsPath: $0.0 + "/metrics.jsonl") },
                                              options: ExplorerOptions(ascii: screen.ascii, noColor: false))
-        if skipped > 0 { print("\(runDir)/metrics.jsonl: skipped \(skipped) malformed line(s)") }
+        for (dir, n) in zip(runDirs, skipped) where n > 0 { print("\(dir)/metrics.jsonl: skipped \(n) malformed line(s)") }
     }
 }

@@ -9,13 +9,21 @@ enum RunDirectory {
         var header: RunHeader
     }
 
-    /// Creates the directory and proves it is writable before any training starts.
-    static func prepare(_ dir: String) throws {
+    /// Creates the directory and proves it is writable before any training starts. Returns the directories it
+    /// created (the run's own and missing parents, deepest first), so a start that fails can take them away again.
+    @discardableResult
+    static func prepare(_ dir: String) throws -> [String] {
         guard !dir.isEmpty else { throw BTError("the run directory is an empty path") }
         if let long = dir.split(separator: "/").first(where: { $0.utf8.count > 255 }) {
             throw BTError("cannot create run directory: the name '\(long.prefix(40))…' is \(long.utf8.count) bytes, over the 255 a file name may have")
         }
         guard dir.utf8.count < 4096 else { throw BTError("cannot create run directory: the path is \(dir.utf8.count) bytes, over 4095") }
+        // lstat, not fileExists: a symlink (even a dangling one) is something that was there before.
+        var created: [String] = [], p = dir, st = stat()
+        while !p.isEmpty && p != "/" && lstat(p, &st) != 0 && errno == ENOENT {
+            created.append(p)
+            p = (p as NSString).deletingLastPathComponent
+        }
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {
@@ -23,19 +31,31 @@ enum RunDirectory {
         }
         guard access(dir, W_OK) == 0 else { throw BTError("run directory \(dir) is not writable") }
         removeStaleTemporaries(dir)
+        return created
+    }
+
+    /// Undoes a start that failed before training: the run files when `ownRunFiles` (this attempt made them),
+    /// this process's temporaries, then each directory `prepare` created, by rmdir, which removes only an empty one.
+    static func undoFailedStart(_ dir: String, created: [String], ownRunFiles: Bool) {
+        if ownRunFiles { for f in runFiles { unlink(dir + "/" + f) } }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp-\(getpid())") { unlink(dir + "/" + name) }
+        for d in created { rmdir(d) }
     }
 
     /// The files that make a directory a run.
     static let runFiles = ["checkpoint.bin", "metrics.jsonl", "config.json"]
 
-    /// A new run never writes over an old one: refuse, or with `replace` delete the old run's files first.
+    /// A new run never writes over an old one: refuse unless `replace`.
     static func refuseExistingRun(_ dir: String, replace: Bool) throws {
         let present = runFiles.filter { FileManager.default.fileExists(atPath: dir + "/" + $0) }
-        guard !present.isEmpty else { return }
-        guard replace else {
-            throw BTError("\(dir) already holds a run (\(present.joined(separator: ", "))); continue it with --resume \(dir), or add --replace to start over")
-        }
-        for f in present {
+        guard !present.isEmpty, !replace else { return }
+        throw BTError("\(dir) already holds a run (\(present.joined(separator: ", "))); continue it with --resume \(dir), or add --replace to start over")
+    }
+
+    /// For --replace: deletes the old run's files, once the new run has its data (a failed start keeps the old run).
+    static func removeRunFiles(_ dir: String) throws {
+        for f in runFiles where FileManager.default.fileExists(atPath: dir + "/" + f) {
             do { try FileManager.default.removeItem(atPath: dir + "/" + f) } catch {
                 throw BTError("cannot remove \(dir)/\(f): \((error as NSError).localizedDescription)")
             }

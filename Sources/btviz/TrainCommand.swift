@@ -29,7 +29,7 @@ struct Train: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "TWN/BT threshold ratio (default 0.66).") var deltaRatio: Float?
     @Option(parsing: .unconditional, help: "TTQ's threshold as a fraction of max|W| (default 0.05).") var ttqT: Float?
     @Option(parsing: .unconditional, help: "LQ-Nets' bits per weight, 1 to 4 (default 2).") var lqBits: Int?
-    @Option(parsing: .unconditional, help: "Regularizer noise std as a fraction of the first scale (default 0.1).") var noiseRatio: Float?
+    @Option(parsing: .unconditional, help: "The regularizer's noise std: --noise-ratio × each layer's first scale (a for BWN and TWN, a1 for BT, mean|W| for TTQ and LQ-Nets; default 0.1).") var noiseRatio: Float?
     @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
     @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
     var initScheme: InitScheme?
@@ -108,25 +108,44 @@ struct Train: AsyncParsableCommand {
             try RunDirectory.refuseExistingRun(dir, replace: replace)
         }
         try config.validate()
-        try RunDirectory.prepare(dir)
-        let data = try loadDataset(name: config.dataset, dataDir: config.dataDir)
+        let created = try RunDirectory.prepare(dir)
 
         let control = TrainerControl()
         let interactive = !headless && Terminal.canRunExplorer()
         let board = RunBoard(method: (checkpoint?.header.method ?? config.method).rawValue,
                              lambda: checkpoint?.header.lambda ?? config.lambda)
-        var sinks: [RunSink] = [try MetricsLogSink(path: dir + "/metrics.jsonl")]
-        sinks.append(interactive ? BoardSink(board: board) : ProgressPrinter(epochs: config.epochs))
-        let trainer = try Trainer(config: config, dataset: data, runDir: dir, control: control, sinks: sinks,
+        let trainer: Trainer
+        var history: [RunRecord] = []
+        let detached = DetachedProgress(epochs: config.epochs)
+        var ownRunFiles = false  // from the replace on, the run files in dir are this attempt's
+        do {
+            let data = try loadDataset(name: config.dataset, dataDir: config.dataDir)
+            if checkpoint == nil {
+                if replace { try RunDirectory.removeRunFiles(dir) }
+                ownRunFiles = true
+            }
+            // On --resume the screen starts with the run's whole history, read before the trainer appends to it.
+            if checkpoint != nil && interactive {
+                history = (try? RunRecordCoding.read(path: dir + "/metrics.jsonl").records) ?? []
+            }
+            var sinks: [RunSink] = [try MetricsLogSink(path: dir + "/metrics.jsonl")]
+            sinks += interactive ? [BoardSink(board: board), detached] : [ProgressPrinter(epochs: config.epochs)]
+            trainer = try Trainer(config: config, dataset: data, runDir: dir, control: control, sinks: sinks,
                                   resume: checkpoint)
-        try RunDirectory.writeConfig(dir, config: config, header: trainer.header)
+            try RunDirectory.writeConfig(dir, config: config, header: trainer.header)
+        } catch {
+            // Nothing was trained: a new run leaves no half-made folder (a resumed one is left as it was).
+            if checkpoint == nil { RunDirectory.undoFailedStart(dir, created: created, ownRunFiles: ownRunFiles) }
+            throw error
+        }
         if !interactive {
             print("run directory: \(dir)")
         }
 
         let outcome: Trainer.Outcome
         if interactive {
-            outcome = try runWithExplorer(trainer: trainer, board: board, control: control)
+            outcome = try runWithExplorer(trainer: trainer, board: board, control: control, history: history,
+                                          detached: detached, dir: dir)
         } else {
             let signals = SignalStop(control: control)
             defer { signals.cancel() }
@@ -134,7 +153,9 @@ struct Train: AsyncParsableCommand {
         }
         switch outcome {
         case .finished:
-            print("finished: checkpoint in \(dir)/checkpoint.bin, metrics in \(dir)/metrics.jsonl")
+            print("finished: \(Self.finalResult(dir))checkpoint in \(dir)/checkpoint.bin, metrics in \(dir)/metrics.jsonl")
+            let run = Self.shellWord(dir)
+            print("next: btviz eval \(run), btviz replay \(run), btviz summary \(run)")
         case .stopped:
             let sig = control.stopSignal
             let by = sig != 0 ? " by \(SignalStop.name(sig))" : ""
@@ -144,8 +165,32 @@ struct Train: AsyncParsableCommand {
         }
     }
 
+    /// "test accuracy 86.40% (epoch 15); " from the run's last epoch record, or nothing if it has none.
+    static func finalResult(_ dir: String) -> String {
+        // Read from the end: the last epoch record is a few lines before it, and a long run's file is large.
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: dir + "/metrics.jsonl"), options: .alwaysMapped) else { return "" }
+        var end = data.endIndex
+        while end > data.startIndex {
+            let start = data[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex
+            let line = String(decoding: data[start..<end], as: UTF8.self)
+            if line.contains("\"type\":\"epoch\""), case .epoch(let last)? = RunRecordCoding.decode(line[...]) {
+                let name = last.metric == "accuracy" ? "test accuracy" : "test \(last.metric)"
+                return "\(name) \(MetricFormat.value(last.metric, last.testMetric)) (epoch \(last.epoch + 1)); "
+            }
+            end = max(start - 1, data.startIndex)
+        }
+        return ""
+    }
+
+    /// A path as one shell word, quoted only when it needs to be.
+    static func shellWord(_ s: String) -> String {
+        let plain = s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "/._-+:,@%=".unicodeScalars.contains($0) }
+        return plain && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     /// Trainer on its own thread, explorer on the main thread; the trainer never waits for the screen.
-    private func runWithExplorer(trainer: Trainer, board: RunBoard, control: TrainerControl) throws -> Trainer.Outcome {
+    private func runWithExplorer(trainer: Trainer, board: RunBoard, control: TrainerControl, history: [RunRecord],
+                                 detached: DetachedProgress, dir: String) throws -> Trainer.Outcome {
         let box = TrainerThreadResult()
         let t = UncheckedBox(trainer)
         let thread = Thread {
@@ -158,14 +203,21 @@ struct Train: AsyncParsableCommand {
         thread.start()
         let signals = SignalStop(control: control)
         defer { signals.cancel() }
+        let exit: LiveExit
         do {
-            try Explorer.runLive(header: trainer.header, board: board, control: control,
-                                 options: ExplorerOptions(ascii: screen.ascii, noColor: false),
-                                 trainerDone: { box.isDone })
+            exit = try Explorer.runLive(header: trainer.header, board: board, control: control,
+                                        options: ExplorerOptions(ascii: screen.ascii, noColor: false), history: history,
+                                        trainerDone: { box.isDone })
         } catch {
             control.requestStop()
             _ = box.wait()
             throw error
+        }
+        if exit == .detached && !box.isDone {
+            // d: the screen closes, training goes on here as a headless run would, and says how to watch it again.
+            print("detached: training continues in \(dir) (Ctrl-C stops and saves); watch it with: btviz replay --follow \(Self.shellWord(dir))")
+            detached.start()
+            return try box.wait().get()
         }
         control.requestStop()
         return try box.wait().get()

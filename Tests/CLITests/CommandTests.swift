@@ -18,7 +18,8 @@ final class CommandTests: XCTestCase {
         let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         let steps = records.filter { $0["type"] as? String == "step" }
         let epochs = records.filter { $0["type"] as? String == "epoch" }
-        XCTAssertEqual(steps.count, 4)
+        XCTAssertEqual(steps.count, 5)  // step 0 (the untrained network), then every 2 of 8 steps
+        XCTAssertEqual(steps[0]["step"] as? Int, 0)
         XCTAssertEqual(epochs.count, 2)
         for key in ["step", "epoch", "method", "lambda", "loss", "task_loss", "reg_loss", "lr", "samples_per_s", "layers"] {
             XCTAssertNotNil(steps[0][key], key)
@@ -76,7 +77,7 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("finished"), r.stdout)
         let after = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(after.filter { $0.contains("\"type\":\"step\"") }.count, 4, "no step was trained again")
+        XCTAssertEqual(after.filter { $0.contains("\"type\":\"step\"") }.count, 5, "no step was trained again")
         XCTAssertTrue(after.contains { $0.contains("\"kind\":\"resume\"") }, "the resume is logged")
         XCTAssertEqual(try btviz(["eval", run, "--json", "--no-recalibrate"]).stdout, before, "the checkpoint is the same")
     }

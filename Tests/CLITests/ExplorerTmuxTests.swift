@@ -20,8 +20,22 @@ final class ExplorerTmuxTests: XCTestCase {
     /// Runs a tmux command with posix_spawn and waitpid. Foundation's Process can miss the exit of a
     /// client whose server daemonizes; and output is read only for capture-pane, because a command that
     /// starts the server hands it our pipe, which the server would hold open forever.
+    /// Runs a tmux command; a new session is checked and, if the server did not take it (seen once under a
+    /// loaded CI machine: an empty pane and no process), started again.
     @discardableResult
     func tmux(_ args: [String], capture: Bool = false) -> String {
+        let out = spawnTmux(args, capture: capture)
+        if args.first == "new-session" {
+            for _ in 0..<3 where spawnTmux(["has-session", "-t", "t"], capture: true, status: true) != "0" {
+                usleep(300_000)
+                _ = spawnTmux(args, capture: capture)
+            }
+        }
+        return out
+    }
+
+    @discardableResult
+    func spawnTmux(_ args: [String], capture: Bool = false, status: Bool = false) -> String {
         var fds: [Int32] = [-1, -1]
         if capture { _ = pipe(&fds) }
         var actions = posix_spawn_file_actions_t()
@@ -50,8 +64,9 @@ final class ExplorerTmuxTests: XCTestCase {
             }
             close(fds[0])
         }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        var code: Int32 = 0
+        waitpid(pid, &code, 0)
+        if status { return String((code >> 8) & 0xff) }
         return String(decoding: output, as: UTF8.self)
     }
 
@@ -220,7 +235,7 @@ final class ExplorerTmuxTests: XCTestCase {
                               "--log-every", "1", "--run-dir", run])
         XCTAssertEqual(made.status, 0, made.stderr)
         var lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
-        let step = try XCTUnwrap(lines.firstIndex { $0.contains("\"type\":\"step\"") })
+        let step = try XCTUnwrap(lines.firstIndex { $0.contains("\"type\":\"step\"") && $0.contains("\"step\":1,") })
         lines.append(lines[step].replacingOccurrences(of: "\"epoch\":0", with: "\"epoch\":9223372036854775807"))
         lines.append(lines[step].replacingOccurrences(of: "\"step\":1,", with: "\"step\":-9223372036854775808,"))
         lines.append(lines[step].replacingOccurrences(of: "\"level_counts\":[", with: "\"level_counts\":[9223372036854775807,"))
@@ -289,4 +304,83 @@ final class ExplorerTmuxTests: XCTestCase {
         XCTAssertTrue(text.contains("epoch 1/1  step 2/4"), text)
         XCTAssertFalse(text.contains("\u{1b}["), "no terminal escapes in piped output")
     }
+
+    /// The views for watching, live: t (time-lapse), g (grid), w (what-if), . and l (smoothing, log loss), a mouse
+    /// click on a layer's row; then Ctrl-C as a key stops with the same status as SIGINT headless (130).
+    func testViewsLiveAndCtrlCKey() throws {
+        let cmd = "\(btvizPath) train --epochs 40 --k 8 --log-every 2 --run-dir \(run); echo EXIT:$? > \(run).exit; sleep 60"
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", cmd])
+        waitForScreen("a few records") { $0.contains("weights conv1") && $0.contains("step 1") }
+        tmux(["send-keys", "-t", "t", "t"])
+        var s = waitForScreen("the time-lapse", seconds: 8) { $0.contains("time-lapse conv1") && $0.contains("dist/a over time") }
+        XCTAssertTrue(s.contains("▒") || s.contains("▓") || s.contains("█"), s)
+        tmux(["send-keys", "-t", "t", "t", "g"])
+        s = waitForScreen("the grid", seconds: 8) { $0.contains("all layers") }
+        XCTAssertTrue(s.contains("conv6"), s)
+        tmux(["send-keys", "-t", "t", "g", "w"])
+        s = waitForScreen("the what-if overlay", seconds: 8) { $0.contains("what-if BWN") && $0.contains("if BWN") }
+        tmux(["send-keys", "-t", "t", ".", "l"])
+        waitForScreen("smoothing 0.8 and the log axis", seconds: 8) { $0.contains("ema 0.8") || $0.contains("loss log") || $0.contains("loss (log)") }
+        // A click on conv4's row (X10 mouse: ESC [ M, button, column and row, each + 32, from 1).
+        let layout = (tableY: 2 + max(6, ((40 - 3 - 8) * 11) / 20), row: 3)
+        let y = layout.tableY + 2 + layout.row
+        tmux(["send-keys", "-t", "t", "-l", "\u{1b}[M \(Character(Unicode.Scalar(UInt8(32 + 3))))\(Character(Unicode.Scalar(UInt8(32 + 1 + y))))"])
+        tmux(["send-keys", "-t", "t", "-l", "\u{1b}[M#\(Character(Unicode.Scalar(UInt8(32 + 3))))\(Character(Unicode.Scalar(UInt8(32 + 1 + y))))"])
+        waitForScreen("conv4 selected by the mouse", seconds: 8) { $0.contains("▸conv4") }
+        tmux(["send-keys", "-t", "t", "C-c"])
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: run + ".exit") && Date() < deadline { usleep(200_000) }
+        XCTAssertEqual(try String(contentsOfFile: run + ".exit", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "EXIT:130")
+    }
+
+    /// replay A B: two runs side by side, both named, both histograms; p plays, and stops at the end.
+    func testReplayOfTwoRuns() throws {
+        let a = run + "-a", b = run + "-b"
+        for (dir, lambda) in [(a, "0"), (b, "0.1")] {
+            let o = try btviz(["train", "--epochs", "2", "--k", "4", "--train-limit", "512", "--test-limit", "128",
+                               "--log-every", "1", "--lambda", lambda, "--run-dir", dir])
+            XCTAssertEqual(o.status, 0, o.stderr)
+        }
+        tmux(["new-session", "-d", "-s", "t", "-x", "160", "-y", "48", "\(btvizPath) replay \(a) \(b); echo EXIT:$?; sleep 30"])
+        var s = waitForScreen("both runs") { $0.contains("A ━") && $0.contains("B ┅") && $0.contains("B BT weights conv1") }
+        XCTAssertTrue(s.contains("λ0.1") && s.contains("λ0 "), s)
+        tmux(["send-keys", "-t", "t", "Home", "p"])
+        waitForScreen("playing to the last record", seconds: 30) { $0.contains("record 9/9") }
+        tmux(["send-keys", "-t", "t", "q"])
+        waitForScreen("the exit", seconds: 5) { $0.contains("EXIT:0") }
+    }
+
+    /// d detaches: the screen closes, training goes on with progress lines, Ctrl-C still stops and saves. Resumed in
+    /// the explorer, the curves start at step 0 again: the screen loads the run's history from metrics.jsonl.
+    func testDetachThenResumeKeepsTheHistory() throws {
+        let cmd = "\(btvizPath) train --epochs 40 --k 8 --log-every 2 --run-dir \(run); echo EXIT:$? > \(run).exit; sleep 60"
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", cmd])
+        waitForScreen("a few records") { $0.contains("weights conv1") && $0.contains("step 2") }
+        tmux(["send-keys", "-t", "t", "d"])
+        waitForScreen("the detach line and progress lines", seconds: 10) {
+            $0.contains("detached: training continues") && $0.contains("btviz replay --follow") && $0.contains("samples/s  ETA")
+        }
+        tmux(["send-keys", "-t", "t", "C-c"])
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: run + ".exit") && Date() < deadline { usleep(200_000) }
+        XCTAssertEqual(try String(contentsOfFile: run + ".exit", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "EXIT:130")
+        tmux(["kill-session", "-t", "t"])
+
+        let stoppedAt = try checkpointStep(path: run + "/checkpoint.bin")
+        XCTAssertGreaterThan(stoppedAt, 10)
+        tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "\(btvizPath) train --resume \(run); sleep 60"])
+        let s = waitForScreen("the resumed run") { $0.contains("weights conv1") && $0.contains("step ") }
+        // The loss plot's step axis starts at 0, not at the resume point.
+        let axis = try XCTUnwrap(s.split(separator: "\n").last { $0.contains("step") && !$0.contains("samples") })
+        XCTAssertTrue(axis.split(separator: " ").contains("0"), String(axis))
+        tmux(["send-keys", "-t", "t", "q"])
+    }
+}
+
+/// The step a checkpoint holds, read from its JSON header (the CLI tests see only the binary).
+func checkpointStep(path: String) throws -> Int {
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    let n = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+    let header = try JSONSerialization.jsonObject(with: bytes.subdata(in: 12..<12 + n)) as! [String: Any]
+    return header["step"] as! Int
 }

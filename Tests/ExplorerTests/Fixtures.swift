@@ -17,8 +17,9 @@ enum Fixture {
         return Histogram(edges: edges, counts: raw.map { Int($0 / sum * Float(total)) })
     }
 
-    static func layer(_ name: String, method: QuantMethod, a1: Float = 0.05, flip: Float = 0.031) -> LayerRecord {
-        let hist = gaussian(lo: -0.2, hi: 0.2, bins: 64, sigma: 0.06)
+    /// `spread` scales the histogram's range: the latent weights widen as the run goes (±0.2 at its last record).
+    static func layer(_ name: String, method: QuantMethod, a1: Float = 0.05, flip: Float = 0.031, spread: Float = 1) -> LayerRecord {
+        let hist = gaussian(lo: -0.2 * spread, hi: 0.2 * spread, bins: 64, sigma: 0.06 * spread)
         let dist = gaussian(lo: 0, hi: 2, bins: 32, sigma: 0.8)
         var scales: [String: Float] = [:], thresholds: [String: Float] = [:]
         var transitions: [Float] = [], levels: [Float] = [], counts: [Int] = []
@@ -48,14 +49,17 @@ enum Fixture {
         return LayerRecord(name: name, shape: [16, 16, 3, 3], scales: scales, thresholds: thresholds,
                            transitions: transitions, levels: levels, levelCounts: counts, flipFraction: flip,
                            flipRatio: 0.0042, meanTransitionDistance: 0.41, quantError: 0.49, reg: 0.012,
-                           histogram: hist, distanceHistogram: dist)
+                           histogram: hist, distanceHistogram: dist,
+                           whatIf: [WhatIfFit(method: "twn", transitions: [-0.033, 0.033], levels: [-0.07, 0, 0.07],
+                                              levelCounts: [3000, 4000, 3000], quantError: 0.44)])
     }
 
     static let layerNames = ["conv1", "conv2", "conv3", "conv4", "conv5", "conv6"]
 
     static func step(_ s: Int, method: QuantMethod = .bt, lambda: Float = 0.1, a1: Float = 0.05) -> StepRecord {
         let layers = layerNames.enumerated().map { i, n in
-            layer(n, method: method, a1: a1, flip: 0.031 + Float(i) * 0.001 + Float(s % 7) * 0.0005)
+            layer(n, method: method, a1: a1, flip: 0.031 + Float(i) * 0.001 + Float(s % 7) * 0.0005,
+                  spread: 0.8 + 0.2 * Float(min(s, 490)) / 490)
         }
         return StepRecord(step: s, epoch: s / 200, totalSteps: 1000, method: method.rawValue, lambda: lambda,
                           loss: 1 - lambda * 0.07, taskLoss: 2.3 / Float(1 + s / 50), regLoss: 0.07, batchMetric: min(0.95, 0.1 + Float(s) / 400),

@@ -39,8 +39,83 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(k(.ctrlC), .quit)
         XCTAssertEqual(k(.char("4")), .unavailable("method"))
         XCTAssertEqual(k(.char("+")), .unavailable("λ"))
-        XCTAssertEqual(k(.char(" ")), .unavailable("pause"))
+        XCTAssertEqual(k(.char(" ")), .togglePlay)
+        XCTAssertEqual(k(.char("p")), .togglePlay)
         XCTAssertEqual(k(.char("s")), .unavailable("save"))
+        XCTAssertEqual(k(.char("5")), .unavailable("method"))
+    }
+
+    func testViewKeysInBothModes() {
+        for mode in [ExplorerMode.live, .replay] {
+            let k = { KeyMap.action(for: $0, mode: mode) }
+            XCTAssertEqual(k(.char("t")), .toggleTimeLapse)
+            XCTAssertEqual(k(.char("g")), .toggleGrid)
+            XCTAssertEqual(k(.char("w")), .cycleWhatIf)
+            XCTAssertEqual(k(.char(",")), .smoothLess)
+            XCTAssertEqual(k(.char(".")), .smoothMore)
+            XCTAssertEqual(k(.char("l")), .toggleLogLoss)
+        }
+        XCTAssertEqual(KeyMap.action(for: .char("5"), mode: .live), .method(.ttq))
+        XCTAssertEqual(KeyMap.action(for: .char("6"), mode: .live), .method(.lq))
+    }
+
+    /// Smoothing steps through TensorBoard-like stops and stays within them; what-if cycles past the shown method.
+    func testSmoothingAndWhatIfCycles() {
+        let m = Fixture.model()  // BT at the end
+        var v = ExplorerViewState(mode: .live)
+        XCTAssertEqual(v.smoothing, 0.6)
+        _ = ExplorerController.handle(.smoothMore, view: &v, model: m)
+        XCTAssertEqual(v.smoothing, 0.8)
+        for _ in 0..<10 { _ = ExplorerController.handle(.smoothMore, view: &v, model: m) }
+        XCTAssertEqual(v.smoothing, 0.99)
+        for _ in 0..<10 { _ = ExplorerController.handle(.smoothLess, view: &v, model: m) }
+        XCTAssertEqual(v.smoothing, 0)
+        var seen: [QuantMethod?] = []
+        for _ in 0..<5 { _ = ExplorerController.handle(.cycleWhatIf, view: &v, model: m); seen.append(v.whatIf) }
+        XCTAssertEqual(seen, [.bwn, .twn, .ttq, .lq, nil])
+    }
+
+    /// The mouse: a press on a layer's table row selects it; in replay a press or drag on a curve moves the time
+    /// cursor to the step under it, and the wheel steps through records.
+    func testMouseSelectsLayersAndScrubs() {
+        let m = Fixture.model()
+        let layout = ExplorerLayout(width: 120, height: 40, layerCount: 6)
+        XCTAssertEqual(KeyMap.action(for: .mouse(x: 3, y: 7, kind: .press), mode: .live), .point(x: 3, y: 7))
+        XCTAssertEqual(KeyMap.action(for: .mouse(x: 3, y: 7, kind: .wheelDown), mode: .replay), .wheel(1))
+        var v = ExplorerViewState(mode: .live)
+        v.screen = ScreenSize(width: 120, height: 40)
+        _ = ExplorerController.handle(.point(x: 4, y: layout.table.y + 2 + 2), view: &v, model: m)
+        XCTAssertEqual(v.layer, 2)
+        // The rendered table agrees: conv3 is selected.
+        XCTAssertTrue(Fixture.render(m, 120, 40, view: v).text.contains("▸conv3"))
+        var r = ExplorerViewState(mode: .replay)
+        r.screen = v.screen
+        let area = layout.loss
+        // The left edge of the loss plot is the first record, the right edge the last.
+        _ = ExplorerController.handle(.point(x: area.x + 6, y: area.y + 4), view: &r, model: m)
+        XCTAssertEqual(r.cursor, 0)
+        _ = ExplorerController.handle(.point(x: area.maxX - 7, y: area.y + 4), view: &r, model: m)
+        XCTAssertEqual(r.cursor, m.steps.count - 1)
+        _ = ExplorerController.handle(.wheel(-1), view: &r, model: m)
+        XCTAssertEqual(r.cursor, m.steps.count - 2)
+    }
+
+    /// After the run's end, live keys say so and leave nothing pending; a save is confirmed by its checkpoint event.
+    func testFinishedRunRefusesLiveKeysAndSavesAreConfirmed() {
+        var m = Fixture.model()
+        var v = ExplorerViewState(mode: .live)
+        XCTAssertEqual(ExplorerController.handle(.save, view: &v, model: m), [.save])
+        XCTAssertFalse(ExplorerController.reconcile(&v, model: m))
+        m.ingest(.event(EventRecord(step: 491, epoch: 2, kind: "checkpoint", message: "checkpoint saved at step 491")))
+        XCTAssertTrue(ExplorerController.reconcile(&v, model: m))
+        XCTAssertEqual(v.notice, "saved at step 491")
+        m.ingest(.event(EventRecord(step: 500, epoch: 2, kind: "done", message: "finished")))
+        for a in [ExplorerAction.method(.bwn), .lambdaUp, .togglePause, .save] {
+            var w = ExplorerViewState(mode: .live)
+            XCTAssertEqual(ExplorerController.handle(a, view: &w, model: m), [], "\(a)")
+            XCTAssertNil(w.requestedMethod); XCTAssertNil(w.requestedLambda)
+            XCTAssertEqual(w.notice, "run finished: q to exit")
+        }
     }
 
     func testLambdaStep() {

@@ -157,7 +157,9 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(t.contains("record 3/50"), t)
         XCTAssertTrue(t.contains("TWN"))  // before the switch to BT at step 200
         XCTAssertTrue(c.row(39).contains("live only"))
-        XCTAssertTrue(t.contains("┆"))
+        // The cursor has its own glyph and style, not a change mark's.
+        XCTAssertTrue(t.contains("▐") && t.contains("▼"))
+        XCTAssertFalse(c.positions(of: .cursor).isEmpty)
     }
 
     func testReplayOfAnEndedRun() {
@@ -185,5 +187,111 @@ final class RenderTests: XCTestCase {
                 XCTAssertTrue(c.row(h - 1).contains("quit"), "\(w)x\(h)")
             }
         }
+    }
+
+    /// Series stay apart without colour: ASCII draws task loss and λ·R (and train and test) with their own glyphs,
+    /// the legend shows them, and change marks are '|', never a curve's glyph.
+    func testSeriesDistinctWithoutColour() {
+        let c = Fixture.render(Fixture.model(), 120, 40, options: Fixture.ascii)
+        let t = c.text
+        XCTAssertTrue(t.contains("* task") && t.contains("o lam*R"), t)
+        XCTAssertTrue(t.contains("* train") && t.contains("o test"), t)
+        let series1 = c.positions(of: .series1).map { c[$0.x, $0.y].ch }
+        let series2 = c.positions(of: .series2).map { c[$0.x, $0.y].ch }
+        XCTAssertTrue(series1.contains("*") && !series1.contains("o"))
+        XCTAssertGreaterThan(series2.filter { $0 == "o" }.count, 10)  // (its legend "lam*R" holds the only '*')
+        XCTAssertLessThanOrEqual(series2.filter { $0 == "*" }.count, 2)
+        let odd = c.positions(of: .event).map { c[$0.x, $0.y].ch }.filter { !"|BTWNlam0.5".unicodeScalars.contains($0) }
+        XCTAssertEqual(odd, [], "change marks and their labels only")
+    }
+
+    /// At 80x24 every legend entry survives (short forms), and change labels sit in their own row, not over a curve.
+    func testLegendsFitAt80x24AndLabelsNeverCoverCurves() {
+        let c = Fixture.render(Fixture.model(), 80, 24)
+        let t = c.text
+        XCTAssertTrue(t.contains("λR") && t.contains("te "), t)
+        XCTAssertTrue(c.row(23).contains("quit"))
+        // Every cell of a change label is in a row with no curve dots in the same panel columns.
+        let labelCells = c.positions(of: .event).filter { c[$0.x, $0.y].ch.properties.isAlphabetic }
+        for cell in labelCells { XCTAssertFalse((0x2801...0x28FF).contains(c[cell.x, cell.y].ch.value)) }
+        XCTAssertFalse(labelCells.isEmpty)
+    }
+
+    /// Smoothing changes the drawn curve and leaves the raw one faint behind; log-y relabels the loss axis.
+    func testSmoothingAndLogAxis() {
+        var raw = ExplorerViewState(mode: .live); raw.smoothing = 0
+        var smooth = ExplorerViewState(mode: .live); smooth.smoothing = 0.9
+        let a = Fixture.render(Fixture.model(), 200, 60, view: raw), b = Fixture.render(Fixture.model(), 200, 60, view: smooth)
+        let loss = ExplorerLayout(width: 200, height: 60, layerCount: 6).loss
+        func faintInLoss(_ c: Canvas) -> Int { c.positions(of: .faint).filter { $0.x >= loss.x && $0.x < loss.maxX && $0.y >= loss.y }.count }
+        XCTAssertEqual(faintInLoss(a), 0)
+        XCTAssertGreaterThan(faintInLoss(b), 0)
+        XCTAssertTrue(b.text.contains("ema 0.9"), b.text)
+        XCTAssertNotEqual(a.text, b.text)
+        var log = smooth; log.logLoss = true
+        XCTAssertTrue(Fixture.render(Fixture.model(), 200, 60, view: log).text.contains("loss (log)"))
+    }
+
+    /// The time-lapse: one shaded row per logged step, the transitions traced, the λ change marked on its row.
+    func testTimeLapseShowsHistoryAndChanges() {
+        var v = ExplorerViewState(mode: .live); v.timeLapse = true
+        let c = Fixture.render(Fixture.model(), 120, 40, view: v)
+        let t = c.text
+        XCTAssertTrue(t.contains("time-lapse conv1"), t)
+        XCTAssertTrue(t.contains("λ0.05"), "the λ change at step 300 is marked on its row")
+        XCTAssertTrue(t.contains("dist/a over time"))
+        XCTAssertTrue(t.unicodeScalars.contains("▓") || t.unicodeScalars.contains("█"))
+        XCTAssertGreaterThan(c.positions(of: .markerInner).count, 20, "transitions traced row by row")
+        XCTAssertEqual(timeRows(count: 5, height: 10), [0, 1, 2, 3, 4])
+        let rows = timeRows(count: 50, height: 10)
+        XCTAssertEqual(rows.count, 10); XCTAssertEqual(rows.first, 0); XCTAssertEqual(rows.last, 49)
+    }
+
+    /// The histogram's axis holds still: the same column for 0.1 whatever step a replay shows.
+    func testHistogramAxisIsFixedAcrossRecords() {
+        var early = ExplorerViewState(mode: .replay); early.cursor = 0
+        let a = Fixture.render(Fixture.model(), 120, 40, view: early).text
+        let b = Fixture.render(Fixture.model(), 120, 40, view: ExplorerViewState(mode: .replay)).text
+        // The axis row's ends: the same labels at the same columns (the method, so its transitions, differs).
+        func ends(_ s: String) -> [String] {
+            guard let row = s.split(separator: "\n").first(where: { $0.hasPrefix("-0.") }) else { return [] }
+            let words = row.split(separator: " ")
+            return [String(words.first!), String(words.last!), "\(row.count)"]
+        }
+        XCTAssertEqual(ends(a), ["-0.200", "0.200", "120"])
+        XCTAssertEqual(ends(a), ends(b))
+    }
+
+    /// All layers at once: `g` at any width, and beside the selected layer from 160 columns.
+    func testGridOfAllLayers() {
+        var v = ExplorerViewState(mode: .live); v.grid = true
+        let t = Fixture.render(Fixture.model(), 120, 40, view: v).text
+        XCTAssertTrue(t.contains("all layers"), t)
+        for n in Fixture.layerNames { XCTAssertTrue(t.contains(n), n) }
+        let wide = Fixture.render(Fixture.model(), 200, 60).text
+        XCTAssertTrue(wide.contains("all layers") && wide.contains("weights conv1"), wide)
+    }
+
+    /// What-if: another method's transitions drawn faintly over the selected layer, with its levels and error.
+    func testWhatIfOverlay() {
+        var v = ExplorerViewState(mode: .live); v.whatIf = .twn
+        let c = Fixture.render(Fixture.model(), 120, 40, view: v)
+        let t = c.text
+        XCTAssertTrue(t.contains("what-if TWN"), "title")
+        XCTAssertTrue(t.contains("if TWN") && t.contains("err 0.440 (now 0.490)"), "row")
+        if !t.contains("err 0.440") { print(t) }
+        XCTAssertFalse(c.positions(of: .faint).isEmpty)
+    }
+
+    /// Replay A B: both runs named in the header, both histograms at the same step, both curves with their styles.
+    func testTwoRunsSideBySide() {
+        let a = Fixture.model(), b = Fixture.model(method: .twn)
+        let c = ExplorerRenderer.render(model: a, view: ExplorerViewState(mode: .replay), width: 120, height: 40,
+                                        options: Fixture.unicode, compare: ComparedRun(model: b, names: ["runA", "runB"]))
+        let t = c.text
+        XCTAssertTrue(t.contains("A ━ runA: BT") && t.contains("B ┅ runB: TWN"), t)
+        XCTAssertTrue(t.contains("A BT weights conv1") && t.contains("B TWN weights conv1"), t)
+        XCTAssertTrue(t.contains("task loss") && t.contains("test accuracy"), t)
+        XCTAssertFalse(c.positions(of: .series2).isEmpty)
     }
 }

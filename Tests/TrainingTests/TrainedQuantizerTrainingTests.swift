@@ -71,13 +71,14 @@ final class TrainedQuantizerTrainingTests: XCTestCase {
         let trainer = try Trainer(config: c, dataset: data, runDir: nil, control: control, sinks: [sink, switcher])
         switcher.trainer = trainer
         XCTAssertEqual(try trainer.run(), .finished)
-        XCTAssertEqual(sink.steps.map(\.method), ["bt", "bt", "ttq", "ttq", "ttq", "lq", "lq", "lq", "bt", "bt", "bt",
+        // Step 0 (before training), then steps 1...16: a switch asked at step s applies from step s + 1.
+        XCTAssertEqual(sink.steps.map(\.method), ["bt", "bt", "bt", "ttq", "ttq", "ttq", "lq", "lq", "lq", "bt", "bt", "bt",
                                                   "ttq", "ttq", "ttq", "ttq", "ttq"])
         XCTAssertTrue(sink.steps.allSatisfy { $0.loss.isFinite && $0.taskLoss.isFinite && $0.regLoss.isFinite })
         XCTAssertTrue(sink.epochs.allSatisfy { $0.testMetric.isFinite && $0.testLoss.isFinite })
         let left = try XCTUnwrap(switcher.wpLeaving), back = try XCTUnwrap(switcher.wpReturning)
         XCTAssertEqual(left, back, "TTQ's Wp must wait unchanged while LQ and BT train")
-        XCTAssertNotEqual(sink.steps[2].layers[2].scales["wp"], sink.steps[4].layers[2].scales["wp"], "Wp trains")
+        XCTAssertNotEqual(sink.steps[3].layers[2].scales["wp"], sink.steps[5].layers[2].scales["wp"], "Wp trains")
         XCTAssertEqual(trainer.engine.quantizers.methods, [.bt, .ttq, .lq])
     }
 

@@ -139,10 +139,12 @@ final class TrainingTests: XCTestCase {
         let sink = RecordingSink()
         let trainer = try Trainer(config: c, dataset: data, runDir: nil, control: control, sinks: [sink, Switcher(control)])
         _ = try trainer.run()
-        XCTAssertEqual(sink.steps[2].method, "bwn")
-        XCTAssertEqual(sink.steps[3].method, "bt")
-        XCTAssertEqual(sink.steps[3].lambda, 0.4)
-        XCTAssertEqual(sink.steps[3].layers[0].transitions.count, 4)
+        // Records: step 0 (before training), then steps 1, 2, 3, ...; the switch asked at step 3 applies to step 4.
+        XCTAssertEqual(sink.steps[0].step, 0)
+        XCTAssertEqual(sink.steps[3].method, "bwn")
+        XCTAssertEqual(sink.steps[4].method, "bt")
+        XCTAssertEqual(sink.steps[4].lambda, 0.4)
+        XCTAssertEqual(sink.steps[4].layers[0].transitions.count, 4)
         let kinds = sink.events.map(\.kind)
         XCTAssertTrue(kinds.contains("method") && kinds.contains("lambda"), "\(kinds)")
         XCTAssertEqual(trainer.engine.optimizer.t, 8)  // one Adam clock across the switch

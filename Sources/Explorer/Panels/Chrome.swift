@@ -79,26 +79,58 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     c.text(in: r, r.x + barW + 3, y, tail.0, tail.1)
 }
 
-/// The key bar: always visible; keys that do nothing in this mode are dimmed.
+/// Replay A B: the second header row names both runs with their line styles, method and λ at the shown step.
+func drawCompareHeader(_ c: inout Canvas, _ r: Rect, a: RunModel, b: ComparedRun, view: ExplorerViewState, _ g: Glyphs) {
+    guard r.h > 1 else { return }
+    let y = r.y + 1
+    c.fill(Rect(x: r.x, y: y, w: r.w, h: 1), " ")
+    let ai = view.stepIndex(in: a)
+    let step = ai.map { a.steps[$0].step }
+    let bi = step.flatMap { b.model.stepIndex(atOrBefore: $0) }
+    func describe(_ m: RunModel, _ i: Int?) -> String {
+        guard let i else { return "no records" }
+        let s = m.steps[i]
+        return (QuantMethod(loose: s.method)?.label ?? s.method) + " " + g.lambda + Fmt.trim(s.lambda) + " step \(s.step)"
+    }
+    let names = b.names + ["A", "B"]
+    var x = c.text(in: r, r.x, y, "A " + g.solidSample + " " + names[0] + ": " + describe(a, ai), .series1)
+    x = c.text(in: r, x, y, "  " + g.vline.description + "  ", .dim)
+    x = c.text(in: r, x, y, "B " + g.dashedSample + " " + names[1] + ": " + describe(b.model, bi), .series2)
+    if let i = ai { c.text(in: r, x + 2, y, "record \(i + 1)/\(a.steps.count)", .dim) }
+}
+
+/// The key bar: always visible; keys that do nothing in this mode are dimmed. "q quit" is always shown: the
+/// others give way from the end when the line is short.
 func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyphs) {
     let live = view.mode == .live
     let items: [(String, String, Bool)] = live ? [
         ("1-6", "method", true), ("m", "next", true), ("+-", g.lambda, true), ("0", g.lambda + "=0", true),
-        (g.left + g.right, "layer", true), ("spc", "pause", true), ("s", "save", true), ("?", "help", true), ("q", "quit", true),
+        (g.left + g.right, "layer", true), ("spc", "pause", true), ("s", "save", true), (",.", "smooth", true),
+        ("l", "log", true), ("t", "time-lapse", true), ("g", "grid", true), ("w", "what-if", true), ("d", "detach", true),
+        ("?", "help", true),
     ] : [
-        (g.left + g.right, "time", true), ("Home/End", "ends", true), ("[ ]", "layer", true), ("?", "help", true),
-        ("q", "quit", true), ("1-6 m +- spc s", "live only", false),
+        (g.left + g.right, "time", true), ("p", "play", true), ("Home/End", "ends", true), ("[ ]", "layer", true),
+        (",.", "smooth", true), ("l", "log", true), ("t", "time-lapse", true), ("g", "grid", true), ("w", "what-if", true),
+        ("?", "help", true), ("1-6 m +- s", "live only", false),
     ]
+    let quit = ("q", "quit")
+    func width(_ k: String, _ l: String) -> Int { k.unicodeScalars.count + l.unicodeScalars.count + 2 }
     var x = r.x
+    x = c.text(in: r, x, r.y, quit.0, .keyCap)
+    x = c.text(in: r, x + 1, r.y, quit.1, .normal) + 1
     for (k, label, on) in items {
-        let need = k.unicodeScalars.count + label.unicodeScalars.count + 2
-        if x + need > r.maxX { break }
+        if x + width(k, label) > r.maxX { break }
         x = c.text(in: r, x, r.y, k, on ? .keyCap : .dim)
         x = c.text(in: r, x + 1, r.y, label, on ? .normal : .dim) + 1
     }
-    if let n = view.notice, x + 2 < r.maxX {
-        let s = String(g.fold(n).prefix(r.maxX - x - 2))
-        c.text(in: r, r.maxX - s.unicodeScalars.count - 1, r.y, s, .warn)
+    // A notice takes the right end, over the keys it needs (never over "q quit").
+    if let n = view.notice {
+        let start = r.x + width(quit.0, quit.1) + 1
+        let s = String(g.fold(n).prefix(max(0, r.maxX - start - 1)))
+        guard !s.isEmpty else { return }
+        let nx = r.maxX - s.unicodeScalars.count - 1
+        c.fill(Rect(x: nx - 1, y: r.y, w: r.maxX - nx + 1, h: 1), " ")
+        c.text(in: r, nx, r.y, s, .warn)
     }
 }
 
@@ -117,14 +149,23 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
             ("space       pause / resume training", .normal),
             ("s           save a checkpoint now", .normal),
             ("q, Ctrl-C   stop: the trainer saves, then btviz exits", .normal),
+            ("d           detach: close the screen, training goes on (watch again with btviz replay --follow RUN)", .normal),
+            (", .         less / more smoothing of the curves (0, 0.6, 0.8, 0.9, 0.95, 0.99)", .normal),
+            ("l           loss on a log axis, or back", .normal),
+            ("t           time-lapse: the layer's histograms over time (time down), transitions traced", .normal),
+            ("g           all layers in a grid (beside the selected one from \(ExplorerLayout.wideWidth) columns)", .normal),
+            ("w           what-if: another method's transitions and level shares on these weights (cycles)", .normal),
         ]
     } else {
         lines += [
             ("\(g.left) \(g.right)         one logged step back / forward", .normal),
             ("Up/Dn PgUp/PgDn  5% of the run back / forward", .normal),
-            ("Home End    first / last step (End follows a running run)", .normal),
+            ("Home End G  first / last step (End follows a running run)", .normal),
             ("[ ] Tab     select layer", .normal),
+            ("p, space    play the records forward, or stop", .normal),
             ("q           quit", .normal),
+            (", .         less / more smoothing of the curves; l: loss on a log axis", .normal),
+            ("t g w       time-lapse, all layers, what-if (as live)", .normal),
         ]
     }
     lines += [
@@ -134,8 +175,8 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
         ("\(g.marker) \(pm)(a1+d1)       outer transitions (BT)", .markerOuter),
         ("\(g.marker) \(pm)t1 \(pm)t2 ...   LQ-Nets: channel means, with the 10-90% band of channels on the axis", .markerInner),
         ("\(g.levelMark) levels         quantized values and the share of weights at each", .level),
-        ("flip~  share of weights the regularizer's noise (0.1·a) would flip", .normal),
-        ("flip/s share whose level changed since the previous logged step", .normal),
+        ("flip~  share of weights the regularizer's noise (--noise-ratio × a, 0.1 by default) would flip", .normal),
+        ("moved  share whose level changed since the previous logged step", .normal),
         ("dist   mean distance to the nearest transition, in units of a (a1)", .normal),
         ("", .normal),
         ("press any key to close", .dim),

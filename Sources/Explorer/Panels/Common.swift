@@ -15,6 +15,18 @@ func drawTitle(_ c: inout Canvas, _ r: Rect, _ parts: [(String, Style)], _ g: Gl
     return x
 }
 
+/// A title whose parts each have a long and a short form, tried in this order until one fits whole: every part
+/// long; long without the optional parts (those whose short form is empty); every part short. So at 80 columns a
+/// legend shortens instead of losing entries.
+@discardableResult
+func drawTitleFitting(_ c: inout Canvas, _ r: Rect, _ parts: [(long: String, short: String, style: Style)], _ g: Glyphs) -> Int {
+    func width(_ p: [(String, Style)]) -> Int { p.reduce(1) { $0 + $1.0.unicodeScalars.count + 3 } + 1 }
+    let all = parts.map { ($0.long, $0.style) }
+    let essential = parts.filter { !$0.short.isEmpty }
+    let candidates = [all, essential.map { ($0.long, $0.style) }, essential.map { ($0.short, $0.style) }]
+    return drawTitle(&c, r, candidates.first { width($0) <= r.w } ?? candidates[2], g)
+}
+
 /// Sums of a histogram's counts re-binned onto `columns` equal-width columns over [lo, hi],
 /// splitting each source bin by its overlap (so the shape does not alias at any width).
 func rebin(_ h: Histogram, columns: Int, lo: Float, hi: Float) -> [Double] {

@@ -13,8 +13,12 @@ func drawDistance(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, _ g: Glyphs
     drawTitle(&c, r, [("dist/a", .title), ("mean " + Fmt.sig(l.meanTransitionDistance), .accent),
                       ("<0.1: " + Fmt.pct(near), .markerZero)], g)
     let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: r.h - 2)
-    let lo = l.distanceHistogram.edges.first ?? 0, hi = l.distanceHistogram.edges.last ?? 1
-    let cols = rebin(l.distanceHistogram, columns: bars.w, lo: lo, hi: hi)
+    // A fixed axis from 0 to 2 (in units of a): a few outliers used to stretch it to 4 or 5 and squeeze the mass
+    // that matters (near 0, where the noise flips weights) into a few columns. Beyond 2 is the last column.
+    let lo: Float = 0, hi = min(distanceAxisEnd, max(l.distanceHistogram.edges.last ?? 1, 0.5))
+    var cols = rebin(l.distanceHistogram, columns: bars.w, lo: lo, hi: hi)
+    let beyond = overflow(l.distanceHistogram, above: hi)
+    if beyond > 0, !cols.isEmpty { cols[cols.count - 1] += beyond }
     let filled = drawBars(&c, bars, cols, g)
     func col(_ v: Float) -> Int? { histogramColumn(v, lo: lo, hi: hi, width: bars.w) }
     let steps = g.vblocks.count - 1
@@ -27,6 +31,19 @@ func drawDistance(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, _ g: Glyphs
     var labels: [(col: Int, text: String, style: Style)] = []
     if let x = col(l.meanTransitionDistance) { labels.append((x, Fmt.sig(l.meanTransitionDistance), .accent)) }
     labels.append((0, Fmt.sig(lo), .dim))
-    labels.append((bars.w - 1, Fmt.sig(hi), .dim))
+    labels.append((bars.w - 1, (beyond > 0 ? (g.ascii ? ">=" : "≥") : "") + Fmt.sig(hi), .dim))
     placeLabels(&c, r, y: r.maxY - 1, labels)
+}
+
+/// Where the distance axis ends, in units of the first scale.
+let distanceAxisEnd: Float = 2
+
+/// Counts in bins that lie above `limit` (a bin straddling it counts in proportion).
+func overflow(_ h: Histogram, above limit: Float) -> Double {
+    var n = 0.0
+    for (i, count) in h.counts.enumerated() where i + 1 < h.edges.count {
+        let a = h.edges[i], b = h.edges[i + 1]
+        if a >= limit { n += Double(count) } else if b > limit, b > a { n += Double(count) * Double((b - limit) / (b - a)) }
+    }
+    return n
 }

@@ -29,13 +29,13 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
     let shapeW = max(5, layers.map { Fmt.shape($0.shape).count }.max() ?? 5)
     let scaleW = max(max(6, scaleTitle.count), layers.map { scaleText($0).count }.max() ?? 6)
     let numW = 7
-    // Metrics that get a sparkline: scale, flip~, flip/step, qerr, dist.
+    // Metrics that get a sparkline: scale, flip~, moved, qerr, dist.
     let fixed = nameW + shapeW + 1 + scaleW + 1 + numW * 5 + 6
     let sparkW = min(16, max(0, (r.w - fixed) / 5 - 1))
     let sw = sparkW >= 3 ? sparkW : 0
 
     drawTitle(&c, r, [("layers", .title),
-                      ("flip~: share flipped by the noise  flip/s: changed since last log" + (sw > 0 ? "  sparks: last \(sw) logs" : ""), .dim)], g)
+                      ("flip~: share flipped by the noise  moved: level changed since last log" + (sw > 0 ? "  sparks: last \(sw) logs, " + (g.ascii ? "|" : "┊") + " a method switch" : ""), .dim)], g)
     guard r.h >= 3 else { return }
 
     struct Col { var title: String; var width: Int; var spark: Bool }
@@ -45,7 +45,7 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
         Col(title: scaleTitle, width: scaleW + 1, spark: true),
         Col(title: g.fold("Δ"), width: numW, spark: false),
         Col(title: "flip~", width: numW, spark: true),
-        Col(title: "flip/s", width: numW, spark: true),
+        Col(title: "moved", width: numW, spark: true),
         Col(title: "qerr", width: numW, spark: true),
         Col(title: "dist", width: numW, spark: true),
     ]
@@ -80,7 +80,8 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
             c.text(in: r, x, y, m.0, m.2)
             x += col.width
             if col.spark && sw > 0, let f = m.1 {
-                let h = model.history(layer: li, endingAt: si, count: sw, f)
+                // A method switch inside the window shows as a break: the values before it are another quantizer's.
+                let h = model.history(layer: li, endingAt: si, count: sw, markingSwitches: true, f)
                 c.text(in: r, x, y, g.sparkline(h, width: sw), sel ? .accent : .series1)
                 x += sw + 1
             }

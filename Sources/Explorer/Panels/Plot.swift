@@ -1,11 +1,28 @@
-/// A line plot drawn with braille dots (2x4 per cell) or, in ASCII mode, one of ' - . : per cell.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A line plot drawn with braille dots (2x4 per cell) or, in ASCII mode, one glyph per series and cell.
+
+/// How a series is drawn, so two series stay apart without colour.
+enum SeriesPattern {
+    /// Every dot (braille) or the series' own glyph (ASCII).
+    case solid
+    /// Three dot columns on, two off (braille); the series' own glyph (ASCII).
+    case dashed
+    /// The raw values behind a smoothed line: dim, drawn first, overwritten by everything else.
+    case faint
+}
 
 struct PlotSeries {
     var xs: [Float]
     var ys: [Float]
     var style: Style
+    var pattern: SeriesPattern = .solid
     /// Uses the right-hand axis with its own range (e.g. λ·R next to the task loss).
     var rightAxis = false
+    /// ASCII glyph index (Glyphs.seriesGlyphs).
+    var glyph = 0
 }
 
 struct PlotMark {
@@ -17,34 +34,39 @@ struct DotGrid {
     let w: Int, h: Int, sx: Int, sy: Int
     var bits: [UInt8]
     var styles: [Style?]
+    /// ASCII: the glyph of the series that last touched a cell.
+    var glyphs: [Int]
     init(w: Int, h: Int, ascii: Bool) {
         self.w = w; self.h = h; sx = ascii ? 1 : 2; sy = ascii ? 3 : 4
         bits = Array(repeating: 0, count: w * h); styles = Array(repeating: nil, count: w * h)
+        glyphs = Array(repeating: 0, count: w * h)
     }
     var dotsX: Int { w * sx }
     var dotsY: Int { h * sy }
 
-    mutating func set(_ px: Int, _ py: Int, _ style: Style) {
+    mutating func set(_ px: Int, _ py: Int, _ style: Style, glyph: Int = 0) {
         guard px >= 0, py >= 0, px < dotsX, py < dotsY else { return }
         let cx = px / sx, cy = py / sy, dx = px % sx, dy = py % sy
+        let i = cy * w + cx
+        // A faint (raw) dot never takes a cell from a real series.
+        if style == .faint, let s = styles[i], s != .faint { return }
+        if style != .faint, styles[i] == .faint { bits[i] = 0 }
         let bit: UInt8
         if sx == 1 { bit = 1 << UInt8(dy) } else if dy < 3 { bit = dx == 0 ? 1 << UInt8(dy) : 1 << UInt8(dy + 3) } else { bit = dx == 0 ? 0x40 : 0x80 }
-        bits[cy * w + cx] |= bit
-        styles[cy * w + cx] = style  // the last series to touch a cell colours it
+        bits[i] |= bit
+        styles[i] = style  // the last series to touch a cell colours it
+        glyphs[i] = glyph
     }
 
-    mutating func vspan(_ px: Int, _ a: Int, _ b: Int, _ style: Style) {
-        for py in min(a, b)...max(a, b) { set(px, py, style) }
+    mutating func vspan(_ px: Int, _ a: Int, _ b: Int, _ style: Style, glyph: Int) {
+        for py in min(a, b)...max(a, b) { set(px, py, style, glyph: glyph) }
     }
 
-    func glyph(_ b: UInt8) -> Unicode.Scalar {
+    func glyph(_ i: Int, _ g: Glyphs) -> Unicode.Scalar {
+        let b = bits[i]
         if sx == 2 { return Unicode.Scalar(0x2800 + UInt32(b))! }
-        switch b {
-        case 1: return "'"
-        case 2: return "-"
-        case 4: return "."
-        default: return ":"
-        }
+        if styles[i] == .faint { return "." }
+        return g.seriesGlyphs.isEmpty ? "*" : g.seriesGlyphs[min(glyphs[i], g.seriesGlyphs.count - 1)]
     }
 }
 
@@ -56,14 +78,37 @@ func autoRange(_ ys: [Float], includeZero: Bool = false) -> (Float, Float) {
     return (lo, hi)
 }
 
-/// Draws the plot in `r`: y labels on the left (and right when a series uses the right axis),
-/// step numbers on the bottom row. Vertical event marks go under the lines, the cursor over them.
+/// TensorBoard's smoothing: an exponential moving average, debiased so the first points are not pulled to 0.
+func smoothed(_ ys: [Float], weight: Float) -> [Float] {
+    guard weight > 0 else { return ys }
+    var out: [Float] = []
+    out.reserveCapacity(ys.count)
+    var acc: Float = 0, n = 0
+    for y in ys {
+        guard y.isFinite else { out.append(y); continue }
+        acc = weight * acc + (1 - weight) * y
+        n += 1
+        out.append(acc / (1 - powf(weight, Float(n))))
+    }
+    return out
+}
+
+/// log10 of positive values for a log axis; values at or below 0 sit at the smallest positive one.
+func log10Values(_ ys: [Float]) -> [Float] {
+    let floorV = ys.filter { $0 > 0 && $0.isFinite }.min() ?? 1
+    return ys.map { log10f(max($0, floorV)) }
+}
+
+/// Draws the plot in `r`: the top row holds the change marks' labels (so they never cover a curve), y labels on
+/// the left (and right when a series uses the right axis), step numbers on the bottom row. Change marks run down
+/// empty cells only; the replay cursor is drawn last, in its own style, with a ▼ in the label row.
 func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float, Float),
               left: (Float, Float), right: (Float, Float)?, format: (Float) -> String,
               rightFormat: (Float) -> String, marks: [PlotMark], cursor: Float?, _ g: Glyphs) {
-    guard r.h >= 3, r.w >= 16 else { return }
+    guard r.h >= 4, r.w >= 16 else { return }
     let lw = 6, rw = right == nil ? 0 : 6
-    let area = Rect(x: r.x + lw, y: r.y, w: r.w - lw - rw, h: r.h - 1)
+    let labelRow = Rect(x: r.x + lw, y: r.y, w: r.w - lw - rw, h: 1)
+    let area = Rect(x: r.x + lw, y: r.y + 1, w: r.w - lw - rw, h: r.h - 2)
     guard area.w > 2, area.h > 0 else { return }
     var grid = DotGrid(w: area.w, h: area.h, ascii: g.ascii)
     let (x0, x1) = xRange.1 > xRange.0 ? xRange : (xRange.0, xRange.0 + 1)
@@ -73,18 +118,16 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
         return min(area.w - 1, max(0, px(x) / grid.sx))
     }
 
-    // Event lines first, so the curves stay on top.
-    for m in marks {
-        guard let cx = col(m.x) else { continue }
-        for y in area.y..<area.maxY { c.put(area.x + cx, y, g.ascii ? ":" : "┊", .event) }
-    }
-
-    for s in series {
+    // Faint series first, so real ones take the cells they share.
+    for s in series.sorted(by: { ($0.pattern == .faint ? 0 : 1) < ($1.pattern == .faint ? 0 : 1) }) {
         let (lo, hi) = s.rightAxis ? (right ?? left) : left
+        let style: Style = s.pattern == .faint ? .faint : s.style
         func py(_ y: Float) -> Int {
             let t = hi > lo ? (hi - y) / (hi - lo) : 0.5
             return clampedInt(Double((t * Float(grid.dotsY - 1)).rounded()), 0, grid.dotsY - 1)
         }
+        // Dashed: three dot columns on, two off.
+        func on(_ xx: Int) -> Bool { s.pattern != .dashed || g.ascii || xx % 5 < 3 }
         var prev: (Int, Int)? = nil
         for (x, y) in zip(s.xs, s.ys) {
             guard x.isFinite, y.isFinite, x >= x0, x <= x1 else { prev = nil; continue }
@@ -95,13 +138,13 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
                 for xx in (q.0 + 1)...p.0 {
                     let t = Float(xx - q.0) / Float(p.0 - q.0)
                     let yy = clampedInt(Double((Float(q.1) + t * Float(p.1 - q.1)).rounded()), -1, grid.dotsY)
-                    grid.vspan(xx, lastY, yy, s.style)
+                    if on(xx) { grid.vspan(xx, lastY, yy, style, glyph: s.glyph) }
                     lastY = yy
                 }
             } else if let q = prev, p.0 == q.0 {
-                grid.vspan(p.0, q.1, p.1, s.style)
+                if on(p.0) { grid.vspan(p.0, q.1, p.1, style, glyph: s.glyph) }
             } else {
-                grid.set(p.0, p.1, s.style)
+                grid.set(p.0, p.1, style, glyph: s.glyph)
             }
             prev = p
         }
@@ -109,23 +152,29 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
 
     for cy in 0..<grid.h {
         for cx in 0..<grid.w where grid.bits[cy * grid.w + cx] != 0 {
-            c.put(area.x + cx, area.y + cy, grid.glyph(grid.bits[cy * grid.w + cx]), grid.styles[cy * grid.w + cx] ?? .normal)
+            let i = cy * grid.w + cx
+            c.put(area.x + cx, area.y + cy, grid.glyph(i, g), grid.styles[i] ?? .normal)
         }
     }
-
-    if let cur = cursor, let cx = col(cur) {
-        for y in area.y..<area.maxY where c[area.x + cx, y].ch == " " || c[area.x + cx, y].style == .event {
-            c.put(area.x + cx, y, g.cursor, .accent)
-        }
+    // Change marks only where no curve is.
+    for m in marks {
+        guard let cx = col(m.x) else { continue }
+        for y in area.y..<area.maxY where c[area.x + cx, y].ch == " " { c.put(area.x + cx, y, g.eventMark, .event) }
     }
-    // Event labels along the top row, skipping any that would collide.
-    var nextFree = area.x
+    // Their labels along the label row, skipping any that would collide.
+    var nextFree = labelRow.x
     for m in marks.sorted(by: { $0.x < $1.x }) {
         guard let cx = col(m.x) else { continue }
-        let x = min(area.x + cx + 1, area.maxX - m.label.count)
+        let x = min(labelRow.x + cx, labelRow.maxX - m.label.unicodeScalars.count)
         if x < nextFree { continue }
-        c.text(in: area, x, area.y, m.label, .event)
-        nextFree = x + m.label.count + 1
+        c.text(in: labelRow, x, labelRow.y, m.label, .event)
+        nextFree = x + m.label.unicodeScalars.count + 1
+    }
+    if let cur = cursor, let cx = col(cur) {
+        for y in area.y..<area.maxY where c[area.x + cx, y].ch == " " || c[area.x + cx, y].style == .event {
+            c.put(area.x + cx, y, g.cursor, .cursor)
+        }
+        c.put(labelRow.x + cx, labelRow.y, g.ascii ? "v" : "▼", .cursor)
     }
 
     // Axes: labels at top, middle (room permitting) and bottom.

@@ -38,16 +38,18 @@ public func transitionMarks(_ l: LayerRecord, method: QuantMethod?, glyphs g: Gl
 /// Latent-weight histogram of the selected layer at the panel's full width, with the quantizer's
 /// transitions overlaid as coloured columns and labelled, and the levels' occupancy below.
 func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, index: Int, count: Int,
-                         method: QuantMethod?, markersOverBars: Bool, _ g: Glyphs) {
+                         method: QuantMethod?, markersOverBars: Bool, range: Float? = nil, whatIf: WhatIfFit? = nil,
+                         tag: String? = nil, _ g: Glyphs) {
     guard r.h >= 4 else { return }
     guard let l = layer else {
-        drawTitle(&c, r, [("latent weights", .title)], g)
+        drawTitle(&c, r, [((tag.map { $0 + " " } ?? "") + "latent weights", .title)], g)
         c.text(in: r, r.x + 2, r.y + 2, "waiting for the first step record" + (g.ascii ? "..." : "…"), .dim)
         return
     }
     let marks = transitionMarks(l, method: method, glyphs: g)
     // Title with a legend: one entry per transition kind, in its colour.
-    var parts: [(String, Style)] = [("weights " + l.name + " " + Fmt.shape(l.shape) + " [\(index + 1)/\(count)]", .title)]
+    var parts: [(String, Style)] = [((tag.map { $0 + " " + (method?.label ?? "") + " " } ?? "") + "weights " + l.name + " "
+                                     + Fmt.shape(l.shape) + " [\(index + 1)/\(count)]", .title)]
     var seen = Set<String>()
     for m in marks.sorted(by: { abs($0.value) < abs($1.value) }) where !seen.contains(m.name) {
         seen.insert(m.name)
@@ -60,12 +62,16 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
         parts.append(("jumps " + g.minus + g.fold("Δ") + ":Wn " + Fmt.sig(wn) + " +" + g.fold("Δ") + ":Wp " + Fmt.sig(wp), .level))
     }
     if l.transitionBands != nil { parts.append(("channel means, " + String(bandGlyph(g)) + " 10-90% of channels", .dim)) }
+    if let wi = whatIf { parts.append(((g.ascii ? ": " : "╎ ") + "what-if " + (QuantMethod(loose: wi.method)?.label ?? wi.method), .faint)) }
     drawTitle(&c, r, parts, g)
 
     let showAxis = r.h >= 8
-    let barsH = r.h - 3 - (showAxis ? 1 : 0)
+    let whatIfRow = whatIf != nil && r.h >= 9
+    let barsH = r.h - 3 - (showAxis ? 1 : 0) - (whatIfRow ? 1 : 0)
     let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: barsH)
-    let lo = l.histogram.edges.first ?? -1, hi = l.histogram.edges.last ?? 1
+    // A fixed axis (the widest the layer has been) when the caller knows it, else this record's own.
+    let hi = range.map { max($0, l.histogram.edges.last ?? 0) } ?? (l.histogram.edges.last ?? 1)
+    let lo = range != nil ? -hi : (l.histogram.edges.first ?? -1)
     let cols = rebin(l.histogram, columns: bars.w, lo: lo, hi: hi)
     let filled = drawBars(&c, bars, cols, g)
     func col(_ v: Float) -> Int? { histogramColumn(v, lo: lo, hi: hi, width: bars.w) }
@@ -79,6 +85,14 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
         for row in 0..<bars.h {
             let y = bars.maxY - 1 - row
             if row < top && !markersOverBars { c.setStyle(bars.x + x, y, m.style) } else { c.put(bars.x + x, y, g.marker, m.style) }
+        }
+    }
+
+    // What-if: the other method's transitions, faint, in the empty cells above the bars.
+    if let wi = whatIf {
+        for t in wi.transitions {
+            guard let x = col(t) else { continue }
+            for y in bars.y..<bars.maxY where c[bars.x + x, y].ch == " " { c.put(bars.x + x, y, g.ascii ? ":" : "╎", .faint) }
         }
     }
 
@@ -102,6 +116,22 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
     placeLabels(&c, r, y: y, labels)
     y += 1
     drawLevels(&c, Rect(x: r.x, y: y, w: r.w, h: 1), l, g)
+    if let wi = whatIf, whatIfRow { drawWhatIf(&c, Rect(x: r.x, y: y + 1, w: r.w, h: 1), wi, current: l, g) }
+}
+
+/// `if TWN  ▲-0.05 30% ▲0 40% ▲+0.05 30%  err .44 (now .49)`: what a switch would do to this layer.
+private func drawWhatIf(_ c: inout Canvas, _ r: Rect, _ wi: WhatIfFit, current: LayerRecord, _ g: Glyphs) {
+    let label = QuantMethod(loose: wi.method)?.label ?? wi.method
+    var x = c.text(in: r, r.x + 1, r.y, "if " + label, .faint) + 1
+    let total = max(1, wi.levelCounts.reduce(0, +))
+    for (i, v) in wi.levels.enumerated() {
+        let n = i < wi.levelCounts.count ? wi.levelCounts[i] : 0
+        let s = "\(g.levelMark)" + (v == 0 ? "0" : Fmt.signed(v)) + " " + Fmt.pct(Float(n) / Float(total))
+        if x + s.unicodeScalars.count > r.maxX - 24 { break }
+        x = c.text(in: r, x + 1, r.y, s, .faint)
+    }
+    let err = "err " + Fmt.sig(wi.quantError) + " (now " + Fmt.sig(current.quantError) + ")"
+    if x + err.count + 3 < r.maxX { c.text(in: r, r.maxX - err.count - 1, r.y, err, .faint) }
 }
 
 /// `levels ▲-0.068 3.1%  ▲-0.034 20% ...`: the quantized values and the share of weights at each.
