@@ -80,6 +80,9 @@ public enum ExplorerRenderer {
             let (top, bottom) = layout.histogram.takeTop(layout.histogram.h / 2)
             let bi = step.flatMap { other.model.stepIndex(atOrBefore: $0.step) }
             let bLayers = bi.map { other.model.steps[$0].layers } ?? []
+            // One axis for both, so the same weight sits in the same column.
+            let shared = max(range ?? 0, sel < other.model.weightRange.count ? other.model.weightRange[sel] : 0)
+            let range: Float? = shared > 0 ? shared : nil
             drawWeightHistogram(&c, top, layer: layer, index: sel, count: layers.count, method: method,
                                 markersOverBars: options.noColor, range: range, tag: "A", g)
             drawWeightHistogram(&c, bottom, layer: bLayers.indices.contains(sel) ? bLayers[sel] : nil, index: sel,

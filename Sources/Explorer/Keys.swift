@@ -109,7 +109,8 @@ public enum KeyMap {
 public enum LambdaStep {
     /// λ moves along 1-3-10 steps (1e-4, 3e-4, 1e-3, ... 30), so two presses cross a decade: the regularizer's
     /// useful range (R summed over the weights) spans 1e-4 to 1e-2, and above that it takes over training.
-    public static let ladder: [Float] = (-4...1).flatMap { e in [1, 3].map { $0 * powf(10, Float(e)) } }
+    /// Each value is the Float nearest the decimal one (3e-4, not 3 * 1e-4 in Float), so events and configs say 0.0003.
+    public static let ladder: [Float] = (-4...1).flatMap { e in [1.0, 3.0].map { Float("\(Int($0))e\(e)")! } }
     /// The first non-zero λ that + reaches from 0, and below which − gives 0.
     public static var smallest: Float { ladder[0] }
 

@@ -133,6 +133,9 @@ final class LogicTests: XCTestCase {
         // Two presses from 0 reach the default λ (3e-4).
         XCTAssertEqual(LambdaStep.up(LambdaStep.up(0)), TrainConfig().lambda, accuracy: 1e-9)
         XCTAssertEqual(LambdaStep.up(.nan), 1e-4)
+        // The ladder's values print as the decimals they stand for (events and configs carry them as text).
+        XCTAssertEqual("\(LambdaStep.up(1e-4))", "0.0003")
+        XCTAssertEqual("\(LambdaStep.up(0.01))", "0.03")
         XCTAssertEqual(LambdaStep.down(-1), 0)
     }
 

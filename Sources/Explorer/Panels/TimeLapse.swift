@@ -8,7 +8,7 @@ import Training
 func drawTimeLapse(_ c: inout Canvas, _ r: Rect, model: RunModel, layer: Int, end: Int, _ g: Glyphs) {
     guard r.h >= 5, r.w >= 20, !model.steps.isEmpty else { return }
     let name = model.steps[end].layers.indices.contains(layer) ? model.steps[end].layers[layer].name : "?"
-    drawTitle(&c, r, [("time-lapse " + name, .title), ("time " + g.fold("↓") + ", weights " + g.fold("→"), .dim),
+    drawTitle(&c, r, [("time-lapse " + name, .title), (g.ascii ? "time down, weights across" : "time ↓, weights →", .dim),
                       (g.marker.description + " transitions", .markerInner), ("t: back", .dim)], g)
     let labelW = 7
     let strip = Rect(x: r.x + labelW, y: r.y + 1, w: r.w - labelW, h: r.h - 2)
@@ -54,14 +54,13 @@ private func drawStrip(_ c: inout Canvas, _ strip: Rect, rows: [Int], model: Run
     for (k, i) in rows.enumerated() {
         let y = strip.y + k
         let s = model.steps[i]
-        // Steps on the left every few rows, and where the method or λ changed (marked at the right edge).
+        // Steps on the left every few rows; where the method or λ changed, the change instead (the new value).
         let changed = (lastMethod != nil && lastMethod != s.method) || (lastLambda != nil && lastLambda != s.lambda)
-        if k % 4 == 0 || k == rows.count - 1 || changed {
-            c.text(strip.x - labelW, y, Fmt.count(Float(s.step)), changed ? .event : .dim, maxWidth: labelW - 1)
-        }
         if changed {
             let what = lastMethod != s.method ? (QuantMethod(loose: s.method)?.label ?? s.method) : g.lambda + Fmt.trim(s.lambda)
-            c.text(in: strip, strip.maxX - what.count, y, what, .event)
+            c.text(strip.x - labelW, y, what, .event, maxWidth: labelW - 1)
+        } else if k % 4 == 0 || k == rows.count - 1 {
+            c.text(strip.x - labelW, y, Fmt.count(Float(s.step)), .dim, maxWidth: labelW - 1)
         }
         lastMethod = s.method; lastLambda = s.lambda
         guard let (h, points) = row(i) else { continue }
