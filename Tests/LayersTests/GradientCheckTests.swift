@@ -82,10 +82,22 @@ final class GradientCheckTests: XCTestCase {
     /// at awkward sizes (odd widths, fewer pixels than a register tile, a single image per worker).
     /// The three ways a conv can run (Winograd, direct, im2col + GEMM) agree forward and backward, on
     /// shapes with odd sizes (cropped Winograd tiles), one pixel, and every channel-count case.
+    /// Both register tilings of the Winograd products (16 output channels, and AVX-512's 32) agree with GEMM,
+    /// whichever this CPU would pick: the wide one runs, slower, on AVX2 too.
     func testConvPathsAgree() {
+        let saved = Winograd.wideTiles
+        defer { Winograd.wideTiles = saved }
+        for wide in [false, true] {
+            Winograd.wideTiles = wide
+            convPathsAgree()
+        }
+    }
+
+    func convPathsAgree() {
         for (cin, cout, h, w, n) in [(16, 16, 7, 5, 3), (1, 16, 28, 28, 2), (16, 32, 3, 3, 2), (3, 64, 14, 14, 4),
                                      (16, 64, 2, 9, 1), (16, 16, 1, 1, 2), (16, 16, 2, 2, 3), (32, 32, 14, 14, 2),
-                                     (32, 64, 7, 7, 3), (8, 16, 5, 6, 2), (32, 16, 9, 4, 2)] {
+                                     (32, 64, 7, 7, 3), (8, 16, 5, 6, 2), (32, 16, 9, 4, 2), (40, 96, 7, 7, 2),
+                                     (64, 32, 5, 5, 3)] {
             let paths = [Conv3x3(name: "w", cin: cin, cout: cout, h: h, w: w, maxBatch: n),
                          Conv3x3(name: "d", cin: cin, cout: cout, h: h, w: w, maxBatch: n, allowWinograd: false),
                          Conv3x3(name: "g", cin: cin, cout: cout, h: h, w: w, maxBatch: n, allowDirect: false)]
@@ -97,7 +109,7 @@ final class GradientCheckTests: XCTestCase {
             let ys = paths.map { Array(UnsafeBufferPointer(start: $0.forward(x.ptr, n: n, training: true), count: n * $0.outputSize)) }
             let dxs = paths.map { p in p.backward(dy.ptr, n: n).map { Array(UnsafeBufferPointer(start: $0, count: n * h * w * cin)) } }
             for i in 0..<2 {
-                let what = "\(paths[i].weight.name) vs GEMM, \(cin)->\(cout) \(h)x\(w)"
+                let what = "\(paths[i].weight.name) vs GEMM, \(cin)->\(cout) \(h)x\(w), wide tiles \(Winograd.wideTiles)"
                 XCTAssertLessThan(relativeDifference(ys[i], ys[2]), 1e-5, "forward " + what)
                 XCTAssertLessThan(relativeDifference(paths[i].weight.grad.array, paths[2].weight.grad.array), 1e-5, "dW " + what)
                 if let a = dxs[i], let b = dxs[2] { XCTAssertLessThan(relativeDifference(a, b), 1e-5, "dx " + what) }

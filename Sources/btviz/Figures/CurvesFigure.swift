@@ -63,6 +63,21 @@ struct CurvesFigure {
         var className: String
     }
 
+    /// One label for changes close together: each kind from its first value to its last, and how many and where.
+    static func clusterLabel(_ events: [EventRecord]) -> String {
+        let steps = Set(events.map(\.step)).sorted()
+        guard steps.count > 1 else { return events.map(eventLabel).joined(separator: ", ") }
+        var parts: [String] = []
+        for kind in ["method", "lambda"] {
+            let ofKind = events.filter { $0.kind == kind }
+            guard let first = ofKind.first, let last = ofKind.last else { continue }
+            var merged = first
+            merged.to = last.to
+            parts.append(eventLabel(merged))
+        }
+        return parts.joined(separator: ", ") + " (\(events.count) changes, steps \(steps.first!)–\(steps.last!))"
+    }
+
     static let width = 760.0, height = 640.0
     static let left = 84.0, right = width - 84
     /// At most this many markers per series (every n-th point of a long run), so they stay apart.
@@ -73,10 +88,16 @@ struct CurvesFigure {
         let lastStep = (steps.map(\.step) + epochs.map(\.step) + changes.map(\.step)).max() ?? 1
         let x = LinearScale(domain: (0, Double(max(lastStep, 1))), range: (Self.left, Self.right))
 
-        // Changes at one step share a label ("TTQ → BT, λ 3e−4 → 0.001"): their marks coincide.
+        // Changes at one step share a label ("TTQ → BT, λ 3e−4 → 0.001"): their marks coincide. Steps closer than a
+        // label's width share one too ("λ 0 → 0.1 (7 changes, steps 130–162)"), or a burst of + presses would pile up.
         let changeSteps = changes.map(\.step).reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
-        let eventLabels = changeSteps.map { step in
-            RowLabel(x: x(Double(step)), text: changes.filter { $0.step == step }.map(Self.eventLabel).joined(separator: ", "))
+        var clusters: [[Int]] = []
+        for step in changeSteps {
+            if let last = clusters.last?.last, x(Double(step)) - x(Double(last)) < 90 { clusters[clusters.count - 1].append(step) }
+            else { clusters.append([step]) }
+        }
+        let eventLabels = clusters.map { steps in
+            RowLabel(x: x(Double(steps[0])), text: Self.clusterLabel(changes.filter { steps.contains($0.step) }))
         }
         let placed = placeLabels(eventLabels, size: 11, maxRows: 4, left: 4, right: Self.width - 4, lines: true)
         let rows = (placed.map(\.row).max() ?? -1) + 1
@@ -94,12 +115,15 @@ struct CurvesFigure {
         metricPanel(&svg, x: x, top: top2, bottom: bottom2)
 
         svg.group([("class", "events")]) { g in
-            for (i, step) in changeSteps.enumerated() {
-                let ex = x(Double(step)), labelY = top1 - 8 - Double(placed[i].row) * 14
-                for e in changes where e.step == step {
-                    for (a, b) in [(labelY + 3, bottom1), (top2, bottom2)] {
-                        g.line(ex, a, ex, b, stroke: "#444", width: 1.2, dash: "5 2 1 2",
-                               [("class", "event"), ("data-kind", e.kind), ("data-step", String(e.step))])
+            for (i, cluster) in clusters.enumerated() {
+                let labelY = top1 - 8 - Double(placed[i].row) * 14
+                for step in cluster {
+                    let ex = x(Double(step))
+                    for e in changes where e.step == step {
+                        for (a, b) in [(labelY + 3, bottom1), (top2, bottom2)] {
+                            g.line(ex, a, ex, b, stroke: "#444", width: 1.2, dash: "5 2 1 2",
+                                   [("class", "event"), ("data-kind", e.kind), ("data-step", String(e.step))])
+                        }
                     }
                 }
                 g.text(eventLabels[i].text, x: placed[i].start, y: labelY, size: 11, fill: "#222",
