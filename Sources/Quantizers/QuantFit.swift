@@ -21,9 +21,12 @@ public struct QuantFit: Sendable {
     public let levelTable: [Float]
     /// transitionTable[c * (levelCount - 1) + j]: where Q steps from level j to level j + 1.
     public let transitionTable: [Float]
+    /// Q's scale is the method's own, not the weights' (TTQ's learned Wp and Wn start at 1.0): its error is
+    /// measured after the least-squares rescale of Q, the scale batch norm absorbs anyway.
+    public let scaleFree: Bool
 
     public init(method: QuantMethod, firstScale: Float, scales: [String: Float] = [:], thresholds: [String: Float] = [:],
-                channels: Int = 1, levels: [Float], transitions: [Float]) {
+                channels: Int = 1, levels: [Float], transitions: [Float], scaleFree: Bool = false) {
         precondition(channels >= 1 && (levels.isEmpty || (levels.count % channels == 0
                      && transitions.count == levels.count - channels)))
         self.method = method; self.firstScale = firstScale; self.scales = scales; self.thresholds = thresholds
@@ -31,6 +34,7 @@ public struct QuantFit: Sendable {
         levelCount = levels.count / channels
         levelTable = levels
         transitionTable = transitions
+        self.scaleFree = scaleFree
     }
 
     /// Full precision: no levels, Q is the identity.
@@ -93,18 +97,20 @@ public struct QuantFit: Sendable {
         return counts
     }
 
-    /// ||W - Q(W)|| / ||W||.
+    /// ||W - Q(W)|| / ||W|| (with `scaleFree`, ||W - s Q(W)|| / ||W|| for the least-squares s).
     public func relativeError(_ w: UnsafeBufferPointer<Float>) -> Float {
         guard !isIdentity else { return 0 }
-        var num: Double = 0, den: Double = 0
+        var wq: Double = 0, qq: Double = 0, ww: Double = 0
         forEachChannel(count: w.count) { c, range in
             for i in range {
-                let d = Double(w[i] - level(levelIndex(w[i], channel: c), channel: c))
-                num += d * d
-                den += Double(w[i]) * Double(w[i])
+                let q = Double(level(levelIndex(w[i], channel: c), channel: c)), x = Double(w[i])
+                wq += x * q; qq += q * q; ww += x * x
             }
         }
-        return den > 0 ? Float((num / den).squareRoot()) : 0
+        guard ww > 0 else { return 0 }
+        let s = scaleFree && qq > 0 ? wq / qq : 1
+        // ||W - sQ||^2 = ww - 2 s wq + s^2 qq, in double precision.
+        return Float((max(0, ww - 2 * s * wq + s * s * qq) / ww).squareRoot())
     }
 
     /// Channel c's transitions, sorted, and the height of Q's jump at each.

@@ -36,7 +36,7 @@ public final class TTQ: LayerQuantizer {
     public func fit(_ w: UnsafeBufferPointer<Float>) -> QuantFit {
         let d = delta(w), p = wp.value[0], n = wn.value[0]
         return QuantFit(method: .ttq, firstScale: meanAbs(w), scales: ["wp": p, "wn": n], thresholds: ["delta": d],
-                        levels: [-n, 0, p], transitions: [-d, d.nextUp])
+                        levels: [-n, 0, p], transitions: [-d, d.nextUp], scaleFree: true)
     }
 
     public func backward(weights w: UnsafeBufferPointer<Float>, fit: QuantFit, grad: UnsafeMutableBufferPointer<Float>) {

@@ -31,6 +31,13 @@ final class TrainedQuantizerTests: XCTestCase {
         XCTAssertEqual(q.wp.grad[0], 10)
         XCTAssertEqual(q.wn.grad[0], -6)
         XCTAssertEqual(q.parameters.map(\.name), ["quant.ttq.c.wp", "quant.ttq.c.wn"])
+        // The error ignores Q's own scale: Wp, Wn of 10x the weights give the same as the least-squares ones.
+        let err = pointer(w) { f.relativeError($0) }
+        q.wp.value[0] = 3; q.wn.value[0] = 5
+        XCTAssertEqual(pointer(w) { w in q.fit(w).relativeError(w) }, err, accuracy: 1e-6)
+        // By hand: residuals after Q = [0.3, -0.5, 0.3, -0.5, 0, 0.3] (least squares already) are
+        // [0.2, 0.3, -0.2, -0.3, 0, 0]; ||r||^2 = 0.26, ||W||^2 = 1.03.
+        XCTAssertEqual(err, (0.26 / 1.03).squareRoot(), accuracy: 1e-5)
     }
 
     /// Training starts from the reference's Wp = Wn = 1.0 (first use does not calibrate); `quantize` and the
