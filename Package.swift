@@ -12,13 +12,18 @@ let package = Package(
     products: [.executable(name: "btviz", targets: ["btviz"])],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries, each through a system-library target.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // zlib as CLibz: ZIPFoundation brings a module of its own named CZlib.
+        .systemLibrary(name: "CLibz", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMatio", pkgConfig: "matio", providers: [.apt(["libmatio-dev"])]),
+        .systemLibrary(name: "CPng", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
 
         // Layers, bottom to top: core -> kernels -> layers/quantizers -> models -> training -> explorer -> CLI.
         .target(name: "BTCore", swiftSettings: fast),
@@ -26,7 +31,9 @@ let package = Package(
         .target(name: "Quantizers", dependencies: ["BTCore", "Kernels"], swiftSettings: fast),
         .target(name: "Layers", dependencies: ["BTCore", "Kernels"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["BTCore", "Kernels", "Layers"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["BTCore", "CZlib", "CCrypto"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["BTCore", "CLibz", "CCrypto", "CMatio", "CPng", "CJpeg",
+                                                .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                swiftSettings: fast),
         .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets"],
                 swiftSettings: fast),
         .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "CNCurses"], swiftSettings: fast),

@@ -4,111 +4,231 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Where an IDX dataset is published and the md5 of each official .gz file,
-/// so a download is accepted only if it is byte-for-byte the official release.
-public struct DatasetSource: Sendable {
-    public var baseURL: URL
-    public var md5: [String: String]  // "<file>.gz" -> md5 hex
-    /// Where a Debian package installs the same files, and the md5 of each decompressed file: the package
-    /// rewrites the gzip headers, so its .gz md5s differ while the contents are the official ones.
-    public var systemDir: String? = nil
-    public var contentMD5: [String: String] = [:]  // "<file>" -> md5 hex of the decompressed bytes
-
-    public static func official(_ name: String) -> DatasetSource? {
-        func files(_ sums: [String]) -> [String: String] {
-            Dictionary(uniqueKeysWithValues: zip(IDXFiles.all.map { $0 + ".gz" }, sums))
-        }
-        switch name {
-        case "fashion":
-            return DatasetSource(
-                baseURL: URL(string: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")!,
-                md5: files(["8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
-                            "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"]),
-                systemDir: "/usr/share/datasets/fashion-mnist",  // Debian's dataset-fashion-mnist
-                contentMD5: Dictionary(uniqueKeysWithValues: zip(IDXFiles.all, [
-                    "f4a8712d7a061bf5bd6d2ca38dc4d50a", "9018921c3c673c538a1fc5bad174d6f9",
-                    "8181f5470baa50b63fa0f6fddb340f0a", "15d484375f8d13e6eb1aabb0c3f46965"])))
-        case "mnist":
-            return DatasetSource(
-                baseURL: URL(string: "https://ossci-datasets.s3.amazonaws.com/mnist/")!,
-                md5: files(["f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
-                            "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"]))
-        default: return nil
-        }
-    }
-}
-
-/// True when `dir` holds all four files (.gz or raw) and their decompressed contents have the official md5s.
-public func hasOfficialContents(_ source: DatasetSource, in dir: String) -> Bool {
-    guard !source.contentMD5.isEmpty else { return false }
-    return IDXFiles.all.allSatisfy { base in
-        guard let want = source.contentMD5[base], let path = IDXFiles.locate(base, in: dir),
-              let bytes = try? readMaybeGzip(path: path) else { return false }
+/// True when `dir` holds all four files (.gz or raw) and their decompressed contents have the official md5s
+/// (a system package may re-compress them, so its .gz md5s differ).
+public func hasOfficialContents(_ entry: DatasetEntry, in dir: String) -> Bool {
+    let sums = entry.files.compactMap { f in f.contentMD5.map { (String(f.name.dropLast(3)), $0) } }
+    guard !sums.isEmpty, sums.count == entry.files.count else { return false }
+    return sums.allSatisfy { base, want in
+        guard let path = IDXFiles.locate(base, in: dir), let bytes = try? readMaybeGzip(path: path) else { return false }
         return md5Hex(bytes) == want
     }
 }
 
-/// Downloads the four .gz files of `name` into `dir` (created if needed). Files already present
-/// with the right md5 are skipped; a download is checked before it is renamed into place, so `dir`
-/// never holds a wrong or partial file under a final name. `baseURL`/`expectedMD5` override the
-/// official source (tests, mirrors); `log` gets one line per file.
-public func fetchDataset(name: String, into dir: String, baseURL: URL? = nil,
-                         expectedMD5: [String: String]? = nil,
-                         timeout: TimeInterval = 60,
-                         log: (String) -> Void = { _ in }) async throws {
-    guard let official = DatasetSource.official(name) else {
-        throw BTError("cannot fetch '\(name)': known datasets are \(IDXDatasets.names.joined(separator: ", "))")
+/// How a fetch reports progress: a line per event, and bytes done of a total (when known) while downloading.
+public struct FetchProgress: Sendable {
+    public var log: @Sendable (String) -> Void
+    public var bytes: @Sendable (_ file: String, _ done: Int64, _ total: Int64?) -> Void
+    public init(log: @escaping @Sendable (String) -> Void = { _ in },
+                bytes: @escaping @Sendable (String, Int64, Int64?) -> Void = { _, _, _ in }) {
+        self.log = log; self.bytes = bytes
     }
-    let base = baseURL ?? official.baseURL
-    let sums = expectedMD5 ?? official.md5
+}
+
+/// Downloads the catalog entry's official files into `dir` (created if needed).
+/// - A file already present with the right checksum is kept; one with a wrong checksum is downloaded again.
+/// - A download goes to `<file>.part` and is renamed into place only once its checksum is right, so `dir` never
+///   holds a wrong or partial file under a final name. A download that breaks off keeps the `.part`, and the next
+///   fetch resumes it with an HTTP range request (a server that ignores ranges sends it whole again).
+/// - A checksum mismatch deletes the `.part` and fails with one line.
+/// - A zip the loader reads unpacked (ImageNet 64x64) is unpacked after it checks out (`unpackZip`).
+/// `baseURL` and `expected` override the official addresses and checksums (mirrors, tests); `optional` also
+/// fetches the optional files (SVHN's extra split).
+public func fetchDataset(_ entry: DatasetEntry, into dir: String, baseURL: URL? = nil,
+                         expected: [String: Checksum]? = nil, optional: Bool = false,
+                         timeout: TimeInterval = 60, progress: FetchProgress = FetchProgress()) async throws {
+    let files = optional ? entry.files : entry.requiredFiles
+    guard !files.isEmpty else {
+        throw BTError("\(entry.name) has nothing to fetch: \(entry.howToGet.isEmpty ? "it is built in" : entry.howToGet)")
+    }
     do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     } catch {
         throw BTError("cannot create \(dir): \(oneLine(error))")
     }
-    let config = URLSessionConfiguration.ephemeral
-    config.timeoutIntervalForRequest = timeout        // no bytes for this long: give up
-    config.timeoutIntervalForResource = 30 * 60       // whole file, generous for slow links
-    let session = URLSession(configuration: config)
-    defer { session.finishTasksAndInvalidate() }
-
-    for file in IDXFiles.all.map({ $0 + ".gz" }) {
-        guard let want = sums[file]?.lowercased() else { throw BTError("no md5 known for \(file)") }
-        let dest = (dir as NSString).appendingPathComponent(file)
+    for file in files {
+        guard let want = expected?[file.name] ?? (expected == nil ? file.checksum : nil) else {
+            throw BTError("no checksum known for \(file.name)")
+        }
+        let dest = (dir as NSString).appendingPathComponent(file.name)
+        let algo = want.algorithm
         if fileExists(dest) {
-            if (try? md5Hex(readFileBytes(path: dest))) == want { log("\(file): present, md5 ok"); continue }
-            log("\(file): present but md5 differs, downloading again")
+            if (try? fileDigest(path: dest, want)) == want.hex {
+                progress.log("\(file.name): present, \(algo) ok")
+                if file.unpack { try unpackZip(dest, into: dir, progress: progress) }
+                continue
+            }
+            progress.log("\(file.name): present but \(algo) differs, downloading again")
         }
-        let url = base.appendingPathComponent(file)
-        log("\(file): downloading \(url.absoluteString)")
-        let bytes = try await download(url, session: session)
-        let got = md5Hex(bytes)
-        guard got == want else {
-            throw BTError("download of \(url.absoluteString) has md5 \(got), expected \(want); not saved")
+        let url = baseURL.map { $0.appendingPathComponent(file.name) } ?? file.url
+        let part = dest + ".part"
+        let kept = fileSize(part) ?? 0
+        progress.log("\(file.name): " + (kept > 0 ? "resuming \(url.absoluteString) from byte \(kept)" : "downloading \(url.absoluteString)"))
+        try await download(url, to: part, resumeFrom: kept, expectedSize: file.size, timeout: timeout) { done, total in
+            progress.bytes(file.name, done, total)
         }
-        try AtomicFile.write(Data(bytes), to: dest)
-        log("\(file): \(bytes.count) bytes, md5 ok")
+        let got = try fileDigest(path: part, want)
+        guard got == want.hex else {
+            unlink(part)
+            throw BTError("download of \(url.absoluteString) has \(algo) \(got), expected \(want.hex); not saved")
+        }
+        guard rename(part, dest) == 0 else { throw fileError(dest, "cannot write") }
+        progress.log("\(file.name): \(fileSize(dest) ?? 0) bytes, \(algo) ok")
+        if file.unpack { try unpackZip(dest, into: dir, progress: progress) }
     }
 }
 
-/// One GET; any transport error, timeout or non-200 status is a BTError naming the URL.
-/// file:// URLs (local mirrors) are read directly: URLSession on Linux does not support them.
-private func download(_ url: URL, session: URLSession) async throws -> [UInt8] {
+/// Fetches the catalog entry named `name` (see the other form).
+public func fetchDataset(name: String, into dir: String, baseURL: URL? = nil, expectedMD5: [String: String]? = nil,
+                         timeout: TimeInterval = 60, log: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+    let entry = try DatasetCatalog.named(name)
+    try await fetchDataset(entry, into: dir, baseURL: baseURL, expected: expectedMD5?.mapValues { .md5($0) },
+                           timeout: timeout, progress: FetchProgress(log: log))
+}
+
+func fileSize(_ path: String) -> Int64? {
+    var st = stat()
+    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+    return Int64(st.st_size)
+}
+
+/// Appends `url`'s bytes (from `resumeFrom` on) to `part`, which is created once the server answers 200 or 206.
+/// Any transport error, timeout or other status is a one-line error naming the URL; what arrived stays in `part`.
+/// file:// URLs (local mirrors) are copied directly: URLSession on Linux does not support them.
+func download(_ url: URL, to part: String, resumeFrom: Int64, expectedSize: Int?, timeout: TimeInterval,
+              progress: @escaping @Sendable (Int64, Int64?) -> Void) async throws {
     if url.isFileURL {
         guard fileExists(url.path) else { throw BTError("cannot download \(url.absoluteString): no such file") }
-        return try readFileBytes(path: url.path)
+        guard let src = FileHandle(forReadingAtPath: url.path) else { throw fileError(url.path, "cannot read") }
+        defer { try? src.close() }
+        let out = try PartFile(path: part, appendingFrom: 0)
+        let total = fileSize(url.path)
+        while let chunk = try src.read(upToCount: 4 << 20), !chunk.isEmpty {
+            try out.write(chunk)
+            progress(out.written, total)
+        }
+        try out.close()
+        return
     }
-    let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { cont in
-        session.dataTask(with: url) { data, response, error in
-            if let error { cont.resume(throwing: BTError("cannot download \(url.absoluteString): \(oneLine(error))")) }
-            else if let data, let response { cont.resume(returning: (data, response)) }
-            else { cont.resume(throwing: BTError("cannot download \(url.absoluteString): empty response")) }
-        }.resume()
+    var request = URLRequest(url: url)
+    if resumeFrom > 0 { request.setValue("bytes=\(resumeFrom)-", forHTTPHeaderField: "Range") }
+    let receiver = DownloadReceiver(url: url, part: part, resumeFrom: resumeFrom, expectedSize: expectedSize.map(Int64.init),
+                                    progress: progress)
+    let config = URLSessionConfiguration.ephemeral
+    config.timeoutIntervalForRequest = timeout        // no bytes for this long: give up
+    config.timeoutIntervalForResource = 24 * 3600     // whole file: ImageNet's parts are 6.8 GB
+    let session = URLSession(configuration: config, delegate: receiver, delegateQueue: nil)
+    defer { session.finishTasksAndInvalidate() }
+    try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, Error>) in
+        receiver.finish = { cont.resume(with: $0) }
+        session.dataTask(with: request).resume()
     }
-    if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-        throw BTError("cannot download \(url.absoluteString): HTTP status \(http.statusCode)")
+}
+
+/// The receiving end of one HTTP download: checks the status, then streams the body into the .part file.
+final class DownloadReceiver: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    let url: URL, part: String, resumeFrom: Int64, expectedSize: Int64?
+    let progress: @Sendable (Int64, Int64?) -> Void
+    var finish: ((Result<Void, Error>) -> Void)?
+    private var file: PartFile?
+    private var total: Int64?
+    private var failure: Error?
+
+    init(url: URL, part: String, resumeFrom: Int64, expectedSize: Int64?, progress: @escaping @Sendable (Int64, Int64?) -> Void) {
+        self.url = url; self.part = part; self.resumeFrom = resumeFrom; self.expectedSize = expectedSize; self.progress = progress
     }
-    return [UInt8](data)
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 200
+        do {
+            switch status {
+            case 206 where resumeFrom > 0:  // the rest of the file: append
+                file = try PartFile(path: part, appendingFrom: resumeFrom)
+            case 200:                       // the whole file (first try, or a server without ranges)
+                file = try PartFile(path: part, appendingFrom: 0)
+            case 416 where resumeFrom > 0:  // the kept part is not a prefix the server knows: start over next time
+                unlink(part)
+                throw BTError("cannot resume \(url.absoluteString): the server refused the range (HTTP 416); the partial download was removed, run again")
+            default:
+                throw BTError("cannot download \(url.absoluteString): HTTP status \(status)")
+            }
+            let length = response.expectedContentLength
+            total = length >= 0 ? (file!.written + length) : expectedSize
+            completionHandler(.allow)
+        } catch {
+            failure = error
+            completionHandler(.cancel)
+        }
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        guard failure == nil, let file else { return }
+        do {
+            try file.write(data)
+            progress(file.written, total)
+        } catch {
+            failure = error
+            dataTask.cancel()
+        }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        var result: Result<Void, Error> = .success(())
+        let kept = file?.written ?? 0
+        if let failure {
+            result = .failure(failure)
+        } else if let error {
+            let keep = kept > 0 ? "; \(kept) bytes kept in \(part), run again to resume" : ""
+            result = .failure(BTError("cannot download \(url.absoluteString): \(oneLine(error))\(keep)"))
+        } else if let total, kept < total {
+            result = .failure(BTError("cannot download \(url.absoluteString): the connection closed after \(kept) of \(total) bytes; run again to resume"))
+        }
+        do { try file?.close() } catch { if case .success = result { result = .failure(error) } }
+        finish?(result)
+        finish = nil
+    }
+}
+
+/// A .part file written sequentially and fsynced on close.
+final class PartFile {
+    let path: String
+    private let fd: Int32
+    private(set) var written: Int64
+
+    init(path: String, appendingFrom offset: Int64) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | (offset == 0 ? O_TRUNC : 0), 0o644)
+        guard fd >= 0 else { throw fileError(path, "cannot write") }
+        guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+            Foundation.close(fd); throw fileError(path, "cannot write")
+        }
+        written = offset
+    }
+
+    func write(_ data: Data) throws {
+        try data.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw fileError(path, "cannot write") }
+                off += n
+            }
+        }
+        written += Int64(data.count)
+    }
+
+    private var closed = false
+    func close() throws {
+        guard !closed else { return }
+        closed = true
+        let ok = fsync(fd) == 0
+        Foundation.close(fd)
+        guard ok else { throw fileError(path, "cannot write") }
+    }
+
+    deinit { if !closed { Foundation.close(fd) } }
 }
 
 func oneLine(_ error: Error) -> String {

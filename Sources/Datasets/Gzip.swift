@@ -1,5 +1,5 @@
 import BTCore
-import CZlib
+import CLibz
 import Foundation
 
 /// Reads a file that may or may not be gzip-compressed (the IDX files ship either way).
@@ -57,4 +57,77 @@ func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
         }
     }
     return out
+}
+
+/// A gzip file inflated a chunk at a time, for archives too large to hold compressed and inflated at once
+/// (CIFAR-10's .tar.gz is 162 MB in, 184 MB out). Concatenated members are read through; truncated or corrupt
+/// input is an error naming the file.
+final class GzipFileReader {
+    private let path: String
+    private let file: FileHandle
+    private var stream = z_stream()
+    private var input = [UInt8](repeating: 0, count: 1 << 20)
+    private var inputCount = 0, inputOffset = 0
+    private var eof = false, ended = false
+
+    init(path: String) throws {
+        self.path = path
+        guard let f = FileHandle(forReadingAtPath: path) else { throw fileError(path, "cannot read") }
+        file = f
+        guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw BTError("cannot read \(path): zlib initialisation failed")
+        }
+    }
+
+    deinit { inflateEnd(&stream); try? file.close() }
+
+    /// Fills `buffer` with up to `count` inflated bytes; returns how many (0 only at the end of the stream).
+    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        var produced = 0
+        while produced < count && !ended {
+            if inputOffset == inputCount && !eof {
+                let chunk = try file.read(upToCount: input.count) ?? Data()
+                if chunk.isEmpty { eof = true } else {
+                    chunk.copyBytes(to: &input, count: chunk.count)
+                    inputCount = chunk.count; inputOffset = 0
+                }
+            }
+            let rc = input.withUnsafeMutableBufferPointer { inp -> Int32 in
+                stream.next_in = inp.baseAddress! + inputOffset
+                stream.avail_in = UInt32(inputCount - inputOffset)
+                stream.next_out = (buffer + produced).assumingMemoryBound(to: UInt8.self)
+                stream.avail_out = UInt32(min(count - produced, Int(UInt32.max)))
+                let before = stream.avail_out
+                let rc = inflate(&stream, Z_NO_FLUSH)
+                produced += Int(before - stream.avail_out)
+                inputOffset = inputCount - Int(stream.avail_in)
+                return rc
+            }
+            switch rc {
+            case Z_STREAM_END:
+                // Another member may follow; anything else after the end is damage.
+                if inputOffset == inputCount && !eof {
+                    let chunk = try file.read(upToCount: input.count) ?? Data()
+                    if chunk.isEmpty { eof = true } else {
+                        chunk.copyBytes(to: &input, count: chunk.count); inputCount = chunk.count; inputOffset = 0
+                    }
+                }
+                if inputOffset == inputCount && eof { ended = true; break }
+                guard inputCount - inputOffset >= 2, input[inputOffset] == 0x1f, input[inputOffset + 1] == 0x8b else {
+                    throw BTError("corrupt gzip file \(path): trailing garbage after the compressed data")
+                }
+                inflateReset(&stream)
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR where inputOffset == inputCount && eof:
+                throw BTError("truncated gzip file \(path): the compressed stream ends early")
+            case Z_BUF_ERROR:
+                continue  // needs more input or more room: the loop supplies either
+            default:
+                let why = stream.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
+                throw BTError("corrupt gzip file \(path): \(why)")
+            }
+        }
+        return produced
+    }
 }

@@ -20,21 +20,6 @@ public enum IDXFiles {
     }
 }
 
-/// The IDX datasets btviz knows by name, with their class names.
-public enum IDXDatasets {
-    public static let names = ["fashion", "mnist"]
-
-    public static func classNames(_ name: String) -> [String]? {
-        switch name {
-        case "fashion":
-            return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-        case "mnist": return (0..<10).map(String.init)
-        default: return nil
-        }
-    }
-}
-
 @inline(__always)
 private func be32(_ b: [UInt8], _ at: Int) -> Int {
     Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
@@ -90,11 +75,21 @@ public func readIDXLabels(path: String, classes: Int) throws -> [Int32] {
     return b[8...].map { Int32($0) }
 }
 
-/// Loads `fashion` or `mnist` from the four standard IDX files in `dir` (each .gz or raw).
+/// The catalog's IDX datasets (fashion, mnist): those whose official files are the four IDX files.
+public var idxDatasetNames: [String] {
+    DatasetCatalog.entries.filter { e in Set(e.files.map(\.name)) == Set(IDXFiles.all.map { $0 + ".gz" }) }.map(\.name)
+}
+
+/// Loads an IDX dataset of the catalog by name from `dir`.
 public func loadIDXDataset(name: String, dir: String) throws -> Dataset {
-    guard let classNames = IDXDatasets.classNames(name) else {
-        throw BTError("unknown IDX dataset '\(name)' (known: \(IDXDatasets.names.joined(separator: ", ")))")
+    guard idxDatasetNames.contains(name), let e = DatasetCatalog.entry(name) else {
+        throw BTError("unknown IDX dataset '\(name)' (known: \(idxDatasetNames.joined(separator: ", ")))")
     }
+    return try loadIDXPair(name: name, dir: dir, classNames: e.classNames)
+}
+
+/// Reads the four standard IDX files in `dir` (each .gz or raw) as dataset `name`.
+func loadIDXPair(name: String, dir: String, classNames: [String]) throws -> Dataset {
     func path(_ base: String) throws -> String {
         guard let p = IDXFiles.locate(base, in: dir) else {
             throw BTError("\(name) data not found: \(dir) has no \(base)[.gz]; run `btviz fetch \(name)` or pass --data-dir")

@@ -15,8 +15,6 @@ public struct ImageSet: Sendable {
         self.pixels = pixels; self.labels = labels
     }
 
-    /// Floats per image.
-    public var imageSize: Int { height * width * channels }
 }
 
 /// A named train/test pair: everything a training run needs to know about its data.
@@ -33,5 +31,32 @@ public struct Dataset: Sendable {
     }
 
     /// [channels, height, width]: the layout the network's first layer is built for.
-    public var inputShape: [Int] { [train.channels, train.height, train.width] }
+    public var inputShape: [Int] { train.shape }
+}
+
+/// What a run trains and tests on: the two splits as sources (in memory or streamed), the classes, and the
+/// augmentation the catalog allows for this data. Loaders may leave `notes` for the user (skipped files).
+public struct TrainingData {
+    public var name: String
+    public var train: ImageSource
+    public var test: ImageSource
+    public var classes: Int
+    public var classNames: [String]
+    public var augmentation: Augmentation
+    public var notes: [String]
+
+    /// `augmentation` defaults to the recipe's for the image size, without flips (a catalog entry sets its own).
+    public init(name: String, train: ImageSource, test: ImageSource, classes: Int, classNames: [String],
+                augmentation: Augmentation? = nil, notes: [String] = []) {
+        self.name = name; self.train = train; self.test = test; self.classes = classes
+        self.classNames = classNames; self.notes = notes
+        self.augmentation = augmentation ?? .standard(height: train.height, width: train.width, flip: false)
+    }
+
+    /// A dataset in memory with the recipe's augmentation for its image size and no flips.
+    public init(_ d: Dataset) {
+        self.init(name: d.name, train: d.train, test: d.test, classes: d.classes, classNames: d.classNames)
+    }
+
+    public var inputShape: [Int] { train.shape }
 }

@@ -1,14 +1,24 @@
 import BTCore
 import Foundation
 
-/// One entry point for the CLI: a dataset by name, from wherever its files are.
-/// `synthetic` is generated from `seed`; `fashion` and `mnist` are read from the directory
-/// `resolveDataDir` picks (the "not found" error then names that directory).
+/// One entry point for the commands: a dataset by catalog name, from wherever its files are (`resolveDataDir`;
+/// the "not found" error then names that folder). `synthetic` is generated from `seed`.
+public func loadTrainingData(name: String, dataDir: String? = nil, seed: UInt64 = 0, folder: ImageFolderOptions? = nil,
+                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TrainingData {
+    let entry = try DatasetCatalog.named(name)
+    if entry.userFolder && dataDir == nil {
+        throw BTError("--dataset \(name) needs --data-dir: \(entry.howToGet.replacingOccurrences(of: "pass --data-dir DIR: ", with: ""))")
+    }
+    let dir = resolveDataDir(name: name, explicit: dataDir, environment: environment)
+    return try entry.loadData(DatasetRequest(dir: dir, seed: seed, folder: folder))
+}
+
+/// The same, for datasets held in memory (synthetic, the IDX sets): their splits as `ImageSet`s.
 public func loadDataset(name: String, dataDir: String? = nil, seed: UInt64 = 0,
                         environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Dataset {
-    if name == "synthetic" { return makeSynthetic(seed: seed) }
-    guard IDXDatasets.names.contains(name) else {
-        throw BTError("unknown dataset '\(name)' (known: synthetic, \(IDXDatasets.names.joined(separator: ", ")))")
+    let d = try loadTrainingData(name: name, dataDir: dataDir, seed: seed, environment: environment)
+    guard let train = d.train as? ImageSet, let test = d.test as? ImageSet else {
+        throw BTError("dataset \(name) is streamed, not held in memory")
     }
-    return try loadIDXDataset(name: name, dir: resolveDataDir(name: name, explicit: dataDir, environment: environment))
+    return Dataset(name: d.name, train: train, test: test, classes: d.classes, classNames: d.classNames)
 }

@@ -1,4 +1,5 @@
 import CCrypto
+import Foundation
 
 /// MD5 as lowercase hex: the checksum the dataset publishers list for their files.
 public func md5Hex(_ bytes: [UInt8]) -> String {
@@ -11,4 +12,35 @@ public func md5Hex(_ bytes: [UInt8]) -> String {
     var out = [UInt8](); out.reserveCapacity(32)
     for b in digest { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
     return String(decoding: out, as: UTF8.self)
+}
+
+/// A checksum computed over bytes fed a chunk at a time (downloads of several GB are never held whole).
+final class StreamingDigest {
+    private let ctx: OpaquePointer
+    init(_ algorithm: Checksum) {
+        ctx = EVP_MD_CTX_new()!
+        let md: OpaquePointer
+        switch algorithm { case .md5: md = EVP_md5(); case .sha256: md = EVP_sha256() }
+        precondition(EVP_DigestInit_ex(ctx, md, nil) == 1, "OpenSSL digest init failed")
+    }
+    deinit { EVP_MD_CTX_free(ctx) }
+
+    func update(_ p: UnsafeRawPointer, _ n: Int) { precondition(EVP_DigestUpdate(ctx, p, n) == 1) }
+    func update(_ d: Data) { d.withUnsafeBytes { if $0.count > 0 { update($0.baseAddress!, $0.count) } } }
+
+    /// Lowercase hex; the digest cannot be fed after this.
+    func finish() -> String {
+        var out = [UInt8](repeating: 0, count: 64), n: UInt32 = 0
+        precondition(EVP_DigestFinal_ex(ctx, &out, &n) == 1)
+        return out.prefix(Int(n)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The checksum of a file, read in 4 MB chunks.
+func fileDigest(path: String, _ algorithm: Checksum) throws -> String {
+    guard let f = FileHandle(forReadingAtPath: path) else { throw fileError(path, "cannot read") }
+    defer { try? f.close() }
+    let d = StreamingDigest(algorithm)
+    while let chunk = try f.read(upToCount: 4 << 20), !chunk.isEmpty { d.update(chunk) }
+    return d.finish()
 }

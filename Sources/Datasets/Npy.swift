@@ -7,28 +7,8 @@ import Foundation
 public func readNpy(path: String) throws -> (shape: [Int], values: [Float]) {
     let b = try readFileBytes(path: path)
     func bad(_ why: String) -> BTError { BTError("bad .npy file \(path): \(why)") }
-    let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
-    guard b.count >= 10, Array(b[0..<6]) == magic else { throw bad("missing \\x93NUMPY magic") }
-    let major = b[6], minor = b[7]
-    let headerStart: Int, headerLen: Int
-    switch major {
-    case 1:
-        headerStart = 10; headerLen = Int(b[8]) | Int(b[9]) << 8
-    case 2, 3:
-        guard b.count >= 12 else { throw bad("file ends inside the header length") }
-        headerStart = 12; headerLen = (0..<4).reduce(0) { $0 | Int(b[8 + $1]) << (8 * $1) }
-    default:
-        throw bad("unsupported format version \(major).\(minor)")
-    }
-    guard minor == 0 else { throw bad("unsupported format version \(major).\(minor)") }
-    guard headerLen <= b.count - headerStart else { throw bad("file ends inside the header") }
-    let headerBytes = b[headerStart..<(headerStart + headerLen)]
-    // v1/v2 headers are latin-1, v3 UTF-8; a float header is plain ASCII either way.
-    guard let text = String(bytes: headerBytes, encoding: major == 3 ? .utf8 : .isoLatin1) else {
-        throw bad("header is not text")
-    }
-    let header: NpyHeader
-    do { header = try NpyHeader(parsing: text) } catch let e as NpyParseError { throw bad("header: \(e.why)") }
+    let pre = try NpyPreamble(b, bad: bad)
+    let header = pre.header, dataStart = pre.dataStart
 
     let (itemSize, bigEndian): (Int, Bool)
     switch header.descr {
@@ -45,7 +25,7 @@ public func readNpy(path: String) throws -> (shape: [Int], values: [Float]) {
         guard !o, m <= Int(Int32.max) else { throw bad("shape \(header.shape) is too large") }
         count = m
     }
-    let dataStart = headerStart + headerLen, have = b.count - dataStart, need = count * itemSize
+    let have = b.count - dataStart, need = count * itemSize
     guard have >= need else { throw bad("truncated: shape \(header.shape) needs \(need) data bytes, file has \(have)") }
     guard have == need else { throw bad("\(have - need) extra bytes after the data") }
 
@@ -103,6 +83,44 @@ private func fortranToC(_ v: [Float], shape: [Int]) -> [Float] {
         }
     }
     return out
+}
+
+/// What comes before a .npy's data: magic, version, header length and the header dict.
+struct NpyPreamble {
+    let header: NpyHeader
+    let dataStart: Int
+
+    /// How many bytes the preamble takes, once `b` holds at least its first 12 (nil before that).
+    static func length(_ b: [UInt8], bad: (String) -> BTError) throws -> Int? {
+        guard b.count >= 12 else { return nil }
+        try checkMagic(b, bad: bad)
+        return b[6] == 1 ? 10 + (Int(b[8]) | Int(b[9]) << 8) : 12 + (0..<4).reduce(0) { $0 | Int(b[8 + $1]) << (8 * $1) }
+    }
+
+    private static func checkMagic(_ b: [UInt8], bad: (String) -> BTError) throws {
+        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+        guard b.count >= 10, Array(b[0..<6]) == magic else { throw bad("missing \\x93NUMPY magic") }
+        guard [1, 2, 3].contains(b[6]), b[7] == 0 else { throw bad("unsupported format version \(b[6]).\(b[7])") }
+    }
+
+    init(_ b: [UInt8], bad: (String) -> BTError) throws {
+        try Self.checkMagic(b, bad: bad)
+        let major = b[6]
+        let headerStart: Int, headerLen: Int
+        if major == 1 {
+            headerStart = 10; headerLen = Int(b[8]) | Int(b[9]) << 8
+        } else {
+            guard b.count >= 12 else { throw bad("file ends inside the header length") }
+            headerStart = 12; headerLen = (0..<4).reduce(0) { $0 | Int(b[8 + $1]) << (8 * $1) }
+        }
+        guard headerLen <= b.count - headerStart else { throw bad("file ends inside the header") }
+        // v1/v2 headers are latin-1, v3 UTF-8; a numeric header is plain ASCII either way.
+        guard let text = String(bytes: b[headerStart..<(headerStart + headerLen)], encoding: major == 3 ? .utf8 : .isoLatin1) else {
+            throw bad("header is not text")
+        }
+        do { header = try NpyHeader(parsing: text) } catch let e as NpyParseError { throw bad("header: \(e.why)") }
+        dataStart = headerStart + headerLen
+    }
 }
 
 struct NpyParseError: Error { let why: String }

@@ -1,4 +1,5 @@
 import BTCore
+import Datasets
 import Layers
 import Quantizers
 
@@ -24,6 +25,13 @@ public struct TrainConfig: Codable, Sendable {
     public var initScheme: InitScheme = .pytorch
     public var crop: Bool = true
     public var cutout: Bool = true
+    /// Horizontal flips where the dataset's catalog entry allows them (never for digits).
+    public var flip: Bool = true
+    /// An image folder's input side, how images are fitted to it, and its test split (a folder or a share).
+    public var imageSize: Int?
+    public var fit: ImageFit?
+    public var testDir: String?
+    public var testRatio: Double?
     public var logEvery: Int = 10
     public var histogramBins: Int = 100
     /// Use only the first N training / test images (0 = all): for quick runs and tests.
@@ -38,6 +46,12 @@ public struct TrainConfig: Codable, Sendable {
         case noiseRatio = "noise_ratio", logEvery = "log_every", histogramBins = "histogram_bins"
         case trainLimit = "train_limit", testLimit = "test_limit", injectNaNAtStep = "inject_nan_at_step"
         case regReduction = "reg_reduction", initScheme = "init", ttqT = "ttq_t", lqBits = "lq_bits"
+        case flip, imageSize = "image_size", fit, testDir = "test_dir", testRatio = "test_ratio"
+    }
+
+    /// The image-folder options the loader takes (defaults: 32x32, resized).
+    public var folderOptions: ImageFolderOptions {
+        ImageFolderOptions(side: imageSize ?? 32, fit: fit ?? .resize, testDir: testDir, testRatio: testRatio)
     }
 
     /// The quantizer options every method of this run is built with.
@@ -79,6 +93,11 @@ public struct TrainConfig: Codable, Sendable {
         try read(.crop, &crop); try read(.cutout, &cutout); try read(.logEvery, &logEvery)
         try read(.histogramBins, &histogramBins); try read(.trainLimit, &trainLimit); try read(.testLimit, &testLimit)
         try read(.injectNaNAtStep, &injectNaNAtStep)
+        try read(.flip, &flip)
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize)
+        fit = try c.decodeIfPresent(ImageFit.self, forKey: .fit)
+        testDir = try c.decodeIfPresent(String.self, forKey: .testDir)
+        testRatio = try c.decodeIfPresent(Double.self, forKey: .testRatio)
         regReduction = try c.decodeIfPresent(RegReduction.self, forKey: .regReduction) ?? .mean
         initScheme = try c.decodeIfPresent(InitScheme.self, forKey: .initScheme) ?? .he
     }
@@ -103,5 +122,17 @@ public struct TrainConfig: Codable, Sendable {
         guard logEvery >= 1 else { throw BTError("--log-every must be at least 1 (got \(logEvery))") }
         guard histogramBins >= 4 && histogramBins <= 1000 else { throw BTError("--bins must be in 4...1000") }
         guard trainLimit >= 0, testLimit >= 0 else { throw BTError("--train-limit and --test-limit must be >= 0") }
+        if let imageSize, !(8...512).contains(imageSize) { throw BTError("--image-size must be in 8...512 (got \(imageSize))") }
+        if let testRatio, !(testRatio > 0 && testRatio < 1) { throw BTError("--test-ratio must be between 0 and 1 (got \(testRatio))") }
+        if testRatio != nil && testDir != nil { throw BTError("--test-dir and --test-ratio are two ways to choose the test split: give one") }
+        let entry = try DatasetCatalog.named(dataset)
+        if !entry.takesFolderOptions {
+            let given = [("--image-size", imageSize != nil), ("--fit", fit != nil), ("--test-dir", testDir != nil),
+                         ("--test-ratio", testRatio != nil)].filter(\.1).map(\.0)
+            if let first = given.first {
+                let shape = entry.imageShape.map { " (its images are \($0.map(String.init).joined(separator: "x")), its test split is official)" } ?? ""
+                throw BTError("\(first) does not apply to \(dataset)\(shape); it is for --dataset folder")
+            }
+        }
     }
 }

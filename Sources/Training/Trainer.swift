@@ -17,10 +17,10 @@ public final class Trainer {
     public private(set) var lambda: Float
     public private(set) var step: Int
 
-    private let train: ImageSet
-    private let test: ImageSet
+    private let train: ImageSource
+    private let test: ImageSource
     private let normalizer: Normalizer
-    private let augmenter: Augmenter
+    private let batches: TrainingBatches
     private let control: TrainerControl
     private let sinks: [RunSink]
     private let runDir: String?
@@ -29,35 +29,44 @@ public final class Trainer {
     private let x: FloatBuffer
     private let labels: UnsafeMutablePointer<Int32>
     private var lastCheckpointStep = -1
+    /// A read error of a streamed split during `evaluate` or `recalibrateBatchNorm` (which return numbers, not
+    /// errors); `run` throws it.
+    public private(set) var readFailure: Error?
 
     public enum Outcome: Sendable { case finished, stopped }
 
-    public init(config: TrainConfig, dataset: Dataset, runDir: String?, control: TrainerControl,
+    /// A dataset held in memory, with the recipe's augmentation for its image size.
+    public convenience init(config: TrainConfig, dataset: Dataset, runDir: String?, control: TrainerControl,
+                            sinks: [RunSink], resume: Checkpoint? = nil) throws {
+        try self.init(config: config, data: TrainingData(dataset), runDir: runDir, control: control, sinks: sinks, resume: resume)
+    }
+
+    public init(config: TrainConfig, data: TrainingData, runDir: String?, control: TrainerControl,
                 sinks: [RunSink], resume: Checkpoint? = nil) throws {
         try config.validate()
-        var train = dataset.train.prefix(config.trainLimit)
-        var test = dataset.test.prefix(config.testLimit)
-        guard train.count >= 2, test.count >= 1 else { throw BTError("dataset \(dataset.name) has too few images") }
+        let train = data.train.prefix(config.trainLimit)
+        let test = data.test.prefix(config.testLimit)
+        guard train.count >= 2, test.count >= 1 else { throw BTError("dataset \(data.name) has too few images") }
         let normalizer = try resume.map { try Normalizer(mean: $0.header.normalizerMean, std: $0.header.normalizerStd) }
             ?? Normalizer(fitting: train)
         guard normalizer.mean.count == train.channels else { throw BTError("checkpoint does not match the dataset's channels") }
-        normalizer.apply(&train)
-        normalizer.apply(&test)
         self.train = train
         self.test = test
         self.normalizer = normalizer
-        var aug = Augmenter(height: train.height, width: train.width)
+        // The catalog entry's augmentation, less what the options turn off.
+        var aug = Augmenter(data.augmentation)
         aug.cropEnabled = config.crop
         aug.cutoutEnabled = config.cutout
-        augmenter = aug
+        aug.flipEnabled = config.flip && data.augmentation.flip
+        batches = TrainingBatches(source: train, normalizer: normalizer, augmenter: aug, batchSize: config.batchSize, seed: config.seed)
 
         self.config = config
         self.control = control
         self.sinks = sinks
         self.runDir = runDir
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
-        try MemoryEstimate.check(k: config.k, inputShape: dataset.inputShape, classes: dataset.classes, batch: config.batchSize)
-        let model = VGG6(k: config.k, inputShape: dataset.inputShape, classes: dataset.classes, maxBatch: config.batchSize)
+        try MemoryEstimate.check(k: config.k, inputShape: data.inputShape, classes: data.classes, batch: config.batchSize)
+        let model = VGG6(k: config.k, inputShape: data.inputShape, classes: data.classes, maxBatch: config.batchSize)
         model.initialize(seed: config.seed, scheme: config.initScheme)
         engine = StepEngine(model: model, spec: resume?.header.spec ?? config.spec, seed: config.seed,
                             noiseRatio: config.noiseRatio, regReduction: config.regReduction)
@@ -77,7 +86,7 @@ public final class Trainer {
         stats = LayerStatsTracker(layerCount: model.quantizedLayers.count, bins: config.histogramBins)
         x = FloatBuffer(count: config.batchSize * model.inputSize)
         labels = .allocate(capacity: config.batchSize)
-        header = RunHeader(dataset: dataset.name, model: model.title, k: config.k, inputShape: dataset.inputShape,
+        header = RunHeader(dataset: data.name, model: model.title, k: config.k, inputShape: data.inputShape,
                            totalSteps: config.epochs * stepsPerEpoch, epochs: config.epochs, batchSize: config.batchSize)
     }
 
@@ -101,11 +110,9 @@ public final class Trainer {
               resumed ? "resumed at step \(step)" : "training \(header.dataset) \(header.modelTitle) with \(method.label), lambda \(lambda), R the \(config.regReduction.rawValue) over each layer's weights")
         if !resumed {
             try saveCheckpoint(announce: false)
-            emit(.step(initialRecord()))
+            emit(.step(try initialRecord()))
         }
 
-        var permutation: [Int] = []
-        var permutationEpoch = -1
         var epochMetric: Double = 0, epochSeen = 0
         var epochLoss: Double = 0
         var epochStart = Date()
@@ -124,18 +131,9 @@ public final class Trainer {
                 continue
             }
 
-            let e = step / stepsPerEpoch, within = step % stepsPerEpoch
-            if e != permutationEpoch {
-                var rng = RNG(seed: config.seed, stream: .shuffle, UInt64(e))
-                permutation = rng.permutation(train.count)
-                permutationEpoch = e
-            }
-            let lo = within * config.batchSize, hi = min(lo + config.batchSize, train.count)
-            let n = hi - lo
+            let e = step / stepsPerEpoch
             let started = Date()
-            var arng = RNG(seed: config.seed, stream: .augment, UInt64(step))
-            augmenter.makeBatch(from: train, indices: permutation[lo..<hi], into: x.ptr, labels: labels,
-                                rng: &arng, augment: config.crop || config.cutout, fillValue: normalizer.zeroValue)
+            let n = try batches.fill(step: step, into: x.ptr, labels: labels)
             let logThis = (step + 1) % config.logEvery == 0 || step + 1 == totalSteps
             let result = engine.step(x: x.ptr, targets: .labels(labels), n: n, method: method, lambda: lambda,
                                      lr: cosineLearningRate(base: config.lr, step: step, total: totalSteps),
@@ -163,6 +161,7 @@ public final class Trainer {
             if step % stepsPerEpoch == 0 || step == totalSteps {
                 let evalStart = Date()
                 let (metric, loss) = evaluate(method: method)
+                if let readFailure { throw readFailure }
                 lastEvalSeconds = Date().timeIntervalSince(evalStart)
                 emit(.epoch(EpochRecord(epoch: e, step: step, method: method.rawValue, metric: engine.model.objective.metricName,
                                         trainMetric: Float(epochMetric / Double(max(epochSeen, 1))),
@@ -218,59 +217,63 @@ public final class Trainer {
     }
 
     /// Step 0: the untrained network on the first batch, so a replay starts where training did.
-    private func initialRecord() -> StepRecord {
-        var rng = RNG(seed: config.seed, stream: .shuffle, 0)
-        let first = Array(rng.permutation(train.count).prefix(config.batchSize))
-        var arng = RNG(seed: config.seed, stream: .augment, UInt64.max)
-        augmenter.makeBatch(from: train, indices: first[...], into: x.ptr, labels: labels, rng: &arng, augment: false,
-                            fillValue: normalizer.zeroValue)
-        let r = engine.probe(x: x.ptr, targets: .labels(labels), n: first.count, method: method, stepIndex: 0)
+    private func initialRecord() throws -> StepRecord {
+        let first = try train.pass(.shuffled(RNG(seed: config.seed, stream: .shuffle, 0)))
+        let n = try first.read(config.batchSize, into: x.ptr, labels: labels)
+        normalizer.apply(x.ptr, count: n * train.imageSize)
+        let r = engine.probe(x: x.ptr, targets: .labels(labels), n: n, method: method, stepIndex: 0)
         let ratios = engine.model.quantizedLayers.enumerated().map { i, layer in
             stats.flipRatio(layer: i, fit: r.fits[i], weights: UnsafeBufferPointer(layer.weight.value.buffer))
         }
-        return stepRecord(r, epoch: 0, taskLoss: r.taskLoss, n: first.count, ratios: ratios, samplesPerS: 0, eta: -1)
+        return stepRecord(r, epoch: 0, taskLoss: r.taskLoss, n: n, ratios: ratios, samplesPerS: 0, eta: -1)
     }
 
-    /// The test split's metric and loss under `method`, with running BN statistics.
+    /// The test split's metric and loss under `method`, with running BN statistics. A streamed split that fails
+    /// to read stops the pass and leaves the error in `readFailure`.
     public func evaluate(method: QuantMethod) -> (metric: Float, loss: Float) {
-        let test = test, x = x, labels = labels, b = config.batchSize
-        return engine.evaluate(method: method) { body in
-            test.pixels.withUnsafeBufferPointer { pix in
-                var lo = 0
-                while lo < test.count {
-                    let n = min(b, test.count - lo)
-                    x.ptr.update(from: pix.baseAddress! + lo * test.imageSize, count: n * test.imageSize)
-                    for i in 0..<n { labels[i] = test.labels[lo + i] }
+        let test = test, x = x, labels = labels, b = config.batchSize, normalizer = normalizer
+        var failure: Error?
+        let result = engine.evaluate(method: method) { body in
+            do {
+                let reader = try test.pass(.stored)
+                while true {
+                    let n = try reader.read(b, into: x.ptr, labels: labels)
+                    guard n > 0 else { break }
+                    normalizer.apply(x.ptr, count: n * test.imageSize)
                     body(x.ptr, .labels(labels), n)
-                    lo += n
                 }
+            } catch {
+                failure = error
             }
         }
+        readFailure = readFailure ?? failure
+        return result
     }
 
     /// Re-estimates the batch norms' running statistics under `method` on `images` training images (a fixed
     /// draw from the seed, no augmentation, batches of at least 2). Returns how many images it used.
     @discardableResult
     public func recalibrateBatchNorm(method: QuantMethod, images: Int) -> Int {
-        let train = train, x = x, b = config.batchSize
-        var rng = RNG(seed: config.seed, stream: .calibration)
+        let train = train, x = x, labels = labels, b = config.batchSize, normalizer = normalizer
         var count = max(2, min(images, train.count))
         if count % b == 1 { count -= 1 }  // a last batch of one image has no batch variance
-        let chosen = Array(rng.permutation(train.count).prefix(count))
+        var failure: Error?, used = 0
         engine.recalibrateBatchNorm(method: method) { body in
-            train.pixels.withUnsafeBufferPointer { pix in
-                var lo = 0
-                while lo < chosen.count {
-                    let n = min(b, chosen.count - lo)
-                    for (i, idx) in chosen[lo..<lo + n].enumerated() {
-                        (x.ptr + i * train.imageSize).update(from: pix.baseAddress! + idx * train.imageSize, count: train.imageSize)
-                    }
+            do {
+                let reader = try train.pass(.shuffled(RNG(seed: config.seed, stream: .calibration)))
+                while used < count {
+                    let n = try reader.read(min(b, count - used), into: x.ptr, labels: labels)
+                    guard n > 0 else { break }
+                    normalizer.apply(x.ptr, count: n * train.imageSize)
                     body(x.ptr, n)
-                    lo += n
+                    used += n
                 }
+            } catch {
+                failure = error
             }
         }
-        return chosen.count
+        readFailure = readFailure ?? failure
+        return used
     }
 
     private func saveCheckpoint(announce: Bool) throws {
@@ -279,14 +282,5 @@ public final class Trainer {
                             normalizer: (normalizer.mean, normalizer.std), config: config)
         lastCheckpointStep = step
         if announce { event("checkpoint", "checkpoint saved at step \(step)") }
-    }
-}
-
-extension ImageSet {
-    /// The first `limit` images (all of them when limit is 0).
-    func prefix(_ limit: Int) -> ImageSet {
-        guard limit > 0, limit < count else { return self }
-        return ImageSet(count: limit, height: height, width: width, channels: channels,
-                        pixels: Array(pixels[0..<limit * imageSize]), labels: Array(labels[0..<limit]))
     }
 }

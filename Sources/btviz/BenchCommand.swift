@@ -1,5 +1,6 @@
 import ArgumentParser
 import BTCore
+import Datasets
 import Foundation
 import Kernels
 import Layers
@@ -16,6 +17,10 @@ struct Bench: ParsableCommand {
     @Option var method: QuantMethod = .bt
     @Option var lambda: Float = 0.1
     @Option var batch = 128
+    @Option(help: "Classes of the last layer (1000 for ImageNet).") var classes = 10
+    @Option(help: "Also time real batches of this dataset (loading, normalization, augmentation), alone and in training steps; its shape and classes replace --input and --classes.")
+    var dataset: String?
+    @Option(help: "The dataset's folder (as for train).") var dataDir: String?
     @Option(help: "Worker threads.") var threads = 2
     @Option(help: "Untimed steps first.") var warmup = 3
     @Option(help: "Timed steps.") var steps = 20
@@ -26,6 +31,7 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard k >= 1, k <= 512 else { throw ValidationError("--k must be in 1...512") }
         guard batch >= 2, batch <= 4096 else { throw ValidationError("--batch must be in 2...4096") }
+        guard classes >= 2, classes <= 100_000 else { throw ValidationError("--classes must be in 2...100000") }
         guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be in 1...64") }
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be >= 1 and --warmup >= 0") }
         guard lambda >= 0 else { throw ValidationError("--lambda must be >= 0") }
@@ -43,15 +49,22 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         Workers.count = threads
-        let shape = try shape()
-        try MemoryEstimate.check(k: k, inputShape: shape, classes: 10, batch: batch)
-        let model = VGG6(k: k, inputShape: shape, classes: 10, maxBatch: batch)
+        // Real data, when asked for: the trainer's own batch pipeline, with the dataset's shape and classes.
+        let data = try dataset.map { try loadTrainingData(name: $0, dataDir: dataDir, folder: TrainConfig().folderOptions) }
+        let real = try data.map {
+            TrainingBatches(source: $0.train, normalizer: try Normalizer(fitting: $0.train),
+                            augmenter: Augmenter($0.augmentation), batchSize: batch, seed: 0)
+        }
+        let shape = try real?.source.shape ?? shape()
+        let classes = data?.classes ?? self.classes
+        try MemoryEstimate.check(k: k, inputShape: shape, classes: classes, batch: batch)
+        let model = VGG6(k: k, inputShape: shape, classes: classes, maxBatch: batch)
         model.initialize(seed: 0)
         let engine = StepEngine(model: model, spec: QuantSpec(method: method), seed: 0)
         var rng = RNG(seed: 1)
         let x = FloatBuffer(count: batch * model.inputSize)
         rng.fillGaussian(x.buffer, std: 1)
-        let labels = (0..<batch).map { _ in Int32(rng.below(10)) }
+        let labels = (0..<batch).map { _ in Int32(rng.below(classes)) }
         let peak = FMAPeak.measure(threads: threads)
         let macs = Double(model.forwardMACs)
         var results: [(String, Double, Double)] = []  // (what, samples/s, GFLOP/s)
@@ -71,6 +84,23 @@ struct Bench: ParsableCommand {
         if mode != "infer" {
             let sps = time(trainStep)
             results.append(("train", sps, sps * macs * 6 / 1e9))
+        }
+        if let real, mode != "infer" {
+            // The pipeline alone, then steps on its batches (random data above): loading limits training only if
+            // the second is well below the first's and the random-data rate.
+            let realLabels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+            defer { realLabels.deallocate() }
+            var failure: Error?
+            func load(_ i: Int) { do { _ = try real.fill(step: i, into: x.ptr, labels: realLabels) } catch { failure = failure ?? error } }
+            let loadRate = time(load)
+            results.append(("load", loadRate, 0))
+            let sps = time { i in
+                load(i)
+                _ = engine.step(x: x.ptr, targets: .labels(realLabels), n: batch, method: method, lambda: lambda,
+                                lr: 1e-4, stepIndex: i, measure: false)
+            }
+            if let failure { throw failure }
+            results.append(("train_real", sps, sps * macs * 6 / 1e9))
         }
         if mode != "train" {
             engine.quantize(method)
@@ -93,7 +123,7 @@ struct Bench: ParsableCommand {
         let rssMB = Double(usage.ru_maxrss) / 1024
 
         if json {
-            var fields = ["\"k\":\(k)", "\"input\":\"\(input)\"", "\"method\":\"\(method.rawValue)\"", "\"lambda\":\(lambda)",
+            var fields = ["\"k\":\(k)", "\"input\":\"\(input)\"", "\"classes\":\(classes)", "\"method\":\"\(method.rawValue)\"", "\"lambda\":\(lambda)",
                           "\"batch\":\(batch)", "\"threads\":\(threads)", "\"fma_peak_gflops\":\(r(peak))",
                           "\"peak_rss_mb\":\(r(rssMB))"]
             for (what, sps, gf) in results {
@@ -103,9 +133,10 @@ struct Bench: ParsableCommand {
             print("{" + fields.joined(separator: ",") + "}")
             return
         }
-        print("\(model.title) on \(input), batch \(batch), \(method.label) lambda \(lambda), \(threads) threads")
+        print("\(model.title) on \(shape.map(String.init).joined(separator: "x"))\(dataset.map { " (\($0) for the real-data rows)" } ?? ""), \(classes) classes, batch \(batch), \(method.label) lambda \(lambda), \(threads) threads")
         print(String(format: "measured FMA peak: %.0f GFLOP/s", peak))
         for (what, sps, gf) in results {
+            if what == "load" { print(String(format: "load: %9.0f samples/s  (the batch pipeline alone)", sps)); continue }
             print(String(format: "%@: %8.0f samples/s  %6.1f GFLOP/s  %4.1f%% of peak", what, sps, gf, 100 * gf / peak))
         }
         print(String(format: "peak resident memory: %.0f MB", rssMB))

@@ -28,8 +28,8 @@ struct Eval: ParsableCommand {
         let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
         var config = ckpt.header.config
         if let dataDir { config.dataDir = dataDir }
-        let data = try loadDataset(name: config.dataset, dataDir: config.dataDir)
-        let trainer = try Trainer(config: config, dataset: data, runDir: nil, control: TrainerControl(),
+        let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
+        let trainer = try Trainer(config: config, data: data, runDir: nil, control: TrainerControl(),
                                   sinks: [], resume: ckpt)
         var rows: [Row] = []
         var used = 0
@@ -37,9 +37,11 @@ struct Eval: ParsableCommand {
             // A stateful method the run never trained starts from its best fit to these weights.
             _ = trainer.engine.quantizers(for: m, toConvergence: true)
             var row = Row(method: m, stored: trainer.evaluate(method: m), recalibrated: nil)
+            if let e = trainer.readFailure { throw e }
             if !noRecalibrate {
                 used = trainer.recalibrateBatchNorm(method: m, images: calibrationImages)
                 row.recalibrated = trainer.evaluate(method: m)
+                if let e = trainer.readFailure { throw e }
                 try ckpt.restore(into: trainer.engine, optimizer: false)  // the stored statistics back
             }
             rows.append(row)

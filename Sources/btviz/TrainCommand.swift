@@ -15,9 +15,16 @@ struct Train: AsyncParsableCommand {
 
     // Options that define a run are optional here: unset ones take TrainConfig's defaults for a new run and the
     // checkpoint's values on --resume, where a given one that differs is refused.
-    @Option(help: "synthetic (built in), fashion or mnist (default synthetic).") var dataset: String?
-    @Option(help: "Folder with the dataset's IDX files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then /usr/share/datasets/fashion-mnist for fashion).")
+    @Option(help: ArgumentHelp("\(DatasetCatalog.names.joined(separator: ", ")) (default synthetic; `btviz datasets` lists them).",
+                               valueName: "name")) var dataset: String?
+    @Option(help: "Folder with the dataset's files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then where a system package puts it, e.g. /usr/share/datasets/fashion-mnist). For --dataset folder: one subfolder of PNG/JPEG images per class.")
     var dataDir: String?
+    @Option(parsing: .unconditional, help: "--dataset folder: images are fitted to N x N (default 32).") var imageSize: Int?
+    @Option(help: "--dataset folder: resize (the whole image, aspect not kept; default) or center-crop (shorter side to N, then the centre).")
+    var fit: ImageFit?
+    @Option(help: "--dataset folder: the test split, a folder with the same class subfolders.") var testDir: String?
+    @Option(parsing: .unconditional, help: "--dataset folder: hold out this share of each class for testing (a fixed split, the same for every seed).")
+    var testRatio: Double?
     @Option(help: "Weight quantizer: full, bwn, twn, ttq, lq or bt (default bt).") var method: QuantMethod?
     @Option(parsing: .unconditional, help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (README).")
     var lambda: Float?
@@ -35,6 +42,8 @@ struct Train: AsyncParsableCommand {
     var initScheme: InitScheme?
     @Flag(help: "Turn off the random crop.") var noCrop = false
     @Flag(help: "Turn off cutout.") var noCutout = false
+    @Flag(help: "Turn off horizontal flips (on by default where the dataset allows them: CIFAR-10, ImageNet, image folders; never SVHN or the digit and clothing sets).")
+    var noFlip = false
     @Option(parsing: .unconditional, help: "Write a step record every N steps (default 10).") var logEvery: Int?
     @Option(parsing: .unconditional, help: "Latent-weight histogram bins (default 100).") var bins: Int?
     @Option(parsing: .unconditional, help: "Use only the first N training images (0 = all).") var trainLimit: Int?
@@ -51,7 +60,11 @@ struct Train: AsyncParsableCommand {
     func makeConfig(over base: TrainConfig) -> TrainConfig {
         var c = base
         if let dataset { c.dataset = dataset }
-        if let dataDir { c.dataDir = URL(fileURLWithPath: (dataDir as NSString).expandingTildeInPath).standardizedFileURL.path }
+        if let dataDir { c.dataDir = Self.absolute(dataDir) }
+        if let imageSize { c.imageSize = imageSize }
+        if let fit { c.fit = fit }
+        if let testDir { c.testDir = Self.absolute(testDir) }
+        if let testRatio { c.testRatio = testRatio }
         if let method {
             c.method = method
             if lambda == nil && base.method != method { c.lambda = TrainConfig.defaultLambda(for: method) }
@@ -70,12 +83,17 @@ struct Train: AsyncParsableCommand {
         if let initScheme { c.initScheme = initScheme }
         if noCrop { c.crop = false }
         if noCutout { c.cutout = false }
+        if noFlip { c.flip = false }
         if let logEvery { c.logEvery = logEvery }
         if let bins { c.histogramBins = bins }
         if let trainLimit { c.trainLimit = trainLimit }
         if let testLimit { c.testLimit = testLimit }
         if let injectNanAt { c.injectNaNAtStep = injectNanAt }
         return c
+    }
+
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: (path as NSString).expandingTildeInPath).standardizedFileURL.path
     }
 
     /// On --resume, the first given option that contradicts the checkpoint's run (the data folder may move).
@@ -119,7 +137,8 @@ struct Train: AsyncParsableCommand {
         let detached = DetachedProgress(epochs: config.epochs)
         var ownRunFiles = false  // from the replace on, the run files in dir are this attempt's
         do {
-            let data = try loadDataset(name: config.dataset, dataDir: config.dataDir)
+            let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
+            for note in data.notes { FileHandle.standardError.write(Data("btviz: \(note)\n".utf8)) }
             if checkpoint == nil {
                 if replace { try RunDirectory.removeRunFiles(dir) }
                 ownRunFiles = true
@@ -130,7 +149,7 @@ struct Train: AsyncParsableCommand {
             }
             var sinks: [RunSink] = [try MetricsLogSink(path: dir + "/metrics.jsonl")]
             sinks += interactive ? [BoardSink(board: board), detached] : [ProgressPrinter(epochs: config.epochs)]
-            trainer = try Trainer(config: config, dataset: data, runDir: dir, control: control, sinks: sinks,
+            trainer = try Trainer(config: config, data: data, runDir: dir, control: control, sinks: sinks,
                                   resume: checkpoint)
             try RunDirectory.writeConfig(dir, config: config, header: trainer.header)
         } catch {
@@ -285,3 +304,5 @@ final class SignalStop {
         }
     }
 }
+
+extension ImageFit: ExpressibleByArgument {}

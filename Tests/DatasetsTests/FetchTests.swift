@@ -8,9 +8,12 @@ final class LoopbackServer {
     let process = Process()
     private(set) var port = 0
 
-    init(serving dir: String, test: XCTestCase) throws {
+    /// `rangeServer` options (e.g. ["--cut-after", "5000"]) start Tests/Fixtures/datasets/range_server.py instead,
+    /// which answers Range requests and can drop a first response part-way.
+    init(serving dir: String, test: XCTestCase, rangeServer: [String]? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir]
+        process.arguments = rangeServer.map { ["python3", "-u", join(TestData.fixtures, "range_server.py"), dir] + $0 }
+            ?? ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -68,25 +71,28 @@ final class FetchTests: XCTestCase {
     }
 
     func testOfficialSources() throws {
-        let f = DatasetSource.official("fashion")!, m = DatasetSource.official("mnist")!
-        XCTAssertEqual(f.baseURL.absoluteString, "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")
-        XCTAssertEqual(f.md5["train-images-idx3-ubyte.gz"], "8d4fb7e6c68d591d4c3dfef9ec88bf0d")
-        XCTAssertEqual(f.md5["t10k-labels-idx1-ubyte.gz"], "bb300cfdad3c16e7a12a480ee83cd310")
-        XCTAssertEqual(m.md5["train-labels-idx1-ubyte.gz"], "d53e105ee54ea40749a09fcbcd1e9432")
-        XCTAssertEqual(m.md5["t10k-images-idx3-ubyte.gz"], "9fb629c4189551a2d022fa330f9573f3")
-        XCTAssertEqual(Set(f.md5.keys), Set(IDXFiles.all.map { $0 + ".gz" }))
-        XCTAssertNil(DatasetSource.official("cifar"))
-        // The official fashion label files in shared/data/fashion match the table.
-        let labels = join(TestData.sharedData, "fashion/train-labels-idx1-ubyte.gz")
-        XCTAssertEqual(md5Hex(try readBytes(labels)), f.md5["train-labels-idx1-ubyte.gz"])
+        let f = try DatasetCatalog.named("fashion"), m = try DatasetCatalog.named("mnist")
+        func md5(_ e: DatasetEntry, _ name: String) -> String? { e.files.first { $0.name == name }?.checksum.hex }
+        XCTAssertEqual(f.files.first?.url.absoluteString, "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz")
+        XCTAssertEqual(md5(f, "train-images-idx3-ubyte.gz"), "8d4fb7e6c68d591d4c3dfef9ec88bf0d")
+        XCTAssertEqual(md5(f, "t10k-labels-idx1-ubyte.gz"), "bb300cfdad3c16e7a12a480ee83cd310")
+        XCTAssertEqual(md5(m, "train-labels-idx1-ubyte.gz"), "d53e105ee54ea40749a09fcbcd1e9432")
+        XCTAssertEqual(md5(m, "t10k-images-idx3-ubyte.gz"), "9fb629c4189551a2d022fa330f9573f3")
+        XCTAssertEqual(Set(f.files.map(\.name)), Set(IDXFiles.all.map { $0 + ".gz" }))
+        XCTAssertNil(DatasetCatalog.entry("cifar"))
+        // The official fashion files in shared/data/fashion match the table.
+        for file in f.files {
+            XCTAssertEqual(md5Hex(try readBytes(join(TestData.sharedData, "fashion/" + file.name))), file.checksum.hex, file.name)
+        }
     }
 
     func testFetchOverHTTPThenSkipsPresentFiles() async throws {
         let (src, sums) = try subsetSums()
         let server = try LoopbackServer(serving: src, test: self)
         let dest = join(try makeTempDir(self), "nested/fashion")
-        var lines: [String] = []
-        try await fetchDataset(name: "fashion", into: dest, baseURL: server.baseURL, expectedMD5: sums) { lines.append($0) }
+        let log = LockedText()
+        try await fetchDataset(name: "fashion", into: dest, baseURL: server.baseURL, expectedMD5: sums) { log.append($0 + "\n") }
+        var lines = log.value.split(separator: "\n")
         for f in IDXFiles.all.map({ $0 + ".gz" }) {
             XCTAssertEqual(try readBytes(join(dest, f)), try readBytes(join(src, f)), f)
         }
@@ -99,8 +105,9 @@ final class FetchTests: XCTestCase {
         // Second run: everything present with the right md5, so nothing is downloaded
         // (the server is gone; any download attempt would fail).
         server.stop()
-        lines = []
-        try await fetchDataset(name: "fashion", into: dest, baseURL: server.baseURL, expectedMD5: sums) { lines.append($0) }
+        let again = LockedText()
+        try await fetchDataset(name: "fashion", into: dest, baseURL: server.baseURL, expectedMD5: sums) { again.append($0 + "\n") }
+        lines = again.value.split(separator: "\n")
         XCTAssertEqual(lines.filter { $0.contains("present, md5 ok") }.count, 4, "\(lines)")
     }
 

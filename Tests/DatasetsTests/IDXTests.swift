@@ -179,7 +179,7 @@ final class IDXTests: XCTestCase {
         XCTAssertEqual(synth.train.pixels, makeSynthetic(seed: 4).train.pixels)
         assertBTError(try loadDataset(name: "fashion", environment: ["HOME": home]),
                       contains: [join(home, ".cache/btviz/fashion"), "btviz fetch fashion"])
-        assertBTError(try loadDataset(name: "cifar10"), contains: ["cifar10", "synthetic"])
+        assertBTError(try loadDataset(name: "cifar100"), contains: ["cifar100", "synthetic", "cifar10"])
     }
 
     func testResolveDataDir() throws {
@@ -205,7 +205,7 @@ final class IDXTests: XCTestCase {
         // ...and comes after the cache.
         try put(cache)
         XCTAssertEqual(resolve(nil), cache)
-        XCTAssertEqual(DatasetSource.official("fashion")?.systemDir, "/usr/share/datasets/fashion-mnist")
+        XCTAssertEqual(DatasetCatalog.entry("fashion")?.systemDirs, ["/usr/share/datasets/fashion-mnist"])
         // A named folder wins even when it is empty: no silent fallback to the cache.
         XCTAssertEqual(resolve(explicit), explicit)
         env["BTVIZ_DATA"] = data
@@ -223,7 +223,7 @@ final class IDXTests: XCTestCase {
     func testOfficialContentsRecognizedThroughNewGzipHeaders() throws {
         let official = TestData.sharedData + "/fashion"
         guard FileManager.default.fileExists(atPath: official) else { XCTFail("no \(official): ../shared is part of the test setup"); return }
-        let source = try XCTUnwrap(DatasetSource.official("fashion"))
+        let source = try XCTUnwrap(DatasetCatalog.entry("fashion"))
         let dir = try makeTempDir(self)
         for base in IDXFiles.all {
             let p = Process()
@@ -231,7 +231,8 @@ final class IDXTests: XCTestCase {
             p.arguments = ["-c", "gzip -dc '\(official)/\(base).gz' | gzip -1 > '\(dir)/\(base).gz'"]
             try p.run(); p.waitUntilExit()
             XCTAssertEqual(p.terminationStatus, 0)
-            XCTAssertNotEqual(md5Hex([UInt8](try XCTUnwrap(FileManager.default.contents(atPath: "\(dir)/\(base).gz")))), source.md5[base + ".gz"])
+            XCTAssertNotEqual(md5Hex([UInt8](try XCTUnwrap(FileManager.default.contents(atPath: "\(dir)/\(base).gz")))),
+                              source.files.first { $0.name == base + ".gz" }?.checksum.hex)
         }
         XCTAssertTrue(hasOfficialContents(source, in: official))
         XCTAssertTrue(hasOfficialContents(source, in: dir))

@@ -84,3 +84,40 @@ let haveNumpy: Bool = {
     guard let (rc, _) = try? runPython(["-c", "import numpy"]) else { return false }
     return rc == 0
 }()
+
+extension TestData {
+    /// Small files in each dataset's official layout (Tests/Fixtures/datasets, made by its make_fixtures.py).
+    static let fixtures = repoRoot.appendingPathComponent("Tests/Fixtures/datasets").path
+
+    static var cifarSubset: String { (sharedData as NSString).appendingPathComponent("cifar10-subset") }
+
+    static func requireCIFARSubset() throws -> String {
+        let dir = cifarSubset
+        guard FileManager.default.fileExists(atPath: join(dir, "data_batch_1.bin")) else {
+            XCTFail("test data missing: \(dir) (shared/data must sit beside the repository)")
+            throw XCTSkip("no test data")
+        }
+        return dir
+    }
+}
+
+/// Runs a shell command line; fails the test if it does not exit 0.
+func sh(_ command: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let (rc, out) = try runProcess("/bin/sh", ["-c", command])
+    XCTAssertEqual(rc, 0, "\(command): \(out)", file: file, line: line)
+}
+
+/// Reads every image of a source through one pass.
+func readAll(_ source: ImageSource, _ order: PassOrder = .stored, batch: Int = 3) throws -> (pixels: [Float], labels: [Int32]) {
+    let reader = try source.pass(order)
+    var pixels = [Float](), labels = [Int32]()
+    var buf = [Float](repeating: 0, count: batch * source.imageSize), lab = [Int32](repeating: 0, count: batch)
+    while true {
+        let n = try buf.withUnsafeMutableBufferPointer { b in
+            try lab.withUnsafeMutableBufferPointer { try reader.read(batch, into: b.baseAddress!, labels: $0.baseAddress!) }
+        }
+        if n == 0 { break }
+        pixels += buf[0..<n * source.imageSize]; labels += lab[0..<n]
+    }
+    return (pixels, labels)
+}

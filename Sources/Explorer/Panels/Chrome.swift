@@ -16,7 +16,8 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     // Long and short forms; the short ones are used when the long line would not fit.
     var items: [(String, String, Style)] = [
         (view.mode == .replay ? "btviz replay" : "btviz", view.mode == .replay ? "replay" : "", .title),
-        (h.dataset, h.dataset, .bold), (h.modelTitle, h.modelTitle, .normal), (m, m, .accent), (lam, lam, .accent),
+        (h.dataset, h.dataset, .bold), (h.inputShape.map(String.init).joined(separator: "x"), "", .normal),  // image shape, dropped when narrow
+        (h.modelTitle, h.modelTitle, .normal), (m, m, .accent), (lam, lam, .accent),
     ]
     if let s = step {
         let total = s.totalSteps > 0 ? s.totalSteps : h.totalSteps
@@ -28,7 +29,9 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     }
     if st.paused && view.mode == .live { items.append((" PAUSED ", " PAUSED ", .warn)) }
     let sep = " \(g.vline) "
-    let longW = items.map { $0.0.unicodeScalars.count }.reduce(0, +) + sep.count * (items.count - 1)
+    func width(_ items: [(String, String, Style)]) -> Int { items.map { $0.0.unicodeScalars.count }.reduce(0, +) + sep.count * (items.count - 1) }
+    if width(items) > r.w { items.remove(at: 2) }  // the image shape goes first, before the short forms
+    let longW = width(items)
     let short = longW > r.w
     var x = r.x
     for it in items {

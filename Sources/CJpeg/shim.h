@@ -1,0 +1,70 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <setjmp.h>
+#include <string.h>
+#include <jpeglib.h>
+
+// libjpeg's default error handler calls exit(). These helpers install one that longjmp-s back here
+// (a jump Swift cannot make), so a corrupt file becomes an error message instead of ending btviz.
+
+struct btviz_jpeg_error {
+    struct jpeg_error_mgr base;
+    jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+};
+
+static void btviz_jpeg_error_exit(j_common_ptr cinfo) {
+    struct btviz_jpeg_error *err = (struct btviz_jpeg_error *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, err->message);
+    longjmp(err->jump, 1);
+}
+
+static void btviz_jpeg_quiet(j_common_ptr cinfo, int level) {
+    (void)cinfo; (void)level;  // warnings (e.g. "premature end of data") are not printed
+}
+
+/// Decodes a JPEG held in memory to 8-bit RGB. On success returns 1 and sets *out (malloc-ed,
+/// width * height * 3 bytes; the caller frees it) and the size; on failure returns 0 with `message`.
+static inline int btviz_jpeg_decode(const unsigned char *data, size_t size, unsigned char **out,
+                                    unsigned *width, unsigned *height, char *message, size_t message_size) {
+    struct jpeg_decompress_struct cinfo;
+    struct btviz_jpeg_error err;
+    unsigned char *volatile pixels = NULL;
+    *out = NULL;
+    cinfo.err = jpeg_std_error(&err.base);
+    err.base.error_exit = btviz_jpeg_error_exit;
+    err.base.emit_message = btviz_jpeg_quiet;
+    if (setjmp(err.jump)) {
+        snprintf(message, message_size, "%s", err.message);
+        jpeg_destroy_decompress(&cinfo);
+        free(pixels);
+        return 0;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+        snprintf(message, message_size, "CMYK JPEGs are not supported");
+        jpeg_destroy_decompress(&cinfo);
+        return 0;
+    }
+    cinfo.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    size_t stride = (size_t)cinfo.output_width * 3;
+    pixels = malloc(stride * cinfo.output_height);
+    if (!pixels) {
+        snprintf(message, message_size, "out of memory");
+        jpeg_destroy_decompress(&cinfo);
+        return 0;
+    }
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = pixels + stride * cinfo.output_scanline;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    *width = cinfo.output_width;
+    *height = cinfo.output_height;
+    *out = pixels;
+    jpeg_destroy_decompress(&cinfo);
+    return 1;
+}

@@ -1,0 +1,167 @@
+import BTCore
+import CMatio
+import Foundation
+import Synchronization
+
+/// MATLAB .mat files through Debian's libmatio (v5, compressed or not; v7.3 where matio has HDF5). SVHN's cropped
+/// digits ship this way: X is 32x32x3xN uint8 in MATLAB's column-major order, y is Nx1 with 1-10, 10 meaning 0.
+public enum SVHNFiles {
+    public static let train = "train_32x32.mat", test = "test_32x32.mat", extra = "extra_32x32.mat"
+    static let side = 32
+}
+
+/// Reads an SVHN split: NHWC floats in [0, 1] and labels 0-9.
+public func readSVHNMat(path: String) throws -> ImageSet {
+    let mat = try MatFile(path: path)
+    let x = try mat.variable("X")
+    let s = SVHNFiles.side
+    guard x.dims.count == 4, x.dims[0] == s, x.dims[1] == s, x.dims[2] == 3 else {
+        throw BTError("bad SVHN file \(path): X is \(x.shapeText), expected \(s)x\(s)x3xN")
+    }
+    guard x.classType == MAT_C_UINT8, x.isReal else {
+        throw BTError("bad SVHN file \(path): X holds \(x.typeText), expected uint8")
+    }
+    let y = try mat.variable("y")
+    let n = x.dims[3]
+    guard y.dims.filter({ $0 != 1 }).count <= 1, y.count == n else {
+        throw BTError("bad SVHN file \(path): y is \(y.shapeText) for \(n) images in X, expected \(n)x1")
+    }
+    let xv = try mat.read(x), yv = try mat.read(y)
+    var labels = [Int32](repeating: 0, count: n)
+    for i in 0..<n {
+        let v = yv.value(i)
+        guard v == v.rounded(), v >= 1, v <= 10 else {
+            throw BTError("bad SVHN file \(path): y[\(i)] is \(v), expected 1-10 (10 is the digit 0)")
+        }
+        labels[i] = Int32(v) % 10
+    }
+    var pixels = [Float](repeating: 0, count: n * s * s * 3)
+    xv.bytes { src in
+        pixels.withUnsafeMutableBufferPointer { dst in
+            // Column-major: element (row y, column x, channel c, image i) sits at y + s*x + s*s*c + s*s*3*i.
+            for i in 0..<n {
+                let img = src + i * s * s * 3, out = dst.baseAddress! + i * s * s * 3
+                for c in 0..<3 {
+                    for x in 0..<s {
+                        let col = img + c * s * s + x * s
+                        for yy in 0..<s { out[(yy * s + x) * 3 + c] = Float(col[yy]) * (1 / 255) }
+                    }
+                }
+            }
+        }
+    }
+    return ImageSet(count: n, height: s, width: s, channels: 3, pixels: pixels, labels: labels)
+}
+
+/// A .mat file open for reading. matio reports problems through its log function; btviz routes them into the
+/// error it throws instead of letting matio print to stderr.
+final class MatFile {
+    let path: String
+    private let mat: OpaquePointer
+
+    struct Variable {
+        let name: String
+        let dims: [Int]
+        let classType: matio_classes
+        let isReal: Bool
+        fileprivate let info: UnsafeMutablePointer<matvar_t>
+        var count: Int { dims.reduce(1, *) }
+        var shapeText: String { dims.map(String.init).joined(separator: "x") }
+        var typeText: String {
+            let names: [matio_classes: String] = [MAT_C_DOUBLE: "double", MAT_C_SINGLE: "single", MAT_C_INT8: "int8",
+                MAT_C_UINT8: "uint8", MAT_C_INT16: "int16", MAT_C_UINT16: "uint16", MAT_C_INT32: "int32",
+                MAT_C_UINT32: "uint32", MAT_C_INT64: "int64", MAT_C_UINT64: "uint64", MAT_C_CHAR: "char",
+                MAT_C_CELL: "a cell array", MAT_C_STRUCT: "a struct", MAT_C_SPARSE: "a sparse matrix"]
+            return (isReal ? "" : "complex ") + (names[classType] ?? "class \(classType.rawValue)")
+        }
+    }
+
+    /// A variable's data, owned by matio until this is released.
+    final class Values {
+        fileprivate let v: UnsafeMutablePointer<matvar_t>
+        fileprivate init(_ v: UnsafeMutablePointer<matvar_t>) { self.v = v }
+        deinit { Mat_VarFree(v) }
+
+        func bytes(_ body: (UnsafePointer<UInt8>) -> Void) {
+            body(UnsafeRawPointer(v.pointee.data!).assumingMemoryBound(to: UInt8.self))
+        }
+
+        /// Element `i` of a real numeric variable as a Double.
+        func value(_ i: Int) -> Double {
+            let p = UnsafeRawPointer(v.pointee.data!)
+            switch v.pointee.class_type {
+            case MAT_C_DOUBLE: return p.load(fromByteOffset: i * 8, as: Double.self)
+            case MAT_C_SINGLE: return Double(p.load(fromByteOffset: i * 4, as: Float.self))
+            case MAT_C_INT8: return Double(p.load(fromByteOffset: i, as: Int8.self))
+            case MAT_C_UINT8: return Double(p.load(fromByteOffset: i, as: UInt8.self))
+            case MAT_C_INT16: return Double(p.load(fromByteOffset: i * 2, as: Int16.self))
+            case MAT_C_UINT16: return Double(p.load(fromByteOffset: i * 2, as: UInt16.self))
+            case MAT_C_INT32: return Double(p.load(fromByteOffset: i * 4, as: Int32.self))
+            case MAT_C_UINT32: return Double(p.load(fromByteOffset: i * 4, as: UInt32.self))
+            case MAT_C_INT64: return Double(p.load(fromByteOffset: i * 8, as: Int64.self))
+            case MAT_C_UINT64: return Double(p.load(fromByteOffset: i * 8, as: UInt64.self))
+            default: return .nan
+            }
+        }
+    }
+
+    init(path: String) throws {
+        self.path = path
+        guard fileExists(path) else { throw fileError(path, "cannot read") }
+        MatioLog.install()
+        MatioLog.clear()
+        guard let m = Mat_Open(path, Int32(MAT_ACC_RDONLY.rawValue)) else {
+            throw BTError("bad .mat file \(path): \(MatioLog.last ?? "not a MATLAB file matio can read")")
+        }
+        mat = m
+    }
+
+    deinit { for i in infos { Mat_VarFree(i) }; Mat_Close(mat) }
+
+    /// A variable's header (name, shape, class), without its data.
+    func variable(_ name: String) throws -> Variable {
+        MatioLog.clear()
+        guard let info = Mat_VarReadInfo(mat, name) else {
+            if let why = MatioLog.last { throw BTError("bad .mat file \(path): reading \(name): \(why)") }
+            throw BTError("bad .mat file \(path): it has no variable '\(name)'")
+        }
+        let v = info.pointee
+        let dims = (0..<Int(v.rank)).map { Int(v.dims[$0]) }
+        let variable = Variable(name: name, dims: dims, classType: v.class_type, isReal: v.isComplex == 0, info: info)
+        infos.append(info)
+        return variable
+    }
+    private var infos: [UnsafeMutablePointer<matvar_t>] = []
+
+    /// Reads a real numeric variable's data (it was checked with `variable` first).
+    func read(_ variable: Variable) throws -> Values {
+        let numeric: Set<matio_classes> = [MAT_C_DOUBLE, MAT_C_SINGLE, MAT_C_INT8, MAT_C_UINT8, MAT_C_INT16, MAT_C_UINT16,
+                                           MAT_C_INT32, MAT_C_UINT32, MAT_C_INT64, MAT_C_UINT64]
+        guard variable.isReal, numeric.contains(variable.classType) else {
+            throw BTError("bad .mat file \(path): \(variable.name) holds \(variable.typeText), expected numbers")
+        }
+        MatioLog.clear()
+        guard let v = Mat_VarRead(mat, variable.name), v.pointee.data != nil,
+              v.pointee.nbytes >= variable.count * Int(v.pointee.data_size) else {
+            throw BTError("bad .mat file \(path): cannot read \(variable.name)'s data (\(MatioLog.last ?? "truncated or damaged"))")
+        }
+        return Values(v)
+    }
+}
+
+/// matio's messages, captured for the error btviz throws (matio's default prints them to stderr).
+enum MatioLog {
+    private static let state = Mutex<(installed: Bool, last: String?)>((false, nil))
+
+    static func install() {
+        let first = state.withLock { s -> Bool in defer { s.installed = true }; return !s.installed }
+        guard first else { return }
+        _ = Mat_LogInitFunc("btviz") { _, message in
+            let text = message.map { String(cString: $0) }
+            MatioLog.state.withLock { $0.last = text }
+        }
+    }
+
+    static func clear() { state.withLock { $0.last = nil } }
+    static var last: String? { state.withLock { $0.last } }
+}

@@ -1,0 +1,269 @@
+import BTCore
+import Foundation
+
+/// Images streamed from .npz parts that together are too large to hold: ImageNet 64x64's ten training parts are
+/// 1.28 M images, 15.7 GB as bytes and four times that as floats. Each part holds `data` (N x C*H*W uint8, planar,
+/// channel-major) and `labels` (N integers, 1-based).
+///
+/// Memory: a pass holds at most `shuffleBuffer` images (16,384 x 12,288 bytes = 201 MB at 64x64) plus a read-ahead
+/// queue of `queueImages` (1,024, 12.6 MB), zip buffers of 2 MB and the labels of every part (4 bytes an image,
+/// 5 MB for ImageNet): about 220 MB whatever the parts add up to. Passes in stored order (evaluation) need no
+/// shuffle buffer.
+///
+/// Shuffling: a shuffled pass visits the parts in a random order and draws each image uniformly from the buffer,
+/// refilling the freed slot with the next image read (tf.data's shuffle buffer). So images from different parts
+/// never mix beyond the buffer's reach: an image leaves at most a few buffer lengths from where it is stored. The
+/// official parts are already in random class order, which is what makes this enough.
+///
+/// Determinism: one reader thread reads the parts in order and the buffer's draws come from the pass's RNG, so
+/// the same RNG gives the same images in the same order; a resumed run skips to its step and continues exactly.
+public final class NpzImageStream: ImageSource {
+    struct Part { let path: String; let labels: [Int32] }
+
+    public let count: Int
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public var normalizationSample: Int { min(count, 20_000) }
+    let parts: [Part]
+    let shuffleBuffer: Int
+    static let queueImages = 1024
+
+    /// Opens every part, reads its labels (1...classes) and checks that its `data` header matches them, so a
+    /// damaged part fails before training starts rather than hours into it.
+    public init(paths: [String], channels: Int, height: Int, width: Int, classes: Int, shuffleBuffer: Int = 16_384) throws {
+        precondition(!paths.isEmpty && shuffleBuffer >= 1)
+        self.channels = channels; self.height = height; self.width = width; self.shuffleBuffer = shuffleBuffer
+        var parts: [Part] = []
+        for path in paths {
+            let npz = try NpzFile(path: path)
+            let (lshape, values) = try npz.integers("labels")
+            guard lshape.filter({ $0 != 1 }).count <= 1 else {
+                throw BTError("bad .npz file \(path): labels have shape \(lshape), expected one label per image")
+            }
+            if let i = values.firstIndex(where: { $0 < 1 || $0 > classes }) {
+                throw BTError("bad .npz file \(path): label \(values[i]) at \(i) is outside 1-\(classes)")
+            }
+            let h = try npz.header("data")
+            try Self.check(h, path: path, images: values.count, channels: channels, height: height, width: width)
+            parts.append(Part(path: path, labels: values.map { Int32($0 - 1) }))
+        }
+        self.parts = parts
+        count = parts.reduce(0) { $0 + $1.labels.count }
+    }
+
+    private init(_ other: NpzImageStream, count: Int) {
+        parts = other.parts; channels = other.channels; height = other.height; width = other.width
+        shuffleBuffer = other.shuffleBuffer; self.count = count
+    }
+
+    static func check(_ h: NpyHeader, path: String, images: Int, channels: Int, height: Int, width: Int) throws {
+        let size = channels * height * width
+        guard h.descr == "|u1" || h.descr == "<u1" else {
+            throw BTError("bad .npz file \(path): data has dtype '\(h.descr)', expected uint8")
+        }
+        guard h.shape == [images, size] || h.shape == [images, channels, height, width], !h.fortranOrder || images <= 1 else {
+            throw BTError("bad .npz file \(path): data has shape \(h.shape), expected (\(images), \(size)) for \(images) labels")
+        }
+    }
+
+    public func prefix(_ n: Int) -> ImageSource {
+        n <= 0 || n >= count ? self : NpzImageStream(self, count: n)
+    }
+
+    public func pass(_ order: PassOrder) throws -> ImageReader {
+        // The first `count` images in stored order, as (part, rows) pieces.
+        var pieces: [(part: Int, rows: Range<Int>)] = [], left = count
+        for (i, p) in parts.enumerated() where left > 0 {
+            let n = min(left, p.labels.count)
+            pieces.append((i, 0..<n)); left -= n
+        }
+        switch order {
+        case .stored:
+            return NpzPass(self, pieces: pieces, rng: nil)
+        case .shuffled(var rng):
+            for i in stride(from: pieces.count - 1, to: 0, by: -1) { pieces.swapAt(i, rng.below(i + 1)) }
+            return NpzPass(self, pieces: pieces, rng: rng)
+        }
+    }
+}
+
+/// One pass: a reader thread fills a bounded queue; `read` takes images from it, through the shuffle buffer.
+final class NpzPass: ImageReader {
+    private let source: NpzImageStream
+    private let queue: ImageQueue
+    private var rng: RNG?
+    private let imageBytes: Int
+    // The shuffle buffer (shuffled passes only).
+    private var buffer: [UInt8] = [], bufferLabels: [Int32] = [], filled = 0, primed = false
+    private var scratch: [UInt8]
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ source: NpzImageStream, pieces: [(part: Int, rows: Range<Int>)], rng: RNG?) {
+        self.source = source
+        self.rng = rng
+        imageBytes = source.channels * source.height * source.width
+        queue = ImageQueue(capacity: NpzImageStream.queueImages, imageBytes: imageBytes)
+        scratch = [UInt8](repeating: 0, count: imageBytes)
+        let queue = queue, imageBytes = imageBytes, done = done
+        let parts = source.parts, shape = (source.channels, source.height, source.width)
+        let thread = Thread {
+            defer { queue.finish(); done.signal() }
+            do {
+                for piece in pieces {
+                    let part = parts[piece.part]
+                    let npz = try NpzFile(path: part.path)
+                    var row = 0, partial = [UInt8]()
+                    try npz.stream("data", onHeader: { h in
+                        try NpzImageStream.check(h, path: part.path, images: part.labels.count,
+                                                 channels: shape.0, height: shape.1, width: shape.2)
+                        return true
+                    }, chunk: { bytes in
+                        var at = 0
+                        if !partial.isEmpty {  // finish the image split across chunks
+                            let take = min(imageBytes - partial.count, bytes.count)
+                            partial.append(contentsOf: bytes[0..<take]); at = take
+                            if partial.count == imageBytes {
+                                guard partial.withUnsafeBytes({ queue.put($0.baseAddress!, label: part.labels[row]) }) else { return false }
+                                row += 1; partial = []
+                            }
+                        }
+                        while row < piece.rows.upperBound && bytes.count - at >= imageBytes {
+                            guard queue.put(bytes.baseAddress! + at, label: part.labels[row]) else { return false }
+                            row += 1; at += imageBytes
+                        }
+                        if row < piece.rows.upperBound && at < bytes.count { partial.append(contentsOf: bytes[at...]) }
+                        // A whole part is read to its end, so ZIPFoundation checks its CRC; a prefix stops early.
+                        return row < piece.rows.upperBound || piece.rows.upperBound == part.labels.count
+                    })
+                    guard !queue.isCancelled else { return }
+                    guard row >= piece.rows.upperBound else {
+                        throw BTError("bad .npz file \(part.path): data ends after \(row) of \(part.labels.count) images")
+                    }
+                }
+            } catch {
+                queue.fail(error)
+            }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    deinit {
+        queue.cancel()
+        done.wait()
+    }
+
+    func read(_ n: Int, into out: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) throws -> Int {
+        var written = 0
+        while written < n {
+            guard let label = try nextImage(into: &scratch) else { break }
+            labels[written] = label
+            scratch.withUnsafeBufferPointer { planarToNHWC($0.baseAddress!, out + written * imageBytes) }
+            written += 1
+        }
+        return written
+    }
+
+    func skip(_ n: Int) throws {
+        for _ in 0..<max(0, n) { guard try nextImage(into: &scratch) != nil else { return } }
+    }
+
+    /// The pass's next image (raw bytes into `dst`) and label; nil at the end.
+    private func nextImage(into dst: inout [UInt8]) throws -> Int32? {
+        guard var r = rng else { return try queue.take(into: &dst) }
+        defer { rng = r }
+        if !primed {
+            let cap = min(source.shuffleBuffer, source.count)
+            buffer = [UInt8](repeating: 0, count: cap * imageBytes)
+            bufferLabels = [Int32](repeating: 0, count: cap)
+            while filled < cap, let label = try takeInto(slot: filled) { bufferLabels[filled] = label; filled += 1 }
+            primed = true
+        }
+        guard filled > 0 else { return nil }
+        let j = r.below(filled)
+        let label = bufferLabels[j]
+        buffer.withUnsafeBufferPointer { b in dst.withUnsafeMutableBufferPointer { d in
+            d.baseAddress!.update(from: b.baseAddress! + j * imageBytes, count: imageBytes)
+        } }
+        if let next = try takeInto(slot: j) {
+            bufferLabels[j] = next
+        } else {  // the stream is drained: the last slot fills the hole
+            filled -= 1
+            if j != filled {
+                buffer.withUnsafeMutableBufferPointer { b in
+                    (b.baseAddress! + j * imageBytes).update(from: b.baseAddress! + filled * imageBytes, count: imageBytes)
+                }
+                bufferLabels[j] = bufferLabels[filled]
+            }
+        }
+        return label
+    }
+
+    private func takeInto(slot: Int) throws -> Int32? {
+        try queue.take(into: &scratch).map { label in
+            buffer.withUnsafeMutableBufferPointer { b in scratch.withUnsafeBufferPointer { s in
+                (b.baseAddress! + slot * imageBytes).update(from: s.baseAddress!, count: imageBytes)
+            } }
+            return label
+        }
+    }
+
+    /// Planar (C, H, W) bytes to NHWC floats in [0, 1].
+    private func planarToNHWC(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>) {
+        let c = source.channels, hw = source.height * source.width
+        for p in 0..<hw { for k in 0..<c { dst[p * c + k] = Float(src[k * hw + p]) * (1 / 255) } }
+    }
+}
+
+/// A bounded FIFO of images between the reader thread and the pass. `put` blocks while it is full (so reading
+/// never runs more than `capacity` images ahead) and returns false once the pass is cancelled.
+final class ImageQueue: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var slots: [UInt8], labels: [Int32]
+    private let capacity: Int, imageBytes: Int
+    private var head = 0, size = 0
+    private var finished = false, cancelled = false, error: Error?
+
+    init(capacity: Int, imageBytes: Int) {
+        self.capacity = capacity; self.imageBytes = imageBytes
+        slots = [UInt8](repeating: 0, count: capacity * imageBytes)
+        labels = [Int32](repeating: 0, count: capacity)
+    }
+
+    var isCancelled: Bool { cond.lock(); defer { cond.unlock() }; return cancelled }
+
+    func put(_ image: UnsafeRawPointer, label: Int32) -> Bool {
+        cond.lock(); defer { cond.unlock() }
+        while size == capacity && !cancelled { cond.wait() }
+        guard !cancelled else { return false }
+        let slot = (head + size) % capacity
+        slots.withUnsafeMutableBytes { ($0.baseAddress! + slot * imageBytes).copyMemory(from: image, byteCount: imageBytes) }
+        labels[slot] = label
+        size += 1
+        cond.broadcast()
+        return true
+    }
+
+    /// The next image into `dst`, or nil when the reader has finished and the queue is empty. Rethrows the
+    /// reader's error.
+    func take(into dst: inout [UInt8]) throws -> Int32? {
+        cond.lock(); defer { cond.unlock() }
+        while size == 0 && !finished { cond.wait() }
+        if size == 0 {
+            if let error { throw error }
+            return nil
+        }
+        slots.withUnsafeBytes { s in dst.withUnsafeMutableBytes { d in
+            d.baseAddress!.copyMemory(from: s.baseAddress! + head * imageBytes, byteCount: imageBytes)
+        } }
+        let label = labels[head]
+        head = (head + 1) % capacity; size -= 1
+        cond.broadcast()
+        return label
+    }
+
+    func finish() { cond.lock(); finished = true; cond.broadcast(); cond.unlock() }
+    func fail(_ e: Error) { cond.lock(); error = e; finished = true; cond.broadcast(); cond.unlock() }
+    func cancel() { cond.lock(); cancelled = true; cond.broadcast(); cond.unlock() }
+}
