@@ -34,12 +34,13 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["BTCore", "CLibz", "CCrypto", "CMatio", "CPng", "CJpeg",
                                                 .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fast),
-        .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets"],
+        .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Restoration"],
                 swiftSettings: fast),
         .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "CNCurses"], swiftSettings: fast),
+        .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
         .executableTarget(
             name: "btviz",
-            dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer",
+            dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
@@ -49,6 +50,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "BTCore"], swiftSettings: fast),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Layers", "Models", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Training", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]

@@ -50,3 +50,41 @@ static inline int btviz_png_decode(const void *data, size_t size, unsigned char 
     }
     return 1;
 }
+
+/// Whether a PNG held in memory stores colour (1), only grey levels (0: grey, grey+alpha or an all-grey palette),
+/// or cannot be read (-1, with a message). MATLAB reads a grey PNG as one channel, which the SR benchmarks
+/// take as Y as it is.
+static inline int btviz_png_is_color(const void *data, size_t size, char *message, size_t message_size) {
+    png_image image;
+    memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&image, data, size)) {
+        snprintf(message, message_size, "%s", image.message);
+        png_image_free(&image);
+        return -1;
+    }
+    int color = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
+    png_image_free(&image);
+    return color;
+}
+
+/// Encodes 8-bit RGB (width * height * 3 bytes, row-major) as a PNG. With out == NULL it only sets *out_size to
+/// the bytes needed; then call again with a buffer of that size. 1 on success, 0 and a message otherwise.
+static inline int btviz_png_encode(const unsigned char *rgb, unsigned width, unsigned height, void *out,
+                                   size_t *out_size, char *message, size_t message_size) {
+    png_image image;
+    memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    image.width = width;
+    image.height = height;
+    image.format = PNG_FORMAT_RGB;
+    png_alloc_size_t size = out ? *out_size : 0;
+    if (!png_image_write_to_memory(&image, out, &size, 0, rgb, 0, NULL)) {
+        snprintf(message, message_size, "%s", image.message);
+        png_image_free(&image);
+        return 0;
+    }
+    *out_size = size;
+    png_image_free(&image);
+    return 1;
+}

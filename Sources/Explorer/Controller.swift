@@ -76,7 +76,8 @@ public enum ExplorerController {
             if view.playing, view.cursor == nil || view.cursor! >= model.steps.count - 1 { view.cursor = 0 }
             view.notice = view.playing ? "playing" : "stopped"
         case .point(let x, let y):
-            let layout = ExplorerLayout(width: view.screen.width, height: view.screen.height, layerCount: layerCount)
+            let layout = ExplorerLayout(width: view.screen.width, height: view.screen.height, layerCount: layerCount,
+                                        extraRows: model.header.fullPrecisionLayers?.count ?? 0)
             if let row = layerRow(at: y, x: x, layout: layout, view: view, layerCount: layerCount) {
                 view.layer = row
             } else if !live, let i = recordIndex(at: x, y: y, layout: layout, model: model) {

@@ -62,7 +62,8 @@ public enum ExplorerRenderer {
         let si = view.stepIndex(in: model)
         let step = si.map { model.steps[$0] }
         let layers = step?.layers ?? []
-        let layout = ExplorerLayout(width: width, height: height, layerCount: layers.count)
+        let layout = ExplorerLayout(width: width, height: height, layerCount: layers.count,
+                                    extraRows: model.header.fullPrecisionLayers?.count ?? 0)
         if layout.tooSmall {
             drawTooSmall(&c)
             return c

@@ -18,7 +18,8 @@ public struct ExplorerLayout: Equatable, Sendable {
 
     /// Top to bottom: header (2 rows), weight histogram, layer table, then distance | loss | accuracy,
     /// key bar. The histogram and the bottom row share what the table leaves.
-    public init(width: Int, height: Int, layerCount: Int) {
+    /// `extraRows`: the full-precision layers the table lists after the quantized ones.
+    public init(width: Int, height: Int, layerCount: Int, extraRows: Int = 0) {
         self.width = width; self.height = height
         tooSmall = width < Self.minWidth || height < Self.minHeight
         if tooSmall { return }
@@ -27,7 +28,7 @@ public struct ExplorerLayout: Equatable, Sendable {
         (header, rest) = all.takeTop(2)
         (keys, rest) = rest.takeBottom(1)
         // Table: title + column header + one row per layer, but never more than a third of the screen.
-        let tableRows = min(max(3, layerCount + 2), max(3, height / 3))
+        let tableRows = min(max(3, layerCount + extraRows + 2), max(3, height / 3))
         let remaining = rest.h - tableRows
         let histRows = max(6, (remaining * 11) / 20)
         (histogram, rest) = rest.takeTop(histRows)

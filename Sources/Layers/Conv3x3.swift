@@ -1,18 +1,24 @@
 import BTCore
 import Kernels
 
-/// 3x3 convolution, stride 1, padding 1, no bias (batch norm follows), NHWC.
+/// 3x3 convolution, stride 1, padding 1, NHWC, with an optional bias (none where batch norm follows).
+/// The height and width can change between calls (`setSpatial`) within the buffers' capacity: a
+/// fully convolutional net trains on patches and evaluates whole images with the same layers.
 /// Each worker takes a contiguous share of the batch. With output channels in multiples of 16 and up to
 /// 32 input channels (or any count Winograd's weight gradient takes), the direct path runs on zero-padded
 /// copies: Winograd F(2x2, 3x3) for the forward, input-gradient and weight-gradient convolutions where the
 /// channel counts allow, the direct kernels otherwise. Everything else walks its share in chunks of images:
 /// im2col into a small buffer, then one OpenBLAS GEMM.
 public final class Conv3x3: QuantizedLayer {
-    public let cin, cout, h, w: Int
+    public let cin, cout: Int
+    /// The current image size; training (the weight gradient) needs it no larger than at init.
+    public private(set) var h, w: Int
     /// Latent weights, [cout, 3, 3, cin].
     public let weight: Param
-    /// None: batch norm follows, so a bias would cancel.
-    public var bias: Param? { nil }
+    /// Nil where batch norm follows (a bias would cancel).
+    public let bias: Param?
+    /// A ReLU after the bias, in the same pass over the output (nets without batch norm).
+    public let relu: Bool
     /// The weights the forward and backward passes use: Q(latent) or the latent weights themselves.
     /// The straight-through estimator passes dL/d(effective) to the latent weights unchanged.
     public let effective: FloatBuffer
@@ -23,6 +29,9 @@ public final class Conv3x3: QuantizedLayer {
     private let out: FloatBuffer
     private let dx: FloatBuffer?
     private let partialGrads: [FloatBuffer]
+    private let partialBiasGrads: [FloatBuffer]
+    private let maskedGrad: FloatBuffer?  // dy through the fused ReLU
+    private let trainTiles: Int
     private var input: UnsafeMutablePointer<Float>?
     // Direct path.
     private let directForward: Bool, directInputGrad: Bool
@@ -34,25 +43,35 @@ public final class Conv3x3: QuantizedLayer {
     private let u: FloatBuffer, uflip: FloatBuffer  // [16, cin, cout] and [16, cout, cin]
     private let winogradScratch: [FloatBuffer], weightGradScratch: [FloatBuffer]
     // GEMM path.
-    private let chunk: Int
     private let cols: [FloatBuffer]
 
+    /// `h` x `w` and `maxBatch` size the training batch; `evalSide` also makes room for one image of up to
+    /// evalSide x evalSide (whole-image evaluation).
     public init(name: String, cin: Int, cout: Int, h: Int, w: Int, maxBatch: Int, needsInputGrad: Bool = true,
+                bias: Bool = false, relu: Bool = false, quantized: Bool = true, evalSide: Int = 0,
                 workers: Int = Workers.count, allowDirect: Bool = true, allowWinograd: Bool = true) {
         self.cin = cin; self.cout = cout; self.h = h; self.w = w
         self.needsInputGrad = needsInputGrad
         self.workers = workers
-        weight = Param(name: name, shape: [cout, 3, 3, cin], quantized: true)
-        effective = FloatBuffer(count: weight.count)
-        out = FloatBuffer(count: maxBatch * h * w * cout)
+        weight = Param(name: name, shape: [cout, 3, 3, cin], quantized: quantized)
+        self.bias = bias ? Param(name: name + ".bias", shape: [cout]) : nil
+        self.relu = relu
+        maskedGrad = relu ? FloatBuffer(count: maxBatch * h * w * cout) : nil
+        // A full-precision conv (no quantizer fills `effective`) computes with its latent weights.
+        effective = quantized ? FloatBuffer(count: weight.count) : weight.value
+        let pixels = max(maxBatch * h * w, evalSide * evalSide)
+        let padded = max(maxBatch * (h + 2) * (w + 2), (evalSide + 2) * (evalSide + 2))
+        out = FloatBuffer(count: pixels * cout)
         dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
         partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
+        partialBiasGrads = (0..<(bias ? workers : 0)).map { _ in FloatBuffer(count: cout) }
+        trainTiles = ((h + 1) / 2) * ((w + 1) / 2)
         // The direct kernels win where GEMM operands are skinny (up to 32 input channels); past that, OpenBLAS
         // wins unless Winograd covers all three convolutions (measured with `btviz bench --profile`).
         let winogradAll = allowWinograd && Winograd.supportsWeightGrad(cin: cin, cout: cout)
         directForward = allowDirect && DirectConv.supports(cout) && (cin <= 32 || winogradAll)
         directInputGrad = directForward && needsInputGrad && DirectConv.supports(cin)
-        xpad = directForward ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cin)) : nil
+        xpad = directForward ? FloatBuffer(count: (padded + 8) * cin) : nil
         dypad = directInputGrad ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cout)) : nil
         wt = FloatBuffer(count: 9 * cin * cout)
         wflip = FloatBuffer(count: 9 * cin * cout)
@@ -69,7 +88,6 @@ public final class Conv3x3: QuantizedLayer {
         }
         // About 1 MB of columns per chunk keeps the GEMM operands in cache.
         let chunk = max(1, min(maxBatch, (1 << 18) / max(1, h * w * 9 * cin)))
-        self.chunk = chunk
         let needsCols = !directForward || (needsInputGrad && !directInputGrad)
         cols = needsCols ? (0..<workers).map { _ in FloatBuffer(count: chunk * h * w * 9 * cin) } : []
     }
@@ -79,8 +97,25 @@ public final class Conv3x3: QuantizedLayer {
     /// Set when the layer before writes into `paddedInputBuffer`: forward then skips its own copy.
     public var inputArrivesPadded = false
 
-    public var params: [Param] { [weight] }
+    public var params: [Param] { [weight] + (bias.map { [$0] } ?? []) }
     public var label: String { "\(weight.name) \(cin)->\(cout) @\(h)x\(w)" }
+
+    /// Images of `h` x `w` the buffers hold for a forward pass.
+    public func capacity(h: Int, w: Int) -> Int {
+        let byOutput = out.count / (h * w * cout)
+        // The GEMM path walks images in chunks: it needs room for one.
+        guard let xpad else { return cols.isEmpty || cols[0].count >= h * w * 9 * cin ? byOutput : 0 }
+        return min(byOutput, (xpad.count - 8 * cin) / ((h + 2) * (w + 2) * cin))
+    }
+
+    /// Sets the image size of the following calls. The padded buffers are cleared: their borders must be zero
+    /// for the new row length.
+    public func setSpatial(h: Int, w: Int) {
+        guard h != self.h || w != self.w else { return }
+        precondition(h >= 1 && w >= 1 && capacity(h: h, w: w) >= 1, "\(label): no room for \(h)x\(w)")
+        self.h = h; self.w = w
+        xpad?.zero(); dypad?.zero()
+    }
 
     /// Lays out the effective weights for the direct kernels: transposed, and (for training) flipped for the
     /// input gradient; each also Winograd-transformed where that path runs.
@@ -105,8 +140,10 @@ public final class Conv3x3: QuantizedLayer {
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         input = x
         let (cin, cout, h, w) = (cin, cout, h, w)
+        precondition(n <= capacity(h: h, w: w), "\(label): \(n) images do not fit")
         let y = out.ptr
         let workers = min(self.workers, n)
+        defer { if bias != nil || relu { addBiasAndReLU(to: y, pixels: n * h * w) } }
         if directForward, let xp = xpad?.ptr {
             prepareDirectWeights(withInputGradient: training)
             let wt = wt.ptr, u = u.ptr, winograd = winogradForward, copyIn = !inputArrivesPadded
@@ -122,7 +159,7 @@ public final class Conv3x3: QuantizedLayer {
             }
             return y
         }
-        let wq = effective.ptr, chunk = chunk
+        let wq = effective.ptr, chunk = cols[0].count / (h * w * 9 * cin)
         parallelFor(workers) { wk in
             let col = self.cols[wk].ptr
             let r = workerRange(wk, of: workers, total: n)
@@ -138,9 +175,14 @@ public final class Conv3x3: QuantizedLayer {
         return y
     }
 
-    public func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {
+    public func backward(_ dyOut: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {
         guard let x = input else { return nil }
-        let (cin, cout, h, w, chunk) = (cin, cout, h, w, chunk)
+        let dy = maskedGrad.map { reluGradient(dyOut, pixels: n * self.h * self.w, into: $0.ptr) } ?? dyOut
+        let (cin, cout, h, w) = (cin, cout, h, w)
+        precondition(((h + 1) / 2) * ((w + 1) / 2) <= trainTiles && (dx == nil || n * h * w * cin <= dx!.count),
+                     "\(label): training needs the size it was made for")
+        let chunk = cols.isEmpty ? 0 : cols[0].count / (h * w * 9 * cin)
+        if let db = bias?.grad.ptr { biasGradient(dy, pixels: n * h * w, into: db) }
         let wq = effective.ptr
         let dxp = dx?.ptr
         let workers = min(self.workers, n)
@@ -202,5 +244,41 @@ public final class Conv3x3: QuantizedLayer {
             }
         }
         return dxp
+    }
+
+    /// y = y + b, then max(y, 0) where the ReLU is fused: one pass over the output.
+    private func addBiasAndReLU(to y: UnsafeMutablePointer<Float>, pixels: Int) {
+        let cout = cout, b = bias?.value.ptr, relu = relu, workers = min(self.workers, pixels)
+        parallelFor(workers) { wk in
+            for p in workerRange(wk, of: workers, total: pixels) {
+                let row = y + p * cout
+                if let b { for c in 0..<cout { row[c] += b[c] } }
+                if relu { for c in 0..<cout { row[c] = max(row[c], 0) } }
+            }
+        }
+    }
+
+    /// dy where the output (after the ReLU) is positive, else 0.
+    private func reluGradient(_ dy: UnsafePointer<Float>, pixels: Int, into d: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        let count = pixels * cout, y = out.ptr, workers = min(self.workers, pixels)
+        parallelFor(workers) { wk in
+            for i in workerRange(wk, of: workers, total: count) { d[i] = y[i] > 0 ? dy[i] : 0 }
+        }
+        return d
+    }
+
+    /// db = sum of dy over every pixel, per worker then in a fixed order (bit-reproducible).
+    private func biasGradient(_ dy: UnsafePointer<Float>, pixels: Int, into db: UnsafeMutablePointer<Float>) {
+        let cout = cout, workers = min(self.workers, pixels)
+        parallelFor(workers) { wk in
+            let part = self.partialBiasGrads[wk].ptr
+            part.update(repeating: 0, count: cout)
+            for p in workerRange(wk, of: workers, total: pixels) {
+                let row = dy + p * cout
+                for c in 0..<cout { part[c] += row[c] }
+            }
+        }
+        db.update(repeating: 0, count: cout)
+        for wk in 0..<workers { for c in 0..<cout { db[c] += partialBiasGrads[wk].ptr[c] } }
     }
 }

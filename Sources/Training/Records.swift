@@ -233,10 +233,20 @@ public struct RunHeader: Codable, Sendable {
     public var totalSteps: Int
     public var epochs: Int
     public var batchSize: Int
+    /// The weighted layers no quantizer touches (VGG-6's FC layers, the restoration net's first and last convs);
+    /// absent in older runs.
+    public var fullPrecisionLayers: [LayerShape]?
+
+    public struct LayerShape: Codable, Sendable, Equatable {
+        public var name: String
+        public var shape: [Int]
+        public init(name: String, shape: [Int]) { self.name = name; self.shape = shape }
+    }
 
     enum CodingKeys: String, CodingKey {
         case dataset, k, epochs, model
         case inputShape = "input_shape", totalSteps = "total_steps", batchSize = "batch_size"
+        case fullPrecisionLayers = "full_precision_layers"
     }
 
     public init(dataset: String, model: String? = nil, k: Int, inputShape: [Int], totalSteps: Int, epochs: Int, batchSize: Int) {

@@ -3,8 +3,20 @@ import Datasets
 import Layers
 import Quantizers
 
+/// What a run learns: image classes, or an image from a degraded one.
+public enum TrainTask: String, Codable, CaseIterable, Sendable {
+    case classify
+    /// Super-resolution by `scale`.
+    case sr
+    /// Denoising Gaussian noise of std `sigma`.
+    case denoise
+
+    public var isRestoration: Bool { self != .classify }
+}
+
 /// Everything that defines a run. Saved as RUN/config.json; `--resume` reads it back.
 public struct TrainConfig: Codable, Sendable {
+    public var task: TrainTask = .classify
     public var dataset: String = "synthetic"
     public var dataDir: String?
     public var method: QuantMethod = .bt
@@ -37,6 +49,14 @@ public struct TrainConfig: Codable, Sendable {
     /// Use only the first N training / test images (0 = all): for quick runs and tests.
     public var trainLimit: Int = 0
     public var testLimit: Int = 0
+    /// Restoration: the scale (sr), the noise std on [0, 1] intensities (denoise), the high-resolution patch side,
+    /// the folder of training images (nil: T91), the set validated on each epoch, and steps per epoch.
+    public var scale: Int = 2
+    public var sigma: Float = 0.1
+    public var patch: Int = 48
+    public var trainData: String?
+    public var valSet: String = "set5"
+    public var epochSteps: Int = 500
     /// Fault injection for tests: make the loss NaN at this step (-1 = never).
     public var injectNaNAtStep: Int = -1
 
@@ -47,6 +67,20 @@ public struct TrainConfig: Codable, Sendable {
         case trainLimit = "train_limit", testLimit = "test_limit", injectNaNAtStep = "inject_nan_at_step"
         case regReduction = "reg_reduction", initScheme = "init", ttqT = "ttq_t", lqBits = "lq_bits"
         case flip, imageSize = "image_size", fit, testDir = "test_dir", testRatio = "test_ratio"
+        case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps"
+    }
+
+    /// A restoration run's defaults where they differ from classification's.
+    public static func restoration(_ task: TrainTask) -> TrainConfig {
+        var c = TrainConfig()
+        c.task = task
+        c.batchSize = 16
+        c.lr = 1e-3
+        c.epochs = 10
+        // The MSE's gradients on [0, 1] intensities are far smaller than cross-entropy's: at λ = 1e-6 the pull
+        // already holds every weight at a transition and the net never leaves the bicubic output (T91 x2, BT).
+        c.lambda = 0
+        return c
     }
 
     /// The image-folder options the loader takes (defaults: 32x32, resized).
@@ -94,6 +128,9 @@ public struct TrainConfig: Codable, Sendable {
         try read(.histogramBins, &histogramBins); try read(.trainLimit, &trainLimit); try read(.testLimit, &testLimit)
         try read(.injectNaNAtStep, &injectNaNAtStep)
         try read(.flip, &flip)
+        try read(.task, &task); try read(.scale, &scale); try read(.sigma, &sigma); try read(.patch, &patch)
+        trainData = try c.decodeIfPresent(String.self, forKey: .trainData)
+        try read(.valSet, &valSet); try read(.epochSteps, &epochSteps)
         imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize)
         fit = try c.decodeIfPresent(ImageFit.self, forKey: .fit)
         testDir = try c.decodeIfPresent(String.self, forKey: .testDir)
@@ -125,6 +162,7 @@ public struct TrainConfig: Codable, Sendable {
         if let imageSize, !(8...512).contains(imageSize) { throw BTError("--image-size must be in 8...512 (got \(imageSize))") }
         if let testRatio, !(testRatio > 0 && testRatio < 1) { throw BTError("--test-ratio must be between 0 and 1 (got \(testRatio))") }
         if testRatio != nil && testDir != nil { throw BTError("--test-dir and --test-ratio are two ways to choose the test split: give one") }
+        if task.isRestoration { return try validateRestoration() }
         let entry = try DatasetCatalog.named(dataset)
         if !entry.takesFolderOptions {
             let given = [("--image-size", imageSize != nil), ("--fit", fit != nil), ("--test-dir", testDir != nil),
@@ -134,5 +172,16 @@ public struct TrainConfig: Codable, Sendable {
                 throw BTError("\(first) does not apply to \(dataset)\(shape); it is for --dataset folder")
             }
         }
+    }
+
+    private func validateRestoration() throws {
+        if task == .sr { guard (2...4).contains(scale) else { throw BTError("--scale must be 2, 3 or 4 (got \(scale))") } }
+        if task == .denoise { guard sigma > 0 && sigma <= 1 else { throw BTError("--sigma must be in (0, 1] (got \(sigma))") } }
+        let s = task == .sr ? scale : 1
+        guard patch >= 8 * s && patch <= 512 && patch % s == 0 else {
+            throw BTError("--patch must be a multiple of the scale from \(8 * s) to 512 (got \(patch))")
+        }
+        guard epochSteps >= 1 else { throw BTError("--epoch-steps must be at least 1 (got \(epochSteps))") }
+        guard batchSize <= 256 else { throw BTError("--batch-size must be at most 256 for \(task.rawValue) (got \(batchSize))") }
     }
 }

@@ -17,17 +17,13 @@ public final class Trainer {
     public private(set) var lambda: Float
     public private(set) var step: Int
 
-    private let train: ImageSource
-    private let test: ImageSource
-    private let normalizer: Normalizer
-    private let batches: TrainingBatches
+    public let task: any TrainingTask
     private let control: TrainerControl
     private let sinks: [RunSink]
     private let runDir: String?
     private let stats: LayerStatsTracker
     private let stepsPerEpoch: Int
     private let x: FloatBuffer
-    private let labels: UnsafeMutablePointer<Int32>
     private var lastCheckpointStep = -1
     /// A read error of a streamed split during `evaluate` or `recalibrateBatchNorm` (which return numbers, not
     /// errors); `run` throws it.
@@ -41,33 +37,25 @@ public final class Trainer {
         try self.init(config: config, data: TrainingData(dataset), runDir: runDir, control: control, sinks: sinks, resume: resume)
     }
 
-    public init(config: TrainConfig, data: TrainingData, runDir: String?, control: TrainerControl,
+    /// Classification of `data`.
+    public convenience init(config: TrainConfig, data: TrainingData, runDir: String?, control: TrainerControl,
+                            sinks: [RunSink], resume: Checkpoint? = nil) throws {
+        try config.validate()
+        let task = try ClassificationTask(config: config, data: data,
+                                          normalization: resume.map { ($0.header.normalizerMean, $0.header.normalizerStd) })
+        try self.init(config: config, task: task, runDir: runDir, control: control, sinks: sinks, resume: resume)
+    }
+
+    public init(config: TrainConfig, task: any TrainingTask, runDir: String?, control: TrainerControl,
                 sinks: [RunSink], resume: Checkpoint? = nil) throws {
         try config.validate()
-        let train = data.train.prefix(config.trainLimit)
-        let test = data.test.prefix(config.testLimit)
-        guard train.count >= 2, test.count >= 1 else { throw BTError("dataset \(data.name) has too few images") }
-        let normalizer = try resume.map { try Normalizer(mean: $0.header.normalizerMean, std: $0.header.normalizerStd) }
-            ?? Normalizer(fitting: train)
-        guard normalizer.mean.count == train.channels else { throw BTError("checkpoint does not match the dataset's channels") }
-        self.train = train
-        self.test = test
-        self.normalizer = normalizer
-        // The catalog entry's augmentation, less what the options turn off.
-        var aug = Augmenter(data.augmentation)
-        aug.cropEnabled = config.crop
-        aug.cutoutEnabled = config.cutout
-        aug.flipEnabled = config.flip && data.augmentation.flip
-        batches = TrainingBatches(source: train, normalizer: normalizer, augmenter: aug, batchSize: config.batchSize, seed: config.seed)
-
+        self.task = task
         self.config = config
         self.control = control
         self.sinks = sinks
         self.runDir = runDir
-        stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
-        try MemoryEstimate.check(k: config.k, inputShape: data.inputShape, classes: data.classes, batch: config.batchSize)
-        let model = VGG6(k: config.k, inputShape: data.inputShape, classes: data.classes, maxBatch: config.batchSize)
-        model.initialize(seed: config.seed, scheme: config.initScheme)
+        stepsPerEpoch = task.stepsPerEpoch
+        let model = task.model
         engine = StepEngine(model: model, spec: resume?.header.spec ?? config.spec, seed: config.seed,
                             noiseRatio: config.noiseRatio, regReduction: config.regReduction)
         method = config.method
@@ -85,15 +73,16 @@ public final class Trainer {
         }
         stats = LayerStatsTracker(layerCount: model.quantizedLayers.count, bins: config.histogramBins)
         x = FloatBuffer(count: config.batchSize * model.inputSize)
-        labels = .allocate(capacity: config.batchSize)
-        header = RunHeader(dataset: data.name, model: model.title, k: config.k, inputShape: data.inputShape,
-                           totalSteps: config.epochs * stepsPerEpoch, epochs: config.epochs, batchSize: config.batchSize)
+        var header = RunHeader(dataset: task.dataName, model: model.title, k: config.k, inputShape: task.inputShape,
+                               totalSteps: config.epochs * stepsPerEpoch, epochs: config.epochs, batchSize: config.batchSize)
+        header.fullPrecisionLayers = model.params.filter { !$0.quantized && $0.shape.count > 1 }.map {
+            RunHeader.LayerShape(name: $0.name, shape: $0.shape)
+        }
+        self.header = header
     }
 
-    deinit { labels.deallocate() }
-
     public var totalSteps: Int { header.totalSteps }
-    public var testCount: Int { test.count }
+    public var testCount: Int { task.testCount }
     private var epoch: Int { min(step / stepsPerEpoch, config.epochs - 1) }
 
     private func emit(_ r: RunRecord) { for s in sinks { s.receive(r) } }
@@ -133,9 +122,9 @@ public final class Trainer {
 
             let e = step / stepsPerEpoch
             let started = Date()
-            let n = try batches.fill(step: step, into: x.ptr, labels: labels)
+            let (n, targets) = try task.batch(step: step, into: x.ptr)
             let logThis = (step + 1) % config.logEvery == 0 || step + 1 == totalSteps
-            let result = engine.step(x: x.ptr, targets: .labels(labels), n: n, method: method, lambda: lambda,
+            let result = engine.step(x: x.ptr, targets: targets, n: n, method: method, lambda: lambda,
                                      lr: cosineLearningRate(base: config.lr, step: step, total: totalSteps),
                                      stepIndex: step, measure: logThis)
             let taskLoss = step == config.injectNaNAtStep ? Float.nan : result.taskLoss
@@ -218,68 +207,36 @@ public final class Trainer {
 
     /// Step 0: the untrained network on the first batch, so a replay starts where training did.
     private func initialRecord() throws -> StepRecord {
-        let first = try train.pass(.shuffled(RNG(seed: config.seed, stream: .shuffle, 0)))
-        let n = try first.read(config.batchSize, into: x.ptr, labels: labels)
-        normalizer.apply(x.ptr, count: n * train.imageSize)
-        let r = engine.probe(x: x.ptr, targets: .labels(labels), n: n, method: method, stepIndex: 0)
+        let (n, targets) = try task.firstBatch(into: x.ptr)
+        let r = engine.probe(x: x.ptr, targets: targets, n: n, method: method, stepIndex: 0)
         let ratios = engine.model.quantizedLayers.enumerated().map { i, layer in
             stats.flipRatio(layer: i, fit: r.fits[i], weights: UnsafeBufferPointer(layer.weight.value.buffer))
         }
         return stepRecord(r, epoch: 0, taskLoss: r.taskLoss, n: n, ratios: ratios, samplesPerS: 0, eta: -1)
     }
 
-    /// The test split's metric and loss under `method`, with running BN statistics. A streamed split that fails
-    /// to read stops the pass and leaves the error in `readFailure`.
+    /// The test metric and loss under `method`. A read failure leaves zeros and the error in `readFailure`.
     public func evaluate(method: QuantMethod) -> (metric: Float, loss: Float) {
-        let test = test, x = x, labels = labels, b = config.batchSize, normalizer = normalizer
-        var failure: Error?
-        let result = engine.evaluate(method: method) { body in
-            do {
-                let reader = try test.pass(.stored)
-                while true {
-                    let n = try reader.read(b, into: x.ptr, labels: labels)
-                    guard n > 0 else { break }
-                    normalizer.apply(x.ptr, count: n * test.imageSize)
-                    body(x.ptr, .labels(labels), n)
-                }
-            } catch {
-                failure = error
-            }
+        do { return try task.evaluate(engine, method: method, x: x.ptr) } catch {
+            readFailure = readFailure ?? error
+            return (0, 0)
         }
-        readFailure = readFailure ?? failure
-        return result
     }
 
     /// Re-estimates the batch norms' running statistics under `method` on `images` training images (a fixed
-    /// draw from the seed, no augmentation, batches of at least 2). Returns how many images it used.
+    /// draw from the seed, no augmentation). Returns how many images it used.
     @discardableResult
     public func recalibrateBatchNorm(method: QuantMethod, images: Int) -> Int {
-        let train = train, x = x, labels = labels, b = config.batchSize, normalizer = normalizer
-        var count = max(2, min(images, train.count))
-        if count % b == 1 { count -= 1 }  // a last batch of one image has no batch variance
-        var failure: Error?, used = 0
-        engine.recalibrateBatchNorm(method: method) { body in
-            do {
-                let reader = try train.pass(.shuffled(RNG(seed: config.seed, stream: .calibration)))
-                while used < count {
-                    let n = try reader.read(min(b, count - used), into: x.ptr, labels: labels)
-                    guard n > 0 else { break }
-                    normalizer.apply(x.ptr, count: n * train.imageSize)
-                    body(x.ptr, n)
-                    used += n
-                }
-            } catch {
-                failure = error
-            }
+        do { return try task.recalibrateBatchNorm(engine, method: method, images: images, x: x.ptr) } catch {
+            readFailure = readFailure ?? error
+            return 0
         }
-        readFailure = readFailure ?? failure
-        return used
     }
 
     private func saveCheckpoint(announce: Bool) throws {
         guard let runDir else { return }
         try Checkpoint.save(path: runDir + "/checkpoint.bin", engine: engine, step: step, method: method, lambda: lambda,
-                            normalizer: (normalizer.mean, normalizer.std), config: config)
+                            normalizer: task.normalization, config: config)
         lastCheckpointStep = step
         if announce { event("checkpoint", "checkpoint saved at step \(step)") }
     }

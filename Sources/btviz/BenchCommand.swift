@@ -10,7 +10,13 @@ import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time VGG-6(K) training steps and inference on random data; report samples/s, GFLOP/s, share of FMA peak and peak memory.")
+        abstract: "Time training steps and inference on random data (VGG-6(K), or with --task sr/denoise the restoration net); report samples/s, GFLOP/s, share of FMA peak and peak memory.")
+
+    @Option(help: "classify (VGG-6), sr or denoise (the restoration net on Y patches).") var task: TrainTask = .classify
+    @Option(help: "sr: the upscaling factor.") var scale = 2
+    @Option(help: "sr/denoise: the high-resolution training patch side (batches of --batch patches).") var patch = 48
+    @Option(help: "sr/denoise: inference times one image of this side (the input's: sr's output is --scale times it).")
+    var inferSize = 512
 
     @Option var k = 16
     @Option(help: "Input shape CxHxW, e.g. 1x28x28 or 3x32x32.") var input = "1x28x28"
@@ -29,6 +35,13 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also time one training step layer by layer.") var profile = false
 
     func validate() throws {
+        if task.isRestoration {
+            guard (2...4).contains(scale) || task == .denoise else { throw ValidationError("--scale must be 2, 3 or 4") }
+            let s = task == .sr ? scale : 1
+            guard patch % s == 0, patch >= 8 * s, patch <= 512 else { throw ValidationError("--patch must be a multiple of --scale from \(8 * s) to 512") }
+            guard (16...2048).contains(inferSize) else { throw ValidationError("--infer-size must be in 16...2048") }
+            guard dataset == nil else { throw ValidationError("--dataset times classification data; it does not go with --task \(task.rawValue)") }
+        }
         guard k >= 1, k <= 512 else { throw ValidationError("--k must be in 1...512") }
         guard batch >= 2, batch <= 4096 else { throw ValidationError("--batch must be in 2...4096") }
         guard classes >= 2, classes <= 100_000 else { throw ValidationError("--classes must be in 2...100000") }
@@ -49,6 +62,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         Workers.count = threads
+        if task.isRestoration { return try runRestoration() }
         // Real data, when asked for: the trainer's own batch pipeline, with the dataset's shape and classes.
         let data = try dataset.map { try loadTrainingData(name: $0, dataDir: dataDir, folder: TrainConfig().folderOptions) }
         let real = try data.map {
@@ -118,10 +132,7 @@ struct Bench: ParsableCommand {
                 printProfile("one inference batch", rows, profileSteps)
             }
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let rssMB = Double(usage.ru_maxrss) / 1024
-
+        let rssMB = peakResidentMB()
         if json {
             var fields = ["\"k\":\(k)", "\"input\":\"\(input)\"", "\"classes\":\(classes)", "\"method\":\"\(method.rawValue)\"", "\"lambda\":\(lambda)",
                           "\"batch\":\(batch)", "\"threads\":\(threads)", "\"fma_peak_gflops\":\(r(peak))",
@@ -142,12 +153,18 @@ struct Bench: ParsableCommand {
         print(String(format: "peak resident memory: %.0f MB", rssMB))
     }
 
-    private func r(_ v: Double, _ digits: Int = 1) -> Double {
+    func peakResidentMB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
+    func r(_ v: Double, _ digits: Int = 1) -> Double {
         let p = pow(10, Double(digits))
         return (v * p).rounded() / p
     }
 
-    private func printProfile(_ what: String, _ rows: [StepProfile.Row], _ steps: Int) {
+    func printProfile(_ what: String, _ rows: [StepProfile.Row], _ steps: Int) {
         let total = rows.reduce(0) { $0 + $1.forward + $1.backward }
         print("profile of \(what) (ms, median of \(steps)):")
         print("  stage                            forward  backward   share")

@@ -11,7 +11,17 @@ import Training
 
 struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train VGG-6(K) with a weight quantizer; opens the live explorer in a terminal.")
+        abstract: "Train VGG-6(K), or the super-resolution/denoising net, with a weight quantizer; opens the live explorer in a terminal.")
+
+    @Option(help: "classify (VGG-6 on --dataset; default), sr (super-resolution by --scale) or denoise (Gaussian noise of std --sigma), both on the Y channel.")
+    var task: TrainTask?
+    @Option(parsing: .unconditional, help: "sr: upscaling factor 2, 3 or 4 (default 2).") var scale: Int?
+    @Option(parsing: .unconditional, help: "denoise: noise std on intensities in [0, 1] (default 0.1).") var sigma: Float?
+    @Option(parsing: .unconditional, help: "sr/denoise: high-resolution training patch side (default 48).") var patch: Int?
+    @Option(help: "sr/denoise: folder of training images, PNG/JPEG/BMP (default T91, found as the benchmark sets are).")
+    var trainData: String?
+    @Option(help: "sr/denoise: the set validated on after each epoch (default set5).") var valSet: String?
+    @Option(parsing: .unconditional, help: "sr/denoise: steps per epoch (default 500).") var epochSteps: Int?
 
     // Options that define a run are optional here: unset ones take TrainConfig's defaults for a new run and the
     // checkpoint's values on --resume, where a given one that differs is refused.
@@ -59,6 +69,13 @@ struct Train: AsyncParsableCommand {
     /// and `--resume` work from any folder.
     func makeConfig(over base: TrainConfig) -> TrainConfig {
         var c = base
+        if let task { c.task = task }
+        if let scale { c.scale = scale }
+        if let sigma { c.sigma = sigma }
+        if let patch { c.patch = patch }
+        if let trainData { c.trainData = Self.absolute(trainData) }
+        if let valSet { c.valSet = valSet.lowercased() }
+        if let epochSteps { c.epochSteps = epochSteps }
         if let dataset { c.dataset = dataset }
         if let dataDir { c.dataDir = Self.absolute(dataDir) }
         if let imageSize { c.imageSize = imageSize }
@@ -67,7 +84,9 @@ struct Train: AsyncParsableCommand {
         if let testRatio { c.testRatio = testRatio }
         if let method {
             c.method = method
-            if lambda == nil && base.method != method { c.lambda = TrainConfig.defaultLambda(for: method) }
+            if lambda == nil && base.method != method {
+                c.lambda = c.task.isRestoration ? TrainConfig.restoration(c.task).lambda : TrainConfig.defaultLambda(for: method)
+            }
         }
         if let lambda { c.lambda = lambda }
         if let k { c.k = k }
@@ -110,7 +129,7 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         var checkpoint: Checkpoint?
-        var config = makeConfig(over: TrainConfig())
+        var config = makeConfig(over: task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
         let dir: String
         if let resume {
             dir = resume
@@ -137,8 +156,8 @@ struct Train: AsyncParsableCommand {
         let detached = DetachedProgress(epochs: config.epochs)
         var ownRunFiles = false  // from the replace on, the run files in dir are this attempt's
         do {
-            let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
-            for note in data.notes { FileHandle.standardError.write(Data("btviz: \(note)\n".utf8)) }
+            let task = try makeTrainingTask(config: config, resume: checkpoint)
+            for note in task.notes { FileHandle.standardError.write(Data("btviz: \(note)\n".utf8)) }
             if checkpoint == nil {
                 if replace { try RunDirectory.removeRunFiles(dir) }
                 ownRunFiles = true
@@ -149,7 +168,7 @@ struct Train: AsyncParsableCommand {
             }
             var sinks: [RunSink] = [try MetricsLogSink(path: dir + "/metrics.jsonl")]
             sinks += interactive ? [BoardSink(board: board), detached] : [ProgressPrinter(epochs: config.epochs)]
-            trainer = try Trainer(config: config, data: data, runDir: dir, control: control, sinks: sinks,
+            trainer = try Trainer(config: config, task: task, runDir: dir, control: control, sinks: sinks,
                                   resume: checkpoint)
             try RunDirectory.writeConfig(dir, config: config, header: trainer.header)
         } catch {
@@ -247,7 +266,8 @@ struct Train: AsyncParsableCommand {
 func defaultRunDirectory(_ c: TrainConfig) -> String {
     let f = DateFormatter()
     f.dateFormat = "yyyyMMdd-HHmmss"
-    return "runs/\(f.string(from: Date()))-\(c.dataset)-\(c.method.rawValue)"
+    let what = c.task == .classify ? c.dataset : c.task == .sr ? "sr\(c.scale)" : "denoise"
+    return "runs/\(f.string(from: Date()))-\(what)-\(c.method.rawValue)"
 }
 
 /// The trainer thread's result, handed to the main thread.

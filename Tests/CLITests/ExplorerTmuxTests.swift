@@ -310,7 +310,8 @@ final class ExplorerTmuxTests: XCTestCase {
     func testViewsLiveAndCtrlCKey() throws {
         let cmd = "\(btvizPath) train --epochs 40 --k 8 --log-every 2 --run-dir \(run); echo EXIT:$? > \(run).exit; sleep 60"
         tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", cmd])
-        waitForScreen("a few records") { $0.contains("weights conv1") && $0.contains("step 1") }
+        let first = waitForScreen("a few records") { $0.contains("weights conv1") && $0.contains("step 1") }
+        XCTAssertTrue(first.contains("fc1.weight") && first.contains("full precision (not quantized)"), first)
         tmux(["send-keys", "-t", "t", "t"])
         var s = waitForScreen("the time-lapse", seconds: 8) { $0.contains("time-lapse conv1") && $0.contains("dist/a over time") }
         XCTAssertTrue(s.contains("▒") || s.contains("▓") || s.contains("█"), s)
@@ -322,7 +323,8 @@ final class ExplorerTmuxTests: XCTestCase {
         tmux(["send-keys", "-t", "t", ".", "l"])
         waitForScreen("smoothing 0.8 and the log axis", seconds: 8) { $0.contains("ema 0.8") || $0.contains("loss log") || $0.contains("loss (log)") }
         // A click on conv4's row (X10 mouse: ESC [ M, button, column and row, each + 32, from 1).
-        let layout = (tableY: 2 + max(6, ((40 - 3 - 8) * 11) / 20), row: 3)
+        // The table holds 6 conv rows, fc1 and fc2 (full precision) and 2 title rows.
+        let layout = (tableY: 2 + max(6, ((40 - 3 - 10) * 11) / 20), row: 3)
         let y = layout.tableY + 2 + layout.row
         tmux(["send-keys", "-t", "t", "-l", "\u{1b}[M \(Character(Unicode.Scalar(UInt8(32 + 3))))\(Character(Unicode.Scalar(UInt8(32 + 1 + y))))"])
         tmux(["send-keys", "-t", "t", "-l", "\u{1b}[M#\(Character(Unicode.Scalar(UInt8(32 + 3))))\(Character(Unicode.Scalar(UInt8(32 + 1 + y))))"])

@@ -1,7 +1,8 @@
 import Training
 
 /// One row per quantized layer: shape, scales, thresholds and the flip/error/distance metrics,
-/// each with a sparkline of its recent history (the last logged steps up to the time shown).
+/// each with a sparkline of its recent history (the last logged steps up to the time shown); then, where
+/// there is room, the full-precision layers, marked as such.
 func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: Int?, selected: Int, _ g: Glyphs) {
     guard r.h >= 2 else { return }
     guard let si = stepIndex, si < model.steps.count else {
@@ -25,8 +26,9 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
     func firstScale(_ l: LayerRecord) -> Float { order.flatMap { l.scales[$0.0[0]] } ?? 0 }
     let scaleTitle = order?.1 ?? "a"
 
-    let nameW = max(5, layers.map { $0.name.count }.max() ?? 5) + 2
-    let shapeW = max(5, layers.map { Fmt.shape($0.shape).count }.max() ?? 5)
+    let fullPrecision = model.header.fullPrecisionLayers ?? []
+    let nameW = max(5, (layers.map(\.name) + fullPrecision.map(\.name)).map(\.count).max() ?? 5) + 2
+    let shapeW = max(5, (layers.map(\.shape) + fullPrecision.map(\.shape)).map { Fmt.shape($0).count }.max() ?? 5)
     let scaleW = max(max(6, scaleTitle.count), layers.map { scaleText($0).count }.max() ?? 6)
     let numW = 7
     // Metrics that get a sparkline: scale, flip~, moved, qerr, dist.
@@ -56,6 +58,13 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
     }
 
     let rowsAvail = r.h - 2
+    let quantizedRows = min(rowsAvail, layers.count)
+    for (row, l) in fullPrecision.enumerated() where quantizedRows + row < rowsAvail {
+        let y = r.y + 2 + quantizedRows + row
+        c.text(in: r, r.x, y, " " + l.name, .dim)
+        c.text(in: r, r.x + cols[0].width, y, Fmt.shape(l.shape), .dim)
+        c.text(in: r, r.x + cols[0].width + cols[1].width, y, "full precision (not quantized)", .dim)
+    }
     let first = selected >= rowsAvail ? selected - rowsAvail + 1 : 0
     for (row, li) in (first..<layers.count).enumerated() where row < rowsAvail {
         let l = layers[li]

@@ -1,0 +1,209 @@
+import BTCore
+import Kernels
+import Layers
+
+/// The paper's network for super-resolution and denoising, on the Y channel, fully convolutional:
+/// conv_first (1 -> 64) + ReLU, 4 x [body conv (64 -> 64) + ReLU] (the ReLUs fused into the convs), for super-resolution a sub-pixel upsampler
+/// (conv 64 -> 64 s^2 + pixel shuffle; x4 is two x2 stages), then conv_last (64 -> 1). Every conv has a bias
+/// and none has batch norm (see README, "Super-resolution and denoising", for the choice). Learning is residual: super-resolution adds the net's output to the bicubic
+/// upscaling of the input; denoising subtracts it (the net predicts the noise). The first and last convs stay
+/// full precision; the body and upsampler convs are quantized.
+public final class RestorationNet: Model {
+    public enum Task: Equatable, Sendable {
+        case superResolution(scale: Int)
+        case denoise
+    }
+
+    public let task: Task
+    public let channels = 64
+    /// Low-resolution side of a training patch, and the largest image side evaluated in one piece.
+    public let patch: Int, evalSide: Int
+    public let maxBatch: Int
+    public private(set) var h: Int, w: Int
+    public var scale: Int { if case .superResolution(let s) = task { return s }; return 1 }
+    public var title: String {
+        switch task {
+        case .superResolution(let s): return "SRNet-64 x\(s)"
+        case .denoise: return "DnNet-64"
+        }
+    }
+
+    public let convFirst: Conv3x3
+    public let body: [Conv3x3]
+    public let upsamplers: [(conv: Conv3x3, shuffle: PixelShuffle)]
+    public let convLast: NarrowConv3x3
+    public let layers: [any Layer]
+    public let regression: MeanSquaredErrorPSNR
+    public var objective: any Objective { regression }
+    public var quantizedLayers: [any QuantizedLayer] { body + upsamplers.map(\.conv) }
+    public var batchNorms: [BatchNorm] { [] }
+    public var stateTensors: [NamedTensor] { [] }
+    public var timer: StageTimer?
+
+    private let output: FloatBuffer
+    /// Denoising's dL/d(net output) is the negated output gradient.
+    private let negatedGrad: FloatBuffer
+    private var bicubic: [Int: BicubicResize] = [:]
+
+    public init(task: Task, patch: Int, maxBatch: Int, evalSide: Int = 0) {
+        let s: Int
+        if case .superResolution(let sc) = task { s = sc } else { s = 1 }
+        precondition([1, 2, 3, 4].contains(s) && patch >= 4 && maxBatch >= 1)
+        self.task = task; self.patch = patch; self.maxBatch = maxBatch; self.evalSide = max(evalSide, patch)
+        h = patch; w = patch
+        let c = channels, side = self.evalSide
+        func floats(_ perPixel: Int, scale f: Int) -> Int {
+            max(maxBatch * patch * patch, side * side) * f * f * perPixel
+        }
+        convFirst = Conv3x3(name: "conv_first", cin: 1, cout: c, h: patch, w: patch, maxBatch: maxBatch,
+                            needsInputGrad: false, bias: true, relu: true, quantized: false, evalSide: side)
+        body = (1...4).map {
+            Conv3x3(name: "body\($0)", cin: c, cout: c, h: patch, w: patch, maxBatch: maxBatch, bias: true, relu: true,
+                    evalSide: side)
+        }
+        var ups: [(Conv3x3, PixelShuffle)] = []
+        var f = 1
+        let stages = s == 4 ? [2, 2] : s > 1 ? [s] : []
+        for (i, stage) in stages.enumerated() {
+            let conv = Conv3x3(name: "upsample\(i + 1)", cin: c, cout: c * stage * stage, h: patch * f, w: patch * f,
+                               maxBatch: maxBatch, bias: true, evalSide: side * f)
+            ups.append((conv, PixelShuffle(scale: stage, channels: c, h: patch * f, w: patch * f,
+                                           capacity: floats(c, scale: f * stage))))
+            f *= stage
+        }
+        upsamplers = ups
+        convLast = NarrowConv3x3(name: "conv_last", cin: c, cout: 1, h: patch * s, w: patch * s, maxBatch: maxBatch,
+                                 evalSide: side * s)
+        var layers: [any Layer] = [convFirst] + body
+        for u in ups { layers += [u.0, u.1] }
+        layers.append(convLast)
+        self.layers = layers
+        output = FloatBuffer(count: floats(1, scale: s))
+        negatedGrad = FloatBuffer(count: task == .denoise ? maxBatch * patch * patch : 0)
+        regression = MeanSquaredErrorPSNR(valuesPerSample: patch * patch * s * s, capacity: floats(1, scale: s))
+    }
+
+    public var params: [Param] { layers.flatMap(\.params) }
+    public var inputSize: Int { h * w }
+    public var outputSize: Int { h * w * scale * scale }
+
+    /// Images of h x w (low resolution) the buffers take in one forward pass.
+    public func capacity(h: Int, w: Int) -> Int {
+        var n = min(convFirst.capacity(h: h, w: w), output.count / (h * w * scale * scale))
+        for conv in body { n = min(n, conv.capacity(h: h, w: w)) }
+        var f = 1
+        for u in upsamplers { n = min(n, u.conv.capacity(h: h * f, w: w * f)); f *= u.shuffle.scale }
+        return min(n, convLast.capacity(h: h * scale, w: w * scale))
+    }
+
+    /// Sets the (low-resolution) input size of the following passes; training needs the patch size.
+    public func setSpatial(h: Int, w: Int) {
+        precondition(capacity(h: h, w: w) >= 1, "\(title): no room for a \(h)x\(w) image")
+        self.h = h; self.w = w
+        convFirst.setSpatial(h: h, w: w)
+        for conv in body { conv.setSpatial(h: h, w: w) }
+        var f = 1
+        for u in upsamplers {
+            u.conv.setSpatial(h: h * f, w: w * f); u.shuffle.setSpatial(h: h * f, w: w * f)
+            f *= u.shuffle.scale
+        }
+        convLast.setSpatial(h: h * scale, w: w * scale)
+        regression.valuesPerSample = outputSize
+    }
+
+    /// PyTorch's default Conv2d initialization (uniform within ±1/sqrt(fan_in), biases too).
+    public func initialize(seed: UInt64) {
+        var rng = RNG(seed: seed, stream: .initWeights)
+        for case let layer as any WeightedLayer in layers {
+            let bound = 1 / Float(layer.weight.shape.dropFirst().reduce(1, *)).squareRoot()
+            rng.fillUniform(layer.weight.value.buffer, bound: bound)
+            if let b = layer.bias { rng.fillUniform(b.value.buffer, bound: bound) }
+        }
+    }
+
+    public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
+        var a = x
+        for layer in layers { a = timed(timer, layer.label, .forward) { layer.forward(a, n: n, training: training) } }
+        let y = output.ptr, count = n * outputSize, net = a
+        timed(timer, "residual", .forward) {
+            switch task {
+            case .denoise:
+                for i in 0..<count { y[i] = x[i] - net[i] }
+            case .superResolution(let s):
+                let up = bicubicResize(s)
+                let (inCount, outCount) = (h * w, outputSize)
+                parallelFor(min(Workers.count, n)) { wk in
+                    for img in workerRange(wk, of: min(Workers.count, n), total: n) {
+                        up.apply(x + img * inCount, into: y + img * outCount)
+                    }
+                }
+                for i in 0..<count { y[i] += net[i] }
+            }
+        }
+        return y
+    }
+
+    private func bicubicResize(_ s: Int) -> BicubicResize {
+        let key = h << 32 | w
+        if let r = bicubic[key] { return r }
+        let r = BicubicResize(inH: h, inW: w, upscale: s)
+        bicubic[key] = r
+        return r
+    }
+
+    /// The residual's gradient is the output's (denoising negates it); the input needs none.
+    public func backward(_ dOut: UnsafeMutablePointer<Float>, n: Int) {
+        var g: UnsafeMutablePointer<Float>? = dOut
+        if task == .denoise {
+            let neg = negatedGrad.ptr
+            for i in 0..<n * outputSize { neg[i] = -dOut[i] }
+            g = neg
+        }
+        for layer in layers.reversed() {
+            guard let gi = g else { break }
+            g = timed(timer, layer.label, .backward) { layer.backward(gi, n: n) }
+        }
+    }
+
+    /// Multiply-accumulates of one forward pass of one training patch.
+    public var forwardMACs: Int { forwardMACs(h: patch, w: patch) }
+
+    /// Multiply-accumulates of the convolutions for one h x w input.
+    public func forwardMACs(h: Int, w: Int) -> Int {
+        var macs = h * w * 9 * channels * (1 + 4 * channels)
+        var f = 1
+        for u in upsamplers { macs += h * f * w * f * 9 * channels * u.conv.cout; f *= u.shuffle.scale }
+        return macs + h * scale * w * scale * 9 * channels
+    }
+
+    /// The prediction for one whole h x w image (Y / 255, row-major), in tiles of at most evalSide with
+    /// `margin` pixels of overlap. Each output pixel's receptive field is inside its tile (the net sees 7
+    /// low-resolution pixels around it), and tile edges that are image edges pad as the whole image does,
+    /// so the result equals a single pass over the whole image.
+    public func predict(_ image: UnsafePointer<Float>, h: Int, w: Int) -> [Float] {
+        let s = scale, margin = 8, core = evalSide - 2 * margin
+        var out = [Float](repeating: 0, count: h * w * s * s)
+        let tile = FloatBuffer(count: evalSide * evalSide)
+        let ys = h <= evalSide ? [0] : Array(stride(from: 0, to: h, by: core))
+        let xs = w <= evalSide ? [0] : Array(stride(from: 0, to: w, by: core))
+        for y0 in ys {
+            let y1 = h <= evalSide ? h : min(h, y0 + core)
+            let ty0 = max(0, y0 - margin), ty1 = min(h, y1 + margin)
+            for x0 in xs {
+                let x1 = w <= evalSide ? w : min(w, x0 + core)
+                let tx0 = max(0, x0 - margin), tx1 = min(w, x1 + margin)
+                let th = ty1 - ty0, tw = tx1 - tx0
+                for r in 0..<th { (tile.ptr + r * tw).update(from: image + (ty0 + r) * w + tx0, count: tw) }
+                setSpatial(h: th, w: tw)
+                let y = forward(tile.ptr, n: 1, training: false)
+                for r in (y0 - ty0) * s..<(y1 - ty0) * s {
+                    for c in (x0 - tx0) * s..<(x1 - tx0) * s {
+                        out[(ty0 * s + r) * w * s + tx0 * s + c] = y[r * tw * s + c]
+                    }
+                }
+            }
+        }
+        setSpatial(h: patch, w: patch)
+        return out
+    }
+}
