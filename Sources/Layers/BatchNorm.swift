@@ -9,7 +9,9 @@ import Kernels
 /// is a pass over the network's largest activations. Backward recomputes the ReLU mask and the pool's
 /// winners from the input (see BatchNormPasses), so neither is stored.
 public final class BatchNorm: Layer {
-    public let channels, h, w: Int
+    public let channels: Int
+    /// The map size of the following calls (`setSpatial`); training needs it no larger than at init.
+    public private(set) var h, w: Int
     public let relu: Bool
     public let pool: Bool
     public let gamma: Param
@@ -29,7 +31,9 @@ public final class BatchNorm: Layer {
     private let workers: Int
     private let maxBatch: Int
     /// Allocated on first use: a batch norm that hands off into a padded buffer never needs it.
-    private lazy var out = FloatBuffer(count: maxBatch * outputSize)
+    private lazy var out = FloatBuffer(count: capacity * channels)
+    /// Positions the output buffer holds: the training batch's, or one whole image of up to evalSide x evalSide.
+    private let capacity: Int
     private let dx: FloatBuffer
     private let mean: FloatBuffer, invStd: FloatBuffer
     private let scale: FloatBuffer, shift: FloatBuffer  // forward: v = x * scale + shift
@@ -40,7 +44,8 @@ public final class BatchNorm: Layer {
 
     /// Over an h x w map per sample; `pool` halves both after the normalization (and ReLU).
     public init(name: String, channels: Int, h: Int, w: Int, maxBatch: Int, relu: Bool = true, pool: Bool = false,
-                workers: Int = Workers.count) {
+                evalSide: Int = 0, workers: Int = Workers.count) {
+        capacity = max(maxBatch * h * w, evalSide * evalSide)
         self.channels = channels; self.h = h; self.w = w; self.relu = relu; self.pool = pool
         self.workers = workers
         gamma = Param(name: name + ".gamma", shape: [channels])
@@ -65,6 +70,12 @@ public final class BatchNorm: Layer {
     }
 
     deinit { sums.forEach { $0.deallocate() } }
+
+    /// Sets the map size of the following calls (a fully convolutional net evaluating whole images).
+    public func setSpatial(h: Int, w: Int) {
+        precondition(h * w <= capacity, "\(label): no room for \(h)x\(w)")
+        self.h = h; self.w = w
+    }
 
     public var params: [Param] { [gamma, beta] }
     public var label: String {
@@ -96,6 +107,7 @@ public final class BatchNorm: Layer {
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         input = x
         let c = channels, rows = n * positions
+        precondition(rows <= capacity, "\(label): \(n) samples do not fit")
         let mean = mean.ptr, inv = invStd.ptr
         if training {
             // One pass: sums of (x - x0) and (x - x0)^2, x0 the first row, a shift that avoids cancellation.
@@ -138,6 +150,7 @@ public final class BatchNorm: Layer {
     public func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {
         guard let x = input else { return nil }
         let c = channels, rows = n * positions, relu = relu, k = coefficients, (h, w) = (h, w)
+        precondition(rows * c <= dx.count, "\(label): training needs the size it was made for")
         // With g the gradient past the pool and the ReLU: dbeta = sum g, and sum g x (turned into dgamma below).
         let s = pool
             ? sumOver(n) { r, f, s in

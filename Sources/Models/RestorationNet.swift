@@ -5,7 +5,8 @@ import Layers
 /// The paper's network for super-resolution and denoising, on the Y channel, fully convolutional:
 /// conv_first (1 -> 64) + ReLU, 4 x [body conv (64 -> 64) + ReLU] (the ReLUs fused into the convs), for super-resolution a sub-pixel upsampler
 /// (conv 64 -> 64 s^2 + pixel shuffle; x4 is two x2 stages), then conv_last (64 -> 1). Every conv has a bias
-/// and none has batch norm (see README, "Super-resolution and denoising", for the choice). Learning is residual: super-resolution adds the net's output to the bicubic
+/// and none has batch norm (`batchNorm` puts one after the first and body convs instead of their biases: the
+/// choice was measured, see the changelog). Learning is residual: super-resolution adds the net's output to the bicubic
 /// upscaling of the input; denoising subtracts it (the net predicts the noise). The first and last convs stay
 /// full precision; the body and upsampler convs are quantized.
 public final class RestorationNet: Model {
@@ -36,8 +37,11 @@ public final class RestorationNet: Model {
     public let regression: MeanSquaredErrorPSNR
     public var objective: any Objective { regression }
     public var quantizedLayers: [any QuantizedLayer] { body + upsamplers.map(\.conv) }
-    public var batchNorms: [BatchNorm] { [] }
-    public var stateTensors: [NamedTensor] { [] }
+    public let batchNorms: [BatchNorm]
+    public var stateTensors: [NamedTensor] {
+        batchNorms.flatMap { [NamedTensor($0.gamma.name.replacingOccurrences(of: ".gamma", with: ".running_mean"), $0.runningMean),
+                              NamedTensor($0.gamma.name.replacingOccurrences(of: ".gamma", with: ".running_var"), $0.runningVar)] }
+    }
     public var timer: StageTimer?
 
     private let output: FloatBuffer
@@ -45,7 +49,7 @@ public final class RestorationNet: Model {
     private let negatedGrad: FloatBuffer
     private var bicubic: [Int: BicubicResize] = [:]
 
-    public init(task: Task, patch: Int, maxBatch: Int, evalSide: Int = 0) {
+    public init(task: Task, patch: Int, maxBatch: Int, evalSide: Int = 0, batchNorm: Bool = false) {
         let s: Int
         if case .superResolution(let sc) = task { s = sc } else { s = 1 }
         precondition([1, 2, 3, 4].contains(s) && patch >= 4 && maxBatch >= 1)
@@ -55,12 +59,16 @@ public final class RestorationNet: Model {
         func floats(_ perPixel: Int, scale f: Int) -> Int {
             max(maxBatch * patch * patch, side * side) * f * f * perPixel
         }
+        let own = !batchNorm  // bias and ReLU in the conv, or in the batch norm after it
         convFirst = Conv3x3(name: "conv_first", cin: 1, cout: c, h: patch, w: patch, maxBatch: maxBatch,
-                            needsInputGrad: false, bias: true, relu: true, quantized: false, evalSide: side)
+                            needsInputGrad: false, bias: own, relu: own, quantized: false, evalSide: side)
         body = (1...4).map {
-            Conv3x3(name: "body\($0)", cin: c, cout: c, h: patch, w: patch, maxBatch: maxBatch, bias: true, relu: true,
+            Conv3x3(name: "body\($0)", cin: c, cout: c, h: patch, w: patch, maxBatch: maxBatch, bias: own, relu: own,
                     evalSide: side)
         }
+        batchNorms = batchNorm ? (1...5).map {
+            BatchNorm(name: "bn\($0)", channels: c, h: patch, w: patch, maxBatch: maxBatch, evalSide: side)
+        } : []
         var ups: [(Conv3x3, PixelShuffle)] = []
         var f = 1
         let stages = s == 4 ? [2, 2] : s > 1 ? [s] : []
@@ -74,7 +82,11 @@ public final class RestorationNet: Model {
         upsamplers = ups
         convLast = NarrowConv3x3(name: "conv_last", cin: c, cout: 1, h: patch * s, w: patch * s, maxBatch: maxBatch,
                                  evalSide: side * s)
-        var layers: [any Layer] = [convFirst] + body
+        var layers: [any Layer] = []
+        for (i, conv) in ([convFirst] + body).enumerated() {
+            layers.append(conv)
+            if batchNorm { layers.append(batchNorms[i]) }
+        }
         for u in ups { layers += [u.0, u.1] }
         layers.append(convLast)
         self.layers = layers
@@ -102,6 +114,7 @@ public final class RestorationNet: Model {
         self.h = h; self.w = w
         convFirst.setSpatial(h: h, w: w)
         for conv in body { conv.setSpatial(h: h, w: w) }
+        for bn in batchNorms { bn.setSpatial(h: h, w: w) }
         var f = 1
         for u in upsamplers {
             u.conv.setSpatial(h: h * f, w: w * f); u.shuffle.setSpatial(h: h * f, w: w * f)

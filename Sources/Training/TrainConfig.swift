@@ -57,6 +57,8 @@ public struct TrainConfig: Codable, Sendable {
     public var trainData: String?
     public var valSet: String = "set5"
     public var epochSteps: Int = 500
+    /// Restoration: batch norm after the first and body convs instead of their biases.
+    public var batchNorm: Bool = false
     /// Fault injection for tests: make the loss NaN at this step (-1 = never).
     public var injectNaNAtStep: Int = -1
 
@@ -67,7 +69,7 @@ public struct TrainConfig: Codable, Sendable {
         case trainLimit = "train_limit", testLimit = "test_limit", injectNaNAtStep = "inject_nan_at_step"
         case regReduction = "reg_reduction", initScheme = "init", ttqT = "ttq_t", lqBits = "lq_bits"
         case flip, imageSize = "image_size", fit, testDir = "test_dir", testRatio = "test_ratio"
-        case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps"
+        case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps", batchNorm = "batch_norm"
     }
 
     /// A restoration run's defaults where they differ from classification's.
@@ -130,7 +132,7 @@ public struct TrainConfig: Codable, Sendable {
         try read(.flip, &flip)
         try read(.task, &task); try read(.scale, &scale); try read(.sigma, &sigma); try read(.patch, &patch)
         trainData = try c.decodeIfPresent(String.self, forKey: .trainData)
-        try read(.valSet, &valSet); try read(.epochSteps, &epochSteps)
+        try read(.valSet, &valSet); try read(.epochSteps, &epochSteps); try read(.batchNorm, &batchNorm)
         imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize)
         fit = try c.decodeIfPresent(ImageFit.self, forKey: .fit)
         testDir = try c.decodeIfPresent(String.self, forKey: .testDir)
@@ -163,6 +165,7 @@ public struct TrainConfig: Codable, Sendable {
         if let testRatio, !(testRatio > 0 && testRatio < 1) { throw BTError("--test-ratio must be between 0 and 1 (got \(testRatio))") }
         if testRatio != nil && testDir != nil { throw BTError("--test-dir and --test-ratio are two ways to choose the test split: give one") }
         if task.isRestoration { return try validateRestoration() }
+        if batchNorm { throw BTError("--batch-norm is for --task sr or denoise (VGG-6 always has batch norm)") }
         let entry = try DatasetCatalog.named(dataset)
         if !entry.takesFolderOptions {
             let given = [("--image-size", imageSize != nil), ("--fit", fit != nil), ("--test-dir", testDir != nil),

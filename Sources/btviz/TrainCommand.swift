@@ -22,6 +22,8 @@ struct Train: AsyncParsableCommand {
     var trainData: String?
     @Option(help: "sr/denoise: the set validated on after each epoch (default set5).") var valSet: String?
     @Option(parsing: .unconditional, help: "sr/denoise: steps per epoch (default 500).") var epochSteps: Int?
+    @Flag(help: "sr/denoise: batch norm after the first and body convs instead of biases (off by default: measured worse).")
+    var batchNorm = false
 
     // Options that define a run are optional here: unset ones take TrainConfig's defaults for a new run and the
     // checkpoint's values on --resume, where a given one that differs is refused.
@@ -76,6 +78,7 @@ struct Train: AsyncParsableCommand {
         if let trainData { c.trainData = Self.absolute(trainData) }
         if let valSet { c.valSet = valSet.lowercased() }
         if let epochSteps { c.epochSteps = epochSteps }
+        if batchNorm { c.batchNorm = true }
         if let dataset { c.dataset = dataset }
         if let dataDir { c.dataDir = Self.absolute(dataDir) }
         if let imageSize { c.imageSize = imageSize }

@@ -305,6 +305,21 @@ final class ExplorerTmuxTests: XCTestCase {
         XCTAssertFalse(text.contains("\u{1b}["), "no terminal escapes in piped output")
     }
 
+    /// Super-resolution with BT in the explorer: the PSNR curves in place of accuracy, the quantized body and
+    /// upsampler convs with their transitions, and the full-precision first and last convs marked as such.
+    func testSuperResolutionInTheExplorer() throws {
+        let sr = sharedData.appendingPathComponent("sr").path
+        let cmd = "\(btvizPath) train --task sr --data-dir \(sr) --method bt --epochs 2 --epoch-steps 40 --log-every 5 --run-dir \(run); sleep 60"
+        tmux(["new-session", "-d", "-s", "t", "-x", "150", "-y", "50", cmd])
+        let s = waitForScreen("an SR record and a Set5 validation", seconds: 90) { $0.contains("epoch 2/2") && $0.contains("test 3") }
+        for text in ["SRNet-64 x2", "T91", "weights body1", "upsample1", "256x3x3x64", "conv_first", "conv_last",
+                     "full precision (not quantized)", "PSNR", "±(a1−d1)"] {
+            XCTAssertTrue(s.contains(text), "\(text) missing:\n\(s)")
+        }
+        XCTAssertFalse(s.contains("accuracy"), s)
+        tmux(["send-keys", "-t", "t", "q"])
+    }
+
     /// The views for watching, live: t (time-lapse), g (grid), w (what-if), . and l (smoothing, log loss), a mouse
     /// click on a layer's row; then Ctrl-C as a key stops with the same status as SIGINT headless (130).
     func testViewsLiveAndCtrlCKey() throws {

@@ -85,14 +85,14 @@ final class RestorationLayerTests: GradientChecking {
     }
 
     func testRestorationNetGradients() {
-        for task in [RestorationNet.Task.superResolution(scale: 2), .denoise] {
-            let net = RestorationNet(task: task, patch: 4, maxBatch: 2)
+        for (task, bn) in [(RestorationNet.Task.superResolution(scale: 2), false), (.denoise, false), (.superResolution(scale: 3), true)] {
+            let net = RestorationNet(task: task, patch: 4, maxBatch: 2, batchNorm: bn)
             net.initialize(seed: 1)
             // Check a sample of every layer's parameters through the whole net (the straight-through estimator's
             // gradient: the quantized layers compute with a copy of their latent weights here). This checks the
             // wiring (each layer is checked closely above): through seven Float layers with ReLU kinks, central
             // differences agree to a few percent, while a wrong connection or sign is off by about 100%.
-            check("\(net.title)", n: 2, inputSize: net.inputSize, outputSize: net.outputSize, params: net.params,
+            check("\(net.title) bn \(bn)", n: 2, inputSize: net.inputSize, outputSize: net.outputSize, params: net.params,
                   checkInput: false, eps: 1e-3, tolerance: 0.1, samples: 12,
                   forward: { x in
                       for layer in net.quantizedLayers { layer.effective.copy(from: layer.weight.value) }
@@ -104,15 +104,18 @@ final class RestorationLayerTests: GradientChecking {
 
     /// Whole-image prediction in overlapping tiles equals one pass over the image, at every scale.
     func testTiledPredictionEqualsOnePass() {
-        for task in [RestorationNet.Task.superResolution(scale: 2), .superResolution(scale: 3),
-                     .superResolution(scale: 4), .denoise] {
-            let whole = RestorationNet(task: task, patch: 8, maxBatch: 1, evalSide: 48)
-            let tiled = RestorationNet(task: task, patch: 8, maxBatch: 1, evalSide: 20)
+        for (task, bn) in [(RestorationNet.Task.superResolution(scale: 2), false), (.superResolution(scale: 3), false),
+                           (.superResolution(scale: 4), false), (.denoise, false), (.superResolution(scale: 2), true)] {
+            let whole = RestorationNet(task: task, patch: 8, maxBatch: 1, evalSide: 48, batchNorm: bn)
+            let tiled = RestorationNet(task: task, patch: 8, maxBatch: 1, evalSide: 20, batchNorm: bn)
             whole.initialize(seed: 2); tiled.initialize(seed: 2)
             for (a, b) in zip(whole.quantizedLayers, tiled.quantizedLayers) {
                 a.effective.copy(from: a.weight.value); b.effective.copy(from: b.weight.value)
             }
             var rng = RNG(seed: 3)
+            for (a, b) in zip(whole.batchNorms, tiled.batchNorms) {
+                rng.fillGaussian(a.runningMean.buffer, std: 0.1); b.runningMean.copy(from: a.runningMean)
+            }
             let (h, w) = (45, 31)
             let image = FloatBuffer(count: h * w)
             rng.fillUniform(image.buffer, bound: 1)
