@@ -54,10 +54,27 @@ public enum Winograd {
     @inline(__always)
     static func at(_ m0: Vec8, _ m1: Vec8, _ m2: Vec8, _ m3: Vec8) -> (Vec8, Vec8) { (m0 + m1 + m2, m1 - m2 - m3) }
 
+    /// What inference does with a conv's output in the same pass (the batch norm after it, in eval mode):
+    /// v = y * scale + shift per channel (one FMA, as BatchNorm's), ReLU, and a 2x2 max pool, which is exactly one
+    /// F(2x2) output tile. Written to `out`, [n, oh, ow, c] or the interior of zero-padded [n, oh+2, ow+2, c]
+    /// images (the next conv's input).
+    public struct Epilogue {
+        public let scale: UnsafePointer<Float>, shift: UnsafePointer<Float>
+        public let relu: Bool, pool: Bool
+        public let out: UnsafeMutablePointer<Float>
+        public let padded: Bool
+        public init(scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, relu: Bool, pool: Bool,
+                    out: UnsafeMutablePointer<Float>, padded: Bool) {
+            self.scale = scale; self.shift = shift; self.relu = relu; self.pool = pool; self.out = out; self.padded = padded
+        }
+    }
+
     /// y[img] = conv3x3(x[img], g) for each image, from padded inputs `xp` ([n, h+2, w+2, cin]) and
-    /// transformed weights `u`. `scratch` holds scratchCount floats for this worker.
+    /// transformed weights `u`. `scratch` holds scratchCount floats for this worker. With an epilogue the
+    /// output goes through it to its own destination instead of `y`.
     public static func forward(_ xp: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
-                               u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+                               u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                               epilogue: Epilogue? = nil) {
         let tw = (w + 1) / 2, tiles = ((h + 1) / 2) * tw
         let v = scratch, m = scratch + 16 * chunk * cin  // [16, chunk, cin] and [16, chunk, cout]
         for img in images {
@@ -101,7 +118,12 @@ public enum Winograd {
                     }
                 }
                 for t in 0..<count {
-                    transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, tw: tw, h: h, w: w, c: cout, into: dst)
+                    if let e = epilogue {
+                        transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, tw: tw, h: h, w: w, c: cout,
+                                        image: img, through: e)
+                    } else {
+                        transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, tw: tw, h: h, w: w, c: cout, into: dst)
+                    }
                 }
             }
         }
@@ -214,6 +236,41 @@ public enum Winograd {
                 if cols == 2 { (o + c).store8(r0.1) }
                 if rows == 2 { (o + w * c).store8(r1.0) }
             }
+        }
+    }
+
+    /// The tile's outputs through an epilogue: affine, ReLU, and either the 2x2 max (a partial tile at an odd edge
+    /// has no pooled output: floor pooling) or the pixels themselves.
+    static func transformOutput(_ m: UnsafePointer<Float>, pointStride: Int, tile: Int, tw: Int, h: Int, w: Int, c: Int,
+                                image img: Int, through e: Epilogue) {
+        let (ty, tx) = (tile / tw, tile % tw)
+        let (rows, cols) = (min(2, h - 2 * ty), min(2, w - 2 * tx))
+        if e.pool && (rows < 2 || cols < 2) { return }
+        let (oh, ow) = e.pool ? (h / 2, w / 2) : (h, w)
+        let (pad, rowLength) = e.padded ? (1, ow + 2) : (0, ow)
+        let base = e.out + img * (oh + 2 * pad) * rowLength * c
+        func pixel(_ y: Int, _ x: Int) -> UnsafeMutablePointer<Float> { base + ((y + pad) * rowLength + x + pad) * c }
+        for ch in stride(from: 0, to: c, by: 8) {
+            func mv(_ i: Int, _ j: Int) -> Vec8 { (m + (4 * i + j) * pointStride + ch).load8() }
+            let c0 = at(mv(0, 0), mv(1, 0), mv(2, 0), mv(3, 0)), c1 = at(mv(0, 1), mv(1, 1), mv(2, 1), mv(3, 1))
+            let c2 = at(mv(0, 2), mv(1, 2), mv(2, 2), mv(3, 2)), c3 = at(mv(0, 3), mv(1, 3), mv(2, 3), mv(3, 3))
+            let r0 = at(c0.0, c1.0, c2.0, c3.0), r1 = at(c0.1, c1.1, c2.1, c3.1)
+            let a = e.scale.load8(ch), b = e.shift.load8(ch)
+            func v(_ x: Vec8) -> Vec8 { b.addingProduct(x, a) }
+            func relu(_ x: Vec8) -> Vec8 { e.relu ? x.replacing(with: 0, where: x .< 0) : x }
+            if e.pool {
+                var best = v(r0.0)
+                let others = (v(r0.1), v(r1.0), v(r1.1))
+                best.replace(with: others.0, where: others.0 .> best)
+                best.replace(with: others.1, where: others.1 .> best)
+                best.replace(with: others.2, where: others.2 .> best)
+                pixel(ty, tx).store8(relu(best), ch)
+                continue
+            }
+            pixel(2 * ty, 2 * tx).store8(relu(v(r0.0)), ch)
+            if cols == 2 { pixel(2 * ty, 2 * tx + 1).store8(relu(v(r0.1)), ch) }
+            if rows == 2 { pixel(2 * ty + 1, 2 * tx).store8(relu(v(r1.0)), ch) }
+            if rows == 2 && cols == 2 { pixel(2 * ty + 1, 2 * tx + 1).store8(relu(v(r1.1)), ch) }
         }
     }
 

@@ -127,9 +127,7 @@ public final class BatchNorm: Layer {
             let rm = runningMean.ptr, rv = runningVar.ptr
             for j in 0..<c { mean[j] = rm[j]; inv[j] = 1 / (rv[j] + eps).squareRoot() }
         }
-        // v = scale x + shift with scale = gamma * invStd, shift = beta - mean * scale.
-        let a = scale.ptr, b = shift.ptr, g = gamma.value.ptr, be = beta.value.ptr
-        for j in 0..<c { a[j] = g[j] * inv[j]; b[j] = be[j] - mean[j] * a[j] }
+        setCoefficients()
         let relu = relu, k = coefficients, (h, w) = (h, w)
         let y = BatchNormPasses.Output(base: paddedOutput ?? out.ptr, h: pool ? h / 2 : h, w: pool ? w / 2 : w, c: c,
                                        padded: paddedOutput != nil)
@@ -145,6 +143,22 @@ public final class BatchNorm: Layer {
             split(rows) { BatchNormPasses.forward(x, rows: $0, c: c, k, relu: relu, into: y.base) }
         }
         return y.base
+    }
+
+    /// v = scale x + shift with scale = gamma * invStd, shift = beta - mean * scale.
+    private func setCoefficients() {
+        let a = scale.ptr, b = shift.ptr, g = gamma.value.ptr, be = beta.value.ptr, mean = mean.ptr, inv = invStd.ptr
+        for j in 0..<channels { a[j] = g[j] * inv[j]; b[j] = be[j] - mean[j] * a[j] }
+    }
+
+    /// This layer's eval-mode pass as the conv before it will run it (Conv3x3.infer): the same coefficients and
+    /// the same output buffer as `forward(training: false)`, so the result is the same to the bit.
+    public func inferenceEpilogue() -> Winograd.Epilogue {
+        let rm = runningMean.ptr, rv = runningVar.ptr, mean = mean.ptr, inv = invStd.ptr
+        for j in 0..<channels { mean[j] = rm[j]; inv[j] = 1 / (rv[j] + eps).squareRoot() }
+        setCoefficients()
+        return Winograd.Epilogue(scale: scale.ptr, shift: shift.ptr, relu: relu, pool: pool,
+                                 out: paddedOutput ?? out.ptr, padded: paddedOutput != nil)
     }
 
     public func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {

@@ -175,6 +175,26 @@ public final class Conv3x3: QuantizedLayer {
         return y
     }
 
+    /// Whether inference can pass the output through an epilogue in the same pass (the Winograd path).
+    public var fusesEpilogue: Bool { winogradForward && bias == nil && !relu }
+
+    /// Inference with what follows (eval-mode batch norm, ReLU, pool) done by the output transform, written to
+    /// the epilogue's destination, which it returns. Saves writing the output and reading it back.
+    public func infer(_ x: UnsafeMutablePointer<Float>, n: Int, epilogue: Winograd.Epilogue) -> UnsafeMutablePointer<Float> {
+        precondition(fusesEpilogue && n <= capacity(h: h, w: w), "\(label): no fused inference here")
+        input = x
+        prepareDirectWeights(withInputGradient: false)
+        let (cin, cout, h, w) = (cin, cout, h, w)
+        let xp = xpad!.ptr, u = u.ptr, y = out.ptr, copyIn = !inputArrivesPadded, workers = min(self.workers, n)
+        parallelFor(workers) { wk in
+            let r = workerRange(wk, of: workers, total: n)
+            if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
+            Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
+                             scratch: self.winogradScratch[wk].ptr, into: y, epilogue: epilogue)
+        }
+        return epilogue.out
+    }
+
     public func backward(_ dyOut: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {
         guard let x = input else { return nil }
         let dy = maskedGrad.map { reluGradient(dyOut, pixels: n * self.h * self.w, into: $0.ptr) } ?? dyOut

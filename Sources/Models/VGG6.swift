@@ -84,10 +84,25 @@ public final class VGG6: Model {
         }
     }
 
+    /// Inference runs each batch norm inside the Winograd conv before it (off only in the test that checks it
+    /// changes nothing).
+    public var fusedInference = true
+
     /// Logits for `n` NHWC samples.
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         var h = x
-        for layer in layers { h = timed(timer, layer.label, .forward) { layer.forward(h, n: n, training: training) } }
+        var i = 0
+        while i < layers.count {
+            let layer = layers[i]
+            if !training && fusedInference, let conv = layer as? Conv3x3, conv.fusesEpilogue, i + 1 < layers.count,
+               let bn = layers[i + 1] as? BatchNorm {
+                h = timed(timer, conv.label + " +" + bn.label, .forward) { conv.infer(h, n: n, epilogue: bn.inferenceEpilogue()) }
+                i += 2
+                continue
+            }
+            h = timed(timer, layer.label, .forward) { layer.forward(h, n: n, training: training) }
+            i += 1
+        }
         return h
     }
 

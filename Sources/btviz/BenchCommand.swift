@@ -33,6 +33,8 @@ struct Bench: ParsableCommand {
     @Option(help: "train, infer or both.") var mode = "both"
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also time one training step layer by layer.") var profile = false
+    @Flag(help: "Inference layer by layer, each batch norm its own pass (to measure what running it inside the conv saves).")
+    var unfusedInference = false
 
     func validate() throws {
         if task.isRestoration {
@@ -74,6 +76,7 @@ struct Bench: ParsableCommand {
         try MemoryEstimate.check(k: k, inputShape: shape, classes: classes, batch: batch)
         let model = VGG6(k: k, inputShape: shape, classes: classes, maxBatch: batch)
         model.initialize(seed: 0)
+        model.fusedInference = !unfusedInference
         let engine = StepEngine(model: model, spec: QuantSpec(method: method), seed: 0)
         var rng = RNG(seed: 1)
         let x = FloatBuffer(count: batch * model.inputSize)

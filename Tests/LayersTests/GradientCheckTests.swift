@@ -268,6 +268,39 @@ final class GradientCheckTests: GradientChecking {
         }
         XCTAssertEqual(results[0], results[1])
     }
+
+    /// Inference with each batch norm (+ReLU, +pool) inside the Winograd conv before it gives the logits of the
+    /// layer-by-layer pass to the bit: odd sizes (partial tiles, floor pooling), RGB, the padded hand-off on and off,
+    /// trained-looking statistics; and the fused convs really are the Winograd ones.
+    func testFusedInferenceChangesNothing() {
+        for (k, shape, handOff) in [(16, [1, 28, 28], true), (8, [3, 13, 11], true), (32, [3, 32, 32], false)] {
+            let n = 3
+            let models = [true, false].map { fused -> VGG6 in
+                let m = VGG6(k: k, inputShape: shape, classes: 10, maxBatch: n, handOffPadded: handOff)
+                m.fusedInference = fused
+                return m
+            }
+            XCTAssertEqual(models[0].convs.filter(\.fusesEpilogue).count, k == 8 ? 4 : 5, "conv1 (and K=8's 8-channel conv2) take the direct kernels")
+            var rng = RNG(seed: 11)
+            let x = FloatBuffer(count: n * models[0].inputSize)
+            rng.fillGaussian(x.buffer, std: 1)
+            var logits: [[Float]] = []
+            for model in models {
+                model.initialize(seed: 4)
+                var stats = RNG(seed: 12)
+                for bn in model.batchNorms {
+                    stats.fillGaussian(bn.runningMean.buffer, std: 0.2)
+                    stats.fillUniform(bn.runningVar.buffer, bound: 1)
+                    for i in 0..<bn.runningVar.count { bn.runningVar[i] += 1 }
+                    stats.fillGaussian(bn.gamma.value.buffer, std: 0.5)
+                    stats.fillGaussian(bn.beta.value.buffer, std: 0.5)
+                }
+                quantize(model, .bt)
+                logits.append(Array(UnsafeBufferPointer(start: model.forward(x.ptr, n: n, training: false), count: n * 10)))
+            }
+            XCTAssertEqual(logits[0], logits[1], "VGG-6(\(k)) on \(shape)")
+        }
+    }
 }
 
 /// Q(W) of every conv under `method`, as the step engine loads it.

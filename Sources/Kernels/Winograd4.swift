@@ -1,0 +1,212 @@
+import Foundation  // TUNING ONLY
+/// Winograd F(4x4, 3x3) forward convolution on zero-padded NHWC images (the buffers DirectConv uses).
+///
+/// Why: each 4x4 block of outputs costs 36 multiply-adds per (input, output) channel pair, 2.25 a pixel
+/// against F(2x2)'s 4 and the direct 9, so on wide layers (64 to 256 channels) where the products are
+/// nearly all the work it does about half F(2x2)'s arithmetic. The price is larger transforms (6x6 patches
+/// at stride 4) and a little more rounding error: the matrices are Lavin & Gray's, points 0, ±1, ±2, ∞
+/// (the ±1/2 set measured the same in Float). As in Winograd, tiles go through the three steps a chunk at
+/// a time so V and M stay in cache; chunks run across image boundaries, so small images still give the
+/// products enough tiles to reuse each panel of U.
+public enum Winograd4 {
+    public typealias V = SIMD16<Float>
+
+    /// Input channels in blocks of 8 (the transforms' narrowest vector), output channels in blocks of 16.
+    public static func supports(cin: Int, cout: Int) -> Bool { cin % 8 == 0 && cout % 16 == 0 }
+
+    /// Tiles per chunk, a multiple of 6 (the product's row tile): enough to reuse each U panel from L1,
+    /// few enough that V and M ([36, chunk, cin] and [36, chunk, cout]) stay near L2.
+    static let chunkOverride: Int? = ProcessInfo.processInfo.environment["W4CHUNK"].flatMap { Int($0) }  // TUNING ONLY
+    static func chunk(cin: Int, cout: Int) -> Int {
+        if let c = chunkOverride { return c }
+        return 24
+    }
+
+    /// Floats of scratch one worker needs.
+    public static func scratchCount(cin: Int, cout: Int) -> Int { 36 * chunk(cin: cin, cout: cout) * (cin + cout) }
+
+    /// Tiles (4x4 output blocks) per h x w image; `forward(tiles:)` numbers them image by image, row-major.
+    public static func tileCount(h: Int, w: Int) -> Int { ((h + 3) / 4) * ((w + 3) / 4) }
+
+    /// U[p, ci, co] = (G g Gt)[p] for the 3x3 kernel g of each (ci, co); `wt` is [9*cin, cout] as for
+    /// DirectConv, `u` is [36, cin, cout]. Computed in Double, so U carries one rounding, not three.
+    public static func transformWeights(_ wt: UnsafePointer<Float>, cin: Int, cout: Int, into u: UnsafeMutablePointer<Float>) {
+        // G times a column of three: the kernel's values at 0, 1, -1, 2, -2 over their Lagrange denominators, and ∞.
+        func gcol(_ a: Double, _ b: Double, _ c: Double) -> [Double] {
+            [a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c]
+        }
+        for ci in 0..<cin {
+            for co in 0..<cout {
+                func g(_ ky: Int, _ kx: Int) -> Double { Double(wt[((ky * 3 + kx) * cin + ci) * cout + co]) }
+                let cols = (0..<3).map { kx in gcol(g(0, kx), g(1, kx), g(2, kx)) }  // G g, column by column
+                for i in 0..<6 {
+                    let row = gcol(cols[0][i], cols[1][i], cols[2][i])  // row i of (G g) times Gt
+                    for j in 0..<6 { u[((6 * i + j) * cin + ci) * cout + co] = Float(row[j]) }
+                }
+            }
+        }
+    }
+
+    /// y[img] = conv3x3(x[img], g) for each image, from padded inputs `xp` ([n, h+2, w+2, cin]) and
+    /// transformed weights `u`. `scratch` holds scratchCount floats for this worker.
+    public static func forward(_ xp: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
+                               u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let t = tileCount(h: h, w: w)
+        forward(xp, tiles: images.lowerBound * t..<images.upperBound * t, h: h, w: w, cin: cin, cout: cout,
+                u: u, scratch: scratch, into: y)
+    }
+
+    /// The outputs of `tiles` only, numbered across images (tile k of image i is i * tileCount + k), so
+    /// workers can share one large image: disjoint tile ranges write disjoint output pixels, and the result
+    /// is bit for bit the same however the tiles are split.
+    public static func forward(_ xp: UnsafePointer<Float>, tiles: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
+                               u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let chunk = chunk(cin: cin, cout: cout)
+        let geo = Geometry(h: h, w: w)
+        let v = scratch, m = scratch + 36 * chunk * cin  // [36, chunk, cin] and [36, chunk, cout]
+        let wide = Winograd.wideTiles && cout % 32 == 0
+        for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: chunk) {
+            let count = min(chunk, tiles.upperBound - first)
+            if cin % 16 == 0 {
+                transformInput(SIMD16<Float>.self, xp, tiles: first..<first + count, geo, c: cin, into: v, pointStride: chunk * cin)
+            } else {
+                transformInput(Vec8.self, xp, tiles: first..<first + count, geo, c: cin, into: v, pointStride: chunk * cin)
+            }
+            for p in 0..<36 {
+                let up = u + p * cin * cout, vp = v + p * chunk * cin, mp = m + p * chunk * cout
+                // Groups of up to six tiles (five on the 16-channel kernel), balanced.
+                let most = wide ? 6 : 5
+                for cb in stride(from: 0, to: cout, by: wide ? 32 : 16) {
+                    var t = 0, groups = (count + most - 1) / most
+                    while t < count {
+                        let rows = (count - t + groups - 1) / groups
+                        let vt = vp + t * cin, mt = mp + t * cout + cb
+                        // Constant row counts for the full groups let the kernels drop their row checks.
+                        switch (wide, rows) {
+                        case (true, 6): Winograd.product32(vt, up + cb, k: cin, cout: cout, rows: 6, into: mt)
+                        case (true, _): Winograd.product32(vt, up + cb, k: cin, cout: cout, rows: rows, into: mt)
+                        case (false, 5): Winograd.product(vt, up + cb, k: cin, cout: cout, rows: 5, into: mt)
+                        case (false, _): Winograd.product(vt, up + cb, k: cin, cout: cout, rows: rows, into: mt)
+                        }
+                        t += rows; groups -= 1
+                    }
+                }
+            }
+            for t in 0..<count {
+                transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, geo, c: cout, into: y)
+            }
+        }
+    }
+
+    /// Where tile k sits: its image, and its corner in that image's output (and in the padded input).
+    struct Geometry {
+        let h, w, tw, tiles: Int
+        init(h: Int, w: Int) { (self.h, self.w, tw, tiles) = (h, w, (w + 3) / 4, Winograd4.tileCount(h: h, w: w)) }
+        @inline(__always) func locate(_ k: Int) -> (img: Int, y: Int, x: Int) {
+            let (img, t) = k.quotientAndRemainder(dividingBy: tiles)
+            let (ty, tx) = t.quotientAndRemainder(dividingBy: tw)
+            return (img, 4 * ty, 4 * tx)
+        }
+    }
+
+    /// The vector types the transforms run on. Scaling goes through `times`, defined per concrete type:
+    /// SIMD's scalar-times-vector operator is a lane-by-lane loop that LLVM only half re-vectorizes.
+    protocol Lanes: SIMD where Scalar == Float {
+        static func + (a: Self, b: Self) -> Self
+        static func - (a: Self, b: Self) -> Self
+        func times(_ s: Float) -> Self
+    }
+
+    /// Bt times a column of six (Lavin & Gray's Bt, rows sharing their sums and differences).
+    @inline(__always)
+    static func bt<T: Lanes>(_ d0: T, _ d1: T, _ d2: T, _ d3: T, _ d4: T, _ d5: T) -> (T, T, T, T, T, T) {
+        let s12 = d1 + d2, s34 = d3 + d4, d12 = d1 - d2, d43 = d4 - d3, d42 = d4 - d2, d31 = d3 - d1
+        return (d0.times(4) - d2.times(5) + d4, s34 - s12.times(4), d43 + d12.times(4),
+                d42 + d31.times(2), d42 - d31.times(2), d1.times(4) - d3.times(5) + d5)
+    }
+
+    /// At times a column of six.
+    @inline(__always)
+    static func at(_ m0: V, _ m1: V, _ m2: V, _ m3: V, _ m4: V, _ m5: V) -> (V, V, V, V) {
+        let a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4
+        return (m0 + a + c, b + d.times(2), a + c.times(4), b + d.times(8) + m5)
+    }
+
+    @inline(__always) static func load<T: SIMD>(_ p: UnsafeMutablePointer<Float>) -> T where T.Scalar == Float {
+        UnsafeRawPointer(p).loadUnaligned(as: T.self)
+    }
+    @inline(__always) static func load<T: SIMD>(_ p: UnsafePointer<Float>) -> T where T.Scalar == Float {
+        UnsafeRawPointer(p).loadUnaligned(as: T.self)
+    }
+    @inline(__always) static func store<T: SIMD>(_ v: T, _ p: UnsafeMutablePointer<Float>) where T.Scalar == Float {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: T.self)
+    }
+
+    /// Bt d B of each tile's 6x6 padded patch, all channels (T.scalarCount at a time), into 36 rows
+    /// `pointStride` apart (the first tile's at `out`). Patch rows and columns past the padded image read
+    /// as zero: at the bottom and right edges a patch would otherwise run into the next row or image.
+    /// Two passes through `out` (columns, then rows in place) keep a dozen vectors live, not 36 that spill.
+    static func transformInput<T: Lanes>(_: T.Type, _ xp: UnsafePointer<Float>, tiles: Range<Int>, _ geo: Geometry, c: Int,
+                                         into out: UnsafeMutablePointer<Float>, pointStride s: Int) {
+        let (ph, pw) = (geo.h + 2, geo.w + 2), r = pw * c
+        for k in tiles {
+            let (img, y0, x0) = geo.locate(k)
+            let patch = xp + ((img * ph + y0) * pw + x0) * c
+            let (rowsLeft, colsLeft) = (ph - y0, pw - x0)
+            let full = rowsLeft >= 6 && colsLeft >= 6
+            let o = out + (k - tiles.lowerBound) * c
+            for ch in stride(from: 0, to: c, by: T.scalarCount) {
+                // Bt down each patch column j, into points (i, j) (row 6i + j).
+                for j in 0..<6 {
+                    let p = patch + j * c + ch
+                    func d(_ i: Int) -> T { full || (i < rowsLeft && j < colsLeft) ? load(p + i * r) : T() }
+                    let t = bt(d(0), d(1), d(2), d(3), d(4), d(5))
+                    let q = o + j * s + ch
+                    store(t.0, q); store(t.1, q + 6 * s); store(t.2, q + 12 * s)
+                    store(t.3, q + 18 * s); store(t.4, q + 24 * s); store(t.5, q + 30 * s)
+                }
+                // Each row i of that times B, in place.
+                for i in 0..<6 {
+                    let q = o + 6 * i * s + ch
+                    let t = bt(load(q) as T, load(q + s), load(q + 2 * s), load(q + 3 * s), load(q + 4 * s), load(q + 5 * s))
+                    store(t.0, q); store(t.1, q + s); store(t.2, q + 2 * s)
+                    store(t.3, q + 3 * s); store(t.4, q + 4 * s); store(t.5, q + 5 * s)
+                }
+            }
+        }
+    }
+
+    /// Tile k's 4x4 outputs, At M A, from its 36 rows of M `pointStride` apart (consumed: the column pass
+    /// overwrites them); outputs past the bottom or right edge are cropped.
+    @inline(__always)
+    static func transformOutput(_ m: UnsafeMutablePointer<Float>, pointStride s: Int, tile k: Int, _ geo: Geometry,
+                                c: Int, into y: UnsafeMutablePointer<Float>) {
+        let (img, y0, x0) = geo.locate(k)
+        let corner = y + ((img * geo.h + y0) * geo.w + x0) * c
+        let (rows, cols) = (min(4, geo.h - y0), min(4, geo.w - x0))
+        for ch in stride(from: 0, to: c, by: 16) {
+            // At down each column j of M, into its first four rows, in place.
+            for j in 0..<6 {
+                let q = m + j * s + ch
+                let t = at(load(q), load(q + 6 * s), load(q + 12 * s), load(q + 18 * s), load(q + 24 * s), load(q + 30 * s))
+                store(t.0, q); store(t.1, q + 6 * s); store(t.2, q + 12 * s); store(t.3, q + 18 * s)
+            }
+            // Each of the four rows times A: output row i.
+            for i in 0..<rows {
+                let q = m + 6 * i * s + ch, o = corner + i * geo.w * c + ch
+                let t = at(load(q), load(q + s), load(q + 2 * s), load(q + 3 * s), load(q + 4 * s), load(q + 5 * s))
+                store(t.0, o)
+                if cols > 1 { store(t.1, o + c) }
+                if cols > 2 { store(t.2, o + 2 * c) }
+                if cols > 3 { store(t.3, o + 3 * c) }
+            }
+        }
+    }
+}
+
+extension SIMD8: Winograd4.Lanes where Scalar == Float {
+    @inline(__always) func times(_ s: Float) -> Self { self * Self(repeating: s) }
+}
+extension SIMD16: Winograd4.Lanes where Scalar == Float {
+    @inline(__always) func times(_ s: Float) -> Self { self * Self(repeating: s) }
+}
