@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Benchmark btviz against the same VGG-6 network and step in PyTorch, side by side.
+"""Benchmark btviz against the same VGG-6 network and step in PyTorch, side by side (and the SR network:
+rows sr, sr512, with srnet.py).
 
 For every row, PyTorch is first probed in each configuration (contiguous and channels_last, each eager and with
 torch.compile where it compiles), one run each; the fastest is the row's anchor. Then btviz and the anchor run
@@ -36,7 +37,9 @@ TORCH_FALLBACK = "torch==2.13.0"
 # Each row: what both sides run, which number is compared, and the target for the ratio
 # (the targets are the speed issue's table).
 #   cmp "ge": the ratio must be at least the target; "le": at most. The regularizer row is btviz against itself.
-#   Optional keys: classes (default 10), shares (reuse another row's runs), btviz_only.
+#   Optional keys: classes (default 10), shares (reuse another row's runs), btviz_only; task (with scale, and
+#   patch + batch for training or infer_size for inference): the SR network (srnet.py, `btviz bench --task`)
+#   instead of VGG-6, with the row's own batch.
 ROWS = {
     "k16":   dict(short="train K=16 1x28x28", title="training samples/s, K=16, 1x28x28",
                   k=16, input="1x28x28", mode="train", key="train_samples_per_s", cmp="ge", target=1.5),
@@ -62,6 +65,13 @@ ROWS = {
     # the memory row reads the k16 row's runs when both are chosen (each run is its own process)
     "mem":   dict(short="peak RSS MB, train K=16", title="peak resident memory MB, K=16 training",
                   k=16, input="1x28x28", mode="train", key="peak_rss_mb", cmp="le", target=0.5, shares="k16"),
+    # the super-resolution network (issue: SR/denoising); btviz needs `bench --task`
+    "sr":    dict(short="train SR x2 48x48, batch 16", title="train SR x2 48x48 patches, batch 16",
+                  task="sr", scale=2, patch=48, batch=16, mode="train", key="train_samples_per_s", cmp="ge",
+                  target=1.3),
+    "sr512": dict(short="infer SR x2 512x512", title="infer SR x2 on a 512x512 image",
+                  task="sr", scale=2, infer_size=512, mode="infer", key="infer_samples_per_s", cmp="ge",
+                  target=1.3),
     "reg":   dict(short="regularizer cost, % of step", title="regularizer cost, % of btviz's lambda=0.1 step "
                   "time (btviz only)", k=16, input="1x28x28", mode="train", key="train_samples_per_s", cmp="le",
                   target=10.0, btviz_only=True),
@@ -257,7 +267,19 @@ def classes_args(row):
     return ["--classes", str(c)] if c != 10 else []
 
 
+def task_args(row):
+    """The SR rows' network and data options, the same for `btviz bench` and srnet.py."""
+    cmd = ["--task", row["task"], "--scale", str(row["scale"])]
+    if row["mode"] == "train":
+        return cmd + ["--patch", str(row["patch"]), "--batch", str(row["batch"])]
+    return cmd + ["--infer-size", str(row["infer_size"])]
+
+
 def btviz_cmd(args, row, lam, steps=None, extra=()):
+    if row.get("task"):
+        return [args.btviz, "bench", *task_args(row), "--method", args.method, "--lambda", str(lam),
+                "--threads", str(args.threads), "--warmup", str(args.warmup), "--steps", str(steps or args.steps),
+                "--mode", row["mode"], "--json", *extra]
     return [args.btviz, "bench", "--k", str(row["k"]), "--input", row["input"], "--method", args.method,
             "--lambda", str(lam), "--batch", str(args.batch), "--threads", str(args.threads),
             "--warmup", str(args.warmup), "--steps", str(steps or args.steps), "--mode", row["mode"], "--json",
@@ -266,6 +288,12 @@ def btviz_cmd(args, row, lam, steps=None, extra=()):
 
 def torch_cmd(args, row, config, fma_peak=None, steps=None):
     fmt_, _, compiled = config.partition("+")
+    if row.get("task"):
+        cmd = [str(VENV_PY), str(HERE / "srnet.py"), *task_args(row), "--method", args.method,
+               "--lambda", str(args.torch_lambda), "--threads", str(args.threads), "--warmup", str(args.warmup),
+               "--steps", str(steps or args.steps), "--mode", row["mode"], "--memory-format", fmt_,
+               "--adam", args.adam, "--json"]
+        return cmd + (["--compile"] if compiled else []) + (["--fma-peak", str(fma_peak)] if fma_peak else [])
     cmd = [str(VENV_PY), str(HERE / "vgg6.py"), "--k", str(row["k"]), "--input", row["input"],
            "--method", args.method, "--lambda", str(args.torch_lambda), "--batch", str(args.batch),
            "--threads", str(args.threads), "--warmup", str(args.warmup), "--steps", str(steps or args.steps),
@@ -288,6 +316,8 @@ def torch_run(args, row, config, fma_peak=None, steps=None):
 
 
 def fmt(v):
+    if abs(v) < 10:  # two more digits for small figures, e.g. sr512's images/s
+        return f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}"
     return f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}"
 
 
@@ -349,6 +379,8 @@ def measure_row_runs(name, args, cache):
     say(f"\n[{name}] {row['title']}")
     if classes_args(row) and not btviz_supports(args, "--classes"):
         raise RunFailed(f"this btviz has no `bench --classes` (the row needs {row['classes']} classes): rebuild it")
+    if row.get("task") and not btviz_supports(args, "--task"):
+        return task_unsupported(name, row, args, work)
     if row.get("btviz_only"):
         say(f"  btviz {args.method} lambda=0.1 against btviz lambda=0; cost = 1 - (lambda=0.1 samples/s) / "
             f"(lambda=0 samples/s)")
@@ -408,6 +440,21 @@ def measure_row_runs(name, args, cache):
     return result
 
 
+NO_TASK = "btviz does not support --task yet"
+
+
+def task_unsupported(name, row, args, work):
+    """An SR row with a btviz whose `bench` has no --task: the PyTorch probe alone, no pairs, no ratio."""
+    say(f"  {NO_TASK} (`{args.btviz} bench --help` lists no --task): no btviz runs and no ratio for this row; "
+        f"the PyTorch side alone")
+    anchor, probes = probe(args, row)
+    say(f"  anchor: {anchor} (the fastest configuration in the probe)")
+    kept = [j for j in probes.values() if "unavailable" not in j]
+    return dict(row=name, title=row["title"], skipped=NO_TASK, btviz=None, other=probes[anchor][row["key"]],
+                value=None, unit="", cmp=row["cmp"], target=args.targets.get(name, row["target"]), met=False,
+                pairs=[], anchor=anchor, probe=probes, busy=busy_note(work, "this row", kept))
+
+
 def summary(results, args, version):
     say("\n" + "=" * 112)
     say(f"btviz ({args.btviz}) against PyTorch {version}, {args.threads} threads, batch {args.batch}, method "
@@ -425,6 +472,11 @@ def summary(results, args, version):
             say(f"{r['row']:<8} {ROWS[r['row']]['short']:<28} {'-':>9} {'-':>9} {'-':<22} {'-':>8} {target:>8}  "
                 f"FAILED: {r['failed'][:120]}")
             continue
+        if r.get("skipped"):
+            target = f"{'>=' if r['cmp'] == 'ge' else '<='}{r['target']}"
+            say(f"{r['row']:<8} {ROWS[r['row']]['short']:<28} {'-':>9} {fmt(r['other']):>9} {r['anchor']:<22} "
+                f"{'-':>8} {target:>8}  skipped: {r['skipped']}")
+            continue
         value = f"{r['value']:.1f}%" if r["unit"] else f"{r['value']:.3f}"
         target = f"{'>=' if r['cmp'] == 'ge' else '<='}{r['target']}{r['unit']}"
         busy = "  (busy)" if r.get("busy") is not None and r["busy"] > BUSY_LIMIT else ""
@@ -433,6 +485,10 @@ def summary(results, args, version):
     if any(r["unit"] for r in results):
         say("reg: btviz against itself; its 'btviz' column is lambda=0.1 samples/s, 'PyTorch' column lambda=0 "
             "samples/s, ratio = the regularizer's share of the lambda=0.1 step time")
+    if any(ROWS[r["row"]].get("task") for r in results):
+        say("sr, sr512: the SR x2 network (srnet.py; MSE instead of cross-entropy); sr trains batches of 16 patches "
+            "of 48x48 (input 24x24) whatever --batch says, samples/s = patches/s; sr512 infers one 512x512 image "
+            "(output 1024x1024) per step, samples/s = images/s")
     say("ratio = median over pairs of btviz/PyTorch (samples/s: higher is better for btviz; memory: lower is)")
     say(f"[other work N%] after a probe or pair: other work took more than {BUSY_LIMIT}% of the CPU during it")
     if any(r.get("busy") is not None and r["busy"] > BUSY_LIMIT for r in results):
@@ -673,7 +729,8 @@ def main():
     p.add_argument("--lambda", dest="lam", type=float, default=0.1, help="btviz's regularizer weight (default 0.1)")
     p.add_argument("--torch-lambda", type=float, default=0.0,
                    help="PyTorch's regularizer weight (default 0: PyTorch runs the plain step)")
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--batch", type=int, default=128, help="the VGG rows' batch (default 128; the SR rows "
+                   "keep their own: sr 16 patches, sr512 one image)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--steps", type=int, default=20)
