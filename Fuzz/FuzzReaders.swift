@@ -1,4 +1,4 @@
-// Coverage-guided fuzzing of every reader of outside bytes: IDX, .npy, checkpoints and metrics records (decoded,
+// Coverage-guided fuzzing of every reader of outside bytes: IDX, .npy, BMP, checkpoints and metrics records (decoded,
 // loaded into the explorer's model and drawn). Not part of the package: `scripts/fuzz` builds btviz's modules
 // with -sanitize=fuzzer into .build-fuzz and links this file against them (libFuzzer supplies main); the reader
 // is picked with BTVIZ_FUZZ_TARGET. A reader may throw; it must not trap, hang or allocate without bound.
@@ -6,6 +6,7 @@ import BTCore
 import Datasets
 import Explorer
 import Foundation
+import Restoration
 import Training
 
 /// The inputs go through a file because that is how btviz reads them (gzip detection, sizes from stat).
@@ -28,6 +29,8 @@ private func fuzzOne(_ target: String, _ data: UnsafePointer<UInt8>, _ size: Int
         }
     case "npy":
         throughFile(data, size, suffix: ".npy") { p in _ = try readNpy(path: p) }
+    case "bmp":
+        _ = try? BMP.decode(Array(UnsafeBufferPointer(start: data, count: size)), path: "fuzz.bmp")
     case "checkpoint":
         throughFile(data, size, suffix: ".ckpt") { p in
             let c = try Checkpoint.load(path: p)
@@ -43,7 +46,7 @@ private func fuzzOne(_ target: String, _ data: UnsafePointer<UInt8>, _ size: Int
                                         options: ExplorerOptions(ascii: false, noColor: false))
         }
     default:
-        fputs("BTVIZ_FUZZ_TARGET must be idx, npy, checkpoint or metrics\n", stderr)
+        fputs("BTVIZ_FUZZ_TARGET must be idx, npy, bmp, checkpoint or metrics\n", stderr)
         exit(2)
     }
 }

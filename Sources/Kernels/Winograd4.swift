@@ -1,4 +1,3 @@
-import Foundation  // TUNING ONLY
 /// Winograd F(4x4, 3x3) forward convolution on zero-padded NHWC images (the buffers DirectConv uses).
 ///
 /// Why: each 4x4 block of outputs costs 36 multiply-adds per (input, output) channel pair, 2.25 a pixel
@@ -8,6 +7,13 @@ import Foundation  // TUNING ONLY
 /// (the ±1/2 set measured the same in Float). As in Winograd, tiles go through the three steps a chunk at
 /// a time so V and M stay in cache; chunks run across image boundaries, so small images still give the
 /// products enough tiles to reuse each panel of U.
+///
+///     Bt = [4  0 -5  0  1  0]    G = [ 1/4     0     0]    At = [1  1  1  1  1  0]
+///          [0 -4 -4  1  1  0]        [-1/6  -1/6  -1/6]         [0  1 -1  2 -2  0]
+///          [0  4 -4 -1  1  0]        [-1/6   1/6  -1/6]         [0  1  1  4  4  0]
+///          [0 -2 -1  2  1  0]        [1/24  1/12   1/6]         [0  1 -1  8 -8  1]
+///          [0  2 -1 -2  1  0]        [1/24 -1/12   1/6]
+///          [0  4  0 -5  0  1]        [   0     0     1]
 public enum Winograd4 {
     public typealias V = SIMD16<Float>
 
@@ -15,15 +21,12 @@ public enum Winograd4 {
     public static func supports(cin: Int, cout: Int) -> Bool { cin % 8 == 0 && cout % 16 == 0 }
 
     /// Tiles per chunk, a multiple of 6 (the product's row tile): enough to reuse each U panel from L1,
-    /// few enough that V and M ([36, chunk, cin] and [36, chunk, cout]) stay near L2.
-    static let chunkOverride: Int? = ProcessInfo.processInfo.environment["W4CHUNK"].flatMap { Int($0) }  // TUNING ONLY
-    static func chunk(cin: Int, cout: Int) -> Int {
-        if let c = chunkOverride { return c }
-        return 24
-    }
+    /// few enough that V and M ([36, chunk, cin] and [36, chunk, cout]) stay in L2 at 64 channels. 12 to 72
+    /// measured within the noise of a shared machine, from 16 to 256 channels.
+    static let chunk = 24
 
-    /// Floats of scratch one worker needs.
-    public static func scratchCount(cin: Int, cout: Int) -> Int { 36 * chunk(cin: cin, cout: cout) * (cin + cout) }
+    /// Floats of scratch one worker needs: V, M, and one tile's half-transformed patch.
+    public static func scratchCount(cin: Int, cout: Int) -> Int { 36 * chunk * (cin + cout) + 36 * max(cin, cout) }
 
     /// Tiles (4x4 output blocks) per h x w image; `forward(tiles:)` numbers them image by image, row-major.
     public static func tileCount(h: Int, w: Int) -> Int { ((h + 3) / 4) * ((w + 3) / 4) }
@@ -61,16 +64,15 @@ public enum Winograd4 {
     /// is bit for bit the same however the tiles are split.
     public static func forward(_ xp: UnsafePointer<Float>, tiles: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
                                u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        let chunk = chunk(cin: cin, cout: cout)
         let geo = Geometry(h: h, w: w)
-        let v = scratch, m = scratch + 36 * chunk * cin  // [36, chunk, cin] and [36, chunk, cout]
+        let v = scratch, m = v + 36 * chunk * cin, half = m + 36 * chunk * cout  // [36, chunk, cin], [36, chunk, cout]
         let wide = Winograd.wideTiles && cout % 32 == 0
         for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: chunk) {
-            let count = min(chunk, tiles.upperBound - first)
+            let count = min(chunk, tiles.upperBound - first), chunkTiles = first..<first + count
             if cin % 16 == 0 {
-                transformInput(SIMD16<Float>.self, xp, tiles: first..<first + count, geo, c: cin, into: v, pointStride: chunk * cin)
+                transformInput(SIMD16<Float>.self, xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: chunk * cin, half: half)
             } else {
-                transformInput(Vec8.self, xp, tiles: first..<first + count, geo, c: cin, into: v, pointStride: chunk * cin)
+                transformInput(Vec8.self, xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: chunk * cin, half: half)
             }
             for p in 0..<36 {
                 let up = u + p * cin * cout, vp = v + p * chunk * cin, mp = m + p * chunk * cout
@@ -93,7 +95,7 @@ public enum Winograd4 {
                 }
             }
             for t in 0..<count {
-                transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, geo, c: cout, into: y)
+                transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, geo, c: cout, into: y, half: half)
             }
         }
     }
@@ -132,9 +134,6 @@ public enum Winograd4 {
         return (m0 + a + c, b + d.times(2), a + c.times(4), b + d.times(8) + m5)
     }
 
-    @inline(__always) static func load<T: SIMD>(_ p: UnsafeMutablePointer<Float>) -> T where T.Scalar == Float {
-        UnsafeRawPointer(p).loadUnaligned(as: T.self)
-    }
     @inline(__always) static func load<T: SIMD>(_ p: UnsafePointer<Float>) -> T where T.Scalar == Float {
         UnsafeRawPointer(p).loadUnaligned(as: T.self)
     }
@@ -145,30 +144,32 @@ public enum Winograd4 {
     /// Bt d B of each tile's 6x6 padded patch, all channels (T.scalarCount at a time), into 36 rows
     /// `pointStride` apart (the first tile's at `out`). Patch rows and columns past the padded image read
     /// as zero: at the bottom and right edges a patch would otherwise run into the next row or image.
-    /// Two passes through `out` (columns, then rows in place) keep a dozen vectors live, not 36 that spill.
+    /// Two passes, through `half` ([36, c], in L1): Bt down each patch column for all channels, which reads
+    /// every patch row in address order (channel blocks outermost measured slower, waiting on
+    /// loads), then each row times B into V. One pass in registers would hold 36 vectors and spill.
     static func transformInput<T: Lanes>(_: T.Type, _ xp: UnsafePointer<Float>, tiles: Range<Int>, _ geo: Geometry, c: Int,
-                                         into out: UnsafeMutablePointer<Float>, pointStride s: Int) {
-        let (ph, pw) = (geo.h + 2, geo.w + 2), r = pw * c
+                                         into out: UnsafeMutablePointer<Float>, pointStride s: Int, half tmp: UnsafeMutablePointer<Float>) {
+        let (ph, pw) = (geo.h + 2, geo.w + 2), r = pw * c, n = T.scalarCount
         for k in tiles {
             let (img, y0, x0) = geo.locate(k)
             let patch = xp + ((img * ph + y0) * pw + x0) * c
             let (rowsLeft, colsLeft) = (ph - y0, pw - x0)
             let full = rowsLeft >= 6 && colsLeft >= 6
             let o = out + (k - tiles.lowerBound) * c
-            for ch in stride(from: 0, to: c, by: T.scalarCount) {
-                // Bt down each patch column j, into points (i, j) (row 6i + j).
-                for j in 0..<6 {
+            for j in 0..<6 {
+                for ch in stride(from: 0, to: c, by: n) {
                     let p = patch + j * c + ch
                     func d(_ i: Int) -> T { full || (i < rowsLeft && j < colsLeft) ? load(p + i * r) : T() }
                     let t = bt(d(0), d(1), d(2), d(3), d(4), d(5))
-                    let q = o + j * s + ch
-                    store(t.0, q); store(t.1, q + 6 * s); store(t.2, q + 12 * s)
-                    store(t.3, q + 18 * s); store(t.4, q + 24 * s); store(t.5, q + 30 * s)
+                    let q = tmp + j * c + ch
+                    store(t.0, q); store(t.1, q + 6 * c); store(t.2, q + 12 * c)
+                    store(t.3, q + 18 * c); store(t.4, q + 24 * c); store(t.5, q + 30 * c)
                 }
-                // Each row i of that times B, in place.
-                for i in 0..<6 {
-                    let q = o + 6 * i * s + ch
-                    let t = bt(load(q) as T, load(q + s), load(q + 2 * s), load(q + 3 * s), load(q + 4 * s), load(q + 5 * s))
+            }
+            for i in 0..<6 {
+                for ch in stride(from: 0, to: c, by: n) {
+                    let a = tmp + 6 * i * c + ch, q = o + 6 * i * s + ch
+                    let t = bt(load(a) as T, load(a + c), load(a + 2 * c), load(a + 3 * c), load(a + 4 * c), load(a + 5 * c))
                     store(t.0, q); store(t.1, q + s); store(t.2, q + 2 * s)
                     store(t.3, q + 3 * s); store(t.4, q + 4 * s); store(t.5, q + 5 * s)
                 }
@@ -176,29 +177,32 @@ public enum Winograd4 {
         }
     }
 
-    /// Tile k's 4x4 outputs, At M A, from its 36 rows of M `pointStride` apart (consumed: the column pass
-    /// overwrites them); outputs past the bottom or right edge are cropped.
+    /// Tile k's 4x4 outputs, At M A, from its 36 rows of M `pointStride` apart, through `half` as the input
+    /// transform: At down each column for all channels, then the output rows; outputs past the bottom or
+    /// right edge are cropped.
     @inline(__always)
     static func transformOutput(_ m: UnsafeMutablePointer<Float>, pointStride s: Int, tile k: Int, _ geo: Geometry,
-                                c: Int, into y: UnsafeMutablePointer<Float>) {
+                                c: Int, into y: UnsafeMutablePointer<Float>, half tmp: UnsafeMutablePointer<Float>) {
         let (img, y0, x0) = geo.locate(k)
         let corner = y + ((img * geo.h + y0) * geo.w + x0) * c
         let (rows, cols) = (min(4, geo.h - y0), min(4, geo.w - x0))
-        for ch in stride(from: 0, to: c, by: 16) {
-            // At down each column j of M, into its first four rows, in place.
-            for j in 0..<6 {
+        for j in 0..<6 {
+            for ch in stride(from: 0, to: c, by: 16) {
                 let q = m + j * s + ch
                 let t = at(load(q), load(q + 6 * s), load(q + 12 * s), load(q + 18 * s), load(q + 24 * s), load(q + 30 * s))
-                store(t.0, q); store(t.1, q + 6 * s); store(t.2, q + 12 * s); store(t.3, q + 18 * s)
+                let a = tmp + j * c + ch
+                store(t.0, a); store(t.1, a + 6 * c); store(t.2, a + 12 * c); store(t.3, a + 18 * c)
             }
-            // Each of the four rows times A: output row i.
-            for i in 0..<rows {
-                let q = m + 6 * i * s + ch, o = corner + i * geo.w * c + ch
-                let t = at(load(q), load(q + s), load(q + 2 * s), load(q + 3 * s), load(q + 4 * s), load(q + 5 * s))
-                store(t.0, o)
-                if cols > 1 { store(t.1, o + c) }
-                if cols > 2 { store(t.2, o + 2 * c) }
-                if cols > 3 { store(t.3, o + 3 * c) }
+        }
+        for i in 0..<rows {
+            let o = corner + i * geo.w * c
+            for ch in stride(from: 0, to: c, by: 16) {
+                let a = tmp + 6 * i * c + ch, q = o + ch
+                let t = at(load(a), load(a + c), load(a + 2 * c), load(a + 3 * c), load(a + 4 * c), load(a + 5 * c))
+                store(t.0, q)
+                if cols > 1 { store(t.1, q + c) }
+                if cols > 2 { store(t.2, q + 2 * c) }
+                if cols > 3 { store(t.3, q + 3 * c) }
             }
         }
     }

@@ -42,6 +42,11 @@ public final class Conv3x3: QuantizedLayer {
     private let winogradForward: Bool, winogradInputGrad: Bool, winogradWeightGrad: Bool
     private let u: FloatBuffer, uflip: FloatBuffer  // [16, cin, cout] and [16, cout, cin]
     private let winogradScratch: [FloatBuffer], weightGradScratch: [FloatBuffer]
+    // F(4x4, 3x3) for the forward and input-gradient convolutions (F(2x2) keeps the weight gradient, and the
+    // inference that runs a batch norm in its output pass): about half F(2x2)'s multiply-adds.
+    private let winograd4Forward: Bool, winograd4InputGrad: Bool
+    private let u4: FloatBuffer, u4flip: FloatBuffer  // [36, cin, cout] and [36, cout, cin]
+    private let winograd4Scratch: [FloatBuffer]
     // GEMM path.
     private let cols: [FloatBuffer]
 
@@ -49,7 +54,8 @@ public final class Conv3x3: QuantizedLayer {
     /// evalSide x evalSide (whole-image evaluation).
     public init(name: String, cin: Int, cout: Int, h: Int, w: Int, maxBatch: Int, needsInputGrad: Bool = true,
                 bias: Bool = false, relu: Bool = false, quantized: Bool = true, evalSide: Int = 0,
-                workers: Int = Workers.count, allowDirect: Bool = true, allowWinograd: Bool = true) {
+                workers: Int = Workers.count, allowDirect: Bool = true, allowWinograd: Bool = true,
+                allowWinograd4: Bool = true) {
         self.cin = cin; self.cout = cout; self.h = h; self.w = w
         self.needsInputGrad = needsInputGrad
         self.workers = workers
@@ -77,8 +83,15 @@ public final class Conv3x3: QuantizedLayer {
         wflip = FloatBuffer(count: 9 * cin * cout)
         winogradForward = allowWinograd && directForward && Winograd.supports(cin: cin, cout: cout)
         winogradInputGrad = allowWinograd && directInputGrad && Winograd.supports(cin: cout, cout: cin)
+        winograd4Forward = allowWinograd4 && winogradForward && Winograd4.supports(cin: cin, cout: cout)
+        winograd4InputGrad = allowWinograd4 && winogradInputGrad && Winograd4.supports(cin: cout, cout: cin)
         u = FloatBuffer(count: winogradForward ? 16 * cin * cout : 0)
-        uflip = FloatBuffer(count: winogradInputGrad ? 16 * cin * cout : 0)
+        uflip = FloatBuffer(count: winogradInputGrad && !winograd4InputGrad ? 16 * cin * cout : 0)
+        u4 = FloatBuffer(count: winograd4Forward ? 36 * cin * cout : 0)
+        u4flip = FloatBuffer(count: winograd4InputGrad ? 36 * cin * cout : 0)
+        winograd4Scratch = (0..<(winograd4Forward || winograd4InputGrad ? workers : 0)).map { _ in
+            FloatBuffer(count: max(Winograd4.scratchCount(cin: cin, cout: cout), Winograd4.scratchCount(cin: cout, cout: cin)))
+        }
         winogradWeightGrad = directForward && winogradAll
         winogradScratch = (0..<(winogradForward || winogradInputGrad ? workers : 0)).map { _ in
             FloatBuffer(count: Winograd.scratchCount(cin: cin, cout: cout))
@@ -119,13 +132,17 @@ public final class Conv3x3: QuantizedLayer {
 
     /// Lays out the effective weights for the direct kernels: transposed, and (for training) flipped for the
     /// input gradient; each also Winograd-transformed where that path runs.
-    private func prepareDirectWeights(withInputGradient: Bool) {
+    private func prepareDirectWeights(withInputGradient: Bool, forEpilogue: Bool = false) {
         let e = effective.ptr, t = wt.ptr, f = wflip.ptr
         let k9 = 9 * cin
         for co in 0..<cout {
             for k in 0..<k9 { t[k * cout + co] = e[co * k9 + k] }
         }
-        if winogradForward { Winograd.transformWeights(t, cin: cin, cout: cout, into: u.ptr) }
+        if winograd4Forward && !forEpilogue {
+            Winograd4.transformWeights(t, cin: cin, cout: cout, into: u4.ptr)
+        } else if winogradForward {
+            Winograd.transformWeights(t, cin: cin, cout: cout, into: u.ptr)
+        }
         guard directInputGrad && withInputGradient else { return }
         // W'[(ky, kx, co), ci] = W[co, (2 - ky, 2 - kx, ci)]
         for tap in 0..<9 {
@@ -134,7 +151,11 @@ public final class Conv3x3: QuantizedLayer {
                 for ci in 0..<cin { f[(tap * cout + co) * cin + ci] = e[co * k9 + flipped * cin + ci] }
             }
         }
-        if winogradInputGrad { Winograd.transformWeights(f, cin: cout, cout: cin, into: uflip.ptr) }
+        if winograd4InputGrad {
+            Winograd4.transformWeights(f, cin: cout, cout: cin, into: u4flip.ptr)
+        } else if winogradInputGrad {
+            Winograd.transformWeights(f, cin: cout, cout: cin, into: uflip.ptr)
+        }
     }
 
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
@@ -147,6 +168,16 @@ public final class Conv3x3: QuantizedLayer {
         if directForward, let xp = xpad?.ptr {
             prepareDirectWeights(withInputGradient: training)
             let wt = wt.ptr, u = u.ptr, winograd = winogradForward, copyIn = !inputArrivesPadded
+            if winograd4Forward {
+                // Tiles split over the workers, so one large image uses both.
+                if copyIn { parallelFor(workers) { wk in DirectConv.pad(x, images: workerRange(wk, of: workers, total: n), h: h, w: w, c: cin, into: xp) } }
+                let tiles = n * Winograd4.tileCount(h: h, w: w), split = min(self.workers, tiles), u4 = u4.ptr
+                parallelFor(split) { wk in
+                    Winograd4.forward(xp, tiles: workerRange(wk, of: split, total: tiles), h: h, w: w, cin: cin, cout: cout,
+                                      u: u4, scratch: self.winograd4Scratch[wk].ptr, into: y)
+                }
+                return y
+            }
             parallelFor(workers) { wk in
                 let r = workerRange(wk, of: workers, total: n)
                 if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
@@ -183,7 +214,7 @@ public final class Conv3x3: QuantizedLayer {
     public func infer(_ x: UnsafeMutablePointer<Float>, n: Int, epilogue: Winograd.Epilogue) -> UnsafeMutablePointer<Float> {
         precondition(fusesEpilogue && n <= capacity(h: h, w: w), "\(label): no fused inference here")
         input = x
-        prepareDirectWeights(withInputGradient: false)
+        prepareDirectWeights(withInputGradient: false, forEpilogue: true)
         let (cin, cout, h, w) = (cin, cout, h, w)
         let xp = xpad!.ptr, u = u.ptr, y = out.ptr, copyIn = !inputArrivesPadded, workers = min(self.workers, n)
         parallelFor(workers) { wk in
@@ -208,6 +239,7 @@ public final class Conv3x3: QuantizedLayer {
         let workers = min(self.workers, n)
         let direct = directForward, directDX = directInputGrad
         let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr, uflip = uflip.ptr, winogradDX = winogradInputGrad
+        let u4flip = u4flip.ptr, winograd4DX = winograd4InputGrad
         let winogradDW = winogradWeightGrad
         parallelFor(workers) { wk in
             let dW = self.partialGrads[wk].ptr
@@ -224,7 +256,10 @@ public final class Conv3x3: QuantizedLayer {
             }
             if directDX, let dyp, let dxp {
                 DirectConv.pad(dy, images: r, h: h, w: w, c: cout, into: dyp)
-                if winogradDX {
+                if winograd4DX {
+                    Winograd4.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, u: u4flip,
+                                      scratch: self.winograd4Scratch[wk].ptr, into: dxp)
+                } else if winogradDX {
                     Winograd.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, u: uflip,
                                      scratch: self.winogradScratch[wk].ptr, into: dxp)
                 } else {

@@ -12,11 +12,12 @@ public final class PixelShuffle: Layer {
 
     private let out: FloatBuffer, dx: FloatBuffer
 
-    /// `channels` is the output's; `capacity` floats per direction.
-    public init(scale: Int, channels: Int, h: Int, w: Int, capacity: Int) {
+    /// `channels` is the output's; room for `capacity` output floats, and for `trainCapacity` in backward
+    /// (the training batch's; whole-image inference needs none).
+    public init(scale: Int, channels: Int, h: Int, w: Int, capacity: Int, trainCapacity: Int? = nil) {
         self.scale = scale; self.channels = channels; self.h = h; self.w = w
         out = FloatBuffer(count: capacity)
-        dx = FloatBuffer(count: capacity)
+        dx = FloatBuffer(count: trainCapacity ?? capacity)
     }
 
     /// The input's size.
@@ -29,6 +30,7 @@ public final class PixelShuffle: Layer {
     }
 
     public func backward(_ dy: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {
+        precondition(n * outputSize <= dx.count, "\(label): training needs the size it was made for")
         permute(n: n, input: dx.ptr, output: dy, forward: false)
         return dx.ptr
     }

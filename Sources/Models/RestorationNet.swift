@@ -76,7 +76,8 @@ public final class RestorationNet: Model {
             let conv = Conv3x3(name: "upsample\(i + 1)", cin: c, cout: c * stage * stage, h: patch * f, w: patch * f,
                                maxBatch: maxBatch, bias: true, evalSide: side * f)
             ups.append((conv, PixelShuffle(scale: stage, channels: c, h: patch * f, w: patch * f,
-                                           capacity: floats(c, scale: f * stage))))
+                                           capacity: floats(c, scale: f * stage),
+                                           trainCapacity: maxBatch * patch * patch * f * f * stage * stage * c)))
             f *= stage
         }
         upsamplers = ups

@@ -54,7 +54,8 @@ final class GradientCheckTests: GradientChecking {
                                      (16, 64, 2, 9, 1), (16, 16, 1, 1, 2), (16, 16, 2, 2, 3), (32, 32, 14, 14, 2),
                                      (32, 64, 7, 7, 3), (8, 16, 5, 6, 2), (32, 16, 9, 4, 2), (40, 96, 7, 7, 2),
                                      (64, 32, 5, 5, 3)] {
-            let paths = [Conv3x3(name: "w", cin: cin, cout: cout, h: h, w: w, maxBatch: n),
+            let paths = [Conv3x3(name: "w4", cin: cin, cout: cout, h: h, w: w, maxBatch: n),
+                         Conv3x3(name: "w2", cin: cin, cout: cout, h: h, w: w, maxBatch: n, allowWinograd4: false),
                          Conv3x3(name: "d", cin: cin, cout: cout, h: h, w: w, maxBatch: n, allowWinograd: false),
                          Conv3x3(name: "g", cin: cin, cout: cout, h: h, w: w, maxBatch: n, allowDirect: false)]
             var rng = RNG(seed: UInt64(cin * 100 + cout))
@@ -64,11 +65,11 @@ final class GradientCheckTests: GradientChecking {
             rng.fillGaussian(x.buffer, std: 1); rng.fillGaussian(dy.buffer, std: 1)
             let ys = paths.map { Array(UnsafeBufferPointer(start: $0.forward(x.ptr, n: n, training: true), count: n * $0.outputSize)) }
             let dxs = paths.map { p in p.backward(dy.ptr, n: n).map { Array(UnsafeBufferPointer(start: $0, count: n * h * w * cin)) } }
-            for i in 0..<2 {
+            for i in 0..<3 {
                 let what = "\(paths[i].weight.name) vs GEMM, \(cin)->\(cout) \(h)x\(w), wide tiles \(Winograd.wideTiles)"
-                XCTAssertLessThan(relativeDifference(ys[i], ys[2]), 1e-5, "forward " + what)
-                XCTAssertLessThan(relativeDifference(paths[i].weight.grad.array, paths[2].weight.grad.array), 1e-5, "dW " + what)
-                if let a = dxs[i], let b = dxs[2] { XCTAssertLessThan(relativeDifference(a, b), 1e-5, "dx " + what) }
+                XCTAssertLessThan(relativeDifference(ys[i], ys[3]), 1e-5, "forward " + what)
+                XCTAssertLessThan(relativeDifference(paths[i].weight.grad.array, paths[3].weight.grad.array), 1e-5, "dW " + what)
+                if let a = dxs[i], let b = dxs[3] { XCTAssertLessThan(relativeDifference(a, b), 1e-5, "dx " + what) }
             }
         }
     }
@@ -270,7 +271,7 @@ final class GradientCheckTests: GradientChecking {
     }
 
     /// Inference with each batch norm (+ReLU, +pool) inside the Winograd conv before it gives the logits of the
-    /// layer-by-layer pass to the bit: odd sizes (partial tiles, floor pooling), RGB, the padded hand-off on and off,
+    /// layer-by-layer pass: odd sizes (partial tiles, floor pooling), RGB, the padded hand-off on and off,
     /// trained-looking statistics; and the fused convs really are the Winograd ones.
     func testFusedInferenceChangesNothing() {
         for (k, shape, handOff) in [(16, [1, 28, 28], true), (8, [3, 13, 11], true), (32, [3, 32, 32], false)] {
@@ -298,7 +299,8 @@ final class GradientCheckTests: GradientChecking {
                 quantize(model, .bt)
                 logits.append(Array(UnsafeBufferPointer(start: model.forward(x.ptr, n: n, training: false), count: n * 10)))
             }
-            XCTAssertEqual(logits[0], logits[1], "VGG-6(\(k)) on \(shape)")
+            // The fused pass is F(2x2); layer by layer, the convs run F(4x4): the same to its rounding.
+            XCTAssertLessThan(relativeDifference(logits[0], logits[1]), 1e-5, "VGG-6(\(k)) on \(shape)")
         }
     }
 }
