@@ -34,17 +34,28 @@ public enum Winograd4 {
     /// U[p, ci, co] = (G g Gt)[p] for the 3x3 kernel g of each (ci, co); `wt` is [9*cin, cout] as for
     /// DirectConv, `u` is [36, cin, cout]. Computed in Double, so U carries one rounding, not three.
     public static func transformWeights(_ wt: UnsafePointer<Float>, cin: Int, cout: Int, into u: UnsafeMutablePointer<Float>) {
+        // Eight output channels at a time in Double lanes (it runs every step: no arrays, no per-pair calls).
+        typealias D = SIMD8<Double>
+        typealias Six = (D, D, D, D, D, D)
+        precondition(cout % 8 == 0, "transformWeights takes output channels in multiples of 8")
         // G times a column of three: the kernel's values at 0, 1, -1, 2, -2 over their Lagrange denominators, and ∞.
-        func gcol(_ a: Double, _ b: Double, _ c: Double) -> [Double] {
-            [a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c]
+        func gcol(_ a: D, _ b: D, _ c: D) -> Six {
+            (a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c)
+        }
+        func pick(_ t: Six, _ i: Int) -> D {
+            switch i { case 0: t.0; case 1: t.1; case 2: t.2; case 3: t.3; case 4: t.4; default: t.5 }
         }
         for ci in 0..<cin {
-            for co in 0..<cout {
-                func g(_ ky: Int, _ kx: Int) -> Double { Double(wt[((ky * 3 + kx) * cin + ci) * cout + co]) }
-                let cols = (0..<3).map { kx in gcol(g(0, kx), g(1, kx), g(2, kx)) }  // G g, column by column
+            for co in stride(from: 0, to: cout, by: 8) {
+                func g(_ ky: Int, _ kx: Int) -> D {
+                    D(UnsafeRawPointer(wt + ((ky * 3 + kx) * cin + ci) * cout + co).loadUnaligned(as: SIMD8<Float>.self))
+                }
+                let cols = (gcol(g(0, 0), g(1, 0), g(2, 0)), gcol(g(0, 1), g(1, 1), g(2, 1)), gcol(g(0, 2), g(1, 2), g(2, 2)))
                 for i in 0..<6 {
-                    let row = gcol(cols[0][i], cols[1][i], cols[2][i])  // row i of (G g) times Gt
-                    for j in 0..<6 { u[((6 * i + j) * cin + ci) * cout + co] = Float(row[j]) }
+                    let row = gcol(pick(cols.0, i), pick(cols.1, i), pick(cols.2, i))  // row i of (G g) times Gt
+                    for j in 0..<6 {
+                        UnsafeMutableRawPointer(u + ((6 * i + j) * cin + ci) * cout + co).storeBytes(of: SIMD8<Float>(pick(row, j)), as: SIMD8<Float>.self)
+                    }
                 }
             }
         }
