@@ -86,12 +86,7 @@ struct Bench: ParsableCommand {
         let macs = Double(model.forwardMACs)
         var results: [(String, Double, Double)] = []  // (what, samples/s, GFLOP/s)
 
-        func time(_ body: (Int) -> Void) -> Double {
-            for i in 0..<warmup { body(i) }
-            let t0 = Date()
-            for i in 0..<steps { body(warmup + i) }
-            return Double(steps * batch) / Date().timeIntervalSince(t0)
-        }
+        func time(_ body: (Int) -> Void) -> Double { rate(samplesPerCall: batch, body) }
         func trainStep(_ i: Int) {
             labels.withUnsafeBufferPointer { lab in
                 _ = engine.step(x: x.ptr, targets: .labels(lab.baseAddress!), n: batch, method: method, lambda: lambda,
@@ -140,10 +135,7 @@ struct Bench: ParsableCommand {
             var fields = ["\"k\":\(k)", "\"input\":\"\(input)\"", "\"classes\":\(classes)", "\"method\":\"\(method.rawValue)\"", "\"lambda\":\(lambda)",
                           "\"batch\":\(batch)", "\"threads\":\(threads)", "\"fma_peak_gflops\":\(r(peak))",
                           "\"peak_rss_mb\":\(r(rssMB))"]
-            for (what, sps, gf) in results {
-                fields += ["\"\(what)_samples_per_s\":\(r(sps))", "\"\(what)_gflops\":\(r(gf))",
-                           "\"\(what)_peak_fraction\":\(r(gf / peak, 4))"]
-            }
+            fields += resultFields(results, peak: peak)
             print("{" + fields.joined(separator: ",") + "}")
             return
         }
@@ -154,6 +146,22 @@ struct Bench: ParsableCommand {
             print(String(format: "%@: %8.0f samples/s  %6.1f GFLOP/s  %4.1f%% of peak", what, sps, gf, 100 * gf / peak))
         }
         print(String(format: "peak resident memory: %.0f MB", rssMB))
+    }
+
+    /// Samples per second over `steps` timed calls of `body`, after `warmup` untimed ones.
+    func rate(samplesPerCall: Int, _ body: (Int) -> Void) -> Double {
+        for i in 0..<warmup { body(i) }
+        let t0 = Date()
+        for i in 0..<steps { body(warmup + i) }
+        return Double(steps * samplesPerCall) / Date().timeIntervalSince(t0)
+    }
+
+    /// The JSON fields of each (what, samples/s, GFLOP/s) result, samples/s to `digits` decimals.
+    func resultFields(_ results: [(String, Double, Double)], peak: Double, digits: Int = 1) -> [String] {
+        results.flatMap { what, sps, gf in
+            ["\"\(what)_samples_per_s\":\(r(sps, digits))", "\"\(what)_gflops\":\(r(gf))",
+             "\"\(what)_peak_fraction\":\(r(gf / peak, 4))"]
+        }
     }
 
     func peakResidentMB() -> Double {

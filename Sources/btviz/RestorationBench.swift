@@ -23,18 +23,12 @@ extension Bench {
         var results: [(String, Double, Double)] = []  // (what, samples/s, GFLOP/s)
         var inferMs = 0.0
 
-        func time(samplesPerCall: Int, _ body: (Int) -> Void) -> Double {
-            for i in 0..<warmup { body(i) }
-            let t0 = Date()
-            for i in 0..<steps { body(warmup + i) }
-            return Double(steps * samplesPerCall) / Date().timeIntervalSince(t0)
-        }
         func trainStep(_ i: Int) {
             _ = engine.step(x: x.ptr, targets: .values(target.ptr), n: batch, method: method, lambda: lambda,
                             lr: 1e-4, stepIndex: i, measure: false)
         }
         if mode != "infer" {
-            let sps = time(samplesPerCall: batch, trainStep)
+            let sps = rate(samplesPerCall: batch, trainStep)
             results.append(("train", sps, sps * Double(model.forwardMACs) * 6 / 1e9))
         }
         let image = FloatBuffer(count: inferSize * inferSize)
@@ -45,7 +39,7 @@ extension Bench {
         }
         if mode != "train" {
             engine.quantize(method)
-            let ips = time(samplesPerCall: 1, infer)
+            let ips = rate(samplesPerCall: 1, infer)
             inferMs = 1000 / ips
             results.append(("infer", ips, ips * Double(model.forwardMACs(h: inferSize, w: inferSize)) * 2 / 1e9))
         }
@@ -64,10 +58,7 @@ extension Bench {
             var fields = ["\"task\":\"\(task.rawValue)\"", "\"scale\":\(s)", "\"patch\":\(patch)", "\"infer_size\":\(inferSize)",
                           "\"method\":\"\(method.rawValue)\"", "\"lambda\":\(lambda)", "\"batch\":\(batch)", "\"threads\":\(threads)",
                           "\"forward_macs\":\(model.forwardMACs)", "\"fma_peak_gflops\":\(r(peak))", "\"peak_rss_mb\":\(r(rssMB))"]
-            for (what, sps, gf) in results {
-                fields += ["\"\(what)_samples_per_s\":\(r(sps, 2))", "\"\(what)_gflops\":\(r(gf))",
-                           "\"\(what)_peak_fraction\":\(r(gf / peak, 4))"]
-            }
+            fields += resultFields(results, peak: peak, digits: 2)
             if mode != "train" { fields.append("\"infer_ms\":\(r(inferMs, 2))") }
             print("{" + fields.joined(separator: ",") + "}")
             return
