@@ -56,7 +56,7 @@ public enum Winograd {
 
     /// What inference does with a conv's output in the same pass (the batch norm after it, in eval mode):
     /// v = y * scale + shift per channel (one FMA, as BatchNorm's), ReLU, and a 2x2 max pool, which is exactly one
-    /// F(2x2) output tile. Written to `out`, [n, oh, ow, c] or the interior of zero-padded [n, oh+2, ow+2, c]
+    /// F(2x2) output tile (and a quarter of an F(4x4) one: Winograd4 takes the same epilogue). Written to `out`, [n, oh, ow, c] or the interior of zero-padded [n, oh+2, ow+2, c]
     /// images (the next conv's input).
     public struct Epilogue {
         public let scale: UnsafePointer<Float>, shift: UnsafePointer<Float>

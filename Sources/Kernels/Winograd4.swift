@@ -70,11 +70,12 @@ public enum Winograd4 {
                 u: u, scratch: scratch, into: y)
     }
 
-    /// The outputs of `tiles` only, numbered across images (tile k of image i is i * tileCount + k), so
+    /// The outputs of `tiles` only (through `epilogue` to its own destination when there is one), numbered across images (tile k of image i is i * tileCount + k), so
     /// workers can share one large image: disjoint tile ranges write disjoint output pixels, and the result
     /// is bit for bit the same however the tiles are split.
     public static func forward(_ xp: UnsafePointer<Float>, tiles: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
-                               u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+                               u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                               epilogue: Winograd.Epilogue? = nil) {
         let geo = Geometry(h: h, w: w)
         let v = scratch, m = v + 36 * chunk * cin, half = m + 36 * chunk * cout  // [36, chunk, cin], [36, chunk, cout]
         let wide = Winograd.wideTiles && cout % 32 == 0
@@ -106,7 +107,11 @@ public enum Winograd4 {
                 }
             }
             for t in 0..<count {
-                transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, geo, c: cout, into: y, half: half)
+                if let e = epilogue {
+                    transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, geo, c: cout, through: e, half: half)
+                } else {
+                    transformOutput(m + t * cout, pointStride: chunk * cout, tile: first + t, geo, c: cout, into: y, half: half)
+                }
             }
         }
     }
@@ -197,14 +202,7 @@ public enum Winograd4 {
         let (img, y0, x0) = geo.locate(k)
         let corner = y + ((img * geo.h + y0) * geo.w + x0) * c
         let (rows, cols) = (min(4, geo.h - y0), min(4, geo.w - x0))
-        for j in 0..<6 {
-            for ch in stride(from: 0, to: c, by: 16) {
-                let q = m + j * s + ch
-                let t = at(load(q), load(q + 6 * s), load(q + 12 * s), load(q + 18 * s), load(q + 24 * s), load(q + 30 * s))
-                let a = tmp + j * c + ch
-                store(t.0, a); store(t.1, a + 6 * c); store(t.2, a + 12 * c); store(t.3, a + 18 * c)
-            }
-        }
+        outputColumns(m, pointStride: s, c: c, into: tmp)
         for i in 0..<rows {
             let o = corner + i * geo.w * c
             for ch in stride(from: 0, to: c, by: 16) {
@@ -214,6 +212,65 @@ public enum Winograd4 {
                 if cols > 1 { store(t.1, q + c) }
                 if cols > 2 { store(t.2, q + 2 * c) }
                 if cols > 3 { store(t.3, q + 3 * c) }
+            }
+        }
+    }
+
+    /// At down each of the tile's six columns, into `half` ([4 rows, 6, c]): both output transforms start so.
+    @inline(__always)
+    static func outputColumns(_ m: UnsafeMutablePointer<Float>, pointStride s: Int, c: Int, into tmp: UnsafeMutablePointer<Float>) {
+        for j in 0..<6 {
+            for ch in stride(from: 0, to: c, by: 16) {
+                let q = m + j * s + ch
+                let t = at(load(q), load(q + 6 * s), load(q + 12 * s), load(q + 18 * s), load(q + 24 * s), load(q + 30 * s))
+                let a = tmp + j * c + ch
+                store(t.0, a); store(t.1, a + 6 * c); store(t.2, a + 12 * c); store(t.3, a + 18 * c)
+            }
+        }
+    }
+
+    /// Tile k's outputs through an epilogue (affine, ReLU, and the 2x2 max pool: a 4x4 tile holds four pool
+    /// windows, and one that runs past an odd edge has no output, floor pooling) to the epilogue's destination.
+    static func transformOutput(_ m: UnsafeMutablePointer<Float>, pointStride s: Int, tile k: Int, _ geo: Geometry,
+                                c: Int, through e: Winograd.Epilogue, half tmp: UnsafeMutablePointer<Float>) {
+        let (img, y0, x0) = geo.locate(k)
+        let (rows, cols) = (min(4, geo.h - y0), min(4, geo.w - x0))
+        let (oh, ow) = e.pool ? (geo.h / 2, geo.w / 2) : (geo.h, geo.w)
+        let (pad, rowLength) = e.padded ? (1, ow + 2) : (0, ow)
+        let base = e.out + img * (oh + 2 * pad) * rowLength * c
+        func pixel(_ y: Int, _ x: Int) -> UnsafeMutablePointer<Float> { base + ((y + pad) * rowLength + x + pad) * c }
+        outputColumns(m, pointStride: s, c: c, into: tmp)
+        for ch in stride(from: 0, to: c, by: 16) {
+            let a = load(e.scale + ch) as V, b = load(e.shift + ch) as V
+            func v(_ x: V) -> V { b.addingProduct(x, a) }
+            func relu(_ x: V) -> V { e.relu ? x.replacing(with: 0, where: x .< 0) : x }
+            func row(_ i: Int) -> (V, V, V, V) {
+                let r = tmp + 6 * i * c + ch
+                return at(load(r), load(r + c), load(r + 2 * c), load(r + 3 * c), load(r + 4 * c), load(r + 5 * c))
+            }
+            if e.pool {
+                // Pool windows in the order F(2x2) takes them: (0,0), (0,1), (1,0), (1,1), first max kept on ties.
+                func max4(_ p: V, _ q: V, _ r: V, _ t: V) -> V {
+                    var best = v(p)
+                    let others = (v(q), v(r), v(t))
+                    best.replace(with: others.0, where: others.0 .> best)
+                    best.replace(with: others.1, where: others.1 .> best)
+                    best.replace(with: others.2, where: others.2 .> best)
+                    return relu(best)
+                }
+                for i in stride(from: 0, to: rows - 1, by: 2) {
+                    let top = row(i), bottom = row(i + 1), py = y0 / 2 + i / 2, px = x0 / 2
+                    if cols >= 2 { store(max4(top.0, top.1, bottom.0, bottom.1), pixel(py, px) + ch) }
+                    if cols == 4 { store(max4(top.2, top.3, bottom.2, bottom.3), pixel(py, px + 1) + ch) }
+                }
+                continue
+            }
+            for i in 0..<rows {
+                let r = row(i), o = pixel(y0 + i, x0) + ch
+                store(relu(v(r.0)), o)
+                if cols > 1 { store(relu(v(r.1)), o + c) }
+                if cols > 2 { store(relu(v(r.2)), o + 2 * c) }
+                if cols > 3 { store(relu(v(r.3)), o + 3 * c) }
             }
         }
     }

@@ -85,7 +85,7 @@ public final class Conv3x3: QuantizedLayer {
         winogradInputGrad = allowWinograd && directInputGrad && Winograd.supports(cin: cout, cout: cin)
         winograd4Forward = allowWinograd4 && winogradForward && Winograd4.supports(cin: cin, cout: cout)
         winograd4InputGrad = allowWinograd4 && winogradInputGrad && Winograd4.supports(cin: cout, cout: cin)
-        u = FloatBuffer(count: winogradForward ? 16 * cin * cout : 0)
+        u = FloatBuffer(count: winogradForward && !winograd4Forward ? 16 * cin * cout : 0)
         uflip = FloatBuffer(count: winogradInputGrad && !winograd4InputGrad ? 16 * cin * cout : 0)
         u4 = FloatBuffer(count: winograd4Forward ? 36 * cin * cout : 0)
         u4flip = FloatBuffer(count: winograd4InputGrad ? 36 * cin * cout : 0)
@@ -132,13 +132,13 @@ public final class Conv3x3: QuantizedLayer {
 
     /// Lays out the effective weights for the direct kernels: transposed, and (for training) flipped for the
     /// input gradient; each also Winograd-transformed where that path runs.
-    private func prepareDirectWeights(withInputGradient: Bool, forEpilogue: Bool = false) {
+    private func prepareDirectWeights(withInputGradient: Bool) {
         let e = effective.ptr, t = wt.ptr, f = wflip.ptr
         let k9 = 9 * cin
         for co in 0..<cout {
             for k in 0..<k9 { t[k * cout + co] = e[co * k9 + k] }
         }
-        if winograd4Forward && !forEpilogue {
+        if winograd4Forward {
             Winograd4.transformWeights(t, cin: cin, cout: cout, into: u4.ptr)
         } else if winogradForward {
             Winograd.transformWeights(t, cin: cin, cout: cout, into: u.ptr)
@@ -169,13 +169,7 @@ public final class Conv3x3: QuantizedLayer {
             prepareDirectWeights(withInputGradient: training)
             let wt = wt.ptr, u = u.ptr, winograd = winogradForward, copyIn = !inputArrivesPadded
             if winograd4Forward {
-                // Tiles split over the workers, so one large image uses both.
-                if copyIn { parallelFor(workers) { wk in DirectConv.pad(x, images: workerRange(wk, of: workers, total: n), h: h, w: w, c: cin, into: xp) } }
-                let tiles = n * Winograd4.tileCount(h: h, w: w), split = min(self.workers, tiles), u4 = u4.ptr
-                parallelFor(split) { wk in
-                    Winograd4.forward(xp, tiles: workerRange(wk, of: split, total: tiles), h: h, w: w, cin: cin, cout: cout,
-                                      u: u4, scratch: self.winograd4Scratch[wk].ptr, into: y)
-                }
+                forward4(x, n: n, into: y, epilogue: nil)
                 return y
             }
             parallelFor(workers) { wk in
@@ -206,6 +200,19 @@ public final class Conv3x3: QuantizedLayer {
         return y
     }
 
+    /// The F(4x4) forward: tiles split over the workers, so one large image uses both.
+    private func forward4(_ x: UnsafeMutablePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, epilogue: Winograd.Epilogue?) {
+        let (cin, cout, h, w) = (cin, cout, h, w), xp = xpad!.ptr, u4 = u4.ptr, workers = min(self.workers, n)
+        if !inputArrivesPadded {
+            parallelFor(workers) { wk in DirectConv.pad(x, images: workerRange(wk, of: workers, total: n), h: h, w: w, c: cin, into: xp) }
+        }
+        let tiles = n * Winograd4.tileCount(h: h, w: w), split = min(self.workers, tiles)
+        parallelFor(split) { wk in
+            Winograd4.forward(xp, tiles: workerRange(wk, of: split, total: tiles), h: h, w: w, cin: cin, cout: cout,
+                              u: u4, scratch: self.winograd4Scratch[wk].ptr, into: y, epilogue: epilogue)
+        }
+    }
+
     /// Whether inference can pass the output through an epilogue in the same pass (the Winograd path).
     public var fusesEpilogue: Bool { winogradForward && bias == nil && !relu }
 
@@ -214,9 +221,13 @@ public final class Conv3x3: QuantizedLayer {
     public func infer(_ x: UnsafeMutablePointer<Float>, n: Int, epilogue: Winograd.Epilogue) -> UnsafeMutablePointer<Float> {
         precondition(fusesEpilogue && n <= capacity(h: h, w: w), "\(label): no fused inference here")
         input = x
-        prepareDirectWeights(withInputGradient: false, forEpilogue: true)
+        prepareDirectWeights(withInputGradient: false)
         let (cin, cout, h, w) = (cin, cout, h, w)
         let xp = xpad!.ptr, u = u.ptr, y = out.ptr, copyIn = !inputArrivesPadded, workers = min(self.workers, n)
+        if winograd4Forward {
+            forward4(x, n: n, into: y, epilogue: epilogue)
+            return epilogue.out
+        }
         parallelFor(workers) { wk in
             let r = workerRange(wk, of: workers, total: n)
             if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
