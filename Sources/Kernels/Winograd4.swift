@@ -20,13 +20,14 @@ public enum Winograd4 {
     /// Input channels in blocks of 8 (the transforms' narrowest vector), output channels in blocks of 16.
     public static func supports(cin: Int, cout: Int) -> Bool { cin % 8 == 0 && cout % 16 == 0 }
 
-    /// Tiles per chunk, a multiple of 6 (the product's row tile): enough to reuse each U panel from L1,
-    /// few enough that V and M ([36, chunk, cin] and [36, chunk, cout]) stay in L2 at 64 channels. 12 to 72
-    /// measured within the noise of a shared machine, from 16 to 256 channels.
-    static let chunk = 24
+    /// Tiles per chunk, a multiple of 6 (the product's row tile): 24 reuses each U panel from L1 and keeps V and
+    /// M ([36, chunk, cin] and [36, chunk, cout]) in L2 at 64 channels (12 to 72 measured the same there). From
+    /// 256x256 channels U ([36, cin, cout], 9 MB and up) lives in L3 or memory and each chunk streams all of it:
+    /// 96 tiles cut that traffic by four (conv6 512->512 at 8x8: 112 -> 71 ms forward).
+    static func chunk(cin: Int, cout: Int) -> Int { cin * cout >= 256 * 256 ? 96 : 24 }
 
     /// Floats of scratch one worker needs: V, M, and one tile's half-transformed patch.
-    public static func scratchCount(cin: Int, cout: Int) -> Int { 36 * chunk * (cin + cout) + 36 * max(cin, cout) }
+    public static func scratchCount(cin: Int, cout: Int) -> Int { 36 * chunk(cin: cin, cout: cout) * (cin + cout) + 36 * max(cin, cout) }
 
     /// Tiles (4x4 output blocks) per h x w image; `forward(tiles:)` numbers them image by image, row-major.
     public static func tileCount(h: Int, w: Int) -> Int { ((h + 3) / 4) * ((w + 3) / 4) }
@@ -77,6 +78,7 @@ public enum Winograd4 {
                                u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>,
                                epilogue: Winograd.Epilogue? = nil) {
         let geo = Geometry(h: h, w: w)
+        let chunk = chunk(cin: cin, cout: cout)
         let v = scratch, m = v + 36 * chunk * cin, half = m + 36 * chunk * cout  // [36, chunk, cin], [36, chunk, cout]
         let wide = Winograd.wideTiles && cout % 32 == 0
         for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: chunk) {
@@ -272,6 +274,108 @@ public enum Winograd4 {
                 if cols > 2 { store(relu(v(r.2)), o + 2 * c) }
                 if cols > 3 { store(relu(v(r.3)), o + 3 * c) }
             }
+        }
+    }
+
+    // MARK: weight gradient
+
+    /// Tiles per weight-gradient chunk: the accumulators ([36, cin, cout]) are read and written once a chunk.
+    static let gradChunk = 96
+
+    /// Floats of scratch one worker needs for `weightGrad`: V, DY, the accumulators, one tile's half transform.
+    public static func weightGradScratchCount(cin: Int, cout: Int) -> Int {
+        36 * gradChunk * (cin + cout) + 36 * cin * cout + 36 * max(cin, cout)
+    }
+
+    /// dW = Gt (sum over tiles of V (x) DY) G, the gradient of `forward`: V = Bt d B as there, DY = A dy At of each
+    /// tile's 4x4 output gradient. 36 multiply-adds per tile and channel pair for 16 outputs, against F(2x2)'s 64.
+    /// Tiles run in chunks across image boundaries, so small images still give the sums a long inner dimension.
+    /// Accumulates into `dw`, laid out [9*cin, cout] as DirectConv's.
+    public static func weightGrad(_ xp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Range<Int>,
+                                  h: Int, w: Int, cin: Int, cout: Int, scratch: UnsafeMutablePointer<Float>,
+                                  into dw: UnsafeMutablePointer<Float>) {
+        let geo = Geometry(h: h, w: w), s = gradChunk
+        let v = scratch, g = v + 36 * s * cin, acc = g + 36 * s * cout, half = acc + 36 * cin * cout
+        acc.update(repeating: 0, count: 36 * cin * cout)
+        let tiles = images.lowerBound * geo.tiles..<images.upperBound * geo.tiles
+        let wide = Winograd.wideTiles && cout % 32 == 0, five = cin % 5 == 0
+        for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: s) {
+            let count = min(s, tiles.upperBound - first), chunkTiles = first..<first + count
+            if cin % 16 == 0 {
+                transformInput(SIMD16<Float>.self, xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: s * cin, half: half)
+            } else {
+                transformInput(Vec8.self, xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: s * cin, half: half)
+            }
+            for k in chunkTiles {
+                transformOutputGradient(dy, tile: k, geo, c: cout, into: g + (k - first) * cout, pointStride: s * cout)
+            }
+            for p in 0..<36 {
+                let vp = v + p * s * cin, gp = g + p * s * cout, ap = acc + p * cin * cout
+                for cb in stride(from: 0, to: cout, by: wide ? 32 : 16) {
+                    for ci in stride(from: 0, to: cin, by: five ? 5 : 4) {
+                        let (x, d, a) = (vp + ci, gp + cb, ap + ci * cout + cb)
+                        switch (wide, five) {
+                        case (true, true): Winograd.outerSum32(x, d, tiles: count, cin: cin, cout: cout, rows: 5, into: a)
+                        case (true, false): Winograd.outerSum32(x, d, tiles: count, cin: cin, cout: cout, rows: 4, into: a)
+                        case (false, true): Winograd.outerSum(x, d, tiles: count, cin: cin, cout: cout, rows: 5, into: a)
+                        case (false, false): Winograd.outerSum(x, d, tiles: count, cin: cin, cout: cout, rows: 4, into: a)
+                        }
+                    }
+                }
+            }
+        }
+        // Gt acc G per channel pair (16 output channels at a time), added into dw.
+        for ci in 0..<cin {
+            for co in stride(from: 0, to: cout, by: 16) {
+                func a(_ p: Int) -> V { load(acc + (p * cin + ci) * cout + co) }
+                // Gt along each row of points (x), then down the six rows (y).
+                func row(_ i: Int) -> (V, V, V) { gtT(a(6 * i), a(6 * i + 1), a(6 * i + 2), a(6 * i + 3), a(6 * i + 4), a(6 * i + 5)) }
+                let r = (row(0), row(1), row(2), row(3), row(4), row(5))
+                func add(_ kx: Int, _ k: (V, V, V)) {
+                    func put(_ ky: Int, _ value: V) { let q = dw + ((ky * 3 + kx) * cin + ci) * cout + co; store(load(q) + value, q) }
+                    put(0, k.0); put(1, k.1); put(2, k.2)
+                }
+                add(0, gtT(r.0.0, r.1.0, r.2.0, r.3.0, r.4.0, r.5.0))
+                add(1, gtT(r.0.1, r.1.1, r.2.1, r.3.1, r.4.1, r.5.1))
+                add(2, gtT(r.0.2, r.1.2, r.2.2, r.3.2, r.4.2, r.5.2))
+            }
+        }
+    }
+
+    /// Gt times a column of six (G's columns: the kernel's weights at 0, ±1, ±2 and ∞).
+    @inline(__always)
+    static func gtT(_ a0: V, _ a1: V, _ a2: V, _ a3: V, _ a4: V, _ a5: V) -> (V, V, V) {
+        let s12 = a1 + a2, s34 = a3 + a4
+        return (a0.times(1 / 4) - s12.times(1 / 6) + s34.times(1 / 24), (a2 - a1).times(1 / 6) + (a3 - a4).times(1 / 12),
+                (s34 - s12).times(1 / 6) + a5)
+    }
+
+    /// A times a column of four (the adjoint of At).
+    @inline(__always)
+    static func aT(_ d0: V, _ d1: V, _ d2: V, _ d3: V) -> (V, V, V, V, V, V) {
+        let e = d0 + d2, f = d1 + d3, e4 = d0 + d2.times(4), f8 = d1.times(2) + d3.times(8)
+        return (d0, e + f, e - f, e4 + f8, e4 - f8, d3)
+    }
+
+    /// DY = A dy At for tile k's 4x4 block of output gradients (zero past the bottom or right edge), all channels,
+    /// into 36 rows `pointStride` apart.
+    @inline(__always)
+    static func transformOutputGradient(_ dy: UnsafePointer<Float>, tile k: Int, _ geo: Geometry, c: Int,
+                                        into out: UnsafeMutablePointer<Float>, pointStride s: Int) {
+        let (img, y0, x0) = geo.locate(k)
+        let corner = dy + ((img * geo.h + y0) * geo.w + x0) * c
+        let (rows, cols) = (min(4, geo.h - y0), min(4, geo.w - x0))
+        for ch in stride(from: 0, to: c, by: 16) {
+            func d(_ i: Int, _ j: Int) -> V { i < rows && j < cols ? load(corner + (i * geo.w + j) * c + ch) : V() }
+            // A down each of the four columns, then each of the six rows times At.
+            let c0 = aT(d(0, 0), d(1, 0), d(2, 0), d(3, 0)), c1 = aT(d(0, 1), d(1, 1), d(2, 1), d(3, 1))
+            let c2 = aT(d(0, 2), d(1, 2), d(2, 2), d(3, 2)), c3 = aT(d(0, 3), d(1, 3), d(2, 3), d(3, 3))
+            func put(_ i: Int, _ r: (V, V, V, V, V, V)) {
+                let q = out + 6 * i * s + ch
+                store(r.0, q); store(r.1, q + s); store(r.2, q + 2 * s); store(r.3, q + 3 * s); store(r.4, q + 4 * s); store(r.5, q + 5 * s)
+            }
+            put(0, aT(c0.0, c1.0, c2.0, c3.0)); put(1, aT(c0.1, c1.1, c2.1, c3.1)); put(2, aT(c0.2, c1.2, c2.2, c3.2))
+            put(3, aT(c0.3, c1.3, c2.3, c3.3)); put(4, aT(c0.4, c1.4, c2.4, c3.4)); put(5, aT(c0.5, c1.5, c2.5, c3.5))
         }
     }
 }

@@ -39,11 +39,10 @@ public final class Conv3x3: QuantizedLayer {
     private let wt: FloatBuffer        // [9*cin, cout]
     private let wflip: FloatBuffer     // [9*cout, cin]: the kernel of the input-gradient convolution
     // Winograd path (within the direct one).
-    private let winogradForward: Bool, winogradInputGrad: Bool, winogradWeightGrad: Bool
+    private let winogradForward: Bool, winogradInputGrad: Bool, winogradWeightGrad: Bool, winograd4WeightGrad: Bool
     private let u: FloatBuffer, uflip: FloatBuffer  // [16, cin, cout] and [16, cout, cin]
     private let winogradScratch: [FloatBuffer], weightGradScratch: [FloatBuffer]
-    // F(4x4, 3x3) for the forward and input-gradient convolutions (F(2x2) keeps the weight gradient, and the
-    // inference that runs a batch norm in its output pass): about half F(2x2)'s multiply-adds.
+    // F(4x4, 3x3) for all three where the channels allow: about half F(2x2)'s multiply-adds.
     private let winograd4Forward: Bool, winograd4InputGrad: Bool
     private let u4: FloatBuffer, u4flip: FloatBuffer  // [36, cin, cout] and [36, cout, cin]
     private let winograd4Scratch: [FloatBuffer]
@@ -93,11 +92,14 @@ public final class Conv3x3: QuantizedLayer {
             FloatBuffer(count: max(Winograd4.scratchCount(cin: cin, cout: cout), Winograd4.scratchCount(cin: cout, cout: cin)))
         }
         winogradWeightGrad = directForward && winogradAll
+        winograd4WeightGrad = allowWinograd4 && winogradWeightGrad && Winograd4.supports(cin: cin, cout: cout)
         winogradScratch = (0..<(winogradForward || winogradInputGrad ? workers : 0)).map { _ in
             FloatBuffer(count: Winograd.scratchCount(cin: cin, cout: cout))
         }
+        let weightGradFloats = winograd4WeightGrad ? Winograd4.weightGradScratchCount(cin: cin, cout: cout)
+                                                   : Winograd.weightGradScratchCount(h: h, w: w, cin: cin, cout: cout)
         weightGradScratch = (0..<(winogradWeightGrad ? workers : 0)).map { _ in
-            FloatBuffer(count: Winograd.weightGradScratchCount(h: h, w: w, cin: cin, cout: cout))
+            FloatBuffer(count: weightGradFloats)
         }
         // About 1 MB of columns per chunk keeps the GEMM operands in cache.
         let chunk = max(1, min(maxBatch, (1 << 18) / max(1, h * w * 9 * cin)))
@@ -251,14 +253,17 @@ public final class Conv3x3: QuantizedLayer {
         let direct = directForward, directDX = directInputGrad
         let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr, uflip = uflip.ptr, winogradDX = winogradInputGrad
         let u4flip = u4flip.ptr, winograd4DX = winograd4InputGrad
-        let winogradDW = winogradWeightGrad
+        let winogradDW = winogradWeightGrad, winograd4DW = winograd4WeightGrad
         parallelFor(workers) { wk in
             let dW = self.partialGrads[wk].ptr
             let r = workerRange(wk, of: workers, total: n)
             dW.update(repeating: 0, count: 9 * cin * cout)
             if direct, let xp {
                 // dW laid out [9*cin, cout] here; transposed in the reduction below.
-                if winogradDW {
+                if winograd4DW {
+                    Winograd4.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout,
+                                         scratch: self.weightGradScratch[wk].ptr, into: dW)
+                } else if winogradDW {
                     Winograd.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout,
                                         scratch: self.weightGradScratch[wk].ptr, into: dW)
                 } else {

@@ -182,4 +182,44 @@ final class Winograd4Tests: XCTestCase {
         }
     }
 
+    /// The weight gradient against dW[ky, kx, ci, co] = sum of x[y + ky, x + kx, ci] * dy[y, x, co] in Double, added
+    /// onto what dW held: cropped tiles, chunks that run across images (40 8x8 images), both register tilings and
+    /// both row blocks (cin a multiple of 5 or not).
+    func testWeightGradient() {
+        var worst = 0.0
+        withBothTilings {
+            for (n, h, w, cin, cout) in [(3, 7, 9, 8, 16), (2, 13, 11, 16, 32), (40, 8, 8, 40, 32), (1, 5, 3, 32, 48)] {
+                let p = Problem(n: n, h: h, w: w, cin: cin, cout: cout, seed: UInt64(n * h * w + cin))
+                var rng = RNG(seed: 3)
+                let dy = FloatBuffer(count: p.outputCount)
+                rng.fillGaussian(dy.buffer, std: 1)
+                let dw = FloatBuffer(count: 9 * cin * cout)
+                for i in 0..<dw.count { dw[i] = Float(i % 7) }
+                let scratch = FloatBuffer(count: Winograd4.weightGradScratchCount(cin: cin, cout: cout))
+                // Two image ranges into the same dW: the sum over all images.
+                Winograd4.weightGrad(p.xp.ptr, dy.ptr, images: 0..<n / 2, h: h, w: w, cin: cin, cout: cout, scratch: scratch.ptr, into: dw.ptr)
+                Winograd4.weightGrad(p.xp.ptr, dy.ptr, images: n / 2..<n, h: h, w: w, cin: cin, cout: cout, scratch: scratch.ptr, into: dw.ptr)
+                var ref = (0..<dw.count).map { Double($0 % 7) }
+                for img in 0..<n {
+                    for oy in 0..<h {
+                        for ox in 0..<w {
+                            let g = dy.ptr + ((img * h + oy) * w + ox) * cout
+                            for tap in 0..<9 {
+                                let x = p.xp.ptr + ((img * (h + 2) + oy + tap / 3) * (w + 2) + ox + tap % 3) * cin
+                                for ci in 0..<cin {
+                                    for co in 0..<cout { ref[(tap * cin + ci) * cout + co] += Double(x[ci]) * Double(g[co]) }
+                                }
+                            }
+                        }
+                    }
+                }
+                var num = 0.0, den = 0.0
+                for i in 0..<dw.count { num += (Double(dw[i]) - ref[i]) * (Double(dw[i]) - ref[i]); den += ref[i] * ref[i] }
+                let e = (num / den).squareRoot()
+                worst = max(worst, e)
+                XCTAssertLessThan(e, 1e-5, "\(cin)->\(cout) \(h)x\(w) n=\(n)")
+            }
+        }
+        print("Winograd4 weight gradient: worst relative L2 error \(worst)")
+    }
 }
