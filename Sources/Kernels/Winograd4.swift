@@ -83,11 +83,7 @@ public enum Winograd4 {
         let wide = Winograd.wideTiles && cout % 32 == 0
         for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: chunk) {
             let count = min(chunk, tiles.upperBound - first), chunkTiles = first..<first + count
-            if cin % 16 == 0 {
-                transformInput(SIMD16<Float>.self, xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: chunk * cin, half: half)
-            } else {
-                transformInput(Vec8.self, xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: chunk * cin, half: half)
-            }
+            transformInput(xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: chunk * cin, half: half)
             for p in 0..<36 {
                 let up = u + p * cin * cout, vp = v + p * chunk * cin, mp = m + p * chunk * cout
                 // Groups of up to six tiles (five on the 16-channel kernel), balanced.
@@ -157,6 +153,16 @@ public enum Winograd4 {
     }
     @inline(__always) static func store<T: SIMD>(_ v: T, _ p: UnsafeMutablePointer<Float>) where T.Scalar == Float {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: T.self)
+    }
+
+    /// transformInput in the widest vectors the channel count allows.
+    static func transformInput(_ xp: UnsafePointer<Float>, tiles: Range<Int>, _ geo: Geometry, c: Int,
+                               into out: UnsafeMutablePointer<Float>, pointStride s: Int, half: UnsafeMutablePointer<Float>) {
+        if c % 16 == 0 {
+            transformInput(SIMD16<Float>.self, xp, tiles: tiles, geo, c: c, into: out, pointStride: s, half: half)
+        } else {
+            transformInput(Vec8.self, xp, tiles: tiles, geo, c: c, into: out, pointStride: s, half: half)
+        }
     }
 
     /// Bt d B of each tile's 6x6 padded patch, all channels (T.scalarCount at a time), into 36 rows
@@ -301,11 +307,7 @@ public enum Winograd4 {
         let wide = Winograd.wideTiles && cout % 32 == 0, five = cin % 5 == 0
         for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: s) {
             let count = min(s, tiles.upperBound - first), chunkTiles = first..<first + count
-            if cin % 16 == 0 {
-                transformInput(SIMD16<Float>.self, xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: s * cin, half: half)
-            } else {
-                transformInput(Vec8.self, xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: s * cin, half: half)
-            }
+            transformInput(xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: s * cin, half: half)
             for k in chunkTiles {
                 transformOutputGradient(dy, tile: k, geo, c: cout, into: g + (k - first) * cout, pointStride: s * cout)
             }
