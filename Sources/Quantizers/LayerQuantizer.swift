@@ -42,13 +42,25 @@ public struct QuantSpec: Codable, Sendable, Equatable {
     public var ttqT: Float = 0.05
     /// LQ-Nets' bits per weight (1 to 4).
     public var lqBits: Int = 2
+    /// BT's one scale: the paper's a_opt, or the least-squares scale of the same codes.
+    public var btScale: BTScale = .paper
 
     enum CodingKeys: String, CodingKey {
-        case method, deltaRatio = "delta_ratio", ttqT = "ttq_t", lqBits = "lq_bits"
+        case method, deltaRatio = "delta_ratio", ttqT = "ttq_t", lqBits = "lq_bits", btScale = "bt_scale"
     }
 
-    public init(method: QuantMethod, deltaRatio: Float = 0.66, ttqT: Float = 0.05, lqBits: Int = 2) {
-        self.method = method; self.deltaRatio = deltaRatio; self.ttqT = ttqT; self.lqBits = lqBits
+    public init(method: QuantMethod, deltaRatio: Float = 0.66, ttqT: Float = 0.05, lqBits: Int = 2, btScale: BTScale = .paper) {
+        self.method = method; self.deltaRatio = deltaRatio; self.ttqT = ttqT; self.lqBits = lqBits; self.btScale = btScale
+    }
+
+    /// Specs written before a field existed read it as its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(method: try c.decode(QuantMethod.self, forKey: .method))
+        deltaRatio = try c.decodeIfPresent(Float.self, forKey: .deltaRatio) ?? deltaRatio
+        ttqT = try c.decodeIfPresent(Float.self, forKey: .ttqT) ?? ttqT
+        lqBits = try c.decodeIfPresent(Int.self, forKey: .lqBits) ?? lqBits
+        btScale = try c.decodeIfPresent(BTScale.self, forKey: .btScale) ?? btScale
     }
 
     /// A quantizer for one layer; `layer` names its tensors, `shape` is the weight's (output channels first).
@@ -57,7 +69,7 @@ public struct QuantSpec: Codable, Sendable, Equatable {
         case .full: FullPrecision()
         case .bwn: BWN()
         case .twn: TWN(deltaRatio: deltaRatio)
-        case .bt: BT(deltaRatio: deltaRatio)
+        case .bt: BT(deltaRatio: deltaRatio, scale: btScale)
         case .ttq: TTQ(layer: layer, t: ttqT)
         case .lq: LQNets(layer: layer, outputChannels: shape.first ?? 1, fanIn: shape.dropFirst().reduce(1, *), bits: lqBits)
         }

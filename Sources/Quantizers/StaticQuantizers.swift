@@ -40,9 +40,11 @@ public final class TWN: StatelessQuantizer {
 /// Solved in W, Q steps at ±(a1 - d1) and ±(a1 + d1). ENGINEERING.md also lists 0, but while a1 > d1 both sides
 /// of 0 map to code 0 (W0 = +1 and W1 = -1, or -1 and +1), so it is no transition: nothing flips there.
 /// When a1 <= d1 (never seen on real layers) Q jumps by 2 a_opt at 0 and skips code 0.
+/// With `scale: .leastSquares` the same codes c take the scale <W, c> / <c, c> instead of a_opt (not the paper's
+/// BT: a diagnostic, since a_opt leaves a larger error than TWN's, which no batch norm absorbs in the SR net).
 public final class BT: StatelessQuantizer {
-    public let deltaRatio: Float
-    public init(deltaRatio: Float = 0.66) { self.deltaRatio = deltaRatio }
+    public let deltaRatio: Float, scale: BTScale
+    public init(deltaRatio: Float = 0.66, scale: BTScale = .paper) { self.deltaRatio = deltaRatio; self.scale = scale }
     public var method: QuantMethod { .bt }
     public func fit(_ w: UnsafeBufferPointer<Float>) -> QuantFit {
         let a1 = meanAbs(w)
@@ -50,7 +52,7 @@ public final class BT: StatelessQuantizer {
         for x in w { s += Double(abs(x - a1 * (x >= 0 ? 1 : -1))) }
         let a2 = w.isEmpty ? 0 : Float(s / Double(w.count))
         let d1 = deltaRatio * a2
-        let aOpt = 0.75 * a1 - 0.25 * a2
+        let aOpt = scale == .paper ? 0.75 * a1 - 0.25 * a2 : leastSquaresScale(w, a1: a1, d1: d1)
         let scales = ["a1": a1, "a2": a2, "a_opt": aOpt], thresholds = ["d1": d1]
         // e > d1 and e < -d1 are strict: the upper transition of each pair sits one float step up.
         if a1 > d1 {
@@ -61,5 +63,23 @@ public final class BT: StatelessQuantizer {
         return QuantFit(method: .bt, firstScale: a1, scales: scales, thresholds: thresholds,
                         levels: [-2, -1, 1, 2].map { $0 * aOpt },
                         transitions: [-(a1 + d1), 0, (a1 + d1).nextUp])
+    }
+}
+
+/// BT's scale: the paper's a_opt = 0.75 a1 - 0.25 a2, or the least-squares one for the same codes.
+public enum BTScale: String, Codable, Sendable, CaseIterable {
+    case paper, leastSquares = "lsq"
+}
+
+extension BT {
+    /// <W, c> / <c, c> for BT's codes c = W0 + W1 (W0 = sign(W), W1 = ternary(W - a1 W0; d1)).
+    func leastSquaresScale(_ w: UnsafeBufferPointer<Float>, a1: Float, d1: Float) -> Float {
+        var wc: Double = 0, cc: Double = 0
+        for x in w {
+            let b: Float = x >= 0 ? 1 : -1, e = x - a1 * b
+            let c = b + (e > d1 ? 1 : e < -d1 ? -1 : 0)
+            wc += Double(x * c); cc += Double(c * c)
+        }
+        return cc > 0 ? Float(wc / cc) : 0
     }
 }

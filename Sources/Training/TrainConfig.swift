@@ -29,6 +29,7 @@ public struct TrainConfig: Codable, Sendable {
     public var deltaRatio: Float = 0.66
     /// TTQ's threshold, a fraction of max|W|.
     public var ttqT: Float = 0.05
+    public var btScale: BTScale = .paper
     /// LQ-Nets' bits per weight.
     public var lqBits: Int = 2
     public var noiseRatio: Float = 0.1
@@ -67,7 +68,7 @@ public struct TrainConfig: Codable, Sendable {
         case dataDir = "data_dir", batchSize = "batch_size", deltaRatio = "delta_ratio"
         case noiseRatio = "noise_ratio", logEvery = "log_every", histogramBins = "histogram_bins"
         case trainLimit = "train_limit", testLimit = "test_limit", injectNaNAtStep = "inject_nan_at_step"
-        case regReduction = "reg_reduction", initScheme = "init", ttqT = "ttq_t", lqBits = "lq_bits"
+        case regReduction = "reg_reduction", initScheme = "init", ttqT = "ttq_t", lqBits = "lq_bits", btScale = "bt_scale"
         case flip, imageSize = "image_size", fit, testDir = "test_dir", testRatio = "test_ratio"
         case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps", batchNorm = "batch_norm"
     }
@@ -91,7 +92,7 @@ public struct TrainConfig: Codable, Sendable {
     }
 
     /// The quantizer options every method of this run is built with.
-    public var spec: QuantSpec { QuantSpec(method: method, deltaRatio: deltaRatio, ttqT: ttqT, lqBits: lqBits) }
+    public var spec: QuantSpec { QuantSpec(method: method, deltaRatio: deltaRatio, ttqT: ttqT, lqBits: lqBits, btScale: btScale) }
 
     public init() {}
 
@@ -125,7 +126,7 @@ public struct TrainConfig: Codable, Sendable {
         try read(.method, &method); try read(.lambda, &lambda); try read(.k, &k); try read(.epochs, &epochs)
         try read(.batchSize, &batchSize); try read(.lr, &lr); try read(.seed, &seed)
         try read(.deltaRatio, &deltaRatio); try read(.noiseRatio, &noiseRatio)
-        try read(.ttqT, &ttqT); try read(.lqBits, &lqBits)
+        try read(.ttqT, &ttqT); try read(.lqBits, &lqBits); try read(.btScale, &btScale)
         try read(.crop, &crop); try read(.cutout, &cutout); try read(.logEvery, &logEvery)
         try read(.histogramBins, &histogramBins); try read(.trainLimit, &trainLimit); try read(.testLimit, &testLimit)
         try read(.injectNaNAtStep, &injectNaNAtStep)

@@ -10,6 +10,7 @@ extension QuantMethod: ExpressibleByArgument {
 
 extension RegReduction: ExpressibleByArgument {}
 extension InitScheme: ExpressibleByArgument {}
+extension BTScale: ExpressibleByArgument {}
 
 /// Options shared by commands that draw the explorer.
 struct ScreenOptions: ParsableArguments {

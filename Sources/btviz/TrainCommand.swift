@@ -48,6 +48,8 @@ struct Train: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "TWN/BT threshold ratio (default 0.66).") var deltaRatio: Float?
     @Option(parsing: .unconditional, help: "TTQ's threshold as a fraction of max|W| (default 0.05).") var ttqT: Float?
     @Option(parsing: .unconditional, help: "LQ-Nets' bits per weight, 1 to 4 (default 2).") var lqBits: Int?
+    @Option(help: "BT's scale: paper (a_opt = 0.75 a1 - 0.25 a2, default) or lsq (least squares for the same codes; not the paper's method).")
+    var btScale: BTScale?
     @Option(parsing: .unconditional, help: "The regularizer's noise std: --noise-ratio × each layer's first scale (a for BWN and TWN, a1 for BT, mean|W| for TTQ and LQ-Nets; default 0.1).") var noiseRatio: Float?
     @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
     @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
@@ -100,6 +102,7 @@ struct Train: AsyncParsableCommand {
         if let deltaRatio { c.deltaRatio = deltaRatio }
         if let ttqT { c.ttqT = ttqT }
         if let lqBits { c.lqBits = lqBits }
+        if let btScale { c.btScale = btScale }
         if let noiseRatio { c.noiseRatio = noiseRatio }
         if let regReduction { c.regReduction = regReduction }
         if let initScheme { c.initScheme = initScheme }

@@ -1,3 +1,4 @@
+import Foundation
 import BTCore
 import Quantizers
 import XCTest
@@ -60,6 +61,24 @@ final class HandWorkedTests: XCTestCase {
         XCTAssertEqual(f.transitions.count, 4)
         for (t, e) in zip(f.transitions, expected) { XCTAssertEqual(t, e, accuracy: 1e-5) }
         for h in f.stepHeights { XCTAssertEqual(h, aOpt, accuracy: 1e-6) }
+    }
+
+    /// `--bt-scale lsq`: the same codes [2, -1, 0, -2, 0, 1] and transitions, the scale <W, c> / <c, c> = 3.1 / 10,
+    /// and a smaller error than a_opt's.
+    func testBTLeastSquaresScale() {
+        let paper = fit(.bt)
+        let f = w.withUnsafeBufferPointer { BT(scale: .leastSquares).fit($0) }
+        XCTAssertEqual(f.scales["a_opt"]!, 0.31, accuracy: 1e-6)
+        XCTAssertEqual(codes(f, step: 0.31), [2, -1, 0, -2, 0, 1])
+        XCTAssertEqual(f.transitions, paper.transitions)
+        XCTAssertEqual(f.levels, [-2, -1, 0, 1, 2].map { $0 * f.scales["a_opt"]! })
+        let error = { (q: QuantFit) in self.w.withUnsafeBufferPointer { q.relativeError($0) } }
+        XCTAssertLessThan(error(f), error(paper))
+        // The option travels in the spec, and a spec written before it existed reads as the paper's scale.
+        let old = try! JSONDecoder().decode(QuantSpec.self, from: Data(#"{"method":"bt","delta_ratio":0.66}"#.utf8))
+        XCTAssertEqual(old.btScale, .paper)
+        let spec = QuantSpec(method: .bt, btScale: .leastSquares)
+        XCTAssertEqual(try! JSONDecoder().decode(QuantSpec.self, from: JSONEncoder().encode(spec)), spec)
     }
 
     /// The transitions are exactly where Q jumps, as solved in ENGINEERING.md: scanning a fine grid, the
