@@ -296,37 +296,14 @@ public enum Winograd {
         let tw = (w + 1) / 2, tiles = ((h + 1) / 2) * tw
         let v = scratch, g = v + 16 * tiles * cin, acc = g + 16 * tiles * cout  // [16,T,cin] [16,T,cout] [16,cin,cout]
         acc.update(repeating: 0, count: 16 * cin * cout)
-        let rows = cin % 5 == 0 ? 5 : 4
         for img in images {
             let src = xp + img * (h + 2) * (w + 2) * cin, grad = dy + img * h * w * cout
             transformInput(src, tiles: 0..<tiles, tw: tw, h: h, w: w, c: cin, into: v, pointStride: tiles * cin)
             for t in 0..<tiles {
                 transformOutputGradient(grad, tile: t, tw: tw, h: h, w: w, c: cout, into: g + t * cout, pointStride: tiles * cout)
             }
-            let wide = wideTiles && cout % 32 == 0
             for p in 0..<16 {
-                let vp = v + p * tiles * cin, gp = g + p * tiles * cout, ap = acc + p * cin * cout
-                if wide {
-                    for cb in stride(from: 0, to: cout, by: 32) {
-                        for ci in stride(from: 0, to: cin, by: rows) {
-                            if rows == 5 {
-                                outerSum32(vp + ci, gp + cb, tiles: tiles, cin: cin, cout: cout, rows: 5, into: ap + ci * cout + cb)
-                            } else {
-                                outerSum32(vp + ci, gp + cb, tiles: tiles, cin: cin, cout: cout, rows: 4, into: ap + ci * cout + cb)
-                            }
-                        }
-                    }
-                    continue
-                }
-                for cb in stride(from: 0, to: cout, by: 16) {
-                    for ci in stride(from: 0, to: cin, by: rows) {
-                        if rows == 5 {
-                            outerSum(vp + ci, gp + cb, tiles: tiles, cin: cin, cout: cout, rows: 5, into: ap + ci * cout + cb)
-                        } else {
-                            outerSum(vp + ci, gp + cb, tiles: tiles, cin: cin, cout: cout, rows: 4, into: ap + ci * cout + cb)
-                        }
-                    }
-                }
+                accumulate(v + p * tiles * cin, g + p * tiles * cout, tiles: tiles, cin: cin, cout: cout, into: acc + p * cin * cout)
             }
         }
         // G^T acc G per channel pair, added into dw.
@@ -377,6 +354,25 @@ public enum Winograd {
                 q.store8(r.0); (q + pointStride).store8(r.1); (q + 2 * pointStride).store8(r.2); (q + 3 * pointStride).store8(r.3)
             }
             store(0, aT(c0.0, c1.0)); store(1, aT(c0.1, c1.1)); store(2, aT(c0.2, c1.2)); store(3, aT(c0.3, c1.3))
+        }
+    }
+
+    /// acc[ci, co] += sum over tiles of v[t, ci] * g[t, co] for one Winograd point: v is [tiles, cin], g is
+    /// [tiles, cout], acc is [cin, cout] (the weight gradients of both tile sizes).
+    static func accumulate(_ v: UnsafePointer<Float>, _ g: UnsafePointer<Float>, tiles: Int, cin: Int, cout: Int,
+                           into acc: UnsafeMutablePointer<Float>) {
+        let wide = wideTiles && cout % 32 == 0, five = cin % 5 == 0
+        for cb in stride(from: 0, to: cout, by: wide ? 32 : 16) {
+            for ci in stride(from: 0, to: cin, by: five ? 5 : 4) {
+                let (x, d, a) = (v + ci, g + cb, acc + ci * cout + cb)
+                // Constant row counts let the kernels drop their row checks.
+                switch (wide, five) {
+                case (true, true): outerSum32(x, d, tiles: tiles, cin: cin, cout: cout, rows: 5, into: a)
+                case (true, false): outerSum32(x, d, tiles: tiles, cin: cin, cout: cout, rows: 4, into: a)
+                case (false, true): outerSum(x, d, tiles: tiles, cin: cin, cout: cout, rows: 5, into: a)
+                case (false, false): outerSum(x, d, tiles: tiles, cin: cin, cout: cout, rows: 4, into: a)
+                }
+            }
         }
     }
 

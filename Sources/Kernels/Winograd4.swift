@@ -304,7 +304,6 @@ public enum Winograd4 {
         let v = scratch, g = v + 36 * s * cin, acc = g + 36 * s * cout, half = acc + 36 * cin * cout
         acc.update(repeating: 0, count: 36 * cin * cout)
         let tiles = images.lowerBound * geo.tiles..<images.upperBound * geo.tiles
-        let wide = Winograd.wideTiles && cout % 32 == 0, five = cin % 5 == 0
         for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: s) {
             let count = min(s, tiles.upperBound - first), chunkTiles = first..<first + count
             transformInput(xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: s * cin, half: half)
@@ -312,18 +311,7 @@ public enum Winograd4 {
                 transformOutputGradient(dy, tile: k, geo, c: cout, into: g + (k - first) * cout, pointStride: s * cout)
             }
             for p in 0..<36 {
-                let vp = v + p * s * cin, gp = g + p * s * cout, ap = acc + p * cin * cout
-                for cb in stride(from: 0, to: cout, by: wide ? 32 : 16) {
-                    for ci in stride(from: 0, to: cin, by: five ? 5 : 4) {
-                        let (x, d, a) = (vp + ci, gp + cb, ap + ci * cout + cb)
-                        switch (wide, five) {
-                        case (true, true): Winograd.outerSum32(x, d, tiles: count, cin: cin, cout: cout, rows: 5, into: a)
-                        case (true, false): Winograd.outerSum32(x, d, tiles: count, cin: cin, cout: cout, rows: 4, into: a)
-                        case (false, true): Winograd.outerSum(x, d, tiles: count, cin: cin, cout: cout, rows: 5, into: a)
-                        case (false, false): Winograd.outerSum(x, d, tiles: count, cin: cin, cout: cout, rows: 4, into: a)
-                        }
-                    }
-                }
+                Winograd.accumulate(v + p * s * cin, g + p * s * cout, tiles: count, cin: cin, cout: cout, into: acc + p * cin * cout)
             }
         }
         // Gt acc G per channel pair (16 output channels at a time), added into dw.

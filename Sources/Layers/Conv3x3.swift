@@ -93,7 +93,9 @@ public final class Conv3x3: QuantizedLayer {
         }
         winogradWeightGrad = directForward && winogradAll
         winograd4WeightGrad = allowWinograd4 && winogradWeightGrad && Winograd4.supports(cin: cin, cout: cout)
-        winogradScratch = (0..<(winogradForward || winogradInputGrad ? workers : 0)).map { _ in
+        // F(2x2) scratch only where an F(2x2) forward or input gradient runs.
+        let winograd2 = (winogradForward && !winograd4Forward) || (winogradInputGrad && !winograd4InputGrad)
+        winogradScratch = (0..<(winograd2 ? workers : 0)).map { _ in
             FloatBuffer(count: Winograd.scratchCount(cin: cin, cout: cout))
         }
         let weightGradFloats = winograd4WeightGrad ? Winograd4.weightGradScratchCount(cin: cin, cout: cout)
