@@ -28,6 +28,18 @@ enum Fmt {
         return s
     }
 
+    /// The most of `v` (up to `digits` significant) that fits in `width` characters, for axis labels:
+    /// 0.0012, then .0012, then 1.2e-3, then 1e-3. Cutting a longer label would show a different number.
+    static func fit(_ v: Float, width: Int, digits: Int = 2) -> String {
+        func exponent(_ d: Int) -> String {  // 1.2e-3: without printf's '+' and zero padding
+            let s = String(format: "%.\(d)e", Double(v))
+            guard v.isFinite, let e = s.firstIndex(of: "e"), let x = Int(s[s.index(after: e)...]) else { return s }
+            return String(s[..<e]) + "e\(x)"
+        }
+        let tries = [sig(v, digits), compact(v, digits), exponent(max(0, digits - 1)), exponent(0)]
+        return tries.first { $0.count <= width } ?? tries[3]
+    }
+
     /// `sig` without trailing zeros (0.1, 0.05, 0.0125), for values a user typed or stepped.
     static func trim(_ v: Float) -> String {
         var s = sig(v, 3)

@@ -374,8 +374,15 @@ final class ExplorerTmuxTests: XCTestCase {
         tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", cmd])
         waitForScreen("a few records") { $0.contains("weights conv1") && $0.contains("step 2") }
         tmux(["send-keys", "-t", "t", "d"])
-        waitForScreen("the detach line and progress lines", seconds: 10) {
-            $0.contains("detached: training continues") && $0.contains("btviz replay --follow") && $0.contains("samples/s  ETA")
+        // Past step 10 before Ctrl-C, however busy the machine: the resume below must start from a later step.
+        func lastProgressStep(_ screen: String) -> Int {
+            screen.split(separator: "\n").filter { $0.contains("samples/s  ETA") }.compactMap { line -> Int? in
+                guard let r = line.range(of: "step ") else { return nil }
+                return Int(line[r.upperBound...].prefix { $0.isNumber })
+            }.last ?? 0
+        }
+        waitForScreen("the detach line and progress lines past step 10", seconds: 30) {
+            $0.contains("detached: training continues") && $0.contains("btviz replay --follow") && lastProgressStep($0) > 10
         }
         tmux(["send-keys", "-t", "t", "C-c"])
         let deadline = Date().addingTimeInterval(20)

@@ -217,6 +217,37 @@ final class RenderTests: XCTestCase {
         XCTAssertFalse(labelCells.isEmpty)
     }
 
+    /// A restoration run's MSE (about 1e-3) at λ 0: the loss axis labels are whole numbers in the plotted range, not
+    /// cut to their first five characters (0.0012 read "0.001", 0.00045 read "0.000"), and the flat λ·R axis stays at
+    /// or above zero. Linear and log axes.
+    func testSmallLossesKeepTheirLabels() throws {
+        var recs: [RunRecord] = []
+        for i in 0..<40 {
+            var s = Fixture.step(i * 10, lambda: 0)
+            s.taskLoss = 0.0015 - Float(i) * 0.0000265  // 0.0015 down to 0.00047
+            s.regLoss = 0
+            recs.append(.step(s))
+        }
+        let model = RunModel(header: Fixture.header, records: recs)
+        let loss = ExplorerLayout(width: 160, height: 50, layerCount: 6).loss
+        for logAxis in [false, true] {
+            var view = ExplorerViewState(mode: .live); view.logLoss = logAxis
+            let c = Fixture.render(model, 160, 50, view: view)
+            var left: [Float] = [], right: [Float] = []
+            for y in loss.y + 2..<loss.maxY - 1 {
+                let row = Array(c.row(y))
+                let l = String(row[loss.x..<loss.x + 5]).trimmingCharacters(in: .whitespaces)
+                let r = String(row[loss.maxX - 5..<loss.maxX]).trimmingCharacters(in: .whitespaces)
+                if !l.isEmpty { left.append(try XCTUnwrap(Float(l), "left label '\(l)'")) }
+                if !r.isEmpty { right.append(try XCTUnwrap(Float(r), "right label '\(r)'")) }
+            }
+            XCTAssertEqual(left.count, 3, c.text)
+            for v in left { XCTAssertTrue((0.00046...0.00151).contains(v), "log \(logAxis): label \(v) outside the losses") }
+            XCTAssertEqual(right.count, 3, c.text)
+            XCTAssertTrue(right.allSatisfy { $0 >= 0 }, "λ·R axis below zero: \(right)")
+        }
+    }
+
     /// Smoothing changes the drawn curve and leaves the raw one faint behind; log-y relabels the loss axis.
     func testSmoothingAndLogAxis() {
         var raw = ExplorerViewState(mode: .live); raw.smoothing = 0

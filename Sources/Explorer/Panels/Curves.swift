@@ -39,7 +39,7 @@ func drawLoss(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerViewS
     var task = pts.map(\.taskLoss), reg = pts.map(\.lambdaR)
     if log { task = log10Values(task); reg = log10Values(reg) }
     let smoothTask = smoothed(task, weight: view.smoothing), smoothReg = smoothed(reg, weight: view.smoothing)
-    let format: (Float) -> String = log ? { Fmt.sig(powf(10, $0), 2) } : { Fmt.sig($0, 2) }
+    let format: (Float) -> String = log ? { Fmt.fit(powf(10, $0), width: plotLabelWidth) } : { Fmt.fit($0, width: plotLabelWidth) }
     var series = [PlotSeries(xs: xs, ys: smoothTask, style: .series1, glyph: 0),
                   PlotSeries(xs: xs, ys: smoothReg, style: .series2, pattern: .dashed, rightAxis: true, glyph: 1)]
     if view.smoothing > 0 { series.insert(PlotSeries(xs: xs, ys: task, style: .series1, pattern: .faint), at: 0) }
@@ -97,7 +97,7 @@ func drawCompareLoss(_ c: inout Canvas, _ r: Rect, a: RunModel, b: RunModel, vie
     guard !ya.isEmpty || !yb.isEmpty else { return }
     let x0 = Float(min(a.points.first?.step ?? 0, b.points.first?.step ?? 0))
     let x1 = Float(max(a.points.last?.step ?? 1, b.points.last?.step ?? 1))
-    let format: (Float) -> String = log ? { Fmt.sig(powf(10, $0), 2) } : { Fmt.sig($0, 2) }
+    let format: (Float) -> String = log ? { Fmt.fit(powf(10, $0), width: plotLabelWidth) } : { Fmt.fit($0, width: plotLabelWidth) }
     drawPlot(&c, Rect(x: r.x, y: r.y + 1, w: r.w, h: r.h - 1),
              series: [PlotSeries(xs: a.points.map { Float($0.step) }, ys: smoothed(ya, weight: view.smoothing), style: .series1, glyph: 0),
                       PlotSeries(xs: b.points.map { Float($0.step) }, ys: smoothed(yb, weight: view.smoothing), style: .series2,

@@ -74,7 +74,11 @@ func autoRange(_ ys: [Float], includeZero: Bool = false) -> (Float, Float) {
     let f = ys.filter { $0.isFinite }
     var lo = f.min() ?? 0, hi = f.max() ?? 1
     if includeZero { lo = min(lo, 0) }
-    if hi - lo < 1e-12 { let d = max(abs(hi) * 0.1, 1e-6); lo -= d; hi += d }
+    if hi - lo < 1e-12 {
+        // A flat series: a range around it, one that stays at or above zero for values that cannot be negative.
+        let d = max(abs(hi) * 0.1, 1e-6)
+        if includeZero && lo == 0 { hi += 2 * d } else { lo -= d; hi += d }
+    }
     return (lo, hi)
 }
 
@@ -99,6 +103,9 @@ func log10Values(_ ys: [Float]) -> [Float] {
     return ys.map { log10f(max($0, floorV)) }
 }
 
+/// Characters of a y-axis label; formats that can run longer should use `Fmt.fit`.
+let plotLabelWidth = 5
+
 /// Draws the plot in `r`: the top row holds the change marks' labels (so they never cover a curve), y labels on
 /// the left (and right when a series uses the right axis), step numbers on the bottom row. Change marks run down
 /// empty cells only; the replay cursor is drawn last, in its own style, with a ▼ in the label row.
@@ -106,7 +113,7 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
               left: (Float, Float), right: (Float, Float)?, format: (Float) -> String,
               rightFormat: (Float) -> String, marks: [PlotMark], cursor: Float?, _ g: Glyphs) {
     guard r.h >= 4, r.w >= 16 else { return }
-    let lw = 6, rw = right == nil ? 0 : 6
+    let lw = plotLabelWidth + 1, rw = right == nil ? 0 : plotLabelWidth + 1
     let labelRow = Rect(x: r.x + lw, y: r.y, w: r.w - lw - rw, h: 1)
     let area = Rect(x: r.x + lw, y: r.y + 1, w: r.w - lw - rw, h: r.h - 2)
     guard area.w > 2, area.h > 0 else { return }
