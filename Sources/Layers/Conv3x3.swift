@@ -19,6 +19,9 @@ public final class Conv3x3: QuantizedLayer {
     public let bias: Param?
     /// A ReLU after the bias, in the same pass over the output (nets without batch norm).
     public let relu: Bool
+    /// A learned gain per output channel on the effective weights, starting at 1 (nets without batch norm, where
+    /// nothing else can rescale a quantized layer: the passes use gain[co] * Q(W)[co, ...]).
+    public let gain: Param?
     /// The weights the forward and backward passes use: Q(latent) or the latent weights themselves.
     /// The straight-through estimator passes dL/d(effective) to the latent weights unchanged.
     public let effective: FloatBuffer
@@ -38,6 +41,7 @@ public final class Conv3x3: QuantizedLayer {
     private let xpad: FloatBuffer?, dypad: FloatBuffer?
     private let wt: FloatBuffer        // [9*cin, cout]
     private let wflip: FloatBuffer     // [9*cout, cin]: the kernel of the input-gradient convolution
+    private let gained: FloatBuffer?   // gain ⊙ effective, what the passes use where there is a gain
     // Winograd path (within the direct one).
     private let winogradForward: Bool, winogradInputGrad: Bool, winogradWeightGrad: Bool, winograd4WeightGrad: Bool
     private let u: FloatBuffer, uflip: FloatBuffer  // [16, cin, cout] and [16, cout, cin]
@@ -52,7 +56,7 @@ public final class Conv3x3: QuantizedLayer {
     /// `h` x `w` and `maxBatch` size the training batch; `evalSide` also makes room for one image of up to
     /// evalSide x evalSide (whole-image evaluation).
     public init(name: String, cin: Int, cout: Int, h: Int, w: Int, maxBatch: Int, needsInputGrad: Bool = true,
-                bias: Bool = false, relu: Bool = false, quantized: Bool = true, evalSide: Int = 0,
+                bias: Bool = false, relu: Bool = false, gain: Bool = false, quantized: Bool = true, evalSide: Int = 0,
                 workers: Int = Workers.count, allowDirect: Bool = true, allowWinograd: Bool = true,
                 allowWinograd4: Bool = true) {
         self.cin = cin; self.cout = cout; self.h = h; self.w = w
@@ -61,9 +65,12 @@ public final class Conv3x3: QuantizedLayer {
         weight = Param(name: name, shape: [cout, 3, 3, cin], quantized: quantized)
         self.bias = bias ? Param(name: name + ".bias", shape: [cout]) : nil
         self.relu = relu
+        self.gain = gain ? Param(name: name + ".gain", shape: [cout]) : nil
+        self.gain?.value.buffer.update(repeating: 1)
         maskedGrad = relu ? FloatBuffer(count: maxBatch * h * w * cout) : nil
         // A full-precision conv (no quantizer fills `effective`) computes with its latent weights.
         effective = quantized ? FloatBuffer(count: weight.count) : weight.value
+        gained = gain ? FloatBuffer(count: weight.count) : nil
         let pixels = max(maxBatch * h * w, evalSide * evalSide)
         let padded = max(maxBatch * (h + 2) * (w + 2), (evalSide + 2) * (evalSide + 2))
         out = FloatBuffer(count: pixels * cout)
@@ -114,7 +121,7 @@ public final class Conv3x3: QuantizedLayer {
     /// Set when the layer before writes into `paddedInputBuffer`: forward then skips its own copy.
     public var inputArrivesPadded = false
 
-    public var params: [Param] { [weight] + (bias.map { [$0] } ?? []) }
+    public var params: [Param] { [weight] + [bias, gain].compactMap { $0 } }
     public var label: String { "\(weight.name) \(cin)->\(cout) @\(h)x\(w)" }
 
     /// Images of `h` x `w` the buffers hold for a forward pass.
@@ -137,7 +144,7 @@ public final class Conv3x3: QuantizedLayer {
     /// Lays out the effective weights for the direct kernels: transposed, and (for training) flipped for the
     /// input gradient; each also Winograd-transformed where that path runs.
     private func prepareDirectWeights(withInputGradient: Bool) {
-        let e = effective.ptr, t = wt.ptr, f = wflip.ptr
+        let e = passWeights, t = wt.ptr, f = wflip.ptr
         let k9 = 9 * cin
         for co in 0..<cout {
             for k in 0..<k9 { t[k * cout + co] = e[co * k9 + k] }
@@ -162,8 +169,30 @@ public final class Conv3x3: QuantizedLayer {
         }
     }
 
+    /// The weights the passes use: gain ⊙ effective where there is a gain, else effective.
+    private var passWeights: UnsafeMutablePointer<Float> { gained?.ptr ?? effective.ptr }
+
+    /// gained[co, k] = gain[co] * effective[co, k]: the effective weights change every step.
+    private func applyGain() {
+        guard let gained, let g = gain?.value.ptr else { return }
+        let e = effective.ptr, k9 = 9 * cin
+        for co in 0..<cout { for k in 0..<k9 { gained.ptr[co * k9 + k] = g[co] * e[co * k9 + k] } }
+    }
+
+    /// From dL/d(gain ⊙ Q) in weight.grad: dL/dgain[co] = Σ_k grad[co, k] Q[co, k], and dL/dQ = gain ⊙ grad.
+    private func gainGradient() {
+        guard let gain else { return }
+        let g = weight.grad.ptr, e = effective.ptr, k9 = 9 * cin
+        for co in 0..<cout {
+            var s: Double = 0
+            for k in 0..<k9 { s += Double(g[co * k9 + k] * e[co * k9 + k]); g[co * k9 + k] *= gain.value.ptr[co] }
+            gain.grad.ptr[co] = Float(s)
+        }
+    }
+
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         input = x
+        applyGain()
         let (cin, cout, h, w) = (cin, cout, h, w)
         precondition(n <= capacity(h: h, w: w), "\(label): \(n) images do not fit")
         let y = out.ptr
@@ -188,7 +217,7 @@ public final class Conv3x3: QuantizedLayer {
             }
             return y
         }
-        let wq = effective.ptr, chunk = cols[0].count / (h * w * 9 * cin)
+        let wq = passWeights, chunk = cols[0].count / (h * w * 9 * cin)
         parallelFor(workers) { wk in
             let col = self.cols[wk].ptr
             let r = workerRange(wk, of: workers, total: n)
@@ -225,6 +254,7 @@ public final class Conv3x3: QuantizedLayer {
     public func infer(_ x: UnsafeMutablePointer<Float>, n: Int, epilogue: Winograd.Epilogue) -> UnsafeMutablePointer<Float> {
         precondition(fusesEpilogue && n <= capacity(h: h, w: w), "\(label): no fused inference here")
         input = x
+        applyGain()
         prepareDirectWeights(withInputGradient: false)
         let (cin, cout, h, w) = (cin, cout, h, w)
         let xp = xpad!.ptr, u = u.ptr, y = out.ptr, copyIn = !inputArrivesPadded, workers = min(self.workers, n)
@@ -249,7 +279,7 @@ public final class Conv3x3: QuantizedLayer {
                      "\(label): training needs the size it was made for")
         let chunk = cols.isEmpty ? 0 : cols[0].count / (h * w * 9 * cin)
         if let db = bias?.grad.ptr { biasGradient(dy, pixels: n * h * w, into: db) }
-        let wq = effective.ptr
+        let wq = passWeights
         let dxp = dx?.ptr
         let workers = min(self.workers, n)
         let direct = directForward, directDX = directInputGrad
@@ -316,6 +346,7 @@ public final class Conv3x3: QuantizedLayer {
                 for i in 0..<weight.count { g[i] += p[i] }
             }
         }
+        gainGradient()
         return dxp
     }
 

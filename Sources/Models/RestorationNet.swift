@@ -49,7 +49,8 @@ public final class RestorationNet: Model {
     private let negatedGrad: FloatBuffer
     private var bicubic: [Int: BicubicResize] = [:]
 
-    public init(task: Task, patch: Int, maxBatch: Int, evalSide: Int = 0, batchNorm: Bool = false) {
+    /// `channelGain` gives each quantized conv a learned gain per output channel (`Conv3x3.gain`).
+    public init(task: Task, patch: Int, maxBatch: Int, evalSide: Int = 0, batchNorm: Bool = false, channelGain: Bool = false) {
         let s: Int
         if case .superResolution(let sc) = task { s = sc } else { s = 1 }
         precondition([1, 2, 3, 4].contains(s) && patch >= 4 && maxBatch >= 1)
@@ -64,7 +65,7 @@ public final class RestorationNet: Model {
                             needsInputGrad: false, bias: own, relu: own, quantized: false, evalSide: side)
         body = (1...4).map {
             Conv3x3(name: "body\($0)", cin: c, cout: c, h: patch, w: patch, maxBatch: maxBatch, bias: own, relu: own,
-                    evalSide: side)
+                    gain: channelGain, evalSide: side)
         }
         batchNorms = batchNorm ? (1...5).map {
             BatchNorm(name: "bn\($0)", channels: c, h: patch, w: patch, maxBatch: maxBatch, evalSide: side)
@@ -74,7 +75,7 @@ public final class RestorationNet: Model {
         let stages = s == 4 ? [2, 2] : s > 1 ? [s] : []
         for (i, stage) in stages.enumerated() {
             let conv = Conv3x3(name: "upsample\(i + 1)", cin: c, cout: c * stage * stage, h: patch * f, w: patch * f,
-                               maxBatch: maxBatch, bias: true, evalSide: side * f)
+                               maxBatch: maxBatch, bias: true, gain: channelGain, evalSide: side * f)
             ups.append((conv, PixelShuffle(scale: stage, channels: c, h: patch * f, w: patch * f,
                                            capacity: floats(c, scale: f * stage),
                                            trainCapacity: maxBatch * patch * patch * f * f * stage * stage * c)))

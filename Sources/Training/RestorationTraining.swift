@@ -31,7 +31,7 @@ public final class RestorationTraining: TrainingTask {
         // Validation images go through the net whole (up to 640 pixels a side; larger ones in tiles).
         let side = min(640, validation.map { max($0.input.width, $0.input.height) }.max() ?? 0)
         net = RestorationNet(task: task.netTask, patch: patches.inputSide, maxBatch: c.batchSize, evalSide: side,
-                             batchNorm: c.batchNorm)
+                             batchNorm: c.batchNorm, channelGain: c.channelGain)
         net.initialize(seed: c.seed)
         target = FloatBuffer(count: c.batchSize * net.outputSize)
         stepsPerEpoch = c.epochSteps
@@ -92,7 +92,7 @@ extension RestorationTraining {
         let c = ckpt.header.config
         guard c.task.isRestoration else { throw BTError("the run is a \(c.task.rawValue) run, not super-resolution or denoising") }
         let net = RestorationNet(task: c.restorationTask.netTask, patch: c.patch / c.restorationTask.scale, maxBatch: 1,
-                                 evalSide: evalSide, batchNorm: c.batchNorm)
+                                 evalSide: evalSide, batchNorm: c.batchNorm, channelGain: c.channelGain)
         let engine = StepEngine(model: net, spec: ckpt.header.spec ?? c.spec, seed: c.seed)
         try ckpt.restore(into: engine, optimizer: false)
         engine.quantize(ckpt.header.method)

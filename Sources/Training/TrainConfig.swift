@@ -60,6 +60,8 @@ public struct TrainConfig: Codable, Sendable {
     public var epochSteps: Int = 500
     /// Restoration: batch norm after the first and body convs instead of their biases.
     public var batchNorm: Bool = false
+    /// Restoration: a learned gain per output channel on each quantized conv's weights (`Conv3x3.gain`).
+    public var channelGain: Bool = false
     /// Fault injection for tests: make the loss NaN at this step (-1 = never).
     public var injectNaNAtStep: Int = -1
 
@@ -71,6 +73,7 @@ public struct TrainConfig: Codable, Sendable {
         case regReduction = "reg_reduction", initScheme = "init", ttqT = "ttq_t", lqBits = "lq_bits", btScale = "bt_scale"
         case flip, imageSize = "image_size", fit, testDir = "test_dir", testRatio = "test_ratio"
         case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps", batchNorm = "batch_norm"
+        case channelGain = "channel_gain"
     }
 
     /// A restoration run's defaults where they differ from classification's.
@@ -134,6 +137,7 @@ public struct TrainConfig: Codable, Sendable {
         try read(.task, &task); try read(.scale, &scale); try read(.sigma, &sigma); try read(.patch, &patch)
         trainData = try c.decodeIfPresent(String.self, forKey: .trainData)
         try read(.valSet, &valSet); try read(.epochSteps, &epochSteps); try read(.batchNorm, &batchNorm)
+        try read(.channelGain, &channelGain)
         imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize)
         fit = try c.decodeIfPresent(ImageFit.self, forKey: .fit)
         testDir = try c.decodeIfPresent(String.self, forKey: .testDir)
@@ -167,6 +171,7 @@ public struct TrainConfig: Codable, Sendable {
         if testRatio != nil && testDir != nil { throw BTError("--test-dir and --test-ratio are two ways to choose the test split: give one") }
         if task.isRestoration { return try validateRestoration() }
         if batchNorm { throw BTError("--batch-norm is for --task sr or denoise (VGG-6 always has batch norm)") }
+        if channelGain { throw BTError("--channel-gain is for --task sr or denoise (VGG-6's batch norm scales each channel)") }
         let entry = try DatasetCatalog.named(dataset)
         if !entry.takesFolderOptions {
             let given = [("--image-size", imageSize != nil), ("--fit", fit != nil), ("--test-dir", testDir != nil),

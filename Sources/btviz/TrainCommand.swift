@@ -24,6 +24,8 @@ struct Train: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "sr/denoise: steps per epoch (default 500).") var epochSteps: Int?
     @Flag(help: "sr/denoise: batch norm after the first and body convs instead of biases (off by default: measured worse).")
     var batchNorm = false
+    @Flag(help: "sr/denoise: a learned gain per output channel on each quantized conv's weights.")
+    var channelGain = false
 
     // Options that define a run are optional here: unset ones take TrainConfig's defaults for a new run and the
     // checkpoint's values on --resume, where a given one that differs is refused.
@@ -81,6 +83,7 @@ struct Train: AsyncParsableCommand {
         if let valSet { c.valSet = valSet.lowercased() }
         if let epochSteps { c.epochSteps = epochSteps }
         if batchNorm { c.batchNorm = true }
+        if channelGain { c.channelGain = true }
         if let dataset { c.dataset = dataset }
         if let dataDir { c.dataDir = Self.absolute(dataDir) }
         if let imageSize { c.imageSize = imageSize }

@@ -34,6 +34,28 @@ final class GradientCheckTests: GradientChecking {
         }
     }
 
+    /// A conv with a gain per output channel: the gain's gradient, and dL/dQ (what the straight-through estimator
+    /// passes on) through gain ⊙ Q, on the GEMM path (3->5) and the Winograd path (16->16).
+    func testConv3x3WithGain() {
+        for (cin, cout) in [(3, 5), (16, 16)] {
+            let conv = Conv3x3(name: "c", cin: cin, cout: cout, h: 6, w: 5, maxBatch: 2, bias: true, gain: true)
+            var rng = RNG(seed: 5)
+            rng.fillGaussian(conv.weight.value.buffer, std: 0.3)
+            rng.fillUniform(conv.gain!.value.buffer, bound: 2)
+            conv.effective.copy(from: conv.weight.value)
+            let effective = Param(name: "Q", shape: conv.weight.shape)
+            effective.value.copy(from: conv.weight.value)
+            check("conv \(cin)->\(cout) with gain", n: 2, inputSize: 6 * 5 * cin, outputSize: conv.outputSize,
+                  params: [conv.gain!, conv.bias!], eps: 1e-2, tolerance: 1e-2,
+                  forward: { conv.forward($0, n: 2, training: true) }, backward: { conv.backward($0, n: 2) })
+            // dL/dQ: perturb Q itself (`effective`), compare with weight.grad.
+            check("conv \(cin)->\(cout) dL/dQ", n: 2, inputSize: 6 * 5 * cin, outputSize: conv.outputSize,
+                  params: [effective], checkInput: false, eps: 1e-2, tolerance: 1e-2,
+                  forward: { x in conv.effective.copy(from: effective.value); return conv.forward(x, n: 2, training: true) },
+                  backward: { dy in _ = conv.backward(dy, n: 2); effective.grad.copy(from: conv.weight.grad); return nil })
+        }
+    }
+
     /// The direct kernels (channels in multiples of 16) agree with im2col + GEMM, forward and backward,
     /// at awkward sizes (odd widths, fewer pixels than a register tile, a single image per worker).
     /// The three ways a conv can run (Winograd, direct, im2col + GEMM) agree forward and backward, on

@@ -85,14 +85,17 @@ final class RestorationLayerTests: GradientChecking {
     }
 
     func testRestorationNetGradients() {
-        for (task, bn) in [(RestorationNet.Task.superResolution(scale: 2), false), (.denoise, false), (.superResolution(scale: 3), true)] {
-            let net = RestorationNet(task: task, patch: 4, maxBatch: 2, batchNorm: bn)
+        for (task, bn, gain) in [(RestorationNet.Task.superResolution(scale: 2), false, false), (.denoise, false, false),
+                                  (.superResolution(scale: 3), true, false), (.superResolution(scale: 2), false, true)] {
+            let net = RestorationNet(task: task, patch: 4, maxBatch: 2, batchNorm: bn, channelGain: gain)
             net.initialize(seed: 1)
+            var rng = RNG(seed: 4)
+            for conv in net.body + net.upsamplers.map(\.conv) { if let g = conv.gain { rng.fillUniform(g.value.buffer, bound: 2) } }
             // Check a sample of every layer's parameters through the whole net (the straight-through estimator's
             // gradient: the quantized layers compute with a copy of their latent weights here). This checks the
             // wiring (each layer is checked closely above): through seven Float layers with ReLU kinks, central
             // differences agree to a few percent, while a wrong connection or sign is off by about 100%.
-            check("\(net.title) bn \(bn)", n: 2, inputSize: net.inputSize, outputSize: net.outputSize, params: net.params,
+            check("\(net.title) bn \(bn) gain \(gain)", n: 2, inputSize: net.inputSize, outputSize: net.outputSize, params: net.params,
                   checkInput: false, eps: 1e-3, tolerance: 0.1, samples: 12,
                   forward: { x in
                       for layer in net.quantizedLayers { layer.effective.copy(from: layer.weight.value) }

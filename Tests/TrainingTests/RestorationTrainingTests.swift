@@ -51,12 +51,15 @@ final class RestorationTrainingTests: XCTestCase {
         XCTAssertGreaterThan(Double(try XCTUnwrap(sink.epochs.last).testMetric), noisy + 6)
     }
 
-    /// A run stopped mid-epoch and resumed ends exactly where an uninterrupted one does.
+    /// A run stopped mid-epoch and resumed ends exactly where an uninterrupted one does (with the channel gains,
+    /// which train and are checkpointed like any parameter).
     func testResumeContinuesExactly() throws {
         guard FileManager.default.fileExists(atPath: srData) else { XCTFail("no shared data at \(srData)"); return }
         var c = config(.sr, method: .bt, steps: 6, epochs: 2)
-        c.lambda = 1e-7; c.logEvery = 1
-        let (_, straight) = try train(c)
+        c.lambda = 1e-7; c.logEvery = 1; c.channelGain = true
+        let (trainer, straight) = try train(c)
+        let gains = try XCTUnwrap((trainer.engine.model as? RestorationNet)?.body.first?.gain).value.array
+        XCTAssertTrue(gains.contains { $0 != 1 }, "the gains never moved")
         final class StopAt: RunSink {
             let control: TrainerControl
             init(_ c: TrainerControl) { control = c }
