@@ -5,7 +5,7 @@ import Training
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare runs side by side: final test accuracy (mean ± sd over the seeds of one configuration), flip fraction and distance to transitions.",
+        abstract: "Compare runs side by side: final test accuracy or PSNR (mean ± sd over the seeds of one configuration), flip fraction and distance to transitions.",
         discussion: """
         Runs are grouped by their whole configuration: every option in config.json except seed, data_dir, log_every \
         and histogram_bins (where the data is and what is logged do not change what is trained). A run \
@@ -225,11 +225,11 @@ struct Compare: ParsableCommand {
 
     func printText(_ rows: [Row], _ groups: [Group]) {
         func f(_ v: Float?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "-" }
-        var lines = [["run", "group", "dataset", "K", "epochs", "method", "lambda", "seed", "status", "test acc",
+        var lines = [["run", "group", "dataset", "K", "epochs", "method", "lambda", "seed", "status", "test",
                       "flip~", "dist/a", "<0.1a", "flags"]]
         for r in rows {
             let flags = r.flags.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
-            lines.append([Self.shorten(r.run), "\(r.group)", r.config.dataset, "\(r.config.k)", "\(r.config.epochs)",
+            lines.append([Self.shorten(r.run), "\(r.group)", Self.dataLabel(r.config), Self.kLabel(r.config), "\(r.config.epochs)",
                           r.config.method.rawValue, "\(r.config.lambda)", "\(r.config.seed)", r.statusText,
                           r.testMetric.map { MetricFormat.value(r.metric, $0) } ?? "-",
                           f(r.flip, "%.4f"), f(r.distance, "%.4f"), f(r.near, "%.3f"), flags])
@@ -246,7 +246,7 @@ struct Compare: ParsableCommand {
             Set(groups.map { (try? Self.canonical($0.config[k] ?? NSNull())) ?? "" }).count > 1
         }
         print("")
-        var glines = [["group", "dataset", "K", "epochs", "method", "lambda", "runs", "test acc (mean ± sd)",
+        var glines = [["group", "dataset", "K", "epochs", "method", "lambda", "runs", "test (mean ± sd)",
                        "flip~ (mean ± sd)", "dist/a (mean ± sd)", "<0.1a (mean ± sd)", keys.isEmpty ? "" : "other options"]]
         for g in groups {
             let c = rows[g.members[0]].config, s = stats(g, rows), metric = rows[g.members[0]].metric
@@ -258,7 +258,7 @@ struct Compare: ParsableCommand {
                     : String(format: "%.2f ± %.2f %@", t.mean, t.sd, MetricFormat.short(metric))
             } ?? "-"
             let other = keys.map { "\($0)=\(g.config[$0].flatMap { try? Self.canonical($0) } ?? "none")" }.joined(separator: " ")
-            glines.append(["\(g.index)", c.dataset, "\(c.k)", "\(c.epochs)", c.method.rawValue, "\(c.lambda)",
+            glines.append(["\(g.index)", Self.dataLabel(c), Self.kLabel(c), "\(c.epochs)", c.method.rawValue, "\(c.lambda)",
                            g.counted.count == g.members.count ? "\(g.counted.count)" : "\(g.counted.count) of \(g.members.count)",
                            test, ms(s.flip, 4), ms(s.distance, 4), ms(s.near, 3), other])
         }
@@ -290,6 +290,21 @@ struct Compare: ParsableCommand {
         }
     }
 
+    /// What a run learned from: its dataset, or for super-resolution and denoising the task and its training
+    /// images ("sr x2 T91"; their config's dataset is an unused default).
+    static func dataLabel(_ c: TrainConfig) -> String {
+        let images = c.trainData.map { ($0 as NSString).lastPathComponent } ?? "T91"
+        switch c.task {
+        case .classify: return c.dataset
+        case .sr: return "sr x\(c.scale) \(images)"
+        case .denoise: return "denoise σ\(c.sigma) \(images)"
+        }
+    }
+
+    /// VGG-6's width; the restoration net has none.
+    static func kLabel(_ c: TrainConfig) -> String { c.task.isRestoration ? "-" : "\(c.k)" }
+    static func kValue(_ c: TrainConfig) -> Any { c.task.isRestoration ? NSNull() : c.k }
+
     /// A long path keeps its end, where runs differ.
     static func shorten(_ s: String, to n: Int = 40) -> String { s.count <= n ? s : "…" + s.suffix(n - 1) }
 
@@ -300,7 +315,7 @@ struct Compare: ParsableCommand {
     static func number(_ v: Double?) -> Any { v.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
 
     func rowObject(_ r: Row) -> [String: Any] {
-        ["run": r.run, "path": r.path, "group": r.group, "dataset": r.config.dataset, "k": r.config.k,
+        ["run": r.run, "path": r.path, "group": r.group, "dataset": Self.dataLabel(r.config), "k": Self.kValue(r.config),
          "epochs": r.config.epochs, "method": r.config.method.rawValue, "lambda": Self.number(r.config.lambda),
          "seed": r.config.seed, "final_method": r.finalMethod ?? NSNull(), "final_lambda": Self.number(r.finalLambda),
          "status": r.status.rawValue, "step": r.step, "total_steps": r.header.totalSteps, "metric": r.metric,
@@ -313,7 +328,7 @@ struct Compare: ParsableCommand {
     func groupObject(_ g: Group, _ rows: [Row]) -> [String: Any] {
         let c = rows[g.members[0]].config, s = stats(g, rows)
         func ms(_ v: (mean: Double, sd: Double)?) -> Any { v.map { ["mean": Self.number($0.mean), "sd": Self.number($0.sd)] } ?? NSNull() }
-        return ["group": g.index, "config": g.config, "dataset": c.dataset, "k": c.k, "epochs": c.epochs,
+        return ["group": g.index, "config": g.config, "dataset": Self.dataLabel(c), "k": Self.kValue(c), "epochs": c.epochs,
                 "method": c.method.rawValue, "lambda": Self.number(c.lambda), "metric": rows[g.members[0]].metric,
                 "n": g.counted.count, "runs": g.counted.map { rows[$0].run },
                 "excluded": g.members.filter { !rows[$0].counted }.map { ["run": rows[$0].run, "reasons": exclusion(rows[$0])] },

@@ -166,10 +166,10 @@ final class CompareTests: XCTestCase {
         let o = try btviz(["compare", r.a0, r.a1, r.twoEpochs, r.stopped, r.switched, r.a0, r.otherLR])
         XCTAssertEqual(o.status, 0, o.stderr)
         let lines = o.stdout.split(separator: "\n").map(String.init)
-        for column in ["dataset", "K", "epochs", "method", "lambda", "status", "test acc", "flip~", "dist/a", "<0.1a", "flags"] {
+        for column in ["dataset", "K", "epochs", "method", "lambda", "status", "test", "flip~", "dist/a", "<0.1a", "flags"] {
             XCTAssertTrue(lines[0].contains(column), lines[0])
         }
-        XCTAssertTrue(o.stdout.contains("test acc (mean ± sd)"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("test (mean ± sd)"), o.stdout)
         XCTAssertTrue(o.stdout.contains("stopped at step "), o.stdout)
         XCTAssertTrue(o.stdout.contains("other options"), o.stdout)
         XCTAssertTrue(o.stdout.contains("lr=0.001"), "the option that splits the groups is shown: \(o.stdout)")

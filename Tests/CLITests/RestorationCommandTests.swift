@@ -30,6 +30,12 @@ final class RestorationCommandTests: XCTestCase {
         XCTAssertEqual(sets[1]["bicubic"] as? Double ?? 0, 30.24, accuracy: 0.02)
         XCTAssertGreaterThan(sets[0]["psnr"] as? Double ?? 0, 20)
 
+        // compare names what an SR run learned from and its metric, not the unused classification defaults.
+        let c = try btviz(["compare", run])
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertTrue(c.stdout.contains("sr x2 T91") && c.stdout.contains(" dB"), c.stdout)
+        XCTAssertFalse(c.stdout.contains("synthetic"), c.stdout)
+
         let out = temporaryDirectory() + "/bird.png"
         let u = try btviz(["upscale", "--run", run, sr + "/Set5/bird_GT.bmp", out])
         XCTAssertEqual(u.status, 0, u.stderr)
