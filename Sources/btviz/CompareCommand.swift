@@ -175,7 +175,7 @@ struct Compare: ParsableCommand {
     }
 
     static func canonical(_ value: Any) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+        String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]), as: UTF8.self)
     }
 
     /// Groups the rows (setting each row's group and whether it counts), ordered by dataset, K, epochs, method, λ.
