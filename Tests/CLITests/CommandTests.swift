@@ -69,7 +69,7 @@ final class CommandTests: XCTestCase {
         // compare: one row for the run and one group line.
         let c = try btviz(["compare", run])
         XCTAssertEqual(c.status, 0, c.stderr)
-        XCTAssertTrue(c.stdout.contains("bt") && c.stdout.contains("test acc (mean ± sd)"), c.stdout)
+        XCTAssertTrue(c.stdout.contains("bt") && c.stdout.contains("test (mean ± sd)"), c.stdout)
 
         // resume: the finished run has nothing left, and says so by finishing at once.
         let before = try btviz(["eval", run, "--json", "--no-recalibrate"]).stdout
