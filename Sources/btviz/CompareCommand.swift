@@ -183,7 +183,8 @@ struct Compare: ParsableCommand {
         let keys = Dictionary(grouping: rows.indices) { rows[$0].groupKey }
         let sorted = keys.keys.sorted { a, b in
             let x = rows[keys[a]![0]].config, y = rows[keys[b]![0]].config
-            return (x.dataset, x.k, x.epochs, x.method.rawValue, x.lambda, a) < (y.dataset, y.k, y.epochs, y.method.rawValue, y.lambda, b)
+            return (Self.dataLabel(x), x.k, x.epochs, x.method.rawValue, x.lambda, a)
+                < (Self.dataLabel(y), y.k, y.epochs, y.method.rawValue, y.lambda, b)
         }
         var groups: [Group] = []
         for key in sorted {
