@@ -28,23 +28,33 @@ public enum DirectConv {
 
     /// y[img, :, :, co] = sum over (ky, kx, ci) of xp[img, y+ky, x+kx, ci] * wt[(ky*3+kx)*cin + ci, co].
     /// `wt` is [9*cin, cout] (output channels contiguous); cout must be a multiple of 16.
+    /// With an epilogue (no pool) each output goes through its affine and ReLU to the epilogue's destination,
+    /// padded or not: conv1's batch norm then costs no pass of its own over the widest activation.
     public static func forward(_ xp: UnsafePointer<Float>, images: Range<Int>, h: Int, w: Int, cin: Int, cout: Int,
-                               weights wt: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+                               weights wt: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                               epilogue e: Winograd.Epilogue? = nil) {
+        precondition(e.map { !$0.pool } ?? true, "DirectConv's epilogue does not pool")
         let pw = w + 2, ps = (h + 2) * pw * cin
         let offsets = tapOffsets(cin: cin, pw: pw)
         defer { offsets.deallocate() }
         let last = (h - 1) * pw + w  // one past the last real pixel, in padded-row counting
+        let (pad, rowLength) = e?.padded == true ? (1, w + 2) : (0, w)
         for img in images {
             let src = xp + img * ps
-            let dst = y + img * h * w * cout
+            let dst = e.map { $0.out + img * (h + 2 * pad) * rowLength * cout } ?? y + img * h * w * cout
             for cb in stride(from: 0, to: cout, by: 16) {
+                let a = e.map { UnsafeRawPointer($0.scale + cb).loadUnaligned(as: V.self) } ?? V(repeating: 1)
+                let b = e.map { UnsafeRawPointer($0.shift + cb).loadUnaligned(as: V.self) } ?? V()
+                let relu = e?.relu ?? false
                 var p = 0, py = 0, px = 0  // tile start, and its (row, column) in padded-row counting
                 while p < last {
                     tile(src + p * cin, offsets: offsets, cin: cin, cout: cout, wt: wt + cb, store: { r, v in
                         var (yy, xx) = (py, px + r)
                         while xx >= pw { xx -= pw; yy += 1 }
                         if xx < w && p + r < last {
-                            UnsafeMutableRawPointer(dst + (yy * w + xx) * cout + cb).storeBytes(of: v, as: V.self)
+                            var o = v
+                            if e != nil { o = b.addingProduct(v, a); if relu { o.replace(with: 0, where: o .< 0) } }
+                            UnsafeMutableRawPointer(dst + ((yy + pad) * rowLength + xx + pad) * cout + cb).storeBytes(of: o, as: V.self)
                         }
                     })
                     p += 5; px += 5

@@ -86,8 +86,8 @@ public enum Winograd4 {
             transformInput(xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: chunk * cin, half: half)
             for p in 0..<36 {
                 let up = u + p * cin * cout, vp = v + p * chunk * cin, mp = m + p * chunk * cout
-                // Groups of up to six tiles (five on the 16-channel kernel), balanced.
-                let most = wide ? 6 : 5
+                // Groups of up to six tiles (productRows on the 16-channel kernel), balanced.
+                let most = wide ? 6 : Winograd.productRows
                 for cb in stride(from: 0, to: cout, by: wide ? 32 : 16) {
                     var t = 0, groups = (count + most - 1) / most
                     while t < count {
@@ -98,6 +98,7 @@ public enum Winograd4 {
                         case (true, 6): Winograd.product32(vt, up + cb, k: cin, cout: cout, rows: 6, into: mt)
                         case (true, _): Winograd.product32(vt, up + cb, k: cin, cout: cout, rows: rows, into: mt)
                         case (false, 5): Winograd.product(vt, up + cb, k: cin, cout: cout, rows: 5, into: mt)
+                        case (false, 6): Winograd.product(vt, up + cb, k: cin, cout: cout, rows: 6, into: mt)
                         case (false, _): Winograd.product(vt, up + cb, k: cin, cout: cout, rows: rows, into: mt)
                         }
                         t += rows; groups -= 1

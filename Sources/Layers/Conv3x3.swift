@@ -246,13 +246,16 @@ public final class Conv3x3: QuantizedLayer {
         }
     }
 
-    /// Whether inference can pass the output through an epilogue in the same pass (the Winograd path).
-    public var fusesEpilogue: Bool { winogradForward && bias == nil && !relu }
+    /// Whether inference can pass the output through this epilogue in the same pass: the Winograd paths take
+    /// any, the direct path one without a pool.
+    public func fusesEpilogue(pooling: Bool) -> Bool {
+        bias == nil && !relu && (winogradForward || (directForward && !pooling))
+    }
 
     /// Inference with what follows (eval-mode batch norm, ReLU, pool) done by the output transform, written to
     /// the epilogue's destination, which it returns. Saves writing the output and reading it back.
     public func infer(_ x: UnsafeMutablePointer<Float>, n: Int, epilogue: Winograd.Epilogue) -> UnsafeMutablePointer<Float> {
-        precondition(fusesEpilogue && n <= capacity(h: h, w: w), "\(label): no fused inference here")
+        precondition(fusesEpilogue(pooling: epilogue.pool) && n <= capacity(h: h, w: w), "\(label): no fused inference here")
         input = x
         applyGain()
         prepareDirectWeights(withInputGradient: false)
@@ -262,11 +265,16 @@ public final class Conv3x3: QuantizedLayer {
             forward4(x, n: n, into: y, epilogue: epilogue)
             return epilogue.out
         }
+        let winograd = winogradForward, wt = wt.ptr
         parallelFor(workers) { wk in
             let r = workerRange(wk, of: workers, total: n)
             if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
-            Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
-                             scratch: self.winogradScratch[wk].ptr, into: y, epilogue: epilogue)
+            if winograd {
+                Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
+                                 scratch: self.winogradScratch[wk].ptr, into: y, epilogue: epilogue)
+            } else {
+                DirectConv.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, weights: wt, into: y, epilogue: epilogue)
+            }
         }
         return epilogue.out
     }

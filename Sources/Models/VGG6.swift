@@ -94,8 +94,8 @@ public final class VGG6: Model {
         var i = 0
         while i < layers.count {
             let layer = layers[i]
-            if !training && fusedInference, let conv = layer as? Conv3x3, conv.fusesEpilogue, i + 1 < layers.count,
-               let bn = layers[i + 1] as? BatchNorm {
+            if !training && fusedInference, let conv = layer as? Conv3x3, i + 1 < layers.count,
+               let bn = layers[i + 1] as? BatchNorm, conv.fusesEpilogue(pooling: bn.pool) {
                 h = timed(timer, conv.label + " +" + bn.label, .forward) { conv.infer(h, n: n, epilogue: bn.inferenceEpilogue()) }
                 i += 2
                 continue
