@@ -251,15 +251,15 @@ public enum Winograd4 {
         outputColumns(m, pointStride: s, c: c, into: tmp)
         for ch in stride(from: 0, to: c, by: 16) {
             let a = load(e.scale + ch) as V, b = load(e.shift + ch) as V
-            func v(_ x: V) -> V { b.addingProduct(x, a) }
-            func relu(_ x: V) -> V { e.relu ? x.replacing(with: 0, where: x .< 0) : x }
-            func row(_ i: Int) -> (V, V, V, V) {
+            @inline(__always) func v(_ x: V) -> V { b.addingProduct(x, a) }
+            @inline(__always) func relu(_ x: V) -> V { e.relu ? x.replacing(with: 0, where: x .< 0) : x }
+            @inline(__always) func row(_ i: Int) -> (V, V, V, V) {
                 let r = tmp + 6 * i * c + ch
                 return at(load(r), load(r + c), load(r + 2 * c), load(r + 3 * c), load(r + 4 * c), load(r + 5 * c))
             }
             if e.pool {
                 // Pool windows in the order F(2x2) takes them: (0,0), (0,1), (1,0), (1,1), first max kept on ties.
-                func max4(_ p: V, _ q: V, _ r: V, _ t: V) -> V {
+                @inline(__always) func max4(_ p: V, _ q: V, _ r: V, _ t: V) -> V {
                     var best = v(p)
                     let others = (v(q), v(r), v(t))
                     best.replace(with: others.0, where: others.0 .> best)
