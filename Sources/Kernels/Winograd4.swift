@@ -40,10 +40,10 @@ public enum Winograd4 {
         typealias Six = (D, D, D, D, D, D)
         precondition(cout % 8 == 0, "transformWeights takes output channels in multiples of 8")
         // G times a column of three: the kernel's values at 0, 1, -1, 2, -2 over their Lagrange denominators, and ∞.
-        func gcol(_ a: D, _ b: D, _ c: D) -> Six {
+        @inline(__always) func gcol(_ a: D, _ b: D, _ c: D) -> Six {
             (a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c)
         }
-        func pick(_ t: Six, _ i: Int) -> D {
+        @inline(__always) func pick(_ t: Six, _ i: Int) -> D {
             switch i { case 0: t.0; case 1: t.1; case 2: t.2; case 3: t.3; case 4: t.4; default: t.5 }
         }
         for ci in 0..<cin {
@@ -80,14 +80,13 @@ public enum Winograd4 {
         let geo = Geometry(h: h, w: w)
         let chunk = chunk(cin: cin, cout: cout)
         let v = scratch, m = v + 36 * chunk * cin, half = m + 36 * chunk * cout  // [36, chunk, cin], [36, chunk, cout]
-        let wide = Winograd.wideTiles && cout % 32 == 0
+        let wide = Winograd.wideTiles && cout % 32 == 0, most = wide ? 6 : Winograd.productRows
         for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: chunk) {
             let count = min(chunk, tiles.upperBound - first), chunkTiles = first..<first + count
             transformInput(xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: chunk * cin, half: half)
             for p in 0..<36 {
                 let up = u + p * cin * cout, vp = v + p * chunk * cin, mp = m + p * chunk * cout
                 // Groups of up to six tiles (productRows on the 16-channel kernel), balanced.
-                let most = wide ? 6 : Winograd.productRows
                 for cb in stride(from: 0, to: cout, by: wide ? 32 : 16) {
                     var t = 0, groups = (count + most - 1) / most
                     while t < count {
@@ -258,19 +257,10 @@ public enum Winograd4 {
                 return at(load(r), load(r + c), load(r + 2 * c), load(r + 3 * c), load(r + 4 * c), load(r + 5 * c))
             }
             if e.pool {
-                // Pool windows in the order F(2x2) takes them: (0,0), (0,1), (1,0), (1,1), first max kept on ties.
-                @inline(__always) func max4(_ p: V, _ q: V, _ r: V, _ t: V) -> V {
-                    var best = v(p)
-                    let others = (v(q), v(r), v(t))
-                    best.replace(with: others.0, where: others.0 .> best)
-                    best.replace(with: others.1, where: others.1 .> best)
-                    best.replace(with: others.2, where: others.2 .> best)
-                    return relu(best)
-                }
                 for i in stride(from: 0, to: rows - 1, by: 2) {
                     let top = row(i), bottom = row(i + 1), py = y0 / 2 + i / 2, px = x0 / 2
-                    if cols >= 2 { store(max4(top.0, top.1, bottom.0, bottom.1), pixel(py, px) + ch) }
-                    if cols == 4 { store(max4(top.2, top.3, bottom.2, bottom.3), pixel(py, px + 1) + ch) }
+                    if cols >= 2 { store(relu(maxOf4(v(top.0), v(top.1), v(bottom.0), v(bottom.1))), pixel(py, px) + ch) }
+                    if cols == 4 { store(relu(maxOf4(v(top.2), v(top.3), v(bottom.2), v(bottom.3))), pixel(py, px + 1) + ch) }
                 }
                 continue
             }
@@ -282,6 +272,17 @@ public enum Winograd4 {
                 if cols > 3 { store(relu(v(r.3)), o + 3 * c) }
             }
         }
+    }
+
+    /// A pool window's maximum in the order F(2x2) takes them: (0,0), (0,1), (1,0), (1,1), the first kept on
+    /// ties. Static, not nested: as a nested function LLVM kept it a call, passing vectors through memory.
+    @inline(__always)
+    static func maxOf4(_ p: V, _ q: V, _ r: V, _ t: V) -> V {
+        var best = p
+        best.replace(with: q, where: q .> best)
+        best.replace(with: r, where: r .> best)
+        best.replace(with: t, where: t .> best)
+        return best
     }
 
     // MARK: weight gradient
