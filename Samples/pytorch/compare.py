@@ -39,7 +39,9 @@ TORCH_FALLBACK = "torch==2.13.0"
 #   cmp "ge": the ratio must be at least the target; "le": at most. The regularizer row is btviz against itself.
 #   Optional keys: classes (default 10), shares (reuse another row's runs), btviz_only; task (with scale, and
 #   patch + batch for training or infer_size for inference): the SR network (srnet.py, `btviz bench --task`)
-#   instead of VGG-6, with the row's own batch.
+#   instead of VGG-6, with the row's own batch; steps_scale: the row's runs time that many times --steps (an
+#   inference step costs about a fifth of a training step; at 20 steps a run lasted 0.2-0.4 s and one scheduler
+#   hiccup moved its figure by a third).
 ROWS = {
     "k16":   dict(short="train K=16 1x28x28", title="training samples/s, K=16, 1x28x28",
                   k=16, input="1x28x28", mode="train", key="train_samples_per_s", cmp="ge", target=1.5),
@@ -59,9 +61,10 @@ ROWS = {
     "k128rgb": dict(short="train K=128 3x32x32", title="training samples/s, K=128, 3x32x32",
                     k=128, input="3x32x32", mode="train", key="train_samples_per_s", cmp="ge", target=1.2),
     "infer": dict(short="infer K=16 1x28x28", title="inference samples/s, K=16, 1x28x28",
-                  k=16, input="1x28x28", mode="infer", key="infer_samples_per_s", cmp="ge", target=1.5),
+                  k=16, input="1x28x28", mode="infer", key="infer_samples_per_s", cmp="ge", target=1.5, steps_scale=5),
     "infer64": dict(short="infer K=64 1x28x28", title="inference samples/s, K=64, 1x28x28",
-                    k=64, input="1x28x28", mode="infer", key="infer_samples_per_s", cmp="ge", target=1.5),
+                    k=64, input="1x28x28", mode="infer", key="infer_samples_per_s", cmp="ge", target=1.5,
+                    steps_scale=5),
     # the memory row reads the k16 row's runs when both are chosen (each run is its own process)
     "mem":   dict(short="peak RSS MB, train K=16", title="peak resident memory MB, K=16 training",
                   k=16, input="1x28x28", mode="train", key="peak_rss_mb", cmp="le", target=0.5, shares="k16"),
@@ -275,28 +278,35 @@ def task_args(row):
     return cmd + ["--infer-size", str(row["infer_size"])]
 
 
+def row_steps(args, row, steps=None):
+    """Timed steps of one run of the row: `steps` (else --steps) times the row's steps_scale."""
+    return (steps or args.steps) * row.get("steps_scale", 1)
+
+
 def btviz_cmd(args, row, lam, steps=None, extra=()):
+    steps = row_steps(args, row, steps)
     if row.get("task"):
         return [args.btviz, "bench", *task_args(row), "--method", args.method, "--lambda", str(lam),
-                "--threads", str(args.threads), "--warmup", str(args.warmup), "--steps", str(steps or args.steps),
+                "--threads", str(args.threads), "--warmup", str(args.warmup), "--steps", str(steps),
                 "--mode", row["mode"], "--json", *extra]
     return [args.btviz, "bench", "--k", str(row["k"]), "--input", row["input"], "--method", args.method,
             "--lambda", str(lam), "--batch", str(args.batch), "--threads", str(args.threads),
-            "--warmup", str(args.warmup), "--steps", str(steps or args.steps), "--mode", row["mode"], "--json",
+            "--warmup", str(args.warmup), "--steps", str(steps), "--mode", row["mode"], "--json",
             *classes_args(row), *extra]
 
 
 def torch_cmd(args, row, config, fma_peak=None, steps=None):
     fmt_, _, compiled = config.partition("+")
+    steps = row_steps(args, row, steps)
     if row.get("task"):
         cmd = [str(VENV_PY), str(HERE / "srnet.py"), *task_args(row), "--method", args.method,
                "--lambda", str(args.torch_lambda), "--threads", str(args.threads), "--warmup", str(args.warmup),
-               "--steps", str(steps or args.steps), "--mode", row["mode"], "--memory-format", fmt_,
+               "--steps", str(steps), "--mode", row["mode"], "--memory-format", fmt_,
                "--adam", args.adam, "--json"]
         return cmd + (["--compile"] if compiled else []) + (["--fma-peak", str(fma_peak)] if fma_peak else [])
     cmd = [str(VENV_PY), str(HERE / "vgg6.py"), "--k", str(row["k"]), "--input", row["input"],
            "--method", args.method, "--lambda", str(args.torch_lambda), "--batch", str(args.batch),
-           "--threads", str(args.threads), "--warmup", str(args.warmup), "--steps", str(steps or args.steps),
+           "--threads", str(args.threads), "--warmup", str(args.warmup), "--steps", str(steps),
            "--mode", row["mode"], "--memory-format", fmt_, "--adam", args.adam, "--json", *classes_args(row)]
     if compiled:
         cmd.append("--compile")
@@ -458,7 +468,8 @@ def task_unsupported(name, row, args, work):
 def summary(results, args, version):
     say("\n" + "=" * 112)
     say(f"btviz ({args.btviz}) against PyTorch {version}, {args.threads} threads, batch {args.batch}, method "
-        f"{args.method}, {args.warmup} warm-up + {args.steps} timed steps, {args.pairs} alternating pairs per row")
+        f"{args.method}, {args.warmup} warm-up + {args.steps} timed steps (the inference rows infer and infer64: "
+        f"{row_steps(args, ROWS['infer'])}), {args.pairs} alternating pairs per row")
     say(f"btviz trains with lambda={args.lam}; PyTorch trains with lambda={args.torch_lambda} "
         + ("(quantize, forward, cross-entropy, backward, Adam: no regularizer)" if args.torch_lambda == 0 else
            "(quantize, forward, cross-entropy, backward, transition-regularizer gradient, Adam)")

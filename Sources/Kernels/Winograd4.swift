@@ -24,7 +24,7 @@ public enum Winograd4 {
     /// M ([36, chunk, cin] and [36, chunk, cout]) in L2 at 64 channels (12 to 72 measured the same there). From
     /// 256x256 channels U ([36, cin, cout], 9 MB and up) lives in L3 or memory and each chunk streams all of it:
     /// 96 tiles cut that traffic by four (conv6 512->512 at 8x8: 112 -> 71 ms forward).
-    static func chunk(cin: Int, cout: Int) -> Int { cin * cout >= 256 * 256 ? 96 : 24 }
+    public static func chunk(cin: Int, cout: Int) -> Int { cin * cout >= 256 * 256 ? 96 : 24 }
 
     /// Floats of scratch one worker needs: V, M, and one tile's half-transformed patch.
     public static func scratchCount(cin: Int, cout: Int) -> Int { 36 * chunk(cin: cin, cout: cout) * (cin + cout) + 36 * max(cin, cout) }

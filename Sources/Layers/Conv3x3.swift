@@ -205,8 +205,7 @@ public final class Conv3x3: QuantizedLayer {
                 forward4(x, n: n, into: y, epilogue: nil)
                 return y
             }
-            parallelFor(workers) { wk in
-                let r = workerRange(wk, of: workers, total: n)
+            parallelBlocks(workers, total: n, block: imageBlock(n)) { wk, r in
                 if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
                 if winograd {
                     Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
@@ -233,15 +232,19 @@ public final class Conv3x3: QuantizedLayer {
         return y
     }
 
+    /// Images per block the forward passes hand out (16 blocks a batch: each image's output is its own).
+    private func imageBlock(_ n: Int) -> Int { max(1, n / 16) }
+
     /// The F(4x4) forward: tiles split over the workers, so one large image uses both.
     private func forward4(_ x: UnsafeMutablePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, epilogue: Winograd.Epilogue?) {
         let (cin, cout, h, w) = (cin, cout, h, w), xp = xpad!.ptr, u4 = u4.ptr, workers = min(self.workers, n)
         if !inputArrivesPadded {
             parallelFor(workers) { wk in DirectConv.pad(x, images: workerRange(wk, of: workers, total: n), h: h, w: w, c: cin, into: xp) }
         }
-        let tiles = n * Winograd4.tileCount(h: h, w: w), split = min(self.workers, tiles)
-        parallelFor(split) { wk in
-            Winograd4.forward(xp, tiles: workerRange(wk, of: split, total: tiles), h: h, w: w, cin: cin, cout: cout,
+        // Blocks of chunks handed out as workers come free: same result, and a core taken away stalls nothing.
+        let tiles = n * Winograd4.tileCount(h: h, w: w), block = Winograd4.chunk(cin: cin, cout: cout)
+        parallelBlocks(self.workers, total: tiles, block: block) { wk, r in
+            Winograd4.forward(xp, tiles: r, h: h, w: w, cin: cin, cout: cout,
                               u: u4, scratch: self.winograd4Scratch[wk].ptr, into: y, epilogue: epilogue)
         }
     }
@@ -266,8 +269,7 @@ public final class Conv3x3: QuantizedLayer {
             return epilogue.out
         }
         let winograd = winogradForward, wt = wt.ptr
-        parallelFor(workers) { wk in
-            let r = workerRange(wk, of: workers, total: n)
+        parallelBlocks(workers, total: n, block: imageBlock(n)) { wk, r in
             if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
             if winograd {
                 Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
