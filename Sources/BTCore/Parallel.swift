@@ -24,6 +24,7 @@ public func workerRange(_ w: Int, of n: Int, total: Int) -> Range<Int> {
 /// free, and waits for all of them. Why: with a fixed half each, a core the machine takes away for a few ms
 /// (a shared VM, another process) stalls the whole layer; here the other worker takes the rest. Callers
 /// whose result is the same however the range is split (each index written by one range) may use it.
+/// With one worker, or no more than one block of work, `body(0, 0..<total)` runs once on the caller's thread.
 public func parallelBlocks(_ n: Int, total: Int, block: Int, _ body: (Int, Range<Int>) -> Void) {
     if n <= 1 || total <= block { body(0, 0..<total); return }
     let next = BlockCounter()
