@@ -198,22 +198,9 @@ public final class Conv3x3: QuantizedLayer {
         let y = out.ptr
         let workers = min(self.workers, n)
         defer { if bias != nil || relu { addBiasAndReLU(to: y, pixels: n * h * w) } }
-        if directForward, let xp = xpad?.ptr {
+        if directForward {
             prepareDirectWeights(withInputGradient: training)
-            let wt = wt.ptr, u = u.ptr, winograd = winogradForward, copyIn = !inputArrivesPadded
-            if winograd4Forward {
-                forward4(x, n: n, into: y, epilogue: nil)
-                return y
-            }
-            parallelBlocks(workers, total: n, block: imageBlock(n)) { wk, r in
-                if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
-                if winograd {
-                    Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
-                                     scratch: self.winogradScratch[wk].ptr, into: y)
-                } else {
-                    DirectConv.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, weights: wt, into: y)
-                }
-            }
+            forwardPadded(x, n: n, into: y, epilogue: nil)
             return y
         }
         let wq = passWeights, chunk = cols[0].count / (h * w * 9 * cin)
@@ -232,8 +219,27 @@ public final class Conv3x3: QuantizedLayer {
         return y
     }
 
-    /// Images per block the forward passes hand out (16 blocks a batch: each image's output is its own).
-    private func imageBlock(_ n: Int) -> Int { max(1, n / 16) }
+    /// The forward on the padded-input kernels (F(4x4), F(2x2) or direct), into `y` or through `epilogue`.
+    /// Work goes out in blocks (tiles for F(4x4), a sixteenth of the batch otherwise) as workers come free:
+    /// each tile or image writes only its own outputs, so the result is the same however they fall.
+    private func forwardPadded(_ x: UnsafeMutablePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>,
+                               epilogue: Winograd.Epilogue?) {
+        if winograd4Forward {
+            forward4(x, n: n, into: y, epilogue: epilogue)
+            return
+        }
+        let (cin, cout, h, w) = (cin, cout, h, w), xp = xpad!.ptr, u = u.ptr, wt = wt.ptr
+        let winograd = winogradForward, copyIn = !inputArrivesPadded
+        parallelBlocks(min(workers, n), total: n, block: max(1, n / 16)) { wk, r in
+            if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
+            if winograd {
+                Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
+                                 scratch: self.winogradScratch[wk].ptr, into: y, epilogue: epilogue)
+            } else {
+                DirectConv.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, weights: wt, into: y, epilogue: epilogue)
+            }
+        }
+    }
 
     /// The F(4x4) forward: tiles split over the workers, so one large image uses both.
     private func forward4(_ x: UnsafeMutablePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, epilogue: Winograd.Epilogue?) {
@@ -241,7 +247,6 @@ public final class Conv3x3: QuantizedLayer {
         if !inputArrivesPadded {
             parallelFor(workers) { wk in DirectConv.pad(x, images: workerRange(wk, of: workers, total: n), h: h, w: w, c: cin, into: xp) }
         }
-        // Blocks of chunks handed out as workers come free: same result, and a core taken away stalls nothing.
         let tiles = n * Winograd4.tileCount(h: h, w: w), block = Winograd4.chunk(cin: cin, cout: cout)
         parallelBlocks(self.workers, total: tiles, block: block) { wk, r in
             Winograd4.forward(xp, tiles: r, h: h, w: w, cin: cin, cout: cout,
@@ -262,22 +267,7 @@ public final class Conv3x3: QuantizedLayer {
         input = x
         applyGain()
         prepareDirectWeights(withInputGradient: false)
-        let (cin, cout, h, w) = (cin, cout, h, w)
-        let xp = xpad!.ptr, u = u.ptr, y = out.ptr, copyIn = !inputArrivesPadded, workers = min(self.workers, n)
-        if winograd4Forward {
-            forward4(x, n: n, into: y, epilogue: epilogue)
-            return epilogue.out
-        }
-        let winograd = winogradForward, wt = wt.ptr
-        parallelBlocks(workers, total: n, block: imageBlock(n)) { wk, r in
-            if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
-            if winograd {
-                Winograd.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, u: u,
-                                 scratch: self.winogradScratch[wk].ptr, into: y, epilogue: epilogue)
-            } else {
-                DirectConv.forward(xp, images: r, h: h, w: w, cin: cin, cout: cout, weights: wt, into: y, epilogue: epilogue)
-            }
-        }
+        forwardPadded(x, n: n, into: out.ptr, epilogue: epilogue)
         return epilogue.out
     }
 
