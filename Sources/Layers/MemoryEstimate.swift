@@ -39,26 +39,15 @@ public enum MemoryEstimate {
         return total
     }
 
-    /// MemAvailable from /proc/meminfo, in bytes; nil where it cannot be read.
-    public static func availableBytes() -> Int? {
-        guard let f = fopen("/proc/meminfo", "r") else { return nil }
-        defer { fclose(f) }
-        var line = [CChar](repeating: 0, count: 256)
-        while fgets(&line, Int32(line.count), f) != nil {
-            let s = String(cString: line)
-            if s.hasPrefix("MemAvailable:"), let kb = Int(s.split(separator: " ").dropFirst().first ?? "") { return kb * 1024 }
-        }
-        return nil
-    }
-
-    /// Throws a one-line error when the network cannot fit in the memory this machine has available.
-    public static func check(k: Int, inputShape: [Int], classes: Int, batch: Int, available: Int? = availableBytes()) throws {
+    /// Throws a one-line error when the network cannot fit in the memory this process may use (MemoryBudget: the
+    /// machine's available memory, `ulimit -v` and the cgroup limit, whichever is tightest).
+    public static func check(k: Int, inputShape: [Int], classes: Int, batch: Int, available: Int? = MemoryBudget.current()?.bytes) throws {
         let what = "VGG-6(\(k)) at batch \(batch) on \(inputShape.map(String.init).joined(separator: "x")) images"
         guard let need = vgg6Bytes(k: k, inputShape: inputShape, classes: classes, batch: batch) else {
             throw BTError("\(what) needs more memory than can be counted; lower --k or --batch-size, or check the image size")
         }
         if let available, need > available {
-            throw BTError("\(what) needs about \(gigabytes(need)) of memory; this machine has \(gigabytes(available)) available (lower --batch-size or --k, or check the image size)")
+            throw BTError("\(what) needs about \(gigabytes(need)) of memory; this process may use \(gigabytes(available)) (lower --batch-size or --k, or check the image size)")
         }
     }
 
