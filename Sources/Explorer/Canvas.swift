@@ -1,3 +1,4 @@
+import BTCore
 /// An in-memory character grid. Panels draw into it; only CursesScreen turns it into ncurses
 /// calls, so every panel can be tested by reading the grid back as text.
 
@@ -63,7 +64,7 @@ public struct Canvas: Sendable {
     public mutating func put(_ x: Int, _ y: Int, _ ch: Unicode.Scalar, _ style: Style = .normal, clip: Rect? = nil) {
         guard x >= 0, y >= 0, x < width, y < height else { return }
         if let c = clip, x < c.x || x >= c.maxX || y < c.y || y >= c.maxY { return }
-        cells[y * width + x] = Cell(ch, style)
+        cells[y * width + x] = Cell(TerminalText.isControl(ch) ? "?" : ch, style)
     }
 
     public mutating func setStyle(_ x: Int, _ y: Int, _ style: Style) {
@@ -75,7 +76,7 @@ public struct Canvas: Sendable {
     @discardableResult
     public mutating func text(_ x: Int, _ y: Int, _ s: String, _ style: Style = .normal, maxWidth: Int = .max) -> Int {
         var cx = x
-        for u in s.unicodeScalars {
+        for u in TerminalText.escape(s).unicodeScalars {  // text from a run's files is data, never a control sequence
             if cx - x >= maxWidth { break }
             put(cx, y, u, style)
             cx += 1
@@ -88,7 +89,7 @@ public struct Canvas: Sendable {
     public mutating func text(in r: Rect, _ x: Int, _ y: Int, _ s: String, _ style: Style = .normal) -> Int {
         guard y >= r.y, y < r.maxY, x < r.maxX else { return x }
         var cx = x
-        for u in s.unicodeScalars {
+        for u in TerminalText.escape(s).unicodeScalars {
             if cx >= r.maxX { break }
             if cx >= r.x { put(cx, y, u, style) }
             cx += 1

@@ -81,9 +81,9 @@ public struct Checkpoint {
     }
 
     public static func load(path: String) throws -> Checkpoint {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw BTError("no checkpoint at \(path)")
-        }
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw BTError("no checkpoint at \(path)") }
+        let bytes = Data(try RegularFile(path).readAll(limit: Int.max, what: "a checkpoint"))
         let fail = BTError("\(path) is not a btviz checkpoint or is damaged")
         guard bytes.count >= 12, Array(bytes.prefix(8)) == magic else { throw fail }
         let len = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24

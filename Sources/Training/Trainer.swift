@@ -41,8 +41,7 @@ public final class Trainer {
     public convenience init(config: TrainConfig, data: TrainingData, runDir: String?, control: TrainerControl,
                             sinks: [RunSink], resume: Checkpoint? = nil) throws {
         try config.validate()
-        let task = try ClassificationTask(config: config, data: data,
-                                          normalization: resume.map { ($0.header.normalizerMean, $0.header.normalizerStd) })
+        let task = try ClassificationTask(config: config, data: data, resume: resume)
         try self.init(config: config, task: task, runDir: runDir, control: control, sinks: sinks, resume: resume)
     }
 

@@ -37,8 +37,7 @@ public func makeTrainingTask(config: TrainConfig, resume: Checkpoint? = nil) thr
     try config.validate()
     if config.task.isRestoration { return try RestorationTraining(config: config) }
     let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
-    return try ClassificationTask(config: config, data: data,
-                                  normalization: resume.map { ($0.header.normalizerMean, $0.header.normalizerStd) })
+    return try ClassificationTask(config: config, data: data, resume: resume)
 }
 
 /// VGG-6(K) on labelled images: the recipe's augmentation, batches of the training split, accuracy on the test split.
@@ -53,8 +52,13 @@ public final class ClassificationTask: TrainingTask {
     private let labels: UnsafeMutablePointer<Int32>
     private let batchSize: Int, seed: UInt64
 
-    /// `normalization` is a checkpoint's (a resumed run keeps its own); otherwise it is fitted to the training split.
-    public init(config: TrainConfig, data: TrainingData, normalization: (mean: [Float], std: [Float])? = nil) throws {
+    /// A `resume`d run keeps its checkpoint's input normalization; a new one fits it to the training split.
+    public init(config: TrainConfig, data: TrainingData, resume: Checkpoint? = nil) throws {
+        if let trained = resume?.data["fc2.bias"]?.count, trained != data.classes {
+            // Said here, in the data's terms: otherwise the checkpoint's fc2 is blamed for the wrong size.
+            throw BTError("the data (\(data.name)) now has \(data.classes) classes, but the run was trained on \(trained): the data changed since training; point --data-dir at the data the run was trained on")
+        }
+        let normalization = resume.map { (mean: $0.header.normalizerMean, std: $0.header.normalizerStd) }
         let train = data.train.prefix(config.trainLimit)
         let test = data.test.prefix(config.testLimit)
         guard train.count >= 2, test.count >= 1 else { throw BTError("dataset \(data.name) has too few images") }

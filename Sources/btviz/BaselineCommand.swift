@@ -17,8 +17,8 @@ struct Baseline: ParsableCommand {
         """)
 
     @Option(help: "sr (super-resolution) or denoise.") var task: RestorationTaskName = .sr
-    @Option(help: "Upscaling factor for --task sr: 2, 3 or 4 (default 2).") var scale: Int?
-    @Option(help: "Noise standard deviation on [0, 1] intensities for --task denoise (default 0.1).") var sigma: Float?
+    @Option(parsing: .unconditional, help: "Upscaling factor for --task sr: 2, 3 or 4 (default 2).") var scale: Int?
+    @Option(parsing: .unconditional, help: "Noise standard deviation on [0, 1] intensities for --task denoise (default 0.1).") var sigma: Float?
     @Option(help: "Comma-separated sets: \(RestorationSet.names) (default set5,set14,bsd100,urban100 for sr, set5,set14 for denoise).")
     var sets: String?
     @Option(help: "Folder holding the set folders (Set5, Set14, ...), an sr/ folder of them, or one set's folder.")

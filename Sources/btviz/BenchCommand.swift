@@ -13,23 +13,23 @@ struct Bench: ParsableCommand {
         abstract: "Time training steps and inference on random data (VGG-6(K), or with --task sr/denoise the restoration net); report samples/s, GFLOP/s, share of FMA peak and peak memory.")
 
     @Option(help: "classify (VGG-6), sr or denoise (the restoration net on Y patches).") var task: TrainTask = .classify
-    @Option(help: "sr: the upscaling factor.") var scale = 2
-    @Option(help: "sr/denoise: the high-resolution training patch side (batches of --batch patches).") var patch = 48
-    @Option(help: "sr/denoise: inference times one image of this side (the input's: sr's output is --scale times it).")
+    @Option(parsing: .unconditional, help: "sr: the upscaling factor.") var scale = 2
+    @Option(parsing: .unconditional, help: "sr/denoise: the high-resolution training patch side (batches of --batch patches).") var patch = 48
+    @Option(parsing: .unconditional, help: "sr/denoise: inference times one image of this side (the input's: sr's output is --scale times it).")
     var inferSize = 512
 
-    @Option var k = 16
+    @Option(parsing: .unconditional) var k = 16
     @Option(help: "Input shape CxHxW, e.g. 1x28x28 or 3x32x32.") var input = "1x28x28"
     @Option var method: QuantMethod = .bt
-    @Option var lambda: Float = 0.1
-    @Option var batch = 128
-    @Option(help: "Classes of the last layer (1000 for ImageNet).") var classes = 10
+    @Option(parsing: .unconditional) var lambda: Float = 0.1
+    @Option(parsing: .unconditional) var batch = 128
+    @Option(parsing: .unconditional, help: "Classes of the last layer (1000 for ImageNet).") var classes = 10
     @Option(help: "Also time real batches of this dataset (loading, normalization, augmentation), alone and in training steps; its shape and classes replace --input and --classes.")
     var dataset: String?
     @Option(help: "The dataset's folder (as for train).") var dataDir: String?
-    @Option(help: "Worker threads.") var threads = 2
-    @Option(help: "Untimed steps first.") var warmup = 3
-    @Option(help: "Timed steps.") var steps = 20
+    @Option(parsing: .unconditional, help: "Worker threads.") var threads = 2
+    @Option(parsing: .unconditional, help: "Untimed steps first.") var warmup = 3
+    @Option(parsing: .unconditional, help: "Timed steps.") var steps = 20
     @Option(help: "train, infer or both.") var mode = "both"
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Also time one training step layer by layer.") var profile = false

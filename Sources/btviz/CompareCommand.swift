@@ -35,7 +35,7 @@ struct Compare: ParsableCommand {
         """)
 
     @Argument(help: "Run directories.") var runs: [String]
-    @Option(help: "Measure flips and distances over the last logged steps of the first N epochs (how fast the regularizer acts) instead of the run's end.")
+    @Option(parsing: .unconditional, help: "Measure flips and distances over the last logged steps of the first N epochs (how fast the regularizer acts) instead of the run's end.")
     var withinEpochs: Int?
     @Flag(help: "Count runs that switched method or λ, or did not finish, in the group means (they are flagged either way).")
     var includeFlagged = false
@@ -237,7 +237,7 @@ struct Compare: ParsableCommand {
         }
         Self.table(lines, right: [1, 3, 4, 6, 7, 9, 10, 11, 12]).forEach { print($0) }
         for r in rows where r.skipped > 0 && !r.flags.contains("duplicate") {
-            print("\(r.run)/metrics.jsonl: skipped \(r.skipped) malformed line(s)")
+            print(TerminalText.escape("\(r.run)/metrics.jsonl: skipped \(r.skipped) malformed line(s)"))
         }
         if let n = withinEpochs { print("flip~, dist/a and <0.1a: the last 5 logged steps of the first \(n) epoch(s), all layers") }
 
@@ -268,17 +268,18 @@ struct Compare: ParsableCommand {
         let excluded = rows.filter { !$0.counted }
         if !excluded.isEmpty {
             print("\nnot in the means\(includeFlagged ? "" : " (--include-flagged counts switched and unfinished runs)"):")
-            for r in excluded { print("  \(r.run) (group \(r.group)): \(exclusion(r).joined(separator: "; "))") }
+            for r in excluded { print(TerminalText.escape("  \(r.run) (group \(r.group)): \(exclusion(r).joined(separator: "; "))")) }
         }
         let flaggedIn = rows.filter { $0.counted && !$0.flags.isEmpty }
         if !flaggedIn.isEmpty {
             print("\nflagged but counted (--include-flagged):")
-            for r in flaggedIn { print("  \(r.run) (group \(r.group)): \(r.reasons.joined(separator: "; "))") }
+            for r in flaggedIn { print(TerminalText.escape("  \(r.run) (group \(r.group)): \(r.reasons.joined(separator: "; "))")) }
         }
     }
 
     /// Columns padded to their widest cell; `right` columns (numbers) align right.
-    static func table(_ lines: [[String]], right: Set<Int>) -> [String] {
+    static func table(_ rawLines: [[String]], right: Set<Int>) -> [String] {
+        let lines = rawLines.map { $0.map(TerminalText.escape) }  // cells may hold text from the runs' files
         let widths = lines[0].indices.map { i in lines.map { $0[i].count }.max() ?? 0 }
         return lines.map { cells in
             var out = ""
@@ -354,7 +355,8 @@ struct Compare: ParsableCommand {
             case nil, is NSNull: return ""
             case let list as [String]: return cell(list.joined(separator: ";"))
             case let b as Bool: return b ? "true" : "false"
-            case let s as String:
+            case let raw as String:
+                let s = TerminalText.escape(raw)
                 return s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
             case let v?: return "\(v)"
             }

@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
 
     @Argument(help: "Run directory.") var runDir: String
     @Option(help: "Folder with the dataset's files, if it moved since training.") var dataDir: String?
-    @Option(help: "Training images used to re-estimate the batch-norm statistics for each quantizer.")
+    @Option(parsing: .unconditional, help: "Training images used to re-estimate the batch-norm statistics for each quantizer.")
     var calibrationImages = 512
     @Flag(help: "Evaluate with the checkpoint's stored batch-norm statistics only.") var noRecalibrate = false
     @Flag(help: "Print JSON.") var json = false
@@ -29,6 +29,10 @@ struct Eval: ParsableCommand {
     func run() throws {
         guard calibrationImages >= 2 else { throw BTError("--calibration-images must be at least 2 (got \(calibrationImages))") }
         let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
+        if let holder = RunLock.holder(of: runDir) {
+            // Read-only: the checkpoint is replaced atomically, so this one is whole; it may be a few steps old.
+            FileHandle.standardError.write(Data("btviz: note: \(runDir) is in use by \(holder); evaluating its latest checkpoint (step \(ckpt.header.step))\n".utf8))
+        }
         var config = ckpt.header.config
         if let dataDir { config.dataDir = dataDir }
         if config.task.isRestoration { return try evaluateRestoration(ckpt: ckpt, config: config) }

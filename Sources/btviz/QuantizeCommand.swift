@@ -16,9 +16,9 @@ struct Quantize: ParsableCommand {
     @Option(name: .customLong("method"), help: "The quantizer.") var quantizer: QuantizingMethod
     @Option(help: "Input .npy (as written by numpy.save).") var input: String
     @Option(help: "Write Q(W) here as float32 .npy, same shape.") var output: String?
-    @Option(help: "TWN/BT threshold ratio.") var deltaRatio: Float = 0.66
-    @Option(help: "TTQ's threshold as a fraction of max|W|.") var ttqT: Float = 0.05
-    @Option(help: "LQ-Nets' bits per weight (1 to 4).") var lqBits = 2
+    @Option(parsing: .unconditional, help: "TWN/BT threshold ratio.") var deltaRatio: Float = 0.66
+    @Option(parsing: .unconditional, help: "TTQ's threshold as a fraction of max|W|.") var ttqT: Float = 0.05
+    @Option(parsing: .unconditional, help: "LQ-Nets' bits per weight (1 to 4).") var lqBits = 2
 
     var method: QuantMethod { quantizer.method }
 

@@ -69,7 +69,7 @@ struct Train: AsyncParsableCommand {
     @Flag(help: "Start over in a --run-dir that already holds a run, deleting its checkpoint and metrics.") var replace = false
     @Flag(help: "Print progress lines instead of opening the explorer.") var headless = false
     @OptionGroup var screen: ScreenOptions
-    @Option(help: .hidden) var injectNanAt: Int?
+    @Option(parsing: .unconditional, help: .hidden) var injectNanAt: Int?
 
     /// `base` with every option that was given applied. A relative --data-dir is stored resolved, so `eval`
     /// and `--resume` work from any folder.
@@ -140,22 +140,35 @@ struct Train: AsyncParsableCommand {
         var checkpoint: Checkpoint?
         var config = makeConfig(over: task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
         let dir: String
+        let lock: RunLock
+        var created: [String] = []
         if let resume {
             dir = resume
             if replace { throw BTError("--replace starts a run over; it cannot go with --resume") }
+            // Locked before the checkpoint is read: no other process may be writing the run meanwhile.
+            lock = try RunDirectory.lockExisting(resume, purpose: "train --resume")
             let saved = try Checkpoint.load(path: resume + "/checkpoint.bin")
+            try RunDirectory.checkFilesAgree(resume, checkpoint: saved.header.config)
             if let c = try contradiction(with: saved.header.config) {
                 throw BTError("--resume continues \(resume) as it was made: --\(c); start a new run to change it")
             }
             checkpoint = saved
             config = makeConfig(over: saved.header.config)
+            try config.validate()
         } else {
             dir = runDir ?? defaultRunDirectory(config)
-            try RunDirectory.refuseExistingRun(dir, replace: replace)
+            try config.validate()
+            created = try RunDirectory.prepare(dir)
+            // Locked before the folder is looked at: a run another process is starting or training is refused.
+            do {
+                lock = try RunLock(dir: dir, purpose: "train")
+                try RunDirectory.refuseExistingRun(dir, replace: replace)
+            } catch {
+                RunDirectory.undoFailedStart(dir, created: created, ownRunFiles: false, lock: nil)
+                throw error
+            }
         }
-        try config.validate()
-        let created = try RunDirectory.prepare(dir)
-
+        defer { withExtendedLifetime(lock) {} }  // held until training has stopped and the run is saved
         let control = TrainerControl()
         let interactive = !headless && Terminal.canRunExplorer()
         let board = RunBoard(method: (checkpoint?.header.method ?? config.method).rawValue,
@@ -182,7 +195,7 @@ struct Train: AsyncParsableCommand {
             try RunDirectory.writeConfig(dir, config: config, header: trainer.header)
         } catch {
             // Nothing was trained: a new run leaves no half-made folder (a resumed one is left as it was).
-            if checkpoint == nil { RunDirectory.undoFailedStart(dir, created: created, ownRunFiles: ownRunFiles) }
+            if checkpoint == nil { RunDirectory.undoFailedStart(dir, created: created, ownRunFiles: ownRunFiles, lock: lock) }
             throw error
         }
         if !interactive {
@@ -295,9 +308,14 @@ final class TrainerThreadResult: Sendable {
 struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }
 
 /// SIGINT (Ctrl-C), SIGTERM and SIGHUP (an SSH disconnect) ask the trainer to stop after the current step and
-/// save a checkpoint; the process then exits with 128 + the signal. A second signal exits at once.
+/// save a checkpoint; the process then exits with 128 + the signal, once the trainer has stopped.
+/// Signals within `sameRequest` of the first are that request delivered again: `timeout` sends its signal twice,
+/// and Slurm and process managers signal a whole process group. A request well after the first (a person's
+/// second Ctrl-C) exits at once without the save, by _exit: exit() would run library destructors (OpenBLAS's)
+/// under the trainer's feet.
 final class SignalStop {
     static let handled: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    static let sameRequest: UInt64 = 500_000_000  // ns
     private let sources: [DispatchSourceSignal]
 
     init(control: TrainerControl) {
@@ -306,13 +324,21 @@ final class SignalStop {
         sigemptyset(&set)
         for s in Self.handled { sigaddset(&set, s) }
         sigprocmask(SIG_UNBLOCK, &set, nil)
-        let count = Atomic<Int>(0)
+        let first = Atomic<UInt64>(0)  // uptime of the first request, in ns
         sources = Self.handled.map { sig in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                if count.add(1, ordering: .relaxed).newValue > 1 { Explorer.restoreTerminalBeforeExit(); exit(128 + sig) }
-                control.requestStop(signal: sig)
+                let now = max(DispatchTime.now().uptimeNanoseconds, 1)
+                let (isFirst, then) = first.compareExchange(expected: 0, desired: now, ordering: .relaxed)
+                if isFirst {
+                    control.requestStop(signal: sig)
+                } else if now - then > Self.sameRequest {
+                    Explorer.restoreTerminalBeforeExit()
+                    let note = "btviz: \(Self.name(sig)) again: exiting without saving\n"
+                    _ = note.withCString { write(2, $0, strlen($0)) }
+                    _exit(128 + sig)
+                }
             }
             source.resume()
             return source

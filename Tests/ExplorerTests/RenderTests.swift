@@ -326,3 +326,18 @@ final class RenderTests: XCTestCase {
         XCTAssertFalse(c.positions(of: .series2).isEmpty)
     }
 }
+
+/// Text from a run's records is data: a control sequence in an event field is drawn escaped, never emitted.
+final class HostileRecordRenderTests: XCTestCase {
+    func testControlCharactersInEventsAreDrawnEscaped() {
+        var model = Fixture.model()
+        model.ingest(.event(EventRecord(step: 480, epoch: 2, kind: "method", from: "bt\u{1B}[2J", to: "bwn\u{1B}]0;owned\u{07}",
+                                        message: "stop\u{1B}[31m\u{9B}")))
+        let canvas = Fixture.render(model, 160, 48, view: ExplorerViewState(mode: .replay))
+        let t = canvas.text
+        XCTAssertFalse(t.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }, t)
+        var c = Canvas(width: 20, height: 1)
+        c.text(0, 0, "a\u{1B}[2Jb")
+        XCTAssertEqual(c.row(0).trimmingCharacters(in: .whitespaces), "a\\x1B[2Jb")
+    }
+}
