@@ -9,7 +9,8 @@ struct Compare: ParsableCommand {
         discussion: """
         Runs are grouped by their whole configuration: every option in config.json except seed, data_dir, log_every \
         and histogram_bins (where the data is and what is logged do not change what is trained). A run \
-        that switched method or λ mid-run, did not finish, or was named twice (by any path to the same folder) is \
+        that switched method or λ mid-run, did not finish, was named twice (by any path to the same folder) or repeats \
+        another's configuration and seed is \
         flagged and left out of its group's means; --include-flagged counts switched and unfinished runs, but a run \
         is never counted twice. A path that is not a run is skipped with a warning on stderr.
 
@@ -23,8 +24,10 @@ struct Compare: ParsableCommand {
         switched_method, switched_lambda, duplicate), reasons (the flags in words) and counted (in its group's means).
         A group: group, config (the options that define it), dataset, k, epochs, method, lambda, metric, n (runs \
         counted), runs (their paths as given), excluded ([{run, reasons}]), and test_metric, flip_fraction, \
-        mean_transition_distance and near_transition_share, each {mean, sd} over the counted runs (sd 0 for one run, \
-        null for none).
+        mean_transition_distance and near_transition_share, each {mean, sd, n} over the counted runs (sd null for one \
+        run, the whole object null for none). Full precision has no transitions: its lambda, flips and distances are \
+        null (– in the table). Two runs of the same configuration and seed are one run made twice: the second is \
+        flagged duplicate and not counted.
 
         --csv prints one table, a line per row and per group: kind (row or group), group, run, path, dataset, k, \
         epochs, method, lambda, seed, status, step, total_steps, metric, test_metric, test_metric_sd, flip_fraction, \
@@ -156,7 +159,7 @@ struct Compare: ParsableCommand {
         // The last five logged steps, all layers: one noise draw per step is itself noisy.
         let measured = withinEpochs.map { n in steps.filter { $0.epoch < n } } ?? steps
         let layers = measured.suffix(5).flatMap(\.layers)
-        if !layers.isEmpty {
+        if !layers.isEmpty && hasTransitions(file.config) {
             let n = Float(layers.count)
             row.flip = layers.map(\.flipFraction).reduce(0, +) / n
             row.distance = layers.map(\.meanTransitionDistance).reduce(0, +) / n
@@ -189,6 +192,17 @@ struct Compare: ParsableCommand {
         var groups: [Group] = []
         for key in sorted {
             var g = Group(index: groups.count + 1, key: key, config: rows[keys[key]![0]].groupConfig, members: keys[key]!)
+            // The same configuration and seed is the same run made twice (training is deterministic), not another
+            // seed: the first counts, the others are flagged.
+            var firstBySeed: [UInt64: Int] = [:]
+            for i in g.members where !rows[i].flags.contains("duplicate") {
+                if let first = firstBySeed[rows[i].config.seed] {
+                    rows[i].flags.append("duplicate")
+                    rows[i].reasons.append("the same configuration and seed (\(rows[i].config.seed)) as \(rows[first].run): a repeat, not another seed")
+                } else {
+                    firstBySeed[rows[i].config.seed] = i
+                }
+            }
             for i in g.members {
                 rows[i].group = g.index
                 let r = rows[i]
@@ -205,16 +219,16 @@ struct Compare: ParsableCommand {
         r.reasons + (r.testMetric == nil ? ["no epoch finished yet"] : [])
     }
 
-    /// Mean and sample standard deviation (0 for one value); nil for none.
-    static func meanSD(_ xs: [Float?]) -> (mean: Double, sd: Double)? {
+    /// Mean, sample standard deviation (nil for one value: one run says nothing about the spread) and n; nil for none.
+    static func meanSD(_ xs: [Float?]) -> (mean: Double, sd: Double?, n: Int)? {
         let v = xs.compactMap { $0 }.map(Double.init)
         guard !v.isEmpty else { return nil }
         let mean = v.reduce(0, +) / Double(v.count)
-        guard v.count > 1 else { return (mean, 0) }
-        return (mean, (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot())
+        guard v.count > 1 else { return (mean, nil, 1) }
+        return (mean, (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot(), v.count)
     }
 
-    struct Stats { var test, flip, distance, near: (mean: Double, sd: Double)? }
+    struct Stats { var test, flip, distance, near: (mean: Double, sd: Double?, n: Int)? }
 
     func stats(_ g: Group, _ rows: [Row]) -> Stats {
         let c = g.counted.map { rows[$0] }
@@ -230,10 +244,12 @@ struct Compare: ParsableCommand {
                       "flip~", "dist/a", "<0.1a", "flags"]]
         for r in rows {
             let flags = r.flags.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
+            let t = Self.hasTransitions(r.config)
             lines.append([Self.shorten(r.run), "\(r.group)", Self.dataLabel(r.config), Self.kLabel(r.config), "\(r.config.epochs)",
-                          r.config.method.rawValue, "\(r.config.lambda)", "\(r.config.seed)", r.statusText,
+                          r.config.method.rawValue, Self.lambdaLabel(r.config), "\(r.config.seed)", r.statusText,
                           r.testMetric.map { MetricFormat.value(r.metric, $0) } ?? "-",
-                          f(r.flip, "%.4f"), f(r.distance, "%.4f"), f(r.near, "%.3f"), flags])
+                          t ? f(r.flip, "%.4f") : Self.notApplicable, t ? f(r.distance, "%.4f") : Self.notApplicable,
+                          t ? f(r.near, "%.3f") : Self.notApplicable, flags])
         }
         Self.table(lines, right: [1, 3, 4, 6, 7, 9, 10, 11, 12]).forEach { print($0) }
         for r in rows where r.skipped > 0 && !r.flags.contains("duplicate") {
@@ -247,19 +263,23 @@ struct Compare: ParsableCommand {
             Set(groups.map { (try? Self.canonical($0.config[k] ?? NSNull())) ?? "" }).count > 1
         }
         print("")
-        var glines = [["group", "dataset", "K", "epochs", "method", "lambda", "runs", "test (mean ± sd)",
+        var glines = [["group", "dataset", "K", "epochs", "method", "lambda", "n", "test (mean ± sd)",
                        "flip~ (mean ± sd)", "dist/a (mean ± sd)", "<0.1a (mean ± sd)", keys.isEmpty ? "" : "other options"]]
         for g in groups {
             let c = rows[g.members[0]].config, s = stats(g, rows), metric = rows[g.members[0]].metric
-            func ms(_ v: (mean: Double, sd: Double)?, _ d: Int) -> String {
-                v.map { String(format: "%.\(d)f ± %.\(d)f", $0.mean, $0.sd) } ?? "-"
+            let transitions = Self.hasTransitions(c)
+            // n = 1 prints no ± (a single run has no spread to show); the n column says how many runs each mean has.
+            func ms(_ v: (mean: Double, sd: Double?, n: Int)?, _ d: Int) -> String {
+                guard transitions else { return Self.notApplicable }
+                return v.map { $0.sd.map { sd in String(format: "%.\(d)f ± %.\(d)f", v!.mean, sd) } ?? String(format: "%.\(d)f", $0.mean) } ?? "-"
             }
             let test = s.test.map { t in
-                metric == "accuracy" ? String(format: "%.2f%% ± %.2f", 100 * t.mean, 100 * t.sd)
-                    : String(format: "%.2f ± %.2f %@", t.mean, t.sd, MetricFormat.short(metric))
+                let sd = t.sd.map { metric == "accuracy" ? String(format: " ± %.2f", 100 * $0) : String(format: " ± %.2f", $0) } ?? ""
+                return metric == "accuracy" ? String(format: "%.2f%%", 100 * t.mean) + sd
+                    : String(format: "%.2f", t.mean) + sd + " " + MetricFormat.short(metric)
             } ?? "-"
             let other = keys.map { "\($0)=\(g.config[$0].flatMap { try? Self.canonical($0) } ?? "none")" }.joined(separator: " ")
-            glines.append(["\(g.index)", Self.dataLabel(c), Self.kLabel(c), "\(c.epochs)", c.method.rawValue, "\(c.lambda)",
+            glines.append(["\(g.index)", Self.dataLabel(c), Self.kLabel(c), "\(c.epochs)", c.method.rawValue, Self.lambdaLabel(c),
                            g.counted.count == g.members.count ? "\(g.counted.count)" : "\(g.counted.count) of \(g.members.count)",
                            test, ms(s.flip, 4), ms(s.distance, 4), ms(s.near, 3), other])
         }
@@ -303,6 +323,16 @@ struct Compare: ParsableCommand {
         }
     }
 
+    /// Shown where a figure does not exist for the method (full precision has no transitions, so no λ, flips or
+    /// distances), as opposed to "-" for a figure not recorded yet.
+    static let notApplicable = "–"
+
+    /// Full precision has no transitions: the regularizer, flips and distances mean nothing for it.
+    static func hasTransitions(_ c: TrainConfig) -> Bool { c.method != .full }
+
+    static func lambdaLabel(_ c: TrainConfig) -> String { hasTransitions(c) ? "\(c.lambda)" : notApplicable }
+    static func lambdaValue(_ c: TrainConfig) -> Any { hasTransitions(c) ? number(c.lambda) : NSNull() }
+
     /// VGG-6's width; the restoration net has none.
     static func kLabel(_ c: TrainConfig) -> String { c.task.isRestoration ? "-" : "\(c.k)" }
     static func kValue(_ c: TrainConfig) -> Any { c.task.isRestoration ? NSNull() : c.k }
@@ -318,7 +348,7 @@ struct Compare: ParsableCommand {
 
     func rowObject(_ r: Row) -> [String: Any] {
         ["run": r.run, "path": r.path, "group": r.group, "dataset": Self.dataLabel(r.config), "k": Self.kValue(r.config),
-         "epochs": r.config.epochs, "method": r.config.method.rawValue, "lambda": Self.number(r.config.lambda),
+         "epochs": r.config.epochs, "method": r.config.method.rawValue, "lambda": Self.lambdaValue(r.config),
          "seed": r.config.seed, "final_method": r.finalMethod ?? NSNull(), "final_lambda": Self.number(r.finalLambda),
          "status": r.status.rawValue, "step": r.step, "total_steps": r.header.totalSteps, "metric": r.metric,
          "test_metric": Self.number(r.testMetric), "test_epoch": r.testEpoch ?? NSNull(),
@@ -329,9 +359,11 @@ struct Compare: ParsableCommand {
 
     func groupObject(_ g: Group, _ rows: [Row]) -> [String: Any] {
         let c = rows[g.members[0]].config, s = stats(g, rows)
-        func ms(_ v: (mean: Double, sd: Double)?) -> Any { v.map { ["mean": Self.number($0.mean), "sd": Self.number($0.sd)] } ?? NSNull() }
+        func ms(_ v: (mean: Double, sd: Double?, n: Int)?) -> Any {
+            v.map { ["mean": Self.number($0.mean), "sd": Self.number($0.sd), "n": $0.n] } ?? NSNull()
+        }
         return ["group": g.index, "config": g.config, "dataset": Self.dataLabel(c), "k": Self.kValue(c), "epochs": c.epochs,
-                "method": c.method.rawValue, "lambda": Self.number(c.lambda), "metric": rows[g.members[0]].metric,
+                "method": c.method.rawValue, "lambda": Self.lambdaValue(c), "metric": rows[g.members[0]].metric,
                 "n": g.counted.count, "runs": g.counted.map { rows[$0].run },
                 "excluded": g.members.filter { !rows[$0].counted }.map { ["run": rows[$0].run, "reasons": exclusion(rows[$0])] },
                 "test_metric": ms(s.test), "flip_fraction": ms(s.flip), "mean_transition_distance": ms(s.distance),

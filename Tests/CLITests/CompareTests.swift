@@ -38,19 +38,25 @@ final class CompareTests: XCTestCase {
         try fh.seekToEnd()
         try fh.write(contentsOf: Data(#"{"epoch":0,"from":"bt","kind":"method","message":"method BT -> TWN","step":1,"to":"twn","type":"event"}"#.utf8 + [10]))
         try fh.close()
+        try setOption(r.switched, "seed", 2)  // another seed: a copy under a1's would be a repeat of a1
         // The same run under another lr: a config option compare does not name must still split the groups.
         try fm.copyItem(atPath: r.a0, toPath: r.otherLR)
-        let configURL = URL(fileURLWithPath: r.otherLR + "/config.json")
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
-        var options = config["config"] as! [String: Any]
-        options["lr"] = 0.001
-        config["config"] = options
-        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        try setOption(r.otherLR, "lr", 0.001)
         try fm.createDirectory(atPath: r.empty, withIntermediateDirectories: true)
         try fm.copyItem(atPath: r.a0, toPath: r.damaged)
         try Data("{\"config\": [".utf8).write(to: URL(fileURLWithPath: r.damaged + "/config.json"))
         Self.made = r
         return r
+    }
+
+    /// Changes one option in a run's config.json.
+    func setOption(_ run: String, _ key: String, _ value: Any) throws {
+        let configURL = URL(fileURLWithPath: run + "/config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        var options = config["config"] as! [String: Any]
+        options[key] = value
+        config["config"] = options
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
     }
 
     /// A headless run stopped by SIGINT after a few logged steps (it exits 130 after saving).
@@ -240,5 +246,39 @@ final class CompareTests: XCTestCase {
             else { field.append(c) }
         }
         return table
+    }
+
+    /// The issue's cases: two identical seed-0 runs in two folders are one run (not two seeds), a group of one run
+    /// prints its mean with n and no "± 0.00", and full precision shows no λ, flips or distances.
+    func testRepeatsSingleRunsAndFullPrecision() throws {
+        let r = try runs()
+        let copy = r.root + "/a0-again"
+        if !FileManager.default.fileExists(atPath: copy) { try FileManager.default.copyItem(atPath: r.a0, toPath: copy) }
+        let report = try json(try btviz(["compare", "--json", r.a0, copy, r.a1]))
+        let rows = report["rows"] as! [[String: Any]]
+        XCTAssertEqual(rows[1]["flags"] as? [String], ["duplicate"])
+        XCTAssertTrue((rows[1]["reasons"] as! [String])[0].contains("the same configuration and seed (0) as \(r.a0)"), "\(rows[1])")
+        let group = (report["groups"] as! [[String: Any]])[0]
+        XCTAssertEqual(group["n"] as? Int, 2, "a repeat is not another seed")
+        XCTAssertEqual((group["test_metric"] as! [String: Any])["n"] as? Int, 2)
+
+        let single = try btviz(["compare", r.otherLR])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let groupLine = try XCTUnwrap(single.stdout.split(separator: "\n").first { $0.hasPrefix("    1") }.map(String.init), single.stdout)
+        XCTAssertFalse(groupLine.contains("±"), "one run has no spread to print: \(groupLine)")
+        XCTAssertTrue(single.stdout.contains("  n  "), single.stdout)
+        let one = (try json(try btviz(["compare", "--json", r.otherLR]))["groups"] as! [[String: Any]])[0]
+        XCTAssertTrue((one["test_metric"] as! [String: Any])["sd"] is NSNull)
+
+        let full = r.root + "/full"
+        if !FileManager.default.fileExists(atPath: full) {
+            XCTAssertEqual(try btviz(["train", "--run-dir", full, "--method", "full", "--epochs", "1"] + Self.tiny).status, 0)
+        }
+        let f = try btviz(["compare", full])
+        let rowLine = String(f.stdout.split(separator: "\n")[1])
+        XCTAssertTrue(rowLine.contains(" full  ") && rowLine.contains("–"), rowLine)
+        XCTAssertFalse(rowLine.contains("0.0003"), "no λ for a method without transitions: \(rowLine)")
+        let fr = (try json(try btviz(["compare", "--json", full]))["rows"] as! [[String: Any]])[0]
+        XCTAssertTrue(fr["lambda"] is NSNull && fr["mean_transition_distance"] is NSNull, "\(fr)")
     }
 }
