@@ -64,8 +64,10 @@ public final class ProgressPrinter: RunSink {
     public func receive(_ record: RunRecord) {
         switch record {
         case .step(let s):
-            write(String(format: "epoch %d/%d  step %d/%d  loss %.4f  %@ %@  %@  %.0f samples/s  ETA %@",
-                         s.epoch + 1, epochs, s.step, s.totalSteps, s.loss, MetricFormat.short(s.metric),
+            // The task loss and λ·R apart, as the explorer shows them: the objective is task − λ·R, which goes
+            // negative once λ·R outgrows the task loss and then reads as a broken loss.
+            write(String(format: "epoch %d/%d  step %d/%d  task loss %.4f  λ·R %.4g  %@ %@  %@  %.0f samples/s  ETA %@",
+                         s.epoch + 1, epochs, s.step, s.totalSteps, s.taskLoss, s.lambda * s.regLoss, MetricFormat.short(s.metric),
                          MetricFormat.value(s.metric, s.batchMetric, decimals: 1), s.method, s.samplesPerS,
                          formatDuration(s.etaS)))
         case .epoch(let e):

@@ -341,3 +341,43 @@ final class HostileRecordRenderTests: XCTestCase {
         XCTAssertEqual(c.row(0).trimmingCharacters(in: .whitespaces), "a\\x1B[2Jb")
     }
 }
+
+/// The display cases: a burst of λ changes labelled by where it ended, and a what-if row that never drops
+/// a level.
+final class HonestLabelTests: XCTestCase {
+    func testABurstOfLambdaChangesIsLabelledFirstToLast() {
+        var model = Fixture.model(method: .twn)  // λ 0.1 → 0.05 at step 300, no method change
+        let values = ["0.0003", "0.001", "0.003", "0.01", "0.03", "0.1"]
+        for i in 1..<values.count {
+            model.ingest(.event(EventRecord(step: 60 + 3 * i, epoch: 0, kind: "lambda", from: values[i - 1], to: values[i], message: "")))
+        }
+        let t = Fixture.render(model, 200, 60).text
+        XCTAssertTrue(t.contains("λ0.0003→λ0.1 (5× 63–75)") || t.contains("λ3e-4→λ0.1 (5× 63–75)"), t)
+        XCTAssertFalse(t.contains("λ0.001 "), "the burst's first value alone would mislabel it: \(t)")
+        // Narrow plots merge whatever would overlap into one label: every change is still counted.
+        let narrow = Fixture.render(model, 100, 40).text
+        XCTAssertTrue(narrow.contains("(6× 63–300)"), narrow)
+    }
+
+    func testWhatIfRowShowsEveryLevelOrSaysHowManyAreHidden() {
+        let base = Fixture.model(method: .twn)
+        let bt = WhatIfFit(method: "bt", transitions: [-0.0843, -0.0281, 0.0281, 0.0843], levels: [-0.0562, -0.0281, 0, 0.0281, 0.0562],
+                           levelCounts: [1100, 2400, 3300, 2200, 1000], quantError: 0.31)
+        let steps: [RunRecord] = base.steps.map { s in
+            var s = s
+            s.layers = s.layers.map { var l = $0; l.whatIf = [bt]; return l }
+            return .step(s)
+        }
+        let model = RunModel(header: Fixture.header, records: steps)
+        for width in [200, 120, 100, 80] {
+            var v = ExplorerViewState(mode: .live); v.whatIf = .bt
+            let t = Fixture.render(model, width, 40, view: v).text
+            guard let row = t.split(separator: "\n").first(where: { $0.contains("if BT") && !$0.contains("what-if") }) else { XCTFail("no what-if row at \(width)"); continue }
+            let shown = ["11%", "24%", "33%", "22%", "10%"].filter { row.contains($0) }.count
+            if shown < 5 {
+                XCTAssertTrue(row.contains("+\(5 - shown)"), "at \(width) columns the row must say what it hides: \(row)")
+            }
+            if width >= 120 { XCTAssertEqual(shown, 5, "\(row)") }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import BTCore
 import Foundation
 import XCTest
+import Training
 
 /// metrics.jsonl never holds half a line: not after a crash, not after a full disk.
 final class LineLogTests: XCTestCase {
@@ -26,5 +27,19 @@ final class LineLogTests: XCTestCase {
         XCTAssertThrowsError(try log.append(String(repeating: "x", count: 100))) { error in
             XCTAssertTrue("\(error)".contains("no space left on device"), "\(error)")
         }
+    }
+}
+
+/// Headless progress lines: the task loss and λ·R apart, so a large λ·R never prints as a negative "loss".
+final class ProgressLineTests: XCTestCase {
+    func testTaskLossAndLambdaRArePrintedApart() {
+        var lines: [String] = []
+        let printer = ProgressPrinter(epochs: 3) { lines.append($0) }
+        // loss = task − λ·R = 0.2 − 0.1 × 2.752 = −0.0752: the case the issue quotes.
+        printer.receive(.step(StepRecord(step: 50, epoch: 0, totalSteps: 300, method: "bt", lambda: 0.1, loss: -0.0752, taskLoss: 0.2,
+                                         regLoss: 2.752, batchMetric: 0.5, lr: 0.001, samplesPerS: 1000, etaS: 10, layers: [])))
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertTrue(lines[0].contains("task loss 0.2000  λ·R 0.2752"), lines[0])
+        XCTAssertFalse(lines[0].contains("-0.0752"), lines[0])
     }
 }

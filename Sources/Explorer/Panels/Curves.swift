@@ -5,13 +5,13 @@ import Quantizers
 import Training
 
 /// Vertical marks where the method or λ changed.
-func changeMarks(_ model: RunModel, _ g: Glyphs) -> [PlotMark] {
+func changeMarks(_ model: RunModel, _ g: Glyphs, prefix: String = "") -> [PlotMark] {
     model.changeEvents.map { e in
-        let to = e.to ?? ""
-        if e.kind == "method" {
-            return PlotMark(x: Float(e.step), label: QuantMethod(loose: to)?.label ?? to)
+        func show(_ v: String?) -> String {
+            let v = v ?? ""
+            return e.kind == "method" ? QuantMethod(loose: v)?.label ?? v : g.lambda + (Float(v).map { Fmt.trim($0) } ?? v)
         }
-        return PlotMark(x: Float(e.step), label: g.lambda + (Float(to).map { Fmt.trim($0) } ?? to))
+        return PlotMark(x: Float(e.step), kind: e.kind, from: show(e.from), to: show(e.to), prefix: prefix)
     }
 }
 
@@ -103,8 +103,7 @@ func drawCompareLoss(_ c: inout Canvas, _ r: Rect, a: RunModel, b: RunModel, vie
                       PlotSeries(xs: b.points.map { Float($0.step) }, ys: smoothed(yb, weight: view.smoothing), style: .series2,
                                  pattern: .dashed, glyph: 1)],
              xRange: (x0, max(x1, x0 + 1)), left: autoRange(ya + yb), right: nil, format: format, rightFormat: format,
-             marks: changeMarks(a, g).map { PlotMark(x: $0.x, label: "A" + $0.label) }
-                 + changeMarks(b, g).map { PlotMark(x: $0.x, label: "B" + $0.label) },
+             marks: changeMarks(a, g, prefix: "A") + changeMarks(b, g, prefix: "B"),
              cursor: cursorStep.map(Float.init), g)
 }
 

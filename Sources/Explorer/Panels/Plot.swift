@@ -25,9 +25,28 @@ struct PlotSeries {
     var glyph = 0
 }
 
+/// A change of method or λ at step `x`: `from` and `to` as the plot shows them ("BT", "λ3e-4"), `prefix` naming the
+/// run in an A/B view.
 struct PlotMark {
     var x: Float
-    var label: String
+    var kind: String
+    var from: String
+    var to: String
+    var prefix = ""
+
+    /// One label for marks too close to label apart (a burst of + presses): each kind from its first value to its
+    /// last, then how many changes over which steps, so the label says where the burst ended, not where it began.
+    static func label(_ cluster: [PlotMark], _ g: Glyphs) -> String {
+        guard cluster.count > 1 else { return cluster[0].prefix + cluster[0].to }
+        var parts: [String] = []
+        for kind in ["method", "lambda"] {
+            let ofKind = cluster.filter { $0.kind == kind }
+            guard let first = ofKind.first, let last = ofKind.last else { continue }
+            parts.append(first.from + g.right + last.to)
+        }
+        let steps = cluster.map { Int($0.x) }
+        return cluster[0].prefix + parts.joined(separator: ",") + " (\(cluster.count)\(g.ascii ? "x" : "×") \(steps.min()!)\(g.dash == "-" ? "-" : "–")\(steps.max()!))"
+    }
 }
 
 struct DotGrid {
@@ -168,14 +187,30 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
         guard let cx = col(m.x) else { continue }
         for y in area.y..<area.maxY where c[area.x + cx, y].ch == " " { c.put(area.x + cx, y, g.eventMark, .event) }
     }
-    // Their labels along the label row, skipping any that would collide.
-    var nextFree = labelRow.x
+    // Their labels along the label row: marks whose labels would overlap share one, which names the burst's
+    // first and last value (labelling only the first would show a value the run held for a moment).
+    var clusters: [(col: Int, marks: [PlotMark])] = []
+    func span(_ cl: (col: Int, marks: [PlotMark])) -> (start: Int, end: Int) {
+        let n = PlotMark.label(cl.marks, g).unicodeScalars.count
+        let start = max(labelRow.x, min(labelRow.x + cl.col, labelRow.maxX - n))
+        return (start, start + n)
+    }
     for m in marks.sorted(by: { $0.x < $1.x }) {
         guard let cx = col(m.x) else { continue }
-        let x = min(labelRow.x + cx, labelRow.maxX - m.label.unicodeScalars.count)
-        if x < nextFree { continue }
-        c.text(in: labelRow, x, labelRow.y, m.label, .event)
-        nextFree = x + m.label.unicodeScalars.count + 1
+        clusters.append((cx, [m]))
+        // A new label that would overlap the one before (its own or pushed left by the right edge) joins it.
+        while clusters.count > 1, span(clusters[clusters.count - 1]).start <= span(clusters[clusters.count - 2]).end,
+              clusters[clusters.count - 1].marks[0].prefix == clusters[clusters.count - 2].marks[0].prefix {
+            let last = clusters.removeLast()
+            clusters[clusters.count - 1].marks += last.marks
+        }
+    }
+    var nextFree = labelRow.x
+    for cluster in clusters {
+        let label = PlotMark.label(cluster.marks, g), at = span(cluster).start
+        if at < nextFree { continue }  // only A's and B's labels can still meet: the later one gives way
+        c.text(in: labelRow, at, labelRow.y, label, .event)
+        nextFree = at + label.unicodeScalars.count + 1
     }
     if let cur = cursor, let cx = col(cur) {
         for y in area.y..<area.maxY where c[area.x + cx, y].ch == " " || c[area.x + cx, y].style == .event {

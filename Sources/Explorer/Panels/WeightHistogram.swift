@@ -122,16 +122,33 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
 /// `if TWN  ▲-0.05 30% ▲0 40% ▲+0.05 30%  err .44 (now .49)`: what a switch would do to this layer.
 private func drawWhatIf(_ c: inout Canvas, _ r: Rect, _ wi: WhatIfFit, current: LayerRecord, _ g: Glyphs) {
     let label = QuantMethod(loose: wi.method)?.label ?? wi.method
-    var x = c.text(in: r, r.x + 1, r.y, "if " + label, .faint) + 1
+    let x = c.text(in: r, r.x + 1, r.y, "if " + label, .faint) + 1
     let total = max(1, wi.levelCounts.reduce(0, +))
-    for (i, v) in wi.levels.enumerated() {
-        let n = i < wi.levelCounts.count ? wi.levelCounts[i] : 0
-        let s = "\(g.levelMark)" + (v == 0 ? "0" : Fmt.signed(v)) + " " + Fmt.pct(Float(n) / Float(total))
-        if x + s.unicodeScalars.count > r.maxX - 24 { break }
-        x = c.text(in: r, x + 1, r.y, s, .faint)
+    let cells = wi.levels.enumerated().map { i, v in
+        (value: v == 0 ? "0" : Fmt.signed(v), share: Fmt.pct(Float(i < wi.levelCounts.count ? wi.levelCounts[i] : 0) / Float(total)))
     }
     let err = "err " + Fmt.sig(wi.quantError) + " (now " + Fmt.sig(current.quantError) + ")"
-    if x + err.count + 3 < r.maxX { c.text(in: r, r.maxX - err.count - 1, r.y, err, .faint) }
+    let end = drawLevelCells(&c, Rect(x: x, y: r.y, w: r.maxX - x, h: 1), cells, .faint, g)
+    if end + err.count + 3 < r.maxX { c.text(in: r, r.maxX - err.count - 1, r.y, err, .faint) }
+}
+
+/// Levels as `▲value share` cells, every one of them (the caller draws its trailing figure only if room is left):
+/// when the row is narrow the spaces inside cells go first; if even that does not fit, the last cell says how many
+/// levels are not shown ("+2"), so a row never reads as if its shares summed to less than 100%. Returns the x
+/// after the last cell drawn.
+func drawLevelCells(_ c: inout Canvas, _ r: Rect, _ cells: [(value: String, share: String)], _ style: Style, _ g: Glyphs) -> Int {
+    let wide = cells.map { "\(g.levelMark)\($0.value) \($0.share)" }, narrow = cells.map { "\(g.levelMark)\($0.value):\($0.share)" }
+    func width(_ parts: [String]) -> Int { parts.reduce(0) { $0 + $1.unicodeScalars.count + 1 } }
+    let parts = width(wide) <= r.w ? wide : narrow
+    // As many cells as fit beside a "+N" for the rest (no "+N" when all fit).
+    var shown = parts.count
+    while shown > 0 && width(Array(parts.prefix(shown))) + (shown < parts.count ? " +\(parts.count - shown)".count : 0) > r.w {
+        shown -= 1
+    }
+    var x = r.x
+    for s in parts.prefix(shown) { x = c.text(in: r, x + 1, r.y, s, style) }
+    if shown < parts.count { x = c.text(in: r, x + 1, r.y, "+\(parts.count - shown)", style) }
+    return x
 }
 
 /// `levels ▲-0.068 3.1%  ▲-0.034 20% ...`: the quantized values and the share of weights at each.
