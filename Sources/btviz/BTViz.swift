@@ -20,6 +20,12 @@ enum Main {
         setvbuf(stdout, nil, _IOLBF, 0)
         Gemm.configure()
         do {
+            // Bare `btviz` prints the help (as every CLI does) instead of starting a 15-epoch training;
+            // `btviz --dataset ...` without a subcommand still trains.
+            if CommandLine.arguments.count == 1 {
+                print(BTViz.helpMessage())
+                exit(0)
+            }
             var command = try BTViz.parseAsRoot()
             if var async = command as? AsyncParsableCommand {
                 try await async.run()

@@ -21,7 +21,13 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
-        let runs = try runDirs.map { dir in (dir, try RunDirectory.readConfig(dir).header) }
+        let files = try runDirs.map { try RunDirectory.readConfig($0) }
+        if files.count == 2, files[0].config.task.isRestoration != files[1].config.task.isRestoration {
+            // One axis cannot hold accuracy and PSNR (a PSNR of 33.65 dB drew as 3365%).
+            func kind(_ f: RunDirectory.ConfigFile) -> String { f.config.task.isRestoration ? "\(f.config.task.rawValue) (PSNR)" : "classification (accuracy)" }
+            throw BTError("replay A B compares two runs judged by one metric: \(runDirs[0]) is \(kind(files[0])), \(runDirs[1]) is \(kind(files[1])); replay them one at a time")
+        }
+        let runs = zip(runDirs, files).map { ($0, $1.header) }
         guard Terminal.canRunExplorer() else {
             throw BTError("replay needs an interactive terminal (stdin and stdout a tty, TERM set)")
         }

@@ -157,3 +157,25 @@ final class RunFolderSafetyTests: XCTestCase {
         assertCleanFailure(try btviz(["train", "--resume", run, "--headless"]), mentioning: "now has 3 classes")
     }
 }
+
+/// First-time user's rough edges (issue 24) that are one command each.
+final class FirstRunTests: XCTestCase {
+    func testBareBtvizPrintsHelpAndStartsNothing() throws {
+        let cwd = temporaryDirectory()
+        let o = try btviz([], currentDirectory: cwd)
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(o.stdout.contains("USAGE: btviz") && o.stdout.contains("SUBCOMMANDS"), o.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd), [], "no runs/ folder made")
+    }
+
+    /// Replay of a classification run beside an SR run would draw PSNR on the accuracy axis (3365%): refused.
+    func testReplayOfRunsJudgedByDifferentMetricsIsRefused() throws {
+        let dir = temporaryDirectory()
+        let cls = dir + "/cls", sr = dir + "/sr"
+        XCTAssertEqual(try btviz(["train", "--dataset", "fashion", "--data-dir", fashionDir, "--k", "4", "--headless", "--epochs", "1",
+                                  "--train-limit", "64", "--test-limit", "16", "--run-dir", cls]).status, 0)
+        XCTAssertEqual(try btviz(["train", "--task", "sr", "--data-dir", sharedData.appendingPathComponent("sr").path, "--epochs", "1",
+                                  "--epoch-steps", "2", "--headless", "--run-dir", sr], timeout: 300).status, 0)
+        assertCleanFailure(try btviz(["replay", cls, sr]), mentioning: "is classification (accuracy)")
+    }
+}
