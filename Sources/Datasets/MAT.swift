@@ -16,12 +16,15 @@ public func readSVHNMat(path: String) throws -> ImageSet {
     let x = try mat.variable("X")
     let s = SVHNFiles.side
     guard x.dims.count == 4, x.dims[0] == s, x.dims[1] == s, x.dims[2] == 3 else {
-        throw BTError("bad SVHN file \(path): X is \(x.shapeText), expected \(s)x\(s)x3xN")
+        throw BTError("bad SVHN file \(path) (\(mat.version)): X has shape \(x.shapeText), expected \(s)x\(s)x3xN")
     }
     guard x.classType == MAT_C_UINT8, x.isReal else {
-        throw BTError("bad SVHN file \(path): X holds \(x.typeText), expected uint8")
+        throw BTError("bad SVHN file \(path) (\(mat.version)): X holds \(x.typeText), expected uint8")
     }
+    // The bytes and the floats made from them: 5 bytes a pixel.
+    try mat.checkDeclared(x, memory: checkedProduct([x.count ?? -1, 5]))
     let y = try mat.variable("y")
+    try mat.checkDeclared(y, memory: checkedProduct([y.count ?? -1, 8]))
     let n = x.dims[3]
     guard y.dims.filter({ $0 != 1 }).count <= 1, y.count == n else {
         throw BTError("bad SVHN file \(path): y is \(y.shapeText) for \(n) images in X, expected \(n)x1")
@@ -64,14 +67,19 @@ final class MatFile {
         let dims: [Int]
         let classType: matio_classes
         let isReal: Bool
+        let elementSize: Int
         fileprivate let info: UnsafeMutablePointer<matvar_t>
-        var count: Int { dims.reduce(1, *) }
+        /// Elements, nil when the declared dims overflow.
+        var count: Int? { checkedProduct(dims) }
         var shapeText: String { dims.map(String.init).joined(separator: "x") }
         var typeText: String {
             let names: [matio_classes: String] = [MAT_C_DOUBLE: "double", MAT_C_SINGLE: "single", MAT_C_INT8: "int8",
                 MAT_C_UINT8: "uint8", MAT_C_INT16: "int16", MAT_C_UINT16: "uint16", MAT_C_INT32: "int32",
                 MAT_C_UINT32: "uint32", MAT_C_INT64: "int64", MAT_C_UINT64: "uint64", MAT_C_CHAR: "char",
                 MAT_C_CELL: "a cell array", MAT_C_STRUCT: "a struct", MAT_C_SPARSE: "a sparse matrix"]
+            // matio gives class 0 (empty) to what it cannot map: a v7.3 dataset without a MATLAB_class it knows
+            // (a group, strings, an unsupported HDF5 type), or an empty variable.
+            guard classType != MAT_C_EMPTY else { return "no data matio can read (an empty variable or an unsupported type)" }
             return (isReal ? "" : "complex ") + (names[classType] ?? "class \(classType.rawValue)")
         }
     }
@@ -107,13 +115,38 @@ final class MatFile {
 
     init(path: String) throws {
         self.path = path
-        guard fileExists(path) else { throw fileError(path, "cannot read") }
+        // matio opens by path: a FIFO would block it. Its v4 fallback accepts headerless junk, so the 128-byte
+        // v5/v7.3 header (text, then the "IM" or "MI" byte-order mark) is checked here.
+        let file = try RegularFile(path)
+        size = file.size
+        guard size > 0 else { throw BTError("bad .mat file \(path): it is 0 bytes, not a MATLAB file") }
+        var head = [UInt8](repeating: 0, count: 128)
+        guard pread(file.fd, &head, 128, 0) == 128, [[0x49, 0x4d], [0x4d, 0x49]].contains(Array(head[126..<128])) else {
+            throw BTError("bad .mat file \(path): it is not a MATLAB .mat file (no v5/v7.3 MAT header)")
+        }
         MatioLog.install()
         MatioLog.clear()
         guard let m = Mat_Open(path, Int32(MAT_ACC_RDONLY.rawValue)) else {
             throw BTError("bad .mat file \(path): \(MatioLog.last ?? "not a MATLAB file matio can read")")
         }
         mat = m
+    }
+
+    let size: Int
+
+    /// "MATLAB v5" or "MATLAB v7.3 (HDF5)", for messages.
+    var version: String { Mat_GetVersion(mat).rawValue == MAT_FT_MAT73.rawValue ? "MATLAB v7.3 (HDF5)" : "MATLAB v5" }
+
+    /// Refuses a variable whose declared dims overflow, that the file cannot hold even compressed (deflate
+    /// inflates at most about 1,032 to 1), or whose `memory` (nil: overflowed) is more than this process may allocate.
+    func checkDeclared(_ v: Variable, memory: Int?) throws {
+        guard let count = v.count, let bytes = checkedProduct([count, v.elementSize]), let memory else {
+            throw BTError("bad .mat file \(path): \(v.name) has shape \(v.shapeText), too large to be real")
+        }
+        guard bytes / 1032 <= size else {
+            throw BTError("bad .mat file \(path): \(v.name) has shape \(v.shapeText) (\(MemoryBudget.describe(bytes))), more than a \(MemoryBudget.describe(size)) file can hold even compressed")
+        }
+        try MemoryBudget.check(memory, for: "reading \(v.name) (\(v.shapeText)) of \(path)")
     }
 
     deinit { for i in infos { Mat_VarFree(i) }; Mat_Close(mat) }
@@ -127,7 +160,8 @@ final class MatFile {
         }
         let v = info.pointee
         let dims = (0..<Int(v.rank)).map { Int(v.dims[$0]) }
-        let variable = Variable(name: name, dims: dims, classType: v.class_type, isReal: v.isComplex == 0, info: info)
+        let variable = Variable(name: name, dims: dims, classType: v.class_type, isReal: v.isComplex == 0,
+                                elementSize: max(1, Int(Mat_SizeOfClass(Int32(v.class_type.rawValue)))), info: info)
         infos.append(info)
         return variable
     }
@@ -141,11 +175,13 @@ final class MatFile {
             throw BTError("bad .mat file \(path): \(variable.name) holds \(variable.typeText), expected numbers")
         }
         MatioLog.clear()
-        guard let v = Mat_VarRead(mat, variable.name), v.pointee.data != nil,
-              v.pointee.nbytes >= variable.count * Int(v.pointee.data_size) else {
+        // matio logs, and still returns the variable, when its data ends early: that is damage too.
+        let v = Mat_VarRead(mat, variable.name), values = v.map(Values.init)
+        guard let v, v.pointee.data != nil, MatioLog.last == nil,
+              v.pointee.nbytes >= (variable.count ?? Int.max) * Int(v.pointee.data_size) else {
             throw BTError("bad .mat file \(path): cannot read \(variable.name)'s data (\(MatioLog.last ?? "truncated or damaged"))")
         }
-        return Values(v)
+        return values!
     }
 }
 

@@ -18,16 +18,12 @@ public func readNpy(path: String) throws -> (shape: [Int], values: [Float]) {
     case ">f8": (itemSize, bigEndian) = (8, true)
     default: throw bad("unsupported dtype '\(header.descr)' (only float32 and float64)")
     }
-    var count = 1
-    for d in header.shape {
-        guard d >= 0 else { throw bad("negative dimension in shape \(header.shape)") }
-        let (m, o) = count.multipliedReportingOverflow(by: d)
-        guard !o, m <= Int(Int32.max) else { throw bad("shape \(header.shape) is too large") }
-        count = m
-    }
+    guard header.shape.allSatisfy({ $0 >= 0 }) else { throw bad("negative dimension in shape \(header.shape)") }
+    guard let count = checkedProduct(header.shape), count <= Int(Int32.max) else { throw bad("shape \(header.shape) is too large") }
     let have = b.count - dataStart, need = count * itemSize
     guard have >= need else { throw bad("truncated: shape \(header.shape) needs \(need) data bytes, file has \(have)") }
     guard have == need else { throw bad("\(have - need) extra bytes after the data") }
+    try MemoryBudget.check(count * 4, for: "reading \(path)")
 
     var values = [Float](repeating: 0, count: count)
     b.withUnsafeBytes { raw in
@@ -94,8 +90,13 @@ struct NpyPreamble {
     static func length(_ b: [UInt8], bad: (String) -> BTError) throws -> Int? {
         guard b.count >= 12 else { return nil }
         try checkMagic(b, bad: bad)
-        return b[6] == 1 ? 10 + (Int(b[8]) | Int(b[9]) << 8) : 12 + (0..<4).reduce(0) { $0 | Int(b[8 + $1]) << (8 * $1) }
+        let n = b[6] == 1 ? 10 + (Int(b[8]) | Int(b[9]) << 8) : 12 + (0..<4).reduce(0) { $0 | Int(b[8 + $1]) << (8 * $1) }
+        // numpy's headers are a few hundred bytes (it refuses over 10,000 by default): a streamed one is not
+        // buffered without end.
+        guard n <= maxLength else { throw bad("header of \(n) bytes (at most \(maxLength))") }
+        return n
     }
+    static let maxLength = 1 << 20
 
     private static func checkMagic(_ b: [UInt8], bad: (String) -> BTError) throws {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
