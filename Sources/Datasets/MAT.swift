@@ -68,6 +68,7 @@ final class MatFile {
         let classType: matio_classes
         let isReal: Bool
         let elementSize: Int
+        let compressed: Bool
         fileprivate let info: UnsafeMutablePointer<matvar_t>
         /// Elements, nil when the declared dims overflow.
         var count: Int? { checkedProduct(dims) }
@@ -79,7 +80,9 @@ final class MatFile {
                 MAT_C_CELL: "a cell array", MAT_C_STRUCT: "a struct", MAT_C_SPARSE: "a sparse matrix"]
             // matio gives class 0 (empty) to what it cannot map: a v7.3 dataset without a MATLAB_class it knows
             // (a group, strings, an unsupported HDF5 type), or an empty variable.
-            guard classType != MAT_C_EMPTY else { return "no data matio can read (an empty variable or an unsupported type)" }
+            guard classType != MAT_C_EMPTY else {
+                return "no MATLAB class matio recognises (in a v7.3 file: no MATLAB_class attribute it reads, as h5py writes them, or an unsupported HDF5 type)"
+            }
             return (isReal ? "" : "complex ") + (names[classType] ?? "class \(classType.rawValue)")
         }
     }
@@ -137,11 +140,15 @@ final class MatFile {
     /// "MATLAB v5" or "MATLAB v7.3 (HDF5)", for messages.
     var version: String { Mat_GetVersion(mat).rawValue == MAT_FT_MAT73.rawValue ? "MATLAB v7.3 (HDF5)" : "MATLAB v5" }
 
-    /// Refuses a variable whose declared dims overflow, that the file cannot hold even compressed (deflate
+    /// Refuses a variable whose declared dims overflow, that the file cannot hold (even compressed: deflate
     /// inflates at most about 1,032 to 1), or whose `memory` (nil: overflowed) is more than this process may allocate.
     func checkDeclared(_ v: Variable, memory: Int?) throws {
         guard let count = v.count, let bytes = checkedProduct([count, v.elementSize]), let memory else {
             throw BTError("bad .mat file \(path): \(v.name) has shape \(v.shapeText), too large to be real")
+        }
+        // Stored uncompressed in a v5 file, the data must lie within it (matio reads a short variable silently).
+        guard bytes <= size || v.compressed || Mat_GetVersion(mat).rawValue == MAT_FT_MAT73.rawValue else {
+            throw BTError("bad .mat file \(path): \(v.name) has shape \(v.shapeText) (\(MemoryBudget.describe(bytes))), more than the \(MemoryBudget.describe(size)) file holds (truncated?)")
         }
         guard bytes / 1032 <= size else {
             throw BTError("bad .mat file \(path): \(v.name) has shape \(v.shapeText) (\(MemoryBudget.describe(bytes))), more than a \(MemoryBudget.describe(size)) file can hold even compressed")
@@ -156,12 +163,15 @@ final class MatFile {
         MatioLog.clear()
         guard let info = Mat_VarReadInfo(mat, name) else {
             if let why = MatioLog.last { throw BTError("bad .mat file \(path): reading \(name): \(why)") }
-            throw BTError("bad .mat file \(path): it has no variable '\(name)'")
+            // HDF5 (v7.3) hides damage the same way: say so.
+            let v73 = Mat_GetVersion(mat).rawValue == MAT_FT_MAT73.rawValue
+            throw BTError("bad .mat file \(path): it has no variable '\(name)'\(v73 ? " matio can read (a MATLAB v7.3/HDF5 file: damaged, truncated, or '\(name)' is not a MATLAB variable)" : "")")
         }
         let v = info.pointee
         let dims = (0..<Int(v.rank)).map { Int(v.dims[$0]) }
         let variable = Variable(name: name, dims: dims, classType: v.class_type, isReal: v.isComplex == 0,
-                                elementSize: max(1, Int(Mat_SizeOfClass(Int32(v.class_type.rawValue)))), info: info)
+                                elementSize: max(1, Int(Mat_SizeOfClass(Int32(v.class_type.rawValue)))),
+                                compressed: v.compression != MAT_COMPRESSION_NONE, info: info)
         infos.append(info)
         return variable
     }

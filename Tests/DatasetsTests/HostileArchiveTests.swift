@@ -242,7 +242,10 @@ final class HostileArchiveTests: XCTestCase {
         try writeBytes(Array(repeating: 65, count: 300), p)
         assertBTError(try readSVHNMat(path: p), contains: [p, "not a MATLAB .mat file (no v5/v7.3 MAT header)"])
         try writeBytes(matV5(dims: [32, 32, 3, 700_000], data: [1, 2, 3]), p)
-        assertBTError(try readSVHNMat(path: p), contains: [p, "X has shape 32x32x3x700000", "even compressed"])
+        assertBTError(try readSVHNMat(path: p), contains: [p, "X has shape 32x32x3x700000", "more than the 200 bytes file holds"])
+        // X shorter than it declares (matio would read it silently).
+        try writeBytes(matV5(dims: [32, 32, 3, 2], data: [UInt8](repeating: 1, count: 100)), p)
+        assertBTError(try readSVHNMat(path: p), contains: [p, "X has shape 32x32x3x2 (6 KB), more than the 296 bytes file holds"])
         try writeBytes(matV5(dims: [28, 28, 3, 1], data: [UInt8](repeating: 1, count: 2352)), p)
         assertBTError(try readSVHNMat(path: p), contains: [p, "MATLAB v5", "X has shape 28x28x3x1, expected 32x32x3xN"])
     }
