@@ -5,9 +5,17 @@ import Foundation
 /// between btviz and Python. Reading accepts what numpy.save writes for float arrays and
 /// checks every field, since a silently misread array is worse than an error.
 public func readNpy(path: String) throws -> (shape: [Int], values: [Float]) {
-    let b = try readFileBytes(path: path)
     func bad(_ why: String) -> BTError { BTError("bad .npy file \(path): \(why)") }
-    let pre = try NpyPreamble(b, bad: bad)
+    // The preamble first, so the declared size is checked against the file and the memory before it is read.
+    let file = try RegularFile(path)
+    func prefix(_ n: Int) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: min(n, file.size))
+        let got = b.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress!, $0.count, 0) }
+        return Array(b.prefix(max(0, got)))
+    }
+    var head = prefix(4096)
+    if let len = try NpyPreamble.length(head, bad: bad), len > head.count { head = prefix(len) }
+    let pre = try NpyPreamble(head, bad: bad)
     let header = pre.header, dataStart = pre.dataStart
 
     let (itemSize, bigEndian): (Int, Bool)
@@ -20,10 +28,12 @@ public func readNpy(path: String) throws -> (shape: [Int], values: [Float]) {
     }
     guard header.shape.allSatisfy({ $0 >= 0 }) else { throw bad("negative dimension in shape \(header.shape)") }
     guard let count = checkedProduct(header.shape), count <= Int(Int32.max) else { throw bad("shape \(header.shape) is too large") }
-    let have = b.count - dataStart, need = count * itemSize
+    let have = file.size - dataStart, need = count * itemSize
     guard have >= need else { throw bad("truncated: shape \(header.shape) needs \(need) data bytes, file has \(have)") }
     guard have == need else { throw bad("\(have - need) extra bytes after the data") }
-    try MemoryBudget.check(count * 4, for: "reading \(path)")
+    try MemoryBudget.check(file.size + count * (header.fortranOrder ? 8 : 4), for: "reading \(path)")  // Fortran order: a second copy
+    let b = try file.readAll(limit: file.size, what: "a .npy file")
+    guard b.count == file.size else { throw bad("the file changed while it was read") }
 
     var values = [Float](repeating: 0, count: count)
     b.withUnsafeBytes { raw in

@@ -158,6 +158,18 @@ final class HostileArchiveTests: XCTestCase {
         }
     }
 
+    func testSparseNpyIsRefusedBeforeReading() throws {
+        let dir = try makeTempDir(self)
+        let p = join(dir, "a.npy"), count = Int(Int32.max)
+        let head = npy(descr: "<f8", shape: "(\(count),)", data: [])
+        try writeBytes(head, p)
+        XCTAssertEqual(truncate(p, off_t(head.count + 8 * count)), 0)
+        // 17 GB of file and 8.6 GB of floats: more than a test machine has.
+        let need = head.count + 12 * count
+        try XCTSkipIf((MemoryBudget.current()?.bytes ?? Int.max) >= need, "this machine could read it")
+        assertBTError(try readNpy(path: p), contains: ["reading \(p)", "needs 24.0 GB of memory"])
+    }
+
     /// A zip of stored members (what numpy.savez writes), damaged on request.
     func writeZip(_ members: [(String, [UInt8])], to path: String, centralOffsetDelta: Int = 0) throws {
         func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
