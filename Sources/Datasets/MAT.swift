@@ -1,4 +1,5 @@
 import BTCore
+import CLibz
 import CMatio
 import Foundation
 import Synchronization
@@ -127,6 +128,9 @@ final class MatFile {
         guard pread(file.fd, &head, 128, 0) == 128, [[0x49, 0x4d], [0x4d, 0x49]].contains(Array(head[126..<128])) else {
             throw BTError("bad .mat file \(path): it is not a MATLAB .mat file (no v5/v7.3 MAT header)")
         }
+        if head[124] == 0 && head[125] == 1 || head[124] == 1 && head[125] == 0 {  // v5 (v7.3 is HDF5)
+            try MatFile.checkV5Names(file, bigEndian: head[126] == 0x4d)
+        }
         MatioLog.install()
         MatioLog.clear()
         guard let m = Mat_Open(path, Int32(MAT_ACC_RDONLY.rawValue)) else {
@@ -136,6 +140,49 @@ final class MatFile {
     }
 
     let size: Int
+
+    /// matio allocates a v5 variable's name at the length its header declares (4 GB from a 300-byte file): each
+    /// top-level variable's name is checked first against MATLAB's limit of 63 characters. The walk stops quietly
+    /// where it cannot follow the file; matio then reports what is wrong.
+    private static func checkV5Names(_ file: RegularFile, bigEndian: Bool) throws {
+        func u32(_ b: [UInt8], _ at: Int) -> Int {
+            let v = (0..<4).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) }
+            return bigEndian ? Int(UInt32(v).byteSwapped) : v
+        }
+        var offset = 128
+        while offset + 8 <= file.size {
+            var tag = [UInt8](repeating: 0, count: 8)
+            guard pread(file.fd, &tag, 8, off_t(offset)) == 8 else { return }
+            let type = u32(tag, 0), n = u32(tag, 4)
+            guard type == 14 || type == 15 else { return }  // miMATRIX, miCOMPRESSED
+            // The variable's first 48 bytes: tag, array flags (16), dims tag (8), then the dims and the name tag.
+            var raw = [UInt8](repeating: 0, count: min(n, 4096))
+            raw.removeLast(raw.count - max(0, pread(file.fd, &raw, raw.count, off_t(offset + 8))))
+            var inner = type == 14 ? tag + raw : [UInt8](repeating: 0, count: 256)
+            if type == 15 {  // what inflates before the stream ends or breaks is enough
+                var z = z_stream()
+                guard inflateInit_(&z, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return }
+                raw.withUnsafeMutableBufferPointer { r in inner.withUnsafeMutableBufferPointer { o in
+                    z.next_in = r.baseAddress; z.avail_in = UInt32(r.count)
+                    z.next_out = o.baseAddress; z.avail_out = UInt32(o.count)
+                    _ = inflate(&z, Z_SYNC_FLUSH)
+                } }
+                inflateEnd(&z)
+                inner.removeLast(Int(z.avail_out))
+            }
+            guard inner.count >= 40, u32(inner, 0) == 14, u32(inner, 8) == 6 else { return }
+            let dimsBytes = u32(inner, 28), nameAt = 32 + (dimsBytes + 7) / 8 * 8
+            guard nameAt + 8 <= inner.count else { return }
+            let nameTag = u32(inner, nameAt)
+            if nameTag >> 16 == 0 {  // not the small-element form (at most 4 bytes)
+                let nameLength = u32(inner, nameAt + 4)
+                guard nameLength <= 63 else {
+                    throw BTError("bad .mat file \(file.path): a variable's header is damaged (its name is \(nameLength) bytes; MATLAB names have at most 63)")
+                }
+            }
+            offset += 8 + (type == 14 ? (n + 7) / 8 * 8 : n)
+        }
+    }
 
     /// "MATLAB v5" or "MATLAB v7.3 (HDF5)", for messages.
     var version: String { Mat_GetVersion(mat).rawValue == MAT_FT_MAT73.rawValue ? "MATLAB v7.3 (HDF5)" : "MATLAB v5" }

@@ -255,6 +255,11 @@ final class HostileArchiveTests: XCTestCase {
         assertBTError(try readSVHNMat(path: p), contains: [p, "not a MATLAB .mat file (no v5/v7.3 MAT header)"])
         try writeBytes(matV5(dims: [32, 32, 3, 700_000], data: [1, 2, 3]), p)
         assertBTError(try readSVHNMat(path: p), contains: [p, "X has shape 32x32x3x700000", "more than the 200 bytes file holds"])
+        // A name declared 3.9 GB long (matio would allocate and read it).
+        var named = matV5(dims: [32, 32, 3, 1], data: [UInt8](repeating: 1, count: 3072))
+        named.replaceSubrange(176..<184, with: [1, 0, 0, 0, 0x20, 0x08, 0x60, 0xe6])
+        try writeBytes(named, p)
+        assertBTError(try readSVHNMat(path: p), contains: [p, "its name is 3865053216 bytes"])
         // X shorter than it declares (matio would read it silently).
         try writeBytes(matV5(dims: [32, 32, 3, 2], data: [UInt8](repeating: 1, count: 100)), p)
         assertBTError(try readSVHNMat(path: p), contains: [p, "X has shape 32x32x3x2 (6 KB), more than the 296 bytes file holds"])
