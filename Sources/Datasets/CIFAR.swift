@@ -11,6 +11,22 @@ public enum CIFARFiles {
     public static let trainBatches = (1...5).map { "data_batch_\($0).bin" }
     public static let testBatch = "test_batch.bin"
     static let side = 32, recordSize = 1 + 3 * 32 * 32
+    /// An official batch holds 10,000 records; more than 60,000 (184 MB) is not a CIFAR-10 batch.
+    static let maxRecords = 60_000
+
+    /// Refuses a batch of `bytes` bytes (`what`) before it is read: a whole number of records, at most
+    /// `maxRecords`, and room for it and its floats (4 bytes a pixel) within MemoryBudget.
+    static func checkBatchSize(_ bytes: Int, what: String) throws {
+        let r = recordSize
+        guard bytes <= maxRecords * r else {
+            throw BTError("bad CIFAR-10 file \(what): it is \(MemoryBudget.describe(bytes)); a batch has at most \(maxRecords) records of \(r) bytes (\(MemoryBudget.describe(maxRecords * r)))")
+        }
+        guard bytes > 0 else { throw BTError("bad CIFAR-10 file \(what): it is empty") }
+        guard bytes % r == 0 else {
+            throw BTError("bad CIFAR-10 file \(what): \(bytes) bytes is not a whole number of \(r)-byte records (\(bytes / r) records and \(bytes % r) bytes over; truncated or not CIFAR-10)")
+        }
+        try MemoryBudget.check(bytes * 5, for: "reading \(what)")
+    }
 
     /// Where the data is in `dir`: the archive, or a folder (the named subfolder, else `dir` itself) holding the
     /// test batch and at least one training batch. Nil if neither.
@@ -43,10 +59,7 @@ public enum CIFARLocation: Equatable {
 /// Decodes CIFAR-10 records (`bytes` named `what` in errors) into NHWC floats in [0, 1] and labels.
 func decodeCIFAR(_ bytes: [UInt8], what: String, classes: Int) throws -> ImageSet {
     let r = CIFARFiles.recordSize, side = CIFARFiles.side, plane = side * side
-    guard !bytes.isEmpty else { throw BTError("bad CIFAR-10 file \(what): it is empty") }
-    guard bytes.count % r == 0 else {
-        throw BTError("bad CIFAR-10 file \(what): \(bytes.count) bytes is not a whole number of \(r)-byte records (\(bytes.count / r) records and \(bytes.count % r) bytes over; truncated or not CIFAR-10)")
-    }
+    try CIFARFiles.checkBatchSize(bytes.count, what: what)
     let n = bytes.count / r
     var pixels = [Float](repeating: 0, count: n * plane * 3)
     var labels = [Int32](repeating: 0, count: n)
@@ -73,14 +86,18 @@ func decodeCIFAR(_ bytes: [UInt8], what: String, classes: Int) throws -> ImageSe
 /// The training batches (in order) and the test batch, wherever `locate` found them.
 public func loadCIFAR10(_ location: CIFARLocation, classes: Int) throws -> (train: ImageSet, test: ImageSet) {
     var train: [ImageSet] = [], test: ImageSet?
+    // The record count comes from the size, so a batch is refused by its size before it is read.
+    func readBatch(_ p: String) throws -> ImageSet {
+        let f = try RegularFile(p)
+        try CIFARFiles.checkBatchSize(f.size, what: p)
+        return try decodeCIFAR(f.readAll(limit: f.size, what: "a CIFAR-10 batch"), what: p, classes: classes)
+    }
     switch location {
     case .folder(let dir, let batches):
         for b in batches {
-            let p = (dir as NSString).appendingPathComponent(b)
-            train.append(try decodeCIFAR(readFileBytes(path: p), what: p, classes: classes))
+            train.append(try readBatch((dir as NSString).appendingPathComponent(b)))
         }
-        let p = (dir as NSString).appendingPathComponent(CIFARFiles.testBatch)
-        test = try decodeCIFAR(readFileBytes(path: p), what: p, classes: classes)
+        test = try readBatch((dir as NSString).appendingPathComponent(CIFARFiles.testBatch))
     case .archive(let path):
         let tar = try TarReader(gzipPath: path)
         var found: [String: ImageSet] = [:]
@@ -88,7 +105,9 @@ public func loadCIFAR10(_ location: CIFARLocation, classes: Int) throws -> (trai
         while let m = try tar.next() {
             let base = (m.name as NSString).lastPathComponent
             guard m.isFile, wanted.contains(base), m.name.hasPrefix(CIFARFiles.folder + "/") else { continue }
-            found[base] = try decodeCIFAR(tar.readMember(m), what: "\(path) member \(m.name)", classes: classes)
+            let what = "\(path) member \(m.name)"
+            try CIFARFiles.checkBatchSize(m.size, what: what)
+            found[base] = try decodeCIFAR(tar.readMember(m), what: what, classes: classes)
         }
         for b in CIFARFiles.trainBatches {
             guard let s = found[b] else {

@@ -10,8 +10,8 @@ public func hasOfficialContents(_ entry: DatasetEntry, in dir: String) -> Bool {
     let sums = entry.files.compactMap { f in f.contentMD5.map { (String(f.name.dropLast(3)), $0) } }
     guard !sums.isEmpty, sums.count == entry.files.count else { return false }
     return sums.allSatisfy { base, want in
-        guard let path = IDXFiles.locate(base, in: dir), let bytes = try? readMaybeGzip(path: path) else { return false }
-        return md5Hex(bytes) == want
+        guard let path = IDXFiles.locate(base, in: dir), let s = try? FileStream(path: path) else { return false }
+        return (try? digest(.md5(want), read: s.read)) == want
     }
 }
 
@@ -99,12 +99,12 @@ func download(_ url: URL, to part: String, resumeFrom: Int64, expectedSize: Int?
               progress: @escaping @Sendable (Int64, Int64?) -> Void) async throws {
     if url.isFileURL {
         guard fileExists(url.path) else { throw BTError("cannot download \(url.absoluteString): no such file") }
-        guard let src = FileHandle(forReadingAtPath: url.path) else { throw fileError(url.path, "cannot read") }
-        defer { try? src.close() }
+        let src = try RegularFile(url.path)
         let out = try PartFile(path: part, appendingFrom: 0)
-        let total = fileSize(url.path)
-        while let chunk = try src.read(upToCount: 4 << 20), !chunk.isEmpty {
-            try out.write(chunk)
+        let total = Int64(src.size)
+        var chunk = [UInt8](repeating: 0, count: 4 << 20)
+        while case let n = try chunk.withUnsafeMutableBytes({ try src.read(into: $0.baseAddress!, count: $0.count) }), n > 0 {
+            try out.write(Data(chunk[0..<n]))
             progress(out.written, total)
         }
         try out.close()

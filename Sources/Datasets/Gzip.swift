@@ -2,69 +2,31 @@ import BTCore
 import CLibz
 import Foundation
 
-/// Reads a file that may or may not be gzip-compressed (the IDX files ship either way).
-/// Gzip is detected by its magic bytes, not the file name.
-public func readMaybeGzip(path: String) throws -> [UInt8] {
-    let bytes = try readFileBytes(path: path)
-    guard bytes.count >= 2, bytes[0] == 0x1f, bytes[1] == 0x8b else { return bytes }
-    return try gunzip(bytes, path: path)
-}
-
-/// Inflates a whole gzip stream (concatenated members too). Every exit of the loop either makes
-/// progress or throws, so truncated or corrupt input is an error, never a hang.
-func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
-    guard input.count < Int(UInt32.max) else { throw BTError("cannot read \(path): gzip file too large") }
-    var out = [UInt8]()
-    // The trailer holds the uncompressed size mod 2^32; use it only as a capped capacity hint.
-    if input.count >= 18 {
-        let n = input.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
-        out.reserveCapacity(min(n, input.count * 1100))
-    }
-    var stream = z_stream()
-    guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-        throw BTError("cannot read \(path): zlib initialisation failed")
-    }
-    defer { inflateEnd(&stream) }
-    var chunk = [UInt8](repeating: 0, count: 1 << 18)
-    try input.withUnsafeBufferPointer { inp in
-        stream.next_in = UnsafeMutablePointer(mutating: inp.baseAddress!)
-        stream.avail_in = UInt32(inp.count)
-        while true {
-            let rc = chunk.withUnsafeMutableBufferPointer { c -> Int32 in
-                stream.next_out = c.baseAddress
-                stream.avail_out = UInt32(c.count)
-                return inflate(&stream, Z_NO_FLUSH)
-            }
-            let produced = chunk.count - Int(stream.avail_out)
-            out.append(contentsOf: chunk[0..<produced])
-            switch rc {
-            case Z_STREAM_END:
-                let rest = Int(stream.avail_in)
-                if rest == 0 { return }
-                let at = inp.count - rest
-                guard rest >= 2, inp[at] == 0x1f, inp[at + 1] == 0x8b else {
-                    throw BTError("corrupt gzip file \(path): \(rest) bytes of trailing garbage")
-                }
-                inflateReset(&stream)  // another gzip member follows
-            case Z_OK:
-                continue
-            case Z_BUF_ERROR where stream.avail_in == 0:
-                throw BTError("truncated gzip file \(path): the compressed stream ends early")
-            default:
-                let why = stream.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
-                throw BTError("corrupt gzip file \(path): \(why)")
-            }
+/// A whole file that may or may not be gzip-compressed (gzip is detected by its magic bytes, not the name),
+/// refused once it holds or inflates to more than `limit` bytes or than this process may allocate.
+public func readMaybeGzip(path: String, limit: Int = 1 << 30, what: String = "a data file") throws -> [UInt8] {
+    let s = try FileStream(path: path)
+    guard s.isGzip else { return try s.file.readAll(limit: limit, what: what) }
+    var out = [UInt8](), chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = try chunk.withUnsafeMutableBytes { try s.read(into: $0.baseAddress!, count: $0.count) }
+        if n == 0 { return out }
+        guard out.count + n <= limit else {
+            throw BTError("cannot read \(path): it inflates to more than \(MemoryBudget.describe(limit)); \(what) may have at most that")
         }
+        if out.count + n > out.capacity { try MemoryBudget.check(2 * (out.count + n), for: "inflating \(path)") }
+        out.append(contentsOf: chunk[0..<n])
     }
-    return out
 }
 
-/// A gzip file inflated a chunk at a time, for archives too large to hold compressed and inflated at once
-/// (CIFAR-10's .tar.gz is 162 MB in, 184 MB out). Concatenated members are read through; truncated or corrupt
-/// input is an error naming the file.
-final class GzipFileReader {
-    private let path: String
-    private let file: FileHandle
+/// A regular file read a chunk at a time, inflated on the way when it starts with gzip's magic (the IDX files
+/// ship either way; CIFAR-10's .tar.gz is 162 MB in, 184 MB out). Concatenated gzip members are read through.
+/// zlib checks each member's CRC and length at its end, so a caller that reads to the end (`read` returning 0)
+/// has the whole file verified; truncated, corrupt or trailing input is an error naming the file.
+final class FileStream {
+    let path: String
+    let file: RegularFile
+    let isGzip: Bool
     private var stream = z_stream()
     private var input = [UInt8](repeating: 0, count: 1 << 20)
     private var inputCount = 0, inputOffset = 0
@@ -72,26 +34,23 @@ final class GzipFileReader {
 
     init(path: String) throws {
         self.path = path
-        guard let f = FileHandle(forReadingAtPath: path) else { throw fileError(path, "cannot read") }
-        file = f
+        file = try RegularFile(path)
+        var magic: [UInt8] = [0, 0]
+        isGzip = pread(file.fd, &magic, 2, 0) == 2 && magic == [0x1f, 0x8b]  // pread leaves the offset at 0
+        guard isGzip else { return }
         guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw BTError("cannot read \(path): zlib initialisation failed")
         }
     }
 
-    deinit { inflateEnd(&stream); try? file.close() }
+    deinit { if isGzip { inflateEnd(&stream) } }
 
-    /// Fills `buffer` with up to `count` inflated bytes; returns how many (0 only at the end of the stream).
+    /// Fills `buffer` with up to `count` bytes; returns how many (0 only at the end of the file).
     func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        guard isGzip else { return try file.read(into: buffer, count: count) }
         var produced = 0
         while produced < count && !ended {
-            if inputOffset == inputCount && !eof {
-                let chunk = try file.read(upToCount: input.count) ?? Data()
-                if chunk.isEmpty { eof = true } else {
-                    chunk.copyBytes(to: &input, count: chunk.count)
-                    inputCount = chunk.count; inputOffset = 0
-                }
-            }
+            if inputOffset == inputCount && !eof { try refill() }
             let rc = input.withUnsafeMutableBufferPointer { inp -> Int32 in
                 stream.next_in = inp.baseAddress! + inputOffset
                 stream.avail_in = UInt32(inputCount - inputOffset)
@@ -106,12 +65,7 @@ final class GzipFileReader {
             switch rc {
             case Z_STREAM_END:
                 // Another member may follow; anything else after the end is damage.
-                if inputOffset == inputCount && !eof {
-                    let chunk = try file.read(upToCount: input.count) ?? Data()
-                    if chunk.isEmpty { eof = true } else {
-                        chunk.copyBytes(to: &input, count: chunk.count); inputCount = chunk.count; inputOffset = 0
-                    }
-                }
+                if inputOffset == inputCount && !eof { try refill() }
                 if inputOffset == inputCount && eof { ended = true; break }
                 guard inputCount - inputOffset >= 2, input[inputOffset] == 0x1f, input[inputOffset + 1] == 0x8b else {
                     throw BTError("corrupt gzip file \(path): trailing garbage after the compressed data")
@@ -129,5 +83,36 @@ final class GzipFileReader {
             }
         }
         return produced
+    }
+
+    /// Reads until `count` bytes are in or the file ends; returns how many.
+    func readFully(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        var got = 0
+        while got < count {
+            let n = try read(into: buffer + got, count: count - got)
+            if n == 0 { break }
+            got += n
+        }
+        return got
+    }
+
+    /// Up to `count` bytes (fewer only at the end of the file); `count` must have been bounded by the caller.
+    func bytes(_ count: Int) throws -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: count)
+        let got = try b.withUnsafeMutableBytes { try readFully(into: $0.baseAddress!, count: count) }
+        if got < count { b.removeLast(count - got) }
+        return b
+    }
+
+    /// True when nothing follows (for gzip, once the stream's end and its CRC have been checked).
+    func atEnd() throws -> Bool {
+        var byte: UInt8 = 0
+        return try read(into: &byte, count: 1) == 0
+    }
+
+    private func refill() throws {
+        let n = try input.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: $0.count) }
+        if n == 0 { eof = true }
+        inputCount = n; inputOffset = 0
     }
 }

@@ -25,30 +25,51 @@ private func be32(_ b: [UInt8], _ at: Int) -> Int {
     Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
 }
 
+/// An IDX file's header (`headerSize` bytes, checked by `body`, which returns how many data bytes it declares,
+/// what they are in words and how many bytes of memory loading them takes) and then exactly those bytes. The
+/// header is read first, so a declared size is bounded before anything is allocated, and a gzip file is
+/// inflated only that far; whatever follows is an error, like a short file.
+private func readIDX(path: String, kind: String, headerSize: Int,
+                     body: ([UInt8]) throws -> (bytes: Int, items: String, memory: Int)) throws -> (header: [UInt8], data: [UInt8]) {
+    let s = try FileStream(path: path)
+    let header = try s.bytes(headerSize)
+    guard header.count == headerSize else { throw BTError("not an IDX \(kind) file: \(path) (only \(header.count) bytes)") }
+    let (need, items, memory) = try body(header)
+    if !s.isGzip, need > s.file.size - headerSize {
+        throw BTError("truncated IDX \(kind) file \(path): header says \(items) but only \(s.file.size - headerSize) bytes follow")
+    }
+    try MemoryBudget.check(memory, for: "reading \(path) (\(items))")
+    let data = try s.bytes(need)
+    guard data.count == need else {
+        throw BTError("truncated IDX \(kind) file \(path): header says \(items) but only \(data.count) bytes follow")
+    }
+    guard try s.atEnd() else {
+        let extra = s.isGzip ? "more bytes" : "\(s.file.size - headerSize - need) bytes"
+        throw BTError("bad IDX \(kind) file \(path): \(extra) after the \(items) the header declares")
+    }
+    return (header, data)
+}
+
 /// Reads an idx3 image file (magic 2051) as floats in [0,1], one channel.
 public func readIDXImages(path: String) throws -> (count: Int, height: Int, width: Int, pixels: [Float]) {
-    let b = try readMaybeGzip(path: path)
-    guard b.count >= 16 else { throw BTError("not an IDX image file: \(path) (only \(b.count) bytes)") }
-    let magic = be32(b, 0)
-    guard magic == 2051 else {
-        throw BTError("not an IDX image file: \(path) (magic \(magic), expected 2051)")
+    var n = 0, h = 0, w = 0
+    let (_, b) = try readIDX(path: path, kind: "image", headerSize: 16) { head in
+        let magic = be32(head, 0)
+        guard magic == 2051 else { throw BTError("not an IDX image file: \(path) (magic \(magic), expected 2051)") }
+        n = be32(head, 4); h = be32(head, 8); w = be32(head, 12)
+        guard h > 0, w > 0, h <= 65536, w <= 65536 else {
+            throw BTError("bad IDX image file \(path): image size \(h)x\(w)")
+        }
+        // Memory: the bytes and the floats made from them, 5 bytes a pixel.
+        guard let need = checkedProduct([n, h, w]), let memory = checkedProduct([need, 5]) else {
+            throw BTError("bad IDX image file \(path): \(n) images of \(h)x\(w) is too large")
+        }
+        return (need, "\(n) images of \(h)x\(w)", memory)
     }
-    let n = be32(b, 4), h = be32(b, 8), w = be32(b, 12)
-    guard h > 0, w > 0, h <= 65536, w <= 65536 else {
-        throw BTError("bad IDX image file \(path): image size \(h)x\(w)")
-    }
-    let (need, overflow) = n.multipliedReportingOverflow(by: h * w)
-    let have = b.count - 16
-    guard !overflow, need <= have else {
-        throw BTError("truncated IDX image file \(path): header says \(n) images of \(h)x\(w) but only \(have) pixel bytes follow")
-    }
-    guard need == have else {
-        throw BTError("bad IDX image file \(path): \(have - need) bytes after the \(n) images the header declares")
-    }
-    var pixels = [Float](repeating: 0, count: need)
+    var pixels = [Float](repeating: 0, count: b.count)
     pixels.withUnsafeMutableBufferPointer { p in
         b.withUnsafeBufferPointer { src in
-            for i in 0..<need { p[i] = Float(src[16 + i]) * (1 / 255) }
+            for i in 0..<src.count { p[i] = Float(src[i]) * (1 / 255) }
         }
     }
     return (n, h, w, pixels)
@@ -56,23 +77,16 @@ public func readIDXImages(path: String) throws -> (count: Int, height: Int, widt
 
 /// Reads an idx1 label file (magic 2049); every label must be below `classes`.
 public func readIDXLabels(path: String, classes: Int) throws -> [Int32] {
-    let b = try readMaybeGzip(path: path)
-    guard b.count >= 8 else { throw BTError("not an IDX label file: \(path) (only \(b.count) bytes)") }
-    let magic = be32(b, 0)
-    guard magic == 2049 else {
-        throw BTError("not an IDX label file: \(path) (magic \(magic), expected 2049)")
+    let (_, b) = try readIDX(path: path, kind: "label", headerSize: 8) { head in
+        let magic = be32(head, 0)
+        guard magic == 2049 else { throw BTError("not an IDX label file: \(path) (magic \(magic), expected 2049)") }
+        let n = be32(head, 4)
+        return (n, "\(n) labels", n * 5)
     }
-    let n = be32(b, 4), have = b.count - 8
-    guard n <= have else {
-        throw BTError("truncated IDX label file \(path): header says \(n) labels but only \(have) bytes follow")
+    if let i = b.firstIndex(where: { Int($0) >= classes }) {
+        throw BTError("bad IDX label file \(path): label \(b[i]) at item \(i) is not below \(classes) classes")
     }
-    guard n == have else {
-        throw BTError("bad IDX label file \(path): \(have - n) bytes after the \(n) labels the header declares")
-    }
-    if let i = b[8...].firstIndex(where: { Int($0) >= classes }) {
-        throw BTError("bad IDX label file \(path): label \(b[i]) at item \(i - 8) is not below \(classes) classes")
-    }
-    return b[8...].map { Int32($0) }
+    return b.map { Int32($0) }
 }
 
 /// The catalog's IDX datasets (fashion, mnist): those whose official files are the four IDX files.

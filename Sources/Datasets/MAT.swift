@@ -1,4 +1,5 @@
 import BTCore
+import CLibz
 import CMatio
 import Foundation
 import Synchronization
@@ -16,12 +17,15 @@ public func readSVHNMat(path: String) throws -> ImageSet {
     let x = try mat.variable("X")
     let s = SVHNFiles.side
     guard x.dims.count == 4, x.dims[0] == s, x.dims[1] == s, x.dims[2] == 3 else {
-        throw BTError("bad SVHN file \(path): X is \(x.shapeText), expected \(s)x\(s)x3xN")
+        throw BTError("bad SVHN file \(path) (\(mat.version)): X has shape \(x.shapeText), expected \(s)x\(s)x3xN")
     }
     guard x.classType == MAT_C_UINT8, x.isReal else {
-        throw BTError("bad SVHN file \(path): X holds \(x.typeText), expected uint8")
+        throw BTError("bad SVHN file \(path) (\(mat.version)): X holds \(x.typeText), expected uint8")
     }
+    // The bytes and the floats made from them: 5 bytes a pixel.
+    try mat.checkDeclared(x, memory: checkedProduct([x.count ?? -1, 5]))
     let y = try mat.variable("y")
+    try mat.checkDeclared(y, memory: checkedProduct([y.count ?? -1, 8]))
     let n = x.dims[3]
     guard y.dims.filter({ $0 != 1 }).count <= 1, y.count == n else {
         throw BTError("bad SVHN file \(path): y is \(y.shapeText) for \(n) images in X, expected \(n)x1")
@@ -64,14 +68,22 @@ final class MatFile {
         let dims: [Int]
         let classType: matio_classes
         let isReal: Bool
+        let elementSize: Int
+        let compressed: Bool
         fileprivate let info: UnsafeMutablePointer<matvar_t>
-        var count: Int { dims.reduce(1, *) }
+        /// Elements, nil when the declared dims overflow.
+        var count: Int? { checkedProduct(dims) }
         var shapeText: String { dims.map(String.init).joined(separator: "x") }
         var typeText: String {
             let names: [matio_classes: String] = [MAT_C_DOUBLE: "double", MAT_C_SINGLE: "single", MAT_C_INT8: "int8",
                 MAT_C_UINT8: "uint8", MAT_C_INT16: "int16", MAT_C_UINT16: "uint16", MAT_C_INT32: "int32",
                 MAT_C_UINT32: "uint32", MAT_C_INT64: "int64", MAT_C_UINT64: "uint64", MAT_C_CHAR: "char",
                 MAT_C_CELL: "a cell array", MAT_C_STRUCT: "a struct", MAT_C_SPARSE: "a sparse matrix"]
+            // matio gives class 0 (empty) to what it cannot map: a v7.3 dataset without a MATLAB_class it knows
+            // (a group, strings, an unsupported HDF5 type), or an empty variable.
+            guard classType != MAT_C_EMPTY else {
+                return "no MATLAB class matio recognises (in a v7.3 file: no MATLAB_class attribute it reads, as h5py writes them, or an unsupported HDF5 type)"
+            }
             return (isReal ? "" : "complex ") + (names[classType] ?? "class \(classType.rawValue)")
         }
     }
@@ -107,13 +119,88 @@ final class MatFile {
 
     init(path: String) throws {
         self.path = path
-        guard fileExists(path) else { throw fileError(path, "cannot read") }
+        // matio opens by path: a FIFO would block it. Its v4 fallback accepts headerless junk, so the 128-byte
+        // v5/v7.3 header (text, then the "IM" or "MI" byte-order mark) is checked here.
+        let file = try RegularFile(path)
+        size = file.size
+        guard size > 0 else { throw BTError("bad .mat file \(path): it is 0 bytes, not a MATLAB file") }
+        var head = [UInt8](repeating: 0, count: 128)
+        guard pread(file.fd, &head, 128, 0) == 128, [[0x49, 0x4d], [0x4d, 0x49]].contains(Array(head[126..<128])) else {
+            throw BTError("bad .mat file \(path): it is not a MATLAB .mat file (no v5/v7.3 MAT header)")
+        }
+        if head[124] == 0 && head[125] == 1 || head[124] == 1 && head[125] == 0 {  // v5 (v7.3 is HDF5)
+            try MatFile.checkV5Names(file, bigEndian: head[126] == 0x4d)
+        }
         MatioLog.install()
         MatioLog.clear()
         guard let m = Mat_Open(path, Int32(MAT_ACC_RDONLY.rawValue)) else {
             throw BTError("bad .mat file \(path): \(MatioLog.last ?? "not a MATLAB file matio can read")")
         }
         mat = m
+    }
+
+    let size: Int
+
+    /// matio allocates a v5 variable's name at the length its header declares (4 GB from a 300-byte file): each
+    /// top-level variable's name is checked first against MATLAB's limit of 63 characters. The walk stops quietly
+    /// where it cannot follow the file; matio then reports what is wrong.
+    private static func checkV5Names(_ file: RegularFile, bigEndian: Bool) throws {
+        func u32(_ b: [UInt8], _ at: Int) -> Int {
+            let v = (0..<4).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) }
+            return bigEndian ? Int(UInt32(v).byteSwapped) : v
+        }
+        var offset = 128
+        while offset + 8 <= file.size {
+            var tag = [UInt8](repeating: 0, count: 8)
+            guard pread(file.fd, &tag, 8, off_t(offset)) == 8 else { return }
+            let type = u32(tag, 0), n = u32(tag, 4)
+            guard type == 14 || type == 15 else { return }  // miMATRIX, miCOMPRESSED
+            // The variable's first 48 bytes: tag, array flags (16), dims tag (8), then the dims and the name tag.
+            var raw = [UInt8](repeating: 0, count: min(n, 4096))
+            raw.removeLast(raw.count - max(0, pread(file.fd, &raw, raw.count, off_t(offset + 8))))
+            var inner = type == 14 ? tag + raw : [UInt8](repeating: 0, count: 256)
+            if type == 15 {  // what inflates before the stream ends or breaks is enough
+                var z = z_stream()
+                guard inflateInit_(&z, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return }
+                raw.withUnsafeMutableBufferPointer { r in inner.withUnsafeMutableBufferPointer { o in
+                    z.next_in = r.baseAddress; z.avail_in = UInt32(r.count)
+                    z.next_out = o.baseAddress; z.avail_out = UInt32(o.count)
+                    _ = inflate(&z, Z_SYNC_FLUSH)
+                } }
+                inflateEnd(&z)
+                inner.removeLast(Int(z.avail_out))
+            }
+            guard inner.count >= 40, u32(inner, 0) == 14, u32(inner, 8) == 6 else { return }
+            let dimsBytes = u32(inner, 28), nameAt = 32 + (dimsBytes + 7) / 8 * 8
+            guard nameAt + 8 <= inner.count else { return }
+            let nameTag = u32(inner, nameAt)
+            if nameTag >> 16 == 0 {  // not the small-element form (at most 4 bytes)
+                let nameLength = u32(inner, nameAt + 4)
+                guard nameLength <= 63 else {
+                    throw BTError("bad .mat file \(file.path): a variable's header is damaged (its name is \(nameLength) bytes; MATLAB names have at most 63)")
+                }
+            }
+            offset += 8 + (type == 14 ? (n + 7) / 8 * 8 : n)
+        }
+    }
+
+    /// "MATLAB v5" or "MATLAB v7.3 (HDF5)", for messages.
+    var version: String { Mat_GetVersion(mat).rawValue == MAT_FT_MAT73.rawValue ? "MATLAB v7.3 (HDF5)" : "MATLAB v5" }
+
+    /// Refuses a variable whose declared dims overflow, that the file cannot hold (even compressed: deflate
+    /// inflates at most about 1,032 to 1), or whose `memory` (nil: overflowed) is more than this process may allocate.
+    func checkDeclared(_ v: Variable, memory: Int?) throws {
+        guard let count = v.count, let bytes = checkedProduct([count, v.elementSize]), let memory else {
+            throw BTError("bad .mat file \(path): \(v.name) has shape \(v.shapeText), too large to be real")
+        }
+        // Stored uncompressed in a v5 file, the data must lie within it (matio reads a short variable silently).
+        guard bytes <= size || v.compressed || Mat_GetVersion(mat).rawValue == MAT_FT_MAT73.rawValue else {
+            throw BTError("bad .mat file \(path): \(v.name) has shape \(v.shapeText) (\(MemoryBudget.describe(bytes))), more than the \(MemoryBudget.describe(size)) file holds (truncated?)")
+        }
+        guard bytes / 1032 <= size else {
+            throw BTError("bad .mat file \(path): \(v.name) has shape \(v.shapeText) (\(MemoryBudget.describe(bytes))), more than a \(MemoryBudget.describe(size)) file can hold even compressed")
+        }
+        try MemoryBudget.check(memory, for: "reading \(v.name) (\(v.shapeText)) of \(path)")
     }
 
     deinit { for i in infos { Mat_VarFree(i) }; Mat_Close(mat) }
@@ -123,11 +210,15 @@ final class MatFile {
         MatioLog.clear()
         guard let info = Mat_VarReadInfo(mat, name) else {
             if let why = MatioLog.last { throw BTError("bad .mat file \(path): reading \(name): \(why)") }
-            throw BTError("bad .mat file \(path): it has no variable '\(name)'")
+            // HDF5 (v7.3) hides damage the same way: say so.
+            let v73 = Mat_GetVersion(mat).rawValue == MAT_FT_MAT73.rawValue
+            throw BTError("bad .mat file \(path): it has no variable '\(name)'\(v73 ? " matio can read (a MATLAB v7.3/HDF5 file: damaged, truncated, or '\(name)' is not a MATLAB variable)" : "")")
         }
         let v = info.pointee
         let dims = (0..<Int(v.rank)).map { Int(v.dims[$0]) }
-        let variable = Variable(name: name, dims: dims, classType: v.class_type, isReal: v.isComplex == 0, info: info)
+        let variable = Variable(name: name, dims: dims, classType: v.class_type, isReal: v.isComplex == 0,
+                                elementSize: max(1, Int(Mat_SizeOfClass(Int32(v.class_type.rawValue)))),
+                                compressed: v.compression != MAT_COMPRESSION_NONE, info: info)
         infos.append(info)
         return variable
     }
@@ -141,11 +232,13 @@ final class MatFile {
             throw BTError("bad .mat file \(path): \(variable.name) holds \(variable.typeText), expected numbers")
         }
         MatioLog.clear()
-        guard let v = Mat_VarRead(mat, variable.name), v.pointee.data != nil,
-              v.pointee.nbytes >= variable.count * Int(v.pointee.data_size) else {
+        // matio logs, and still returns the variable, when its data ends early: that is damage too.
+        let v = Mat_VarRead(mat, variable.name), values = v.map(Values.init)
+        guard let v, v.pointee.data != nil, MatioLog.last == nil,
+              v.pointee.nbytes >= (variable.count ?? Int.max) * Int(v.pointee.data_size) else {
             throw BTError("bad .mat file \(path): cannot read \(variable.name)'s data (\(MatioLog.last ?? "truncated or damaged"))")
         }
-        return Values(v)
+        return values!
     }
 }
 

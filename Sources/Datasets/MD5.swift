@@ -1,3 +1,4 @@
+import BTCore
 import CCrypto
 import Foundation
 
@@ -36,11 +37,17 @@ final class StreamingDigest {
     }
 }
 
-/// The checksum of a file, read in 4 MB chunks.
+/// The checksum of a file as stored, read in 4 MB chunks.
 func fileDigest(path: String, _ algorithm: Checksum) throws -> String {
-    guard let f = FileHandle(forReadingAtPath: path) else { throw fileError(path, "cannot read") }
-    defer { try? f.close() }
+    try digest(algorithm, read: RegularFile(path).read)
+}
+
+/// The checksum of what `read` yields (a chunk at a time, 0 at the end).
+func digest(_ algorithm: Checksum, read: (UnsafeMutableRawPointer, Int) throws -> Int) throws -> String {
     let d = StreamingDigest(algorithm)
-    while let chunk = try f.read(upToCount: 4 << 20), !chunk.isEmpty { d.update(chunk) }
+    var chunk = [UInt8](repeating: 0, count: 4 << 20)
+    try chunk.withUnsafeMutableBytes { c in
+        while case let n = try read(c.baseAddress!, c.count), n > 0 { d.update(c.baseAddress!, n) }
+    }
     return d.finish()
 }

@@ -11,7 +11,7 @@ public final class NpzFile {
 
     public init(path: String) throws {
         self.path = path
-        guard fileExists(path) else { throw fileError(path, "cannot read") }
+        _ = try RegularFile(path)  // ZIPFoundation opens by URL: a FIFO would block it
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
@@ -26,6 +26,10 @@ public final class NpzFile {
 
     private func entry(_ name: String) throws -> Entry {
         guard let e = archive[name + ".npy"] else {
+            // An npz always has members: a directory that lists none is a damaged one (its offset or size is off).
+            guard archive.contains(where: { _ in true }) else {
+                throw BTError("bad .npz file \(path): damaged zip archive (its central directory lists no members; a wrong offset or size in the end-of-central-directory record?)")
+            }
             let have = arrays.isEmpty ? "no arrays" : "arrays " + arrays.joined(separator: ", ")
             throw BTError("bad .npz file \(path): it has no '\(name)' array (it has \(have))")
         }
@@ -43,18 +47,34 @@ public final class NpzFile {
         return header!
     }
 
-    /// A small integer array (labels) as Ints, whatever integer dtype it was saved with.
+    /// A small integer array (labels) as Ints, whatever integer dtype it was saved with. Its declared size is
+    /// bounded by MemoryBudget before anything is kept, and a member holding more than it declares is an error.
     func integers(_ name: String) throws -> (shape: [Int], values: [Int]) {
-        var bytes = [UInt8](), header: NpyHeader?
-        try stream(name, onHeader: { header = $0; return true }, chunk: { bytes.append(contentsOf: $0); return true })
-        let h = header!, fail = bad(name)
-        guard !h.fortranOrder || h.shape.filter({ $0 > 1 }).count <= 1 else { throw fail("Fortran order is not supported") }
-        guard let kind = IntegerKind(h.descr) else { throw fail("dtype '\(h.descr)' is not an integer type") }
-        let count = h.shape.reduce(1, *)
-        guard bytes.count == count * kind.size else {
-            throw fail("shape \(h.shape) needs \(count * kind.size) data bytes, the member has \(bytes.count)")
+        var bytes = [UInt8](), header: NpyHeader?, kind: IntegerKind?, count = 0
+        let fail = bad(name)
+        try stream(name, onHeader: { h in
+            guard !h.fortranOrder || h.shape.filter({ $0 > 1 }).count <= 1 else { throw fail("Fortran order is not supported") }
+            guard let k = IntegerKind(h.descr) else { throw fail("dtype '\(h.descr)' is not an integer type") }
+            // The bytes and the Ints made from them.
+            guard let n = checkedProduct(h.shape), let memory = checkedProduct([n, k.size + 8]) else {
+                throw fail("shape \(h.shape) is too large")
+            }
+            try MemoryBudget.check(memory, for: "reading \(path) array '\(name)' (shape \(h.shape))")
+            header = h; kind = k; count = n
+            bytes.reserveCapacity(n * k.size)
+            return true
+        }, chunk: { c in
+            guard bytes.count + c.count <= count * kind!.size else {
+                throw fail("the member holds more than the \(count * kind!.size) data bytes shape \(header!.shape) declares")
+            }
+            bytes.append(contentsOf: c)
+            return true
+        })
+        let h = header!, size = kind!.size
+        guard bytes.count == count * size else {
+            throw fail("shape \(h.shape) needs \(count * size) data bytes, the member has \(bytes.count)")
         }
-        let values = bytes.withUnsafeBytes { raw in (0..<count).map { kind.load(raw.baseAddress!, $0) } }
+        let values = bytes.withUnsafeBytes { raw in (0..<count).map { kind!.load(raw.baseAddress!, $0) } }
         return (h.shape, values)
     }
 

@@ -5,9 +5,17 @@ import Foundation
 /// between btviz and Python. Reading accepts what numpy.save writes for float arrays and
 /// checks every field, since a silently misread array is worse than an error.
 public func readNpy(path: String) throws -> (shape: [Int], values: [Float]) {
-    let b = try readFileBytes(path: path)
     func bad(_ why: String) -> BTError { BTError("bad .npy file \(path): \(why)") }
-    let pre = try NpyPreamble(b, bad: bad)
+    // The preamble first, so the declared size is checked against the file and the memory before it is read.
+    let file = try RegularFile(path)
+    func prefix(_ n: Int) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: min(n, file.size))
+        let got = b.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress!, $0.count, 0) }
+        return Array(b.prefix(max(0, got)))
+    }
+    var head = prefix(4096)
+    if let len = try NpyPreamble.length(head, bad: bad), len > head.count { head = prefix(len) }
+    let pre = try NpyPreamble(head, bad: bad)
     let header = pre.header, dataStart = pre.dataStart
 
     let (itemSize, bigEndian): (Int, Bool)
@@ -18,16 +26,14 @@ public func readNpy(path: String) throws -> (shape: [Int], values: [Float]) {
     case ">f8": (itemSize, bigEndian) = (8, true)
     default: throw bad("unsupported dtype '\(header.descr)' (only float32 and float64)")
     }
-    var count = 1
-    for d in header.shape {
-        guard d >= 0 else { throw bad("negative dimension in shape \(header.shape)") }
-        let (m, o) = count.multipliedReportingOverflow(by: d)
-        guard !o, m <= Int(Int32.max) else { throw bad("shape \(header.shape) is too large") }
-        count = m
-    }
-    let have = b.count - dataStart, need = count * itemSize
+    guard header.shape.allSatisfy({ $0 >= 0 }) else { throw bad("negative dimension in shape \(header.shape)") }
+    guard let count = checkedProduct(header.shape), count <= Int(Int32.max) else { throw bad("shape \(header.shape) is too large") }
+    let have = file.size - dataStart, need = count * itemSize
     guard have >= need else { throw bad("truncated: shape \(header.shape) needs \(need) data bytes, file has \(have)") }
     guard have == need else { throw bad("\(have - need) extra bytes after the data") }
+    try MemoryBudget.check(file.size + count * (header.fortranOrder ? 8 : 4), for: "reading \(path)")  // Fortran order: a second copy
+    let b = try file.readAll(limit: file.size, what: "a .npy file")
+    guard b.count == file.size else { throw bad("the file changed while it was read") }
 
     var values = [Float](repeating: 0, count: count)
     b.withUnsafeBytes { raw in
@@ -94,8 +100,13 @@ struct NpyPreamble {
     static func length(_ b: [UInt8], bad: (String) -> BTError) throws -> Int? {
         guard b.count >= 12 else { return nil }
         try checkMagic(b, bad: bad)
-        return b[6] == 1 ? 10 + (Int(b[8]) | Int(b[9]) << 8) : 12 + (0..<4).reduce(0) { $0 | Int(b[8 + $1]) << (8 * $1) }
+        let n = b[6] == 1 ? 10 + (Int(b[8]) | Int(b[9]) << 8) : 12 + (0..<4).reduce(0) { $0 | Int(b[8 + $1]) << (8 * $1) }
+        // numpy's headers are a few hundred bytes (it refuses over 10,000 by default): a streamed one is not
+        // buffered without end.
+        guard n <= maxLength else { throw bad("header of \(n) bytes (at most \(maxLength))") }
+        return n
     }
+    static let maxLength = 1 << 20
 
     private static func checkMagic(_ b: [UInt8], bad: (String) -> BTError) throws {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY

@@ -62,8 +62,15 @@ public final class NpzImageStream: ImageSource {
         guard h.descr == "|u1" || h.descr == "<u1" else {
             throw BTError("bad .npz file \(path): data has dtype '\(h.descr)', expected uint8")
         }
-        guard h.shape == [images, size] || h.shape == [images, channels, height, width], !h.fortranOrder || images <= 1 else {
+        let rowShapes = [[size], [channels, height, width]]
+        guard let rows = h.shape.first, rowShapes.contains(Array(h.shape.dropFirst())) else {
             throw BTError("bad .npz file \(path): data has shape \(h.shape), expected (\(images), \(size)) for \(images) labels")
+        }
+        guard rows == images else {
+            throw BTError("bad .npz file \(path): data has shape \(h.shape) (\(rows) images) for \(images) labels; they must match")
+        }
+        guard !h.fortranOrder || images <= 1 else {
+            throw BTError("bad .npz file \(path): data has shape \(h.shape) in Fortran (column-major) order; expected C order (save it with numpy.ascontiguousarray)")
         }
     }
 
@@ -133,6 +140,9 @@ final class NpzPass: ImageReader {
                             row += 1; at += imageBytes
                         }
                         if row < piece.rows.upperBound && at < bytes.count { partial.append(contentsOf: bytes[at...]) }
+                        guard row < part.labels.count || at == bytes.count else {
+                            throw BTError("bad .npz file \(part.path): data holds more bytes than its \(part.labels.count) images")
+                        }
                         // A whole part is read to its end, so ZIPFoundation checks its CRC; a prefix stops early.
                         return row < piece.rows.upperBound || piece.rows.upperBound == part.labels.count
                     })

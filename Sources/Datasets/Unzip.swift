@@ -8,6 +8,7 @@ import ZIPFoundation
 /// unpack never leaves a short file under a final name.
 func unpackZip(_ path: String, into dir: String, progress: FetchProgress) throws {
     let archive: Archive
+    _ = try RegularFile(path)  // ZIPFoundation opens by URL: a FIFO would block it
     do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
         throw BTError("bad zip file \(path): not a readable zip archive")
     }

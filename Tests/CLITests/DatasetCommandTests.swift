@@ -147,7 +147,7 @@ final class DatasetCommandTests: XCTestCase {
         try raw.prefix(20 * 3073 - 7).write(to: URL(fileURLWithPath: c + "/data_batch_1.bin"))
         assertCleanFailure(try train("cifar10", c), mentioning: "3073-byte records")
         // SVHN: a .mat without y, and X of the wrong shape.
-        for (bad, says) in [("no_y.mat", "no variable 'y'"), ("wrong_shape.mat", "X is 28x28x3x4")] {
+        for (bad, says) in [("no_y.mat", "no variable 'y'"), ("wrong_shape.mat", "X has shape 28x28x3x4")] {
             let s = temporaryDirectory()
             try FileManager.default.copyItem(atPath: fixtures + "/svhn-bad/" + bad, toPath: s + "/train_32x32.mat")
             try FileManager.default.copyItem(atPath: fixtures + "/svhn/test_32x32.mat", toPath: s + "/test_32x32.mat")

@@ -49,7 +49,7 @@ final class MATTests: XCTestCase {
     func testBadFiles() throws {
         assertBTError(try readSVHNMat(path: join(bad, "no_y.mat")), contains: ["no_y.mat", "no variable 'y'"])
         assertBTError(try readSVHNMat(path: join(bad, "no_x.mat")), contains: ["no_x.mat", "no variable 'X'"])
-        assertBTError(try readSVHNMat(path: join(bad, "wrong_shape.mat")), contains: ["X is 28x28x3x4", "expected 32x32x3xN"])
+        assertBTError(try readSVHNMat(path: join(bad, "wrong_shape.mat")), contains: ["X has shape 28x28x3x4", "expected 32x32x3xN"])
         assertBTError(try readSVHNMat(path: join(bad, "x_double.mat")), contains: ["X holds double", "uint8"])
         assertBTError(try readSVHNMat(path: join(bad, "y_short.mat")), contains: ["y is 3x1 for 4 images"])
         assertBTError(try readSVHNMat(path: join(bad, "y_zero.mat")), contains: ["y[1] is 0.0", "1-10"])
