@@ -1,5 +1,6 @@
 import ArgumentParser
 import BTCore
+import Datasets
 import Foundation
 import Restoration
 import Training
@@ -10,6 +11,23 @@ struct ApplyOptions: ParsableArguments {
     @Option(help: "The run directory of a trained model.") var run: String
     @Argument(help: "Input image: PNG, JPEG or BMP.") var input: String
     @Argument(help: "Output image: .png or .bmp.") var output: String
+    @Option(help: ArgumentHelp("Refuse an output larger than this many megapixels (each takes about \(Self.secondsPerMegapixel) s on 2 cores).",
+                               valueName: "MP"))
+    var maxMegapixels: Double = 16
+
+    /// Measured for x2 on the 2-core machine this was written on (release build): 4096x4096 in 48 s, about 3 s per
+    /// output megapixel; the net's cost is per output pixel, so x3 and x4 are alike.
+    static let secondsPerMegapixel = 3
+
+    /// Bytes the whole-image pass holds per input pixel at scale `s`, besides the net: the RGB input (3), its Y,
+    /// Cb and Cr as doubles (24), Y as floats (4); per output pixel the net's output (4), the restored Y and the
+    /// upscaled Cb and Cr as doubles (24, with Imresize's row pass), the RGB result (3) and its PNG encoding
+    /// (3 twice, then copied once more as Data).
+    static func bytesPerInputPixel(scale s: Int) -> Int { 31 + s * s * (4 + 24 + 8 + 3 + 9) }
+
+    /// The net's own buffers at `evalSide`: its convolutions' outputs, padded inputs and scratch at the largest tile,
+    /// measured as peak RSS less the image buffers (x2 at 640: about 1.0 GB).
+    static func netBytes(evalSide: Int, scale s: Int) -> Int { evalSide * evalSide * s * s * 64 * 4 * 5 }
 
     func apply(expecting task: TrainTask) throws {
         let ext = (output as NSString).pathExtension.lowercased()
@@ -19,10 +37,20 @@ struct ApplyOptions: ParsableArguments {
         guard c.task == task else {
             throw BTError("\(run) is a \(c.task.rawValue) run; \(task == .sr ? "upscale" : "denoise") needs a \(task.rawValue) run")
         }
-        let (image, _) = try ImageFiles.read(path: input)
+        let s = c.task == .sr ? c.scale : 1
+        // The header bounds the work before anything is decoded: time (output pixels) and memory (the whole pass).
+        let (image, _) = try ImageFiles.read(path: input) { h in
+            let outPixels = h.width * h.height * s * s  // at most 2^28 x 16: no overflow
+            guard Double(outPixels) <= maxMegapixels * 1e6 else {
+                let minutes = Double(outPixels) / 1e6 * Double(Self.secondsPerMegapixel) / 60
+                throw BTError("\(input) is \(h.width)x\(h.height): the \(h.width * s)x\(h.height * s) result would be \(ImageLimits.megapixels(outPixels)), over the --max-megapixels \(Self.format(maxMegapixels)) limit (about \(Int(minutes.rounded(.up))) min at ~\(Self.secondsPerMegapixel) s a megapixel); pass --max-megapixels \(Int((Double(outPixels) / 1e6).rounded(.up))) to go ahead")
+            }
+            let side = min(640, max(h.width, h.height))
+            try MemoryBudget.check(h.width * h.height * Self.bytesPerInputPixel(scale: s) + Self.netBytes(evalSide: side, scale: s),
+                                   for: "\(task == .sr ? "upscaling" : "denoising") \(input) (\(h.width)x\(h.height))")
+        }
         let planes = YCbCr.floatPlanes(of: image)
         let (net, _) = try RestorationTraining.load(ckpt, evalSide: min(640, max(image.width, image.height)))
-        let s = net.scale
         let y = planes.y.pixels.map { Float($0 / 255) }
         let out = y.withUnsafeBufferPointer { net.predict($0.baseAddress!, h: image.height, w: image.width) }
         let restored = Plane(width: image.width * s, height: image.height * s,
@@ -33,6 +61,9 @@ struct ApplyOptions: ParsableArguments {
         if ext == "png" { try ImageFiles.writePNG(result, to: output) } else { try BMP.write(result, to: output) }
         print("\(output): \(result.width)x\(result.height), \(task == .sr ? "upscaled x\(s)" : "denoised") by \(net.title) (\(ckpt.header.method.label), step \(ckpt.header.step))")
     }
+
+    /// 16, 0.5.
+    static func format(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
 }
 
 struct Upscale: ParsableCommand {
