@@ -130,15 +130,16 @@ public enum ImageFolder {
                                hint: "lower --image-size (an image takes \(MemoryBudget.describe(perImage)))")
         let (train, trainErrors) = decode(trainFiles, side: o.side, fit: o.fit)
         let (test, testErrors) = decode(testFiles, side: o.side, fit: o.fit)
-        let failures = badNames.map { "cannot read image \($0): its name is not UTF-8" } + (trainErrors + testErrors).compactMap { $0 }
+        let errors = trainErrors + testErrors
+        let failures = errors.compactMap { $0 } + badNames.map { "cannot read image \($0): its name is not UTF-8" }
         guard train.count + test.count > 0 else {
             throw BTError("no image in \(dir) could be read (\(count + badNames.count) files; first: \(failures.first ?? "?"))")
         }
         // A class without a training image cannot be learnt: name it rather than train on a label never shown.
         let taught = Set(train.labels)
         if let k = names.indices.first(where: { !taught.contains(Int32($0)) }) {
-            let mine = trainFiles.indices.filter { trainFiles[$0].1 == Int32(k) }
-            throw BTError("class folder \(join(dir, names[k])) has no readable training image (\(mine.count) files; first: \(mine.first.flatMap { trainErrors[$0] } ?? "none"))")
+            let all = trainFiles + testFiles, mine = all.indices.filter { all[$0].1 == Int32(k) }
+            throw BTError("class folder \(join(dir, names[k])) has no readable training image (\(mine.count) files; first failure: \(mine.lazy.compactMap { errors[$0] }.first ?? "none"))")
         }
         guard test.count > 0 else {
             throw BTError("none of the \(testFiles.count) test images in \(dir) could be read")

@@ -15,9 +15,10 @@ struct ApplyOptions: ParsableArguments {
                                valueName: "MP"))
     var maxMegapixels: Double = 16
 
-    /// Measured for x2 on the 2-core machine this was written on (release build): 4096x4096 in 48 s, about 3 s per
-    /// output megapixel; the net's cost is per output pixel, so x3 and x4 are alike.
-    static let secondsPerMegapixel = 3
+    /// Measured for x2 on a 2-core VM (release build, the other core busy): 1024x1024 in 4.3 s and 2048x2048 in
+    /// 14.3 s, about 0.9 s per output megapixel (the whole image is evaluated in exact tiles of at most 640 a side,
+    /// so time, not memory, grows with the size: hence the limit).
+    static let secondsPerMegapixel = 0.9
 
     /// Bytes the whole-image pass holds per input pixel at scale `s`, besides the net: the RGB input (3), its Y,
     /// Cb and Cr as doubles (24), Y as floats (4); per output pixel the net's output (4), the restored Y and the
@@ -26,8 +27,8 @@ struct ApplyOptions: ParsableArguments {
     static func bytesPerInputPixel(scale s: Int) -> Int { 31 + s * s * (4 + 24 + 8 + 3 + 9) }
 
     /// The net's own buffers at `evalSide`: its convolutions' outputs, padded inputs and scratch at the largest tile,
-    /// measured as peak RSS less the image buffers (x2 at 640: about 1.0 GB).
-    static func netBytes(evalSide: Int, scale s: Int) -> Int { evalSide * evalSide * s * s * 64 * 4 * 5 }
+    /// measured as peak RSS less the image buffers (x2 at 640: about 2.3 GB).
+    static func netBytes(evalSide: Int, scale s: Int) -> Int { evalSide * evalSide * s * s * 64 * 4 * 6 }
 
     func apply(expecting task: TrainTask) throws {
         let ext = (output as NSString).pathExtension.lowercased()
@@ -42,8 +43,8 @@ struct ApplyOptions: ParsableArguments {
         let (image, _) = try ImageFiles.read(path: input) { h in
             let outPixels = h.width * h.height * s * s  // at most 2^28 x 16: no overflow
             guard Double(outPixels) <= maxMegapixels * 1e6 else {
-                let minutes = Double(outPixels) / 1e6 * Double(Self.secondsPerMegapixel) / 60
-                throw BTError("\(input) is \(h.width)x\(h.height): the \(h.width * s)x\(h.height * s) result would be \(ImageLimits.megapixels(outPixels)), over the --max-megapixels \(Self.format(maxMegapixels)) limit (about \(Int(minutes.rounded(.up))) min at ~\(Self.secondsPerMegapixel) s a megapixel); pass --max-megapixels \(Int((Double(outPixels) / 1e6).rounded(.up))) to go ahead")
+                let seconds = Int((Double(outPixels) / 1e6 * Self.secondsPerMegapixel).rounded(.up))
+                throw BTError("\(input) is \(h.width)x\(h.height): the \(h.width * s)x\(h.height * s) result would be \(ImageLimits.megapixels(outPixels)), over the --max-megapixels \(Self.format(maxMegapixels)) limit (about \(seconds < 120 ? "\(seconds) s" : "\((seconds + 59) / 60) min") at ~\(Self.secondsPerMegapixel) s a megapixel); pass --max-megapixels \(Int((Double(outPixels) / 1e6).rounded(.up))) to go ahead")
             }
             let side = min(640, max(h.width, h.height))
             try MemoryBudget.check(h.width * h.height * Self.bytesPerInputPixel(scale: s) + Self.netBytes(evalSide: side, scale: s),
