@@ -23,10 +23,13 @@ static void btviz_jpeg_quiet(j_common_ptr cinfo, int level) {
     (void)cinfo; (void)level;  // warnings (e.g. "premature end of data") are not printed
 }
 
-/// Reads the header of a JPEG held in memory (jpeg_read_header only: nothing is decoded): 1 with the size and the
-/// component count (1 for greyscale), or 0 with `message`.
-static inline int btviz_jpeg_info(const unsigned char *data, size_t size, unsigned *width, unsigned *height,
-                                  int *components, char *message, size_t message_size) {
+/// Decodes a JPEG held in memory to 8-bit RGB. With out == NULL it only reads the header (jpeg_read_header:
+/// nothing is decoded) and sets the size and the component count (1 for greyscale); then call again with `out`
+/// of width * height * 3 bytes (row-major), allocated by the caller after bounding that size. 1 on success, 0
+/// with `message` otherwise.
+static inline int btviz_jpeg_decode(const unsigned char *data, size_t size, unsigned char *out, size_t out_size,
+                                    unsigned *width, unsigned *height, int *components,
+                                    char *message, size_t message_size) {
     struct jpeg_decompress_struct cinfo;
     struct btviz_jpeg_error err;
     cinfo.err = jpeg_std_error(&err.base);
@@ -43,27 +46,10 @@ static inline int btviz_jpeg_info(const unsigned char *data, size_t size, unsign
     *width = cinfo.image_width;
     *height = cinfo.image_height;
     *components = cinfo.num_components;
-    jpeg_destroy_decompress(&cinfo);
-    return 1;
-}
-
-/// Decodes a JPEG held in memory to 8-bit RGB into `out` (width * height * 3 bytes, row-major: the size
-/// btviz_jpeg_info gave, allocated by the caller after bounding it). 1 on success, 0 with `message` otherwise.
-static inline int btviz_jpeg_decode(const unsigned char *data, size_t size, unsigned char *out, size_t out_size,
-                                    char *message, size_t message_size) {
-    struct jpeg_decompress_struct cinfo;
-    struct btviz_jpeg_error err;
-    cinfo.err = jpeg_std_error(&err.base);
-    err.base.error_exit = btviz_jpeg_error_exit;
-    err.base.emit_message = btviz_jpeg_quiet;
-    if (setjmp(err.jump)) {
-        snprintf(message, message_size, "%s", err.message);
+    if (!out) {
         jpeg_destroy_decompress(&cinfo);
-        return 0;
+        return 1;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         snprintf(message, message_size, "CMYK JPEGs are not supported");
         jpeg_destroy_decompress(&cinfo);

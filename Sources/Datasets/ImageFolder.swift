@@ -82,7 +82,8 @@ public enum ImageFolder {
         }
         var notes: [String] = []
         if let first = oddClasses.first {
-            notes.append("warning: skipped \(oddClasses.count) class folder\(oddClasses.count == 1 ? "" : "s") whose name is not UTF-8 (first: \(first)); rename to use")
+            let one = oddClasses.count == 1
+            notes.append("warning: skipped \(oddClasses.count) class folder\(one ? "" : "s") whose name is not UTF-8 (first: \(first)); rename \(one ? "it" : "them") to use \(one ? "it" : "them")")
         }
         var trainFiles: [(String, Int32)] = [], testFiles: [(String, Int32)] = [], badNames: [String] = []
         for (k, name) in names.enumerated() {

@@ -80,7 +80,7 @@ public struct RGBImage: Sendable {
         }
         if isJPEG(data) {
             var components: Int32 = 0
-            guard btviz_jpeg_info(data, data.count, &w, &h, &components, &message, message.count) == 1 else { throw fail() }
+            guard btviz_jpeg_decode(data, data.count, nil, 0, &w, &h, &components, &message, message.count) == 1 else { throw fail() }
             return ImageHeader(width: Int(w), height: Int(h), grayscale: components == 1)
         }
         throw BTError("cannot read image \(path): not a PNG or JPEG file")
@@ -90,8 +90,9 @@ public struct RGBImage: Sendable {
     public static func decode(_ data: [UInt8], header: ImageHeader, path: String) throws -> RGBImage {
         var message = [CChar](repeating: 0, count: 256)
         var out = [UInt8](repeating: 0, count: header.width * header.height * 3)
+        var w: UInt32 = 0, h: UInt32 = 0, components: Int32 = 0
         let ok = isPNG(data) ? btviz_png_decode(data, data.count, &out, out.count, &message, message.count)
-                             : btviz_jpeg_decode(data, data.count, &out, out.count, &message, message.count)
+                             : btviz_jpeg_decode(data, data.count, &out, out.count, &w, &h, &components, &message, message.count)
         guard ok == 1 else { throw BTError("cannot read image \(path): \(String(cString: message))") }
         return RGBImage(width: header.width, height: header.height, bytes: out)
     }

@@ -44,7 +44,11 @@ struct ApplyOptions: ParsableArguments {
             let outPixels = h.width * h.height * s * s  // at most 2^28 x 16: no overflow
             guard Double(outPixels) <= maxMegapixels * 1e6 else {
                 let seconds = Int((Double(outPixels) / 1e6 * Self.secondsPerMegapixel).rounded(.up))
-                throw BTError("\(input) is \(h.width)x\(h.height): the \(h.width * s)x\(h.height * s) result would be \(ImageLimits.megapixels(outPixels)), over the --max-megapixels \(Self.format(maxMegapixels)) limit (about \(seconds < 120 ? "\(seconds) s" : "\((seconds + 59) / 60) min") at ~\(Self.secondsPerMegapixel) s a megapixel); pass --max-megapixels \(Int((Double(outPixels) / 1e6).rounded(.up))) to go ahead")
+                let time = seconds < 120 ? "\(seconds) s" : "\((seconds + 59) / 60) min"
+                throw BTError("\(input) is \(h.width)x\(h.height): the \(h.width * s)x\(h.height * s) result would be "
+                              + "\(ImageLimits.megapixels(outPixels)), over the --max-megapixels \(Self.format(maxMegapixels)) limit "
+                              + "(about \(time) at ~\(Self.secondsPerMegapixel) s a megapixel); "
+                              + "pass --max-megapixels \(Int((Double(outPixels) / 1e6).rounded(.up))) to go ahead")
             }
             let side = min(640, max(h.width, h.height))
             try MemoryBudget.check(h.width * h.height * Self.bytesPerInputPixel(scale: s) + Self.netBytes(evalSide: side, scale: s),
