@@ -67,8 +67,9 @@ public struct HRImage: Sendable {
         self.name = name; self.rgb = rgb; self.grayscale = grayscale
     }
 
-    public static func read(path: String) throws -> HRImage {
-        let (rgb, gray) = try ImageFiles.read(path: path)
+    /// `check` as for `ImageFiles.read`: it sees the header before anything is decoded.
+    public static func read(path: String, check: (ImageHeader) throws -> Void = { _ in }) throws -> HRImage {
+        let (rgb, gray) = try ImageFiles.read(path: path, check: check)
         return HRImage(name: (path as NSString).lastPathComponent, rgb: rgb, grayscale: gray)
     }
 

@@ -33,6 +33,19 @@ final class HostileImageCommandTests: XCTestCase {
         }
     }
 
+    /// SR training images are held whole: one too large for the memory left is skipped with the count, not an abort.
+    func testTrainingImageTooLargeForMemoryIsSkipped() throws {
+        let dir = temporaryDirectory(), data = dir + "/train"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        for f in ["baby_GT.bmp", "bird_GT.bmp"] { try FileManager.default.copyItem(atPath: sr + "/Set5/" + f, toPath: data + "/" + f) }
+        try write(bmp1Bit(width: 16384, height: 16384), data + "/big.bmp")
+        XCTAssertEqual(truncate(data + "/big.bmp", off_t(62 + 16384 * 2048)), 0)
+        let o = try btviz(["train", "--task", "sr", "--train-data", data, "--data-dir", sr, "--epochs", "1", "--epoch-steps", "2",
+                           "--headless", "--run-dir", dir + "/run"], timeout: 120, addressSpaceKB: 3_000_000)
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(o.stderr.contains("skipped 1 of 3 images") && o.stderr.contains("big.bmp (16384x16384) needs"), o.stderr)
+    }
+
     /// A folder whose images would take 12 GB at --image-size 512 is refused before decoding; with 4 training
     /// images the net is sized for batches of 4, not --batch-size 128.
     func testFolderDatasetMemory() throws {
