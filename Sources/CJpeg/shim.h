@@ -23,26 +23,33 @@ static void btviz_jpeg_quiet(j_common_ptr cinfo, int level) {
     (void)cinfo; (void)level;  // warnings (e.g. "premature end of data") are not printed
 }
 
-/// Decodes a JPEG held in memory to 8-bit RGB. On success returns 1 and sets *out (malloc-ed,
-/// width * height * 3 bytes; the caller frees it) and the size; on failure returns 0 with `message`.
-static inline int btviz_jpeg_decode(const unsigned char *data, size_t size, unsigned char **out,
-                                    unsigned *width, unsigned *height, char *message, size_t message_size) {
+/// Decodes a JPEG held in memory to 8-bit RGB. With out == NULL it only reads the header (jpeg_read_header:
+/// nothing is decoded) and sets the size and the component count (1 for greyscale); then call again with `out`
+/// of width * height * 3 bytes (row-major), allocated by the caller after bounding that size. 1 on success, 0
+/// with `message` otherwise.
+static inline int btviz_jpeg_decode(const unsigned char *data, size_t size, unsigned char *out, size_t out_size,
+                                    unsigned *width, unsigned *height, int *components,
+                                    char *message, size_t message_size) {
     struct jpeg_decompress_struct cinfo;
     struct btviz_jpeg_error err;
-    unsigned char *volatile pixels = NULL;
-    *out = NULL;
     cinfo.err = jpeg_std_error(&err.base);
     err.base.error_exit = btviz_jpeg_error_exit;
     err.base.emit_message = btviz_jpeg_quiet;
     if (setjmp(err.jump)) {
         snprintf(message, message_size, "%s", err.message);
         jpeg_destroy_decompress(&cinfo);
-        free(pixels);
         return 0;
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
+    *width = cinfo.image_width;
+    *height = cinfo.image_height;
+    *components = cinfo.num_components;
+    if (!out) {
+        jpeg_destroy_decompress(&cinfo);
+        return 1;
+    }
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         snprintf(message, message_size, "CMYK JPEGs are not supported");
         jpeg_destroy_decompress(&cinfo);
@@ -51,20 +58,16 @@ static inline int btviz_jpeg_decode(const unsigned char *data, size_t size, unsi
     cinfo.out_color_space = JCS_RGB;
     jpeg_start_decompress(&cinfo);
     size_t stride = (size_t)cinfo.output_width * 3;
-    pixels = malloc(stride * cinfo.output_height);
-    if (!pixels) {
-        snprintf(message, message_size, "out of memory");
+    if (stride * cinfo.output_height != out_size || cinfo.output_components != 3) {
+        snprintf(message, message_size, "unexpected image size");
         jpeg_destroy_decompress(&cinfo);
         return 0;
     }
     while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = pixels + stride * cinfo.output_scanline;
+        JSAMPROW row = out + stride * cinfo.output_scanline;
         jpeg_read_scanlines(&cinfo, &row, 1);
     }
     jpeg_finish_decompress(&cinfo);
-    *width = cinfo.output_width;
-    *height = cinfo.output_height;
-    *out = pixels;
     jpeg_destroy_decompress(&cinfo);
     return 1;
 }

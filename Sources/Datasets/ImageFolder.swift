@@ -18,46 +18,83 @@ public struct ImageFolderOptions: Sendable {
 public enum ImageFolder {
     static let extensions: Set<String> = ["png", "jpg", "jpeg"]
 
-    /// Class folders (non-hidden subfolders), sorted.
+    /// Class folders (non-hidden subfolders with UTF-8 names), sorted.
     public static func classes(in dir: String) throws -> [String] {
+        try classListing(dir).names
+    }
+
+    /// The class folders, and those skipped because their names are not UTF-8 (escaped for messages).
+    static func classListing(_ dir: String) throws -> (names: [String], undecodable: [String]) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw BTError("image folder \(dir) does not exist or is not a folder")
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.filter { n in
-            var d: ObjCBool = false
-            return !n.hasPrefix(".") && FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(n), isDirectory: &d) && d.boolValue
-        }.sorted()
+        let dirs = entries(dir).filter(\.isDirectory)
+        return (dirs.compactMap(\.name).sorted(), dirs.filter { $0.name == nil }.map { join(dir, $0.escaped) })
     }
 
-    /// The image files of one class folder (by extension), sorted.
-    static func files(in dir: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.filter { !$0.hasPrefix(".") && extensions.contains(($0 as NSString).pathExtension.lowercased()) }
-            .sorted().map { (dir as NSString).appendingPathComponent($0) }
+    /// The image files of one class folder (by extension), sorted, and those whose names are not UTF-8 (escaped).
+    static func files(in dir: String) -> (paths: [String], undecodable: [String]) {
+        let images = entries(dir).filter { !$0.isDirectory && extensions.contains(($0.escaped as NSString).pathExtension.lowercased()) }
+        return (images.compactMap(\.name).sorted().map { join(dir, $0) }, images.filter { $0.name == nil }.map { join(dir, $0.escaped) })
     }
+
+    /// A non-hidden entry of a folder, listed by its raw bytes with readdir (FileManager drops or mangles names
+    /// that are not UTF-8, and the files then read as missing). `name` is nil for such a name; `escaped` shows it
+    /// with \xHH for the bytes that are not printable ASCII.
+    struct Entry { var name: String?; var escaped: String; var isDirectory: Bool }
+
+    static func entries(_ dir: String) -> [Entry] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [Entry] = []
+        while let e = readdir(d) {
+            var raw = e.pointee.d_name
+            let bytes = withUnsafeBytes(of: &raw) { Array($0.prefix { $0 != 0 }) }
+            guard let first = bytes.first, first != UInt8(ascii: ".") else { continue }  // hidden, "." and ".."
+            var st = stat()
+            let isDir = withUnsafePointer(to: &raw) {
+                $0.withMemoryRebound(to: CChar.self, capacity: bytes.count + 1) { fstatat(dirfd(d), $0, &st, 0) == 0 }
+            } && (st.st_mode & S_IFMT) == S_IFDIR
+            let escaped = bytes.map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0) }.joined()
+            out.append(Entry(name: String(validating: bytes, as: UTF8.self), escaped: escaped, isDirectory: isDir))
+        }
+        return out
+    }
+
+    static func join(_ dir: String, _ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
 
     /// Whether `dir` looks like an image folder: at least one class folder holding an image file.
     public static func looksLikeOne(_ dir: String) -> Bool {
         guard let cls = try? classes(in: dir) else { return false }
-        return cls.contains { !files(in: (dir as NSString).appendingPathComponent($0)).isEmpty }
+        return cls.contains { !files(in: join(dir, $0)).paths.isEmpty }
     }
 
-    /// Loads the train and test splits. Files that fail to decode are skipped and counted in the returned notes
-    /// (one warning line); if every file fails, or a class has no images, that is an error.
+    /// Loads the train and test splits. Files that fail to decode (or are too large, or not regular files, or
+    /// have names that are not UTF-8) are skipped and counted in the returned notes (one warning line); if every
+    /// file fails, or a class has no readable training image, that is an error. Class folders whose names are not
+    /// UTF-8 are skipped with a warning of their own.
     public static func load(dir: String, options o: ImageFolderOptions) throws -> (train: ImageSet, test: ImageSet, classNames: [String], notes: [String]) {
-        let names = try classes(in: dir)
-        guard !names.isEmpty else { throw BTError("image folder \(dir) has no class folders (expected one subfolder per class)") }
-        var trainFiles: [(String, Int32)] = [], testFiles: [(String, Int32)] = []
+        let (names, oddClasses) = try classListing(dir)
+        guard !names.isEmpty else {
+            throw BTError("image folder \(dir) has no class folders (expected one subfolder per class)"
+                          + (oddClasses.isEmpty ? "" : "; \(oddClasses.count) were skipped because their names are not UTF-8 (first: \(oddClasses[0]))"))
+        }
+        var notes: [String] = []
+        if let first = oddClasses.first {
+            let one = oddClasses.count == 1
+            notes.append("warning: skipped \(oddClasses.count) class folder\(one ? "" : "s") whose name is not UTF-8 (first: \(first)); rename \(one ? "it" : "them") to use \(one ? "it" : "them")")
+        }
+        var trainFiles: [(String, Int32)] = [], testFiles: [(String, Int32)] = [], badNames: [String] = []
         for (k, name) in names.enumerated() {
-            let files = Self.files(in: (dir as NSString).appendingPathComponent(name))
+            let (files, odd) = Self.files(in: join(dir, name))
+            badNames += odd
             guard !files.isEmpty else {
-                throw BTError("class folder \((dir as NSString).appendingPathComponent(name)) has no PNG or JPEG images")
+                throw BTError("class folder \(join(dir, name)) has no PNG or JPEG images")
             }
             if let ratio = o.testRatio {
                 guard files.count >= 2 else {
-                    throw BTError("class folder \((dir as NSString).appendingPathComponent(name)) has one image: a --test-ratio split needs at least 2 per class")
+                    throw BTError("class folder \(join(dir, name)) has one image: a --test-ratio split needs at least 2 per class")
                 }
                 // A fixed split (not the run's seed), so runs with different seeds test on the same images.
                 var rng = RNG(seed: 0x5EED_5B17 ^ UInt64(k))
@@ -76,33 +113,47 @@ public enum ImageFolder {
                 throw BTError("test folder \(testDir) has class '\(stray)', which \(dir) does not have")
             }
             for name in testNames {
-                let files = Self.files(in: (testDir as NSString).appendingPathComponent(name))
+                let (files, odd) = Self.files(in: join(testDir, name))
+                badNames += odd
                 guard !files.isEmpty else {
-                    throw BTError("class folder \((testDir as NSString).appendingPathComponent(name)) has no PNG or JPEG images")
+                    throw BTError("class folder \(join(testDir, name)) has no PNG or JPEG images")
                 }
                 testFiles += files.map { ($0, Int32(names.firstIndex(of: name)!)) }
             }
         }
         trainFiles.sort { $0.0 < $1.0 }; testFiles.sort { $0.0 < $1.0 }
-        let all = trainFiles + testFiles
-        let (set, kept, failures) = decode(all, side: o.side, fit: o.fit)
-        guard !kept.isEmpty else {
-            throw BTError("no image in \(dir) could be read (\(all.count) files; first: \(failures.first ?? "?"))")
+
+        // Every image becomes side x side x 3 floats: refuse before decoding what cannot be held.
+        let count = trainFiles.count + testFiles.count
+        let perImage = o.side * o.side * 3 * MemoryLayout<Float>.size
+        try MemoryBudget.check(checkedProduct([count, perImage]) ?? Int.max,
+                               for: "holding the \(count) images of \(dir) at --image-size \(o.side)",
+                               hint: "lower --image-size (an image takes \(MemoryBudget.describe(perImage)))")
+        let (train, trainErrors) = decode(trainFiles, side: o.side, fit: o.fit)
+        let (test, testErrors) = decode(testFiles, side: o.side, fit: o.fit)
+        let errors = trainErrors + testErrors
+        let failures = errors.compactMap { $0 } + badNames.map { "cannot read image \($0): its name is not UTF-8" }
+        guard train.count + test.count > 0 else {
+            throw BTError("no image in \(dir) could be read (\(count + badNames.count) files; first: \(failures.first ?? "?"))")
         }
-        let trainKept = kept.filter { $0 < trainFiles.count }.count
-        guard trainKept > 0, trainKept < kept.count else {
-            throw BTError("none of the \(trainKept == 0 ? trainFiles.count : testFiles.count) \(trainKept == 0 ? "training" : "test") images in \(dir) could be read")
+        // A class without a training image cannot be learnt: name it rather than train on a label never shown.
+        let taught = Set(train.labels)
+        if let k = names.indices.first(where: { !taught.contains(Int32($0)) }) {
+            let all = trainFiles + testFiles, mine = all.indices.filter { all[$0].1 == Int32(k) }
+            throw BTError("class folder \(join(dir, names[k])) has no readable training image (\(mine.count) files; first failure: \(mine.lazy.compactMap { errors[$0] }.first ?? "none"))")
         }
-        var notes: [String] = []
+        guard test.count > 0 else {
+            throw BTError("none of the \(testFiles.count) test images in \(dir) could be read")
+        }
         if let first = failures.first {
-            notes.append("warning: skipped \(failures.count) of \(all.count) image files that could not be read (first: \(first))")
+            notes.append("warning: skipped \(failures.count) of \(count + badNames.count) image files that could not be read (first: \(first))")
         }
-        return (set.slice(0..<trainKept), set.slice(trainKept..<kept.count), names, notes)
+        return (train, test, names, notes)
     }
 
-    /// Decodes and fits `files` on all workers: the images that could be read (in file order), their indices in
-    /// `files`, and one message per failure.
-    private static func decode(_ files: [(String, Int32)], side: Int, fit: ImageFit) -> (ImageSet, [Int], [String]) {
+    /// Decodes and fits `files` on all workers: the images that could be read (in file order), and for each file
+    /// its error, if it failed.
+    private static func decode(_ files: [(String, Int32)], side: Int, fit: ImageFit) -> (ImageSet, [String?]) {
         let size = side * side * 3
         var pixels = [Float](repeating: 0, count: files.count * size)
         var errors = [String?](repeating: nil, count: files.count)
@@ -130,15 +181,6 @@ public enum ImageFolder {
             }
             pixels.removeLast((files.count - kept.count) * size)
         }
-        let set = ImageSet(count: kept.count, height: side, width: side, channels: 3, pixels: pixels, labels: kept.map { files[$0].1 })
-        return (set, kept, errors.compactMap { $0 })
-    }
-}
-
-extension ImageSet {
-    /// Images `r` as a set of their own.
-    func slice(_ r: Range<Int>) -> ImageSet {
-        ImageSet(count: r.count, height: height, width: width, channels: channels,
-                 pixels: Array(pixels[r.lowerBound * imageSize..<r.upperBound * imageSize]), labels: Array(labels[r]))
+        return (ImageSet(count: kept.count, height: side, width: side, channels: 3, pixels: pixels, labels: kept.map { files[$0].1 }), errors)
     }
 }

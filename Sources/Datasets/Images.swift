@@ -3,6 +3,50 @@ import CJpeg
 import CPng
 import Foundation
 
+/// The per-image caps: BTCore/ReadLimits' rule applied to image files (PNG, JPEG and BMP, for training folders and
+/// for upscale/denoise alike). A file is read only if it is a regular file of at most `maxFileBytes` (256 MB: more
+/// than any real photo; a 24-bit BMP that large holds about 89 megapixels); its header is read before anything is
+/// decoded, and the size it declares is refused past `maxPixels` or past what this process may still allocate.
+public enum ImageLimits {
+    public static let maxFileBytes = 256 << 20
+    public static let maxPixels = 1 << 28
+
+    /// The whole file, within `maxFileBytes`.
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        try RegularFile(path).readAll(limit: maxFileBytes, what: "an image file")
+    }
+
+    /// Refuses a declared size before decoding: an empty or overflowing one, more than `maxPixels`, or more than
+    /// this process may allocate at `bytesPerPixel`.
+    public static func check(_ header: ImageHeader, path: String, bytesPerPixel: Int = 3) throws {
+        let size = "\(header.width)x\(header.height)"
+        guard header.width > 0, header.height > 0, let pixels = checkedProduct([header.width, header.height]) else {
+            throw BTError("cannot read image \(path): bad size \(size)")
+        }
+        guard pixels <= maxPixels else {
+            throw BTError("cannot read image \(path): bad size \(size) (\(megapixels(pixels)); an image may have at most \(megapixels(maxPixels)))")
+        }
+        try MemoryBudget.check(pixels * bytesPerPixel, for: "decoding image \(path) (\(size))")
+    }
+
+    /// "67.1 megapixels".
+    public static func megapixels(_ pixels: Int) -> String {
+        "\((Double(pixels) / 1e5).rounded() / 10) megapixels"
+    }
+}
+
+/// What an image file's header declares, read before its pixels are decoded.
+public struct ImageHeader: Sendable {
+    public var width: Int
+    public var height: Int
+    /// One channel only (a grey PNG or JPEG, a grey-palette BMP).
+    public var grayscale: Bool
+
+    public init(width: Int, height: Int, grayscale: Bool) {
+        self.width = width; self.height = height; self.grayscale = grayscale
+    }
+}
+
 /// PNG and JPEG files, decoded by Debian's libpng and libjpeg-turbo to 8-bit RGB (grey, palette, 16-bit and alpha
 /// PNGs and greyscale JPEGs all come out as RGB), then fitted to the network's input size.
 public struct RGBImage: Sendable {
@@ -15,38 +59,46 @@ public struct RGBImage: Sendable {
         self.width = width; self.height = height; self.bytes = bytes
     }
 
-    /// Decodes a PNG or JPEG, told apart by their signatures, not the file name.
+    /// Decodes a PNG or JPEG, told apart by their signatures, not the file name, within `ImageLimits`.
     public static func read(path: String) throws -> RGBImage {
-        let data = try readFileBytes(path: path)
-        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(data, path: path) }
-        if data.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(data, path: path) }
+        let data = try ImageLimits.readFile(path)
+        let header = try Self.header(of: data, path: path)
+        try ImageLimits.check(header, path: path)
+        return try decode(data, header: header, path: path)
+    }
+
+    /// The header of a PNG or JPEG held in memory; nothing is decoded.
+    public static func header(of data: [UInt8], path: String) throws -> ImageHeader {
+        var message = [CChar](repeating: 0, count: 256)
+        func fail() -> BTError { BTError("cannot read image \(path): \(String(cString: message))") }
+        var w: UInt32 = 0, h: UInt32 = 0
+        if isPNG(data) {
+            guard btviz_png_info(data, data.count, &w, &h, &message, message.count) == 1 else { throw fail() }
+            let color = btviz_png_is_color(data, data.count, &message, message.count)
+            guard color >= 0 else { throw fail() }
+            return ImageHeader(width: Int(w), height: Int(h), grayscale: color == 0)
+        }
+        if isJPEG(data) {
+            var components: Int32 = 0
+            guard btviz_jpeg_decode(data, data.count, nil, 0, &w, &h, &components, &message, message.count) == 1 else { throw fail() }
+            return ImageHeader(width: Int(w), height: Int(h), grayscale: components == 1)
+        }
         throw BTError("cannot read image \(path): not a PNG or JPEG file")
     }
 
-    static func decodePNG(_ data: [UInt8], path: String) throws -> RGBImage {
+    /// Decodes a PNG or JPEG whose `header` was read (and bounded) first; the pixels are allocated here, once.
+    public static func decode(_ data: [UInt8], header: ImageHeader, path: String) throws -> RGBImage {
         var message = [CChar](repeating: 0, count: 256)
-        var w: UInt32 = 0, h: UInt32 = 0
-        guard btviz_png_info(data, data.count, &w, &h, &message, message.count) == 1 else {
-            throw BTError("cannot read image \(path): \(String(cString: message))")
-        }
-        guard w > 0, h > 0, Int(w) * Int(h) <= 1 << 28 else { throw BTError("cannot read image \(path): size \(w)x\(h)") }
-        var out = [UInt8](repeating: 0, count: Int(w) * Int(h) * 3)
-        guard btviz_png_decode(data, data.count, &out, out.count, &message, message.count) == 1 else {
-            throw BTError("cannot read image \(path): \(String(cString: message))")
-        }
-        return RGBImage(width: Int(w), height: Int(h), bytes: out)
+        var out = [UInt8](repeating: 0, count: header.width * header.height * 3)
+        var w: UInt32 = 0, h: UInt32 = 0, components: Int32 = 0
+        let ok = isPNG(data) ? btviz_png_decode(data, data.count, &out, out.count, &message, message.count)
+                             : btviz_jpeg_decode(data, data.count, &out, out.count, &w, &h, &components, &message, message.count)
+        guard ok == 1 else { throw BTError("cannot read image \(path): \(String(cString: message))") }
+        return RGBImage(width: header.width, height: header.height, bytes: out)
     }
 
-    static func decodeJPEG(_ data: [UInt8], path: String) throws -> RGBImage {
-        var message = [CChar](repeating: 0, count: 256)
-        var out: UnsafeMutablePointer<UInt8>?
-        var w: UInt32 = 0, h: UInt32 = 0
-        guard btviz_jpeg_decode(data, data.count, &out, &w, &h, &message, message.count) == 1, let out else {
-            throw BTError("cannot read image \(path): \(String(cString: message))")
-        }
-        defer { free(out) }
-        return RGBImage(width: Int(w), height: Int(h), bytes: Array(UnsafeBufferPointer(start: out, count: Int(w) * Int(h) * 3)))
-    }
+    public static func isPNG(_ d: [UInt8]) -> Bool { d.starts(with: [0x89, 0x50, 0x4E, 0x47]) }
+    public static func isJPEG(_ d: [UInt8]) -> Bool { d.starts(with: [0xFF, 0xD8, 0xFF]) }
 }
 
 /// How an image is brought to the input size.

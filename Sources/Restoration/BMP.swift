@@ -7,54 +7,21 @@ import Foundation
 /// with bit-field masks), bottom-up or top-down rows padded to 4 bytes. Writes 24-bit. A damaged file is an
 /// error naming it, never a crash.
 public enum BMP {
+    /// The header, checked against the file's size (the pixel rows it declares must be there); nothing decoded.
+    public static func header(of data: [UInt8], path: String) throws -> ImageHeader {
+        let l = try Layout(data, path: path)
+        return ImageHeader(width: l.width, height: l.height, grayscale: l.grayscale)
+    }
+
     /// The pixels, and whether the file is greyscale (a palette of greys only: MATLAB reads it as one channel).
     public static func decode(_ data: [UInt8], path: String) throws -> (image: RGBImage, grayscale: Bool) {
-        func fail(_ why: String) -> BTError { BTError("cannot read image \(path): \(why)") }
-        guard data.count >= 2, data[0] == 0x42, data[1] == 0x4D else { throw fail("not a BMP file") }
-        guard data.count >= 18 else { throw fail("truncated BMP header") }
-        func u16(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 }
+        let l = try Layout(data, path: path)
+        let (width, height, bits, stride) = (l.width, l.height, l.bits, l.stride)
+        let channel = [l.masks.0, l.masks.1, l.masks.2].map(MaskChannel.init)
         func u32(_ o: Int) -> UInt32 { UInt32(data[o]) | UInt32(data[o + 1]) << 8 | UInt32(data[o + 2]) << 16 | UInt32(data[o + 3]) << 24 }
-        let pixelOffset = Int(u32(10)), headerSize = Int(u32(14))
-        guard headerSize != 12 else { throw fail("OS/2 bitmaps (BITMAPCOREHEADER) are not supported") }
-        guard headerSize >= 40, headerSize <= 1024 else { throw fail("bad BMP header size \(headerSize)") }
-        guard data.count >= 14 + headerSize else { throw fail("truncated BMP header") }
-        let width = Int(Int32(bitPattern: u32(18))), rawHeight = Int(Int32(bitPattern: u32(22)))
-        let bits = u16(28), compression = u32(30)
-        let height = abs(rawHeight), topDown = rawHeight < 0
-        guard width > 0, height > 0, width * height <= 1 << 28 else { throw fail("bad size \(width)x\(rawHeight)") }
-        guard [1, 4, 8, 24, 32].contains(bits) else { throw fail("unsupported bit depth \(bits)") }
-
-        // 32-bit pixels: BI_RGB is B, G, R, unused; BI_BITFIELDS (3) and BI_ALPHABITFIELDS (6) give the masks at 54.
-        var masks: (UInt32, UInt32, UInt32) = (0x00FF_0000, 0x0000_FF00, 0x0000_00FF)
-        switch (compression, bits) {
-        case (0, _): break
-        case (3, 32), (6, 32):
-            guard data.count >= 66 else { throw fail("truncated BMP bit-field masks") }
-            masks = (u32(54), u32(58), u32(62))
-        case (1, _), (2, _): throw fail("RLE-compressed bitmaps are not supported")
-        default: throw fail("unsupported BMP compression \(compression) at \(bits) bits")
-        }
-
-        var palette: [(UInt8, UInt8, UInt8)] = []
-        if bits <= 8 {
-            let used = Int(u32(46)), count = used == 0 ? 1 << bits : min(used, 1 << bits)
-            let start = 14 + headerSize
-            guard start + 4 * count <= data.count else { throw fail("truncated BMP palette") }
-            palette = (0..<count).map { i in (data[start + 4 * i + 2], data[start + 4 * i + 1], data[start + 4 * i]) }
-        }
-
-        // Rows are padded to 4 bytes; a last row without its padding is accepted.
-        let stride = (bits * width + 31) / 32 * 4, rowBytes = (bits * width + 7) / 8
-        guard pixelOffset >= 14 + headerSize, pixelOffset <= data.count,
-              data.count - pixelOffset >= stride * (height - 1) + rowBytes else {
-            throw fail("truncated pixel data (\(max(0, data.count - pixelOffset)) of \(stride * height) bytes)")
-        }
-        guard masks.0 | masks.1 | masks.2 != 0 else { throw fail("empty BMP bit-field masks") }
-        let channel = [masks.0, masks.1, masks.2].map(MaskChannel.init)
-
         var out = [UInt8](repeating: 0, count: width * height * 3)
         for y in 0..<height {
-            let row = pixelOffset + (topDown ? y : height - 1 - y) * stride
+            let row = l.pixelOffset + (l.topDown ? y : height - 1 - y) * stride
             for x in 0..<width {
                 let o = (y * width + x) * 3
                 switch bits {
@@ -66,13 +33,69 @@ public enum BMP {
                 default:
                     let bit = x * bits, byte = Int(data[row + bit / 8])
                     let index = (byte >> (8 - bits - bit % 8)) & ((1 << bits) - 1)
-                    guard index < palette.count else { throw fail("palette index \(index) outside the \(palette.count)-colour palette") }
-                    (out[o], out[o + 1], out[o + 2]) = palette[index]
+                    guard index < l.palette.count else {
+                        throw BTError("cannot read image \(path): palette index \(index) outside the \(l.palette.count)-colour palette")
+                    }
+                    (out[o], out[o + 1], out[o + 2]) = l.palette[index]
                 }
             }
         }
-        let gray = bits <= 8 && palette.allSatisfy { $0.0 == $0.1 && $0.1 == $0.2 }
-        return (RGBImage(width: width, height: height, bytes: out), gray)
+        return (RGBImage(width: width, height: height, bytes: out), l.grayscale)
+    }
+
+    /// What the headers say, validated against the file's size before any pixel is decoded.
+    private struct Layout {
+        var width = 0, height = 0, bits = 0, stride = 0, pixelOffset = 0, topDown = false
+        var masks: (UInt32, UInt32, UInt32) = (0x00FF_0000, 0x0000_FF00, 0x0000_00FF)
+        var palette: [(UInt8, UInt8, UInt8)] = []
+        var grayscale: Bool { bits <= 8 && palette.allSatisfy { $0.0 == $0.1 && $0.1 == $0.2 } }
+
+        init(_ data: [UInt8], path: String) throws {
+            func fail(_ why: String) -> BTError { BTError("cannot read image \(path): \(why)") }
+            guard data.count >= 2, data[0] == 0x42, data[1] == 0x4D else { throw fail("not a BMP file") }
+            guard data.count >= 18 else { throw fail("truncated BMP header") }
+            func u16(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 }
+            func u32(_ o: Int) -> UInt32 { UInt32(data[o]) | UInt32(data[o + 1]) << 8 | UInt32(data[o + 2]) << 16 | UInt32(data[o + 3]) << 24 }
+            pixelOffset = Int(u32(10))
+            let headerSize = Int(u32(14))
+            guard headerSize != 12 else { throw fail("OS/2 bitmaps (BITMAPCOREHEADER) are not supported") }
+            guard headerSize >= 40, headerSize <= 1024 else { throw fail("bad BMP header size \(headerSize)") }
+            guard data.count >= 14 + headerSize else { throw fail("truncated BMP header") }
+            let rawHeight = Int(Int32(bitPattern: u32(22)))
+            width = Int(Int32(bitPattern: u32(18))); height = abs(rawHeight); topDown = rawHeight < 0
+            bits = u16(28)
+            let compression = u32(30)
+            guard width > 0, height > 0 else { throw fail("bad size \(width)x\(rawHeight)") }
+            try ImageLimits.check(ImageHeader(width: width, height: height, grayscale: false), path: path, bytesPerPixel: 0)
+            guard [1, 4, 8, 24, 32].contains(bits) else { throw fail("unsupported bit depth \(bits)") }
+
+            // 32-bit pixels: BI_RGB is B, G, R, unused; BI_BITFIELDS (3) and BI_ALPHABITFIELDS (6) give the masks at 54.
+            switch (compression, bits) {
+            case (0, _): break
+            case (3, 32), (6, 32):
+                guard data.count >= 66 else { throw fail("truncated BMP bit-field masks") }
+                masks = (u32(54), u32(58), u32(62))
+            case (1, _), (2, _): throw fail("RLE-compressed bitmaps are not supported")
+            default: throw fail("unsupported BMP compression \(compression) at \(bits) bits")
+            }
+            guard masks.0 | masks.1 | masks.2 != 0 else { throw fail("empty BMP bit-field masks") }
+
+            if bits <= 8 {
+                let used = Int(u32(46)), count = used == 0 ? 1 << bits : min(used, 1 << bits)
+                let start = 14 + headerSize
+                guard start + 4 * count <= data.count else { throw fail("truncated BMP palette") }
+                palette = (0..<count).map { i in (data[start + 4 * i + 2], data[start + 4 * i + 1], data[start + 4 * i]) }
+            }
+
+            // Rows are padded to 4 bytes; a last row without its padding is accepted. The pixel count is bounded
+            // above, so these products cannot overflow; the file must hold every row it declares.
+            stride = (bits * width + 31) / 32 * 4
+            let rowBytes = (bits * width + 7) / 8
+            guard pixelOffset >= 14 + headerSize, pixelOffset <= data.count,
+                  data.count - pixelOffset >= stride * (height - 1) + rowBytes else {
+                throw fail("truncated pixel data (\(max(0, data.count - pixelOffset)) of \(stride * height) bytes)")
+            }
+        }
     }
 
     /// A 24-bit bottom-up BMP with a BITMAPINFOHEADER, which every reader accepts.

@@ -64,7 +64,12 @@ public enum RestorationImages {
         guard !files.isEmpty else { throw BTError("no PNG, JPEG or BMP images in \(folder)") }
         var images: [HRImage] = [], failures: [Error] = []
         for f in files {
-            do { images.append(try HRImage.read(path: f)) } catch { failures.append(error) }
+            // Every image is held as RGB (3 bytes a pixel) until the patches take its Y and mod-cropped Y (2) and
+            // downscale that in doubles (8, the bicubic row pass 4, the result 2): room for all is asked first.
+            let check = { (h: ImageHeader) in
+                try MemoryBudget.check(h.width * h.height * 20, for: "holding training image \(f) (\(h.width)x\(h.height))")
+            }
+            do { images.append(try HRImage.read(path: f, check: check)) } catch { failures.append(error) }
         }
         if images.isEmpty, let first = failures.first { throw first }
         let notes = failures.isEmpty ? [] : ["warning: skipped \(failures.count) of \(files.count) images in \(folder) that could not be read (first: \(failures[0]))"]

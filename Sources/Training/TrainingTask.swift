@@ -72,8 +72,11 @@ public final class ClassificationTask: TrainingTask {
         aug.flipEnabled = config.flip && data.augmentation.flip
         batches = TrainingBatches(source: train, normalizer: normalizer, augmenter: aug, batchSize: config.batchSize, seed: config.seed)
         stepsPerEpoch = (train.count + config.batchSize - 1) / config.batchSize
-        try MemoryEstimate.check(k: config.k, inputShape: data.inputShape, classes: data.classes, batch: config.batchSize)
-        let vgg = VGG6(k: config.k, inputShape: data.inputShape, classes: data.classes, maxBatch: config.batchSize)
+        // No batch is larger than a split (training batches, calibration and evaluation all stop at its end), so
+        // 4 images at --batch-size 128 need activations for 4, not 128.
+        let largest = min(config.batchSize, max(train.count, test.count))
+        try MemoryEstimate.check(k: config.k, inputShape: data.inputShape, classes: data.classes, batch: largest)
+        let vgg = VGG6(k: config.k, inputShape: data.inputShape, classes: data.classes, maxBatch: largest)
         vgg.initialize(seed: config.seed, scheme: config.initScheme)
         model = vgg
         dataName = data.name

@@ -19,13 +19,14 @@ let fashionDir = sharedData.appendingPathComponent("fashion-subset").path
 struct Output { var status: Int32; var stdout: String; var stderr: String }
 
 /// Runs btviz with a time limit; a run that outlives it is killed and fails the test (a hang is a bug).
+/// `addressSpaceKB` runs it under `ulimit -v` (through /bin/sh).
 @discardableResult
 func btviz(_ args: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
-           currentDirectory: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Output {
+           currentDirectory: String? = nil, addressSpaceKB: Int? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Output {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: btvizPath)
+    p.executableURL = URL(fileURLWithPath: addressSpaceKB == nil ? btvizPath : "/bin/sh")
     if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    p.arguments = args
+    p.arguments = addressSpaceKB.map { ["-c", "ulimit -v \($0) && exec \"$0\" \"$@\"", btvizPath] + args } ?? args
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "BTVIZ_DATA")
     for (k, v) in environment { env[k] = v }
