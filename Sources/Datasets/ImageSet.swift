@@ -44,6 +44,8 @@ public struct TrainingData {
     public var classNames: [String]
     public var augmentation: Augmentation
     public var notes: [String]
+    /// What was read (counts, file checksums), set by `loadTrainingData`; nil for data made in code.
+    public var identity: DataIdentity?
 
     /// `augmentation` defaults to the recipe's for the image size, without flips (a catalog entry sets its own).
     public init(name: String, train: ImageSource, test: ImageSource, classes: Int, classNames: [String],

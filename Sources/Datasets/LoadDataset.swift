@@ -10,7 +10,18 @@ public func loadTrainingData(name: String, dataDir: String? = nil, seed: UInt64 
         throw BTError("--dataset \(name) needs --data-dir: \(entry.howToGet.replacingOccurrences(of: "pass --data-dir DIR: ", with: ""))")
     }
     let dir = resolveDataDir(name: name, explicit: dataDir, environment: environment)
-    return try entry.loadData(DatasetRequest(dir: dir, seed: seed, folder: folder))
+    let request = DatasetRequest(dir: dir, seed: seed, folder: folder)
+    var data = try entry.loadData(request)
+    let identity = try entry.identity(of: data, request: request)
+    if identity.official == false {
+        // Fashion-MNIST's and MNIST's files share names: the name given is checked against what is there.
+        if let owner = entry.officialOwner(ofFilesIn: dir) {
+            throw BTError("\(dir) holds \(owner)'s official files (by their md5), not \(name)'s; use --dataset \(owner)")
+        }
+        data.notes.append("note: \(dir) is not the official \(name) release (its files' md5s differ: a subset or a copy of your own); the run records what it read: \(data.train.count) training and \(data.test.count) test images")
+    }
+    data.identity = identity
+    return data
 }
 
 /// The same, for datasets held in memory (synthetic, the IDX sets): their splits as `ImageSet`s.

@@ -1,3 +1,4 @@
+import Datasets
 /// What a training run reports. These records are the only thing that flows from the engine
 /// to its observers (metrics.jsonl, the headless progress line, the live explorer, replay),
 /// so each one is Codable and a run can be rebuilt from its metrics.jsonl alone.
@@ -243,8 +244,11 @@ public struct RunHeader: Codable, Sendable {
         public init(name: String, shape: [Int]) { self.name = name; self.shape = shape }
     }
 
+    /// What the run read (counts and file checksums); absent in older runs and for data made in code.
+    public var data: DataIdentity?
+
     enum CodingKeys: String, CodingKey {
-        case dataset, k, epochs, model
+        case dataset, k, epochs, model, data
         case inputShape = "input_shape", totalSteps = "total_steps", batchSize = "batch_size"
         case fullPrecisionLayers = "full_precision_layers"
     }

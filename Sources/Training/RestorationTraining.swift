@@ -1,4 +1,5 @@
 import BTCore
+import Datasets
 import Foundation
 import Kernels
 import Models
@@ -46,6 +47,7 @@ public final class RestorationTraining: TrainingTask {
 
     public var inputShape: [Int] { [1, patches.inputSide, patches.inputSide] }
     public var testCount: Int { validation.count }
+    public var dataIdentity: DataIdentity? { nil }  // the training images are sampled as patches; the config names them
     public var normalization: (mean: [Float], std: [Float]) { ([0], [1]) }
 
     public func batch(step: Int, into x: UnsafeMutablePointer<Float>) throws -> (n: Int, targets: Targets) {

@@ -19,6 +19,8 @@ public protocol TrainingTask: AnyObject {
     var testCount: Int { get }
     /// What loading wants the user to know (skipped files).
     var notes: [String] { get }
+    /// What the task's data is (counts, file checksums), recorded in the run's header; nil where unknown.
+    var dataIdentity: DataIdentity? { get }
     /// The input normalization a checkpoint keeps (identity where there is none).
     var normalization: (mean: [Float], std: [Float]) { get }
     /// Batch `step`, the same whatever ran before (so a resumed run sees what it would have): inputs into
@@ -46,6 +48,7 @@ public final class ClassificationTask: TrainingTask {
     public let model: any Model
     public let stepsPerEpoch: Int
     public let notes: [String]
+    private let identity: DataIdentity?
     private let train: ImageSource, test: ImageSource
     private let normalizer: Normalizer
     private let batches: TrainingBatches
@@ -81,6 +84,7 @@ public final class ClassificationTask: TrainingTask {
         model = vgg
         dataName = data.name
         notes = data.notes
+        identity = data.identity
         batchSize = config.batchSize; seed = config.seed
         labels = .allocate(capacity: config.batchSize)
     }
@@ -89,6 +93,7 @@ public final class ClassificationTask: TrainingTask {
 
     public var inputShape: [Int] { train.shape }
     public var testCount: Int { test.count }
+    public var dataIdentity: DataIdentity? { identity }
     public var normalization: (mean: [Float], std: [Float]) { (normalizer.mean, normalizer.std) }
 
     public func batch(step: Int, into x: UnsafeMutablePointer<Float>) throws -> (n: Int, targets: Targets) {

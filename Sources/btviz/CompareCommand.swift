@@ -1,5 +1,6 @@
 import ArgumentParser
 import BTCore
+import Datasets
 import Foundation
 import Training
 
@@ -143,7 +144,7 @@ struct Compare: ParsableCommand {
             status = end?.kind == "stop" ? .stopped : end?.kind == "nan" ? .nan : .unfinished
         }
 
-        let group = try groupConfig(file.config)
+        let group = try groupConfig(file.config, data: file.header.data)
         var row = Row(run: dir, path: path, config: file.config, header: file.header, groupKey: try canonical(group),
                       groupConfig: group, finalMethod: steps.last?.method, finalLambda: steps.last?.lambda,
                       status: status, step: last, skipped: skipped)
@@ -169,11 +170,16 @@ struct Compare: ParsableCommand {
     }
 
     /// What makes runs comparable: the whole TrainConfig as JSON (so a new option counts without a change here),
-    /// less the seed (what a group averages over) and the data folder (which may move).
-    static func groupConfig(_ c: TrainConfig) throws -> [String: Any] {
+    /// less the seed (what a group averages over) and where the data is, plus what the data is: the identity the
+    /// run recorded (its files' checksums and counts), so the full set and a subset never share a group. A run
+    /// from before that record is told apart by its data folder instead.
+    static func groupConfig(_ c: TrainConfig, data: DataIdentity?) throws -> [String: Any] {
         var d = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? [String: Any] ?? [:]
         // Options that do not change what is trained: where the data is and what gets logged.
         for key in ["seed", "data_dir", "log_every", "histogram_bins"] { d[key] = nil }
+        if !c.task.isRestoration {
+            d["data"] = data.map { "\($0.fingerprint) (\($0.train)/\($0.test) images)" } ?? "folder \(c.dataDir ?? "default")"
+        }
         return d
     }
 
@@ -186,8 +192,9 @@ struct Compare: ParsableCommand {
         let keys = Dictionary(grouping: rows.indices) { rows[$0].groupKey }
         let sorted = keys.keys.sorted { a, b in
             let x = rows[keys[a]![0]].config, y = rows[keys[b]![0]].config
-            return (Self.dataLabel(x), x.k, x.epochs, x.method.rawValue, x.lambda, a)
-                < (Self.dataLabel(y), y.k, y.epochs, y.method.rawValue, y.lambda, b)
+            let hx = rows[keys[a]![0]].header, hy = rows[keys[b]![0]].header
+            return (Self.dataLabel(x, hx), x.k, x.epochs, x.method.rawValue, x.lambda, a)
+                < (Self.dataLabel(y, hy), y.k, y.epochs, y.method.rawValue, y.lambda, b)
         }
         var groups: [Group] = []
         for key in sorted {
@@ -245,7 +252,7 @@ struct Compare: ParsableCommand {
         for r in rows {
             let flags = r.flags.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
             let t = Self.hasTransitions(r.config)
-            lines.append([Self.shorten(r.run), "\(r.group)", Self.dataLabel(r.config), Self.kLabel(r.config), "\(r.config.epochs)",
+            lines.append([Self.shorten(r.run), "\(r.group)", Self.dataLabel(r.config, r.header), Self.kLabel(r.config), "\(r.config.epochs)",
                           r.config.method.rawValue, Self.lambdaLabel(r.config), "\(r.config.seed)", r.statusText,
                           r.testMetric.map { MetricFormat.value(r.metric, $0) } ?? "-",
                           t ? f(r.flip, "%.4f") : Self.notApplicable, t ? f(r.distance, "%.4f") : Self.notApplicable,
@@ -256,6 +263,9 @@ struct Compare: ParsableCommand {
             print(TerminalText.escape("\(r.run)/metrics.jsonl: skipped \(r.skipped) malformed line(s)"))
         }
         if let n = withinEpochs { print("flip~, dist/a and <0.1a: the last 5 logged steps of the first \(n) epoch(s), all layers") }
+        if rows.contains(where: { $0.header.data?.official == false }) {
+            print("dataset: the training/test images read; * not the official release (a subset or a copy of your own)")
+        }
 
         // Options other than the shown ones that tell groups apart.
         let shown: Set<String> = ["dataset", "k", "epochs", "method", "lambda"]
@@ -279,7 +289,7 @@ struct Compare: ParsableCommand {
                     : String(format: "%.2f", t.mean) + sd + " " + MetricFormat.short(metric)
             } ?? "-"
             let other = keys.map { "\($0)=\(g.config[$0].flatMap { try? Self.canonical($0) } ?? "none")" }.joined(separator: " ")
-            glines.append(["\(g.index)", Self.dataLabel(c), Self.kLabel(c), "\(c.epochs)", c.method.rawValue, Self.lambdaLabel(c),
+            glines.append(["\(g.index)", Self.dataLabel(c, rows[g.members[0]].header), Self.kLabel(c), "\(c.epochs)", c.method.rawValue, Self.lambdaLabel(c),
                            g.counted.count == g.members.count ? "\(g.counted.count)" : "\(g.counted.count) of \(g.members.count)",
                            test, ms(s.flip, 4), ms(s.distance, 4), ms(s.near, 3), other])
         }
@@ -314,10 +324,13 @@ struct Compare: ParsableCommand {
 
     /// What a run learned from: its dataset, or for super-resolution and denoising the task and its training
     /// images ("sr x2 T91"; their config's dataset is an unused default).
-    static func dataLabel(_ c: TrainConfig) -> String {
+    static func dataLabel(_ c: TrainConfig, _ h: RunHeader) -> String {
         let images = c.trainData.map { ($0 as NSString).lastPathComponent } ?? "T91"
         switch c.task {
-        case .classify: return c.dataset
+        case .classify:
+            // The counts read, and whether the files are the official release: the full set and a subset differ here.
+            guard let d = h.data else { return c.dataset }
+            return "\(c.dataset) \(d.train)/\(d.test)" + (d.official == false ? "*" : "")
         case .sr: return "sr x\(c.scale) \(images)"
         case .denoise: return "denoise σ\(c.sigma) \(images)"
         }
@@ -347,7 +360,7 @@ struct Compare: ParsableCommand {
     static func number(_ v: Double?) -> Any { v.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
 
     func rowObject(_ r: Row) -> [String: Any] {
-        ["run": r.run, "path": r.path, "group": r.group, "dataset": Self.dataLabel(r.config), "k": Self.kValue(r.config),
+        ["run": r.run, "path": r.path, "group": r.group, "dataset": Self.dataLabel(r.config, r.header), "k": Self.kValue(r.config),
          "epochs": r.config.epochs, "method": r.config.method.rawValue, "lambda": Self.lambdaValue(r.config),
          "seed": r.config.seed, "final_method": r.finalMethod ?? NSNull(), "final_lambda": Self.number(r.finalLambda),
          "status": r.status.rawValue, "step": r.step, "total_steps": r.header.totalSteps, "metric": r.metric,
@@ -362,7 +375,7 @@ struct Compare: ParsableCommand {
         func ms(_ v: (mean: Double, sd: Double?, n: Int)?) -> Any {
             v.map { ["mean": Self.number($0.mean), "sd": Self.number($0.sd), "n": $0.n] } ?? NSNull()
         }
-        return ["group": g.index, "config": g.config, "dataset": Self.dataLabel(c), "k": Self.kValue(c), "epochs": c.epochs,
+        return ["group": g.index, "config": g.config, "dataset": Self.dataLabel(c, rows[g.members[0]].header), "k": Self.kValue(c), "epochs": c.epochs,
                 "method": c.method.rawValue, "lambda": Self.lambdaValue(c), "metric": rows[g.members[0]].metric,
                 "n": g.counted.count, "runs": g.counted.map { rows[$0].run },
                 "excluded": g.members.filter { !rows[$0].counted }.map { ["run": rows[$0].run, "reasons": exclusion(rows[$0])] },

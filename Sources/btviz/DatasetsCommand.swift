@@ -21,6 +21,10 @@ struct ListDatasets: ParsableCommand {
             } else {
                 let dirs = (dataDir.map { [($0 as NSString).expandingTildeInPath] } ?? []) + candidateDataDirs(name: e.name)
                 found = dirs.lazy.compactMap { e.locate($0) }.first
+                // Fashion-MNIST and MNIST share file names: a folder of one is not the other.
+                if found != nil, let dir = dirs.first(where: { e.locate($0) != nil }), let owner = e.officialOwner(ofFilesIn: dir) {
+                    found = "not found (\(dir) holds \(owner)'s official files)"
+                }
             }
             var how = e.howToGet
             if !e.files.isEmpty {

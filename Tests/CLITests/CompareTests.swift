@@ -116,7 +116,7 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(row(0)["counted"] as? Bool, true)
         XCTAssertEqual(row(0)["epochs"] as? Int, 1)
         XCTAssertEqual(row(0)["k"] as? Int, 4)
-        XCTAssertEqual(row(0)["dataset"] as? String, "synthetic")
+        XCTAssertEqual(row(0)["dataset"] as? String, "synthetic 6000/2000")
         XCTAssertEqual(row(0)["metric"] as? String, "accuracy")
         XCTAssertEqual((row(0)["test_metric"] as? NSNumber)?.doubleValue ?? -1, try finalTestMetric(r.a0), accuracy: 1e-6)
         XCTAssertEqual(row(3)["status"] as? String, "stopped")
@@ -280,5 +280,36 @@ final class CompareTests: XCTestCase {
         XCTAssertFalse(rowLine.contains("0.0003"), "no λ for a method without transitions: \(rowLine)")
         let fr = (try json(try btviz(["compare", "--json", full]))["rows"] as! [[String: Any]])[0]
         XCTAssertTrue(fr["lambda"] is NSNull && fr["mean_transition_distance"] is NSNull, "\(fr)")
+    }
+}
+
+/// Runs on different data never share a group, and a dataset name is checked against the files (issue 24, 1-2).
+final class DataIdentityTests: XCTestCase {
+    let fullFashion = sharedData.appendingPathComponent("fashion").path
+    let quick = ["--k", "4", "--train-limit", "256", "--test-limit", "128", "--headless", "--epochs", "1", "--method", "bwn"]
+
+    func testFullSetAndSubsetAreNotAveragedTogether() throws {
+        let root = temporaryDirectory()
+        let full = root + "/full", subset = root + "/subset"
+        let a = try btviz(["train", "--dataset", "fashion", "--data-dir", fullFashion, "--run-dir", full] + quick)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertFalse(a.stderr.contains("not the official"), a.stderr)
+        let b = try btviz(["train", "--dataset", "fashion", "--data-dir", fashionDir, "--run-dir", subset] + quick)
+        XCTAssertEqual(b.status, 0, b.stderr)
+        XCTAssertTrue(b.stderr.contains("is not the official fashion release") && b.stderr.contains("2557 training and 4443 test images"), b.stderr)
+        let o = try btviz(["compare", "--json", full, subset])
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any], o.stderr)
+        let groups = report["groups"] as! [[String: Any]]
+        XCTAssertEqual(groups.count, 2, "the full set and the subset are different data: \(groups)")
+        XCTAssertEqual(Set(groups.map { $0["dataset"] as! String }), ["fashion 60000/10000", "fashion 2557/4443*"])
+        let text = try btviz(["compare", full, subset])
+        XCTAssertTrue(text.stdout.contains("* not the official release"), text.stdout)
+    }
+
+    func testADatasetNameIsCheckedAgainstTheFiles() throws {
+        assertCleanFailure(try btviz(["train", "--dataset", "mnist", "--data-dir", fullFashion, "--run-dir", temporaryDirectory() + "/r"] + quick),
+                           mentioning: "holds fashion's official files (by their md5), not mnist's; use --dataset fashion")
+        let listing = try btviz(["datasets", "--data-dir", fullFashion])
+        XCTAssertTrue(listing.stdout.contains("not found (\(fullFashion) holds fashion's official files)"), listing.stdout)
     }
 }
