@@ -40,7 +40,7 @@ struct Train: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "--dataset folder: hold out this share of each class for testing (a fixed split, the same for every seed).")
     var testRatio: Double?
     @Option(help: "Weight quantizer: full, bwn, twn, ttq, lq or bt (default bt).") var method: QuantMethod?
-    @Option(parsing: .unconditional, help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (README).")
+    @Option(parsing: .unconditional, help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 0 for ttq and for sr/denoise, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (docs/methods.md).")
     var lambda: Float?
     @Option(parsing: .unconditional, help: "VGG-6 width K (default 16).") var k: Int?
     @Option(parsing: .unconditional, help: "Default 15.") var epochs: Int?
