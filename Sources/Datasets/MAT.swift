@@ -131,6 +131,9 @@ final class MatFile {
         if head[124] == 0 && head[125] == 1 || head[124] == 1 && head[125] == 0 {  // v5 (v7.3 is HDF5)
             try MatFile.checkV5Names(file, bigEndian: head[126] == 0x4d)
         }
+        else if let probe = HDF5Isolation.probe {
+            try probe(path)  // v7.3: read once in a child process first, where a libhdf5 crash harms nothing
+        }
         MatioLog.install()
         MatioLog.clear()
         guard let m = Mat_Open(path, Int32(MAT_ACC_RDONLY.rawValue)) else {
@@ -257,4 +260,12 @@ enum MatioLog {
 
     static func clear() { state.withLock { $0.last = nil } }
     static var last: String? { state.withLock { $0.last } }
+}
+
+/// libhdf5 (Debian's 1.10, under matio's v7.3 support) crashes on some damaged files inside Mat_Open or a read,
+/// where no check made beforehand can help. A program that must never crash on bad input (the CLI) sets `probe` to
+/// read a v7.3 file through `readSVHNMat` in a child process first: a crash there becomes a one-line error here.
+/// Unset (tests, library use), v7.3 files are read in-process only. v5 files never need it (matio's own parser).
+public enum HDF5Isolation {
+    nonisolated(unsafe) public static var probe: ((String) throws -> Void)?
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BTCore
+import Datasets
 import Foundation
 import Kernels
 
@@ -20,6 +21,10 @@ enum Main {
         setvbuf(stdout, nil, _IOLBF, 0)
         Gemm.configure()
         do {
+            if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == MatProbe.argument {
+                MatProbe.runChild(path: CommandLine.arguments[2])
+            }
+            HDF5Isolation.probe = MatProbe.readInChild
             // Bare `btviz` prints the help (as every CLI does) instead of starting a 15-epoch training;
             // `btviz --dataset ...` without a subcommand still trains.
             if CommandLine.arguments.count == 1 {
@@ -44,6 +49,43 @@ enum Main {
             let line = message.split(separator: "\n").first.map(String.init) ?? "failed"
             FileHandle.standardError.write(Data("btviz: \(line)\n".utf8))
             exit(code == .validationFailure ? 64 : (code.rawValue == 0 ? 1 : code.rawValue))
+        }
+    }
+}
+
+/// Reads a MATLAB v7.3 (HDF5) file in a child process of this program before the real read (HDF5Isolation).
+enum MatProbe {
+    static let argument = "__read-mat-probe"
+
+    /// The child: read the file as training would, exit 0 if it reads, 1 with the error's line if not.
+    static func runChild(path: String) -> Never {
+        HDF5Isolation.probe = nil
+        do { _ = try readSVHNMat(path: path); exit(0) } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    /// The parent: a clean refusal for whatever the child could not read, or for the child's crash.
+    static func readInChild(_ path: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        p.arguments = [argument, path]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"  // a crash there is expected and reported here, without a backtrace
+        p.environment = env
+        do { try p.run() } catch { return }  // cannot isolate: read in-process as before
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if p.terminationReason == .uncaughtSignal {
+            throw BTError("bad .mat file \(path) (MATLAB v7.3 (HDF5)): libhdf5 crashed reading it (signal \(p.terminationStatus)); the file is damaged")
+        }
+        if p.terminationStatus != 0 {
+            throw BTError(message.split(separator: "\n").first.map(String.init) ?? "bad .mat file \(path)")
         }
     }
 }
