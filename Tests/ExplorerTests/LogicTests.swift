@@ -9,7 +9,7 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(k(.char("1")), .method(.full))
         XCTAssertEqual(k(.char("2")), .method(.bwn))
         XCTAssertEqual(k(.char("3")), .method(.twn))
-        XCTAssertEqual(k(.char("4")), .method(.bt))
+        XCTAssertEqual(k(.char("6")), .method(.bt))
         XCTAssertEqual(k(.char("m")), .cycleMethod)
         XCTAssertEqual(k(.char("+")), .lambdaUp)
         XCTAssertEqual(k(.char("-")), .lambdaDown)
@@ -55,8 +55,10 @@ final class LogicTests: XCTestCase {
             XCTAssertEqual(k(.char(".")), .smoothMore)
             XCTAssertEqual(k(.char("l")), .toggleLogLoss)
         }
-        XCTAssertEqual(KeyMap.action(for: .char("5"), mode: .live), .method(.ttq))
-        XCTAssertEqual(KeyMap.action(for: .char("6"), mode: .live), .method(.lq))
+        // The number keys follow the registry: 1 full, 2 BWN, 3 TWN, 4 TTQ, 5 LQ, 6 BT, ...
+        XCTAssertEqual(KeyMap.action(for: .char("4"), mode: .live), .method(.ttq))
+        XCTAssertEqual(KeyMap.action(for: .char("5"), mode: .live), .method(.lq))
+        XCTAssertEqual(MethodKeys.methods, QuantMethod.allCases)
     }
 
     /// Smoothing steps through TensorBoard-like stops and stays within them; what-if cycles past the shown method.
