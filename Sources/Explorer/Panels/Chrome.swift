@@ -137,11 +137,11 @@ func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyp
     }
 }
 
-/// The registry's transition names: the innermost kind of each method, then the outer ones, with their methods.
+/// The registry's transition names: the innermost kind of each method, then the next one out, with their methods.
 private func transitionLegend(_ g: Glyphs) -> [(String, Style)] {
     var kinds: [(names: [String], methods: [String])] = [([], []), ([], [])]
     for d in QuantizerRegistry.quantizing {
-        for (k, name) in d.describe([:]).transitions.enumerated() {
+        for (k, name) in d.describe([:]).transitions.prefix(2).enumerated() {
             let i = min(k, 1)
             if !kinds[i].names.contains(name) { kinds[i].names.append(name) }
             if !kinds[i].methods.contains(d.label) { kinds[i].methods.append(d.label) }
