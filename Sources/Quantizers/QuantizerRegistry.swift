@@ -2,7 +2,7 @@
 /// 1, 2, ..., the help, `eval`, what-if, `compare`). A new method is one file that declares a
 /// `QuantizerDefinition` and one line here; nothing else in the tree knows a method's name.
 public enum QuantizerRegistry {
-    public static let all: [QuantizerDefinition] = [.full, .bwn, .twn, .ttq, .lq, .bt]
+    public static let all: [QuantizerDefinition] = [.full, .bwn, .twn, .ttq, .lq, .bt, .lsq]
 
     public static var ids: [String] { all.map(\.id) }
 

@@ -48,12 +48,14 @@ struct QuantizerOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: QuantizerOptions.help(.ttqT)) var ttqT: Float?
     @Option(parsing: .unconditional, help: QuantizerOptions.help(.lqBits)) var lqBits: Int?
     @Option(help: QuantizerOptions.help(.btScale)) var btScale: BTScale?
+    @Option(parsing: .unconditional, help: QuantizerOptions.help(LSQ.bitsOption)) var lsqBits: Int?
 
     /// The given values by option key.
     var given: [String: QuantOptionValue] {
         let all: [(String, QuantOptionValue?)] = [
             (QuantOption.deltaRatio.key, deltaRatio.map { .real($0) }), (QuantOption.ttqT.key, ttqT.map { .real($0) }),
             (QuantOption.lqBits.key, lqBits.map { .integer($0) }), (QuantOption.btScale.key, btScale.map { .choice($0.rawValue) }),
+            (LSQ.bitsOption.key, lsqBits.map { .integer($0) }),
         ]
         return all.reduce(into: [:]) { d, kv in if let v = kv.1 { d[kv.0] = v } }
     }

@@ -73,8 +73,8 @@ final class LogicTests: XCTestCase {
         for _ in 0..<10 { _ = ExplorerController.handle(.smoothLess, view: &v, model: m) }
         XCTAssertEqual(v.smoothing, 0)
         var seen: [QuantMethod?] = []
-        for _ in 0..<5 { _ = ExplorerController.handle(.cycleWhatIf, view: &v, model: m); seen.append(v.whatIf) }
-        XCTAssertEqual(seen, [.bwn, .twn, .ttq, .lq, nil])
+        for _ in 0..<6 { _ = ExplorerController.handle(.cycleWhatIf, view: &v, model: m); seen.append(v.whatIf) }
+        XCTAssertEqual(seen, [.bwn, .twn, .ttq, .lq, .lsq, nil])
     }
 
     /// The mouse: a press on a layer's table row selects it; in replay a press or drag on a curve moves the time
@@ -150,8 +150,8 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(ExplorerController.handle(.lambdaUp, view: &v, model: m), [.requestLambda(LambdaStep.ladder[1])])
         XCTAssertEqual(ExplorerController.handle(.lambdaDown, view: &v, model: m), [.requestLambda(LambdaStep.ladder[0])])
         XCTAssertEqual(ExplorerController.handle(.lambdaZero, view: &v, model: m), [.requestLambda(0)])
+        XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.lsq)])
         XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.full)])
-        XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.bwn)])
         XCTAssertEqual(ExplorerController.handle(.method(.twn), view: &v, model: m), [.requestMethod(.twn)])
         XCTAssertEqual(ExplorerController.handle(.togglePause, view: &v, model: m), [.togglePause])
         XCTAssertEqual(ExplorerController.handle(.save, view: &v, model: m), [.save])
