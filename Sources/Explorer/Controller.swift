@@ -67,7 +67,7 @@ public enum ExplorerController {
         case .cycleWhatIf:
             // Off, then each quantized method other than the one shown, then off again.
             let current = QuantMethod(loose: model.status.method)
-            let order = QuantMethod.allCases.filter { $0 != .full && $0 != current }
+            let order = QuantMethod.allCases.filter { $0.definition.hasTransitions && $0 != current }
             let i = view.whatIf.flatMap { order.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
             view.whatIf = i < order.count ? order[i] : nil
             view.notice = view.whatIf.map { "what-if " + $0.label + " on the same weights" } ?? "what-if off"

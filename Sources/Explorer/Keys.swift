@@ -68,12 +68,7 @@ public enum KeyMap {
         switch mode {
         case .live:
             switch key {
-            case .char("1"): return .method(.full)
-            case .char("2"): return .method(.bwn)
-            case .char("3"): return .method(.twn)
-            case .char("4"): return .method(.bt)
-            case .char("5"): return .method(.ttq)
-            case .char("6"): return .method(.lq)
+            case .char(let c) where MethodKeys.method(for: c) != nil: return .method(MethodKeys.method(for: c)!)
             case .char("m"), .char("M"): return .cycleMethod
             case .char("+"), .char("="): return .lambdaUp
             case .char("-"), .char("_"): return .lambdaDown
@@ -93,8 +88,8 @@ public enum KeyMap {
             case .down, .pageDown: return .scrubFraction(0.05)
             case .home: return .jumpStart
             case .end, .char("G"): return .jumpEnd
-            case .char("1"), .char("2"), .char("3"), .char("4"), .char("5"), .char("6"), .char("m"):
-                return .unavailable("method")
+            case .char("m"): return .unavailable("method")
+            case .char(let c) where MethodKeys.method(for: c) != nil: return .unavailable("method")
             case .char("+"), .char("="), .char("-"), .char("0"): return .unavailable("λ")
             case .char(" "), .char("p"), .char("P"): return .togglePlay
             case .char("s"): return .unavailable("save")
@@ -102,6 +97,27 @@ public enum KeyMap {
             default: return nil
             }
         }
+    }
+}
+
+/// The number keys pick methods in the registry's order: 1 is its first (full precision), 2 the next, ...
+/// (the first nine).
+public enum MethodKeys {
+    public static var methods: [QuantMethod] { Array(QuantMethod.allCases.prefix(9)) }
+
+    public static func method(for c: Character) -> QuantMethod? {
+        guard let d = c.wholeNumberValue, c.isASCII, d >= 1, d <= methods.count else { return nil }
+        return methods[d - 1]
+    }
+
+    public static func key(_ m: QuantMethod) -> String? { methods.firstIndex(of: m).map { String($0 + 1) } }
+
+    /// "1-7": every method's key.
+    public static var range: String { "1-\(methods.count)" }
+    /// "2-7": the keys of the methods that quantize.
+    public static var quantizingRange: String {
+        let keys = methods.filter(\.definition.hasTransitions).compactMap(key)
+        return keys.count > 1 ? keys.first! + "-" + keys.last! : keys.first ?? ""
     }
 }
 

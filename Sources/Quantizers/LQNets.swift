@@ -168,3 +168,25 @@ func solveSymmetric(_ a: [Double], _ b: [Double], size n: Int) -> [Double] {
     }
     return (0..<n).map { m[$0 * n + $0] != 0 ? x[$0] / m[$0 * n + $0] : 0 }
 }
+
+extension QuantOption {
+    /// LQ-Nets' bits per weight (1 to 4).
+    public static let lqBits = QuantOption(key: "lq_bits", help: "LQ-Nets' bits per weight",
+                                           kind: .integer(default: 2, range: 1...4))
+}
+
+extension QuantMethod { public static let lq = QuantMethod(id: "lq") }
+
+extension QuantizerDefinition {
+    public static let lq = QuantizerDefinition(
+        id: "lq", label: "LQ", summary: "LQ-Nets: a learned basis of lq-bits per output channel",
+        options: [.lqBits], defaultLambda: 3e-4,
+        make: { s, layer, shape in
+            LQNets(layer: layer, outputChannels: shape.first ?? 1, fanIn: shape.dropFirst().reduce(1, *), bits: s.lqBits)
+        },
+        // The basis's channel means v1, v2, ...; the transitions are unnamed (±t1, ±t2, ...).
+        describe: { scales in
+            FitDescription(scales: Array((1...).lazy.map { "v\($0)" }.prefix(while: { scales[$0] != nil })), scaleTitle: "v1/v2..")
+        },
+        storedScales: { $0.channels * $0.scales.count })
+}

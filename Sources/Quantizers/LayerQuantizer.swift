@@ -33,46 +33,48 @@ extension StatelessQuantizer {
 }
 
 /// A method with its options: what a run, a checkpoint and `btviz quantize` need to build a quantizer.
-/// `make` is the registry: a new method is one file plus one line here.
+/// Coded as {"method": "bt", "delta_ratio": 0.66, ...}: every registry option under its key.
 public struct QuantSpec: Codable, Sendable, Equatable {
     public var method: QuantMethod
-    /// TWN's and BT's threshold ratio (the paper's 0.66).
-    public var deltaRatio: Float = 0.66
-    /// TTQ's threshold as a fraction of max|W| (the reference's 0.05).
-    public var ttqT: Float = 0.05
-    /// LQ-Nets' bits per weight (1 to 4).
-    public var lqBits: Int = 2
-    /// BT's one scale: the paper's a_opt, or the least-squares scale of the same codes.
-    public var btScale: BTScale = .paper
+    /// Every method's options (a run may switch methods), defaults where not set.
+    public var options = QuantOptions()
 
-    enum CodingKeys: String, CodingKey {
-        case method, deltaRatio = "delta_ratio", ttqT = "ttq_t", lqBits = "lq_bits", btScale = "bt_scale"
+    public init(method: QuantMethod, options: QuantOptions = QuantOptions()) {
+        self.method = method; self.options = options
     }
 
     public init(method: QuantMethod, deltaRatio: Float = 0.66, ttqT: Float = 0.05, lqBits: Int = 2, btScale: BTScale = .paper) {
-        self.method = method; self.deltaRatio = deltaRatio; self.ttqT = ttqT; self.lqBits = lqBits; self.btScale = btScale
+        self.method = method
+        self.deltaRatio = deltaRatio; self.ttqT = ttqT; self.lqBits = lqBits; self.btScale = btScale
     }
 
-    /// Specs written before a field existed read it as its default.
+    /// Typed views of the first methods' options (the definitions read them so; newer methods read `options`).
+    public var deltaRatio: Float { get { options.real("delta_ratio") } set { options["delta_ratio"] = .real(newValue) } }
+    public var ttqT: Float { get { options.real("ttq_t") } set { options["ttq_t"] = .real(newValue) } }
+    public var lqBits: Int { get { options.integer("lq_bits") } set { options["lq_bits"] = .integer(newValue) } }
+    public var btScale: BTScale {
+        get { BTScale(rawValue: options.choice("bt_scale")) ?? .paper }
+        set { options["bt_scale"] = .choice(newValue.rawValue) }
+    }
+
+    enum CodingKeys: String, CodingKey { case method }
+
+    /// Specs written before an option existed read it as its default.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(method: try c.decode(QuantMethod.self, forKey: .method))
-        deltaRatio = try c.decodeIfPresent(Float.self, forKey: .deltaRatio) ?? deltaRatio
-        ttqT = try c.decodeIfPresent(Float.self, forKey: .ttqT) ?? ttqT
-        lqBits = try c.decodeIfPresent(Int.self, forKey: .lqBits) ?? lqBits
-        btScale = try c.decodeIfPresent(BTScale.self, forKey: .btScale) ?? btScale
+        try options.decode(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(method, forKey: .method)
+        try options.encode(to: encoder)
     }
 
     /// A quantizer for one layer; `layer` names its tensors, `shape` is the weight's (output channels first).
     public func make(layer: String, shape: [Int]) -> any LayerQuantizer {
-        switch method {
-        case .full: FullPrecision()
-        case .bwn: BWN()
-        case .twn: TWN(deltaRatio: deltaRatio)
-        case .bt: BT(deltaRatio: deltaRatio, scale: btScale)
-        case .ttq: TTQ(layer: layer, t: ttqT)
-        case .lq: LQNets(layer: layer, outputChannels: shape.first ?? 1, fanIn: shape.dropFirst().reduce(1, *), bits: lqBits)
-        }
+        method.definition.make(self, layer, shape)
     }
 
     /// A fitted quantizer for a weight array with no training behind it (`btviz quantize`, tests).
@@ -82,11 +84,6 @@ public struct QuantSpec: Codable, Sendable, Equatable {
         return q.fit(w)
     }
 
-    /// What is wrong with these options, as a one-line error, or nil.
-    public var problem: String? {
-        guard deltaRatio > 0, deltaRatio < 2 else { return "--delta-ratio must be in (0, 2) (got \(deltaRatio))" }
-        guard ttqT > 0, ttqT < 1 else { return "--ttq-t must be in (0, 1) (got \(ttqT))" }
-        guard (1...4).contains(lqBits) else { return "--lq-bits must be in 1...4 (got \(lqBits))" }
-        return nil
-    }
+    /// The first option out of range, named by its key (the command line names its flag).
+    public var problem: QuantProblem? { options.problem }
 }

@@ -1,15 +1,24 @@
-/// The weight quantizers btviz trains with, in the order of the paper's Table 1.
-public enum QuantMethod: String, CaseIterable, Sendable, Codable {
-    case full, bwn, twn, ttq, lq, bt
+/// A weight quantizer's id ("bt"), as runs, checkpoints and the command line spell it. The methods themselves,
+/// their order and everything about them are in the registry (`QuantizerRegistry.all`); this is only the name, so a
+/// config.json or checkpoint stores a plain string and a method not in the registry does not decode.
+public struct QuantMethod: RawRepresentable, Hashable, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    public let rawValue: String
 
-    public var label: String {
-        switch self {
-        case .full: "full"
-        case .bwn: "BWN"
-        case .twn: "TWN"
-        case .ttq: "TTQ"
-        case .lq: "LQ"
-        case .bt: "BT"
-        }
+    /// A method of the registry, or nil.
+    public init?(rawValue: String) {
+        guard QuantizerRegistry.all.contains(where: { $0.id == rawValue }) else { return nil }
+        self.rawValue = rawValue
     }
+
+    /// For the definitions' own `static let`s (unchecked: the registry may not exist yet).
+    public init(id: String) { rawValue = id }
+
+    /// The registry's methods, in its order.
+    public static var allCases: [QuantMethod] { QuantizerRegistry.all.map(\.method) }
+
+    /// The method's definition in the registry.
+    public var definition: QuantizerDefinition { QuantizerRegistry.definition(self) }
+
+    public var label: String { definition.label }
+    public var description: String { rawValue }
 }

@@ -83,3 +83,49 @@ extension BT {
         return cc > 0 ? Float(wc / cc) : 0
     }
 }
+
+// MARK: - The definitions
+
+extension QuantOption {
+    /// TWN's and BT's threshold ratio (the paper's 0.66).
+    public static let deltaRatio = QuantOption(key: "delta_ratio", help: "TWN/BT threshold ratio",
+                                               kind: .real(default: 0.66, above: 0, below: 2))
+    /// BT's one scale: the paper's a_opt, or the least-squares scale of the same codes.
+    public static let btScale = QuantOption(
+        key: "bt_scale", help: "BT's scale: paper (a_opt = 0.75 a1 - 0.25 a2) or lsq (least squares for the same codes; not the paper's method)",
+        kind: .choice(default: BTScale.paper.rawValue, values: BTScale.allCases.map(\.rawValue)))
+}
+
+extension QuantMethod {
+    public static let full = QuantMethod(id: "full"), bwn = QuantMethod(id: "bwn"), twn = QuantMethod(id: "twn"),
+                      bt = QuantMethod(id: "bt")
+}
+
+/// The default λs (README, "The λ study"). R is summed over each layer's weights (the paper's Eq. 7), so at the
+/// paper's 0.1 the pull takes over training (Fashion subset, BT: 71% against 86% at 0). Each weight's pull is
+/// λ·h/s' at its peak, h the jump and s' = 0.1 x the first scale: 20λ for BWN (h = 2a), 10λ for TWN, about 6λ
+/// for BT. So BWN gets a third of the others' λ: 1e-4 against 3e-4, where the flip fraction and the
+/// near-transition share rise clearly within 2 epochs and accuracy does not fall below the PyTorch reference.
+extension QuantizerDefinition {
+    public static let full = QuantizerDefinition(
+        id: "full", label: "full", summary: "full precision: weights used as they are", defaultLambda: 3e-4,
+        hasTransitions: false, make: { _, _, _ in FullPrecision() }, describe: { _ in FitDescription() },
+        storedScales: { _ in 0 })
+
+    public static let bwn = QuantizerDefinition(
+        id: "bwn", label: "BWN", summary: "binary weights ±a, a = mean|W|", defaultLambda: 1e-4,
+        make: { _, _, _ in BWN() }, describe: { _ in FitDescription(scales: ["a"], scaleTitle: "a") })
+
+    public static let twn = QuantizerDefinition(
+        id: "twn", label: "TWN", summary: "ternary weights {-a, 0, a}, threshold delta-ratio x mean|W|",
+        options: [.deltaRatio], defaultLambda: 3e-4,
+        make: { s, _, _ in TWN(deltaRatio: s.deltaRatio) },
+        describe: { _ in FitDescription(transitions: ["±Δ"], scales: ["a"], scaleTitle: "a", threshold: "delta") })
+
+    public static let bt = QuantizerDefinition(
+        id: "bt", label: "BT", summary: "binarized ternary: sign, then the ternarized residual, one scale a_opt",
+        options: [.deltaRatio, .btScale], defaultLambda: 3e-4,
+        make: { s, _, _ in BT(deltaRatio: s.deltaRatio, scale: s.btScale) },
+        describe: { _ in FitDescription(transitions: ["±(a1−d1)", "±(a1+d1)"], scales: ["a1", "a2", "a_opt"],
+                                        scaleTitle: "a1/a2/ao", threshold: "d1") })
+}

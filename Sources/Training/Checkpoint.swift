@@ -45,7 +45,7 @@ public struct Checkpoint {
                   normalizerMean.allSatisfy(\.isFinite), normalizerStd.allSatisfy({ $0.isFinite && $0 > 0 })
             else { throw bad("normalizer of \(normalizerMean.count) means and \(normalizerStd.count) deviations") }
             guard tensors.count <= 10_000 else { throw bad("\(tensors.count) tensors") }
-            if let problem = spec?.problem { throw bad(problem) }
+            if let problem = spec?.problem { throw bad(problem.description) }
             guard (adamSteps ?? [:]).values.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else { throw bad("Adam step counts") }
         }
     }

@@ -57,7 +57,8 @@ public final class LayerStatsTracker {
             whatIf: whatIf.isEmpty ? nil : whatIf.map { m, f in
                 WhatIfFit(method: m.rawValue, transitions: f.transitions, levels: f.levels, levelCounts: f.levelCounts(w),
                           quantError: f.relativeError(w))
-            })
+            },
+            fit: fit.fitDescription)
     }
 
     private func histogram<C: Collection>(_ values: C, lo: Float, hi: Float) -> Histogram where C.Element == Float {

@@ -1,4 +1,5 @@
 import Datasets
+import Quantizers
 /// What a training run reports. These records are the only thing that flows from the engine
 /// to its observers (metrics.jsonl, the headless progress line, the live explorer, replay),
 /// so each one is Codable and a run can be rebuilt from its metrics.jsonl alone.
@@ -62,9 +63,11 @@ public struct LayerRecord: Codable, Sendable {
     public var distanceHistogram: Histogram
     /// The other quantized methods on the same latent weights (absent in older runs).
     public var whatIf: [WhatIfFit]?
+    /// How the fit names its transitions, scales and levels (absent in older runs: see `fitDescription(method:)`).
+    public var fit: FitDescription?
 
     enum CodingKeys: String, CodingKey {
-        case name, shape, scales, thresholds, transitions, levels, reg, histogram
+        case name, shape, scales, thresholds, transitions, levels, reg, histogram, fit
         case transitionBands = "transition_bands"
         case levelCounts = "level_counts", flipFraction = "flip_fraction", flipRatio = "flip_ratio"
         case meanTransitionDistance = "mean_transition_distance", quantError = "quant_error"
@@ -74,12 +77,19 @@ public struct LayerRecord: Codable, Sendable {
     public init(name: String, shape: [Int], scales: [String: Float], thresholds: [String: Float],
                 transitions: [Float], transitionBands: [[Float]]? = nil, levels: [Float], levelCounts: [Int], flipFraction: Float,
                 flipRatio: Float, meanTransitionDistance: Float, quantError: Float, reg: Float,
-                histogram: Histogram, distanceHistogram: Histogram, whatIf: [WhatIfFit]? = nil) {
+                histogram: Histogram, distanceHistogram: Histogram, whatIf: [WhatIfFit]? = nil, fit: FitDescription? = nil) {
         self.name = name; self.shape = shape; self.scales = scales; self.thresholds = thresholds
         self.transitions = transitions; self.transitionBands = transitionBands; self.levels = levels; self.levelCounts = levelCounts
         self.flipFraction = flipFraction; self.flipRatio = flipRatio
         self.meanTransitionDistance = meanTransitionDistance; self.quantError = quantError; self.reg = reg
         self.histogram = histogram; self.distanceHistogram = distanceHistogram; self.whatIf = whatIf
+        self.fit = fit
+    }
+
+    /// The record's own description of its fit, or for records written before they carried one, what the
+    /// registry says of `method`'s fits (the step's method id).
+    public func fitDescription(method: String?) -> FitDescription {
+        fit ?? FitDescription.of(method: method, scales: scales)
     }
 }
 

@@ -71,7 +71,7 @@ public final class StepEngine {
     /// quantizers (its state as it is), else scratch ones fitted to convergence. Nothing the run trains changes.
     public func whatIf(except method: QuantMethod) -> [(method: QuantMethod, fits: [QuantFit])] {
         let weights = latentWeights
-        return QuantMethod.allCases.filter { $0 != method && $0 != .full }.map { m in
+        return QuantMethod.allCases.filter { $0 != method && $0.definition.hasTransitions }.map { m in
             let qs: [any LayerQuantizer]
             if quantizers.has(m) {
                 qs = quantizers(for: m)

@@ -20,18 +20,14 @@ public struct TrainConfig: Codable, Sendable {
     public var dataset: String = "synthetic"
     public var dataDir: String?
     public var method: QuantMethod = .bt
-    public var lambda: Float = TrainConfig.defaultLambda(for: .bt)
+    public var lambda: Float = QuantMethod.bt.definition.defaultLambda
     public var k: Int = 16
     public var epochs: Int = 15
     public var batchSize: Int = 128
     public var lr: Float = 2e-3
     public var seed: UInt64 = 0
-    public var deltaRatio: Float = 0.66
-    /// TTQ's threshold, a fraction of max|W|.
-    public var ttqT: Float = 0.05
-    public var btScale: BTScale = .paper
-    /// LQ-Nets' bits per weight.
-    public var lqBits: Int = 2
+    /// Every quantizer's options (delta_ratio, ttq_t, ...), stored at the top level of config.json under their keys.
+    public var quantOptions = QuantOptions()
     public var noiseRatio: Float = 0.1
     /// R summed over a layer's weights (the paper's L1 norm) or averaged.
     public var regReduction: RegReduction = .sum
@@ -67,10 +63,10 @@ public struct TrainConfig: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case dataset, method, lambda, k, epochs, lr, seed, crop, cutout
-        case dataDir = "data_dir", batchSize = "batch_size", deltaRatio = "delta_ratio"
+        case dataDir = "data_dir", batchSize = "batch_size"
         case noiseRatio = "noise_ratio", logEvery = "log_every", histogramBins = "histogram_bins"
         case trainLimit = "train_limit", testLimit = "test_limit", injectNaNAtStep = "inject_nan_at_step"
-        case regReduction = "reg_reduction", initScheme = "init", ttqT = "ttq_t", lqBits = "lq_bits", btScale = "bt_scale"
+        case regReduction = "reg_reduction", initScheme = "init"
         case flip, imageSize = "image_size", fit, testDir = "test_dir", testRatio = "test_ratio"
         case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps", batchNorm = "batch_norm"
         case channelGain = "channel_gain"
@@ -95,27 +91,12 @@ public struct TrainConfig: Codable, Sendable {
     }
 
     /// The quantizer options every method of this run is built with.
-    public var spec: QuantSpec { QuantSpec(method: method, deltaRatio: deltaRatio, ttqT: ttqT, lqBits: lqBits, btScale: btScale) }
+    public var spec: QuantSpec { QuantSpec(method: method, options: quantOptions) }
 
     public init() {}
 
-    /// The default λ per method (README, "The λ study"). R is summed over each layer's weights (the paper's Eq. 7),
-    /// so at the paper's 0.1 the pull takes over training (Fashion subset, BT: 71% against 86% at 0). Each
-    /// weight's pull is λ·h/s' at its peak, h the jump and s' = 0.1 x the first scale: 20λ for BWN (h = 2a),
-    /// 10λ for TWN, about 6λ for BT. So BWN gets a third of the others' λ: 1e-4 against 3e-4, where the flip
-    /// fraction and the near-transition share rise clearly within 2 epochs and accuracy does not fall below
-    /// the PyTorch reference.
-    ///
-    /// TTQ gets 0. Its jumps are Wp and Wn (1.0 at the start, as the reference), not latent-weight sized, and its
-    /// transitions ±0.05 max|W| sit where the weights are densest: on the Fashion subset every λ tried costs
-    /// accuracy (85.61 at 0, 78.49 at 1e-5, 78.67 at 3e-5, 75.65 at 3e-4).
-    public static func defaultLambda(for method: QuantMethod) -> Float {
-        switch method {
-        case .bwn: return 1e-4
-        case .ttq: return 0
-        case .full, .twn, .lq, .bt: return 3e-4
-        }
-    }
+    /// The default λ per method: the method's definition says (README, "The λ study").
+    public static func defaultLambda(for method: QuantMethod) -> Float { method.definition.defaultLambda }
 
     /// Every key is optional on reading, so a newer btviz reads older configs. Keys added later default to
     /// what the version that wrote the file did (a mean regularizer and He-normal weights), not today's default.
@@ -128,8 +109,8 @@ public struct TrainConfig: Codable, Sendable {
         dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir)
         try read(.method, &method); try read(.lambda, &lambda); try read(.k, &k); try read(.epochs, &epochs)
         try read(.batchSize, &batchSize); try read(.lr, &lr); try read(.seed, &seed)
-        try read(.deltaRatio, &deltaRatio); try read(.noiseRatio, &noiseRatio)
-        try read(.ttqT, &ttqT); try read(.lqBits, &lqBits); try read(.btScale, &btScale)
+        try read(.noiseRatio, &noiseRatio)
+        try quantOptions.decode(from: decoder)
         try read(.crop, &crop); try read(.cutout, &cutout); try read(.logEvery, &logEvery)
         try read(.histogramBins, &histogramBins); try read(.trainLimit, &trainLimit); try read(.testLimit, &testLimit)
         try read(.injectNaNAtStep, &injectNaNAtStep)
@@ -144,6 +125,27 @@ public struct TrainConfig: Codable, Sendable {
         testRatio = try c.decodeIfPresent(Double.self, forKey: .testRatio)
         regReduction = try c.decodeIfPresent(RegReduction.self, forKey: .regReduction) ?? .mean
         initScheme = try c.decodeIfPresent(InitScheme.self, forKey: .initScheme) ?? .he
+    }
+
+    /// Every key as the synthesized coding would write it (nil ones left out), and the quantizers' options beside them.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task); try c.encode(dataset, forKey: .dataset)
+        try c.encodeIfPresent(dataDir, forKey: .dataDir)
+        try c.encode(method, forKey: .method); try c.encode(lambda, forKey: .lambda); try c.encode(k, forKey: .k)
+        try c.encode(epochs, forKey: .epochs); try c.encode(batchSize, forKey: .batchSize); try c.encode(lr, forKey: .lr)
+        try c.encode(seed, forKey: .seed); try c.encode(noiseRatio, forKey: .noiseRatio)
+        try c.encode(regReduction, forKey: .regReduction); try c.encode(initScheme, forKey: .initScheme)
+        try c.encode(crop, forKey: .crop); try c.encode(cutout, forKey: .cutout); try c.encode(flip, forKey: .flip)
+        try c.encodeIfPresent(imageSize, forKey: .imageSize); try c.encodeIfPresent(fit, forKey: .fit)
+        try c.encodeIfPresent(testDir, forKey: .testDir); try c.encodeIfPresent(testRatio, forKey: .testRatio)
+        try c.encode(logEvery, forKey: .logEvery); try c.encode(histogramBins, forKey: .histogramBins)
+        try c.encode(trainLimit, forKey: .trainLimit); try c.encode(testLimit, forKey: .testLimit)
+        try c.encode(scale, forKey: .scale); try c.encode(sigma, forKey: .sigma); try c.encode(patch, forKey: .patch)
+        try c.encodeIfPresent(trainData, forKey: .trainData); try c.encode(valSet, forKey: .valSet)
+        try c.encode(epochSteps, forKey: .epochSteps); try c.encode(batchNorm, forKey: .batchNorm)
+        try c.encode(channelGain, forKey: .channelGain); try c.encode(injectNaNAtStep, forKey: .injectNaNAtStep)
+        try quantOptions.encode(to: encoder)
     }
 
     /// An upper bound on a run's steps (every image once per epoch at batch size 2): what a checkpoint's step
@@ -161,7 +163,8 @@ public struct TrainConfig: Codable, Sendable {
         guard epochs >= 1 && epochs <= 100_000 else { throw BTError("--epochs must be in 1...100000 (got \(epochs))") }
         guard batchSize >= 2 && batchSize <= 4096 else { throw BTError("--batch-size must be in 2...4096 (got \(batchSize))") }
         guard lr > 0, lr.isFinite else { throw BTError("--lr must be a finite number > 0 (got \(lr))") }
-        if let problem = spec.problem { throw BTError(problem) }
+        // Named by its config.json key: the command line checks its flags before a config exists.
+        if let problem = spec.problem { throw BTError(problem.description) }
         guard noiseRatio > 0, noiseRatio.isFinite else { throw BTError("--noise-ratio must be > 0 (got \(noiseRatio))") }
         guard logEvery >= 1 else { throw BTError("--log-every must be at least 1 (got \(logEvery))") }
         guard histogramBins >= 4 && histogramBins <= 1000 else { throw BTError("--bins must be in 4...1000") }

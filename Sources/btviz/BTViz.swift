@@ -46,7 +46,10 @@ enum Main {
                 exit(0)
             }
             let message = (error as? BTError)?.description ?? BTViz.message(for: error)
-            let line = message.split(separator: "\n").first.map(String.init) ?? "failed"
+            // One line: ArgumentParser lists a long set of accepted values below its message ("- bwn"); they join it.
+            let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            let listed = lines.dropFirst().prefix { $0.hasPrefix("- ") }.map { "'" + $0.dropFirst(2) + "'" }
+            let line = (lines.first ?? "failed") + (listed.isEmpty ? "" : " " + listed.joined(separator: ", "))
             FileHandle.standardError.write(Data("btviz: \(line)\n".utf8))
             exit(code == .validationFailure ? 64 : (code.rawValue == 0 ? 1 : code.rawValue))
         }

@@ -21,7 +21,10 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional) var k = 16
     @Option(help: "Input shape CxHxW, e.g. 1x28x28 or 3x32x32.") var input = "1x28x28"
     @Option var method: QuantMethod = .bt
-    @Option(parsing: .unconditional) var lambda: Float = 0.1
+    @Option(name: .customLong("lambda"), parsing: .unconditional,
+            help: ArgumentHelp("Default: the method's, as for train (\(QuantMethod.lambdaDefaults); 0 for --task sr/denoise)."))
+    var givenLambda: Float?
+    @OptionGroup var quant: QuantizerOptions
     @Option(parsing: .unconditional) var batch = 128
     @Option(parsing: .unconditional, help: "Classes of the last layer (1000 for ImageNet).") var classes = 10
     @Option(help: "Also time real batches of this dataset (loading, normalization, augmentation), alone and in training steps; its shape and classes replace --input and --classes.")
@@ -35,6 +38,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also time one training step layer by layer.") var profile = false
     @Flag(help: "Inference layer by layer, each batch norm its own pass (to measure what running it inside the conv saves).")
     var unfusedInference = false
+
+    var lambda: Float { givenLambda ?? (task.isRestoration ? TrainConfig.restoration(task).lambda : method.definition.defaultLambda) }
+    var spec: QuantSpec { QuantSpec(method: method, options: quant.applied(to: QuantOptions())) }
 
     func validate() throws {
         if task.isRestoration {
@@ -77,7 +83,7 @@ struct Bench: ParsableCommand {
         let model = VGG6(k: k, inputShape: shape, classes: classes, maxBatch: batch)
         model.initialize(seed: 0)
         model.fusedInference = !unfusedInference
-        let engine = StepEngine(model: model, spec: QuantSpec(method: method), seed: 0)
+        let engine = StepEngine(model: model, spec: spec, seed: 0)
         var rng = RNG(seed: 1)
         let x = FloatBuffer(count: batch * model.inputSize)
         rng.fillGaussian(x.buffer, std: 1)

@@ -16,28 +16,26 @@ struct Quantize: ParsableCommand {
     @Option(name: .customLong("method"), help: "The quantizer.") var quantizer: QuantizingMethod
     @Option(help: "Input .npy (as written by numpy.save).") var input: String
     @Option(help: "Write Q(W) here as float32 .npy, same shape.") var output: String?
-    @Option(parsing: .unconditional, help: "TWN/BT threshold ratio.") var deltaRatio: Float = 0.66
-    @Option(parsing: .unconditional, help: "TTQ's threshold as a fraction of max|W|.") var ttqT: Float = 0.05
-    @Option(parsing: .unconditional, help: "LQ-Nets' bits per weight (1 to 4).") var lqBits = 2
+    @OptionGroup var quant: QuantizerOptions
 
     var method: QuantMethod { quantizer.method }
 
     func validate() throws {
-        if let problem = spec.problem { throw ValidationError(problem) }
+        if let problem = spec.problem { throw ValidationError(QuantizerOptions.message(problem)) }
     }
 
     /// The methods that quantize: `full` does not, so it is neither listed in the help nor accepted.
     struct QuantizingMethod: ExpressibleByArgument {
         let method: QuantMethod
         init?(argument: String) {
-            guard let m = QuantMethod(argument: argument), m != .full else { return nil }
+            guard let m = QuantMethod(argument: argument), m.definition.hasTransitions else { return nil }
             method = m
         }
-        static var allValueStrings: [String] { QuantMethod.allCases.filter { $0 != .full }.map(\.rawValue) }
+        static var allValueStrings: [String] { QuantizerRegistry.quantizing.map(\.id) }
         static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
     }
 
-    var spec: QuantSpec { QuantSpec(method: method, deltaRatio: deltaRatio, ttqT: ttqT, lqBits: lqBits) }
+    var spec: QuantSpec { QuantSpec(method: method, options: quant.applied(to: QuantOptions())) }
 
     func run() throws {
         let (shape, values) = try readNpy(path: input)

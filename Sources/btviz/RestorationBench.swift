@@ -14,7 +14,7 @@ extension Bench {
         let s = task == .sr ? scale : 1
         let model = RestorationNet(task: netTask, patch: patch / s, maxBatch: batch, evalSide: mode == "train" ? 0 : inferSize)
         model.initialize(seed: 0)
-        let engine = StepEngine(model: model, spec: QuantSpec(method: method), seed: 0)
+        let engine = StepEngine(model: model, spec: spec, seed: 0)
         var rng = RNG(seed: 1)
         let x = FloatBuffer(count: batch * model.inputSize), target = FloatBuffer(count: batch * model.outputSize)
         rng.fillUniform(x.buffer, bound: 1)

@@ -55,8 +55,9 @@ struct Summary: ParsableCommand {
             if let fit = quantized[t.name] {
                 let levels = fit.isIdentity ? nil : fit.levelCount
                 let bits = levels.map { log2(Double($0)) } ?? 32
-                // The scales stored beside the codes: TTQ's Wp and Wn, LQ-Nets' basis per channel, one for the rest.
-                let scales = fit.isIdentity ? 0 : fit.channels * (m == .lq ? engine.quantizers.spec.lqBits : (m == .ttq ? 2 : 1))
+                // The scales stored beside the codes, as the method's definition counts them (TTQ's Wp and Wn,
+                // LQ-Nets' basis per channel, ...).
+                let scales = fit.isIdentity ? 0 : m.definition.storedScales(fit)
                 rows.append(Row(layer: t.name, shape: model.params.first { $0.name == t.name }?.shape ?? [n],
                                 method: fit.isIdentity ? "full" : m.label, levels: levels, bitsPerWeight: bits, weights: n,
                                 quantizedBytes: fit.isIdentity ? Double(4 * n) : (Double(n) * bits / 8).rounded(.up) + Double(4 * scales),

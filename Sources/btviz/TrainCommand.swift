@@ -39,19 +39,15 @@ struct Train: AsyncParsableCommand {
     @Option(help: "--dataset folder: the test split, a folder with the same class subfolders.") var testDir: String?
     @Option(parsing: .unconditional, help: "--dataset folder: hold out this share of each class for testing (a fixed split, the same for every seed).")
     var testRatio: Double?
-    @Option(help: "Weight quantizer: full, bwn, twn, ttq, lq or bt (default bt).") var method: QuantMethod?
-    @Option(parsing: .unconditional, help: "Transition regularizer weight (0 turns it off). Default: 1e-4 for bwn, 0 for ttq and for sr/denoise, 3e-4 otherwise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (docs/methods.md).")
+    @Option(help: ArgumentHelp("Weight quantizer: \(QuantMethod.list()) (default \(TrainConfig().method)).")) var method: QuantMethod?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Transition regularizer weight (0 turns it off). Default: \(QuantMethod.lambdaDefaults); 0 for --task sr/denoise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (docs/methods.md)."))
     var lambda: Float?
     @Option(parsing: .unconditional, help: "VGG-6 width K (default 16).") var k: Int?
     @Option(parsing: .unconditional, help: "Default 15.") var epochs: Int?
     @Option(parsing: .unconditional, help: "Default 128.") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Peak Adam learning rate, cosine decay to 0 (default 0.002).") var lr: Float?
     @Option(parsing: .unconditional, help: "Default 0.") var seed: UInt64?
-    @Option(parsing: .unconditional, help: "TWN/BT threshold ratio (default 0.66).") var deltaRatio: Float?
-    @Option(parsing: .unconditional, help: "TTQ's threshold as a fraction of max|W| (default 0.05).") var ttqT: Float?
-    @Option(parsing: .unconditional, help: "LQ-Nets' bits per weight, 1 to 4 (default 2).") var lqBits: Int?
-    @Option(help: "BT's scale: paper (a_opt = 0.75 a1 - 0.25 a2, default) or lsq (least squares for the same codes; not the paper's method).")
-    var btScale: BTScale?
+    @OptionGroup var quant: QuantizerOptions
     @Option(parsing: .unconditional, help: "The regularizer's noise std: --noise-ratio × each layer's first scale (a for BWN and TWN, a1 for BT, mean|W| for TTQ and LQ-Nets; default 0.1).") var noiseRatio: Float?
     @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
     @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
@@ -102,10 +98,7 @@ struct Train: AsyncParsableCommand {
         if let batchSize { c.batchSize = batchSize }
         if let lr { c.lr = lr }
         if let seed { c.seed = seed }
-        if let deltaRatio { c.deltaRatio = deltaRatio }
-        if let ttqT { c.ttqT = ttqT }
-        if let lqBits { c.lqBits = lqBits }
-        if let btScale { c.btScale = btScale }
+        c.quantOptions = quant.applied(to: c.quantOptions)
         if let noiseRatio { c.noiseRatio = noiseRatio }
         if let regReduction { c.regReduction = regReduction }
         if let initScheme { c.initScheme = initScheme }

@@ -48,7 +48,7 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(e.status, 0, e.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as! [String: Any]
         let methods = (report["results"] as! [[String: Any]]).map { $0["method"] as! String }
-        XCTAssertEqual(methods, ["full", "bwn", "twn", "ttq", "lq", "bt"])
+        XCTAssertEqual(methods, ["full", "bwn", "twn", "ttq", "lq", "bt", "lsq"])
         XCTAssertEqual(report["calibration_images"] as? Int, 512)
         for r in report["results"] as! [[String: Any]] {
             XCTAssertNotNil(r["test_acc"]); XCTAssertNotNil(r["stored_bn_test_acc"])
@@ -58,9 +58,9 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(table.status, 0, table.stderr)
         XCTAssertTrue(table.stdout.contains("re-estimated for each method on 512 training images"), table.stdout)
         let rows = table.stdout.split(separator: "\n").filter { line in
-            ["method", "full ", "bwn ", "twn ", "ttq ", "lq ", "bt "].contains { line.hasPrefix($0) }
+            ["method", "full ", "bwn ", "twn ", "ttq ", "lq ", "bt ", "lsq "].contains { line.hasPrefix($0) }
         }
-        XCTAssertEqual(rows.count, 7, table.stdout)
+        XCTAssertEqual(rows.count, 8, table.stdout)
         let ends = rows.map { ($0.range(of: "%") ?? $0.range(of: "test acc")!).upperBound.utf16Offset(in: $0) }
         XCTAssertEqual(Set(ends).count, 1, "the test acc column is aligned:\n\(table.stdout)")
         let plain = try btviz(["eval", run, "--no-recalibrate"])

@@ -106,7 +106,7 @@ final class ExplorerTmuxTests: XCTestCase {
         tmux(["send-keys", "-t", "t", "3"])
         s = waitForScreen("TWN in the header", seconds: 8) { self.headerLine($0).contains("TWN") && !self.headerLine($0).contains("…") && $0.contains("±Δ") }
         XCTAssertFalse(s.contains("±(a1+d1)"), s)
-        tmux(["send-keys", "-t", "t", "4"])
+        tmux(["send-keys", "-t", "t", "6"])
         s = waitForScreen("BT again", seconds: 8) { self.headerLine($0).contains("BT") && !self.headerLine($0).contains("…") && $0.contains("±(a1+d1)") }
         XCTAssertTrue(metrics().contains("\"from\":\"bt\",\"kind\":\"method\""), "bt -> twn event")
         XCTAssertTrue(metrics().contains("\"from\":\"twn\",\"kind\":\"method\""), "twn -> bt event")
@@ -136,24 +136,24 @@ final class ExplorerTmuxTests: XCTestCase {
         XCTAssertTrue(s.contains("checkpoint saved"), "the terminal is back to normal text: \(s)")
     }
 
-    /// 5 and 6 switch to the trained quantizers mid-run: TTQ's jumps Wp and Wn are labelled and its table column
+    /// 4 and 5 switch to the trained quantizers mid-run: TTQ's jumps Wp and Wn are labelled and its table column
     /// is Wp/Wn; LQ-Nets shows channel means with their band and its basis; back to TTQ, training goes on.
     func testTTQAndLQLive() throws {
         let cmd = "\(btvizPath) train --epochs 30 --k 8 --log-every 2 --run-dir \(run); sleep 60"
         tmux(["new-session", "-d", "-s", "t", "-x", "120", "-y", "40", cmd])
         waitForScreen("the first step record") { $0.contains("weights conv1") && $0.contains("flip~") }
-        tmux(["send-keys", "-t", "t", "5"])
+        tmux(["send-keys", "-t", "t", "4"])
         var s = waitForScreen("TTQ in the header", seconds: 10) {
             self.headerLine($0).contains("TTQ") && !self.headerLine($0).contains("…") && $0.contains("Wp/Wn")
         }
         XCTAssertTrue(s.contains("jumps −Δ:Wn") && s.contains("+Δ:Wp"), s)
         XCTAssertTrue(s.contains("(Wp)") && s.contains("(−Wn)"), "the levels name Wp and Wn:\n\(s)")
-        tmux(["send-keys", "-t", "t", "6"])
+        tmux(["send-keys", "-t", "t", "5"])
         s = waitForScreen("LQ in the header", seconds: 10) {
             self.headerLine($0).contains("LQ") && !self.headerLine($0).contains("…") && $0.contains("v1/v2")
         }
         XCTAssertTrue(s.contains("10-90% of channels") && s.contains("═"), s)
-        tmux(["send-keys", "-t", "t", "5"])
+        tmux(["send-keys", "-t", "t", "4"])
         waitForScreen("TTQ again", seconds: 10) { self.headerLine($0).contains("TTQ") && !self.headerLine($0).contains("…") }
         let m = metrics()
         XCTAssertTrue(m.contains("\"from\":\"bt\",\"kind\":\"method\"") && m.contains("\"from\":\"ttq\",\"kind\":\"method\"")

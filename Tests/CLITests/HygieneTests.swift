@@ -21,7 +21,7 @@ final class HygieneTests: XCTestCase {
         let quantize = try btviz(["quantize", "--help"])
         XCTAssertEqual(quantize.status, 0, quantize.stderr)
         let flat = quantize.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        XCTAssertTrue(flat.contains("(values: bwn, twn, ttq, lq, bt)"), quantize.stdout)
+        XCTAssertTrue(flat.contains("(values: bwn, twn, ttq, lq, bt, lsq)"), quantize.stdout)
         XCTAssertFalse(flat.contains("full"), "quantize refuses full, so its help must not offer it")
         assertCleanFailure(try btviz(["quantize", "--method", "full", "--input", "w.npy"]), mentioning: "'bwn'")
     }

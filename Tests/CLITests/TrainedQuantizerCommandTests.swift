@@ -27,7 +27,7 @@ final class TrainedQuantizerCommandTests: XCTestCase {
         XCTAssertEqual(e.status, 0, e.stderr)
         let now = (try json(e.stdout)["results"] as! [[String: Any]])
         let then = (try json(String(contentsOfFile: legacy + "/expected-eval.json", encoding: .utf8))["results"] as! [[String: Any]])
-        XCTAssertEqual(now.map { $0["method"] as! String }, ["full", "bwn", "twn", "ttq", "lq", "bt"])
+        XCTAssertEqual(now.map { $0["method"] as! String }, ["full", "bwn", "twn", "ttq", "lq", "bt", "lsq"])
         for old in then {
             let new = try XCTUnwrap(now.first { $0["method"] as? String == old["method"] as? String })
             for key in ["test_acc", "test_loss", "stored_bn_test_acc", "stored_bn_test_loss"] {

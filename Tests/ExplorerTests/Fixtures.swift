@@ -45,6 +45,7 @@ enum Fixture {
             scales = ["v1": v1, "v2": v2]
             levels = [-v1 - v2, v1 - v2, v2 - v1, v1 + v2]
             transitions = [-v2, 0, v2]; counts = [1500, 3500, 3500, 1500]
+        default: break
         }
         return LayerRecord(name: name, shape: [16, 16, 3, 3], scales: scales, thresholds: thresholds,
                            transitions: transitions, levels: levels, levelCounts: counts, flipFraction: flip,

@@ -9,7 +9,7 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(k(.char("1")), .method(.full))
         XCTAssertEqual(k(.char("2")), .method(.bwn))
         XCTAssertEqual(k(.char("3")), .method(.twn))
-        XCTAssertEqual(k(.char("4")), .method(.bt))
+        XCTAssertEqual(k(.char("6")), .method(.bt))
         XCTAssertEqual(k(.char("m")), .cycleMethod)
         XCTAssertEqual(k(.char("+")), .lambdaUp)
         XCTAssertEqual(k(.char("-")), .lambdaDown)
@@ -55,8 +55,10 @@ final class LogicTests: XCTestCase {
             XCTAssertEqual(k(.char(".")), .smoothMore)
             XCTAssertEqual(k(.char("l")), .toggleLogLoss)
         }
-        XCTAssertEqual(KeyMap.action(for: .char("5"), mode: .live), .method(.ttq))
-        XCTAssertEqual(KeyMap.action(for: .char("6"), mode: .live), .method(.lq))
+        // The number keys follow the registry: 1 full, 2 BWN, 3 TWN, 4 TTQ, 5 LQ, 6 BT, ...
+        XCTAssertEqual(KeyMap.action(for: .char("4"), mode: .live), .method(.ttq))
+        XCTAssertEqual(KeyMap.action(for: .char("5"), mode: .live), .method(.lq))
+        XCTAssertEqual(MethodKeys.methods, QuantMethod.allCases)
     }
 
     /// Smoothing steps through TensorBoard-like stops and stays within them; what-if cycles past the shown method.
@@ -71,8 +73,8 @@ final class LogicTests: XCTestCase {
         for _ in 0..<10 { _ = ExplorerController.handle(.smoothLess, view: &v, model: m) }
         XCTAssertEqual(v.smoothing, 0)
         var seen: [QuantMethod?] = []
-        for _ in 0..<5 { _ = ExplorerController.handle(.cycleWhatIf, view: &v, model: m); seen.append(v.whatIf) }
-        XCTAssertEqual(seen, [.bwn, .twn, .ttq, .lq, nil])
+        for _ in 0..<6 { _ = ExplorerController.handle(.cycleWhatIf, view: &v, model: m); seen.append(v.whatIf) }
+        XCTAssertEqual(seen, [.bwn, .twn, .ttq, .lq, .lsq, nil])
     }
 
     /// The mouse: a press on a layer's table row selects it; in replay a press or drag on a curve moves the time
@@ -148,8 +150,8 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(ExplorerController.handle(.lambdaUp, view: &v, model: m), [.requestLambda(LambdaStep.ladder[1])])
         XCTAssertEqual(ExplorerController.handle(.lambdaDown, view: &v, model: m), [.requestLambda(LambdaStep.ladder[0])])
         XCTAssertEqual(ExplorerController.handle(.lambdaZero, view: &v, model: m), [.requestLambda(0)])
+        XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.lsq)])
         XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.full)])
-        XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.bwn)])
         XCTAssertEqual(ExplorerController.handle(.method(.twn), view: &v, model: m), [.requestMethod(.twn)])
         XCTAssertEqual(ExplorerController.handle(.togglePause, view: &v, model: m), [.togglePause])
         XCTAssertEqual(ExplorerController.handle(.save, view: &v, model: m), [.save])

@@ -150,3 +150,23 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(trainer.engine.optimizer.t, 8)  // one Adam clock across the switch
     }
 }
+
+/// config.json keeps its shape: every quantizer option at the top level under its key, and a round trip is exact.
+final class ConfigCodingTests: XCTestCase {
+    func testConfigRoundTripAndQuantizerKeys() throws {
+        var c = TrainConfig()
+        c.method = .lq; c.k = 4; c.dataDir = "/x"; c.imageSize = 32
+        c.quantOptions["lq_bits"] = .integer(3); c.quantOptions["ttq_t"] = .real(0.1)
+        let data = try JSONEncoder().encode(c)
+        let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        XCTAssertEqual(json["lq_bits"] as? Int, 3)
+        XCTAssertEqual(json["bt_scale"] as? String, "paper")
+        XCTAssertEqual(json["delta_ratio"] as? Double ?? 0, 0.66, accuracy: 1e-6)
+        XCTAssertNil(json["test_dir"])
+        let back = try JSONDecoder().decode(TrainConfig.self, from: data)
+        XCTAssertEqual(back.spec, c.spec)
+        let again = try JSONSerialization.jsonObject(with: JSONEncoder().encode(back)) as! NSDictionary
+        XCTAssertEqual(again, json as NSDictionary)
+        XCTAssertEqual(TrainConfig.defaultLambda(for: .ttq), 0)
+    }
+}

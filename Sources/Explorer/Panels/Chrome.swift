@@ -107,14 +107,14 @@ func drawCompareHeader(_ c: inout Canvas, _ r: Rect, a: RunModel, b: ComparedRun
 func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyphs) {
     let live = view.mode == .live
     let items: [(String, String, Bool)] = live ? [
-        ("1-6", "method", true), ("m", "next", true), ("+-", g.lambda, true), ("0", g.lambda + "=0", true),
+        (MethodKeys.range, "method", true), ("m", "next", true), ("+-", g.lambda, true), ("0", g.lambda + "=0", true),
         (g.left + g.right, "layer", true), ("spc", "pause", true), ("s", "save", true), (",.", "smooth", true),
         ("l", "log", true), ("t", "time-lapse", true), ("g", "grid", true), ("w", "what-if", true), ("d", "detach", true),
         ("?", "help", true),
     ] : [
         (g.left + g.right, "time", true), ("p", "play", true), ("Home/End", "ends", true), ("[ ]", "layer", true),
         (",.", "smooth", true), ("l", "log", true), ("t", "time-lapse", true), ("g", "grid", true), ("w", "what-if", true),
-        ("?", "help", true), ("1-6 m +- s", "live only", false),
+        ("?", "help", true), (MethodKeys.range + " m +- s", "live only", false),
     ]
     let quit = ("q", "quit")
     func width(_ k: String, _ l: String) -> Int { k.unicodeScalars.count + l.unicodeScalars.count + 2 }
@@ -137,14 +137,34 @@ func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyp
     }
 }
 
+/// The registry's transition names: the innermost kind of each method, then the next one out, with their methods.
+private func transitionLegend(_ g: Glyphs) -> [(String, Style)] {
+    var kinds: [(names: [String], methods: [String])] = [([], []), ([], [])]
+    for d in QuantizerRegistry.quantizing {
+        for (k, name) in d.describe([:]).transitions.prefix(2).enumerated() {
+            let i = min(k, 1)
+            if !kinds[i].names.contains(name) { kinds[i].names.append(name) }
+            if !kinds[i].methods.contains(d.label) { kinds[i].methods.append(d.label) }
+        }
+    }
+    return zip(kinds, [("inner", Style.markerInner), ("outer", Style.markerOuter)]).compactMap { kind, what in
+        guard !kind.names.isEmpty else { return nil }
+        let names = g.fold(kind.names.joined(separator: ", "))
+        return ("\(g.marker) " + names + String(repeating: " ", count: max(1, 15 - names.unicodeScalars.count))
+                + "\(what.0) transitions (" + kind.methods.joined(separator: ", ") + ")", what.1)
+    }
+}
+
 /// Help overlay: any key closes it.
 func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
-    let pm = g.plusMinus, m = g.minus
+    let pm = g.plusMinus
     var lines: [(String, Style)] = [("btviz explorer " + g.dash + " keys", .title), ("", .normal)]
     if mode == .live {
+        let keys = MethodKeys.range
         lines += [
-            ("1 2 3 4     method: full precision, BWN, TWN, BT", .normal),
-            ("5 6         method: TTQ (trained Wp, Wn), LQ-Nets (learned basis per channel)", .normal),
+            (keys + String(repeating: " ", count: max(1, 12 - keys.count)) + "method: "
+                + MethodKeys.methods.map { (MethodKeys.key($0) ?? "") + " " + ($0 == .full ? "full precision" : $0.label) }
+                    .joined(separator: ", "), .normal),
             ("m           next method", .normal),
             ("+ / -       λ up / down in 1-3-10 steps (+ from 0 gives 1e-4; - from 1e-4 gives 0)", .normal),
             ("0           \(g.lambda) = 0 (no transition regularizer)", .normal),
@@ -173,10 +193,9 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
     }
     lines += [
         ("", .normal),
-        ("\(g.marker) 0              transition at 0 (BWN)", .markerZero),
-        ("\(g.marker) \(pm)Δ, \(pm)(a1\(m)d1)    inner transitions (TWN, TTQ, BT)", .markerInner),
-        ("\(g.marker) \(pm)(a1+d1)       outer transitions (BT)", .markerOuter),
-        ("\(g.marker) \(pm)t1 \(pm)t2 ...   LQ-Nets: channel means, with the 10-90% band of channels on the axis", .markerInner),
+        ("\(g.marker) 0              transition at 0", .markerZero),
+    ] + transitionLegend(g) + [
+        ("\(g.marker) \(pm)t1 \(pm)t2 ...   unnamed; per-channel fits: channel means, the 10-90% band of channels on the axis", .markerInner),
         ("\(g.levelMark) levels         quantized values and the share of weights at each", .level),
         ("flip~  share of weights the regularizer's noise (--noise-ratio × a, 0.1 by default) would flip", .normal),
         ("moved  share whose level changed since the previous logged step", .normal),

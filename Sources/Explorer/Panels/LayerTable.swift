@@ -10,21 +10,19 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
         return
     }
     let layers = model.steps[si].layers
-    // Each method's own parameters, in its order: BT's a1/a2/a_opt, TTQ's Wp/Wn, LQ-Nets' channel-mean basis.
-    let keyOrders: [([String], String)] = [(["a1", "a2", "a_opt"], "a1/a2/ao"), (["wp", "wn"], "Wp/Wn"),
-                                           (["v1", "v2", "v3", "v4"], "v1/v2.."), (["a"], "a")]
-    let order = keyOrders.first { o in layers.contains { $0.scales[o.0[0]] != nil } }
+    // The fit's headline scales in its order (BT's a1/a2/a_opt, TTQ's Wp/Wn, LQ-Nets' channel-mean basis), as the
+    // records describe them.
+    let described = layers.first?.fitDescription(method: model.steps[si].method) ?? .unnamed
     func scaleText(_ l: LayerRecord) -> String {
-        guard let keys = order?.0 else { return "full" }
-        let values = keys.compactMap { l.scales[$0] }
+        let values = described.scales.compactMap { l.scales[$0] }
         return values.isEmpty ? "full" : values.map { Fmt.compact($0, values.count > 1 ? 2 : 3) }.joined(separator: "/")
     }
     func deltaText(_ l: LayerRecord) -> String {
-        if let d = l.thresholds["delta"] ?? l.thresholds["d1"] { return Fmt.compact(d) }
+        if let d = described.threshold.flatMap({ l.thresholds[$0] }) { return Fmt.compact(d) }
         return g.dash
     }
-    func firstScale(_ l: LayerRecord) -> Float { order.flatMap { l.scales[$0.0[0]] } ?? 0 }
-    let scaleTitle = order?.1 ?? "a"
+    func firstScale(_ l: LayerRecord) -> Float { described.scales.first.flatMap { l.scales[$0] } ?? 0 }
+    let scaleTitle = described.scaleTitle
 
     let fullPrecision = model.header.fullPrecisionLayers ?? []
     let nameW = max(5, (layers.map(\.name) + fullPrecision.map(\.name)).map(\.count).max() ?? 5) + 2

@@ -9,8 +9,8 @@ public struct TransitionMark: Equatable, Sendable {
     public var name: String
 }
 
-/// Classifies transitions by magnitude: 0, then the nonzero magnitudes smallest first. This names
-/// them per method (BWN 0; TWN ±Δ; BT 0, ±(a1−d1), ±(a1+d1)) and gives each kind one colour.
+/// Classifies transitions by magnitude: 0, then the nonzero magnitudes smallest first, named as the fit's
+/// description names them (TWN ±Δ; BT ±(a1−d1), ±(a1+d1); unnamed ones ±t1, ±t2, ...), one colour per kind.
 public func transitionMarks(_ l: LayerRecord, method: QuantMethod?, glyphs g: Glyphs) -> [TransitionMark] {
     let maxAbs = l.transitions.map { abs($0) }.max() ?? 0
     let eps = max(1e-12, maxAbs * 1e-4)
@@ -20,18 +20,21 @@ public func transitionMarks(_ l: LayerRecord, method: QuantMethod?, glyphs g: Gl
         mags.append(t)
     }
     let pm = g.plusMinus
-    let names: [String]
-    switch method {
-    case .twn: names = [pm + g.fold("Δ")]
-    case .bt: names = [pm + "(a1" + g.minus + "d1)", pm + "(a1+d1)"]
-    case .ttq: names = [pm + g.fold("Δ")]
-    default: names = [pm + "t1", pm + "t2", pm + "t3"]
-    }
+    let names = l.fitDescription(method: method?.rawValue).transitions.map(g.fold)
     return l.transitions.map { t in
         if abs(t) <= eps { return TransitionMark(value: 0, style: .markerZero, name: "0") }
         let k = mags.firstIndex { abs(abs(t) - $0) <= eps } ?? 0
         return TransitionMark(value: t, style: k == 0 ? .markerInner : .markerOuter,
                               name: k < names.count ? names[k] : pm + "t\(k + 1)")
+    }
+}
+
+/// Where a fit names its levels (TTQ's −Wn and Wp), the jump at each transition: the named level of the two it
+/// separates, with its height ("−Δ:Wn 0.3"). Empty for fits whose levels are not named.
+public func namedJumps(_ l: LayerRecord, _ marks: [TransitionMark], names: [String]?) -> [(level: String, height: Float)?] {
+    guard let names, names.count == l.levels.count, marks.count == l.levels.count - 1 else { return [] }
+    return marks.indices.map { j in
+        [j, j + 1].first { !names[$0].isEmpty }.map { (names[$0].replacingOccurrences(of: "−", with: ""), abs(l.levels[$0])) }
     }
 }
 
@@ -57,9 +60,12 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
         parts.append((text, m.style))
     }
     if marks.isEmpty { parts.append(("full precision: no transitions", .dim)) }
-    // TTQ's jumps differ in height on the two sides: -Wn below -Δ, +Wp above +Δ.
-    if let wp = l.scales["wp"], let wn = l.scales["wn"] {
-        parts.append(("jumps " + g.minus + g.fold("Δ") + ":Wn " + Fmt.sig(wn) + " +" + g.fold("Δ") + ":Wp " + Fmt.sig(wp), .level))
+    // Jumps of named levels (TTQ's differ in height on the two sides: -Wn below -Δ, +Wp above +Δ).
+    let jumps = namedJumps(l, marks, names: l.fitDescription(method: method?.rawValue).levels)
+    if !jumps.isEmpty {
+        parts.append(("jumps " + zip(marks, jumps).compactMap { m, j in
+            j.map { m.name.replacingOccurrences(of: g.plusMinus, with: m.value < 0 ? g.minus : "+") + ":" + g.fold($0.level) + " " + Fmt.sig($0.height) }
+        }.joined(separator: " "), .level))
     }
     if l.transitionBands != nil { parts.append(("channel means, " + String(bandGlyph(g)) + " 10-90% of channels", .dim)) }
     if let wi = whatIf { parts.append(((g.ascii ? ": " : "╎ ") + "what-if " + (QuantMethod(loose: wi.method)?.label ?? wi.method), .faint)) }
@@ -115,7 +121,7 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
     labels.append((r.w - 1, Fmt.sig(hi), .dim))
     placeLabels(&c, r, y: y, labels)
     y += 1
-    drawLevels(&c, Rect(x: r.x, y: y, w: r.w, h: 1), l, g)
+    drawLevels(&c, Rect(x: r.x, y: y, w: r.w, h: 1), l, method: method, g)
     if let wi = whatIf, whatIfRow { drawWhatIf(&c, Rect(x: r.x, y: y + 1, w: r.w, h: 1), wi, current: l, g) }
 }
 
@@ -152,17 +158,17 @@ func drawLevelCells(_ c: inout Canvas, _ r: Rect, _ cells: [(value: String, shar
 }
 
 /// `levels ▲-0.068 3.1%  ▲-0.034 20% ...`: the quantized values and the share of weights at each.
-private func drawLevels(_ c: inout Canvas, _ r: Rect, _ l: LayerRecord, _ g: Glyphs) {
+private func drawLevels(_ c: inout Canvas, _ r: Rect, _ l: LayerRecord, method: QuantMethod?, _ g: Glyphs) {
     guard !l.levels.isEmpty else {
-        c.text(in: r, r.x + 1, r.y, "full precision: weights are used as they are; 2-6 pick a quantizer", .dim)
+        c.text(in: r, r.x + 1, r.y, "full precision: weights are used as they are; " + MethodKeys.quantizingRange + " pick a quantizer", .dim)
         return
     }
     let total = max(1, l.levelCounts.reduce(0, +))
     var x = c.text(in: r, r.x + 1, r.y, "levels", .dim) + 1
-    let ttq = l.scales["wp"] != nil && l.levels.count == 3
+    let names = l.fitDescription(method: method?.rawValue).levels.flatMap { $0.count == l.levels.count ? $0 : nil }
     for (i, v) in l.levels.enumerated() {
         let n = i < l.levelCounts.count ? l.levelCounts[i] : 0
-        let name = ttq && i != 1 ? (i == 0 ? "(" + g.minus + "Wn)" : "(Wp)") : ""
+        let name = names.map { $0[i].isEmpty ? "" : "(" + g.fold($0[i]) + ")" } ?? ""
         let s = "\(g.levelMark)" + (v == 0 ? "0" : Fmt.signed(v)) + name + " " + Fmt.pct(Float(n) / Float(total))
         if x + s.unicodeScalars.count > r.maxX { break }
         x = c.text(in: r, x + 1, r.y, s, .level)

@@ -31,22 +31,22 @@ struct HistogramFigure {
         let method = QuantMethod(rawValue: record.method)
         let marks = transitionMarks(layer, method: method, glyphs: Glyphs(ascii: false))
         let bands = layer.transitionBands ?? []
-        let wp = layer.scales["wp"], wn = layer.scales["wn"]
+        let described = layer.fitDescription(method: record.method)
+        // Named levels name the jumps into them (TTQ: from −Wn up to 0 at −Δ, from 0 up to +Wp at +Δ).
+        let jumps = namedJumps(layer, marks, names: described.levels)
         transitions = marks.enumerated().map { i, m in
             let v = Double(m.value)
             let kind = m.style == .markerZero ? 0 : m.style == .markerInner ? 1 : 2
             let name = m.name == "0" ? "0" : m.name.replacingOccurrences(of: "±", with: v < 0 ? "−" : "+")
-            // TTQ's two jumps differ: from −Wn up to 0 at −Δ, from 0 up to +Wp at +Δ.
-            var jump: String?
-            if let wp, let wn { jump = v < 0 ? "jump Wn = " + FigureFormat.number(Double(wn)) : "jump Wp = " + FigureFormat.number(Double(wp)) }
+            let jump = i < jumps.count ? jumps[i].map { "jump " + $0.level + " = " + FigureFormat.number(Double($0.height)) } : nil
             let band = i < bands.count && bands[i].count == 2 ? (Double(bands[i][0]), Double(bands[i][1])) : nil
             return Transition(value: v, name: name, kind: kind, band: band, jump: jump)
         }
         let total = max(1, layer.levelCounts.reduce(0, +))
-        let ttq = wp != nil && layer.levels.count == 3
+        let names = described.levels.flatMap { $0.count == layer.levels.count ? $0 : nil }
         levels = zip(layer.levels, layer.levelCounts).enumerated().map { i, lc in
             Level(value: Double(lc.0), count: lc.1, share: Double(lc.1) / Double(total),
-                  name: ttq && i != 1 ? (i == 0 ? "−Wn" : "Wp") : nil)
+                  name: names.flatMap { $0[i].isEmpty ? nil : $0[i] })
         }
     }
 
