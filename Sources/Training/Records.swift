@@ -256,9 +256,12 @@ public struct RunHeader: Codable, Sendable {
 
     /// What the run read (counts and file checksums); absent in older runs and for data made in code.
     public var data: DataIdentity?
+    /// A classifier's class names in label order (`predict` prints them); absent in older runs and for restoration.
+    public var classNames: [String]?
 
     enum CodingKeys: String, CodingKey {
         case dataset, k, epochs, model, data
+        case classNames = "class_names"
         case inputShape = "input_shape", totalSteps = "total_steps", batchSize = "batch_size"
         case fullPrecisionLayers = "full_precision_layers"
     }

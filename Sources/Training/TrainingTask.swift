@@ -48,6 +48,8 @@ public final class ClassificationTask: TrainingTask {
     public let model: any Model
     public let stepsPerEpoch: Int
     public let notes: [String]
+    /// The data's class names in label order (an image folder's subfolders); empty where the data has none.
+    public let classNames: [String]
     private let identity: DataIdentity?
     private let train: ImageSource, test: ImageSource
     private let normalizer: Normalizer
@@ -84,6 +86,7 @@ public final class ClassificationTask: TrainingTask {
         model = vgg
         dataName = data.name
         notes = data.notes
+        classNames = data.classNames.count == data.classes ? data.classNames : []
         identity = data.identity
         batchSize = config.batchSize; seed = config.seed
         labels = .allocate(capacity: config.batchSize)

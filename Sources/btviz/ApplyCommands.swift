@@ -5,8 +5,9 @@ import Foundation
 import Restoration
 import Training
 
-/// `upscale` and `denoise`: a trained restoration run applied to a user's image. The net works on Y; colour is
-/// kept by carrying Cb and Cr along (bicubically upscaled for super-resolution).
+/// `upscale` and `denoise`: a trained restoration run applied to a user's image. The net works on Y; for
+/// super-resolution Cb and Cr are upscaled bicubically, for denoising the same net is run on each of them too
+/// (as a plane on Y's [0, 1] scale) unless `chroma` is off.
 struct ApplyOptions: ParsableArguments {
     @Option(help: "The run directory of a trained model.") var run: String
     @Argument(help: "Input image: PNG, JPEG or BMP.") var input: String
@@ -24,13 +25,14 @@ struct ApplyOptions: ParsableArguments {
     /// Cb and Cr as doubles (24), Y as floats (4); per output pixel the net's output (4), the restored Y and the
     /// upscaled Cb and Cr as doubles (24, with Imresize's row pass), the RGB result (3) and its PNG encoding
     /// (3 twice, then copied once more as Data).
-    static func bytesPerInputPixel(scale s: Int) -> Int { 31 + s * s * (4 + 24 + 8 + 3 + 9) }
+    /// Denoising Cb and Cr as well adds each one's float input and the net's output (16).
+    static func bytesPerInputPixel(scale s: Int) -> Int { 31 + 16 + s * s * (4 + 24 + 8 + 3 + 9) }
 
     /// The net's own buffers at `evalSide`: its convolutions' outputs, padded inputs and scratch at the largest tile,
     /// measured as peak RSS less the image buffers (x2 at 640: about 2.3 GB).
     static func netBytes(evalSide: Int, scale s: Int) -> Int { evalSide * evalSide * s * s * 64 * 4 * 6 }
 
-    func apply(expecting task: TrainTask) throws {
+    func apply(expecting task: TrainTask, chroma: Bool = false) throws {
         let ext = (output as NSString).pathExtension.lowercased()
         guard ext == "png" || ext == "bmp" else { throw BTError("the output must be a .png or .bmp file (got \(output))") }
         let ckpt = try Checkpoint.load(path: run + "/checkpoint.bin")
@@ -56,15 +58,18 @@ struct ApplyOptions: ParsableArguments {
         }
         let planes = YCbCr.floatPlanes(of: image)
         let (net, _) = try RestorationTraining.load(ckpt, evalSide: min(640, max(image.width, image.height)))
-        let y = planes.y.pixels.map { Float($0 / 255) }
-        let out = y.withUnsafeBufferPointer { net.predict($0.baseAddress!, h: image.height, w: image.width) }
-        let restored = Plane(width: image.width * s, height: image.height * s,
-                             pixels: out.map { min(max(Double($0), 0), 1) * 255 })
-        let cb = s > 1 ? Imresize.upscale(planes.cb, by: s) : planes.cb
-        let cr = s > 1 ? Imresize.upscale(planes.cr, by: s) : planes.cr
+        /// The net on one plane (0-255 scale in and out, fed as value / 255 like Y in training).
+        func restore(_ p: Plane<Double>) -> Plane<Double> {
+            let x = p.pixels.map { Float($0 / 255) }
+            let out = x.withUnsafeBufferPointer { net.predict($0.baseAddress!, h: p.height, w: p.width) }
+            return Plane(width: p.width * s, height: p.height * s, pixels: out.map { min(max(Double($0), 0), 1) * 255 })
+        }
+        let restored = restore(planes.y)
+        let cb = s > 1 ? Imresize.upscale(planes.cb, by: s) : chroma ? restore(planes.cb) : planes.cb
+        let cr = s > 1 ? Imresize.upscale(planes.cr, by: s) : chroma ? restore(planes.cr) : planes.cr
         let result = YCbCr.image(y: restored, cb: cb, cr: cr)
         if ext == "png" { try ImageFiles.writePNG(result, to: output) } else { try BMP.write(result, to: output) }
-        print("\(output): \(result.width)x\(result.height), \(task == .sr ? "upscaled x\(s)" : "denoised") by \(net.title) (\(ckpt.header.method.label), step \(ckpt.header.step))")
+        print("\(output): \(result.width)x\(result.height), \(task == .sr ? "upscaled x\(s)" : chroma ? "denoised (Y, Cb and Cr)" : "denoised (Y only; Cb and Cr as they were)") by \(net.title) (\(ckpt.header.method.label), step \(ckpt.header.step))")
     }
 
     /// 16, 0.5.
@@ -80,7 +85,9 @@ struct Upscale: ParsableCommand {
 
 struct Denoise: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Denoise an image with a trained denoising run (btviz denoise --run RUN IN.png OUT.png).")
+        abstract: "Denoise an image with a trained denoising run (btviz denoise --run RUN IN.png OUT.png).",
+        discussion: "The net, trained on Y, is run on Cb and Cr too (colour noise); --luma-only denoises Y alone.")
     @OptionGroup var options: ApplyOptions
-    func run() throws { try options.apply(expecting: .denoise) }
+    @Flag(help: "Denoise Y only and keep Cb and Cr as they are (faster by about 3x; colour speckle stays).") var lumaOnly = false
+    func run() throws { try options.apply(expecting: .denoise, chroma: !lumaOnly) }
 }

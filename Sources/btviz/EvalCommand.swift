@@ -7,7 +7,7 @@ import Training
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Test accuracy of a run's checkpoint under every quantizer, applied to the same latent weights; for a super-resolution or denoising run, PSNR per benchmark set.",
+        abstract: "Test accuracy of a run's checkpoint under every quantizer, applied to the same latent weights; for a super-resolution or denoising run, PSNR per benchmark set under every quantizer.",
         discussion: """
         Batch-norm running statistics belong to the quantizer they were gathered under, so by default each \
         quantizer gets its own, re-estimated on a fixed draw of training images (--calibration-images) before \
@@ -23,6 +23,8 @@ struct Eval: ParsableCommand {
     @Option(help: "sr/denoise runs: comma-separated sets (default set5,set14,bsd100,urban100 for sr, set5,set14 for denoise).")
     var sets: String?
     @Option(help: "sr/denoise runs: a full-precision run of the same task to show beside.") var reference: String?
+    @Option(help: "sr/denoise runs: comma-separated methods to evaluate (default all six, the trained one first).")
+    var methods: String?
 
     struct Row { var method: QuantMethod; var stored: (metric: Float, loss: Float); var recalibrated: (metric: Float, loss: Float)? }
 
@@ -36,7 +38,9 @@ struct Eval: ParsableCommand {
         var config = ckpt.header.config
         if let dataDir { config.dataDir = dataDir }
         if config.task.isRestoration { return try evaluateRestoration(ckpt: ckpt, config: config) }
-        if sets != nil || reference != nil { throw BTError("--sets and --reference are for super-resolution and denoising runs") }
+        if sets != nil || reference != nil || methods != nil {
+            throw BTError("--sets, --reference and --methods are for super-resolution and denoising runs")
+        }
         let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
         let trainer = try Trainer(config: config, data: data, runDir: nil, control: TrainerControl(),
                                   sinks: [], resume: ckpt)

@@ -1,5 +1,6 @@
 import BTCore
 import Foundation
+import Quantizers
 import Restoration
 import Training
 
@@ -23,34 +24,71 @@ extension Eval {
         let side = 640
         let run = try RestorationTraining.load(ckpt, evalSide: side)
         let ref = try reference.map { try RestorationTraining.load($0, evalSide: side) }
-        struct Row { var set: String; var images: Int; var baseline: Double; var psnr: Double; var reference: Double? }
+        let trained = ckpt.header.method
+        let methods = try methodList(trained: trained)
+        struct Row { var set: String; var images: Int; var baseline: Double; var psnr: [QuantMethod: Double]; var reference: Double? }
         var rows: [Row] = []
+        let started = Date()
         for set in chosen {
             let pairs = try RestorationTraining.pairs(set: set, task: task, dataDir: dataDir ?? config.dataDir)
             let baseline = pairs.map(\.baselinePSNR).reduce(0, +) / Double(pairs.count)
-            rows.append(Row(set: set.rawValue, images: pairs.count, baseline: baseline,
-                            psnr: RestorationTraining.measure(run.net, on: pairs).psnr,
-                            reference: ref.map { RestorationTraining.measure($0.net, on: pairs).psnr }))
+            var row = Row(set: set.rawValue, images: pairs.count, baseline: baseline, psnr: [:], reference: nil)
+            for m in methods {
+                // A stateful method the run never trained starts from its best fit to these weights (as for VGG-6).
+                let t0 = Date()
+                _ = run.engine.quantizers(for: m, toConvergence: true)
+                run.engine.quantize(m)
+                row.psnr[m] = RestorationTraining.measure(run.net, on: pairs).psnr
+                progress("\(set.rawValue) \(m.rawValue) \(String(format: "%.2f", row.psnr[m]!)) dB (\(pairs.count) images, \(seconds(since: t0)))")
+            }
+            if let ref {
+                let t0 = Date()
+                row.reference = RestorationTraining.measure(ref.net, on: pairs).psnr
+                progress("\(set.rawValue) reference \(String(format: "%.2f", row.reference!)) dB (\(pairs.count) images, \(seconds(since: t0)))")
+            }
+            rows.append(row)
         }
+        progress("evaluated \(methods.count) method\(methods.count == 1 ? "" : "s") on \(rows.count) set\(rows.count == 1 ? "" : "s") in \(seconds(since: started))")
         let h = ckpt.header, base = config.task == .sr ? "bicubic" : "noisy"
         if json {
+            // "psnr" stays the trained method's; "methods" holds every method's.
             let items = rows.map { r in
-                "{\"set\":\"\(r.set)\",\"images\":\(r.images),\"\(base)\":\(round2(r.baseline)),\"psnr\":\(round2(r.psnr))"
+                let per = methods.map { "\"\($0.rawValue)\":\(round2(r.psnr[$0]!))" }.joined(separator: ",")
+                return "{\"set\":\"\(r.set)\",\"images\":\(r.images),\"\(base)\":\(round2(r.baseline))"
+                    + (r.psnr[trained].map { ",\"psnr\":\(round2($0))" } ?? "") + ",\"methods\":{\(per)}"
                     + (r.reference.map { ",\"reference_psnr\":\(round2($0))" } ?? "") + "}"
             }
             let what = config.task == .sr ? "\"scale\":\(config.scale)" : "\"sigma\":\(config.sigma)"
-            print("{\"task\":\"\(config.task.rawValue)\",\(what),\"step\":\(h.step),\"method\":\"\(h.method.rawValue)\",\"sets\":[\(items.joined(separator: ","))]}")
+            print("{\"task\":\"\(config.task.rawValue)\",\(what),\"step\":\(h.step),\"method\":\"\(trained.rawValue)\",\"sets\":[\(items.joined(separator: ","))]}")
             return
         }
-        print("\(runDir)/checkpoint.bin: step \(h.step), \(task) trained with \(h.method.label), lambda \(h.lambda); PSNR (dB) on Y\(config.task == .sr ? ", \(config.scale) pixels shaved" : "")")
+        print("\(runDir)/checkpoint.bin: step \(h.step), \(task) trained with \(trained.label), lambda \(h.lambda); PSNR (dB) on Y\(config.task == .sr ? ", \(config.scale) pixels shaved" : "") under each method, * the trained one")
         let refName = reference.map { "full (\($0.header.method.rawValue), --reference)" }
-        var table = [["set", "images", base, h.method.rawValue] + (refName.map { [$0] } ?? [])]
+        var table = [["set", "images", base] + methods.map { $0 == trained ? $0.rawValue + "*" : $0.rawValue } + (refName.map { [$0] } ?? [])]
         for r in rows {
-            table.append([r.set, "\(r.images)", String(format: "%.2f", r.baseline), String(format: "%.2f", r.psnr)]
+            table.append([r.set, "\(r.images)", String(format: "%.2f", r.baseline)] + methods.map { String(format: "%.2f", r.psnr[$0]!) }
                          + (r.reference.map { [String(format: "%.2f", $0)] } ?? []))
         }
         printAligned(table, lastColumnLeft: false)
     }
+
+    /// --methods, or every method with the trained one first.
+    private func methodList(trained: QuantMethod) throws -> [QuantMethod] {
+        guard let methods else { return [trained] + QuantMethod.allCases.filter { $0 != trained } }
+        return try methods.split(separator: ",").map { n in
+            guard let m = QuantMethod(rawValue: String(n)) else {
+                throw BTError("unknown method \(n) in --methods; choose from \(QuantMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return m
+        }
+    }
+
+    /// One line on stderr per finished step, so a long evaluation shows where it is (stdout keeps the table or JSON).
+    private func progress(_ line: String) {
+        FileHandle.standardError.write(Data("btviz: \(line)\n".utf8))
+    }
+
+    private func seconds(since t: Date) -> String { String(format: "%.1f s", Date().timeIntervalSince(t)) }
 
     private func round2(_ v: Double) -> Double { (v * 100).rounded() / 100 }
 }

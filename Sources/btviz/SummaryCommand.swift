@@ -14,8 +14,8 @@ struct Summary: ParsableCommand {
         discussion: """
         Bits per weight are log2 of the levels a layer uses (TWN and TTQ 1.58: five ternary weights fit in a \
         byte). Quantized memory counts those bits plus the layer's scales as float32 (LQ-Nets: K per output \
-        channel). Layers that stay full precision (the FC layers, batch norm and its running statistics) count \
-        32 bits in both columns.
+        channel). Layers that stay full precision (the FC layers, batch norm and its running statistics; a \
+        super-resolution or denoising net's first and last convs) count 32 bits in both columns.
         """)
 
     @Argument(help: "Run directory.") var runDir: String
@@ -35,13 +35,7 @@ struct Summary: ParsableCommand {
         let file = try RunDirectory.readConfig(runDir)
         let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
         let h = file.header
-        guard let classes = ckpt.data["fc2.bias"]?.count, classes >= 2 else {
-            throw BTError("\(runDir)/checkpoint.bin holds no VGG-6 classifier (fc2.bias)")
-        }
-        try MemoryEstimate.check(k: h.k, inputShape: h.inputShape, classes: classes, batch: 2)
-        let model = VGG6(k: h.k, inputShape: h.inputShape, classes: classes, maxBatch: 2)
-        let engine = StepEngine(model: model, spec: ckpt.header.spec ?? ckpt.header.config.spec, seed: 0)
-        try ckpt.restore(into: engine, optimizer: false)
+        let (model, engine) = try TrainedModel.rebuild(ckpt, header: h, path: runDir + "/checkpoint.bin")
         let m = method ?? ckpt.header.method
         _ = engine.quantizers(for: m, toConvergence: true)
         let fits = engine.quantize(m)

@@ -1,0 +1,125 @@
+import ArgumentParser
+import BTCore
+import Datasets
+import Foundation
+import Training
+
+/// `predict`: a trained classifier applied to a user's images. Each image is read and fitted to the run's input
+/// size as its image-folder data was (grey for a 1-channel run), normalized with the checkpoint's statistics and
+/// passed forward in inference mode under the method the run was trained with; no training data is loaded.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify images with a trained classification run (btviz predict --run RUN image.png|DIR).",
+        discussion: """
+        Prints per image its class and the softmax probability (--top K: the K most likely). A folder stands for \
+        every PNG and JPEG in it, sorted by name. Images are fitted to the run's input size as an image-folder \
+        run fits them (--fit and --image-size of the run), colour images become grey for a 1-channel run.
+        """)
+
+    @Option(name: .customLong("run"), help: "The run directory of a trained classification run.") var runDir: String
+    @Argument(help: "Images (PNG or JPEG) or folders of them.") var inputs: [String]
+    @Option(help: "Print the K most likely classes.") var top = 1
+    @Flag(help: "Print JSON: an array of {path, class, index, probability, top}.") var json = false
+
+    struct Guess: Encodable { var `class`: String; var index: Int; var probability: Double }
+    struct Result: Encodable {
+        var path: String, `class`: String, index: Int, probability: Double, top: [Guess]
+    }
+
+    func run() throws {
+        let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
+        let config = ckpt.header.config
+        guard !config.task.isRestoration else {
+            throw BTError("\(runDir) is a \(config.task.rawValue) run, not a classification run; use btviz \(config.task == .sr ? "upscale" : "denoise")")
+        }
+        let header = try RunDirectory.readConfig(runDir).header
+        let shape = header.inputShape, channels = shape[0], side = shape[1]
+        guard shape[1] == shape[2], channels == 1 || channels == 3, ckpt.header.normalizerMean.count == channels else {
+            throw BTError("\(runDir) has input shape \(shape) and \(ckpt.header.normalizerMean.count) normalizer channels; predict needs square 1- or 3-channel input")
+        }
+        let paths = try Self.imagePaths(inputs)
+        let (names, note) = Self.classNames(config: config, header: header, classes: ckpt.data["fc2.bias"]?.count ?? 0)
+        guard top >= 1 else { throw BTError("--top must be at least 1 (got \(top))") }
+
+        // Every image is read before anything is printed: a bad one stops the command with one line.
+        let size = channels * side * side
+        var x = [Float](repeating: 0, count: paths.count * size)
+        let rgb = UnsafeMutablePointer<Float>.allocate(capacity: side * side * 3)
+        defer { rgb.deallocate() }
+        for (i, path) in paths.enumerated() {
+            let image = try RGBImage.read(path: path)
+            let fit = config.fit ?? .resize
+            if channels == 3 {
+                x.withUnsafeMutableBufferPointer { image.fitted(side: side, fit: fit, into: $0.baseAddress! + i * size) }
+            } else {
+                image.fitted(side: side, fit: fit, into: rgb)
+                for p in 0..<side * side {  // ITU-R BT.601 luma, as a grey conversion gives it (equal channels stay)
+                    x[i * size + p] = 0.299 * rgb[3 * p] + 0.587 * rgb[3 * p + 1] + 0.114 * rgb[3 * p + 2]
+                }
+            }
+        }
+        let normalizer = try Normalizer(mean: ckpt.header.normalizerMean, std: ckpt.header.normalizerStd)
+        x.withUnsafeMutableBufferPointer { normalizer.apply($0.baseAddress!, count: $0.count) }
+
+        let batch = min(64, paths.count)
+        let (model, engine) = try TrainedModel.classifier(ckpt, header: header, path: runDir + "/checkpoint.bin", maxBatch: batch)
+        engine.quantize(ckpt.header.method)
+        let classes = model.classes
+        let k = min(top, classes)
+        var results: [Result] = []
+        for start in stride(from: 0, to: paths.count, by: batch) {
+            let n = min(batch, paths.count - start)
+            let logits = x.withUnsafeMutableBufferPointer { model.forward($0.baseAddress! + start * size, n: n, training: false) }
+            for j in 0..<n {
+                let z = (0..<classes).map { Double(logits[j * classes + $0]) }
+                let m = z.max() ?? 0
+                let e = z.map { exp($0 - m) }, sum = e.reduce(0, +)
+                let ranked = e.indices.sorted { e[$0] > e[$1] || (e[$0] == e[$1] && $0 < $1) }.prefix(k)
+                let guesses = ranked.map { Guess(class: names?[$0] ?? String($0), index: $0, probability: e[$0] / sum) }
+                results.append(Result(path: paths[start + j], class: guesses[0].class, index: guesses[0].index,
+                                      probability: guesses[0].probability, top: guesses))
+            }
+        }
+        if let note { FileHandle.standardError.write(Data("btviz: note: \(note)\n".utf8)) }
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try e.encode(results), as: UTF8.self))
+            return
+        }
+        var table: [[String]] = []
+        for r in results {
+            let rest = r.top.dropFirst().map { "\($0.class) \(Self.percent($0.probability))" }.joined(separator: ", ")
+            table.append([r.path, r.class, Self.percent(r.probability), rest.isEmpty ? "" : "(\(rest))"])
+        }
+        printAligned(table)
+    }
+
+    static func percent(_ p: Double) -> String { String(format: "%.1f%%", 100 * p) }
+
+    /// The files to classify: files as given, each folder's PNGs and JPEGs (by extension) sorted by name.
+    static func imagePaths(_ inputs: [String]) throws -> [String] {
+        var paths: [String] = []
+        for input in inputs {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw BTError("no such file or folder: \(input)") }
+            guard isDir.boolValue else { paths.append(input); continue }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: input)) ?? []
+            let images = names.filter { !$0.hasPrefix(".") && ["png", "jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) }
+            guard !images.isEmpty else { throw BTError("\(input) holds no PNG or JPEG images") }
+            paths += images.sorted().map { (input as NSString).appendingPathComponent($0) }
+        }
+        return paths
+    }
+
+    /// The run's class names, in label order: recorded in config.json (runs since predict), the dataset's catalog
+    /// entry, or an image folder's subfolders if the folder is still there with as many. Nil: indices, and a note why.
+    static func classNames(config: TrainConfig, header: RunHeader, classes: Int) -> (names: [String]?, note: String?) {
+        if let n = header.classNames, n.count == classes { return (n, nil) }
+        if let n = DatasetCatalog.entry(config.dataset)?.classNames, n.count == classes, !n.isEmpty { return (n, nil) }
+        if let dir = config.dataDir, let n = try? ImageFolder.classes(in: dir), n.count == classes {
+            return (n, "class names read from \(dir)'s subfolders (the run does not record them)")
+        }
+        return (nil, "the run does not record its class names; printing class indices")
+    }
+}
