@@ -107,20 +107,27 @@ public struct RunModel: Sendable {
     }
 
     /// Recent values of one layer metric, ending at step index `end` (inclusive). With `markingSwitches`, a NaN
-    /// stands where the method changed (a sparkline draws it as a break).
+    /// stands where the method changed (a sparkline draws it as a break); with `droppingSwitchSteps` too, the
+    /// first step under the new method is left out: a metric against the previous step (`moved`) measures the
+    /// change of level set there, not of the weights, and would set the sparkline's scale.
     public func history(layer: Int, endingAt end: Int, count: Int, markingSwitches: Bool = false,
-                        _ value: (LayerRecord) -> Float) -> [Float] {
+                        droppingSwitchSteps: Bool = false, _ value: (LayerRecord) -> Float) -> [Float] {
         guard !steps.isEmpty, count > 0 else { return [] }
         let e = min(max(0, end), steps.count - 1)
         let s = max(0, e - count + 1)
         var out: [Float] = []
         out.reserveCapacity(e - s + 2)
         for i in s...e where layer < steps[i].layers.count {
-            if markingSwitches && i > s && steps[i].method != steps[i - 1].method { out.append(.nan) }
+            let switched = i > 0 && steps[i].method != steps[i - 1].method
+            if markingSwitches && i > s && switched { out.append(.nan) }
+            if droppingSwitchSteps && switched { continue }
             out.append(value(steps[i].layers[layer]))
         }
         return markingSwitches ? Array(out.suffix(count)) : out
     }
+
+    /// Whether step record `i` is the first under a new method.
+    public func isSwitchStep(_ i: Int) -> Bool { i > 0 && i < steps.count && steps[i].method != steps[i - 1].method }
 
     /// Method and λ changes, for the curves' markers.
     public var changeEvents: [EventRecord] { events.filter { $0.kind == "method" || $0.kind == "lambda" } }

@@ -31,7 +31,7 @@ final class RestorationCommandTests: XCTestCase {
         XCTAssertGreaterThan(sets[0]["psnr"] as? Double ?? 0, 20)
         // Every method per set, the trained one's also as "psnr"; progress on stderr, one line per set and method.
         let methods = try XCTUnwrap(sets[0]["methods"] as? [String: Double])
-        XCTAssertEqual(Set(methods.keys), ["full", "bwn", "twn", "ttq", "lq", "bt"])
+        XCTAssertEqual(Set(methods.keys), ["full", "bwn", "twn", "ttq", "lq", "bt", "lsq"])
         XCTAssertEqual(methods["bt"], sets[0]["psnr"] as? Double)
         XCTAssertTrue(e.stderr.contains("btviz: set14 bt ") && e.stderr.contains("dB (14 images"), e.stderr)
         let text = try btviz(["eval", run, "--sets", "set5", "--methods", "bt,full"], timeout: 300)

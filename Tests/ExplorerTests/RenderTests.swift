@@ -58,12 +58,15 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(zero, [60])
     }
 
-    func testWithoutColourMarkersAreDrawnThroughTheBars() {
+    /// Without colour the bar at a transition keeps its blocks (the pile a large λ gathers there is the point of
+    /// the picture) and the marker runs above it; a full-height bar carries the marker in its top cell only.
+    func testWithoutColourMarkersLeaveThePileVisible() {
         let mono = ExplorerOptions(ascii: false, noColor: true)
         let c = Fixture.render(Fixture.model(method: .bwn), 120, 40, options: mono)
-        // Column 60 is BWN's 0 transition; inside the bar (bottom rows of the histogram) it must be a glyph.
+        // Column 60 is BWN's 0 transition, at the histogram's peak.
         let bottomBarRow = 13
-        XCTAssertEqual(c[60, bottomBarRow].ch, "┃")
+        XCTAssertEqual(c[60, bottomBarRow].ch, "█", "the pile under the transition stays visible")
+        XCTAssertTrue((3...bottomBarRow).contains { c[60, $0].ch == "┃" }, "the transition is still marked in its column")
         let colour = Fixture.render(Fixture.model(method: .bwn), 120, 40)
         XCTAssertEqual(colour[60, bottomBarRow].ch, "█")
         XCTAssertEqual(colour[60, bottomBarRow].style, .markerZero)
@@ -379,5 +382,31 @@ final class HonestLabelTests: XCTestCase {
             }
             if width >= 120 { XCTAssertEqual(shown, 5, "\(row)") }
         }
+    }
+}
+
+/// `moved` at a method switch is the level set changing, not the weights (issue 24, 9).
+final class SwitchStepTests: XCTestCase {
+    func model(movedAtSwitch: Float) -> RunModel {
+        let records: [RunRecord] = Fixture.model().steps.map { s in
+            var s = s
+            if s.step == 200 { s.layers = s.layers.map { var l = $0; l.flipRatio = movedAtSwitch; return l } }
+            return .step(s)
+        }
+        return RunModel(header: Fixture.header, records: records)
+    }
+
+    func testTheSwitchStepIsMarkedAndLeftOutOfTheSparkline() {
+        let m = model(movedAtSwitch: 0.861)
+        let switchIndex = m.steps.firstIndex { $0.step == 200 }!
+        XCTAssertTrue(m.isSwitchStep(switchIndex))
+        let around = m.history(layer: 0, endingAt: switchIndex + 3, count: 8, markingSwitches: true, droppingSwitchSteps: true) { $0.flipRatio }
+        XCTAssertFalse(around.contains(0.861), "\(around)")
+        XCTAssertTrue(around.contains { $0.isNaN }, "the switch is still marked: \(around)")
+        var v = ExplorerViewState(mode: .replay)
+        v.cursor = switchIndex
+        let t = Fixture.render(m, 160, 48, view: v).text
+        XCTAssertTrue(t.contains("switch"), t)
+        XCTAssertFalse(t.contains("86%"), "the level set's change is not shown as a share of weights that moved: \(t)")
     }
 }

@@ -74,13 +74,17 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
         c.text(in: r, x, y, (sel ? (g.ascii ? ">" : "▸") : " ") + l.name, sel ? .accent : .bold)
         x += cols[0].width
         c.text(in: r, x, y, Fmt.shape(l.shape), sel ? .accent : .dim); x += cols[1].width
-        let metrics: [(String, ((LayerRecord) -> Float)?, Style)] = [
-            (scaleText(l), firstScale, base),
-            (deltaText(l), nil, base),
-            (Fmt.pct(l.flipFraction), { $0.flipFraction }, sel ? .accent : .markerZero),
-            (Fmt.pct(l.flipRatio), { $0.flipRatio }, base),
-            (Fmt.compact(l.quantError), { $0.quantError }, base),
-            (Fmt.compact(l.meanTransitionDistance), { $0.meanTransitionDistance }, base),
+        // At a method switch `moved` compares two level sets, not the weights: it says so instead of a share.
+        let switched = model.isSwitchStep(si)
+        // The last field: a metric measured against the previous step, whose first value under a new method is
+        // the switch itself (left out of its sparkline).
+        let metrics: [(String, ((LayerRecord) -> Float)?, Style, Bool)] = [
+            (scaleText(l), firstScale, base, false),
+            (deltaText(l), nil, base, false),
+            (Fmt.pct(l.flipFraction), { $0.flipFraction }, sel ? .accent : .markerZero, false),
+            (switched ? "switch" : Fmt.pct(l.flipRatio), { $0.flipRatio }, switched ? .dim : base, true),
+            (Fmt.compact(l.quantError), { $0.quantError }, base, false),
+            (Fmt.compact(l.meanTransitionDistance), { $0.meanTransitionDistance }, base, false),
         ]
         for (i, m) in metrics.enumerated() {
             let col = cols[i + 2]
@@ -88,7 +92,7 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
             x += col.width
             if col.spark && sw > 0, let f = m.1 {
                 // A method switch inside the window shows as a break: the values before it are another quantizer's.
-                let h = model.history(layer: li, endingAt: si, count: sw, markingSwitches: true, f)
+                let h = model.history(layer: li, endingAt: si, count: sw, markingSwitches: true, droppingSwitchSteps: m.3, f)
                 c.text(in: r, x, y, g.sparkline(h, width: sw), sel ? .accent : .series1)
                 x += sw + 1
             }

@@ -82,16 +82,19 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
     let filled = drawBars(&c, bars, cols, g)
     func col(_ v: Float) -> Int? { histogramColumn(v, lo: lo, hi: hi, width: bars.w) }
 
-    // Marker columns: glyph above the bar, the bar itself recoloured, so both stay readable.
-    // Without colour a recoloured bar is invisible, so the glyph replaces the bar there.
+    // Marker columns: glyph above the bar, the bar itself recoloured, so both stay readable. Without colour
+    // (NO_COLOR, a plain-text capture) the bar keeps its blocks and the glyph runs only above it: the pile of
+    // weights a large λ gathers on a transition is what the column shows, and the marker must not hide it.
     let steps = g.vblocks.count - 1
     for m in marks {
         guard let x = col(m.value) else { continue }
         let top = filled.indices.contains(x) ? (filled[x] + steps - 1) / steps : 0
         for row in 0..<bars.h {
             let y = bars.maxY - 1 - row
-            if row < top && !markersOverBars { c.setStyle(bars.x + x, y, m.style) } else { c.put(bars.x + x, y, g.marker, m.style) }
+            if row < top { if !markersOverBars { c.setStyle(bars.x + x, y, m.style) } } else { c.put(bars.x + x, y, g.marker, m.style) }
         }
+        // A bar as tall as the panel leaves no room above it: its top cell carries the marker.
+        if markersOverBars && top >= bars.h { c.put(bars.x + x, bars.y, g.marker, m.style) }
     }
 
     // What-if: the other method's transitions, faint, in the empty cells above the bars.
