@@ -89,7 +89,11 @@ public enum ExplorerRenderer {
             drawWeightHistogram(&c, bottom, layer: bLayers.indices.contains(sel) ? bLayers[sel] : nil, index: sel,
                                 count: bLayers.count, method: bi.flatMap { QuantMethod(loose: other.model.steps[$0].method) },
                                 markersOverBars: options.noColor, range: range, tag: "B", g)
-            drawDistance(&c, layout.distance, layer: layer, g)
+            // Both runs' distances, side by side and named: one panel of A's alone read as the pair's.
+            let (left, right) = layout.distance.takeLeft(layout.distance.w / 2)
+            drawDistance(&c, left, layer: layer, tag: "A", g)
+            drawDistance(&c, Rect(x: right.x + 1, y: right.y, w: right.w - 1, h: right.h),
+                         layer: bLayers.indices.contains(sel) ? bLayers[sel] : nil, tag: "B", g)
             drawCompareHeader(&c, layout.header, a: model, b: other, view: view, g)
         } else if view.timeLapse, let si {
             drawTimeLapse(&c, layout.histogram, model: model, layer: sel, end: si, g)
@@ -111,7 +115,9 @@ public enum ExplorerRenderer {
             }
             drawDistance(&c, layout.distance, layer: layer, g)
         }
-        drawLayerTable(&c, layout.table, model: model, stepIndex: si, selected: sel, g)
+        let bStep = compare.flatMap { o in step.flatMap { o.model.stepIndex(atOrBefore: $0.step) }.map { o.model.steps[$0] } }
+        drawLayerTable(&c, layout.table, model: model, stepIndex: si, selected: sel,
+                       compared: compare.map { _ in bStep?.layers ?? [] }, g)
         if let other = compare {
             drawCompareLoss(&c, layout.loss, a: model, b: other.model, view: view, cursorStep: cursorStep, g)
             drawCompareMetric(&c, layout.accuracy, a: model, b: other.model, cursorStep: cursorStep, g)

@@ -327,6 +327,9 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(t.contains("A BT weights conv1") && t.contains("B TWN weights conv1"), t)
         XCTAssertTrue(t.contains("task loss") && t.contains("test accuracy"), t)
         XCTAssertFalse(c.positions(of: .series2).isEmpty)
+        // The table and the distance panel say whose they are, and B's flip share stands beside A's.
+        XCTAssertTrue(t.contains("layers of A") && t.contains("A flip~") && t.contains("B flip~"), t)
+        XCTAssertTrue(t.contains("A dist/a") && t.contains("B dist/a"), t)
     }
 }
 

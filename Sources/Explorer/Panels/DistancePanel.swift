@@ -2,15 +2,17 @@ import Training
 
 /// Histogram of each weight's distance to its nearest transition, in units of the first scale.
 /// The regularizer's noise has std 0.1 of that scale, so mass near 0 is what flips.
-func drawDistance(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, _ g: Glyphs) {
+/// `tag` names the run in an A/B view ("A", "B").
+func drawDistance(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, tag: String? = nil, _ g: Glyphs) {
     guard r.h >= 4, r.w >= 10 else { return }
+    let prefix = tag.map { $0 + " " } ?? ""
     guard let l = layer, l.distanceHistogram.counts.count > 0, !l.transitions.isEmpty else {
-        drawTitle(&c, r, [("distance to transition", .title)], g)
+        drawTitle(&c, r, [(prefix + "distance to transition", .title)], g)
         c.text(in: r, r.x + 1, r.y + 2, layer == nil ? "no data yet" : "full precision: none", .dim)
         return
     }
     let near = l.nearTransitionShare(within: 0.1)
-    drawTitle(&c, r, [("dist/a", .title), ("mean " + Fmt.sig(l.meanTransitionDistance), .accent),
+    drawTitle(&c, r, [(prefix + "dist/a", .title), ("mean " + Fmt.sig(l.meanTransitionDistance), .accent),
                       ("<0.1: " + Fmt.pct(near), .markerZero)], g)
     let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: r.h - 2)
     // A fixed axis from 0 to 2 (in units of a): a few outliers used to stretch it to 4 or 5 and squeeze the mass

@@ -3,10 +3,14 @@ import Training
 /// One row per quantized layer: shape, scales, thresholds and the flip/error/distance metrics,
 /// each with a sparkline of its recent history (the last logged steps up to the time shown); then, where
 /// there is room, the full-precision layers, marked as such.
-func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: Int?, selected: Int, _ g: Glyphs) {
+/// In an A/B view, `compared` holds B's layers at the same step: the table is A's (and says so), with B's flip
+/// share beside A's.
+func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: Int?, selected: Int,
+                    compared: [LayerRecord]? = nil, _ g: Glyphs) {
     guard r.h >= 2 else { return }
+    let title = compared == nil ? "layers" : "layers of A"
     guard let si = stepIndex, si < model.steps.count else {
-        drawTitle(&c, r, [("layers", .title)], g)
+        drawTitle(&c, r, [(title, .title)], g)
         return
     }
     let layers = model.steps[si].layers
@@ -30,11 +34,11 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
     let scaleW = max(max(6, scaleTitle.count), layers.map { scaleText($0).count }.max() ?? 6)
     let numW = 7
     // Metrics that get a sparkline: scale, flip~, moved, qerr, dist.
-    let fixed = nameW + shapeW + 1 + scaleW + 1 + numW * 5 + 6
+    let fixed = nameW + shapeW + 1 + scaleW + 1 + numW * (compared == nil ? 5 : 6) + 6
     let sparkW = min(16, max(0, (r.w - fixed) / 5 - 1))
     let sw = sparkW >= 3 ? sparkW : 0
 
-    drawTitle(&c, r, [("layers", .title),
+    drawTitle(&c, r, [(title, .title),
                       ("flip~: share flipped by the noise  moved: level changed since last log" + (sw > 0 ? "  sparks: last \(sw) logs, " + (g.ascii ? "|" : "┊") + " a method switch" : ""), .dim)], g)
     guard r.h >= 3 else { return }
 
@@ -44,11 +48,11 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
         Col(title: "shape", width: shapeW + 1, spark: false),
         Col(title: scaleTitle, width: scaleW + 1, spark: true),
         Col(title: g.fold("Δ"), width: numW, spark: false),
-        Col(title: "flip~", width: numW, spark: true),
+        Col(title: compared == nil ? "flip~" : "A flip~", width: numW, spark: true),
         Col(title: "moved", width: numW, spark: true),
         Col(title: "qerr", width: numW, spark: true),
         Col(title: "dist", width: numW, spark: true),
-    ]
+    ] + (compared == nil ? [] : [Col(title: "B flip~", width: numW, spark: false)])
     var x = r.x
     for col in cols {
         c.text(in: r, x, r.y + 1, col.title, .dim)
@@ -85,7 +89,7 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
             (switched ? "switch" : Fmt.pct(l.flipRatio), { $0.flipRatio }, switched ? .dim : base, true),
             (Fmt.compact(l.quantError), { $0.quantError }, base, false),
             (Fmt.compact(l.meanTransitionDistance), { $0.meanTransitionDistance }, base, false),
-        ]
+        ] + (compared.map { b in [(b.indices.contains(li) ? Fmt.pct(b[li].flipFraction) : g.dash, nil, sel ? .accent : .markerZero, false)] } ?? [])
         for (i, m) in metrics.enumerated() {
             let col = cols[i + 2]
             c.text(in: r, x, y, m.0, m.2)
