@@ -12,6 +12,20 @@ public enum ControlEffect: Equatable, Sendable {
 /// Applies key actions to the view state. Pure, so the λ stepping and layer/time navigation are
 /// testable without a terminal or a trainer. `.quit` and `.resize` are left to the loops.
 public enum ExplorerController {
+    /// A key while the help overlay is open: arrows and page keys scroll it (a small terminal cannot show it all),
+    /// any other key closes it. Returns false for a resize, which the screen handles.
+    public static func handleHelp(_ key: KeyInput, view: inout ExplorerViewState) -> Bool {
+        switch key {
+        case .resize: return false
+        case .up: view.helpScroll = max(0, view.helpScroll - 1)
+        case .down: view.helpScroll += 1
+        case .pageUp: view.helpScroll = max(0, view.helpScroll - 10)
+        case .pageDown: view.helpScroll += 10
+        default: view.showHelp = false
+        }
+        return true
+    }
+
     public static func handle(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel) -> [ControlEffect] {
         let layerCount = max(1, model.steps.last?.layers.count ?? 1)
         let live = view.mode == .live
@@ -27,6 +41,7 @@ public enum ExplorerController {
         switch action {
         case .help:
             view.showHelp = true
+            view.helpScroll = 0
         case .nextLayer:
             view.layer = (view.layer + 1) % layerCount
         case .prevLayer:

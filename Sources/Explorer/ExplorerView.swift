@@ -13,6 +13,8 @@ public struct ExplorerViewState: Sendable, Equatable {
     /// Replay: index into `RunModel.steps`; nil follows the newest record.
     public var cursor: Int?
     public var showHelp = false
+    /// The help overlay's first line shown, when it is taller than the screen.
+    public var helpScroll = 0
     /// A short transient message for the key bar ("save requested").
     public var notice: String?
     /// Live: q was pressed; the trainer is saving and stopping.
@@ -126,7 +128,7 @@ public enum ExplorerRenderer {
             drawMetric(&c, layout.accuracy, model: model, view: view, cursorStep: cursorStep, g)
         }
         drawKeyBar(&c, layout.keys, view: view, g)
-        if view.showHelp { drawHelp(&c, mode: view.mode, g) }
+        if view.showHelp { drawHelp(&c, mode: view.mode, scroll: view.helpScroll, g) }
         return c
     }
 }

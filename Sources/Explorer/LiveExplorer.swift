@@ -53,7 +53,7 @@ struct LiveExplorer {
             let left = frame - (ContinuousClock.now - lastDraw)
             guard let key = screen.readKey(timeoutMs: max(1, milliseconds(left))) else { continue }
             dirty = true
-            if view.showHelp && key != .resize { view.showHelp = false; continue }
+            if view.showHelp && ExplorerController.handleHelp(key, view: &view) { continue }
             guard let action = KeyMap.action(for: key, mode: .live) else { continue }
             if action == .quit {
                 if view.quitting { return .quit }   // second q: leave now; the caller still waits for the trainer

@@ -119,7 +119,7 @@ struct ReplayExplorer {
             let wait = tail.behind || (secondTail?.behind ?? false) || view.playing ? 1 : dirty ? max(1, milliseconds(frame - (ContinuousClock.now - lastDraw))) : 100
             guard let key = screen.readKey(timeoutMs: wait) else { continue }
             dirty = true
-            if view.showHelp && key != .resize { view.showHelp = false; continue }
+            if view.showHelp && ExplorerController.handleHelp(key, view: &view) { continue }
             guard let action = KeyMap.action(for: key, mode: .replay) else { continue }
             if action == .quit { return }
             let before = view.notice

@@ -413,3 +413,40 @@ final class SwitchStepTests: XCTestCase {
         XCTAssertFalse(t.contains("86%"), "the level set's change is not shown as a share of weights that moved: \(t)")
     }
 }
+
+/// At 80x24 (the smallest common terminal) every key is listed, what-if has its row, notices leave the keys
+/// alone, and the help overlay scrolls (issue 24's rough edges).
+final class SmallTerminalTests: XCTestCase {
+    func testEveryKeyAt80x24AndNoticesBesideThem() {
+        for mode in [ExplorerMode.live, .replay] {
+            var v = ExplorerViewState(mode: mode)
+            v.notice = "what-if BWN on the same weights"
+            let t = Fixture.render(Fixture.model(), 80, 24, view: v).text
+            let keys = t.split(separator: "\n").last.map(String.init) ?? ""
+            for k in ["q quit", " t ", " g ", " w ", "? help"] { XCTAssertTrue(keys.contains(k), "\(mode): \(k) missing from \(keys)") }
+            if mode == .live { XCTAssertTrue(keys.contains(" d "), keys) }
+            XCTAssertFalse(keys.contains("what-if BWN"), "the notice is not drawn over the keys: \(keys)")
+            XCTAssertTrue(t.contains("what-if BWN on the same weights"), t)
+        }
+    }
+
+    func testWhatIfHasItsRowAt80x24() {
+        var v = ExplorerViewState(mode: .live)
+        v.whatIf = .twn
+        let t = Fixture.render(Fixture.model(), 80, 24, view: v).text
+        XCTAssertTrue(t.contains(" if TWN "), t)
+    }
+
+    func testHelpScrollsWhenTallerThanTheScreen() {
+        var v = ExplorerViewState(mode: .live)
+        v.showHelp = true
+        let top = Fixture.render(Fixture.model(), 80, 24, view: v).text
+        XCTAssertTrue(top.contains("PgUp/PgDn scroll (lines 1-"), top)
+        XCTAssertFalse(top.contains("press any key to close"), "the last line is below the fold")
+        for _ in 0..<40 { _ = ExplorerController.handleHelp(.down, view: &v) }
+        let bottom = Fixture.render(Fixture.model(), 80, 24, view: v).text
+        XCTAssertTrue(bottom.contains("press any key to close"), bottom)
+        XCTAssertTrue(ExplorerController.handleHelp(.char("x"), view: &v))
+        XCTAssertFalse(v.showHelp)
+    }
+}

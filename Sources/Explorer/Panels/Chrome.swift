@@ -48,7 +48,9 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     let live = view.mode == .live
     let done = live && st.finished && st.failure == nil ? 1 : Float(step?.step ?? 0) / Float(total)
     var tail: (String, Style)
-    if view.mode == .replay {
+    if let n = view.notice {
+        tail = (g.fold(n), .warn)  // for a few seconds, in place of the status; the key bar stays whole
+    } else if view.mode == .replay {
         let n = model.steps.count
         let i = (view.cursor ?? (n - 1)) + 1
         var s = "record \(max(0, i))/\(n)"
@@ -102,8 +104,8 @@ func drawCompareHeader(_ c: inout Canvas, _ r: Rect, a: RunModel, b: ComparedRun
     if let i = ai { c.text(in: r, x + 2, y, "record \(i + 1)/\(a.steps.count)", .dim) }
 }
 
-/// The key bar: always visible; keys that do nothing in this mode are dimmed. "q quit" is always shown: the
-/// others give way from the end when the line is short.
+/// The key bar: always visible; keys that do nothing in this mode are dimmed. Notices go to the header's second
+/// row (they used to cover these keys).
 func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyphs) {
     let live = view.mode == .live
     let items: [(String, String, Bool)] = live ? [
@@ -117,23 +119,24 @@ func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyp
         ("?", "help", true), (MethodKeys.range + " m +- s", "live only", false),
     ]
     let quit = ("q", "quit")
-    func width(_ k: String, _ l: String) -> Int { k.unicodeScalars.count + l.unicodeScalars.count + 2 }
+    // Every key is shown: when the labels do not fit, they shorten to a word of at most four letters, then go
+    // (keys only), "? help" always last so the rest can be looked up. At 80 columns t, g, w, d and ? used to fall off.
+    let keysOnly = items.filter { $0.0 != "?" && $0.2 }
+    let help = items.first { $0.0 == "?" }.map { [$0] } ?? []
+    func width(_ list: [(String, String, Bool)]) -> Int {
+        list.reduce(0) { $0 + $1.0.unicodeScalars.count + ($1.1.isEmpty ? 0 : $1.1.unicodeScalars.count + 1) + 1 }
+    }
+    let short = items.map { ($0.0, String($0.1.prefix(4)), $0.2) }
+    let bare = keysOnly.map { ($0.0, "", $0.2) } + help
+    let room = r.w - (quit.0.count + quit.1.count + 2)
+    let shown = [items, short, bare].first { width($0) <= room } ?? bare
     var x = r.x
     x = c.text(in: r, x, r.y, quit.0, .keyCap)
     x = c.text(in: r, x + 1, r.y, quit.1, .normal) + 1
-    for (k, label, on) in items {
-        if x + width(k, label) > r.maxX { break }
+    for (k, label, on) in shown {
+        if x + k.unicodeScalars.count > r.maxX { break }
         x = c.text(in: r, x, r.y, k, on ? .keyCap : .dim)
-        x = c.text(in: r, x + 1, r.y, label, on ? .normal : .dim) + 1
-    }
-    // A notice takes the right end, over the keys it needs (never over "q quit").
-    if let n = view.notice {
-        let start = r.x + width(quit.0, quit.1) + 1
-        let s = String(g.fold(n).prefix(max(0, r.maxX - start - 1)))
-        guard !s.isEmpty else { return }
-        let nx = r.maxX - s.unicodeScalars.count - 1
-        c.fill(Rect(x: nx - 1, y: r.y, w: r.maxX - nx + 1, h: 1), " ")
-        c.text(in: r, nx, r.y, s, .warn)
+        x = (label.isEmpty ? x : c.text(in: r, x + 1, r.y, label, on ? .normal : .dim)) + 1
     }
 }
 
@@ -156,7 +159,7 @@ private func transitionLegend(_ g: Glyphs) -> [(String, Style)] {
 }
 
 /// Help overlay: any key closes it.
-func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
+func drawHelp(_ c: inout Canvas, mode: ExplorerMode, scroll: Int = 0, _ g: Glyphs) {
     let pm = g.plusMinus
     var lines: [(String, Style)] = [("btviz explorer " + g.dash + " keys", .title), ("", .normal)]
     if mode == .live {
@@ -214,8 +217,17 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, _ g: Glyphs) {
     c.put(box.x, box.y, tl, .accent); c.put(box.maxX - 1, box.y, tr, .accent)
     c.put(box.x, box.maxY - 1, bl, .accent); c.put(box.maxX - 1, box.maxY - 1, br, .accent)
     let inner = box.inset(dx: 2, dy: 1)
-    for (i, l) in lines.enumerated() where i < inner.h {
+    // Taller than the screen: the last row says how to scroll and which lines are shown.
+    let overflow = lines.count > inner.h
+    let rows = overflow ? inner.h - 1 : inner.h
+    let first = overflow ? min(max(0, scroll), lines.count - rows) : 0
+    for (i, l) in lines[first...].enumerated() where i < rows {
         c.text(in: inner, inner.x, inner.y + i, g.fold(l.0), l.1)
+    }
+    if overflow {
+        let arrows = g.ascii ? "Up/Down" : "↑↓"
+        c.text(in: inner, inner.x, inner.maxY - 1,
+               "\(arrows) PgUp/PgDn scroll (lines \(first + 1)-\(first + rows) of \(lines.count)); any other key closes", .accent)
     }
 }
 

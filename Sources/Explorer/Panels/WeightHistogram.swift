@@ -71,8 +71,9 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
     if let wi = whatIf { parts.append(((g.ascii ? ": " : "╎ ") + "what-if " + (QuantMethod(loose: wi.method)?.label ?? wi.method), .faint)) }
     drawTitle(&c, r, parts, g)
 
-    let showAxis = r.h >= 8
-    let whatIfRow = whatIf != nil && r.h >= 9
+    // The what-if row (asked for with a key) takes precedence over the axis row when the panel is short.
+    let whatIfRow = whatIf != nil && r.h >= 7
+    let showAxis = r.h >= (whatIfRow ? 9 : 8)
     let barsH = r.h - 3 - (showAxis ? 1 : 0) - (whatIfRow ? 1 : 0)
     let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: barsH)
     // A fixed axis (the widest the layer has been) when the caller knows it, else this record's own.
