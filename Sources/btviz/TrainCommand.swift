@@ -11,104 +11,37 @@ import Training
 
 struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train VGG-6(K), or the super-resolution/denoising net, with a weight quantizer; opens the live explorer in a terminal.")
+        abstract: "Train VGG-6(K), or the super-resolution/denoising net, with a weight quantizer; opens the live explorer in a terminal.",
+        discussion: """
+        The explorer's keys (? lists them while it runs): \(QuantMethod.allCases.enumerated().map { "\($0.offset + 1) \($0.element.label)" }.joined(separator: ", ")) \
+        switch the quantizer; m the next one; + and - move λ in 1-3-10 steps, 0 sets it to 0; left/right or Tab pick a \
+        layer; space pauses; s saves a checkpoint; t time-lapse, g all layers, w what-if; , and . smoothing, l log \
+        loss; d detaches (training goes on; btviz replay --follow RUN watches again); q or Ctrl-C stops and saves.
+        """)
 
-    @Option(help: "classify (VGG-6 on --dataset; default), sr (super-resolution by --scale) or denoise (Gaussian noise of std --sigma), both on the Y channel.")
-    var task: TrainTask?
-    @Option(parsing: .unconditional, help: "sr: upscaling factor 2, 3 or 4 (default 2).") var scale: Int?
-    @Option(parsing: .unconditional, help: "denoise: noise std on intensities in [0, 1] (default 0.1).") var sigma: Float?
-    @Option(parsing: .unconditional, help: "sr/denoise: high-resolution training patch side (default 48).") var patch: Int?
-    @Option(help: "sr/denoise: folder of training images, PNG/JPEG/BMP (default T91, found as the benchmark sets are).")
-    var trainData: String?
-    @Option(help: "sr/denoise: the set validated on after each epoch (default set5).") var valSet: String?
-    @Option(parsing: .unconditional, help: "sr/denoise: steps per epoch (default 500).") var epochSteps: Int?
-    @Flag(help: "sr/denoise: batch norm after the first and body convs instead of biases (off by default: measured worse).")
-    var batchNorm = false
-    @Flag(help: "sr/denoise: a learned gain per output channel on each quantized conv's weights.")
-    var channelGain = false
-
-    // Options that define a run are optional here: unset ones take TrainConfig's defaults for a new run and the
-    // checkpoint's values on --resume, where a given one that differs is refused.
-    @Option(help: ArgumentHelp("\(DatasetCatalog.names.joined(separator: ", ")) (default synthetic; `btviz datasets` lists them).",
-                               valueName: "name")) var dataset: String?
-    @Option(help: "Folder with the dataset's files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then where a system package puts it, e.g. /usr/share/datasets/fashion-mnist). For --dataset folder: one subfolder of PNG/JPEG images per class.")
-    var dataDir: String?
-    @Option(parsing: .unconditional, help: "--dataset folder: images are fitted to N x N (default 32).") var imageSize: Int?
-    @Option(help: "--dataset folder: resize (the whole image, aspect not kept; default) or center-crop (shorter side to N, then the centre).")
-    var fit: ImageFit?
-    @Option(help: "--dataset folder: the test split, a folder with the same class subfolders.") var testDir: String?
-    @Option(parsing: .unconditional, help: "--dataset folder: hold out this share of each class for testing (a fixed split, the same for every seed).")
-    var testRatio: Double?
-    @Option(help: ArgumentHelp("Weight quantizer: \(QuantMethod.list()) (default \(TrainConfig().method)).")) var method: QuantMethod?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Transition regularizer weight (0 turns it off). Default: \(QuantMethod.lambdaDefaults); 0 for --task sr/denoise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (docs/methods.md)."))
-    var lambda: Float?
-    @Option(parsing: .unconditional, help: "VGG-6 width K (default 16).") var k: Int?
-    @Option(parsing: .unconditional, help: "Default 15.") var epochs: Int?
-    @Option(parsing: .unconditional, help: "Default 128.") var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Peak Adam learning rate, cosine decay to 0 (default 0.002).") var lr: Float?
-    @Option(parsing: .unconditional, help: "Default 0.") var seed: UInt64?
-    @OptionGroup var quant: QuantizerOptions
-    @Option(parsing: .unconditional, help: "The regularizer's noise std: --noise-ratio × each layer's first scale (a for BWN and TWN, a1 for BT, mean|W| for TTQ and LQ-Nets; default 0.1).") var noiseRatio: Float?
-    @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
-    @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
-    var initScheme: InitScheme?
-    @Flag(help: "Turn off the random crop.") var noCrop = false
-    @Flag(help: "Turn off cutout.") var noCutout = false
-    @Flag(help: "Turn off horizontal flips (on by default where the dataset allows them: CIFAR-10, ImageNet, image folders; never SVHN or the digit and clothing sets).")
-    var noFlip = false
-    @Option(parsing: .unconditional, help: "Write a step record every N steps (default 10).") var logEvery: Int?
-    @Option(parsing: .unconditional, help: "Latent-weight histogram bins (default 100).") var bins: Int?
-    @Option(parsing: .unconditional, help: "Use only the first N training images (0 = all).") var trainLimit: Int?
-    @Option(parsing: .unconditional, help: "Use only the first N test images (0 = all).") var testLimit: Int?
     @Option(help: "Run directory (metrics.jsonl, config.json, checkpoint.bin).") var runDir: String?
     @Option(help: "Continue the run in this directory from its checkpoint.") var resume: String?
     @Flag(help: "Start over in a --run-dir that already holds a run, deleting its checkpoint and metrics.") var replace = false
     @Flag(help: "Print progress lines instead of opening the explorer.") var headless = false
     @OptionGroup var screen: ScreenOptions
+    @OptionGroup(title: "Training") var core: TrainCoreOptions
+    @OptionGroup(title: "Quantizer") var quant: QuantizerOptions
+    @OptionGroup(title: "Regularizer and initial weights") var regularizer: RegularizerOptions
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Super-resolution and denoising") var restoration: RestorationOptions
+    @OptionGroup(title: "Logging") var logging: LoggingOptions
     @Option(parsing: .unconditional, help: .hidden) var injectNanAt: Int?
 
-    /// `base` with every option that was given applied. A relative --data-dir is stored resolved, so `eval`
-    /// and `--resume` work from any folder.
+    /// `base` with every option that was given applied, group by group (the task first: λ's default depends on
+    /// it). A relative --data-dir is stored resolved, so `eval` and `--resume` work from any folder.
     func makeConfig(over base: TrainConfig) -> TrainConfig {
         var c = base
-        if let task { c.task = task }
-        if let scale { c.scale = scale }
-        if let sigma { c.sigma = sigma }
-        if let patch { c.patch = patch }
-        if let trainData { c.trainData = Self.absolute(trainData) }
-        if let valSet { c.valSet = valSet.lowercased() }
-        if let epochSteps { c.epochSteps = epochSteps }
-        if batchNorm { c.batchNorm = true }
-        if channelGain { c.channelGain = true }
-        if let dataset { c.dataset = dataset }
-        if let dataDir { c.dataDir = Self.absolute(dataDir) }
-        if let imageSize { c.imageSize = imageSize }
-        if let fit { c.fit = fit }
-        if let testDir { c.testDir = Self.absolute(testDir) }
-        if let testRatio { c.testRatio = testRatio }
-        if let method {
-            c.method = method
-            if lambda == nil && base.method != method {
-                c.lambda = c.task.isRestoration ? TrainConfig.restoration(c.task).lambda : TrainConfig.defaultLambda(for: method)
-            }
-        }
-        if let lambda { c.lambda = lambda }
-        if let k { c.k = k }
-        if let epochs { c.epochs = epochs }
-        if let batchSize { c.batchSize = batchSize }
-        if let lr { c.lr = lr }
-        if let seed { c.seed = seed }
+        restoration.apply(to: &c)
+        data.apply(to: &c)
+        core.apply(to: &c, base: base)
         c.quantOptions = quant.applied(to: c.quantOptions)
-        if let noiseRatio { c.noiseRatio = noiseRatio }
-        if let regReduction { c.regReduction = regReduction }
-        if let initScheme { c.initScheme = initScheme }
-        if noCrop { c.crop = false }
-        if noCutout { c.cutout = false }
-        if noFlip { c.flip = false }
-        if let logEvery { c.logEvery = logEvery }
-        if let bins { c.histogramBins = bins }
-        if let trainLimit { c.trainLimit = trainLimit }
-        if let testLimit { c.testLimit = testLimit }
+        regularizer.apply(to: &c)
+        logging.apply(to: &c)
         if let injectNanAt { c.injectNaNAtStep = injectNanAt }
         return c
     }
@@ -131,7 +64,7 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         var checkpoint: Checkpoint?
-        var config = makeConfig(over: task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
+        var config = makeConfig(over: restoration.task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
         let dir: String
         let lock: RunLock
         var created: [String] = []
@@ -354,3 +287,116 @@ final class SignalStop {
 }
 
 extension ImageFit: ExpressibleByArgument {}
+
+/// Train's options in the groups its help shows; each group applies what was given to a config in one place.
+/// Options that define a run are optional: unset ones take TrainConfig's defaults for a new run and the
+/// checkpoint's values on --resume, where a given one that differs is refused.
+struct TrainCoreOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Weight quantizer: \(QuantMethod.list()) (default \(TrainConfig().method)).")) var method: QuantMethod?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Transition regularizer weight (0 turns it off). Default: \(QuantMethod.lambdaDefaults); 0 for --task sr/denoise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (docs/methods.md)."))
+    var lambda: Float?
+    @Option(parsing: .unconditional, help: "VGG-6 width K (default 16).") var k: Int?
+    @Option(parsing: .unconditional, help: "Default 15.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Default 128.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Peak Adam learning rate, cosine decay to 0 (default 0.002).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Default 0.") var seed: UInt64?
+
+    func apply(to c: inout TrainConfig, base: TrainConfig) {
+        if let method {
+            c.method = method
+            if lambda == nil && base.method != method {
+                c.lambda = c.task.isRestoration ? TrainConfig.restoration(c.task).lambda : TrainConfig.defaultLambda(for: method)
+            }
+        }
+        if let lambda { c.lambda = lambda }
+        if let k { c.k = k }
+        if let epochs { c.epochs = epochs }
+        if let batchSize { c.batchSize = batchSize }
+        if let lr { c.lr = lr }
+        if let seed { c.seed = seed }
+    }
+}
+
+struct RegularizerOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "The regularizer's noise std: --noise-ratio × each layer's first scale (a for BWN and TWN, a1 for BT, mean|W| for TTQ and LQ-Nets; default 0.1).") var noiseRatio: Float?
+    @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
+    @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
+    var initScheme: InitScheme?
+
+    func apply(to c: inout TrainConfig) {
+        if let noiseRatio { c.noiseRatio = noiseRatio }
+        if let regReduction { c.regReduction = regReduction }
+        if let initScheme { c.initScheme = initScheme }
+    }
+}
+
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("\(DatasetCatalog.names.joined(separator: ", ")) (default synthetic; `btviz datasets` lists them).",
+                               valueName: "name")) var dataset: String?
+    @Option(help: "Folder with the dataset's files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then where a system package puts it, e.g. /usr/share/datasets/fashion-mnist). For --dataset folder: one subfolder of PNG/JPEG images per class.")
+    var dataDir: String?
+    @Option(parsing: .unconditional, help: "--dataset folder: images are fitted to N x N (default 32).") var imageSize: Int?
+    @Option(help: "--dataset folder: resize (the whole image, aspect not kept; default) or center-crop (shorter side to N, then the centre).")
+    var fit: ImageFit?
+    @Option(help: "--dataset folder: the test split, a folder with the same class subfolders.") var testDir: String?
+    @Option(parsing: .unconditional, help: "--dataset folder: hold out this share of each class for testing (a fixed split, the same for every seed).")
+    var testRatio: Double?
+    @Flag(help: "Turn off the random crop.") var noCrop = false
+    @Flag(help: "Turn off cutout.") var noCutout = false
+    @Flag(help: "Turn off horizontal flips (on by default where the dataset allows them: CIFAR-10, ImageNet, image folders; never SVHN or the digit and clothing sets).")
+    var noFlip = false
+    @Option(parsing: .unconditional, help: "Use only the first N training images (0 = all).") var trainLimit: Int?
+    @Option(parsing: .unconditional, help: "Use only the first N test images (0 = all).") var testLimit: Int?
+
+    func apply(to c: inout TrainConfig) {
+        if let dataset { c.dataset = dataset }
+        if let dataDir { c.dataDir = Train.absolute(dataDir) }
+        if let imageSize { c.imageSize = imageSize }
+        if let fit { c.fit = fit }
+        if let testDir { c.testDir = Train.absolute(testDir) }
+        if let testRatio { c.testRatio = testRatio }
+        if noCrop { c.crop = false }
+        if noCutout { c.cutout = false }
+        if noFlip { c.flip = false }
+        if let trainLimit { c.trainLimit = trainLimit }
+        if let testLimit { c.testLimit = testLimit }
+    }
+}
+
+struct RestorationOptions: ParsableArguments {
+    @Option(help: "classify (VGG-6 on --dataset; default), sr (super-resolution by --scale) or denoise (Gaussian noise of std --sigma), both on the Y channel.")
+    var task: TrainTask?
+    @Option(parsing: .unconditional, help: "sr: upscaling factor 2, 3 or 4 (default 2).") var scale: Int?
+    @Option(parsing: .unconditional, help: "denoise: noise std on intensities in [0, 1] (default 0.1).") var sigma: Float?
+    @Option(parsing: .unconditional, help: "sr/denoise: high-resolution training patch side (default 48).") var patch: Int?
+    @Option(help: "sr/denoise: folder of training images, PNG/JPEG/BMP (default T91, found as the benchmark sets are).")
+    var trainData: String?
+    @Option(help: "sr/denoise: the set validated on after each epoch (default set5).") var valSet: String?
+    @Option(parsing: .unconditional, help: "sr/denoise: steps per epoch (default 500).") var epochSteps: Int?
+    @Flag(help: "sr/denoise: batch norm after the first and body convs instead of biases (off by default: measured worse).")
+    var batchNorm = false
+    @Flag(help: "sr/denoise: a learned gain per output channel on each quantized conv's weights.")
+    var channelGain = false
+
+    func apply(to c: inout TrainConfig) {
+        if let task { c.task = task }
+        if let scale { c.scale = scale }
+        if let sigma { c.sigma = sigma }
+        if let patch { c.patch = patch }
+        if let trainData { c.trainData = Train.absolute(trainData) }
+        if let valSet { c.valSet = valSet.lowercased() }
+        if let epochSteps { c.epochSteps = epochSteps }
+        if batchNorm { c.batchNorm = true }
+        if channelGain { c.channelGain = true }
+    }
+}
+
+struct LoggingOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Write a step record every N steps (default 10).") var logEvery: Int?
+    @Option(parsing: .unconditional, help: "Latent-weight histogram bins (default 100).") var bins: Int?
+
+    func apply(to c: inout TrainConfig) {
+        if let logEvery { c.logEvery = logEvery }
+        if let bins { c.histogramBins = bins }
+    }
+}
