@@ -28,6 +28,22 @@ enum Fmt {
         return s
     }
 
+    /// A column of numbers with one number of decimals, enough for `digits` significant digits of its smallest
+    /// nonzero value (at most 5), leading zeros dropped as `compact` does: `1.00/0.998` rather than `1.0/0.998`,
+    /// whose differing lengths read as differing precision. Values that need an exponent keep `compact`'s form.
+    static func column(_ values: [Float], _ digits: Int = 3) -> [String] {
+        let sized = values.filter { $0.isFinite && $0 != 0 }.map { abs(Double($0)) }
+        guard !sized.isEmpty, sized.allSatisfy({ $0 < 1e5 && $0 >= 9.995e-5 }) else { return values.map { compact($0, digits) } }
+        let decimals = min(5, sized.map { max(0, digits - 1 - Int(floor(log10($0)))) }.max()!)
+        return values.map { v in
+            guard v.isFinite else { return sig(v) }
+            let s = String(format: "%.\(decimals)f", Double(v))
+            if s.hasPrefix("0.") { return String(s.dropFirst()) }
+            if s.hasPrefix("-0.") { return "-" + s.dropFirst(2) }
+            return s
+        }
+    }
+
     /// The most of `v` (up to `digits` significant) that fits in `width` characters, for axis labels:
     /// 0.0012, then .0012, then 1.2e-3, then 1e-3. Cutting a longer label would show a different number.
     static func fit(_ v: Float, width: Int, digits: Int = 2) -> String {

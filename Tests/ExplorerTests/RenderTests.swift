@@ -450,3 +450,25 @@ final class SmallTerminalTests: XCTestCase {
         XCTAssertFalse(v.showHelp)
     }
 }
+
+/// One column, one number of decimals (issue 24: `1.00/1.0` beside `1.0/1.00`, `1.00` beside `1.000`).
+final class ColumnFormatTests: XCTestCase {
+    func testAColumnSharesItsDecimals() {
+        // TTQ's Wp near its start of 1.0: 1.003 printed "1.0" and 0.998 "1.00" at two significant digits.
+        let records: [RunRecord] = Fixture.model(method: .ttq).steps.map { s in
+            var s = s
+            s.layers = s.layers.enumerated().map { i, l in
+                var l = l
+                l.scales["wp"] = i % 2 == 0 ? 1.003 : 0.998
+                l.scales["wn"] = i % 2 == 0 ? 0.998 : 1.003
+                return l
+            }
+            return .step(s)
+        }
+        let t = Fixture.render(RunModel(header: Fixture.header, records: records), 160, 48).text
+        let rows = t.split(separator: "\n").filter { $0.hasPrefix(" conv") || $0.hasPrefix("▸conv") }
+        let cells = rows.compactMap { $0.split(separator: " ").first { $0.contains("/") } }
+        XCTAssertEqual(cells.count, 6, t)
+        XCTAssertEqual(Set(cells), ["1.00/1.00"], "\(cells)")
+    }
+}

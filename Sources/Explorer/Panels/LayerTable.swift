@@ -17,13 +17,17 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
     // The fit's headline scales in its order (BT's a1/a2/a_opt, TTQ's Wp/Wn, LQ-Nets' channel-mean basis), as the
     // records describe them.
     let described = layers.first?.fitDescription(method: model.steps[si].method) ?? .unnamed
+    // Each figure is formatted as a column, with one number of decimals across the layers (see Fmt.column).
+    let scaleColumns = described.scales.map { key in Fmt.column(layers.map { $0.scales[key] ?? 0 }, described.scales.count > 1 ? 2 : 3) }
+    let deltaColumn = Fmt.column(layers.map { l in described.threshold.flatMap { l.thresholds[$0] } ?? 0 })
+    let errorColumn = Fmt.column(layers.map(\.quantError)), distanceColumn = Fmt.column(layers.map(\.meanTransitionDistance))
+    func index(_ l: LayerRecord) -> Int { layers.firstIndex { $0.name == l.name } ?? 0 }
     func scaleText(_ l: LayerRecord) -> String {
-        let values = described.scales.compactMap { l.scales[$0] }
-        return values.isEmpty ? "full" : values.map { Fmt.compact($0, values.count > 1 ? 2 : 3) }.joined(separator: "/")
+        let present = described.scales.indices.filter { l.scales[described.scales[$0]] != nil }
+        return present.isEmpty ? "full" : present.map { scaleColumns[$0][index(l)] }.joined(separator: "/")
     }
     func deltaText(_ l: LayerRecord) -> String {
-        if let d = described.threshold.flatMap({ l.thresholds[$0] }) { return Fmt.compact(d) }
-        return g.dash
+        described.threshold.flatMap({ l.thresholds[$0] }) != nil ? deltaColumn[index(l)] : g.dash
     }
     func firstScale(_ l: LayerRecord) -> Float { described.scales.first.flatMap { l.scales[$0] } ?? 0 }
     let scaleTitle = described.scaleTitle
@@ -87,8 +91,8 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
             (deltaText(l), nil, base, false),
             (Fmt.pct(l.flipFraction), { $0.flipFraction }, sel ? .accent : .markerZero, false),
             (switched ? "switch" : Fmt.pct(l.flipRatio), { $0.flipRatio }, switched ? .dim : base, true),
-            (Fmt.compact(l.quantError), { $0.quantError }, base, false),
-            (Fmt.compact(l.meanTransitionDistance), { $0.meanTransitionDistance }, base, false),
+            (errorColumn[li], { $0.quantError }, base, false),
+            (distanceColumn[li], { $0.meanTransitionDistance }, base, false),
         ] + (compared.map { b in [(b.indices.contains(li) ? Fmt.pct(b[li].flipFraction) : g.dash, nil, sel ? .accent : .markerZero, false)] } ?? [])
         for (i, m) in metrics.enumerated() {
             let col = cols[i + 2]
