@@ -119,17 +119,18 @@ func drawKeyBar(_ c: inout Canvas, _ r: Rect, view: ExplorerViewState, _ g: Glyp
         ("?", "help", true), (MethodKeys.range + " m +- s", "live only", false),
     ]
     let quit = ("q", "quit")
-    // Every key is shown: when the labels do not fit, they shorten to a word of at most four letters, then go
-    // (keys only), "? help" always last so the rest can be looked up. At 80 columns t, g, w, d and ? used to fall off.
-    let keysOnly = items.filter { $0.0 != "?" && $0.2 }
-    let help = items.first { $0.0 == "?" }.map { [$0] } ?? []
+    // Every key is shown: when the labels do not fit, they go from the end (those keys stay, bare), "? help"
+    // keeps its label so the rest can be looked up. At 80 columns t, g, w, d and ? used to fall off.
     func width(_ list: [(String, String, Bool)]) -> Int {
         list.reduce(0) { $0 + $1.0.unicodeScalars.count + ($1.1.isEmpty ? 0 : $1.1.unicodeScalars.count + 1) + 1 }
     }
-    let short = items.map { ($0.0, String($0.1.prefix(4)), $0.2) }
-    let bare = keysOnly.map { ($0.0, "", $0.2) } + help
     let room = r.w - (quit.0.count + quit.1.count + 2)
-    let shown = [items, short, bare].first { width($0) <= room } ?? bare
+    var shown = items.filter { $0.2 || width(items) <= room }  // the dimmed "live only" hint goes first
+    var next = shown.count - 1
+    while width(shown) > room && next >= 0 {
+        if shown[next].0 != "?" { shown[next].1 = "" }
+        next -= 1
+    }
     var x = r.x
     x = c.text(in: r, x, r.y, quit.0, .keyCap)
     x = c.text(in: r, x + 1, r.y, quit.1, .normal) + 1
