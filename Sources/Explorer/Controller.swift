@@ -80,8 +80,10 @@ public enum ExplorerController {
             view.grid.toggle()
             view.notice = view.grid ? "all layers" : "selected layer"
         case .cycleWhatIf:
-            // Off, then each quantized method other than the one shown, then off again.
-            let current = QuantMethod(loose: model.status.method)
+            // Off, then each quantized method other than the one shown, then off again. The one shown is the
+            // method at the cursor's step (in a replay of a run that switched, not the run's last method).
+            let shown = view.stepIndex(in: model).map { model.steps[$0].method } ?? model.status.method
+            let current = QuantMethod(loose: shown)
             let order = QuantMethod.allCases.filter { $0.definition.hasTransitions && $0 != current }
             let i = view.whatIf.flatMap { order.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
             view.whatIf = i < order.count ? order[i] : nil

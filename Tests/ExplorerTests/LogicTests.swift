@@ -232,3 +232,16 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(g.sparkline([], width: 4), "")
     }
 }
+
+/// In a replay of a run that switched method, what-if offers every method but the one at the cursor's step.
+final class WhatIfAtCursorTests: XCTestCase {
+    func testTheCycleLeavesOutTheMethodShownNotTheRunsLast() {
+        let m = Fixture.model()  // TWN until step 200, then BT
+        var v = ExplorerViewState(mode: .replay)
+        v.cursor = 5  // step 50: TWN
+        var seen: [QuantMethod?] = []
+        for _ in 0..<8 { _ = ExplorerController.handle(.cycleWhatIf, view: &v, model: m); seen.append(v.whatIf) }
+        XCTAssertTrue(seen.contains(.bt), "\(seen)")
+        XCTAssertFalse(seen.contains(.twn), "\(seen)")
+    }
+}
