@@ -82,8 +82,8 @@ final class TrainedQuantizerTrainingTests: XCTestCase {
         XCTAssertEqual(trainer.engine.quantizers.methods, [.bt, .ttq, .lq])
     }
 
-    /// Stopping and resuming reproduces the uninterrupted run exactly: the checkpoint holds TTQ's Wp and Wn with
-    /// their Adam moments, and LQ-Nets' basis with its moving average.
+    /// Stopping and resuming reproduces the uninterrupted run exactly: the checkpoint holds TTQ's Wp and Wn and LSQ's
+    /// step with their Adam moments, and LQ-Nets' basis with its moving average.
     func testTTQAndLQResumeExactly() throws {
         let data = try fashionSubset()
         final class StopAfter: RunSink {
@@ -91,7 +91,7 @@ final class TrainedQuantizerTrainingTests: XCTestCase {
             init(_ c: TrainerControl, _ s: Int) { control = c; step = s }
             func receive(_ r: RunRecord) { if case .step(let s) = r, s.step == step { control.requestStop() } }
         }
-        for m in [QuantMethod.ttq, .lq] {
+        for m in [QuantMethod.ttq, .lq, .lsq] {  // the methods with trained parameters or state
             let c = config(m, epochs: 2, trainLimit: 512)
             let straight = RecordingSink()
             _ = try Trainer(config: c, dataset: data, runDir: nil, control: TrainerControl(), sinks: [straight]).run()
