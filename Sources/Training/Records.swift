@@ -246,9 +246,11 @@ public struct RunHeader: Codable, Sendable {
 
     /// What the run read (counts and file checksums); absent in older runs and for data made in code.
     public var data: DataIdentity?
+    /// Worker threads of the latest start or resume (the result does not depend on it); absent in older runs.
+    public var threads: Int?
 
     enum CodingKeys: String, CodingKey {
-        case dataset, k, epochs, model, data
+        case dataset, k, epochs, model, data, threads
         case inputShape = "input_shape", totalSteps = "total_steps", batchSize = "batch_size"
         case fullPrecisionLayers = "full_precision_layers"
     }

@@ -75,6 +75,7 @@ public final class Trainer {
         var header = RunHeader(dataset: task.dataName, model: model.title, k: config.k, inputShape: task.inputShape,
                                totalSteps: config.epochs * stepsPerEpoch, epochs: config.epochs, batchSize: config.batchSize)
         header.data = task.dataIdentity
+        header.threads = Workers.count
         header.fullPrecisionLayers = model.params.filter { !$0.quantized && $0.shape.count > 1 }.map {
             RunHeader.LayerShape(name: $0.name, shape: $0.shape)
         }

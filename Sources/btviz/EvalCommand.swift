@@ -23,10 +23,12 @@ struct Eval: ParsableCommand {
     @Option(help: "sr/denoise runs: comma-separated sets (default set5,set14,bsd100,urban100 for sr, set5,set14 for denoise).")
     var sets: String?
     @Option(help: "sr/denoise runs: a full-precision run of the same task to show beside.") var reference: String?
+    @OptionGroup var threads: ThreadOptions
 
     struct Row { var method: QuantMethod; var stored: (metric: Float, loss: Float); var recalibrated: (metric: Float, loss: Float)? }
 
     func run() throws {
+        try threads.apply()
         guard calibrationImages >= 2 else { throw BTError("--calibration-images must be at least 2 (got \(calibrationImages))") }
         let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
         if let holder = RunLock.holder(of: runDir) {
