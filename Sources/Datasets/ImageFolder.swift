@@ -160,9 +160,9 @@ public enum ImageFolder {
         pixels.withUnsafeMutableBufferPointer { pix in
             errors.withUnsafeMutableBufferPointer { errp in
                 nonisolated(unsafe) let (p, eb) = (pix.baseAddress!, errp.baseAddress!)
-                let workers = max(1, min(Workers.count, files.count / 16))
-                parallelFor(workers) { w in
-                    for i in workerRange(w, of: workers, total: files.count) {
+                // Files decode at very different speeds: a few at a time go to whichever worker is free.
+                parallelBlocks(max(1, min(Workers.count, files.count / 16)), total: files.count, block: 4) { _, r in
+                    for i in r {
                         do {
                             try RGBImage.read(path: files[i].0).fitted(side: side, fit: fit, into: p + i * size)
                         } catch {

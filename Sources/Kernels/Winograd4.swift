@@ -288,7 +288,8 @@ public enum Winograd4 {
     // MARK: weight gradient
 
     /// Tiles per weight-gradient chunk: the accumulators ([36, cin, cout]) are read and written once a chunk.
-    static let gradChunk = 96
+    /// Tiles per chunk of `weightGrad`; blocks of tiles handed to it are best whole chunks.
+    public static let gradChunk = 96
 
     /// Floats of scratch one worker needs for `weightGrad`: V, DY, the accumulators, one tile's half transform.
     public static func weightGradScratchCount(cin: Int, cout: Int) -> Int {
@@ -302,10 +303,18 @@ public enum Winograd4 {
     public static func weightGrad(_ xp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, images: Range<Int>,
                                   h: Int, w: Int, cin: Int, cout: Int, scratch: UnsafeMutablePointer<Float>,
                                   into dw: UnsafeMutablePointer<Float>) {
+        let t = tileCount(h: h, w: w)
+        weightGrad(xp, dy, tiles: images.lowerBound * t..<images.upperBound * t, h: h, w: w, cin: cin, cout: cout,
+                   scratch: scratch, into: dw)
+    }
+
+    /// The same over a range of the batch's tiles (numbered image by image), for a split by tiles.
+    public static func weightGrad(_ xp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, tiles: Range<Int>,
+                                  h: Int, w: Int, cin: Int, cout: Int, scratch: UnsafeMutablePointer<Float>,
+                                  into dw: UnsafeMutablePointer<Float>) {
         let geo = Geometry(h: h, w: w), s = gradChunk
         let v = scratch, g = v + 36 * s * cin, acc = g + 36 * s * cout, half = acc + 36 * cin * cout
         acc.update(repeating: 0, count: 36 * cin * cout)
-        let tiles = images.lowerBound * geo.tiles..<images.upperBound * geo.tiles
         for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: s) {
             let count = min(s, tiles.upperBound - first), chunkTiles = first..<first + count
             transformInput(xp, tiles: chunkTiles, geo, c: cin, into: v, pointStride: s * cin, half: half)

@@ -39,7 +39,7 @@ public final class BatchNorm: Layer {
     private let scale: FloatBuffer, shift: FloatBuffer  // forward: v = x * scale + shift
     private let gradA: FloatBuffer, gradB: FloatBuffer, gradC: FloatBuffer  // backward: dx = A g + B x + C
     private let scratch: [FloatBuffer]  // per worker: 2 x channels Float partial sums
-    private let sums: [UnsafeMutablePointer<Double>]  // per worker: 2 x channels
+    private let sums: [UnsafeMutablePointer<Double>]  // per block of `sumOver`'s partition: 2 x channels
     private var input: UnsafeMutablePointer<Float>?
 
     /// Over an h x w map per sample; `pool` halves both after the normalization (and ReLU).
@@ -60,7 +60,7 @@ public final class BatchNorm: Layer {
         (scale, shift) = (FloatBuffer(count: channels), FloatBuffer(count: channels))
         (gradA, gradB, gradC) = (FloatBuffer(count: channels), FloatBuffer(count: channels), FloatBuffer(count: channels))
         scratch = (0..<workers).map { _ in FloatBuffer(count: 2 * channels) }
-        sums = (0..<workers).map { _ in .allocate(capacity: 2 * channels) }
+        sums = (0..<BatchNorm.maxBlocks).map { _ in .allocate(capacity: 2 * channels) }
     }
 
     /// Over `positions` positions per sample, without pooling (e.g. after a fully connected layer).
@@ -84,24 +84,35 @@ public final class BatchNorm: Layer {
 
     private var coefficients: BatchNormPasses.Coefficients { (UnsafePointer(scale.ptr), UnsafePointer(shift.ptr)) }
 
-    /// Splits `total` units (rows or images) over the workers, runs `body` on each share, and adds the
-    /// workers' Double sums in a fixed order (so results do not depend on timing) into the first worker's.
-    private func sumOver(_ total: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>) -> Void)
+    /// Blocks of a batch's statistics: Double partials are small, so more blocks than a conv's weight gradient.
+    static let maxBlocks = 64
+
+    /// Runs `body` on every block of a fixed partition of `total` units (rows or images), each into its own
+    /// Double sums, and adds the blocks' sums in block order into the first block's: the partition depends only
+    /// on `total`, so the statistics are the same to the bit on any number of workers.
+    /// `rowsPerUnit` (output rows per image when pooling) aligns the blocks to the 64-row chunks the sums flush
+    /// in (BatchNormPasses.accumulate), so the Float chunks are those of one worker and only Double adds regroup.
+    private func sumOver(_ total: Int, rowsPerUnit: Int = 1,
+                         _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>) -> Void)
         -> UnsafeMutablePointer<Double> {
         let c2 = 2 * channels
-        let workers = min(self.workers, max(total, 1))
-        parallelFor(workers) { wk in
-            self.sums[wk].update(repeating: 0, count: c2)
-            body(workerRange(wk, of: workers, total: total), self.scratch[wk].ptr, self.sums[wk])
+        var g = 64, b = max(rowsPerUnit, 1)
+        while b != 0 { (g, b) = (b, g % b) }
+        let part = Partition(total: total, maxBlocks: BatchNorm.maxBlocks, multiple: 64 / g)
+        nonisolated(unsafe) let sums = sums
+        parallelPartition(workers, part) { wk, b, r in
+            sums[b].update(repeating: 0, count: c2)
+            body(r, self.scratch[wk].ptr, sums[b])
         }
-        for wk in 1..<max(workers, 1) { for j in 0..<c2 { sums[0][j] += sums[wk][j] } }
+        if part.count == 0 { sums[0].update(repeating: 0, count: c2) }
+        for b in 1..<max(part.count, 1) { for j in 0..<c2 { sums[0][j] += sums[b][j] } }
         return sums[0]
     }
 
-    /// Runs `body` on each worker's share of `total` units.
+    /// Runs `body` on blocks of `total` units.
+    /// Each unit is written by one call, so blocks go out as workers come free.
     private func split(_ total: Int, _ body: (Range<Int>) -> Void) {
-        let workers = min(self.workers, max(total, 1))
-        parallelFor(workers) { wk in body(workerRange(wk, of: workers, total: total)) }
+        parallelBlocks(min(workers, max(total, 1)), total: total, block: max(1, (total + 31) / 32)) { _, r in body(r) }
     }
 
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
@@ -167,7 +178,7 @@ public final class BatchNorm: Layer {
         precondition(rows * c <= dx.count, "\(label): training needs the size it was made for")
         // With g the gradient past the pool and the ReLU: dbeta = sum g, and sum g x (turned into dgamma below).
         let s = pool
-            ? sumOver(n) { r, f, s in
+            ? sumOver(n, rowsPerUnit: h / 2) { r, f, s in
                 BatchNormPasses.gradientSumsPooled(dy, x, images: r, h: h, w: w, c: c, k, relu: relu, scratch: f, into: s)
             }
             : sumOver(rows) { r, f, s in

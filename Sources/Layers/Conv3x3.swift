@@ -4,7 +4,8 @@ import Kernels
 /// 3x3 convolution, stride 1, padding 1, NHWC, with an optional bias (none where batch norm follows).
 /// The height and width can change between calls (`setSpatial`) within the buffers' capacity: a
 /// fully convolutional net trains on patches and evaluates whole images with the same layers.
-/// Each worker takes a contiguous share of the batch. With output channels in multiples of 16 and up to
+/// Work goes out in blocks as workers come free; the weight and bias gradients are summed per block of a partition
+/// fixed by the batch (not the worker count) and added in block order, so they are the same on any thread count. With output channels in multiples of 16 and up to
 /// 32 input channels (or any count Winograd's weight gradient takes), the direct path runs on zero-padded
 /// copies: Winograd F(2x2, 3x3) for the forward, input-gradient and weight-gradient convolutions where the
 /// channel counts allow, the direct kernels otherwise. Everything else walks its share in chunks of images:
@@ -31,8 +32,11 @@ public final class Conv3x3: QuantizedLayer {
     private let workers: Int
     private let out: FloatBuffer
     private let dx: FloatBuffer?
-    private let partialGrads: [FloatBuffer]
-    private let partialBiasGrads: [FloatBuffer]
+    /// Per block of the weight gradient's partition (`weightGradPartition`), made on first use.
+    private var partialGrads: [FloatBuffer] = []
+    private var partialBiasGrads: [FloatBuffer] = []
+    /// The partials' sum in the direct kernels' [9*cin, cout] layout, before the transpose.
+    private lazy var reduced = FloatBuffer(count: 9 * cin * cout)
     private let maskedGrad: FloatBuffer?  // dy through the fused ReLU
     private let trainTiles: Int
     private var input: UnsafeMutablePointer<Float>?
@@ -75,8 +79,6 @@ public final class Conv3x3: QuantizedLayer {
         let padded = max(maxBatch * (h + 2) * (w + 2), (evalSide + 2) * (evalSide + 2))
         out = FloatBuffer(count: pixels * cout)
         dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
-        partialGrads = (0..<workers).map { _ in FloatBuffer(count: cout * 9 * cin) }
-        partialBiasGrads = (0..<(bias ? workers : 0)).map { _ in FloatBuffer(count: cout) }
         trainTiles = ((h + 1) / 2) * ((w + 1) / 2)
         // The direct kernels win where GEMM operands are skinny (up to 32 input channels); past that, OpenBLAS
         // wins unless Winograd covers all three convolutions (measured with `btviz bench --profile`).
@@ -271,6 +273,21 @@ public final class Conv3x3: QuantizedLayer {
         return epilogue.out
     }
 
+    /// The fixed partition of the weight gradient's work: tiles for F(4x4) (whole chunks of them), images
+    /// otherwise. It depends only on the batch, so the gradient is the same on any number of workers.
+    private func weightGradPartition(n: Int) -> Partition {
+        winograd4WeightGrad
+            ? Partition(total: n * Winograd4.tileCount(h: h, w: w), maxBlocks: Partition.maxBlocks,
+                        minSize: Winograd4.gradChunk, multiple: Winograd4.gradChunk)
+            : Partition(total: n, maxBlocks: Partition.maxBlocks)
+    }
+
+    /// The per-block partial weight gradients, allocated on the first backward (inference never needs them).
+    private func blockGrads(_ count: Int) -> [UnsafeMutablePointer<Float>] {
+        while partialGrads.count < count { partialGrads.append(FloatBuffer(count: cout * 9 * cin)) }
+        return partialGrads[..<count].map(\.ptr)
+    }
+
     public func backward(_ dyOut: UnsafeMutablePointer<Float>, n: Int) -> UnsafeMutablePointer<Float>? {
         guard let x = input else { return nil }
         let dy = maskedGrad.map { reluGradient(dyOut, pixels: n * self.h * self.w, into: $0.ptr) } ?? dyOut
@@ -281,39 +298,29 @@ public final class Conv3x3: QuantizedLayer {
         if let db = bias?.grad.ptr { biasGradient(dy, pixels: n * h * w, into: db) }
         let wq = passWeights
         let dxp = dx?.ptr
-        let workers = min(self.workers, n)
         let direct = directForward, directDX = directInputGrad
         let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr, uflip = uflip.ptr, winogradDX = winogradInputGrad
         let u4flip = u4flip.ptr, winograd4DX = winograd4InputGrad
         let winogradDW = winogradWeightGrad, winograd4DW = winograd4WeightGrad
-        parallelFor(workers) { wk in
-            let dW = self.partialGrads[wk].ptr
-            let r = workerRange(wk, of: workers, total: n)
-            dW.update(repeating: 0, count: 9 * cin * cout)
-            if direct, let xp {
-                // dW laid out [9*cin, cout] here; transposed in the reduction below.
-                if winograd4DW {
-                    Winograd4.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout,
-                                         scratch: self.weightGradScratch[wk].ptr, into: dW)
-                } else if winogradDW {
-                    Winograd.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout,
-                                        scratch: self.weightGradScratch[wk].ptr, into: dW)
-                } else {
-                    DirectConv.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout, into: dW)
-                }
+        let part = weightGradPartition(n: n)
+        nonisolated(unsafe) let partials = blockGrads(part.count)
+        // The input gradient of `images` on the direct kernels: each image's dx is written by one call.
+        func inputGradient(_ images: Range<Int>, _ wk: Int) {
+            guard directDX, let dyp, let dxp else { return }
+            DirectConv.pad(dy, images: images, h: h, w: w, c: cout, into: dyp)
+            if winograd4DX {
+                Winograd4.forward(dyp, images: images, h: h, w: w, cin: cout, cout: cin, u: u4flip,
+                                  scratch: self.winograd4Scratch[wk].ptr, into: dxp)
+            } else if winogradDX {
+                Winograd.forward(dyp, images: images, h: h, w: w, cin: cout, cout: cin, u: uflip,
+                                 scratch: self.winogradScratch[wk].ptr, into: dxp)
+            } else {
+                DirectConv.forward(dyp, images: images, h: h, w: w, cin: cout, cout: cin, weights: wflip, into: dxp)
             }
-            if directDX, let dyp, let dxp {
-                DirectConv.pad(dy, images: r, h: h, w: w, c: cout, into: dyp)
-                if winograd4DX {
-                    Winograd4.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, u: u4flip,
-                                      scratch: self.winograd4Scratch[wk].ptr, into: dxp)
-                } else if winogradDX {
-                    Winograd.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, u: uflip,
-                                     scratch: self.winogradScratch[wk].ptr, into: dxp)
-                } else {
-                    DirectConv.forward(dyp, images: r, h: h, w: w, cin: cout, cout: cin, weights: wflip, into: dxp)
-                }
-            }
+        }
+        // Images `r`: the weight gradient where it goes by images (GEMM; into `dW`), and the input gradient.
+        func byImages(_ r: Range<Int>, _ wk: Int, _ dW: UnsafeMutablePointer<Float>) {
+            inputGradient(r, wk)
             guard !direct || (dxp != nil && !directDX) else { return }
             let col = self.cols[wk].ptr
             var img = r.lowerBound
@@ -335,16 +342,37 @@ public final class Conv3x3: QuantizedLayer {
                 img += c
             }
         }
-        // Fixed-order reduction keeps results bit-reproducible.
-        let g = weight.grad.ptr, k9 = 9 * cin
-        g.update(repeating: 0, count: weight.count)
-        for wk in 0..<max(workers, 1) {
-            let p = partialGrads[wk].ptr
-            if direct {
-                for k in 0..<k9 { for co in 0..<cout { g[co * k9 + k] += p[k * cout + co] } }
-            } else {
-                for i in 0..<weight.count { g[i] += p[i] }
+        // Each block of the partition adds its share of dW into its own partial, whichever worker runs it.
+        parallelPartition(workers, part) { wk, b, r in
+            let dW = partials[b]
+            dW.update(repeating: 0, count: 9 * cin * cout)
+            if direct, let xp {
+                // dW laid out [9*cin, cout] here; transposed after the reduction below.
+                if winograd4DW {
+                    // Blocks of tiles: the input gradient goes by images below.
+                    Winograd4.weightGrad(xp, dy, tiles: r, h: h, w: w, cin: cin, cout: cout,
+                                         scratch: self.weightGradScratch[wk].ptr, into: dW)
+                    return
+                } else if winogradDW {
+                    Winograd.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout,
+                                        scratch: self.weightGradScratch[wk].ptr, into: dW)
+                } else {
+                    DirectConv.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout, into: dW)
+                }
             }
+            byImages(r, wk, dW)
+        }
+        if winograd4DW && dxp != nil {
+            parallelBlocks(min(workers, n), total: n, block: max(1, n / 16)) { wk, r in byImages(r, wk, partials[0]) }
+        }
+        // The blocks' partials added in block order: bit-reproducible on any number of workers.
+        let g = weight.grad.ptr, k9 = 9 * cin
+        if direct {
+            let t = reduced.ptr
+            reduceInOrder(partials, count: weight.count, workers: workers, into: t)
+            for co in 0..<cout { for k in 0..<k9 { g[co * k9 + k] = t[k * cout + co] } }
+        } else {
+            reduceInOrder(partials, count: weight.count, workers: workers, into: g)
         }
         gainGradient()
         return dxp
@@ -371,18 +399,20 @@ public final class Conv3x3: QuantizedLayer {
         return d
     }
 
-    /// db = sum of dy over every pixel, per worker then in a fixed order (bit-reproducible).
+    /// db = sum of dy over every pixel: per block of a fixed partition of the pixels, added in block order
+    /// (bit-reproducible on any number of workers).
     private func biasGradient(_ dy: UnsafePointer<Float>, pixels: Int, into db: UnsafeMutablePointer<Float>) {
-        let cout = cout, workers = min(self.workers, pixels)
-        parallelFor(workers) { wk in
-            let part = self.partialBiasGrads[wk].ptr
-            part.update(repeating: 0, count: cout)
-            for p in workerRange(wk, of: workers, total: pixels) {
-                let row = dy + p * cout
-                for c in 0..<cout { part[c] += row[c] }
+        let cout = cout, part = Partition(total: pixels, maxBlocks: Partition.maxBlocks)
+        while partialBiasGrads.count < part.count { partialBiasGrads.append(FloatBuffer(count: cout)) }
+        nonisolated(unsafe) let partials = partialBiasGrads[..<part.count].map(\.ptr)
+        parallelPartition(workers, part) { _, b, r in
+            let p = partials[b]
+            p.update(repeating: 0, count: cout)
+            for px in r {
+                let row = dy + px * cout
+                for c in 0..<cout { p[c] += row[c] }
             }
         }
-        db.update(repeating: 0, count: cout)
-        for wk in 0..<workers { for c in 0..<cout { db[c] += partialBiasGrads[wk].ptr[c] } }
+        reduceInOrder(partials, count: cout, workers: 1, into: db)
     }
 }

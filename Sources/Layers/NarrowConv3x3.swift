@@ -22,7 +22,7 @@ public final class NarrowConv3x3: WeightedLayer {
     private let trainImages: Int, trainH: Int, trainW: Int
     private let xpad: FloatBuffer, dypad: FloatBuffer
     private let out: FloatBuffer, dx: FloatBuffer
-    private let partialGrads: [FloatBuffer]
+    private var partialGrads: [FloatBuffer] = []  // per block of the backward's partition, made on first use
     private var n = 0
 
     /// Sized for `maxBatch` images of h x w in training and one of up to evalSide x evalSide.
@@ -38,7 +38,6 @@ public final class NarrowConv3x3: WeightedLayer {
         dypad = FloatBuffer(count: maxBatch * (h + 2) * (w + 2) * cout)
         out = FloatBuffer(count: max(maxBatch * h * w, evalSide * evalSide) * cout)
         dx = FloatBuffer(count: maxBatch * h * w * cin)
-        partialGrads = (0..<workers).map { _ in FloatBuffer(count: 9 * cin * cout + cout) }
     }
 
     /// Images of `h` x `w` a forward pass has room for.
@@ -73,8 +72,8 @@ public final class NarrowConv3x3: WeightedLayer {
             let r = workerRange(wk, of: workers, total: rows)
             self.pad(x, rows: r, c: cin, into: xp)
         }
-        parallelFor(workers) { wk in
-            for r in workerRange(wk, of: workers, total: rows) {
+        parallelBlocks(workers, total: rows, block: max(1, rows / 32)) { _, rs in
+            for r in rs {
                 let img = r / h, oy = r % h
                 for ox in 0..<w {
                     for co in 0..<cout {
@@ -97,11 +96,14 @@ public final class NarrowConv3x3: WeightedLayer {
         let (cin, cout, h, w) = (cin, cout, h, w)
         let xp = xpad.ptr, dyp = dypad.ptr, wt = weight.value.ptr, dxp = dx.ptr
         let rows = n * h, workers = min(self.workers, rows)
-        parallelFor(workers) { wk in
-            let r = workerRange(wk, of: workers, total: rows)
+        // dW[co, ky, kx, :] += dy[p, co] * xpad[p + (ky, kx), :]; the bias gradient after it. Per block of a
+        // partition of the rows fixed by the batch, added in block order below: the same on any thread count.
+        let part = Partition(total: rows, maxBlocks: Partition.maxBlocks)
+        while partialGrads.count < part.count { partialGrads.append(FloatBuffer(count: 9 * cin * cout + cout)) }
+        nonisolated(unsafe) let partials = partialGrads[..<part.count].map(\.ptr)
+        parallelPartition(workers, part) { _, b, r in
             self.pad(dy, rows: r, c: cout, into: dyp)
-            // dW[co, ky, kx, :] += dy[p, co] * xpad[p + (ky, kx), :]; the bias gradient after it.
-            let g = self.partialGrads[wk].ptr
+            let g = partials[b]
             g.update(repeating: 0, count: 9 * cin * cout + cout)
             for row in r {
                 let img = row / h, oy = row % h
@@ -124,8 +126,8 @@ public final class NarrowConv3x3: WeightedLayer {
         }
         // dx[p, :] = sum over (ky, kx, co) of dy[p + (1 - ky, 1 - kx), co] * W[co, ky, kx, :]: a gather, so rows
         // split without races (the padded dy of every row must be complete first).
-        parallelFor(workers) { wk in
-            for row in workerRange(wk, of: workers, total: rows) {
+        parallelBlocks(workers, total: rows, block: max(1, rows / 32)) { _, rs in
+            for row in rs {
                 let img = row / h, oy = row % h
                 for ox in 0..<w {
                     let d = dxp + (row * w + ox) * cin
@@ -147,8 +149,7 @@ public final class NarrowConv3x3: WeightedLayer {
         let gw = weight.grad.ptr, gb = bias!.grad.ptr, count = 9 * cin * cout
         gw.update(repeating: 0, count: count)
         gb.update(repeating: 0, count: cout)
-        for wk in 0..<workers {
-            let p = partialGrads[wk].ptr
+        for p in partials {
             for i in 0..<count { gw[i] += p[i] }
             for co in 0..<cout { gb[co] += p[count + co] }
         }

@@ -147,8 +147,8 @@ public final class RestorationNet: Model {
             case .superResolution(let s):
                 let up = bicubicResize(s)
                 let (inCount, outCount) = (h * w, outputSize)
-                parallelFor(min(Workers.count, n)) { wk in
-                    for img in workerRange(wk, of: min(Workers.count, n), total: n) {
+                parallelBlocks(min(Workers.count, n), total: n, block: 1) { _, r in
+                    for img in r {
                         up.apply(x + img * inCount, into: y + img * outCount)
                     }
                 }

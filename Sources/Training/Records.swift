@@ -258,9 +258,11 @@ public struct RunHeader: Codable, Sendable {
     public var data: DataIdentity?
     /// A classifier's class names in label order (`predict` prints them); absent in older runs and for restoration.
     public var classNames: [String]?
+    /// Worker threads of the latest start or resume (the result does not depend on it); absent in older runs.
+    public var threads: Int?
 
     enum CodingKeys: String, CodingKey {
-        case dataset, k, epochs, model, data
+        case dataset, k, epochs, model, data, threads
         case classNames = "class_names"
         case inputShape = "input_shape", totalSteps = "total_steps", batchSize = "batch_size"
         case fullPrecisionLayers = "full_precision_layers"

@@ -15,9 +15,9 @@ public final class StepEngine {
     public let regularizer: TransitionRegularizer
     public let seed: UInt64
     private let noise: [FloatBuffer]
-    /// The quantized layers each of two workers regularizes, balanced by weight count (largest first, each to
-    /// the lighter share).
-    private let regularizerShares: [[Int]]
+    /// The quantized layers in the order the regularizer hands them to workers: largest first, so the small
+    /// ones fill in at the end (each layer's result is its own, so the split does not change it).
+    private let regularizerOrder: [Int]
 
     public init(model: any Model, spec: QuantSpec, seed: UInt64, noiseRatio: Float = 0.1,
                 regReduction: RegReduction = .sum) {
@@ -28,12 +28,7 @@ public final class StepEngine {
         regularizer = TransitionRegularizer(noiseRatio: noiseRatio, reduction: regReduction)
         let layers = model.quantizedLayers
         noise = layers.map { FloatBuffer(count: $0.weight.count) }
-        var shares: [[Int]] = [[], []], load = [0, 0]
-        for i in layers.indices.sorted(by: { layers[$0].weight.count > layers[$1].weight.count }) {
-            let s = load[0] <= load[1] ? 0 : 1
-            shares[s].append(i); load[s] += layers[i].weight.count
-        }
-        regularizerShares = shares.filter { !$0.isEmpty }
+        regularizerOrder = layers.indices.sorted { layers[$0].weight.count > layers[$1].weight.count }
     }
 
     public struct Result {
@@ -137,11 +132,11 @@ public final class StepEngine {
                             measure: Bool) -> [TransitionRegularizer.Measure] {
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
         guard fits.contains(where: { !$0.isIdentity }), measure || lambda > 0 else { return measures }
-        // Layers are independent: split them over two workers, each layer with its own noise stream.
-        let shares = regularizerShares, layers = model.quantizedLayers, noise = noise, reg = regularizer, seed = seed
+        // Layers are independent: they go out one at a time as workers come free, each with its own noise stream.
+        let order = regularizerOrder, layers = model.quantizedLayers, noise = noise, reg = regularizer, seed = seed
         measures.withUnsafeMutableBufferPointer { out in
-            parallelFor(shares.count) { wk in
-                for i in shares[wk] {
+            parallelBlocks(min(Workers.count, order.count), total: order.count, block: 1) { _, r in
+                for i in r.map({ order[$0] }) {
                     let w = UnsafeBufferPointer(layers[i].weight.value.buffer)
                     if measure {
                         // Layer i of step s: its own stream, for any number of layers.

@@ -76,6 +76,7 @@ public final class Trainer {
                                totalSteps: config.epochs * stepsPerEpoch, epochs: config.epochs, batchSize: config.batchSize)
         header.data = task.dataIdentity
         if let c = task as? ClassificationTask, !c.classNames.isEmpty { header.classNames = c.classNames }
+        header.threads = Workers.count
         header.fullPrecisionLayers = model.params.filter { !$0.quantized && $0.shape.count > 1 }.map {
             RunHeader.LayerShape(name: $0.name, shape: $0.shape)
         }

@@ -30,7 +30,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Also time real batches of this dataset (loading, normalization, augmentation), alone and in training steps; its shape and classes replace --input and --classes.")
     var dataset: String?
     @Option(help: "The dataset's folder (as for train).") var dataDir: String?
-    @Option(parsing: .unconditional, help: "Worker threads.") var threads = 2
+    @OptionGroup var threadOptions: ThreadOptions
+    @Flag(help: .hidden) var regionCost = false
+    /// The worker count, once `run` has applied the options.
+    var threads: Int { Workers.count }
     @Option(parsing: .unconditional, help: "Untimed steps first.") var warmup = 3
     @Option(parsing: .unconditional, help: "Timed steps.") var steps = 20
     @Option(help: "train, infer or both.") var mode = "both"
@@ -53,7 +56,6 @@ struct Bench: ParsableCommand {
         guard k >= 1, k <= 512 else { throw ValidationError("--k must be in 1...512") }
         guard batch >= 2, batch <= 4096 else { throw ValidationError("--batch must be in 2...4096") }
         guard classes >= 2, classes <= 100_000 else { throw ValidationError("--classes must be in 2...100000") }
-        guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be in 1...64") }
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be >= 1 and --warmup >= 0") }
         guard lambda >= 0 else { throw ValidationError("--lambda must be >= 0") }
         guard ["train", "infer", "both"].contains(mode) else { throw ValidationError("--mode must be train, infer or both") }
@@ -69,7 +71,8 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        Workers.count = threads
+        try threadOptions.apply()
+        if regionCost { return RegionCost.run() }
         if task.isRestoration { return try runRestoration() }
         // Real data, when asked for: the trainer's own batch pipeline, with the dataset's shape and classes.
         let data = try dataset.map { try loadTrainingData(name: $0, dataDir: dataDir, folder: TrainConfig().folderOptions) }

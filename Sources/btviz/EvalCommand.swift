@@ -25,10 +25,12 @@ struct Eval: ParsableCommand {
     @Option(help: "sr/denoise runs: a full-precision run of the same task to show beside.") var reference: String?
     @Option(help: "sr/denoise runs: comma-separated methods to evaluate (default all six, the trained one first).")
     var methods: String?
+    @OptionGroup var threads: ThreadOptions
 
     struct Row { var method: QuantMethod; var stored: (metric: Float, loss: Float); var recalibrated: (metric: Float, loss: Float)? }
 
     func run() throws {
+        try threads.apply()
         guard calibrationImages >= 2 else { throw BTError("--calibration-images must be at least 2 (got \(calibrationImages))") }
         let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
         if let holder = RunLock.holder(of: runDir) {

@@ -82,3 +82,24 @@ struct QuantizerOptions: ParsableArguments {
                      + QuantizerRegistry.all.filter { d in d.options.contains { $0.key == o.key } }.map(\.id).joined(separator: ", ") + ").")
     }
 }
+
+/// `--threads N` of train, eval and bench: how many workers split the work. The result is the same on any count.
+struct ThreadOptions: ParsableArguments {
+    @Option(name: .customLong("threads"), parsing: .unconditional,
+            help: "Worker threads, 1...\(Workers.limit) (default: BTVIZ_THREADS, else the cores this process may use: its CPU affinity mask and cgroup CPU quota).")
+    var value: Int?
+
+    func validate() throws {
+        if let value, !(1...Workers.limit).contains(value) {
+            throw ValidationError("--threads must be in 1...\(Workers.limit)")
+        }
+    }
+
+    /// Sets `Workers.count` from --threads, else BTVIZ_THREADS, else the cores available, and returns it.
+    @discardableResult
+    func apply() throws -> Int {
+        let n = try value ?? Workers.fromEnvironment() ?? min(Workers.available, Workers.limit)
+        Workers.count = n
+        return n
+    }
+}

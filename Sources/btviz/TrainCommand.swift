@@ -24,6 +24,7 @@ struct Train: AsyncParsableCommand {
     @Flag(help: "Start over in a --run-dir that already holds a run, deleting its checkpoint and metrics.") var replace = false
     @Flag(help: "Print progress lines instead of opening the explorer.") var headless = false
     @OptionGroup var screen: ScreenOptions
+    @OptionGroup var threads: ThreadOptions
     @OptionGroup(title: "Training") var core: TrainCoreOptions
     @OptionGroup(title: "Quantizer") var quant: QuantizerOptions
     @OptionGroup(title: "Regularizer and initial weights") var regularizer: RegularizerOptions
@@ -63,6 +64,9 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before any layer is made: layers size their per-worker scratch for it. Not part of the run's identity:
+        // a run resumed on another count continues exactly.
+        try threads.apply()
         var checkpoint: Checkpoint?
         var config = makeConfig(over: restoration.task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
         let dir: String

@@ -269,7 +269,8 @@ final class BadInputTests: XCTestCase {
         try idx(1, [3], 3).write(to: URL(fileURLWithPath: dir + "/train-labels-idx1-ubyte"))
         try idx(3, [1, 2000, 2000], 2000 * 2000).write(to: URL(fileURLWithPath: dir + "/t10k-images-idx3-ubyte"))
         try idx(1, [1], 1).write(to: URL(fileURLWithPath: dir + "/t10k-labels-idx1-ubyte"))
-        let o = try btviz(["train", "--dataset", "fashion", "--data-dir", dir, "--headless", "--run-dir", d + "/b"])
+        // K=64: three images make a batch of 3, and at K=16 that fits in 24 GB when nothing else runs.
+        let o = try btviz(["train", "--dataset", "fashion", "--data-dir", dir, "--k", "64", "--headless", "--run-dir", d + "/b"])
         assertCleanFailure(o, mentioning: "1x2000x2000")
     }
 
