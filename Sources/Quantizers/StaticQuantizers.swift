@@ -1,4 +1,4 @@
-/// The four methods whose fit is a function of the weights alone (ENGINEERING.md, "The method, exactly").
+/// The four methods whose fit is a function of the weights alone (docs/methods.md).
 /// Per layer, means over the whole tensor. A weight exactly at a threshold follows the paper's rule; the
 /// table's ">= goes up" rule gets it by placing TWN's upper transition one float step above d.
 
@@ -37,7 +37,7 @@ public final class TWN: StatelessQuantizer {
 
 /// BT: binarize, then ternarize the residual. W0 = sign(W), a1 = mean|W|, E1 = W - a1*W0,
 /// a2 = mean|E1|, d1 = ratio*a2, W1 = ternary(E1; d1), Q = a_opt*(W0 + W1), a_opt = 0.75*a1 - 0.25*a2.
-/// Solved in W, Q steps at ±(a1 - d1) and ±(a1 + d1). ENGINEERING.md also lists 0, but while a1 > d1 both sides
+/// Solved in W, Q steps at ±(a1 - d1) and ±(a1 + d1). Solving in W also gives 0, but while a1 > d1 both sides
 /// of 0 map to code 0 (W0 = +1 and W1 = -1, or -1 and +1), so it is no transition: nothing flips there.
 /// When a1 <= d1 (never seen on real layers) Q jumps by 2 a_opt at 0 and skips code 0.
 /// With `scale: .leastSquares` the same codes c take the scale <W, c> / <c, c> instead of a_opt (not the paper's

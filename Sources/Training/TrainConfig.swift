@@ -95,7 +95,7 @@ public struct TrainConfig: Codable, Sendable {
 
     public init() {}
 
-    /// The default λ per method: the method's definition says (README, "The λ study").
+    /// The default λ per method: the method's definition says (docs/results.md, the λ study).
     public static func defaultLambda(for method: QuantMethod) -> Float { method.definition.defaultLambda }
 
     /// Every key is optional on reading, so a newer btviz reads older configs. Keys added later default to

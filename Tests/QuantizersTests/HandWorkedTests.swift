@@ -3,7 +3,7 @@ import BTCore
 import Quantizers
 import XCTest
 
-/// The quantizers against cases worked by hand from ENGINEERING.md's definitions.
+/// The quantizers against cases worked by hand from docs/methods.md's definitions.
 /// W = [0.5, -0.2, 0.1, -0.8, 0.0, 0.3], mean|W| = 1.9/6.
 final class HandWorkedTests: XCTestCase {
     let w: [Float] = [0.5, -0.2, 0.1, -0.8, 0.0, 0.3]
@@ -81,7 +81,7 @@ final class HandWorkedTests: XCTestCase {
         XCTAssertEqual(try! JSONDecoder().decode(QuantSpec.self, from: JSONEncoder().encode(spec)), spec)
     }
 
-    /// The transitions are exactly where Q jumps, as solved in ENGINEERING.md: scanning a fine grid, the
+    /// The transitions are exactly where Q jumps, as solved in docs/methods.md: scanning a fine grid, the
     /// code changes only at the listed points, and does change at each one with a non-zero step height.
     func testTransitionsAreWhereTheCodeChanges() {
         var rng = RNG(seed: 11)
@@ -106,7 +106,7 @@ final class HandWorkedTests: XCTestCase {
         }
     }
 
-    /// Q as ENGINEERING.md writes it, computed directly from the fit's scales (not from its table).
+    /// Q as docs/methods.md writes it, computed directly from the fit's scales (not from its table).
     func reference(_ m: QuantMethod, _ f: QuantFit, _ x: Float) -> Float {
         switch m {
         case .bwn: return f.scales["a"]! * (x >= 0 ? 1 : -1)
@@ -122,7 +122,7 @@ final class HandWorkedTests: XCTestCase {
         }
     }
 
-    /// ENGINEERING.md lists 0 among BT's transitions, but while a1 > d1 Q does not jump there: both sides map
+    /// Solving in W lists 0 among BT's transitions too, but while a1 > d1 Q does not jump there: both sides map
     /// to code 0. The table leaves it out, so the regularizer and the distances see only real jumps.
     func testBTZeroIsNoTransition() {
         let f = fit(.bt)
@@ -141,7 +141,7 @@ final class HandWorkedTests: XCTestCase {
         for x: Float in [0.01, -0.01, 0.3, -0.3, 1, -1, 2, -2] { XCTAssertEqual(g.value(x), reference(.bt, g, x), "\(x)") }
     }
 
-    /// ENGINEERING.md: on Gaussian weights the paper's a_opt gives BT a relative error of about 0.49,
+    /// docs/methods.md: on Gaussian weights the paper's a_opt gives BT a relative error of about 0.49,
     /// TWN about 0.44, and the least-squares scale for BT's codes about 0.30.
     func testGaussianErrors() {
         var rng = RNG(seed: 3)

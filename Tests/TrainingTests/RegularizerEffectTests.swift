@@ -5,7 +5,7 @@ import XCTest
 
 /// The regularizer does what it is for: at the same seed, training at the default lambda leaves more weights
 /// within the noise's reach of a transition (a higher flip fraction) and weights closer to transitions,
-/// over 100 steps (5 epochs of the Fashion subset at K=8). The README's lambda study shows the same over 15 epochs and 3 seeds.
+/// over 100 steps (5 epochs of the Fashion subset at K=8). docs/results.md's λ study shows the same over 15 epochs and 3 seeds.
 final class RegularizerEffectTests: XCTestCase {
     struct Summary { var flip: Float; var distance: Float; var near: Float }
 
