@@ -66,18 +66,8 @@ public enum Workers {
     /// The tightest cgroup v2 quota (cpu.max "quota period", rounded up to whole CPUs) on the way from this
     /// process's cgroup to the root; nil where there is no limit or no cgroup v2.
     public static func cgroupQuota(cgroupFile: String = "/proc/self/cgroup", root: String = "/sys/fs/cgroup") -> Int? {
-        guard let text = readSmallFile(cgroupFile),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return nil }
-        var path = String(line.dropFirst(3))
-        var best: Int?
-        while true {
-            if let q = readSmallFile(root + (path == "/" ? "" : path) + "/cpu.max").flatMap(quota(cpuMax:)) {
-                best = min(best ?? q, q)
-            }
-            guard path != "/", !path.isEmpty, let slash = path.lastIndex(of: "/") else { break }
-            path = slash == path.startIndex ? "/" : String(path[..<slash])
-        }
-        return best
+        CgroupV2.directories(cgroupFile: cgroupFile, root: root)
+            .compactMap { readSmallFile($0 + "/cpu.max").flatMap(quota(cpuMax:)) }.min()
     }
 
     /// "200000 100000" -> 2, "150000 100000" -> 2, "max 100000" -> nil.

@@ -161,15 +161,11 @@ public enum MemoryBudget {
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3 else { continue }
-            if parts[0] == "0" {  // v2: walk from the process's cgroup up to the root
-                var dir = String(parts[2])
-                while true {
-                    let base = "/sys/fs/cgroup" + (dir == "/" ? "" : dir)
+            if parts[0] == "0" {  // v2: this process's cgroup and its ancestors
+                for base in CgroupV2.directories() {
                     if let max = number(base + "/memory.max"), let used = number(base + "/memory.current") {
                         best = min(best ?? Int.max, max - used)
                     }
-                    if dir == "/" || dir.isEmpty { break }
-                    dir = parentPath(dir)
                 }
             } else if parts[1].split(separator: ",").contains("memory") {
                 let base = "/sys/fs/cgroup/memory" + (parts[2] == "/" ? "" : String(parts[2]))
@@ -185,6 +181,22 @@ public enum MemoryBudget {
     private static func number(_ file: String) -> Int? {
         guard let s = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
         return Int(s.trimmingCharacters(in: .whitespacesAndNewlines))  // "max" is no limit: nil
+    }
+}
+
+/// cgroup v2, where limits nest: a limit on any ancestor of this process's cgroup binds it too.
+public enum CgroupV2 {
+    /// The directories of this process's cgroup and each ancestor up to the root, innermost first; empty without
+    /// cgroup v2 (no "0::" line). Memory (MemoryBudget) and CPU quotas (Workers) both walk these.
+    public static func directories(cgroupFile: String = "/proc/self/cgroup", root: String = "/sys/fs/cgroup") -> [String] {
+        guard let text = try? String(contentsOfFile: cgroupFile, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return [] }
+        var path = String(line.dropFirst(3)), dirs: [String] = []
+        while true {
+            dirs.append(root + (path == "/" ? "" : path))
+            if path == "/" || path.isEmpty { return dirs }
+            path = parentPath(path)
+        }
     }
 }
 

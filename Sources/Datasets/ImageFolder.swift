@@ -34,7 +34,7 @@ public enum ImageFolder {
     }
 
     /// The image files of one class folder (by extension), sorted, and those whose names are not UTF-8 (escaped).
-    static func files(in dir: String) -> (paths: [String], undecodable: [String]) {
+    public static func files(in dir: String) -> (paths: [String], undecodable: [String]) {
         let images = entries(dir).filter { !$0.isDirectory && extensions.contains(($0.escaped as NSString).pathExtension.lowercased()) }
         return (images.compactMap(\.name).sorted().map { join(dir, $0) }, images.filter { $0.name == nil }.map { join(dir, $0.escaped) })
     }

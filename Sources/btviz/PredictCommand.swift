@@ -104,10 +104,11 @@ struct Predict: ParsableCommand {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { throw BTError("no such file or folder: \(input)") }
             guard isDir.boolValue else { paths.append(input); continue }
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: input)) ?? []
-            let images = names.filter { !$0.hasPrefix(".") && ["png", "jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) }
-            guard !images.isEmpty else { throw BTError("\(input) holds no PNG or JPEG images") }
-            paths += images.sorted().map { (input as NSString).appendingPathComponent($0) }
+            // Listed as an image folder's class is: by raw bytes, so a name that is not UTF-8 is reported, not lost.
+            let listing = ImageFolder.files(in: input)
+            if let bad = listing.undecodable.first { throw BTError("cannot read image \(bad): its name is not UTF-8") }
+            guard !listing.paths.isEmpty else { throw BTError("\(input) holds no PNG or JPEG images") }
+            paths += listing.paths
         }
         return paths
     }
