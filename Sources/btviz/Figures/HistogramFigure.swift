@@ -1,7 +1,7 @@
+import Records
 import Explorer
 import Foundation
 import Quantizers
-import Training
 
 /// One layer's latent weights at one logged step, with what its quantizer does to them: the histogram's bars,
 /// the transitions (named per method, as the explorer names them) and the levels with their share of weights.
@@ -28,7 +28,7 @@ struct HistogramFigure {
 
     init(layer: LayerRecord, record: StepRecord, header: RunHeader) {
         self.layer = layer; self.record = record; self.header = header
-        let method = QuantMethod(rawValue: record.method)
+        let method = QuantMethod(recorded: record.method)
         let marks = transitionMarks(layer, method: method, glyphs: Glyphs(ascii: false))
         let bands = layer.transitionBands ?? []
         let described = layer.fitDescription(method: record.method)
