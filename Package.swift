@@ -37,7 +37,7 @@ let package = Package(
                 swiftSettings: fast),
         .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Restoration"],
                 swiftSettings: fast),
-        .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "CNCurses"], swiftSettings: fast),
+        .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "Sweeps", "CNCurses"], swiftSettings: fast),
         // Sweeps: spec, sweep folder, run status, launchers, tables. Reads run records, never trains.
         .target(name: "Sweeps", dependencies: ["BTCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "BTCore"], swiftSettings: fast),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Layers", "Models", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Training", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Training", "Quantizers", "Sweeps", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
     ],
