@@ -55,7 +55,8 @@ extension SweepRenderer {
         let range = loaded.compactMap { $0.weightRange.indices.contains(layer) ? $0.weightRange[layer] : nil }.max()
         for (i, run) in runs.enumerated() {
             let cell = Rect(x: area.x + (i % cols) * cw, y: area.y + (i / cols) * ch, w: cw - 1, h: ch)
-            let label = keyIndex.flatMap { run.values.indices.contains($0) ? "\(key)=\(run.values[$0])" : nil } ?? run.name
+            // The compared option's value alone: the header names the option, and a narrow panel needs the room.
+            let label = keyIndex.flatMap { run.values.indices.contains($0) ? run.values[$0] : nil } ?? run.name
             let selected = group[i] == view.selected
             guard let model = models[run.name], let s = step, let si = model.stepIndex(atOrBefore: s),
                   model.steps[si].layers.indices.contains(layer) else {

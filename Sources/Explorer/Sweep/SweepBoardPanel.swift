@@ -37,27 +37,25 @@ public enum SweepRenderer {
     }
 }
 
-/// `btviz sweep watch │ NAME │ 18 runs: 6 done · 2 running` over the grid's progress bar and ETA.
+/// `btviz sweep watch │ NAME │ 18 runs │ 47% │ ETA 2m10s ▕████░░░▏` over the count of runs in each state.
 func drawSweepHeader(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, title: String, _ g: Glyphs) {
     let sep = " \(g.vline) "
+    let eta = board.eta.seconds.map { Fmt.duration($0) } ?? "--"
     var x = c.text(in: r, r.x, r.y, title, .title)
-    x = c.text(in: r, x, r.y, sep, .dim)
-    x = c.text(in: r, x, r.y, g.fold(board.name), .bold)
-    x = c.text(in: r, x, r.y, sep, .dim)
-    x = c.text(in: r, x, r.y, "\(board.rows.count) runs: ", .normal)
-    for (i, (label, n)) in board.counts.enumerated() {
-        if i > 0 { x = c.text(in: r, x, r.y, " \(g.dot) ", .dim) }
-        let style = SweepRunRow.State.styleOf(label: label)
-        x = c.text(in: r, x, r.y, "\(n) \(label)", style)
+    for (s, style) in [(g.fold(board.name), Style.bold), ("\(board.rows.count) runs", .normal),
+                       ("\(clampedInt(Double(board.progress * 100).rounded(.down), 0, 100))%", .normal), ("ETA " + eta, .accent)] {
+        x = c.text(in: r, x, r.y, sep, .dim)
+        x = c.text(in: r, x, r.y, s, style)
     }
+    // The grid's progress bar (the mean of the runs' shares) in what is left of the row.
+    let barW = r.maxX - x - 4
+    if barW >= 8 { drawBar(&c, x + 2, r.y, width: barW, fraction: board.progress, done: board.progress >= 1, g) }
     guard r.h > 1 else { return }
-    let y = r.y + 1
-    let eta = board.eta
-    let tail = Fmt.pct(board.progress) + " of the grid (mean of runs)  ETA "
-        + (eta.seconds.map { Fmt.duration($0) } ?? "--")
-    let barW = max(10, min(r.w - tail.count - 4, r.w * 1 / 2))
-    drawBar(&c, r.x, y, width: barW, fraction: board.progress, done: board.progress >= 1, g)
-    c.text(in: r, r.x + barW + 3, y, tail, .normal)
+    x = r.x
+    for (i, (label, n)) in board.counts.enumerated() {
+        if i > 0 { x = c.text(in: r, x, r.y + 1, " \(g.dot) ", .dim) }
+        x = c.text(in: r, x, r.y + 1, "\(n) \(label)", SweepRunRow.State.styleOf(label: label))
+    }
 }
 
 /// `▕████░░░░▏`: `width` cells between the two ends.
