@@ -26,7 +26,7 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
                        "--log-every", "2", "--threads", "1"]
 
     /// A sweep over method (bwn, twn, bt) at one seed, as `sweep run` lays it out: sweep.json and a run folder each.
-    /// BWN and TWN are trained to the end; BT keeps training (300 epochs) while the test watches it.
+    /// BWN and TWN are trained to the end; BT keeps training (5,000 epochs, killed at the end) while the test watches it.
     func makeSweep() throws {
         let methods = ["bwn", "twn", "bt"]
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -41,7 +41,7 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: btvizPath)
-        p.arguments = ["train", "--headless", "--run-dir", dir + "/method=bt", "--method", "bt", "--epochs", "300"] + Self.tiny
+        p.arguments = ["train", "--headless", "--run-dir", dir + "/method=bt", "--method", "bt", "--epochs", "5000"] + Self.tiny
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -62,12 +62,12 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
               "\(btvizPath) sweep watch \(dir); echo EXIT:$? > \(exitFile); sleep 60"])
 
         // The board: a row per run with its status; the BT run is seen training.
-        var s = waitForScreen("the board with BT running", seconds: 30) {
-            $0.contains("watch-tmux") && $0.contains("3 runs") && $0.contains("running") && $0.contains("2 done")
+        func btRow(_ s: String) -> String { s.split(separator: "\n").map(String.init).first { $0.contains(" bt ") } ?? "" }
+        var s = waitForScreen("the board with BT running and past its first step record", seconds: 60) {
+            $0.contains("watch-tmux") && $0.contains("3 runs") && $0.contains("2 done") && btRow($0).contains("running") && btRow($0).contains("%")
         }
         let rows = s.split(separator: "\n").map(String.init)
         XCTAssertTrue(rows.contains { $0.contains("bwn") && $0.contains("done") && $0.contains("100%") }, s)
-        XCTAssertTrue(rows.contains { $0.contains("bt ") && $0.contains("running") }, s)
         XCTAssertTrue(s.contains("status") && s.contains("progress") && s.contains("test acc") && s.contains("flip~"), s)
 
         // Down twice selects BT; Enter opens it in the explorer, following it; Esc comes back to the board.
