@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries, each through a system-library target.
@@ -37,10 +38,12 @@ let package = Package(
         .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Restoration"],
                 swiftSettings: fast),
         .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "CNCurses"], swiftSettings: fast),
+        // Sweeps: spec, sweep folder, run status, launchers, tables. Reads run records, never trains.
+        .target(name: "Sweeps", dependencies: ["BTCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
         .executableTarget(
             name: "btviz",
-            dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration",
+            dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Sweeps",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 

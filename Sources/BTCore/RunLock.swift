@@ -10,9 +10,10 @@ public final class RunLock {
     public let path: String
     private var fd: Int32
 
-    /// Takes the lock on `dir` (which must exist), or throws naming the process that holds it.
-    public init(dir: String, purpose: String) throws {
-        path = dir + "/" + RunLock.fileName
+    /// Takes the lock on `dir` (which must exist), or throws naming the process that holds it. `file` names
+    /// another lock in the same folder (a sweep task holds `.task.lock` around the training that holds `.lock`).
+    public init(dir: String, purpose: String, file: String = RunLock.fileName) throws {
+        path = dir + "/" + file
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
             guard fd >= 0 else { throw RegularFile.error(path, "cannot lock the run folder: cannot open") }
@@ -55,8 +56,8 @@ public final class RunLock {
     }
 
     /// Who holds `dir`'s lock now, or nil if nobody does (a reader's note: "being trained by pid 12 on host").
-    public static func holder(of dir: String) -> String? {
-        let path = dir + "/" + fileName
+    public static func holder(of dir: String, file: String = fileName) -> String? {
+        let path = dir + "/" + file
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -1,0 +1,159 @@
+import BTCore
+import Foundation
+
+/// How a run's training process ended, written by `sweep task` as RUN/outcome.json. Absent while the run trains
+/// or before it ever started.
+public struct Outcome: Codable, Equatable, Sendable {
+    public var exitCode: Int32
+    /// The signal that killed the training process, or nil if it exited.
+    public var signal: Int32?
+    /// The last "btviz: ..." line it printed, or "killed by signal 9"; empty for a run that finished.
+    public var reason: String
+    public var endedAt: String
+    public var host: String
+    /// "123_4" for a task of a Slurm array job.
+    public var slurmJob: String?
+
+    enum CodingKeys: String, CodingKey {
+        case exitCode = "exit_code", signal, reason, endedAt = "ended_at", host, slurmJob = "slurm_job"
+    }
+
+    public init(exitCode: Int32, signal: Int32?, reason: String, endedAt: String, host: String, slurmJob: String?) {
+        self.exitCode = exitCode; self.signal = signal; self.reason = reason
+        self.endedAt = endedAt; self.host = host; self.slurmJob = slurmJob
+    }
+
+    /// The signals a training saves and stops on (Ctrl-C, SIGTERM from a time limit or preemption, SIGHUP).
+    public static let stopSignals: Set<Int32> = [SIGINT, SIGTERM, SIGHUP]
+
+    /// A stop by one of those (btviz exits 128 + the signal after saving) is an interruption, not a failure.
+    public var isInterruption: Bool {
+        if let signal { return Outcome.stopSignals.contains(signal) }
+        return exitCode > 128 && Outcome.stopSignals.contains(exitCode - 128)
+    }
+
+    public static let fileName = "outcome.json"
+
+    public static func read(runDir: String) -> Outcome? {
+        let path = runDir + "/" + fileName
+        guard let f = try? RegularFile(path), let bytes = try? f.readAll(limit: 1 << 20, what: fileName) else { return nil }
+        return try? JSONDecoder().decode(Outcome.self, from: Data(bytes))
+    }
+
+    public func write(runDir: String) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(e.encode(self), to: runDir + "/" + Outcome.fileName)
+    }
+}
+
+/// Where a run of a sweep stands.
+public enum RunState: Equatable, Sendable {
+    case notStarted
+    /// A process holds the run: `holder` names it (pid and host, or the Slurm job).
+    case running(holder: String)
+    /// A checkpoint and no finish, and nobody training it: the next `sweep run` resumes it.
+    case interrupted
+    case done
+    case failed(reason: String)
+
+    /// One word for tables and JSON.
+    public var word: String {
+        switch self {
+        case .notStarted: return "pending"
+        case .running: return "running"
+        case .interrupted: return "interrupted"
+        case .done: return "done"
+        case .failed: return "failed"
+        }
+    }
+
+    public var isLive: Bool { if case .running = self { return true } else { return false } }
+}
+
+/// What a run's metrics.jsonl says at its end: read backwards from the end of the file, so a long run costs no
+/// more than its last epoch's records.
+public struct RunProgress: Equatable, Sendable {
+    public var step = 0, totalSteps = 0
+    /// Epochs finished (the last epoch record's epoch + 1).
+    public var epochs = 0
+    /// "accuracy" (a fraction) or "psnr" (dB), of the last epoch record.
+    public var metric: String?
+    public var testMetric: Double?, testLoss: Double?
+    /// The loss of the last step record (task loss − λ·R as logged).
+    public var loss: Double?
+    public var etaSeconds: Double?
+    /// A "done" event: the training ran to its last step.
+    public var finished = false
+    /// A "nan" event: the loss became NaN and the run stopped.
+    public var diverged = false
+
+    public init() {}
+
+    /// Reads RUN/metrics.jsonl's tail (nothing when there is none yet).
+    public static func read(runDir: String) -> RunProgress {
+        var p = RunProgress()
+        guard let f = try? RegularFile(runDir + "/metrics.jsonl"), f.size > 0,
+              let data = try? Data(contentsOf: URL(fileURLWithPath: f.path), options: .alwaysMapped) else { return p }
+        struct Line: Decodable {
+            var type: String?, kind: String?, step: Int?, epoch: Int?, metric: String?
+            var total_steps: Int?, loss: Double?, eta_s: Double?, test_metric: Double?, test_loss: Double?
+            // Runs from before metrics were named.
+            var test_acc: Double?
+        }
+        var end = data.endIndex, sawStep = false, sawEpoch = false
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        while end > data.startIndex && !(sawStep && sawEpoch) {
+            let start = data[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex
+            defer { end = max(start - 1, data.startIndex) }
+            guard start < end, let line = try? decoder.decode(Line.self, from: data[start..<end]) else { continue }
+            switch line.type {
+            case "event":
+                if line.kind == "done" { p.finished = true }
+                if line.kind == "nan" { p.diverged = true }
+                p.step = max(p.step, line.step ?? 0)
+            case "step" where !sawStep:
+                sawStep = true
+                p.step = max(p.step, line.step ?? 0)
+                p.totalSteps = line.total_steps ?? 0
+                p.loss = line.loss
+                p.etaSeconds = line.eta_s
+            case "epoch" where !sawEpoch:
+                sawEpoch = true
+                p.epochs = (line.epoch ?? -1) + 1
+                p.metric = line.metric ?? (line.test_acc != nil ? "accuracy" : nil)
+                p.testMetric = line.test_metric ?? line.test_acc
+                p.testLoss = line.test_loss
+                p.step = max(p.step, line.step ?? 0)
+            default:
+                continue
+            }
+        }
+        return p
+    }
+}
+
+/// Run status: the one function `sweep status`, `sweep table`, `sweep watch` and the launchers use.
+public enum RunStatus {
+    /// `sweep task` holds this lock in the run folder for as long as it runs, around the training's own .lock.
+    public static let taskLockFile = ".task.lock"
+
+    public static func state(of runDir: String) -> RunState {
+        state(of: runDir, progress: RunProgress.read(runDir: runDir))
+    }
+
+    /// The same, from a progress already read.
+    public static func state(of runDir: String, progress: RunProgress) -> RunState {
+        var st = stat()
+        guard stat(runDir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return .notStarted }
+        if let h = RunLock.holder(of: runDir) ?? RunLock.holder(of: runDir, file: taskLockFile) { return .running(holder: h) }
+        if progress.finished { return .done }
+        if progress.diverged { return .failed(reason: "the loss became NaN at step \(progress.step)") }
+        if let o = Outcome.read(runDir: runDir), o.exitCode != 0 || o.signal != nil, !o.isInterruption {
+            return .failed(reason: o.reason.isEmpty ? "exit code \(o.exitCode)" : o.reason)
+        }
+        let started = ["checkpoint.bin", "metrics.jsonl"].contains { FileManager.default.fileExists(atPath: runDir + "/" + $0) }
+        return started ? .interrupted : .notStarted
+    }
+}

@@ -1,0 +1,65 @@
+import BTCore
+import Foundation
+
+/// A sweep's folder DIR: `spec.yaml` (the spec as given), `sweep.json` (its expansion), one run folder per run,
+/// and `slurm/` for the Slurm launcher's scripts. (docs/sweeps.md describes every file.)
+public struct SweepFolder: Sendable {
+    public let path: String
+
+    public init(_ path: String) { self.path = path }
+
+    public var specPath: String { path + "/spec.yaml" }
+    public var planPath: String { path + "/sweep.json" }
+    public var slurmPath: String { path + "/slurm" }
+    public func runPath(_ name: String) -> String { path + "/" + name }
+
+    /// Opens DIR for the sweep `name`, creating it if needed. A folder that holds anything but a sweep of that
+    /// name is refused before anything is written: a sweep never mixes its runs with something else.
+    public static func prepare(_ path: String, name: String) throws -> (folder: SweepFolder, previous: SweepPlan?) {
+        let folder = SweepFolder(path)
+        var st = stat()
+        if stat(path, &st) != 0 {
+            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw BTError("cannot create the sweep folder \(path): \((error as NSError).localizedDescription)")
+            }
+            return (folder, nil)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw BTError("\(path) is a file, not a folder: give --out a folder") }
+        guard FileManager.default.fileExists(atPath: folder.planPath) else {
+            let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+            guard entries.isEmpty else {
+                throw BTError("\(path) holds something that is not a sweep (\(entries.count) entries, e.g. '\(entries[0])'); give --out an empty or new folder")
+            }
+            return (folder, nil)
+        }
+        let previous = try folder.plan()
+        guard previous.name == name else {
+            throw BTError("\(path) holds the sweep '\(previous.name)', not '\(name)'; give --out another folder")
+        }
+        return (folder, previous)
+    }
+
+    /// DIR/sweep.json.
+    public func plan() throws -> SweepPlan {
+        guard FileManager.default.fileExists(atPath: planPath) else { throw BTError("\(path) is not a sweep folder (no sweep.json)") }
+        let bytes = try RegularFile(planPath).readAll(limit: 256 << 20, what: "sweep.json")
+        return try SweepPlan.decode(Data(bytes), path: planPath)
+    }
+
+    /// Writes the spec and its expansion, each atomically (a reader sees the old or the new one, never half).
+    public func write(plan: SweepPlan, specText: String) throws {
+        try AtomicFile.write(specText, to: specPath)
+        try AtomicFile.write(plan.encoded(), to: planPath)
+    }
+
+    /// A run folder that a spec change renamed (a key that did not vary before now does): when `run` has no
+    /// folder yet and the previous plan had a run with the same arguments whose folder exists and is not in use,
+    /// that folder is moved to `run`'s name, so the run is not trained twice.
+    public func adoptRenamedRun(_ run: SweepPlan.Run, previous: SweepPlan?) {
+        guard let previous, !FileManager.default.fileExists(atPath: runPath(run.name)),
+              let old = previous.runs.first(where: { $0.args == run.args && $0.name != run.name }),
+              FileManager.default.fileExists(atPath: runPath(old.name)),
+              RunStatus.state(of: runPath(old.name)).isLive == false else { return }
+        _ = rename(runPath(old.name), runPath(run.name))
+    }
+}

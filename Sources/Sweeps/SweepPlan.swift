@@ -1,0 +1,135 @@
+import BTCore
+import Foundation
+
+/// The expansion of a spec: every run of the grid with its name, options and `btviz train` arguments. It is
+/// DIR/sweep.json, the file every other part of a sweep (task, status, table, watch, the launchers) reads.
+public struct SweepPlan: Codable, Equatable, Sendable {
+    public struct Values: Codable, Equatable, Sendable {
+        public var key: String
+        public var values: [String]
+    }
+
+    public struct Run: Codable, Equatable, Sendable {
+        /// The varying options as `key=value` joined by `,` in spec order: the run's folder under DIR.
+        public var name: String
+        /// Every parameter of the run, as its text.
+        public var options: [String: String]
+        /// The `btviz train` arguments that make it (without --run-dir, --headless and --threads).
+        public var args: [String]
+    }
+
+    public var version = 1
+    public var name: String
+    public var parameters: [Values]
+    public var varying: [String]
+    public var runs: [Run]
+
+    /// Runs past this need `--yes`: a typo in a range should not start a month of training.
+    public static let confirmAbove = 10_000
+
+    /// Options whose values are paths: they reach runs on other nodes (Slurm) and other working directories.
+    public static let pathFlags: Set<String> = ["data-dir", "test-dir", "train-data"]
+
+    public enum Paths: Sendable {
+        /// Relative paths are made absolute against this folder (the local backend: the children share it).
+        case resolve(against: String)
+        /// Relative paths are refused (Slurm: a path relative to the submitting shell means nothing on a node).
+        case requireAbsolute
+    }
+
+    /// Expands `spec` into its runs, first parameter slowest. `flags` are train's options that take no value
+    /// (given as true or false). `previous` is the plan this folder had: a key that varied there is still named in
+    /// run names, so adding values never renames a run that exists.
+    public static func expand(_ spec: SweepSpec, flags: Set<String>, paths: Paths, previous: SweepPlan? = nil,
+                              confirmed: Bool = false) throws -> SweepPlan {
+        guard let count = spec.runCount, count <= confirmAbove || confirmed else {
+            let n = spec.runCount.map(String.init) ?? "more than \(Int.max)"
+            throw BTError("the grid has \(n) runs, over \(confirmAbove): add --yes to start them all")
+        }
+        let wasVarying = Set(previous?.varying ?? [])
+        let varying = spec.parameters.filter { $0.values.count > 1 || wasVarying.contains($0.key) }.map(\.key)
+        // Each parameter's value as train arguments, checked once per value rather than once per run.
+        var argsByValue: [[[String]]] = []
+        for p in spec.parameters {
+            let flag = SweepSpec.flagName(p.key)
+            argsByValue.append(try p.values.map { v in
+                if flags.contains(flag) {
+                    switch v.lowercased() {
+                    case "true": return ["--" + flag]
+                    case "false": return []
+                    default: throw BTError("parameter '\(p.key)' is a switch: its values are true or false, not '\(v)'")
+                    }
+                }
+                if pathFlags.contains(flag) && !v.hasPrefix("/") {
+                    switch paths {
+                    case .requireAbsolute:
+                        throw BTError("parameter '\(p.key)': '\(v)' is relative to this shell; the Slurm backend needs an absolute path on a filesystem the nodes share")
+                    case .resolve(let base):
+                        let expanded = (v as NSString).expandingTildeInPath
+                        let full = expanded.hasPrefix("/") ? expanded : base + "/" + expanded
+                        return ["--" + flag, URL(fileURLWithPath: full).standardizedFileURL.path]
+                    }
+                }
+                return ["--" + flag, v]
+            })
+        }
+        var runs: [Run] = []
+        runs.reserveCapacity(count)
+        var index = [Int](repeating: 0, count: spec.parameters.count)
+        for _ in 0..<count {
+            var options: [String: String] = [:], args: [String] = [], parts: [String] = []
+            for (i, p) in spec.parameters.enumerated() {
+                let v = p.values[index[i]]
+                options[p.key] = v
+                args += argsByValue[i][index[i]]
+                if varying.contains(p.key) { parts.append(escape(p.key) + "=" + escape(v)) }
+            }
+            let name = parts.isEmpty ? "run" : parts.joined(separator: ",")
+            guard name.utf8.count <= 255 else {
+                throw BTError("the run name '\(name.prefix(60))…' is \(name.utf8.count) bytes, over the 255 a folder name may have; shorten the values")
+            }
+            runs.append(Run(name: name, options: options, args: args))
+            // The last parameter moves fastest.
+            var j = spec.parameters.count - 1
+            while j >= 0 {
+                index[j] += 1
+                if index[j] < spec.parameters[j].values.count { break }
+                index[j] = 0
+                j -= 1
+            }
+        }
+        return SweepPlan(name: spec.name, parameters: spec.parameters.map { Values(key: $0.key, values: $0.values) },
+                         varying: varying, runs: runs)
+    }
+
+    /// Percent-escapes everything but letters, digits and `. _ + -`: a value's `/`, `,` or `=` cannot break a name.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            let c = Character(Unicode.Scalar(b))
+            if b < 0x80 && (c.isLetter || c.isNumber || "._+-".contains(c)) { out.append(c) } else {
+                out += String(format: "%%%02X", b)
+            }
+        }
+        return out.hasPrefix(".") ? "%2E" + out.dropFirst() : out
+    }
+
+    public func run(named name: String) -> Run? { runs.first { $0.name == name } }
+
+    /// sweep.json's text: keys sorted, so a rewrite of the same plan is the same file.
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(self)
+    }
+
+    public static func decode(_ data: Data, path: String) throws -> SweepPlan {
+        do {
+            let plan = try JSONDecoder().decode(SweepPlan.self, from: data)
+            guard plan.version == 1 else { throw BTError("\(path) is version \(plan.version) of the sweep format; this btviz reads version 1") }
+            return plan
+        } catch let e as BTError { throw e } catch {
+            throw BTError("\(path) is damaged: not a sweep expansion")
+        }
+    }
+}
