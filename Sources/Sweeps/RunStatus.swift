@@ -18,6 +18,17 @@ public struct Outcome: Codable, Equatable, Sendable {
         case exitCode = "exit_code", signal, reason, endedAt = "ended_at", host, slurmJob = "slurm_job"
     }
 
+    /// signal and slurm_job are written as null when absent (readers of the contract expect the keys).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(signal, forKey: .signal)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(endedAt, forKey: .endedAt)
+        try c.encode(host, forKey: .host)
+        try c.encode(slurmJob, forKey: .slurmJob)
+    }
+
     public init(exitCode: Int32, signal: Int32?, reason: String, endedAt: String, host: String, slurmJob: String?) {
         self.exitCode = exitCode; self.signal = signal; self.reason = reason
         self.endedAt = endedAt; self.host = host; self.slurmJob = slurmJob
@@ -143,11 +154,13 @@ public enum RunStatus {
         state(of: runDir, progress: RunProgress.read(runDir: runDir))
     }
 
-    /// The same, from a progress already read.
-    public static func state(of runDir: String, progress: RunProgress) -> RunState {
+    /// The same, from a progress already read. `ownTaskLock`: the caller is the sweep task holding the run.
+    public static func state(of runDir: String, progress: RunProgress, ownTaskLock: Bool = false) -> RunState {
         var st = stat()
         guard stat(runDir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return .notStarted }
-        if let h = RunLock.holder(of: runDir) ?? RunLock.holder(of: runDir, file: taskLockFile) { return .running(holder: h) }
+        if let h = RunLock.holder(of: runDir) ?? (ownTaskLock ? nil : RunLock.holder(of: runDir, file: taskLockFile)) {
+            return .running(holder: h)
+        }
         if progress.finished { return .done }
         if progress.diverged { return .failed(reason: "the loss became NaN at step \(progress.step)") }
         if let o = Outcome.read(runDir: runDir), o.exitCode != 0 || o.signal != nil, !o.isInterruption {

@@ -47,6 +47,11 @@ struct Train: AsyncParsableCommand {
         return c
     }
 
+    /// The config of a new run with these options (restoration tasks start from their own defaults).
+    var newConfig: TrainConfig {
+        makeConfig(over: restoration.task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
+    }
+
     static func absolute(_ path: String) -> String {
         URL(fileURLWithPath: (path as NSString).expandingTildeInPath).standardizedFileURL.path
     }
@@ -68,7 +73,7 @@ struct Train: AsyncParsableCommand {
         // a run resumed on another count continues exactly.
         try threads.apply()
         var checkpoint: Checkpoint?
-        var config = makeConfig(over: restoration.task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
+        var config = newConfig
         let dir: String
         let lock: RunLock
         var created: [String] = []

@@ -1,0 +1,85 @@
+import BTCore
+import Foundation
+
+/// The local backend: up to `jobs` `btviz sweep task` children at once, each in its own process group with
+/// `threads` worker threads. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is forwarded once to every child, which
+/// saves its run; the launcher then waits for them all. A run that fails is reported and the others go on.
+public struct LocalLauncher {
+    public let folder: SweepFolder
+    public let executable: String
+    public let jobs: Int
+    public let threads: Int
+
+    public init(folder: SweepFolder, executable: String, jobs: Int, threads: Int) {
+        self.folder = folder; self.executable = executable; self.jobs = jobs; self.threads = threads
+    }
+
+    public struct Summary: Equatable {
+        public var done = 0, failed = 0, interrupted = 0, skipped = 0
+        /// The stop signal that ended the sweep early, if one did.
+        public var stoppedBy: Int32?
+    }
+
+    /// Runs `names` (runs of the folder's plan), printing a line through `report` as each starts and ends.
+    public func run(_ names: [String], report: (String) -> Void) -> Summary {
+        StopSignals.install()
+        var queue = names[...], running: [pid_t: (name: String, started: Date)] = [:], summary = Summary()
+        var forwarded = 0
+        let total = names.count
+        var started = 0
+        while !queue.isEmpty || !running.isEmpty {
+            if StopSignals.count > forwarded {
+                forwarded = StopSignals.count
+                summary.stoppedBy = StopSignals.last
+                for pid in running.keys { kill(pid, SIGTERM) }
+            }
+            while summary.stoppedBy == nil && running.count < jobs, let name = queue.popFirst() {
+                do {
+                    let pid = try ChildProcess.spawn(executable, ["sweep", "task", folder.path, name, "--threads", "\(threads)"],
+                                                     newGroup: true, output: nil)
+                    running[pid] = (name, Date())
+                    started += 1
+                    report("start \(name) (\(started) of \(total))")
+                } catch {
+                    summary.failed += 1
+                    report("failed \(name): \(error)")
+                }
+            }
+            for (pid, child) in running {
+                guard let exit = ChildProcess.reap(pid) else { continue }
+                running[pid] = nil
+                let seconds = Int(Date().timeIntervalSince(child.started).rounded())
+                let dir = folder.runPath(child.name)
+                let progress = RunProgress.read(runDir: dir)
+                switch RunStatus.state(of: dir, progress: progress) {
+                case .done:
+                    summary.done += 1
+                    report("done \(child.name) in \(seconds) s: \(Self.describe(progress))")
+                case .failed(let reason):
+                    summary.failed += 1
+                    report("failed \(child.name) after \(seconds) s: \(reason)")
+                case .running(let holder):
+                    summary.skipped += 1
+                    report("skipped \(child.name): in use by \(holder)")
+                case .interrupted, .notStarted:
+                    if exit.shellCode == 0 || Outcome.read(runDir: dir)?.isInterruption == true || summary.stoppedBy != nil {
+                        summary.interrupted += 1
+                        report("interrupted \(child.name) at step \(progress.step) of \(progress.totalSteps)")
+                    } else {
+                        summary.failed += 1
+                        report("failed \(child.name): sweep task exited with \(exit.shellCode) (see \(dir)/task.log)")
+                    }
+                }
+            }
+            if !running.isEmpty || !queue.isEmpty { usleep(100_000) }
+        }
+        return summary
+    }
+
+    /// "test accuracy 85.20% (epoch 3)".
+    public static func describe(_ p: RunProgress) -> String {
+        guard let m = p.testMetric else { return "no epoch record" }
+        let value = p.metric == "accuracy" ? String(format: "%.2f%%", 100 * m) : String(format: "%.2f %@", m, p.metric ?? "")
+        return "test \(p.metric ?? "metric") \(value) (epoch \(p.epochs))"
+    }
+}

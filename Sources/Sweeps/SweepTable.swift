@@ -1,0 +1,148 @@
+import BTCore
+import Foundation
+
+/// Mean, sample standard deviation (nil for one value: one run says nothing about the spread) and n.
+public struct MeanSD: Equatable, Sendable {
+    public var mean: Double, sd: Double?, n: Int
+
+    public static func of(_ values: [Double]) -> MeanSD? {
+        guard !values.isEmpty else { return nil }
+        let mean = values.reduce(0, +) / Double(values.count)
+        guard values.count > 1 else { return MeanSD(mean: mean, sd: nil, n: 1) }
+        let ss = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+        return MeanSD(mean: mean, sd: (ss / Double(values.count - 1)).squareRoot(), n: values.count)
+    }
+}
+
+/// A sweep as the paper's tables lay it out: rows and columns chosen by option, each cell the mean ± sd over the
+/// seeds of its finished runs. A run that is not done (pending, running, interrupted, failed) is named in its
+/// cell and never averaged in.
+public struct SweepTable {
+    public struct RunResult {
+        public var name: String
+        public var options: [String: String]
+        public var state: RunState
+        public var progress: RunProgress
+        public init(name: String, options: [String: String], state: RunState, progress: RunProgress) {
+            self.name = name; self.options = options; self.state = state; self.progress = progress
+        }
+    }
+
+    public struct Cell {
+        public var row: [String], column: [String]
+        /// The figure as printed: accuracy in %, PSNR in dB.
+        public var stats: MeanSD?
+        /// Runs of the cell that are not counted, with their state and reason.
+        public var left: [(name: String, state: String, reason: String?)]
+        public var paper: Double?
+        public var best = false
+        public var delta: Double? { stats.flatMap { s in paper.map { s.mean - $0 } } }
+    }
+
+    public var rowKeys: [String], columnKeys: [String]
+    public var rows: [[String]], columns: [[String]]
+    public var cells: [Cell]
+    /// accuracy or psnr, as the runs' epoch records name it.
+    public var metric: String
+    public var paper: PaperTables.Table?
+
+    /// The default layout: the paper's Table 1 (rows dataset and K, a column per method), with any other option
+    /// that varies (but the seed) added to the rows.
+    public static func defaultLayout(_ plan: SweepPlan) -> (rows: [String], columns: [String]) {
+        let keys = plan.parameters.map(\.key)
+        let columns = keys.filter { $0 == "method" }
+        var rows = keys.filter { ["dataset", "k"].contains($0) }
+        rows += plan.varying.filter { !rows.contains($0) && !columns.contains($0) && $0 != "seed" }
+        return (rows, columns)
+    }
+
+    public init(plan: SweepPlan, results: [RunResult], rows rowKeys: [String], columns columnKeys: [String],
+                paper paperID: String?) throws {
+        let keys = plan.parameters.map(\.key)
+        for k in rowKeys + columnKeys where !keys.contains(k) {
+            throw BTError("'\(k)' is not a parameter of the sweep \(plan.name) (its parameters: \(keys.joined(separator: ", ")))")
+        }
+        if let twice = rowKeys.first(where: columnKeys.contains) { throw BTError("'\(twice)' cannot be both a row and a column") }
+        // Only seeds are averaged over: any other option that varies must be a row or a column.
+        if let hidden = plan.varying.first(where: { !rowKeys.contains($0) && !columnKeys.contains($0) && $0 != "seed" }) {
+            throw BTError("'\(hidden)' varies in this sweep: add it to --rows or --cols (only seeds are averaged over)")
+        }
+        if let paperID {
+            guard let t = PaperTables.table(paperID) else { throw BTError("--paper takes table1, table2, table3 or table4, not '\(paperID)'") }
+            paper = t
+        } else {
+            paper = nil
+        }
+        self.rowKeys = rowKeys
+        self.columnKeys = columnKeys
+        func values(_ ks: [String]) -> [[String]] {
+            // In the spec's order of values, so the table reads as the grid was written.
+            ks.reduce([[]]) { acc, k in
+                let vs = plan.parameters.first { $0.key == k }!.values
+                return acc.flatMap { prefix in vs.map { prefix + [$0] } }
+            }
+        }
+        rows = values(rowKeys)
+        columns = values(columnKeys)
+        let metrics = Set(results.compactMap(\.progress.metric))
+        metric = metrics.count == 1 ? metrics.first! : (metrics.isEmpty ? "accuracy" : "mixed")
+        if metrics.count > 1 { throw BTError("the runs report different metrics (\(metrics.sorted().joined(separator: ", "))); table them separately") }
+        let scale = metric == "accuracy" ? 100.0 : 1.0
+        var cells: [Cell] = []
+        for r in rows {
+            for c in columns {
+                let members = results.filter { res in
+                    zip(rowKeys, r).allSatisfy { res.options[$0.0] == $0.1 } && zip(columnKeys, c).allSatisfy { res.options[$0.0] == $0.1 }
+                }
+                var counted: [Double] = [], left: [(String, String, String?)] = []
+                for m in members {
+                    if m.state == .done, let v = m.progress.testMetric {
+                        counted.append(v * scale)
+                    } else {
+                        var reason: String?
+                        if case .failed(let why) = m.state { reason = why }
+                        if case .running(let who) = m.state { reason = who }
+                        left.append((m.name, m.state.word, reason))
+                    }
+                }
+                var cell = Cell(row: r, column: c, stats: MeanSD.of(counted), left: left, paper: nil)
+                if let paper, let first = members.first { cell.paper = Self.published(paper, options: first.options) }
+                cells.append(cell)
+            }
+        }
+        self.cells = cells
+        markBest()
+    }
+
+    /// The published figure for a cell's options (defaults as train's: dataset synthetic, K 16, scale 2, set5).
+    static func published(_ t: PaperTables.Table, options: [String: String]) -> Double? {
+        func option(_ k: String) -> String? { options[k] ?? options[k.replacingOccurrences(of: "_", with: "-")] }
+        let defaults = ["k": "16", "scale": "2", "val_set": "set5", "sigma": "0.1", "dataset": "synthetic"]
+        let coordinates = t.keys.map { (option($0) ?? defaults[$0] ?? "").lowercased() }
+        guard let m = option("method"), let column = t.methods.firstIndex(of: m.lowercased()) else { return nil }
+        let row = t.rows.first { row in
+            zip(row.coordinates, coordinates).allSatisfy { a, b in a == b || (Double(a) != nil && Double(a) == Double(b)) }
+        }
+        return row?.figures[column]
+    }
+
+    /// Bold: the best quantized cell among those that differ only by method (higher is better for accuracy and PSNR).
+    private mutating func markBest() {
+        guard let mr = rowKeys.firstIndex(of: "method").map({ (true, $0) }) ?? columnKeys.firstIndex(of: "method").map({ (false, $0) }) else { return }
+        func groupKey(_ c: Cell) -> [String] {
+            var r = c.row, col = c.column
+            if mr.0 { r.remove(at: mr.1) } else { col.remove(at: mr.1) }
+            return r + ["|"] + col
+        }
+        func method(_ c: Cell) -> String { mr.0 ? c.row[mr.1] : c.column[mr.1] }
+        let groups = Dictionary(grouping: cells.indices, by: { groupKey(cells[$0]) })
+        for (_, idx) in groups {
+            let quantized = idx.filter { method(cells[$0]) != "full" && cells[$0].stats != nil }
+            guard let best = quantized.max(by: { cells[$0].stats!.mean < cells[$1].stats!.mean }) else { continue }
+            let top = cells[best].stats!.mean
+            for i in quantized where cells[i].stats!.mean == top { cells[i].best = true }
+        }
+    }
+
+    public func cell(_ row: [String], _ column: [String]) -> Cell? { cells.first { $0.row == row && $0.column == column } }
+}

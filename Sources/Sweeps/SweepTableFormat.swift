@@ -1,0 +1,138 @@
+import BTCore
+import Foundation
+
+/// A SweepTable printed as Markdown, LaTeX, CSV or JSON.
+public enum SweepTableFormat: String, CaseIterable, Sendable {
+    case md, latex, csv, json
+
+    public func render(_ t: SweepTable) throws -> String {
+        switch self {
+        case .md: return markdown(t)
+        case .latex: return latex(t)
+        case .csv: return csv(t)
+        case .json: return try json(t)
+        }
+    }
+
+    static func number(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    static func figure(_ c: SweepTable.Cell) -> String {
+        var parts: [String] = []
+        if let s = c.stats {
+            parts.append(number(s.mean) + (s.sd.map { " ± " + number($0) } ?? "") + " (n=\(s.n))")
+        }
+        if !c.left.isEmpty {
+            let counts = Dictionary(grouping: c.left, by: \.state).map { "\($0.value.count) \($0.key)" }.sorted()
+            parts.append((c.stats == nil ? "" : "+ ") + counts.joined(separator: ", "))
+        }
+        return parts.isEmpty ? "–" : parts.joined(separator: " ")
+    }
+
+    static func label(_ keys: [String], _ values: [String]) -> String {
+        keys.count == 1 ? values[0] : zip(keys, values).map { "\($0)=\($1)" }.joined(separator: ", ")
+    }
+
+    static func signed(_ v: Double) -> String { (v >= 0 ? "+" : "−") + number(abs(v)) }
+
+    /// The header and body cells, with a paper and a Δ column after each column when --paper is given.
+    static func grid(_ t: SweepTable, bold: (String) -> String) -> (header: [String], body: [[String]]) {
+        var header = t.rowKeys.isEmpty ? [""] : t.rowKeys
+        for c in t.columns {
+            let l = label(t.columnKeys, c)
+            header.append(l.isEmpty ? "all" : l)
+            if t.paper != nil { header += ["paper", "Δ"] }
+        }
+        var body: [[String]] = []
+        for r in t.rows {
+            var line = t.rowKeys.isEmpty ? ["all"] : r
+            for c in t.columns {
+                guard let cell = t.cell(r, c) else { continue }
+                let f = figure(cell)
+                line.append(cell.best ? bold(f) : f)
+                if t.paper != nil { line += [cell.paper.map(number) ?? "–", cell.delta.map(signed) ?? "–"] }
+            }
+            body.append(line)
+        }
+        return (header, body)
+    }
+
+    static func notes(_ t: SweepTable) -> [String] {
+        let what = t.metric == "accuracy" ? "test accuracy (%)" : "test \(t.metric)"
+        var notes = ["Each cell: mean ± sd of the \(what) at each run's last epoch, over the seeds of its finished runs (n); bold: the best quantized method among cells that differ only by method."]
+        if let p = t.paper {
+            notes.append("paper: Ozkan & Akar, \(p.title); Δ = this sweep − paper. The published runs used the full datasets and the paper's training; this sweep's options are in spec.yaml.")
+        }
+        let left = t.cells.flatMap(\.left)
+        if !left.isEmpty {
+            notes.append("Not counted: " + left.map { "\($0.name) (\($0.state)\($0.reason.map { ": " + $0 } ?? ""))" }.joined(separator: "; "))
+        }
+        return notes.map(TerminalText.escape)
+    }
+
+    func markdown(_ t: SweepTable) -> String {
+        let (header, body) = Self.grid(t) { "**\($0)**" }
+        func line(_ cells: [String]) -> String { "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |" }
+        var out = [line(header), line(header.map { _ in "---" })] + body.map(line)
+        out.append("")
+        out += Self.notes(t)
+        return out.map(TerminalText.escape).joined(separator: "\n")
+    }
+
+    func latex(_ t: SweepTable) -> String {
+        func esc(_ s: String) -> String {
+            var o = ""
+            for ch in s {
+                switch ch {
+                case "\\": o += "\\textbackslash{}"
+                case "&", "%", "$", "#", "_", "{", "}": o += "\\" + String(ch)
+                case "±": o += "$\\pm$"
+                case "Δ": o += "$\\Delta$"
+                case "−": o += "$-$"
+                case "–": o += "--"
+                default: o.append(ch)
+                }
+            }
+            return o
+        }
+        let (header, body) = Self.grid(t) { "\u{1}" + $0 }
+        func cell(_ s: String) -> String { s.hasPrefix("\u{1}") ? "\\textbf{" + esc(String(s.dropFirst())) + "}" : esc(s) }
+        var out = ["\\begin{tabular}{" + String(repeating: "l", count: max(1, t.rowKeys.count)) + String(repeating: "r", count: header.count - max(1, t.rowKeys.count)) + "}",
+                   "\\hline", header.map(cell).joined(separator: " & ") + " \\\\", "\\hline"]
+        out += body.map { $0.map(cell).joined(separator: " & ") + " \\\\" }
+        out += ["\\hline", "\\end{tabular}"]
+        out += Self.notes(t).map { "% " + $0 }
+        return out.joined(separator: "\n")
+    }
+
+    static let csvColumns = ["row", "column", "mean", "sd", "n", "best", "paper", "delta", "not_counted"]
+
+    func csv(_ t: SweepTable) -> String {
+        func q(_ s: String) -> String {
+            let e = TerminalText.escape(s)
+            return e.contains(where: { ",\"\n".contains($0) }) ? "\"" + e.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : e
+        }
+        let keys = t.rowKeys + t.columnKeys
+        var out = [(keys + ["mean", "sd", "n", "best", "paper", "delta", "not_counted"]).map(q).joined(separator: ",")]
+        for c in t.cells {
+            let fields = c.row + c.column + [c.stats.map { "\($0.mean)" } ?? "", c.stats?.sd.map { "\($0)" } ?? "",
+                                             "\(c.stats?.n ?? 0)", c.best ? "true" : "false", c.paper.map { "\($0)" } ?? "",
+                                             c.delta.map { "\($0)" } ?? "",
+                                             c.left.map { "\($0.name): \($0.state)\($0.reason.map { " (" + $0 + ")" } ?? "")" }.joined(separator: "; ")]
+            out.append(fields.map(q).joined(separator: ","))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    func json(_ t: SweepTable) throws -> String {
+        let cells: [[String: Any]] = t.cells.map { c in
+            ["row": Dictionary(uniqueKeysWithValues: zip(t.rowKeys, c.row)),
+             "column": Dictionary(uniqueKeysWithValues: zip(t.columnKeys, c.column)),
+             "mean": c.stats?.mean ?? NSNull(), "sd": c.stats?.sd ?? NSNull(), "n": c.stats?.n ?? 0, "best": c.best,
+             "paper": c.paper ?? NSNull(), "delta": c.delta ?? NSNull(),
+             "not_counted": c.left.map { ["run": $0.name, "state": $0.state, "reason": $0.reason ?? NSNull()] as [String: Any] }]
+        }
+        let out: [String: Any] = ["metric": t.metric, "unit": t.metric == "accuracy" ? "%" : t.metric,
+                                  "rows": t.rowKeys, "columns": t.columnKeys, "paper": t.paper?.id ?? NSNull(), "cells": cells]
+        return String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+    }
+}

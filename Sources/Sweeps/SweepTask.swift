@@ -1,0 +1,122 @@
+import BTCore
+import Foundation
+
+/// One run of a sweep, started or resumed as a child `btviz train`: what `btviz sweep task DIR RUN` does, and
+/// the only way either launcher starts a run. It holds RUN/.task.lock while it works, so a second task for the
+/// same run (another `sweep run`, a requeued Slurm task) leaves it alone.
+public struct SweepTask {
+    public let folder: SweepFolder
+    public let run: SweepPlan.Run
+    /// The btviz binary that trains (this one: /proc/self/exe).
+    public let executable: String
+    public let threads: Int?
+
+    public init(folder: SweepFolder, run: SweepPlan.Run, executable: String, threads: Int?) {
+        self.folder = folder; self.run = run; self.executable = executable; self.threads = threads
+    }
+
+    public enum Result: Equatable {
+        case alreadyDone
+        case inUse(holder: String)
+        case ended(ChildProcess.Exit)
+    }
+
+    /// The train arguments: a new run, a start over of one that never saved a checkpoint, or a resume. The
+    /// spec's arguments go with --resume too, so a spec changed under a run is refused by train, not trained on.
+    public func trainArguments() -> [String] {
+        let dir = folder.runPath(run.name)
+        let threadArgs = threads.map { ["--threads", "\($0)"] } ?? []
+        if FileManager.default.fileExists(atPath: dir + "/checkpoint.bin") {
+            return ["train", "--headless", "--resume", dir] + threadArgs + run.args
+        }
+        let leftovers = ["metrics.jsonl", "config.json"].contains { FileManager.default.fileExists(atPath: dir + "/" + $0) }
+        return ["train", "--headless", "--run-dir", dir] + (leftovers ? ["--replace"] : []) + threadArgs + run.args
+    }
+
+    /// Trains the run to its end (or until stopped), teeing the output to RUN/task.log and `echo` (a file
+    /// descriptor, or nil), and writes RUN/outcome.json. Stop signals are forwarded to the training, which saves.
+    public func perform(echo: Int32?) throws -> Result {
+        let dir = folder.runPath(run.name)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let lock: RunLock
+        do { lock = try RunLock(dir: dir, purpose: "sweep task", file: RunStatus.taskLockFile) } catch {
+            return .inUse(holder: RunLock.holder(of: dir, file: RunStatus.taskLockFile) ?? "another sweep task")
+        }
+        defer { lock.release() }
+        switch RunStatus.state(of: dir, progress: RunProgress.read(runDir: dir), ownTaskLock: true) {
+        case .done: return .alreadyDone
+        case .running(let holder): return .inUse(holder: holder)
+        default: break
+        }
+        unlink(dir + "/" + Outcome.fileName)  // from an earlier attempt: this one will say how it ended
+        let log = open(dir + "/task.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard log >= 0 else { throw BTError("cannot write \(dir)/task.log: \(String(cString: strerror(errno)))") }
+        defer { close(log) }
+        let args = trainArguments()
+        let header = "== \(Self.timestamp()) btviz \(args.joined(separator: " "))\n"
+        write(log, header, header.utf8.count)
+
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw BTError("cannot start the training: \(String(cString: strerror(errno)))") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        StopSignals.install()
+        let pid: pid_t
+        do { pid = try ChildProcess.spawn(executable, args, newGroup: false, output: fds[1]) } catch {
+            close(fds[0]); close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        var lastReason = "", partial = [UInt8](), forwarded = 0
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if StopSignals.count > forwarded {
+                forwarded = StopSignals.count
+                kill(pid, StopSignals.last)
+            }
+            var pfd = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 200)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { continue }
+            let n = read(fds[0], &buf, buf.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            write(log, buf, n)
+            if let echo { write(echo, buf, n) }
+            // The last "btviz: ..." line is the reason a failure gives; lines are kept to 2 KB.
+            for b in buf[0..<n] {
+                if b == UInt8(ascii: "\n") {
+                    let line = String(decoding: partial, as: UTF8.self)
+                    if line.hasPrefix("btviz: ") && !line.hasPrefix("btviz: warning") { lastReason = String(line.dropFirst(7)) }
+                    partial.removeAll(keepingCapacity: true)
+                } else if partial.count < 2048 {
+                    partial.append(b)
+                }
+            }
+        }
+        close(fds[0])
+        let exit = ChildProcess.wait(pid)
+        let reason: String
+        if let sig = exit.signal {
+            reason = "killed by signal \(sig) (\(StopSignals.name(sig)))"
+        } else if exit.code == 0 {
+            reason = ""
+        } else if exit.code > 128 && Outcome.stopSignals.contains(exit.code - 128) {
+            reason = "stopped by \(StopSignals.name(exit.code - 128)) (checkpoint saved)"
+        } else {
+            reason = lastReason.isEmpty ? "exit code \(exit.code)" : lastReason
+        }
+        let env = ProcessInfo.processInfo.environment
+        let job = env["SLURM_ARRAY_JOB_ID"].flatMap { a in env["SLURM_ARRAY_TASK_ID"].map { "\(a)_\($0)" } } ?? env["SLURM_JOB_ID"]
+        try Outcome(exitCode: exit.code, signal: exit.signal, reason: reason, endedAt: Self.timestamp(),
+                    host: ProcessInfo.processInfo.hostName, slurmJob: job).write(runDir: dir)
+        let footer = "== \(Self.timestamp()) ended: \(reason.isEmpty ? "finished" : reason)\n"
+        write(log, footer, footer.utf8.count)
+        return .ended(exit)
+    }
+
+    static func timestamp() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date())
+    }
+}

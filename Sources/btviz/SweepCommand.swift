@@ -1,0 +1,176 @@
+import ArgumentParser
+import BTCore
+import Foundation
+import Sweeps
+
+/// `btviz sweep`: a grid of trainings defined once (a W&B-style grid spec or the CLI shorthand), run locally or
+/// on Slurm, resumed after anything, and printed as the paper's tables.
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a grid of trainings (a sweep) and print its table.",
+        discussion: "docs/sweeps.md describes the spec, the sweep folder and every command.",
+        subcommands: [SweepRun.self, SweepStatus.self, SweepTable.self, SweepTaskCommand.self])
+}
+
+/// Where a sweep's runs are trained.
+enum SweepBackend: String, ExpressibleByArgument, CaseIterable {
+    case local, slurm
+}
+
+struct SweepRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train every run of a sweep that is not done yet: start missing runs, resume interrupted ones, skip finished ones and runs in use.",
+        discussion: """
+        SPEC is a YAML file in W&B's grid form:
+          name: table1-fashion
+          method: grid
+          parameters:
+            method: {values: [full, bwn, twn, ttq, lq, bt]}
+            seed: {values: [0, 1, 2]}
+            epochs: {value: 15}
+        Every `btviz train` option can be a parameter (batch_size or batch-size; a switch such as no_crop takes \
+        true or false). Without SPEC the grid comes from train's options on this command line, each a comma list \
+        or an integer range: btviz sweep run --out DIR --method bwn,twn,bt --lambda 0,3e-4 --seed 0-2. \
+        Every run's options are checked by train's own parser before anything starts. Each run trains in \
+        DIR/<its varying options>, e.g. DIR/method=bt,seed=0. Run the same command again after an interruption, \
+        or after adding values to the grid: only what is missing is trained.
+        """)
+
+    @Option(help: "The sweep folder (created if needed; refused if it holds anything but this sweep).") var out: String
+    @Option(help: "local (child processes on this machine; default) or slurm (an sbatch job array).") var backend: SweepBackend = .local
+    @Option(parsing: .unconditional, help: "local: runs at once (default \(SweepRun.defaultJobs), measured in docs/sweeps.md).") var jobs: Int?
+    @Option(parsing: .unconditional, help: "local: threads shared by the runs at once, split evenly (default: the cores this process may use).") var threads: Int?
+    @Option(help: "The sweep's name for the CLI shorthand (default: the --out folder's name).") var name: String?
+    @Flag(help: "Start a grid of more than \(SweepPlan.confirmAbove) runs.") var yes = false
+    @Flag(help: "Check the grid, write nothing and print what would run (slurm: the job script).") var dryRun = false
+    @OptionGroup(title: "Slurm (--backend slurm)") var slurm: SlurmOptions
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("A spec file, or train options as a grid (--method bwn,bt --seed 0-2).", valueName: "spec | --option values"))
+    var grid: [String] = []
+
+    /// 2 runs × 1 thread finished a 4-run grid sooner than 1 run × 2 threads on the 2-core VM (docs/sweeps.md).
+    static let defaultJobs = 2
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let threads, !(1...Workers.limit).contains(threads) { throw ValidationError("--threads must be in 1...\(Workers.limit)") }
+    }
+
+    func run() throws {
+        let (spec, specText) = try readSpec()
+        let plan = try SweepValidation.plan(spec, backend: backend, previous: nil, confirmed: yes)
+        let (folder, previous) = try dryRun ? (SweepFolder(out), try? SweepFolder(out).plan()) : SweepFolder.prepare(out, name: spec.name)
+        // Expanded again with the folder's previous plan: a key that varied there keeps naming the runs.
+        let final = previous == nil ? plan : try SweepValidation.plan(spec, backend: backend, previous: previous, confirmed: yes)
+        if dryRun && backend == .local {
+            for r in final.runs { print("\(RunStatus.state(of: folder.runPath(r.name)).word)  \(r.name)  btviz train \(r.args.joined(separator: " "))") }
+            return
+        }
+        if !dryRun {
+            for r in final.runs { folder.adoptRenamedRun(r, previous: previous) }
+            try folder.write(plan: final, specText: specText)
+        }
+        var todo: [String] = [], counts: [String: Int] = [:]
+        for r in final.runs {
+            let state = RunStatus.state(of: folder.runPath(r.name))
+            counts[state.word, default: 0] += 1
+            switch state {
+            case .done: continue
+            case .running(let holder): print("in use: \(r.name) (\(holder))")
+            default: todo.append(r.name)
+            }
+        }
+        let words = ["done", "running", "interrupted", "failed", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }
+        print("sweep \(final.name): \(final.runs.count) runs in \(folder.path) (\(words.joined(separator: ", "))); \(todo.count) to train")
+        switch backend {
+        case .local:
+            try runLocal(folder, todo)
+        case .slurm:
+            try SlurmSubmission.submit(folder: folder, runs: todo, options: slurm, dryRun: dryRun)
+        }
+    }
+
+    private func runLocal(_ folder: SweepFolder, _ todo: [String]) throws {
+        guard !todo.isEmpty else { print("nothing to train"); return }
+        let cores = threads ?? min(Workers.available, Workers.limit)
+        let jobs = min(self.jobs ?? Self.defaultJobs, todo.count)
+        let perRun = max(1, cores / jobs)
+        print("local: \(jobs) at once, \(perRun) thread(s) each")
+        let launcher = LocalLauncher(folder: folder, executable: "/proc/self/exe", jobs: jobs, threads: perRun)
+        let summary = launcher.run(todo) { print($0) }
+        let parts = ["\(summary.done) done", "\(summary.failed) failed", "\(summary.interrupted) interrupted"]
+            + (summary.skipped > 0 ? ["\(summary.skipped) in use elsewhere"] : [])
+        if let sig = summary.stoppedBy {
+            print("stopped by \(StopSignals.name(sig)): \(parts.joined(separator: ", ")); run the same command again to resume")
+            throw ExitCode(128 + sig)
+        }
+        print("finished: \(parts.joined(separator: ", ")); btviz sweep table \(Train.shellWord(folder.path))")
+        if summary.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// The spec from its file, or from the shorthand on this command line (written out as YAML).
+    private func readSpec() throws -> (SweepSpec, String) {
+        var file: String?, options: [(key: String, text: String)] = []
+        var i = 0
+        while i < grid.count {
+            let token = grid[i]
+            if token.hasPrefix("--") {
+                var key = String(token.dropFirst(2)), value: String?
+                if let eq = key.firstIndex(of: "=") { value = String(key[key.index(after: eq)...]); key = String(key[..<eq]) }
+                if value == nil, i + 1 < grid.count, !grid[i + 1].hasPrefix("--") { value = grid[i + 1]; i += 1 }
+                options.append((key, value ?? "true"))
+            } else if file == nil {
+                file = token
+            } else {
+                throw BTError("unexpected argument '\(token)': give one spec file, or the grid as options")
+            }
+            i += 1
+        }
+        if let file {
+            guard options.isEmpty else {
+                throw BTError("give a spec file or the grid as options (--\(options[0].key) ...), not both")
+            }
+            let spec = try SweepSpec.read(path: file)
+            let text = try String(decoding: RegularFile(file).readAll(limit: 1 << 20, what: "a sweep spec"), as: UTF8.self)
+            return (spec, text)
+        }
+        guard !options.isEmpty else { throw BTError("no grid: give a spec file or train options (--method bwn,bt --seed 0-2)") }
+        let spec = try SweepSpec.shorthand(name: name ?? URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent, options: options)
+        return (spec, spec.yaml)
+    }
+}
+
+/// Checks a spec against `btviz train` itself: every key is one of its options, every value parses, and every
+/// run's combination is one train would start. Nothing is written or started before this passes.
+enum SweepValidation {
+    static func plan(_ spec: SweepSpec, backend: SweepBackend, previous: SweepPlan?, confirmed: Bool) throws -> SweepPlan {
+        var flags = Set<String>()
+        for p in spec.parameters {
+            let flag = SweepSpec.flagName(p.key)
+            let message = Self.problem(["--" + flag])
+            if let message, message.contains("Unknown option") {
+                throw BTError("parameter '\(p.key)' is not a btviz train option (btviz help train lists them)")
+            }
+            // A switch parses alone; an option that takes a value asks for it.
+            if message.map({ !$0.contains("Missing value") }) ?? true { flags.insert(flag) }
+        }
+        let paths: SweepPlan.Paths = backend == .slurm ? .requireAbsolute : .resolve(against: FileManager.default.currentDirectoryPath)
+        let plan = try SweepPlan.expand(spec, flags: flags, paths: paths, previous: previous, confirmed: confirmed)
+        for run in plan.runs {
+            if let message = problem(run.args) { throw BTError("run \(run.name): \(message)") }
+        }
+        return plan
+    }
+
+    /// What train says about these arguments (its parser, its option groups' checks, then the config's), or nil.
+    static func problem(_ args: [String]) -> String? {
+        do {
+            let train = try Train.parse(args)
+            try train.newConfig.validate()
+            return nil
+        } catch {
+            let text = (error as? BTError)?.description ?? Train.message(for: error)
+            return text.split(separator: "\n").first.map(String.init) ?? text
+        }
+    }
+}

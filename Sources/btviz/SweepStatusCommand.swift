@@ -1,0 +1,50 @@
+import ArgumentParser
+import BTCore
+import Foundation
+import Sweeps
+
+/// `btviz sweep status DIR`: every run's state, progress and latest test figure, read from its folder.
+struct SweepStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show every run of a sweep: pending, running (by whom), interrupted, done or failed (with the reason), its step and latest test figure.",
+        discussion: "--json prints {name, dir, counts: {state: n}, runs: [{name, options, state, holder, reason, step, total_steps, epochs, metric, test_metric, loss}]}.")
+
+    @Argument(help: "The sweep folder.") var dir: String
+    @Flag(help: "Print JSON (fields above).") var json = false
+
+    func run() throws {
+        let folder = SweepFolder(dir)
+        let plan = try folder.plan()
+        var rows: [[String: Any]] = [], counts: [String: Int] = [:]
+        var lines = [["run", "state", "step", "test", "note"]]
+        for r in plan.runs {
+            let dir = folder.runPath(r.name)
+            let p = RunProgress.read(runDir: dir)
+            let state = RunStatus.state(of: dir, progress: p)
+            counts[state.word, default: 0] += 1
+            var note = ""
+            switch state {
+            case .running(let holder): note = holder
+            case .failed(let reason): note = reason
+            case .interrupted: note = "resumes on the next sweep run"
+            default: break
+            }
+            let test = p.testMetric.map { p.metric == "accuracy" ? String(format: "%.2f%%", 100 * $0) : String(format: "%.2f", $0) } ?? "-"
+            lines.append([r.name, state.word, p.totalSteps > 0 ? "\(p.step)/\(p.totalSteps)" : "-", test, note])
+            rows.append(["name": r.name, "options": r.options, "state": state.word,
+                         "holder": { if case .running(let h) = state { return h } else { return NSNull() } }() as Any,
+                         "reason": { if case .failed(let why) = state { return why } else { return NSNull() } }() as Any,
+                         "step": p.step, "total_steps": p.totalSteps, "epochs": p.epochs, "metric": p.metric ?? NSNull(),
+                         "test_metric": p.testMetric ?? NSNull(), "loss": p.loss.flatMap { $0.isFinite ? $0 : nil } ?? NSNull()])
+        }
+        if json {
+            let out: [String: Any] = ["name": plan.name, "dir": folder.path, "counts": counts, "runs": rows]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            return
+        }
+        let words = ["done", "running", "interrupted", "failed", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }
+        print(TerminalText.escape("sweep \(plan.name): \(plan.runs.count) runs (\(words.joined(separator: ", ")))"))
+        Compare.table(lines, right: [2, 3]).forEach { print($0) }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import BTCore
+import Foundation
+import Sweeps
+
+extension SweepTableFormat: ExpressibleByArgument {}
+
+/// `btviz sweep table DIR`: the paper's layout from a sweep's runs.
+struct SweepTable: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "table",
+        abstract: "Print a sweep as the paper's tables: rows and columns by option, mean ± sd over seeds (n) per cell, the best quantized cell in bold.",
+        discussion: """
+        The default layout is the paper's Table 1: rows dataset and k (and any other option that varies but the \
+        seed), a column per method. Only seeds are averaged over; a run that is not done (pending, running, \
+        interrupted, failed) is named under its cell and never counted. --paper table1..table4 adds the published \
+        figure and the difference beside each cell. --format json prints {metric, unit, rows, columns, paper, \
+        cells: [{row, column, mean, sd, n, best, paper, delta, not_counted: [{run, state, reason}]}]}.
+        """)
+
+    @Argument(help: "The sweep folder.") var dir: String
+    @Option(help: "Options that make the rows, comma-separated (default: dataset,k and whatever else varies).") var rows: String?
+    @Option(help: "Options that make the columns, comma-separated (default: method).") var cols: String?
+    @Option(help: "md (default), latex, csv or json.") var format: SweepTableFormat = .md
+    @Option(help: "table1, table2, table3 or table4: the paper's figure and the difference beside each cell.") var paper: String?
+
+    func run() throws {
+        let folder = SweepFolder(dir)
+        let plan = try folder.plan()
+        let results = plan.runs.map { r -> Sweeps.SweepTable.RunResult in
+            let path = folder.runPath(r.name)
+            let p = RunProgress.read(runDir: path)
+            return .init(name: r.name, options: r.options, state: RunStatus.state(of: path, progress: p), progress: p)
+        }
+        let layout = Sweeps.SweepTable.defaultLayout(plan)
+        func list(_ s: String?) -> [String]? { s.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }
+        let table = try Sweeps.SweepTable(plan: plan, results: results, rows: list(rows) ?? layout.rows,
+                                          columns: list(cols) ?? layout.columns, paper: paper)
+        print(try format.render(table))
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import BTCore
+import Foundation
+import Sweeps
+
+/// `btviz sweep task DIR RUN`: trains or resumes one run of a sweep (what both launchers start). Hidden: users
+/// run `sweep run`.
+struct SweepTaskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task", abstract: "Train or resume one run of a sweep (started by the launchers).", shouldDisplay: false)
+
+    @Argument(help: "The sweep folder.") var dir: String
+    @Argument(help: "The run's name (its folder under DIR).") var runName: String
+    @Option(parsing: .unconditional, help: "Worker threads for the training.") var threads: Int?
+
+    func run() throws {
+        let folder = SweepFolder(dir)
+        guard let entry = try folder.plan().run(named: runName) else { throw BTError("\(dir)/sweep.json has no run named '\(runName)'") }
+        let task = SweepTask(folder: folder, run: entry, executable: "/proc/self/exe", threads: threads)
+        switch try task.perform(echo: 1) {
+        case .alreadyDone: print("\(runName): already done")
+        case .inUse(let holder): print("\(runName): in use by \(holder); not started")
+        case .ended(let exit): if exit.shellCode != 0 { throw ExitCode(exit.shellCode) }
+        }
+    }
+}
