@@ -86,7 +86,7 @@ struct SweepRun: ParsableCommand {
         case .local:
             try runLocal(folder, todo)
         case .slurm:
-            try SlurmSubmission.submit(folder: folder, runs: todo, options: slurm, dryRun: dryRun)
+            try SlurmSubmission.submit(folder: folder, sweepName: final.name, runs: todo, options: slurm, dryRun: dryRun)
         }
     }
 
