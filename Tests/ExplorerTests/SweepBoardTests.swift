@@ -226,6 +226,29 @@ final class SweepBoardTests: XCTestCase {
         XCTAssertTrue(seeds.text.contains("pending, no step record"), seeds.text)
     }
 
+    /// On Slurm: a task waiting in the queue is pending with squeue's reason, one requeued says so with its restarts,
+    /// as `sweep status` words them (SlurmQueue.merge); once a task holds the run, the folder's holder stands.
+    func testSlurmQueueStatesOnTheBoard() throws {
+        let waiting = SweepRunRow.State(.notStarted, slurm: SlurmTask(job: "77_2", state: "PENDING", reason: "Priority", restarts: 0))
+        XCTAssertEqual(waiting, .queued("Slurm job 77_2 waits: Priority"))
+        let requeued = SweepRunRow.State(.interrupted, slurm: SlurmTask(job: "77_1", state: "PENDING", reason: "BeginTime", restarts: 1))
+        XCTAssertEqual(requeued, .requeued("Slurm job 77_1 waits: BeginTime (restart 1)"))
+        let running = SweepRunRow.State(.running(holder: "btviz train (pid 9 on node1, Slurm job 77_0)"),
+                                        slurm: SlurmTask(job: "77_0", state: "RUNNING", reason: nil, restarts: 1))
+        XCTAssertEqual(running, .running(holder: "btviz train (pid 9 on node1, Slurm job 77_0), requeued 1x"))
+        XCTAssertEqual(SweepRunRow.State(.done, slurm: SlurmTask(job: "77_3", state: "COMPLETING", reason: nil, restarts: 0)), .done)
+        let rows = [SweepRunRow(name: "method=bt", values: ["bt"], state: running, digest: RunDigest(records: Self.records(.bt, upTo: 300))),
+                    SweepRunRow(name: "method=bwn", values: ["bwn"], state: requeued, digest: RunDigest(records: Self.records(.bwn, upTo: 100))),
+                    SweepRunRow(name: "method=twn", values: ["twn"], state: waiting)]
+        var view = SweepViewState()
+        view.selected = 1
+        let c = render(SweepBoard(name: "slurm", varying: ["method"], rows: rows), 80, 24, view: view)
+        XCTAssertEqual(c.row(1).trimmingCharacters(in: .whitespaces), "1 running · 1 requeued · 1 pending")
+        XCTAssertTrue(try XCTUnwrap(line(c, containing: "bwn")).contains("requeued"))
+        XCTAssertTrue(try XCTUnwrap(line(c, containing: "twn")).contains("pending"))
+        XCTAssertTrue(c.row(22).hasPrefix("method=bwn: requeued — Slurm job 77_1 waits: BeginTime (restart 1)"), c.row(22))
+    }
+
     func testBoardKeysSelectOpenAndStep() {
         let b = Self.table1Board()
         var view = SweepViewState()

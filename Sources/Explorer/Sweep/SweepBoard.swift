@@ -8,7 +8,7 @@ public struct SweepRunRow: Sendable, Equatable {
     /// The run's state as the board names it: the sweep's run status, with the Slurm queue's view where there is one.
     public enum State: Sendable, Equatable {
         case notStarted
-        /// Waiting in a Slurm queue (squeue says PENDING).
+        /// Waiting in a Slurm queue (squeue says PENDING; the note says why): "pending", as `sweep status` says.
         case queued(String)
         case running(holder: String)
         /// Put back into the Slurm queue (preempted, a time limit, `scontrol requeue`); resumes when it starts again.
@@ -18,8 +18,18 @@ public struct SweepRunRow: Sendable, Equatable {
         case done
         case failed(reason: String)
 
-        /// The sweep's own status of a run (RunStatus.state, as `sweep status` and `sweep table` read it).
-        public init(_ s: RunState) {
+        /// The sweep's own status of a run (RunStatus.state, as `sweep status` and `sweep table` read it), merged
+        /// with its Slurm task when it was submitted to Slurm (SlurmQueue.merge, as `sweep status` merges them).
+        public init(_ s: RunState, slurm: SlurmTask? = nil) {
+            if let slurm {
+                let (word, note) = SlurmQueue.merge(s, slurm)
+                switch word {
+                case "pending": self = .queued(note); return
+                case "requeued": self = .requeued(note); return
+                case "running": self = .running(holder: note); return
+                default: break  // done, failed, interrupted: the folder's word and reason stand
+                }
+            }
             switch s {
             case .notStarted: self = .notStarted
             case .running(let holder): self = .running(holder: holder)
@@ -33,7 +43,7 @@ public struct SweepRunRow: Sendable, Equatable {
         public var label: String {
             switch self {
             case .notStarted: return RunState.notStarted.word
-            case .queued: return "queued"
+            case .queued: return RunState.notStarted.word  // Slurm's PENDING: `sweep status`'s word too
             case .running: return "running"
             case .requeued: return "requeued"
             case .interrupted: return "interrupted"
@@ -155,7 +165,7 @@ public struct SweepBoard: Sendable, Equatable {
 
     /// How many runs are in each state, in the order the header lists them.
     public var counts: [(label: String, count: Int)] {
-        let order = ["done", "running", "queued", "requeued", "interrupted", "failed", RunState.notStarted.word]
+        let order = ["done", "running", "requeued", "interrupted", "failed", RunState.notStarted.word]
         return order.map { l in (l, rows.filter { $0.state.label == l }.count) }.filter { $0.count > 0 }
     }
 

@@ -10,6 +10,8 @@ public struct SweepWatcher {
     public private(set) var board: SweepBoard
     private var tails: [String: MetricsTail] = [:]
     private var digests: [String: RunDigest] = [:]
+    private var slurmTasks: [String: SlurmTask] = [:]
+    private var lastQueueRead = ContinuousClock.now - .seconds(60)
 
     /// Throws BTError if DIR is not a sweep folder (no readable sweep.json).
     public init(dir: String) throws {
@@ -25,7 +27,14 @@ public struct SweepWatcher {
     }
 
     private mutating func reload() throws {
-        let sweep = try SweepFolder(dir).plan()
+        let folder = SweepFolder(dir)
+        let sweep = try folder.plan()
+        // Runs sent to Slurm: their tasks' queue state (pending with the reason, requeued) beside the folders', as
+        // `sweep status` shows them. squeue is asked at most every few seconds: a busy controller is shared.
+        if FileManager.default.fileExists(atPath: folder.slurmPath), ContinuousClock.now - lastQueueRead >= .seconds(5) {
+            slurmTasks = SlurmQueue.tasks(folder)
+            lastQueueRead = ContinuousClock.now
+        }
         var rows: [SweepRunRow] = []
         for run in sweep.runs {
             let runDir = dir + "/" + run.name
@@ -41,7 +50,8 @@ public struct SweepWatcher {
             tails[run.name] = tail
             digests[run.name] = digest
             rows.append(SweepRunRow(name: run.name, values: sweep.varying.map { run.options[$0] ?? "" },
-                                    state: SweepRunRow.State(RunStatus.state(of: runDir)), digest: digest))
+                                    state: SweepRunRow.State(RunStatus.state(of: runDir), slurm: slurmTasks[run.name]),
+                                    digest: digest))
         }
         board = SweepBoard(name: sweep.name, varying: sweep.varying, rows: rows)
     }
