@@ -82,13 +82,13 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
         // m: conv1 of BWN, TWN and BT side by side at one step; ↓ the next layer.
         tmux(["send-keys", "-t", "t", "m"])
         s = waitForScreen("side by side", seconds: 15) {
-            $0.contains("side by side: method at seed=0") && $0.contains("─ bwn ─ step") && $0.contains("─ twn ─ step") && $0.contains("─ bt ─ step")
+            $0.contains("side by side: method") && $0.contains("─ bwn ─ step") && $0.contains("─ twn ─ step") && $0.contains("─ bt ─ step")
         }
         XCTAssertTrue(s.contains("conv1 [1/6]"), s)
         tmux(["send-keys", "-t", "t", "Down"])
         waitForScreen("conv2 side by side") { $0.contains("conv2 [2/6]") }
         tmux(["send-keys", "-t", "t", "Escape"])
-        waitForScreen("the board again") { $0.contains("progress") && !$0.contains("side by side") }
+        waitForScreen("the board again") { $0.contains("progress") && !$0.contains("side by side:") }
 
         // q leaves with status 0 and the terminal back to normal text.
         tmux(["send-keys", "-t", "t", "q"])
