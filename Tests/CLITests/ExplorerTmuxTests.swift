@@ -7,10 +7,7 @@ final class ExplorerTmuxTests: XCTestCase, TmuxDriving {
     var run = ""
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
-            XCTFail("tmux is required for the explorer tests (apt-get install tmux)")
-            throw XCTSkip("no tmux")
-        }
+        try requireTmux(for: "the explorer tests")
         socket = "btviz-test-\(UUID().uuidString.prefix(8))"
         run = temporaryDirectory() + "/run"
     }

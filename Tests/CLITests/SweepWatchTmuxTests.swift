@@ -9,10 +9,7 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
     var live: Process?
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
-            XCTFail("tmux is required for the sweep watch tests (apt-get install tmux)")
-            throw XCTSkip("no tmux")
-        }
+        try requireTmux(for: "the sweep watch tests")
         socket = "btviz-watch-\(UUID().uuidString.prefix(8))"
         dir = temporaryDirectory() + "/sweep"
     }
@@ -53,6 +50,17 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
         let pane = tmux(["display-message", "-p", "-t", "t", "#{pane_pid}"], capture: true).trimmingCharacters(in: .whitespacesAndNewlines)
         let children = (try? String(contentsOfFile: "/proc/\(pane)/task/\(pane)/children", encoding: .utf8)) ?? ""
         return children.split(separator: " ").first.flatMap { Int32($0) }
+    }
+
+    /// Not a sweep folder, or no terminal: one line on stderr, before any screen.
+    func testNotASweepFolderOrNoTerminalIsOneLine() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        assertCleanFailure(try btviz(["sweep", "watch", dir]), mentioning: "is not a sweep folder (no sweep.json)")
+        assertCleanFailure(try btviz(["sweep", "watch", dir + "/missing"]), mentioning: "not a sweep folder")
+        try "{\"version\":1,\"name\":\"x\",\"parameters\":[],\"varying\":[],\"runs\":[]}".write(toFile: dir + "/sweep.json", atomically: true, encoding: .utf8)
+        assertCleanFailure(try btviz(["sweep", "watch", dir]), mentioning: "needs an interactive terminal")
+        try "{\"version\":1,\"runs\":".write(toFile: dir + "/sweep.json", atomically: true, encoding: .utf8)
+        assertCleanFailure(try btviz(["sweep", "watch", dir]), mentioning: "sweep.json is damaged")
     }
 
     func testBoardEnterIntoARunAndBackSideBySideQuitAndSIGTERM() throws {

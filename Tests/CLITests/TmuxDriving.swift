@@ -8,6 +8,14 @@ protocol TmuxDriving: AnyObject {
 }
 
 extension TmuxDriving {
+    /// Fails (not skips) when tmux is missing: scripts/test installs it.
+    func requireTmux(for what: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+            XCTFail("tmux is required for \(what) (apt-get install tmux)")
+            throw XCTSkip("no tmux")
+        }
+    }
+
     /// Runs a tmux command with posix_spawn and waitpid. Foundation's Process can miss the exit of a
     /// client whose server daemonizes; and output is read only for capture-pane, because a command that
     /// starts the server hands it our pipe, which the server would hold open forever.

@@ -38,7 +38,8 @@ public struct SweepWatcher {
         var rows: [SweepRunRow] = []
         for run in sweep.runs {
             let runDir = dir + "/" + run.name
-            var tail = tails[run.name] ?? MetricsTail(path: runDir + "/metrics.jsonl")
+            // A quarter-megabyte a poll per run: a board of many long runs loads over a few frames, keys still work.
+            var tail = tails[run.name] ?? MetricsTail(path: runDir + "/metrics.jsonl", chunk: 1 << 18)
             var digest = digests[run.name] ?? RunDigest()
             if FileManager.default.fileExists(atPath: tail.path) {
                 // A big file is read a chunk per poll; the board fills in over a few seconds.
