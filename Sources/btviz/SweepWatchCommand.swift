@@ -2,6 +2,7 @@ import ArgumentParser
 import BTCore
 import Explorer
 import Foundation
+import Training
 
 /// `btviz sweep watch DIR` (and `btviz replay DIR` of a sweep folder): the board of a sweep's runs.
 struct SweepWatch: ParsableCommand {
@@ -22,7 +23,7 @@ struct SweepWatch: ParsableCommand {
     func run() throws { try Self.watch(dir, ascii: screen.ascii) }
 
     static func watch(_ dir: String, ascii: Bool) throws {
-        try Explorer.runSweepWatch(dir: dir, header: { try RunDirectory.readConfig($0).header },
+        try Explorer.runSweepWatch(dir: dir, header: { try RunFolder($0).readConfig().header },
                                    options: ExplorerOptions(ascii: ascii, noColor: false))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Quantizers
-import Training
+import Records
 
 extension SweepRenderer {
     /// Side by side: one layer's latent-weight histogram with its transitions, for every run of the selected run's

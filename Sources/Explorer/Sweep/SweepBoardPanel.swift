@@ -1,5 +1,5 @@
 import Foundation
-import Training
+import Records
 
 /// Renders `sweep watch`'s screens into a Canvas. Pure: no terminal, so tests call it directly.
 public enum SweepRenderer {

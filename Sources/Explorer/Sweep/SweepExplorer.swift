@@ -1,6 +1,6 @@
 import BTCore
 import Foundation
-import Training
+import Records
 
 /// The `sweep watch` loop: the board, the side-by-side view, and Enter into a run's replay explorer (following it
 /// live) on the same screen; q or Esc there comes back to the board.

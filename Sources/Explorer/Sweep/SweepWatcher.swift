@@ -1,7 +1,7 @@
 import BTCore
 import Foundation
 import Sweeps
-import Training
+import Records
 
 /// Follows a sweep folder as `sweep run` (or a Slurm array) writes it: sweep.json for the grid, each run's status,
 /// and each run's metrics.jsonl read incrementally into a digest. `poll()` builds the board anew each time.
