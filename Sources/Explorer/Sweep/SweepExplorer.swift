@@ -74,6 +74,8 @@ struct SweepExplorer {
             return false
         }
         var replay = ReplayExplorer(header: h, tail: MetricsTail(path: metrics), options: self.options, names: [row.name])
+        replay.view.notice = row.name + ": q or Esc back to the board"
+        replay.noticeUntil = ContinuousClock.now + .seconds(4)
         replay.run(screen)
         return replay.quitByCtrlC || screen.interrupted
     }
