@@ -41,8 +41,7 @@ public struct SweepSpec: Equatable, Sendable {
     public static func parse(yaml: String, source: String, defaultName: String) throws -> SweepSpec {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch {
-            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
-            throw BTError("\(source): YAML syntax error: \(first)")
+            throw BTError("\(source): YAML syntax error: \(syntaxProblem(error))")
         }
         guard let root, case .mapping(let top) = root else {
             throw BTError("\(source): a sweep spec is a YAML mapping with name, method and parameters")
@@ -74,6 +73,18 @@ public struct SweepSpec: Equatable, Sendable {
         guard let parameters else { throw BTError("\(source): no 'parameters': the grid is empty") }
         do { return try SweepSpec(name: name, parameters: parameters) } catch let e as BTError {
             throw BTError("\(source): \(e.description)")
+        }
+    }
+
+    /// "line 5, column 1: did not find expected ',' or '}' (while parsing a flow mapping at line 4, column 6)".
+    private static func syntaxProblem(_ error: Error) -> String {
+        switch error as? YamlError {
+        case .scanner(let context, let problem, let mark, _)?, .parser(let context, let problem, let mark, _)?,
+             .composer(let context, let problem, let mark, _)?:
+            let why = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            return "line \(mark.line), column \(mark.column): \(problem)\(why)"
+        default:
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "unreadable"
         }
     }
 

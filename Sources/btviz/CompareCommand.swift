@@ -2,6 +2,7 @@ import ArgumentParser
 import BTCore
 import Datasets
 import Foundation
+import Sweeps
 import Training
 
 struct Compare: ParsableCommand {
@@ -228,11 +229,7 @@ struct Compare: ParsableCommand {
 
     /// Mean, sample standard deviation (nil for one value: one run says nothing about the spread) and n; nil for none.
     static func meanSD(_ xs: [Float?]) -> (mean: Double, sd: Double?, n: Int)? {
-        let v = xs.compactMap { $0 }.map(Double.init)
-        guard !v.isEmpty else { return nil }
-        let mean = v.reduce(0, +) / Double(v.count)
-        guard v.count > 1 else { return (mean, nil, 1) }
-        return (mean, (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)).squareRoot(), v.count)
+        MeanSD.of(xs.compactMap { $0 }.map(Double.init)).map { ($0.mean, $0.sd, $0.n) }
     }
 
     struct Stats { var test, flip, distance, near: (mean: Double, sd: Double?, n: Int)? }

@@ -9,7 +9,7 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a grid of trainings (a sweep) and print its table.",
         discussion: "docs/sweeps.md describes the spec, the sweep folder and every command.",
-        subcommands: [SweepRun.self, SweepStatus.self, SweepTable.self, SweepTaskCommand.self])
+        subcommands: [SweepRun.self, SweepStatus.self, SweepTableCommand.self, SweepTaskCommand.self])
 }
 
 /// Where a sweep's runs are trained.

@@ -6,7 +6,7 @@ import Sweeps
 extension SweepTableFormat: ExpressibleByArgument {}
 
 /// `btviz sweep table DIR`: the paper's layout from a sweep's runs.
-struct SweepTable: ParsableCommand {
+struct SweepTableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "table",
         abstract: "Print a sweep as the paper's tables: rows and columns by option, mean ± sd over seeds (n) per cell, the best quantized cell in bold.",
@@ -27,14 +27,14 @@ struct SweepTable: ParsableCommand {
     func run() throws {
         let folder = SweepFolder(dir)
         let plan = try folder.plan()
-        let results = plan.runs.map { r -> Sweeps.SweepTable.RunResult in
+        let results = plan.runs.map { r -> SweepTable.RunResult in
             let path = folder.runPath(r.name)
             let p = RunProgress.read(runDir: path)
             return .init(name: r.name, options: r.options, state: RunStatus.state(of: path, progress: p), progress: p)
         }
-        let layout = Sweeps.SweepTable.defaultLayout(plan)
+        let layout = SweepTable.defaultLayout(plan)
         func list(_ s: String?) -> [String]? { s.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }
-        let table = try Sweeps.SweepTable(plan: plan, results: results, rows: list(rows) ?? layout.rows,
+        let table = try SweepTable(plan: plan, results: results, rows: list(rows) ?? layout.rows,
                                           columns: list(cols) ?? layout.columns, paper: paper)
         print(try format.render(table))
     }
