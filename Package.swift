@@ -26,33 +26,36 @@ let package = Package(
         .systemLibrary(name: "CPng", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
 
-        // Layers, bottom to top: core -> kernels -> layers/quantizers -> models -> training -> explorer -> CLI.
+        // Layers, bottom to top: core -> records -> kernels -> layers/quantizers -> models -> training -> explorer -> CLI.
         .target(name: "BTCore", swiftSettings: fast),
+        // What a run reports (records, their coding and checks, the one status fold, the live mailbox): no math, no I/O
+        // libraries, so the explorer, figures and sweeps can read runs without the training stack.
+        .target(name: "Records", dependencies: ["BTCore"], swiftSettings: fast),
         .target(name: "Kernels", dependencies: ["BTCore", "CBLAS"], swiftSettings: fast),
-        .target(name: "Quantizers", dependencies: ["BTCore", "Kernels"], swiftSettings: fast),
+        .target(name: "Quantizers", dependencies: ["BTCore", "Kernels", "Records"], swiftSettings: fast),
         .target(name: "Layers", dependencies: ["BTCore", "Kernels"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["BTCore", "Kernels", "Layers"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["BTCore", "CLibz", "CCrypto", "CMatio", "CPng", "CJpeg",
+        .target(name: "Datasets", dependencies: ["BTCore", "Records", "CLibz", "CCrypto", "CMatio", "CPng", "CJpeg",
                                                 .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fast),
-        .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Restoration"],
+        .target(name: "Training", dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Restoration"],
                 swiftSettings: fast),
-        .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "CNCurses"], swiftSettings: fast),
+        .target(name: "Explorer", dependencies: ["BTCore", "Records", "Quantizers", "CNCurses"], swiftSettings: fast),
         // Sweeps: spec, sweep folder, run status, launchers, tables. Reads run records, never trains.
         .target(name: "Sweeps", dependencies: ["BTCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
         .executableTarget(
             name: "btviz",
-            dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Sweeps",
+            dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Sweeps",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Models", "Kernels", "Quantizers", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "Records", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Layers", "Models", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Training", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Records", "Layers", "Models", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Records", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "BTCore"]),
