@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Records", "Quantizers", "Sweeps", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "BTCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,10 +6,10 @@ import Foundation
 /// with the run named by line i of DIR/slurm/array-N.txt, so the script never changes with the runs it covers.
 ///
 /// Stopping: at `warnSeconds` before its time limit Slurm sends SIGTERM to the batch shell alone
-/// (`--signal=B:TERM@…`); the script forwards it, the run saves, and the task requeues itself with `scontrol
-/// requeue`, to resume where it stopped (submitit's pattern). On `scontrol requeue`, preemption or `scancel`
-/// Slurm signals every process of the task itself and the job is no longer RUNNING: the run saves and the
-/// script does not requeue (Slurm already did, or the user cancelled).
+/// (`--signal=B:TERM@…`; the job reads as RUNNING or SIGNALING meanwhile); the script forwards it, the run saves,
+/// and the task requeues itself with `scontrol requeue`, to resume where it stopped (submitit's pattern). On
+/// `scontrol requeue`, preemption or `scancel` Slurm signals every process of the task itself and the job is
+/// COMPLETING: the run saves and the script does not requeue (Slurm already did, or the user cancelled).
 public struct SlurmLauncher: Sendable {
     public let folder: SweepFolder
     public let settings: SlurmSettings
@@ -104,14 +104,15 @@ public struct SlurmLauncher: Sendable {
         run=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$dir/slurm/array-\(s.index).txt")
         task="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
         echo "btviz sweep: task $task (restart ${SLURM_RESTART_COUNT:-0}) on $(hostname) trains $run"
-        # SIGTERM while the job is still RUNNING is the time-limit warning, sent to this shell alone: the run saves and
-        # the task requeues itself to resume. Otherwise (scontrol requeue, preemption, scancel) Slurm has signalled every
-        # process itself: the run saves and Slurm decides what follows.
+        # SIGTERM while the job is still RUNNING (SIGNALING while Slurm delivers it) is the time-limit warning, sent to
+        # this shell alone: the run saves and the task requeues itself to resume. Otherwise (scontrol requeue,
+        # preemption, scancel: the job is COMPLETING) Slurm has signalled every process itself: the run saves and Slurm
+        # decides what follows.
         child=""
         stop() {
             [ -n "$child" ] || exit 143
             state=$(scontrol -o show job "$task" 2>/dev/null | grep -o 'JobState=[A-Z_]*')
-            if [ "$state" = JobState=RUNNING ]; then
+            if [ "$state" = JobState=RUNNING ] || [ "$state" = JobState=SIGNALING ]; then
                 kill -TERM "$child" 2>/dev/null
                 wait "$child"; code=$?
                 scontrol requeue "$task" && echo "btviz sweep: task $task requeued to resume after its time limit"

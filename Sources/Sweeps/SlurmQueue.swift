@@ -22,8 +22,9 @@ public struct SlurmTask: Equatable, Sendable {
 
 /// Reads which runs of a sweep Slurm holds: DIR/slurm's submissions (array-N.txt, array-N.job) joined with
 /// `squeue` (state and reason of every task, pending ones listed one by one) and `scontrol show job` (restart
-/// counts). `sacct` is not used: many clusters (and the single-node test cluster) keep no accounting, and once a
-/// task has left the queue its run folder says how it ended (outcome.json, metrics.jsonl).
+/// counts). For an array the controller has forgotten, `sacct` tells how its tasks ended (TIMEOUT,
+/// OUT_OF_MEMORY, NODE_FAIL, ...) where the cluster keeps accounting; where it does not (the single-node test
+/// cluster, many small ones) the run folders alone say how the runs ended (outcome.json, metrics.jsonl).
 public enum SlurmQueue {
     /// The array numbers N of DIR/slurm/array-N.txt.
     static func submissionIndices(slurmDir: String) -> [Int] {
@@ -51,7 +52,9 @@ public enum SlurmQueue {
         let subs = submissions(folder)
         guard !subs.isEmpty else { return [:] }
         let ids = subs.map(\.jobID)
-        let listing = queue(jobIDs: ids)
+        var listing = queue(jobIDs: ids)
+        let gone = ids.filter { id in !listing.contains { $0.arrayJob == id } }
+        if !gone.isEmpty { listing += accounting(jobIDs: gone) }
         let restarts = restartCounts(jobIDs: Set(listing.map(\.arrayJob)))
         var byRun: [String: SlurmTask] = [:]
         for sub in subs {
@@ -69,6 +72,10 @@ public enum SlurmQueue {
         public var index: Int
         public var state: String
         public var reason: String?
+
+        public init(arrayJob: String, index: Int, state: String, reason: String?) {
+            self.arrayJob = arrayJob; self.index = index; self.state = state; self.reason = reason
+        }
     }
 
     /// squeue's lines for these array jobs. A job the controller no longer knows makes squeue fail for a list of
@@ -84,6 +91,25 @@ public enum SlurmQueue {
             let f = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard f.count == 4, !f[0].isEmpty, let index = Int(f[1]) else { return nil }  // a non-array job has %K N/A
             return Listed(arrayJob: f[0], index: index, state: f[2], reason: f[3] == "None" || f[3].isEmpty ? nil : f[3])
+        }
+    }
+
+    /// How the tasks of arrays no longer in the queue ended, from `sacct`; nothing where there is no accounting
+    /// ("Slurm accounting storage is disabled").
+    static func accounting(jobIDs: [String]) -> [Listed] {
+        guard let r = try? SlurmCommand.run("sacct", ["-n", "-P", "-X", "-j", jobIDs.joined(separator: ","), "-o", "JobID,State"]),
+              r.status == 0 else { return [] }
+        return parseSacct(r.stdout)
+    }
+
+    /// `sacct -n -P -X -o JobID,State` lines: "123_4|TIMEOUT", "123_5|CANCELLED by 0"; the line of tasks that never
+    /// started ("123_[6-9]|PENDING") names no single task and is skipped.
+    public static func parseSacct(_ text: String) -> [Listed] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "|", omittingEmptySubsequences: false)
+            guard f.count >= 2, let us = f[0].firstIndex(of: "_"), let index = Int(f[0][f[0].index(after: us)...]),
+                  let state = f[1].split(separator: " ").first else { return nil }
+            return Listed(arrayJob: String(f[0][..<us]), index: index, state: String(state), reason: nil)
         }
     }
 

@@ -55,6 +55,7 @@ struct SweepRun: ParsableCommand {
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let threads, !(1...Workers.limit).contains(threads) { throw ValidationError("--threads must be in 1...\(Workers.limit)") }
+        if backend == .slurm { _ = try SlurmSubmission.launcher(out: out, options: slurm) }
     }
 
     func run() throws {

@@ -31,9 +31,8 @@ enum SlurmSubmission {
     /// Hands the runs that still need training to the Slurm launcher as one job array (or prints its script for
     /// --dry-run). A run whose task from an earlier submission is still queued or running is left to it.
     static func submit(folder given: SweepFolder, sweepName: String, runs: [String], options: SlurmOptions, dryRun: Bool) throws {
-        // The script names the folder and this binary by absolute paths: a node does not share this shell's directory.
-        let folder = SweepFolder(URL(fileURLWithPath: given.path).standardizedFileURL.path)
-        let launcher = try SlurmLauncher(folder: folder, settings: options.settings, executable: executable())
+        let launcher = try self.launcher(out: given.path, options: options)
+        let folder = launcher.folder
         let queued = SlurmQueue.tasks(folder).filter { $0.value.isLive }
         var todo: [String] = []
         for r in runs {
@@ -46,6 +45,14 @@ enum SlurmSubmission {
         }
         let (id, submission) = try launcher.submit(runs: todo, sweepName: sweepName)
         print("submitted \(todo.count) runs as Slurm job array \(id) (\(submission.scriptPath)); follow with btviz sweep status \(Train.shellWord(folder.path))")
+    }
+
+    /// The launcher for the sweep folder `out`, its values checked (sweep run's validate() calls this, so a value
+    /// no #SBATCH line can hold is refused before anything is written). The script names the folder and this
+    /// binary by absolute paths: a node does not share this shell's working directory.
+    static func launcher(out: String, options: SlurmOptions) throws -> SlurmLauncher {
+        try SlurmLauncher(folder: SweepFolder(URL(fileURLWithPath: out).standardizedFileURL.path), settings: options.settings,
+                          executable: executable())
     }
 
     /// This btviz binary's absolute path, which the tasks run.

@@ -163,7 +163,6 @@ final class SlurmSweepTests: XCTestCase {
         let dir = root + "/sweep"
         let relative = try btviz(["sweep", "run", "--out", dir, "--backend", "slurm", "--data-dir", "data/fashion"] + grid, currentDirectory: root)
         assertCleanFailure(relative, mentioning: "absolute path on a filesystem the nodes share")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/slurm"))
         // The same grid with an absolute path is accepted (as a dry run).
         let absolute = try btviz(["sweep", "run", "--out", dir, "--backend", "slurm", "--dry-run", "--data-dir", fashionDir] + grid)
         XCTAssertEqual(absolute.status, 0, absolute.stderr)
@@ -175,7 +174,9 @@ final class SlurmSweepTests: XCTestCase {
         assertCleanFailure(notAnOption, mentioning: "--sbatch 'echo hi'")
         let spacedFolder = try btviz(["sweep", "run", "--out", root + "/my sweep", "--backend", "slurm"] + grid)
         assertCleanFailure(spacedFolder, mentioning: "#SBATCH lines cannot hold")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/my sweep/slurm"))
+        // Each refused before anything was written.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/my sweep"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir))
     }
 
     // MARK: - helpers
@@ -200,14 +201,20 @@ final class SlurmSweepTests: XCTestCase {
         return json?["runs"] as? [[String: Any]] ?? []
     }
 
-    /// Polls `sweep status` until no run is pending, requeued or running; returns each run's last state.
+    /// Polls `sweep status` until every run is done or failed, or interrupted with no task left in the queue
+    /// (an interrupted run whose task Slurm still holds is being requeued); returns each run's last state.
     private func waitUntilSettled(_ dir: String, timeout: TimeInterval, each: ([String: String]) -> Void = { _ in }) throws -> [String: String] {
         let deadline = Date().addingTimeInterval(timeout)
         var states: [String: String] = [:]
         repeat {
-            states = Dictionary(uniqueKeysWithValues: try status(dir).map { ($0["name"] as? String ?? "?", $0["state"] as? String ?? "?") })
+            let runs = try status(dir)
+            states = Dictionary(uniqueKeysWithValues: runs.map { ($0["name"] as? String ?? "?", $0["state"] as? String ?? "?") })
             each(states)
-            if !states.isEmpty, states.values.allSatisfy({ ["done", "failed", "interrupted"].contains($0) }) { return states }
+            let settled = runs.allSatisfy { r in
+                let state = r["state"] as? String ?? "?"
+                return state == "done" || state == "failed" || (state == "interrupted" && r["slurm"] is NSNull)
+            }
+            if !runs.isEmpty, settled { return states }
             usleep(500_000)
         } while Date() < deadline
         XCTFail("the sweep in \(dir) did not settle within \(timeout) s: \(states); queue: \((try? command("squeue", []).stdout) ?? "?")")
