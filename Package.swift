@@ -40,7 +40,7 @@ let package = Package(
                 swiftSettings: fast),
         .target(name: "Training", dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Restoration"],
                 swiftSettings: fast),
-        .target(name: "Explorer", dependencies: ["BTCore", "Records", "Quantizers", "CNCurses"], swiftSettings: fast),
+        .target(name: "Explorer", dependencies: ["BTCore", "Records", "Quantizers", "Sweeps", "CNCurses"], swiftSettings: fast),
         // Sweeps: spec, sweep folder, run status, launchers, tables. Reads run records, never trains.
         .target(name: "Sweeps", dependencies: ["BTCore", "Records", .product(name: "Yams", package: "Yams")]),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
@@ -55,9 +55,10 @@ let package = Package(
         .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "Records", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "BTCore"], swiftSettings: fast),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Records", "Layers", "Models", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Records", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Records", "Quantizers", "Sweeps", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "BTCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,7 +13,7 @@ struct Replay: ParsableCommand {
         the paper's central experiment. --follow starts at the newest record and keeps up with a running run.
         """)
 
-    @Argument(help: "Run directory, and optionally a second to compare with.") var runDirs: [String]
+    @Argument(help: "Run directory, and optionally a second to compare with; or a sweep folder (as `sweep watch`).") var runDirs: [String]
     @Flag(help: "Start at the newest record and follow the run as it writes (the default view's end).") var follow = false
     @OptionGroup var screen: ScreenOptions
 
@@ -22,6 +22,10 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
+        // A sweep folder (DIR of `sweep run --out DIR`): its board, as `sweep watch DIR`.
+        if runDirs.count == 1, FileManager.default.fileExists(atPath: runDirs[0] + "/sweep.json") {
+            return try SweepWatch.watch(runDirs[0], ascii: screen.ascii)
+        }
         let files = try runDirs.map { try RunFolder($0).readConfig() }
         if files.count == 2, files[0].config.task.isRestoration != files[1].config.task.isRestoration {
             // One axis cannot hold accuracy and PSNR (a PSNR of 33.65 dB drew as 3365%).

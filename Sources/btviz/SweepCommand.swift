@@ -9,7 +9,7 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a grid of trainings (a sweep) and print its table.",
         discussion: "docs/sweeps.md describes the spec, the sweep folder and every command.",
-        subcommands: [SweepRun.self, SweepStatus.self, SweepTableCommand.self, SweepTaskCommand.self])
+        subcommands: [SweepRun.self, SweepStatus.self, SweepTableCommand.self, SweepWatch.self, SweepTaskCommand.self])
 }
 
 /// Where a sweep's runs are trained.
@@ -55,6 +55,7 @@ struct SweepRun: ParsableCommand {
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let threads, !(1...Workers.limit).contains(threads) { throw ValidationError("--threads must be in 1...\(Workers.limit)") }
+        if backend == .slurm { _ = try SlurmSubmission.launcher(out: out, options: slurm) }
     }
 
     func run() throws {
@@ -87,7 +88,7 @@ struct SweepRun: ParsableCommand {
         case .local:
             try runLocal(folder, todo)
         case .slurm:
-            try SlurmSubmission.submit(folder: folder, runs: todo, options: slurm, dryRun: dryRun)
+            try SlurmSubmission.submit(folder: folder, sweepName: final.name, runs: todo, options: slurm, dryRun: dryRun)
         }
     }
 

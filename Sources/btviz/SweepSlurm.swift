@@ -1,5 +1,6 @@
 import ArgumentParser
 import BTCore
+import Foundation
 import Sweeps
 
 /// `sweep run --backend slurm`'s options, as sbatch names them.
@@ -27,8 +28,37 @@ struct SlurmOptions: ParsableArguments {
 }
 
 enum SlurmSubmission {
-    /// Hands the pending runs to the Slurm launcher (engineer L's SlurmLauncher, merged from branch `slurm`).
-    static func submit(folder: SweepFolder, runs: [String], options: SlurmOptions, dryRun: Bool) throws {
-        throw BTError("--backend slurm: the Slurm launcher is not in this build yet")
+    /// Hands the runs that still need training to the Slurm launcher as one job array (or prints its script for
+    /// --dry-run). A run whose task from an earlier submission is still queued or running is left to it.
+    static func submit(folder given: SweepFolder, sweepName: String, runs: [String], options: SlurmOptions, dryRun: Bool) throws {
+        let launcher = try self.launcher(out: given.path, options: options)
+        let folder = launcher.folder
+        let queued = SlurmQueue.tasks(folder).filter { $0.value.isLive }
+        var todo: [String] = []
+        for r in runs {
+            if let t = queued[r] { print("queued already: \(r) (Slurm job \(t.job), \(t.state.lowercased()))") } else { todo.append(r) }
+        }
+        guard !todo.isEmpty else { print("nothing to submit"); return }
+        if dryRun {
+            print(launcher.dryRun(runs: todo, sweepName: sweepName), terminator: "")
+            return
+        }
+        let (id, submission) = try launcher.submit(runs: todo, sweepName: sweepName)
+        print("submitted \(todo.count) runs as Slurm job array \(id) (\(submission.scriptPath)); follow with btviz sweep status \(Train.shellWord(folder.path))")
+    }
+
+    /// The launcher for the sweep folder `out`, its values checked (sweep run's validate() calls this, so a value
+    /// no #SBATCH line can hold is refused before anything is written). The script names the folder and this
+    /// binary by absolute paths: a node does not share this shell's working directory.
+    static func launcher(out: String, options: SlurmOptions) throws -> SlurmLauncher {
+        try SlurmLauncher(folder: SweepFolder(URL(fileURLWithPath: out).standardizedFileURL.path), settings: options.settings,
+                          executable: executable())
+    }
+
+    /// This btviz binary's absolute path, which the tasks run.
+    private static func executable() throws -> String {
+        guard let p = realpath("/proc/self/exe", nil) else { throw BTError("cannot find this btviz binary's path (/proc/self/exe)") }
+        defer { free(p) }
+        return String(cString: p)
     }
 }

@@ -8,7 +8,7 @@ struct SweepStatus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show every run of a sweep: pending, running (by whom), interrupted, done or failed (with the reason), its step and latest test figure.",
-        discussion: "--json prints {name, dir, counts: {state: n}, runs: [{name, options, state, holder, reason, step, total_steps, epochs, metric, test_metric, loss}]}.")
+        discussion: "--json prints {name, dir, counts: {state: n}, runs: [{name, options, state, note, slurm: {job, state, reason, restarts} or null, holder, reason, step, total_steps, epochs, metric, test_metric, loss}]}.")
 
     @Argument(help: "The sweep folder.") var dir: String
     @Flag(help: "Print JSON (fields above).") var json = false
@@ -18,11 +18,12 @@ struct SweepStatus: ParsableCommand {
         let plan = try folder.plan()
         var rows: [[String: Any]] = [], counts: [String: Int] = [:]
         var lines = [["run", "state", "step", "test", "note"]]
+        // Runs sent to Slurm: their tasks' queue state (pending with the reason, requeued) beside the folders'.
+        let slurm = FileManager.default.fileExists(atPath: folder.slurmPath) ? SlurmQueue.tasks(folder) : [:]
         for r in plan.runs {
             let dir = folder.runPath(r.name)
             let p = RunProgress.read(runDir: dir)
             let state = RunStatus.state(of: dir, progress: p)
-            counts[state.word, default: 0] += 1
             var note = ""
             switch state {
             case .running(let holder): note = holder
@@ -30,9 +31,14 @@ struct SweepStatus: ParsableCommand {
             case .interrupted: note = "resumes on the next sweep run"
             default: break
             }
+            var word = state.word
+            let task = slurm[r.name]
+            if let task { (word, note) = SlurmQueue.merge(state, task) }
+            counts[word, default: 0] += 1
             let test = p.testMetric.map { p.metric == "accuracy" ? String(format: "%.2f%%", 100 * $0) : String(format: "%.2f", $0) } ?? "-"
-            lines.append([r.name, state.word, p.totalSteps > 0 ? "\(p.step)/\(p.totalSteps)" : "-", test, note])
-            rows.append(["name": r.name, "options": r.options, "state": state.word,
+            lines.append([r.name, word, p.totalSteps > 0 ? "\(p.step)/\(p.totalSteps)" : "-", test, note])
+            rows.append(["name": r.name, "options": r.options, "state": word, "note": note,
+                         "slurm": task.map { ["job": $0.job, "state": $0.state, "reason": $0.reason ?? NSNull(), "restarts": $0.restarts] as [String: Any] } ?? NSNull(),
                          "holder": { if case .running(let h) = state { return h } else { return NSNull() } }() as Any,
                          "reason": { if case .failed(let why) = state { return why } else { return NSNull() } }() as Any,
                          "step": p.step, "total_steps": p.totalSteps, "epochs": p.epochs, "metric": p.metric ?? NSNull(),
@@ -43,7 +49,7 @@ struct SweepStatus: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             return
         }
-        let words = ["done", "running", "interrupted", "failed", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }
+        let words = ["done", "running", "interrupted", "failed", "requeued", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }
         print(TerminalText.escape("sweep \(plan.name): \(plan.runs.count) runs (\(words.joined(separator: ", ")))"))
         Compare.table(lines, right: [2, 3]).forEach { print($0) }
     }

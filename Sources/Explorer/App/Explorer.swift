@@ -49,6 +49,19 @@ public enum Explorer {
         return [loop.tail.skipped] + (loop.secondTail.map { [$0.skipped] } ?? [])
     }
 
+    /// `sweep watch DIR`: the board of every run of the sweep in DIR (its sweep.json), live while the sweep runs
+    /// and afterwards; Enter opens a run in the replay explorer, m shows a row group side by side.
+    /// `header` reads a run folder's header (its config.json). Throws BTError before the screen opens if DIR is not
+    /// a sweep folder or the terminal cannot be used.
+    public static func runSweepWatch(dir: String, header: @escaping (String) throws -> RunHeader,
+                                     options: ExplorerOptions) throws {
+        let watcher = try SweepWatcher(dir: dir)
+        let screen = try CursesScreen(options: effective(options))
+        defer { screen.close() }
+        var loop = SweepExplorer(watcher: watcher, options: effective(options), header: header)
+        loop.run(screen)
+    }
+
     /// Leaves the alternate screen and shows the cursor when the process must exit now (a second signal) while
     /// the explorer is open on the main thread. Not for the normal path, which closes the screen itself.
     public static func restoreTerminalBeforeExit() {

@@ -14,6 +14,8 @@ struct ReplayExplorer {
     let names: [String]
     var view = ExplorerViewState(mode: .replay)
     var noticeUntil = ContinuousClock.now
+    /// Left by Ctrl-C rather than q or Esc: `sweep watch`, which opened it, leaves too.
+    private(set) var quitByCtrlC = false
 
     init(header: RunHeader, tail: MetricsTail, options: ExplorerOptions, second: (RunHeader, MetricsTail)? = nil,
          names: [String] = []) {
@@ -71,7 +73,7 @@ struct ReplayExplorer {
             dirty = true
             if view.showHelp && ExplorerController.handleHelp(key, view: &view) { continue }
             guard let action = KeyMap.action(for: key, mode: .replay) else { continue }
-            if action == .quit { return }
+            if action == .quit { quitByCtrlC = key == .ctrlC; return }
             let before = view.notice
             _ = ExplorerController.handle(action, view: &view, model: model, compare: secondModel)
             if view.notice != before { noticeUntil = ContinuousClock.now + .seconds(3) }

@@ -50,7 +50,6 @@ final class CursesScreen {
     private let win: UnsafeMutablePointer<WINDOW>
     private let colors: Bool
     private var closed = false
-    private var oldSigint = sigaction()
     private var attrs: [attr_t] = []
 
     init(options: ExplorerOptions) throws {
@@ -84,21 +83,23 @@ final class CursesScreen {
         }
         attrs = Style.allCases.map { Self.attr(for: $0, colors: colors) }
 
-        // kill -INT sets a flag the loop reads, unless the caller already handles SIGINT (training does: it
-        // saves a checkpoint and exits 130).
+        // kill -INT, -TERM or -HUP (a closed terminal) set a flag the loop reads, so the screen is restored on the
+        // way out; unless the caller already handles the signal (training does: it saves a checkpoint and exits).
         interruptFlag.store(false, ordering: .relaxed)
-        var current = sigaction()
-        sigaction(SIGINT, nil, &current)
-        if current.__sigaction_handler.sa_handler == nil {  // SIG_DFL
-            var sa = sigaction()
+        for sig in CursesScreen.stopSignals {
+            var current = sigaction()
+            sigaction(sig, nil, &current)
+            guard current.__sigaction_handler.sa_handler == nil else { continue }  // not SIG_DFL: the caller's
+            var sa = sigaction(), old = sigaction()
             sa.__sigaction_handler.sa_handler = { _ in interruptFlag.store(true, ordering: .relaxed) }
             sigemptyset(&sa.sa_mask)
-            sigaction(SIGINT, &sa, &oldSigint)
-            ownsSigint = true
+            sigaction(sig, &sa, &old)
+            ownedSignals.append((sig, old))
         }
         screenOpen.store(true, ordering: .relaxed)
     }
-    private var ownsSigint = false
+    private static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    private var ownedSignals: [(Int32, sigaction)] = []
 
     deinit { close() }
 
@@ -110,7 +111,7 @@ final class CursesScreen {
         endwin()
         delscreen(screen)
         removeFatalSignalRestore()
-        if ownsSigint { sigaction(SIGINT, &oldSigint, nil) }
+        for (sig, var old) in ownedSignals { sigaction(sig, &old, nil) }
     }
 
     /// False under NO_COLOR, --no-color or a monochrome terminal: panels then avoid colour-only cues.
@@ -216,6 +217,7 @@ final class CursesScreen {
         case 3: return .ctrlC
         case 9: return .tab
         case 27: return .escape
+        case 10, 13, 0o527: return .enter  // 0o527: KEY_ENTER (the keypad's)
         case 32...126: return .char(Character(Unicode.Scalar(UInt8(k))))
         default: return .other(k)
         }

@@ -6,7 +6,7 @@ import Quantizers
 /// A key as the explorer sees it; CursesScreen translates ncurses codes into these.
 public enum KeyInput: Equatable, Sendable {
     case char(Character)
-    case left, right, up, down, home, end, pageUp, pageDown, tab, backTab, resize, ctrlC, escape
+    case left, right, up, down, home, end, pageUp, pageDown, tab, backTab, resize, ctrlC, escape, enter
     case mouse(x: Int, y: Int, kind: MouseKind)
     case other(Int32)
 }
@@ -88,6 +88,7 @@ public enum KeyMap {
             case .down, .pageDown: return .scrubFraction(0.05)
             case .home: return .jumpStart
             case .end, .char("G"): return .jumpEnd
+            case .escape: return .quit  // back to the board when `sweep watch` opened it
             case .char("m"): return .unavailable("method")
             case .char(let c) where MethodKeys.method(for: c) != nil: return .unavailable("method")
             case .char("+"), .char("="), .char("-"), .char("0"): return .unavailable("λ")

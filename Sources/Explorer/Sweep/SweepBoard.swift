@@ -1,0 +1,233 @@
+import Foundation
+import Sweeps
+import Records
+
+/// What the sweep board shows of one run: its varying options, its state, and a digest of its metrics.
+/// Built by SweepWatcher from the sweep folder; the renderer draws only this.
+public struct SweepRunRow: Sendable, Equatable {
+    /// The run's state as the board names it: the sweep's run status, with the Slurm queue's view where there is one.
+    public enum State: Sendable, Equatable {
+        case notStarted
+        /// Waiting in a Slurm queue (squeue says PENDING; the note says why): "pending", as `sweep status` says.
+        case queued(String)
+        case running(holder: String)
+        /// Put back into the Slurm queue (preempted, a time limit, `scontrol requeue`); resumes when it starts again.
+        case requeued(String)
+        /// A checkpoint, no done event and nobody training it: the next `sweep run` resumes it.
+        case interrupted
+        case done
+        case failed(reason: String)
+
+        /// The sweep's own status of a run (RunStatus.state, as `sweep status` and `sweep table` read it), merged
+        /// with its Slurm task when it was submitted to Slurm (SlurmQueue.merge, as `sweep status` merges them).
+        public init(_ s: Sweeps.RunState, slurm: SlurmTask? = nil) {
+            if let slurm {
+                let (word, note) = SlurmQueue.merge(s, slurm)
+                switch word {
+                case "pending": self = .queued(note); return
+                case "requeued": self = .requeued(note); return
+                case "running": self = .running(holder: note); return
+                default: break  // done, failed, interrupted: the folder's word and reason stand
+                }
+            }
+            switch s {
+            case .notStarted: self = .notStarted
+            case .running(let holder): self = .running(holder: holder)
+            case .interrupted: self = .interrupted
+            case .done: self = .done
+            case .failed(let reason): self = .failed(reason: reason)
+            }
+        }
+
+        /// The one word in the status column (`sweep status`'s words, and the Slurm queue's).
+        public var label: String {
+            switch self {
+            case .notStarted: return Sweeps.RunState.notStarted.word
+            case .queued: return Sweeps.RunState.notStarted.word  // Slurm's PENDING: `sweep status`'s word too
+            case .running: return "running"
+            case .requeued: return "requeued"
+            case .interrupted: return "interrupted"
+            case .done: return "done"
+            case .failed: return "failed"
+            }
+        }
+
+        /// What the detail line says beside the label: who trains it, why it failed, where it waits.
+        public var detail: String {
+            switch self {
+            case .queued(let s), .requeued(let s): return s
+            case .running(let holder): return holder
+            case .failed(let reason): return reason
+            case .interrupted: return "stopped with a checkpoint; the next sweep run resumes it"
+            case .notStarted, .done: return ""
+            }
+        }
+
+        var style: Style { Self.styleOf(label: label) }
+    }
+
+    public var name: String
+    /// The varying options' values, in the board's column order.
+    public var values: [String]
+    public var state: State
+    public var digest: RunDigest
+
+    public init(name: String, values: [String], state: State, digest: RunDigest = RunDigest()) {
+        self.name = name; self.values = values; self.state = state; self.digest = digest
+    }
+
+    /// The share of the run done: 1 when done, else its last step record's step over the run's steps.
+    public var progress: Float {
+        if state == .done { return 1 }
+        guard let s = digest.step, let t = digest.totalSteps, t > 0 else { return 0 }
+        return min(1, max(0, Float(s) / Float(t)))
+    }
+}
+
+/// A run's metrics.jsonl boiled down to what one board row draws. Fed record by record (a live run's file grows),
+/// so it never holds a histogram.
+public struct RunDigest: Sendable, Equatable {
+    public private(set) var step: Int?
+    public private(set) var totalSteps: Int?
+    /// The last step record's estimate of the time left (seconds; negative or absent before one is known).
+    public private(set) var etaS: Float?
+    public private(set) var metricName = "accuracy"
+    /// Test metric per epoch, epochs in order (a resumed run's repeated epochs replace the earlier ones).
+    public private(set) var testMetrics: [Float] = []
+    /// Wall seconds per epoch (training and evaluation), as the epoch records say.
+    public private(set) var epochSeconds: [Float] = []
+    /// Per step record, the share of the quantized weights the regularizer's noise would flip (each layer's
+    /// flip_fraction weighted by its weight count).
+    public private(set) var flipShares: [Float] = []
+    private var epochNumbers: [Int] = []
+    private var flipSteps: [Int] = []
+    /// Only this many flip shares are kept (a sparkline never shows more).
+    static let flipCap = 512
+
+    public init() {}
+
+    public init(records: [RunRecord]) { ingest(records) }
+
+    public mutating func ingest(_ records: [RunRecord]) { for r in records { ingest(r) } }
+
+    public mutating func ingest(_ record: RunRecord) {
+        switch record {
+        case .step(let s):
+            step = s.step
+            if s.totalSteps > 0 { totalSteps = s.totalSteps }
+            etaS = s.etaS >= 0 ? s.etaS : nil
+            metricName = s.metric
+            // A resumed run restarts from its checkpoint: records after it are replaced.
+            while let last = flipSteps.last, last >= s.step { flipSteps.removeLast(); flipShares.removeLast() }
+            if let share = Self.flipShare(s.layers) {
+                flipSteps.append(s.step); flipShares.append(share)
+                if flipShares.count > 2 * Self.flipCap {
+                    flipShares.removeFirst(Self.flipCap); flipSteps.removeFirst(Self.flipCap)
+                }
+            }
+        case .epoch(let e):
+            while let last = epochNumbers.last, last >= e.epoch {
+                epochNumbers.removeLast(); testMetrics.removeLast(); epochSeconds.removeLast()
+            }
+            epochNumbers.append(e.epoch); testMetrics.append(e.testMetric); epochSeconds.append(e.seconds)
+            metricName = e.metric
+        case .event:
+            break
+        }
+    }
+
+    /// Σ flip_fraction·n / Σ n over the quantized layers (n: the layer's weight count); nil for a full-precision step.
+    static func flipShare(_ layers: [LayerRecord]) -> Float? {
+        var flipped = 0.0, total = 0.0
+        for l in layers where !l.levels.isEmpty && l.flipFraction.isFinite {
+            let n = Double(l.shape.reduce(1) { $0 * max(0, $1) })
+            flipped += Double(l.flipFraction) * n; total += n
+        }
+        return total > 0 ? Float(flipped / total) : nil
+    }
+
+    /// The run's wall time so far, from its epoch records.
+    public var seconds: Float { epochSeconds.reduce(0, +) }
+}
+
+/// The whole grid as the board shows it.
+public struct SweepBoard: Sendable, Equatable {
+    public var name: String
+    /// The options that vary over the grid: the board's columns, in spec order.
+    public var varying: [String]
+    public var rows: [SweepRunRow]
+    /// A line about the folder itself (a sweep.json that could not be read again keeps the last good one).
+    public var notice: String?
+
+    public init(name: String, varying: [String], rows: [SweepRunRow], notice: String? = nil) {
+        self.name = name; self.varying = varying; self.rows = rows; self.notice = notice
+    }
+
+    /// How many runs are in each state, in the order the header lists them.
+    public var counts: [(label: String, count: Int)] {
+        let order = ["done", "running", "requeued", "interrupted", "failed", Sweeps.RunState.notStarted.word]
+        return order.map { l in (l, rows.filter { $0.state.label == l }.count) }.filter { $0.count > 0 }
+    }
+
+    /// The grid's share done: the mean of the runs' shares (a run not started counts 0, a done one 1).
+    public var progress: Float {
+        rows.isEmpty ? 0 : rows.map(\.progress).reduce(0, +) / Float(rows.count)
+    }
+
+    /// The grid's ETA and what it was computed on, or nil with the reason.
+    public var eta: GridETA { GridETA(rows) }
+}
+
+/// When the grid ends if it goes on as it runs now: the running runs' own ETAs, plus every run still to do
+/// (not started, queued, interrupted, requeued) at the mean wall time of the finished runs, all shared among as
+/// many runs at once as are running now. A failed run is not waited for.
+public struct GridETA: Sendable, Equatable {
+    /// Seconds left, or nil when it cannot be estimated (see `why`).
+    public var seconds: Float?
+    /// One line saying what the figure rests on, or why there is none.
+    public var basis: String
+
+    init(_ rows: [SweepRunRow]) {
+        let running = rows.filter { if case .running = $0.state { return true } else { return false } }
+        let toDo = rows.filter {
+            switch $0.state {
+            case .notStarted, .queued, .requeued, .interrupted: return true
+            default: return false
+            }
+        }
+        if toDo.isEmpty && running.isEmpty {
+            seconds = 0
+            basis = "nothing left to run"
+            return
+        }
+        guard !running.isEmpty else {
+            seconds = nil
+            basis = "no run is running: \(toDo.count) left (sweep run starts or resumes them)"
+            return
+        }
+        // A run's wall time: the mean over finished runs; else what the running ones will take in all.
+        let finished = rows.filter { $0.state == .done && $0.digest.seconds > 0 }.map(\.digest.seconds)
+        var perRun: Float?
+        var from: String
+        if !finished.isEmpty {
+            perRun = finished.reduce(0, +) / Float(finished.count)
+            from = "mean of \(finished.count) done"
+        } else {
+            let totals = running.compactMap { r -> Float? in
+                guard let eta = r.digest.etaS, r.progress < 1 else { return nil }
+                return eta / (1 - r.progress)
+            }
+            perRun = totals.isEmpty ? nil : totals.reduce(0, +) / Float(totals.count)
+            from = "from the running runs' ETAs"
+        }
+        let runningLeft = running.map { $0.digest.etaS }
+        guard let per = perRun, runningLeft.allSatisfy({ $0 != nil }) else {
+            seconds = nil
+            basis = "waiting for the running runs' first ETA"
+            return
+        }
+        let work = runningLeft.compactMap { $0 }.reduce(0, +) + toDo.map { (1 - $0.progress) * per }.reduce(0, +)
+        seconds = work / Float(running.count)
+        basis = "\(running.count) running + \(toDo.count) to do at \(Fmt.duration(per))/run (\(from)), \(running.count) at a time"
+    }
+}
