@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries, each through a system-library target.
@@ -38,9 +39,14 @@ let package = Package(
                 swiftSettings: fast),
         .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "CNCurses"], swiftSettings: fast),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
+        // ONNX, safetensors and TensorBoard writers (and the safetensors reader); the protobuf code in it is generated
+        // once by scripts/gen-protos and committed.
+        .target(name: "Export", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Training",
+                                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: fast),
         .executableTarget(
             name: "btviz",
-            dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration",
+            dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Export",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
@@ -52,6 +58,7 @@ let package = Package(
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Training", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Training", "Models", "Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )
