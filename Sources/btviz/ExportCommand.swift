@@ -17,7 +17,7 @@ struct ExportRun: ParsableCommand {
         onnx: opset 21; BWN, TWN, BT (and LSQ within 4 bits) conv weights as INT4 codes with their scale through \
         DequantizeLinear, TTQ and LQ-Nets as the exact float32 Q(W); batch norm in eval mode with the checkpoint's \
         statistics. VGG-6 takes pixels in 0..1 (NCHW) and returns logits; the SR net takes the Y/255 image and its \
-        bicubic upscaling (MATLAB's imresize) as a second input. \
+        bicubic upscaling (MATLAB's imresize) as a second input (--bicubic resize: a Resize node instead). \
         safetensors: every tensor under Samples/pytorch's state_dict names and layouts, plus btviz.<name>.q, .codes and \
         .scale or .levels for the quantized layers (--state-dict-only leaves those out, for load_state_dict(strict=True)). \
         tensorboard: the run's metrics.jsonl as event files in --out. \
@@ -35,6 +35,8 @@ struct ExportRun: ParsableCommand {
     @Flag(help: "safetensors: only the state_dict tensors (no btviz.* extras).") var stateDictOnly = false
     @Option(parsing: .unconditional, help: "reference, classification: how many test images (default 256).") var images = 256
     @Option(help: "reference, sr/denoise: comma-separated benchmark sets (default set5).") var sets = "set5"
+    @Option(help: "onnx, sr: the bicubic residual as a second input `bicubic` (btviz's imresize, exact; default) or a cubic Resize node (one input; borders differ).")
+    var bicubic: ONNXExport.Bicubic = .input
 
     func run() throws {
         if format == .tensorboard { return try exportTensorBoard() }
@@ -51,7 +53,8 @@ struct ExportRun: ParsableCommand {
         switch format {
         case .onnx:
             let normalizer = (ckpt.header.normalizerMean, ckpt.header.normalizerStd)
-            let (data, layers) = try ONNXExport.build(model: model, fits: fits, normalizer: normalizer, method: m.rawValue)
+            let (data, layers) = try ONNXExport.build(model: model, fits: fits, normalizer: normalizer, method: m.rawValue,
+                                                       bicubic: bicubic)
             try AtomicFile.write(data, to: out)
             print("wrote \(out): \(data.count) bytes, ONNX opset \(ONNXExport.opset), \(model.title) under \(m.rawValue)")
             let weights = layers.reduce(0) { $0 + $1.weights }, bytes = layers.reduce(0) { $0 + $1.bytes }
@@ -165,3 +168,5 @@ struct ExportRun: ParsableCommand {
 
     private func note(_ s: String) { FileHandle.standardError.write(Data("btviz: note: \(s)\n".utf8)) }
 }
+
+extension ONNXExport.Bicubic: ExpressibleByArgument {}
