@@ -26,39 +26,42 @@ let package = Package(
         .systemLibrary(name: "CPng", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
 
-        // Layers, bottom to top: core -> kernels -> layers/quantizers -> models -> training -> explorer -> CLI.
+        // Layers, bottom to top: core -> records -> kernels -> layers/quantizers -> models -> training -> explorer -> CLI.
         .target(name: "BTCore", swiftSettings: fast),
+        // What a run reports (records, their coding and checks, the one status fold, the live mailbox): no math, no I/O
+        // libraries, so the explorer, figures and sweeps can read runs without the training stack.
+        .target(name: "Records", dependencies: ["BTCore"], swiftSettings: fast),
         .target(name: "Kernels", dependencies: ["BTCore", "CBLAS"], swiftSettings: fast),
-        .target(name: "Quantizers", dependencies: ["BTCore", "Kernels"], swiftSettings: fast),
+        .target(name: "Quantizers", dependencies: ["BTCore", "Kernels", "Records"], swiftSettings: fast),
         .target(name: "Layers", dependencies: ["BTCore", "Kernels"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["BTCore", "Kernels", "Layers"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["BTCore", "CLibz", "CCrypto", "CMatio", "CPng", "CJpeg",
+        .target(name: "Datasets", dependencies: ["BTCore", "Records", "CLibz", "CCrypto", "CMatio", "CPng", "CJpeg",
                                                 .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fast),
-        .target(name: "Training", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Restoration"],
+        .target(name: "Training", dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Restoration"],
                 swiftSettings: fast),
-        .target(name: "Explorer", dependencies: ["BTCore", "Quantizers", "Training", "CNCurses"], swiftSettings: fast),
+        .target(name: "Explorer", dependencies: ["BTCore", "Records", "Quantizers", "CNCurses"], swiftSettings: fast),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
         // ONNX, safetensors and TensorBoard writers (and the safetensors reader); the protobuf code in it is generated
         // once by scripts/gen-protos and committed.
-        .target(name: "Export", dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Training",
+        .target(name: "Export", dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Training",
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: fast),
         .executableTarget(
             name: "btviz",
-            dependencies: ["BTCore", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Export",
+            dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Export",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Models", "Kernels", "Quantizers", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "Records", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Layers", "Models", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Training", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Records", "Layers", "Models", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Records", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
-        .testTarget(name: "ExportTests", dependencies: ["Export", "Training", "Models", "Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Records", "Training", "Models", "Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

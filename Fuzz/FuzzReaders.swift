@@ -7,6 +7,7 @@ import BTCore
 import Datasets
 import Explorer
 import Foundation
+import Records
 import Restoration
 import Training
 

@@ -1,30 +1,13 @@
 import BTCore
 import Foundation
+import Records
 
-/// What a run actually read, as opposed to what it was told to read: the dataset's name says which loader ran,
-/// this says which data. Runs are comparable only when their data identities are equal (`compare` groups by the
-/// fingerprint, never by a folder's name), and a dataset name given for another dataset's files is caught here.
-public struct DataIdentity: Codable, Sendable, Equatable {
-    /// Images in the splits as loaded (before --train-limit / --test-limit, which are options of the run).
-    public var train: Int
-    public var test: Int
-    /// Each file read, by name, with the md5 of its bytes as stored; an image folder lists its images' sizes
-    /// instead ("size:1234"), since hashing thousands of images would cost more than the training's first epoch.
-    public var files: [String: String]
-    /// Whether the files are the catalog's official release: nil where the catalog lists no checksums (synthetic,
-    /// image folders) or not every file read has one.
-    public var official: Bool?
-    /// md5 over the counts and the sorted (name, checksum) pairs: equal fingerprints, the same data.
-    public var fingerprint: String
-
+extension DataIdentity {
+    /// The identity of these counts and files; the fingerprint is md5 over the counts and the sorted (name, checksum) pairs.
     public init(train: Int, test: Int, files: [String: String], official: Bool?) {
-        self.train = train; self.test = test; self.files = files; self.official = official
         let text = "\(train)/\(test)\n" + files.keys.sorted().map { "\($0)=\(files[$0]!)" }.joined(separator: "\n")
-        fingerprint = md5Hex(Array(text.utf8))
+        self.init(train: train, test: test, files: files, official: official, fingerprint: md5Hex(Array(text.utf8)))
     }
-
-    /// "60000/10000 official", "2557/4443", for tables.
-    public var summary: String { "\(train)/\(test)" + (official == true ? " official" : "") }
 }
 
 extension DatasetEntry {

@@ -1,3 +1,4 @@
+import Records
 /// A block of images with their labels, stored flat so batches are copied with plain pointer loops
 /// (no per-image arrays). Pixels are NHWC, in [0,1] as loaded (normalization rewrites them in place).
 public struct ImageSet: Sendable {

@@ -1,3 +1,5 @@
+import Records
+
 /// A weight quantizer's id ("bt"), as runs, checkpoints and the command line spell it. The methods themselves,
 /// their order and everything about them are in the registry (`QuantizerRegistry.all`); this is only the name, so a
 /// config.json or checkpoint stores a plain string and a method not in the registry does not decode.
@@ -21,4 +23,9 @@ public struct QuantMethod: RawRepresentable, Hashable, Sendable, Codable, CaseIt
 
     public var label: String { definition.label }
     public var description: String { rawValue }
+}
+
+extension TrainerControl {
+    /// Asks the trainer to switch to `m` (the mailbox below the registry carries its id).
+    public func requestMethod(_ m: QuantMethod) { requestMethod(m.rawValue) }
 }

@@ -1,3 +1,4 @@
+import Records
 /// The four methods whose fit is a function of the weights alone (docs/methods.md).
 /// Per layer, means over the whole tensor. A weight exactly at a threshold follows the paper's rule; the
 /// table's ">= goes up" rule gets it by placing TWN's upper transition one float step above d.

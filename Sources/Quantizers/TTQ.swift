@@ -1,3 +1,4 @@
+import Records
 import Kernels
 
 /// TTQ, trained ternary quantization (Zhu et al. 2016), as in the reference czhu95/ternarynet: per layer

@@ -1,3 +1,4 @@
+import Records
 import Quantizers
 
 /// Builds the per-layer report of a step: the quantizer's fit, level occupancy, errors, distances,

@@ -1,3 +1,4 @@
+import Records
 import BTCore
 import Datasets
 import Foundation
@@ -85,21 +86,6 @@ public final class RestorationTraining: TrainingTask {
     }
 
     public func recalibrateBatchNorm(_ engine: StepEngine, method: QuantMethod, images: Int, x: UnsafeMutablePointer<Float>) throws -> Int { 0 }
-}
-
-extension RestorationTraining {
-    /// A trained run's net, ready to apply: weights and quantizer state from the checkpoint, quantized with the
-    /// method it was trained with. Whole images up to `evalSide` a side go through in one piece.
-    public static func load(_ ckpt: Checkpoint, evalSide: Int) throws -> (net: RestorationNet, engine: StepEngine) {
-        let c = ckpt.header.config
-        guard c.task.isRestoration else { throw BTError("the run is a \(c.task.rawValue) run, not super-resolution or denoising") }
-        let net = RestorationNet(task: c.restorationTask.netTask, patch: c.patch / c.restorationTask.scale, maxBatch: 1,
-                                 evalSide: evalSide, batchNorm: c.batchNorm, channelGain: c.channelGain)
-        let engine = StepEngine(model: net, spec: ckpt.header.spec ?? c.spec, seed: c.seed)
-        try ckpt.restore(into: engine, optimizer: false)
-        engine.quantize(ckpt.header.method)
-        return (net, engine)
-    }
 }
 
 extension TrainConfig {

@@ -1,3 +1,4 @@
+import Records
 import Synchronization
 import BTCore
 import Foundation
@@ -25,21 +26,11 @@ public final class MetricsLogSink: RunSink {
     }
 }
 
-/// Posts records to the live explorer's board.
+/// Posts records to the live explorer's board (whose status follows them).
 public final class BoardSink: RunSink {
     public let board: RunBoard
     public init(board: RunBoard) { self.board = board }
-    public func receive(_ record: RunRecord) {
-        board.post(record)
-        switch record {
-        case .step(let s): board.update { $0.method = s.method; $0.lambda = s.lambda }
-        case .event(let e) where e.kind == "method": board.update { $0.method = e.to ?? $0.method }
-        case .event(let e) where e.kind == "lambda": board.update { $0.lambda = e.to.flatMap(Float.init) ?? $0.lambda }
-        case .event(let e) where e.kind == "pause": board.update { $0.paused = true }
-        case .event(let e) where e.kind == "unpause": board.update { $0.paused = false }
-        default: break
-        }
-    }
+    public func receive(_ record: RunRecord) { board.post(record) }
 }
 
 /// The headless progress line: one readable line per logged step and per epoch.
@@ -76,7 +67,7 @@ public final class ProgressPrinter: RunSink {
                          e.epoch + 1, epochs, m, MetricFormat.value(e.metric, e.trainMetric), m,
                          MetricFormat.value(e.metric, e.testMetric), e.testLoss, e.seconds))
         case .event(let e):
-            if e.kind != "start" { write("[\(e.kind)] \(e.message)") }
+            if e.kind != .start { write("[\(e.kind)] \(e.message)") }
         }
     }
 }

@@ -58,14 +58,12 @@ public struct TrainConfig: Codable, Sendable {
     public var batchNorm: Bool = false
     /// Restoration: a learned gain per output channel on each quantized conv's weights (`Conv3x3.gain`).
     public var channelGain: Bool = false
-    /// Fault injection for tests: make the loss NaN at this step (-1 = never).
-    public var injectNaNAtStep: Int = -1
 
     enum CodingKeys: String, CodingKey {
         case dataset, method, lambda, k, epochs, lr, seed, crop, cutout
         case dataDir = "data_dir", batchSize = "batch_size"
         case noiseRatio = "noise_ratio", logEvery = "log_every", histogramBins = "histogram_bins"
-        case trainLimit = "train_limit", testLimit = "test_limit", injectNaNAtStep = "inject_nan_at_step"
+        case trainLimit = "train_limit", testLimit = "test_limit"
         case regReduction = "reg_reduction", initScheme = "init"
         case flip, imageSize = "image_size", fit, testDir = "test_dir", testRatio = "test_ratio"
         case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps", batchNorm = "batch_norm"
@@ -113,7 +111,6 @@ public struct TrainConfig: Codable, Sendable {
         try quantOptions.decode(from: decoder)
         try read(.crop, &crop); try read(.cutout, &cutout); try read(.logEvery, &logEvery)
         try read(.histogramBins, &histogramBins); try read(.trainLimit, &trainLimit); try read(.testLimit, &testLimit)
-        try read(.injectNaNAtStep, &injectNaNAtStep)
         try read(.flip, &flip)
         try read(.task, &task); try read(.scale, &scale); try read(.sigma, &sigma); try read(.patch, &patch)
         trainData = try c.decodeIfPresent(String.self, forKey: .trainData)
@@ -144,7 +141,7 @@ public struct TrainConfig: Codable, Sendable {
         try c.encode(scale, forKey: .scale); try c.encode(sigma, forKey: .sigma); try c.encode(patch, forKey: .patch)
         try c.encodeIfPresent(trainData, forKey: .trainData); try c.encode(valSet, forKey: .valSet)
         try c.encode(epochSteps, forKey: .epochSteps); try c.encode(batchNorm, forKey: .batchNorm)
-        try c.encode(channelGain, forKey: .channelGain); try c.encode(injectNaNAtStep, forKey: .injectNaNAtStep)
+        try c.encode(channelGain, forKey: .channelGain)
         try quantOptions.encode(to: encoder)
     }
 
@@ -155,45 +152,70 @@ public struct TrainConfig: Codable, Sendable {
         return epochs * 100_000_000
     }
 
-    /// One-line errors for values no run can use.
+    /// The first value no run can use, as a problem named by its config.json key (the command line names its flags).
     public func validate() throws {
-        guard k >= 1 else { throw BTError("--k must be at least 1 (got \(k))") }
-        guard k <= 512 else { throw BTError("--k must be at most 512 (got \(k))") }
-        guard lambda >= 0, lambda.isFinite else { throw BTError("--lambda must be a finite number >= 0 (got \(lambda))") }
-        guard epochs >= 1 && epochs <= 100_000 else { throw BTError("--epochs must be in 1...100000 (got \(epochs))") }
-        guard batchSize >= 2 && batchSize <= 4096 else { throw BTError("--batch-size must be in 2...4096 (got \(batchSize))") }
-        guard lr > 0, lr.isFinite else { throw BTError("--lr must be a finite number > 0 (got \(lr))") }
-        // Named by its config.json key: the command line checks its flags before a config exists.
-        if let problem = spec.problem { throw BTError(problem.description) }
-        guard noiseRatio > 0, noiseRatio.isFinite else { throw BTError("--noise-ratio must be > 0 (got \(noiseRatio))") }
-        guard logEvery >= 1 else { throw BTError("--log-every must be at least 1 (got \(logEvery))") }
-        guard histogramBins >= 4 && histogramBins <= 1000 else { throw BTError("--bins must be in 4...1000") }
-        guard trainLimit >= 0, testLimit >= 0 else { throw BTError("--train-limit and --test-limit must be >= 0") }
-        if let imageSize, !(8...512).contains(imageSize) { throw BTError("--image-size must be in 8...512 (got \(imageSize))") }
-        if let testRatio, !(testRatio > 0 && testRatio < 1) { throw BTError("--test-ratio must be between 0 and 1 (got \(testRatio))") }
-        if testRatio != nil && testDir != nil { throw BTError("--test-dir and --test-ratio are two ways to choose the test split: give one") }
+        func need(_ ok: Bool, _ key: String, _ template: @autoclosure () -> String) throws {
+            if !ok { throw ConfigProblem(key, template()) }
+        }
+        try need(k >= 1, "k", "{k} must be at least 1 (got \(k))")
+        try need(k <= 512, "k", "{k} must be at most 512 (got \(k))")
+        try need(lambda >= 0 && lambda.isFinite, "lambda", "{lambda} must be a finite number >= 0 (got \(lambda))")
+        try need(epochs >= 1 && epochs <= 100_000, "epochs", "{epochs} must be in 1...100000 (got \(epochs))")
+        try need(batchSize >= 2 && batchSize <= 4096, "batch_size", "{batch_size} must be in 2...4096 (got \(batchSize))")
+        try need(lr > 0 && lr.isFinite, "lr", "{lr} must be a finite number > 0 (got \(lr))")
+        if let problem = spec.problem { throw problem }
+        try need(noiseRatio > 0 && noiseRatio.isFinite, "noise_ratio", "{noise_ratio} must be > 0 (got \(noiseRatio))")
+        try need(logEvery >= 1, "log_every", "{log_every} must be at least 1 (got \(logEvery))")
+        try need(histogramBins >= 4 && histogramBins <= 1000, "histogram_bins", "{histogram_bins} must be in 4...1000")
+        try need(trainLimit >= 0, "train_limit", "{train_limit} and {test_limit} must be >= 0")
+        try need(testLimit >= 0, "test_limit", "{train_limit} and {test_limit} must be >= 0")
+        if let imageSize { try need((8...512).contains(imageSize), "image_size", "{image_size} must be in 8...512 (got \(imageSize))") }
+        if let testRatio { try need(testRatio > 0 && testRatio < 1, "test_ratio", "{test_ratio} must be between 0 and 1 (got \(testRatio))") }
+        try need(testRatio == nil || testDir == nil, "test_ratio", "{test_dir} and {test_ratio} are two ways to choose the test split: give one")
         if task.isRestoration { return try validateRestoration() }
-        if batchNorm { throw BTError("--batch-norm is for --task sr or denoise (VGG-6 always has batch norm)") }
-        if channelGain { throw BTError("--channel-gain is for --task sr or denoise (VGG-6's batch norm scales each channel)") }
+        try need(!batchNorm, "batch_norm", "{batch_norm} is for {task} sr or denoise (VGG-6 always has batch norm)")
+        try need(!channelGain, "channel_gain", "{channel_gain} is for {task} sr or denoise (VGG-6's batch norm scales each channel)")
         let entry = try DatasetCatalog.named(dataset)
         if !entry.takesFolderOptions {
-            let given = [("--image-size", imageSize != nil), ("--fit", fit != nil), ("--test-dir", testDir != nil),
-                         ("--test-ratio", testRatio != nil)].filter(\.1).map(\.0)
+            let given = [("image_size", imageSize != nil), ("fit", fit != nil), ("test_dir", testDir != nil),
+                         ("test_ratio", testRatio != nil)].filter(\.1).map(\.0)
             if let first = given.first {
                 let shape = entry.imageShape.map { " (its images are \($0.map(String.init).joined(separator: "x")), its test split is official)" } ?? ""
-                throw BTError("\(first) does not apply to \(dataset)\(shape); it is for --dataset folder")
+                throw ConfigProblem(first, "{\(first)} does not apply to \(dataset)\(shape); it is for {dataset} folder")
             }
         }
     }
 
     private func validateRestoration() throws {
-        if task == .sr { guard (2...4).contains(scale) else { throw BTError("--scale must be 2, 3 or 4 (got \(scale))") } }
-        if task == .denoise { guard sigma > 0 && sigma <= 1 else { throw BTError("--sigma must be in (0, 1] (got \(sigma))") } }
+        if task == .sr, !(2...4).contains(scale) { throw ConfigProblem("scale", "{scale} must be 2, 3 or 4 (got \(scale))") }
+        if task == .denoise, !(sigma > 0 && sigma <= 1) { throw ConfigProblem("sigma", "{sigma} must be in (0, 1] (got \(sigma))") }
         let s = task == .sr ? scale : 1
         guard patch >= 8 * s && patch <= 512 && patch % s == 0 else {
-            throw BTError("--patch must be a multiple of the scale from \(8 * s) to 512 (got \(patch))")
+            throw ConfigProblem("patch", "{patch} must be a multiple of the scale from \(8 * s) to 512 (got \(patch))")
         }
-        guard epochSteps >= 1 else { throw BTError("--epoch-steps must be at least 1 (got \(epochSteps))") }
-        guard batchSize <= 256 else { throw BTError("--batch-size must be at most 256 for \(task.rawValue) (got \(batchSize))") }
+        guard epochSteps >= 1 else { throw ConfigProblem("epoch_steps", "{epoch_steps} must be at least 1 (got \(epochSteps))") }
+        guard batchSize <= 256 else { throw ConfigProblem("batch_size", "{batch_size} must be at most 256 for \(task.rawValue) (got \(batchSize))") }
     }
+}
+
+/// A value no run can use, named by the option's config.json key. Its message writes every option it names as
+/// `{key}`: the library spells them as keys, the command line as its flags, sweeps as their parameters.
+public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The option at fault.
+    public var key: String
+    public var template: String
+
+    public init(_ key: String, _ template: String) { self.key = key; self.template = template }
+
+    /// The message with each `{key}` spelled by `name`.
+    public func message(naming name: (String) -> String) -> String {
+        var out = "", rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            out += rest[..<open] + name(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    public var description: String { message { $0 } }
 }

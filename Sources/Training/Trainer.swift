@@ -1,3 +1,4 @@
+import Records
 import BTCore
 import Datasets
 import Foundation
@@ -28,6 +29,8 @@ public final class Trainer {
     /// A read error of a streamed split during `evaluate` or `recalibrateBatchNorm` (which return numbers, not
     /// errors); `run` throws it.
     public private(set) var readFailure: Error?
+    /// A test's fault: the loss becomes NaN at this step. Not an option of the run, so never saved with it.
+    public var injectNaNAtStep: Int?
 
     public enum Outcome: Sendable { case finished, stopped }
 
@@ -89,7 +92,7 @@ public final class Trainer {
 
     private func emit(_ r: RunRecord) { for s in sinks { s.receive(r) } }
 
-    private func event(_ kind: String, from: String? = nil, to: String? = nil, _ message: String) {
+    private func event(_ kind: EventKind, from: String? = nil, to: String? = nil, _ message: String) {
         emit(.event(EventRecord(step: step, epoch: epoch, kind: kind, from: from, to: to, message: message)))
     }
 
@@ -97,7 +100,7 @@ public final class Trainer {
     /// good checkpoint) or when the run directory cannot be written.
     public func run() throws -> Outcome {
         let resumed = step > 0
-        event(resumed ? "resume" : "start", to: method.rawValue,
+        event(resumed ? .resume : .start, to: method.rawValue,
               resumed ? "resumed at step \(step)" : "training \(header.dataset) \(header.modelTitle) with \(method.label), lambda \(lambda), R the \(config.regReduction.rawValue) over each layer's weights")
         if !resumed {
             try saveCheckpoint(announce: false)
@@ -113,7 +116,7 @@ public final class Trainer {
         while step < totalSteps {
             if control.stopRequested {
                 try saveCheckpoint(announce: true)
-                event("stop", "stopped at step \(step); checkpoint saved")
+                event(.stop, "stopped at step \(step); checkpoint saved")
                 return .stopped
             }
             applyRequests()
@@ -129,9 +132,9 @@ public final class Trainer {
             let result = engine.step(x: x.ptr, targets: targets, n: n, method: method, lambda: lambda,
                                      lr: cosineLearningRate(base: config.lr, step: step, total: totalSteps),
                                      stepIndex: step, measure: logThis)
-            let taskLoss = step == config.injectNaNAtStep ? Float.nan : result.taskLoss
+            let taskLoss = step == injectNaNAtStep ? Float.nan : result.taskLoss
             guard taskLoss.isFinite, result.regLoss.isFinite else {
-                event("nan", "loss is \(taskLoss) at step \(step); stopped, last good checkpoint kept (step \(lastCheckpointStep))")
+                event(.nan, "loss is \(taskLoss) at step \(step); stopped, last good checkpoint kept (step \(lastCheckpointStep))")
                 throw BTError("loss became NaN at step \(step); training stopped, the last good checkpoint (step \(lastCheckpointStep)) is kept")
             }
             var ratios: [Float] = []
@@ -163,24 +166,24 @@ public final class Trainer {
             }
             try checkSinks()
         }
-        event("done", "finished \(totalSteps) steps")
+        event(.done, "finished \(totalSteps) steps")
         return .finished
     }
 
     /// Applies front-end requests between steps; each change is an auditable event.
     private func applyRequests() {
-        if let m = control.takeMethodRequest(), m != method {
-            event("method", from: method.rawValue, to: m.rawValue, "method \(method.label) -> \(m.label)")
+        if let m = control.takeMethodRequest().flatMap(QuantMethod.init(rawValue:)), m != method {
+            event(.method, from: method.rawValue, to: m.rawValue, "method \(method.label) -> \(m.label)")
             method = m
         }
         if let l = control.takeLambdaRequest(), l != lambda {
-            event("lambda", from: "\(lambda)", to: "\(l)", "lambda \(lambda) -> \(l)")
+            event(.lambda, from: EventRecord.lambdaText(lambda), to: EventRecord.lambdaText(l), "lambda \(lambda) -> \(l)")
             lambda = l
         }
         if control.takeSaveRequest() { try? saveCheckpoint(announce: true) }
         let paused = control.isPaused
         if paused != pausedAnnounced {
-            event(paused ? "pause" : "unpause", paused ? "paused at step \(step)" : "resumed at step \(step)")
+            event(paused ? .pause : .unpause, paused ? "paused at step \(step)" : "resumed at step \(step)")
             pausedAnnounced = paused
         }
     }
@@ -240,6 +243,6 @@ public final class Trainer {
         try Checkpoint.save(path: runDir + "/checkpoint.bin", engine: engine, step: step, method: method, lambda: lambda,
                             normalizer: task.normalization, config: config)
         lastCheckpointStep = step
-        if announce { event("checkpoint", "checkpoint saved at step \(step)") }
+        if announce { event(.checkpoint, "checkpoint saved at step \(step)") }
     }
 }

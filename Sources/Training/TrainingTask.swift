@@ -1,3 +1,4 @@
+import Records
 import BTCore
 import Datasets
 import Kernels
@@ -80,7 +81,7 @@ public final class ClassificationTask: TrainingTask {
         // No batch is larger than a split (training batches, calibration and evaluation all stop at its end), so
         // 4 images at --batch-size 128 need activations for 4, not 128.
         let largest = min(config.batchSize, max(train.count, test.count))
-        try MemoryEstimate.check(k: config.k, inputShape: data.inputShape, classes: data.classes, batch: largest)
+        try VGG6.checkMemory(k: config.k, inputShape: data.inputShape, classes: data.classes, batch: largest)
         let vgg = VGG6(k: config.k, inputShape: data.inputShape, classes: data.classes, maxBatch: largest)
         vgg.initialize(seed: config.seed, scheme: config.initScheme)
         model = vgg

@@ -35,7 +35,8 @@ struct ApplyOptions: ParsableArguments {
     func apply(expecting task: TrainTask, chroma: Bool = false) throws {
         let ext = (output as NSString).pathExtension.lowercased()
         guard ext == "png" || ext == "bmp" else { throw BTError("the output must be a .png or .bmp file (got \(output))") }
-        let ckpt = try Checkpoint.load(path: run + "/checkpoint.bin")
+        let folder = RunFolder(run)
+        let ckpt = try folder.loadCheckpoint()
         let c = ckpt.header.config
         guard c.task == task else {
             throw BTError("\(run) is a \(c.task.rawValue) run; \(task == .sr ? "upscale" : "denoise") needs a \(task.rawValue) run")
@@ -57,7 +58,9 @@ struct ApplyOptions: ParsableArguments {
                                    for: "\(task == .sr ? "upscaling" : "denoising") \(input) (\(h.width)x\(h.height))")
         }
         let planes = YCbCr.floatPlanes(of: image)
-        let (net, _) = try RestorationTraining.load(ckpt, evalSide: min(640, max(image.width, image.height)))
+        guard let net = try folder.open(checkpoint: ckpt, evalSide: min(640, max(image.width, image.height))).restorationNet else {
+            throw BTError("\(run) holds no restoration net")
+        }
         /// The net on one plane (0-255 scale in and out, fed as value / 255 like Y in training).
         func restore(_ p: Plane<Double>) -> Plane<Double> {
             let x = p.pixels.map { Float($0 / 255) }

@@ -3,6 +3,8 @@ import BTCore
 import Datasets
 import Foundation
 import Kernels
+import Quantizers
+import Training
 
 /// btviz: explore and train binarized and ternary weight networks from the terminal.
 struct BTViz: AsyncParsableCommand {
@@ -45,7 +47,8 @@ enum Main {
                 print(BTViz.fullMessage(for: error))
                 exit(0)
             }
-            let message = (error as? BTError)?.description ?? BTViz.message(for: error)
+            let message = (error as? BTError)?.description ?? (error as? ConfigProblem).map(Flags.message)
+                ?? (error as? QuantProblem).map(QuantizerOptions.message) ?? BTViz.message(for: error)
             // One line: ArgumentParser lists a long set of accepted values below its message ("- bwn"); they join it.
             let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             let listed = lines.dropFirst().prefix { $0.hasPrefix("- ") }.map { "'" + $0.dropFirst(2) + "'" }

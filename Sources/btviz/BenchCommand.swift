@@ -82,7 +82,7 @@ struct Bench: ParsableCommand {
         }
         let shape = try real?.source.shape ?? shape()
         let classes = data?.classes ?? self.classes
-        try MemoryEstimate.check(k: k, inputShape: shape, classes: classes, batch: batch)
+        try VGG6.checkMemory(k: k, inputShape: shape, classes: classes, batch: batch)
         let model = VGG6(k: k, inputShape: shape, classes: classes, maxBatch: batch)
         model.initialize(seed: 0)
         model.fusedInference = !unfusedInference

@@ -1,3 +1,4 @@
+import Records
 import ArgumentParser
 import BTCore
 import Datasets
@@ -51,7 +52,7 @@ struct Compare: ParsableCommand {
     struct Row {
         var run: String, path: String
         var config: TrainConfig, header: RunHeader
-        var groupKey: String, groupConfig: [String: Any]
+        var identity: RunIdentity
         var finalMethod: String?, finalLambda: Float?
         var status: Status, step: Int
         var metric = "accuracy", testMetric: Float?, testEpoch: Int?
@@ -71,7 +72,7 @@ struct Compare: ParsableCommand {
     }
 
     struct Group {
-        var index: Int, key: String, config: [String: Any], members: [Int]
+        var index: Int, identity: RunIdentity, members: [Int]
         var counted: [Int] = []
     }
 
@@ -120,12 +121,10 @@ struct Compare: ParsableCommand {
 
     /// Reads one run: its configuration, its status and flags, and the figures of its last records.
     static func load(_ dir: String, path: String, withinEpochs: Int?) throws -> Row {
-        let file = try RunDirectory.readConfig(dir)
-        var records: [RunRecord] = [], skipped = 0
-        let metrics = dir + "/metrics.jsonl"
-        if FileManager.default.fileExists(atPath: metrics) {
-            (records, skipped) = try RunRecordCoding.read(path: metrics)
-        }  // no metrics.jsonl: a run that never started a step, shown as unfinished at step 0
+        let folder = RunFolder(dir)
+        let file = try folder.readConfig()
+        // No metrics.jsonl: a run that never started a step, shown as unfinished at step 0.
+        let (records, skipped) = try folder.readRecords()
         var epochs: [EpochRecord] = [], steps: [StepRecord] = [], events: [EventRecord] = []
         for r in records {
             switch r {
@@ -134,23 +133,22 @@ struct Compare: ParsableCommand {
             case .event(let e): events.append(e)
             }
         }
-        let last = max(steps.last?.step ?? 0, epochs.last?.step ?? 0, events.map(\.step).max() ?? 0)
-        let total = file.header.totalSteps
+        let state = RunState(records: records)
+        let last = state.step
         let status: Status
-        let end = events.last { ["start", "resume", "stop", "nan", "done"].contains($0.kind) }
-        if events.contains(where: { $0.kind == "done" }) && last >= total {
-            status = .finished
-        } else {
-            status = end?.kind == "stop" ? .stopped : end?.kind == "nan" ? .nan : .unfinished
+        switch state.end {
+        case .finished where last >= file.header.totalSteps: status = .finished
+        case .stopped: status = .stopped
+        case .failed: status = .nan
+        default: status = .unfinished
         }
 
-        let group = try groupConfig(file.config, data: file.header.data)
-        var row = Row(run: dir, path: path, config: file.config, header: file.header, groupKey: try canonical(group),
-                      groupConfig: group, finalMethod: steps.last?.method, finalLambda: steps.last?.lambda,
+        var row = Row(run: dir, path: path, config: file.config, header: file.header,
+                      identity: try groupIdentity(file.config, data: file.header.data), finalMethod: steps.last?.method, finalLambda: steps.last?.lambda,
                       status: status, step: last, skipped: skipped)
         if let e = epochs.last { row.metric = e.metric; row.testMetric = e.testMetric; row.testEpoch = e.epoch + 1 }
         if status != .finished { row.flags.append("unfinished"); row.reasons.append(row.statusText) }
-        for (kind, flag, what) in [("method", "switched_method", "method"), ("lambda", "switched_lambda", "λ")] {
+        for (kind, flag, what) in [(EventKind.method, "switched_method", "method"), (.lambda, "switched_lambda", "λ")] {
             let changes = events.filter { $0.kind == kind }
             guard !changes.isEmpty else { continue }
             row.flags.append(flag)
@@ -169,27 +167,18 @@ struct Compare: ParsableCommand {
         return row
     }
 
-    /// What makes runs comparable: the whole TrainConfig as JSON (so a new option counts without a change here),
-    /// less the seed (what a group averages over) and where the data is, plus what the data is: the identity the
-    /// run recorded (its files' checksums and counts), so the full set and a subset never share a group. A run
-    /// from before that record is told apart by its data folder instead.
-    static func groupConfig(_ c: TrainConfig, data: DataIdentity?) throws -> [String: Any] {
-        var d = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? [String: Any] ?? [:]
-        // Options that do not change what is trained: where the data is and what gets logged.
-        for key in ["seed", "data_dir", "log_every", "histogram_bins"] { d[key] = nil }
-        if !c.task.isRestoration {
-            d["data"] = data.map { "\($0.fingerprint) (\($0.train)/\($0.test) images)" } ?? "folder \(c.dataDir ?? "default")"
-        }
-        return d
-    }
-
-    static func canonical(_ value: Any) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]), as: UTF8.self)
+    /// What makes runs comparable: the run's identity (`RunIdentity`) less the seed (what a group averages over),
+    /// plus what the data is: the identity the run recorded (its files' checksums and counts), so the full set and
+    /// a subset never share a group. A run from before that record is told apart by its data folder instead.
+    static func groupIdentity(_ c: TrainConfig, data: DataIdentity?) throws -> RunIdentity {
+        let identity = try RunIdentity(c).removing("seed")
+        guard !c.task.isRestoration else { return identity }
+        return identity.adding("data", data.map { "\($0.fingerprint) (\($0.train)/\($0.test) images)" } ?? "folder \(c.dataDir ?? "default")")
     }
 
     /// Groups the rows (setting each row's group and whether it counts), ordered by dataset, K, epochs, method, λ.
     func makeGroups(_ rows: inout [Row]) -> [Group] {
-        let keys = Dictionary(grouping: rows.indices) { rows[$0].groupKey }
+        let keys = Dictionary(grouping: rows.indices) { rows[$0].identity.key }
         let sorted = keys.keys.sorted { a, b in
             let x = rows[keys[a]![0]].config, y = rows[keys[b]![0]].config
             let hx = rows[keys[a]![0]].header, hy = rows[keys[b]![0]].header
@@ -198,7 +187,7 @@ struct Compare: ParsableCommand {
         }
         var groups: [Group] = []
         for key in sorted {
-            var g = Group(index: groups.count + 1, key: key, config: rows[keys[key]![0]].groupConfig, members: keys[key]!)
+            var g = Group(index: groups.count + 1, identity: rows[keys[key]![0]].identity, members: keys[key]!)
             // The same configuration and seed is the same run made twice (training is deterministic), not another
             // seed: the first counts, the others are flagged.
             var firstBySeed: [UInt64: Int] = [:]
@@ -269,8 +258,8 @@ struct Compare: ParsableCommand {
 
         // Options other than the shown ones that tell groups apart.
         let shown: Set<String> = ["dataset", "k", "epochs", "method", "lambda"]
-        let keys = Set(groups.flatMap(\.config.keys)).subtracting(shown).sorted().filter { k in
-            Set(groups.map { (try? Self.canonical($0.config[k] ?? NSNull())) ?? "" }).count > 1
+        let keys = Set(groups.flatMap(\.identity.fields.keys)).subtracting(shown).sorted().filter { k in
+            Set(groups.map { $0.identity.fields[k] ?? "null" }).count > 1
         }
         print("")
         var glines = [["group", "dataset", "K", "epochs", "method", "lambda", "n", "test (mean ± sd)",
@@ -288,7 +277,7 @@ struct Compare: ParsableCommand {
                 return metric == "accuracy" ? String(format: "%.2f%%", 100 * t.mean) + sd
                     : String(format: "%.2f", t.mean) + sd + " " + MetricFormat.short(metric)
             } ?? "-"
-            let other = keys.map { "\($0)=\(g.config[$0].flatMap { try? Self.canonical($0) } ?? "none")" }.joined(separator: " ")
+            let other = keys.map { "\($0)=\(g.identity.fields[$0] ?? "none")" }.joined(separator: " ")
             glines.append(["\(g.index)", Self.dataLabel(c, rows[g.members[0]].header), Self.kLabel(c), "\(c.epochs)", c.method.rawValue, Self.lambdaLabel(c),
                            g.counted.count == g.members.count ? "\(g.counted.count)" : "\(g.counted.count) of \(g.members.count)",
                            test, ms(s.flip, 4), ms(s.distance, 4), ms(s.near, 3), other])
@@ -375,7 +364,7 @@ struct Compare: ParsableCommand {
         func ms(_ v: (mean: Double, sd: Double?, n: Int)?) -> Any {
             v.map { ["mean": Self.number($0.mean), "sd": Self.number($0.sd), "n": $0.n] } ?? NSNull()
         }
-        return ["group": g.index, "config": g.config, "dataset": Self.dataLabel(c, rows[g.members[0]].header), "k": Self.kValue(c), "epochs": c.epochs,
+        return ["group": g.index, "config": g.identity.jsonObject, "dataset": Self.dataLabel(c, rows[g.members[0]].header), "k": Self.kValue(c), "epochs": c.epochs,
                 "method": c.method.rawValue, "lambda": Self.lambdaValue(c), "metric": rows[g.members[0]].metric,
                 "n": g.counted.count, "runs": g.counted.map { rows[$0].run },
                 "excluded": g.members.filter { !rows[$0].counted }.map { ["run": rows[$0].run, "reasons": exclusion(rows[$0])] },

@@ -1,3 +1,4 @@
+import Records
 import ArgumentParser
 import BTCore
 import Datasets
@@ -39,8 +40,9 @@ struct Eval: ParsableCommand {
         }
         guard runFolder != nil else { throw BTError("give a run directory to evaluate (or --weights FILE)") }
         guard calibrationImages >= 2 else { throw BTError("--calibration-images must be at least 2 (got \(calibrationImages))") }
-        let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
-        if let holder = RunLock.holder(of: runDir) {
+        let folder = RunFolder(runDir)
+        let ckpt = try folder.loadCheckpoint()
+        if let holder = folder.holder {
             // Read-only: the checkpoint is replaced atomically, so this one is whole; it may be a few steps old.
             FileHandle.standardError.write(Data("btviz: note: \(runDir) is in use by \(holder); evaluating its latest checkpoint (step \(ckpt.header.step))\n".utf8))
         }
@@ -50,27 +52,23 @@ struct Eval: ParsableCommand {
         if sets != nil || reference != nil || methods != nil {
             throw BTError("--sets, --reference and --methods are for super-resolution and denoising runs")
         }
-        let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
-        let trainer = try Trainer(config: config, data: data, runDir: nil, control: TrainerControl(),
-                                  sinks: [], resume: ckpt)
+        let run = try folder.openForEvaluation(dataDir: dataDir)
         var rows: [Row] = []
         var used = 0
         for m in QuantMethod.allCases {
             // A stateful method the run never trained starts from its best fit to these weights.
-            _ = trainer.engine.quantizers(for: m, toConvergence: true)
-            var row = Row(method: m, stored: trainer.evaluate(method: m), recalibrated: nil)
-            if let e = trainer.readFailure { throw e }
+            _ = run.engine.quantizers(for: m, toConvergence: true)
+            var row = Row(method: m, stored: try run.evaluate(method: m), recalibrated: nil)
             if !noRecalibrate {
-                used = trainer.recalibrateBatchNorm(method: m, images: calibrationImages)
-                row.recalibrated = trainer.evaluate(method: m)
-                if let e = trainer.readFailure { throw e }
-                try ckpt.restore(into: trainer.engine, optimizer: false)  // the stored statistics back
+                used = try run.recalibrateBatchNorm(method: m, images: calibrationImages)
+                row.recalibrated = try run.evaluate(method: m)
+                try run.restoreStored()  // the stored statistics back
             }
             rows.append(row)
         }
         if json { printJSON(rows, ckpt: ckpt, used: used); return }
         let h = ckpt.header
-        print("\(runDir)/checkpoint.bin: step \(h.step), trained with \(h.method.label), lambda \(h.lambda), \(config.dataset) test split (\(trainer.testCount) images)")
+        print("\(runDir)/checkpoint.bin: step \(h.step), trained with \(h.method.label), lambda \(h.lambda), \(config.dataset) test split (\(run.task?.testCount ?? 0) images)")
         if !noRecalibrate {
             print("batch-norm statistics re-estimated for each method on \(used) training images; 'stored' uses the checkpoint's")
         }

@@ -4,6 +4,7 @@ import Datasets
 import Export
 import Foundation
 import Quantizers
+import Records
 import Training
 
 /// `btviz eval --weights FILE`: a VGG-6 state_dict in a safetensors file (PyTorch's names, Samples/pytorch/vgg6.py),

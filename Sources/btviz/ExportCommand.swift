@@ -6,6 +6,7 @@ import Foundation
 import Kernels
 import Models
 import Quantizers
+import Records
 import Restoration
 import Training
 
@@ -40,10 +41,8 @@ struct ExportRun: ParsableCommand {
 
     func run() throws {
         if format == .tensorboard { return try exportTensorBoard() }
-        let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
-        let file = try RunDirectory.readConfig(runDir)
-        let (model, engine) = try TrainedModel.rebuild(ckpt, header: file.header, path: runDir + "/checkpoint.bin",
-                                                       maxBatch: format == .reference ? 64 : 2)
+        let run = try RunFolder(runDir).open(maxBatch: format == .reference ? 64 : 2)
+        let (ckpt, model, engine) = (run.checkpoint, run.model, run.engine)
         let m = method ?? ckpt.header.method
         _ = engine.quantizers(for: m, toConvergence: true)  // a method the run never used: its best fit
         let fits = engine.quantize(m)
@@ -94,9 +93,9 @@ struct ExportRun: ParsableCommand {
     }
 
     private func exportTensorBoard() throws {
-        let path = runDir + "/metrics.jsonl"
-        guard RegularFile.isRegular(path) else { throw BTError("no metrics at \(path)") }
-        let records = try RunRecordCoding.read(path: path).records
+        let folder = RunFolder(runDir)
+        guard RegularFile.isRegular(folder.metricsPath) else { throw BTError("no metrics at \(folder.metricsPath)") }
+        let records = try folder.readRecords().records
         let sink = try TensorBoardSink(folder: out)
         for r in records { sink.receive(r) }
         if let f = sink.failure { throw BTError(f) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BTCore
 import Layers
 import Quantizers
+import Training
 
 extension QuantMethod: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
@@ -71,11 +72,8 @@ struct QuantizerOptions: ParsableArguments {
         for o in QuantizerRegistry.options { if let v = given[o.key], let p = o.problem(v) { throw ValidationError(Self.message(p)) } }
     }
 
-    /// An option's flag.
-    static func flag(_ key: String) -> String { "--" + key.replacingOccurrences(of: "_", with: "-") }
-
     /// A problem with an option, naming its flag.
-    static func message(_ p: QuantProblem) -> String { p.message(naming: flag(p.key)) }
+    static func message(_ p: QuantProblem) -> String { p.message(naming: Flags.name(p.key)) }
 
     static func help(_ o: QuantOption) -> ArgumentHelp {
         ArgumentHelp("\(o.help), \(o.accepted) (default \(o.defaultValue); methods: "
@@ -102,4 +100,15 @@ struct ThreadOptions: ParsableArguments {
         Workers.count = n
         return n
     }
+}
+
+/// The command line's name for an option of the run (its config.json key): `--key-with-dashes`, but for the few
+/// flags named otherwise. The one place the training library's typed problems become flags.
+enum Flags {
+    static let exceptions = ["histogram_bins": "bins"]
+
+    static func name(_ key: String) -> String { "--" + (exceptions[key] ?? key.replacingOccurrences(of: "_", with: "-")) }
+
+    /// A problem's one line, with its options spelled as flags.
+    static func message(_ p: ConfigProblem) -> String { p.message(naming: name) }
 }

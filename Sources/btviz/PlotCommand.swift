@@ -1,3 +1,4 @@
+import Records
 import ArgumentParser
 import BTCore
 import Foundation
@@ -31,8 +32,9 @@ struct Plot: ParsableCommand {
         }
         if curves, step != nil { throw BTError("--step picks the histogram's record; --curves draws the whole run") }
 
-        let header = try RunDirectory.readConfig(runDir).header
-        let metricsPath = runDir + "/metrics.jsonl"
+        let folder = RunFolder(runDir)
+        let header = try folder.readConfig().header
+        let metricsPath = folder.metricsPath
         guard FileManager.default.fileExists(atPath: metricsPath) else { throw BTError("\(runDir) has no metrics.jsonl yet") }
         let (records, skipped) = try RunRecordCoding.read(path: metricsPath)
         if skipped > 0 { FileHandle.standardError.write(Data("btviz: note: skipped \(skipped) malformed line(s) of \(metricsPath)\n".utf8)) }

@@ -1,3 +1,4 @@
+import Records
 import ArgumentParser
 import BTCore
 import Datasets
@@ -27,12 +28,13 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
+        let folder = RunFolder(runDir)
+        let ckpt = try folder.loadCheckpoint()
         let config = ckpt.header.config
         guard !config.task.isRestoration else {
             throw BTError("\(runDir) is a \(config.task.rawValue) run, not a classification run; use btviz \(config.task == .sr ? "upscale" : "denoise")")
         }
-        let header = try RunDirectory.readConfig(runDir).header
+        let header = try folder.readConfig().header
         let shape = header.inputShape, channels = shape[0], side = shape[1]
         guard shape[1] == shape[2], channels == 1 || channels == 3, ckpt.header.normalizerMean.count == channels else {
             throw BTError("\(runDir) has input shape \(shape) and \(ckpt.header.normalizerMean.count) normalizer channels; predict needs square 1- or 3-channel input")
@@ -62,8 +64,9 @@ struct Predict: ParsableCommand {
         x.withUnsafeMutableBufferPointer { normalizer.apply($0.baseAddress!, count: $0.count) }
 
         let batch = min(64, paths.count)
-        let (model, engine) = try TrainedModel.classifier(ckpt, header: header, path: runDir + "/checkpoint.bin", maxBatch: batch)
-        engine.quantize(ckpt.header.method)
+        let opened = try folder.open(checkpoint: ckpt, maxBatch: batch)
+        guard let model = opened.classifier else { throw BTError("\(runDir) holds no VGG-6 classifier") }
+        let engine = opened.engine
         let classes = model.classes
         let k = min(top, classes)
         var results: [Result] = []

@@ -2,6 +2,7 @@ import ArgumentParser
 import BTCore
 import Explorer
 import Foundation
+import Training
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,10 +22,10 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
-        let files = try runDirs.map { try RunDirectory.readConfig($0) }
+        let files = try runDirs.map { try RunFolder($0).readConfig() }
         if files.count == 2, files[0].config.task.isRestoration != files[1].config.task.isRestoration {
             // One axis cannot hold accuracy and PSNR (a PSNR of 33.65 dB drew as 3365%).
-            func kind(_ f: RunDirectory.ConfigFile) -> String { f.config.task.isRestoration ? "\(f.config.task.rawValue) (PSNR)" : "classification (accuracy)" }
+            func kind(_ f: RunFolder.ConfigFile) -> String { f.config.task.isRestoration ? "\(f.config.task.rawValue) (PSNR)" : "classification (accuracy)" }
             throw BTError("replay A B compares two runs judged by one metric: \(runDirs[0]) is \(kind(files[0])), \(runDirs[1]) is \(kind(files[1])); replay them one at a time")
         }
         let runs = zip(runDirs, files).map { ($0, $1.header) }
@@ -33,8 +34,8 @@ struct Replay: ParsableCommand {
         }
         // The header names each run by its folder's name: the path would crowd out the step.
         let skipped = try Explorer.runReplay(runs: runs.map { (name: URL(fileURLWithPath: $0.0).lastPathComponent, header: $0.1,
-                                                                metricsPath: $0.0 + "/metrics.jsonl") },
+                                                                metricsPath: RunFolder($0.0).metricsPath) },
                                              options: ExplorerOptions(ascii: screen.ascii, noColor: false))
-        for (dir, n) in zip(runDirs, skipped) where n > 0 { print("\(dir)/metrics.jsonl: skipped \(n) malformed line(s)") }
+        for (dir, n) in zip(runDirs, skipped) where n > 0 { print("\(RunFolder(dir).metricsPath): skipped \(n) malformed line(s)") }
     }
 }

@@ -17,13 +17,14 @@ extension Eval {
             }
             return s
         }
-        let reference = try self.reference.map { try Checkpoint.load(path: $0 + "/checkpoint.bin") }
-        if let r = reference?.header.config, r.task != config.task || r.scale != config.scale || r.sigma != config.sigma {
+        let reference = try self.reference.map { try RunFolder($0).open(evalSide: 640) }
+        if let r = reference?.config, r.task != config.task || r.scale != config.scale || r.sigma != config.sigma {
             throw BTError("--reference \(self.reference!) is not a run of the same task (\(task))")
         }
         let side = 640
-        let run = try RestorationTraining.load(ckpt, evalSide: side)
-        let ref = try reference.map { try RestorationTraining.load($0, evalSide: side) }
+        let run = try RunFolder(runDir).open(checkpoint: ckpt, evalSide: side)
+        guard let net = run.restorationNet else { throw BTError("\(runDir) holds no restoration net") }
+        let refNet = reference?.restorationNet
         let trained = ckpt.header.method
         let methods = try methodList(trained: trained)
         struct Row { var set: String; var images: Int; var baseline: Double; var psnr: [QuantMethod: Double]; var reference: Double? }
@@ -38,12 +39,12 @@ extension Eval {
                 let t0 = Date()
                 _ = run.engine.quantizers(for: m, toConvergence: true)
                 run.engine.quantize(m)
-                row.psnr[m] = RestorationTraining.measure(run.net, on: pairs).psnr
+                row.psnr[m] = RestorationTraining.measure(net, on: pairs).psnr
                 progress("\(set.rawValue) \(m.rawValue) \(String(format: "%.2f", row.psnr[m]!)) dB (\(pairs.count) images, \(seconds(since: t0)))")
             }
-            if let ref {
+            if let refNet {
                 let t0 = Date()
-                row.reference = RestorationTraining.measure(ref.net, on: pairs).psnr
+                row.reference = RestorationTraining.measure(refNet, on: pairs).psnr
                 progress("\(set.rawValue) reference \(String(format: "%.2f", row.reference!)) dB (\(pairs.count) images, \(seconds(since: t0)))")
             }
             rows.append(row)
@@ -63,7 +64,7 @@ extension Eval {
             return
         }
         print("\(runDir)/checkpoint.bin: step \(h.step), \(task) trained with \(trained.label), lambda \(h.lambda); PSNR (dB) on Y\(config.task == .sr ? ", \(config.scale) pixels shaved" : "") under each method, * the trained one")
-        let refName = reference.map { "full (\($0.header.method.rawValue), --reference)" }
+        let refName = reference.map { "full (\($0.trainedMethod.rawValue), --reference)" }
         var table = [["set", "images", base] + methods.map { $0 == trained ? $0.rawValue + "*" : $0.rawValue } + (refName.map { [$0] } ?? [])]
         for r in rows {
             table.append([r.set, "\(r.images)", String(format: "%.2f", r.baseline)] + methods.map { String(format: "%.2f", r.psnr[$0]!) }

@@ -32,10 +32,10 @@ struct Summary: ParsableCommand {
     }
 
     func run() throws {
-        let file = try RunDirectory.readConfig(runDir)
-        let ckpt = try Checkpoint.load(path: runDir + "/checkpoint.bin")
-        let h = file.header
-        let (model, engine) = try TrainedModel.rebuild(ckpt, header: h, path: runDir + "/checkpoint.bin")
+        let folder = RunFolder(runDir)
+        let h = try folder.readConfig().header
+        let run = try folder.open()
+        let (model, engine, ckpt) = (run.model, run.engine, run.checkpoint)
         let m = method ?? ckpt.header.method
         _ = engine.quantizers(for: m, toConvergence: true)
         let fits = engine.quantize(m)

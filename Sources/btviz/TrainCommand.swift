@@ -1,3 +1,4 @@
+import Records
 import ArgumentParser
 import BTCore
 import Datasets
@@ -44,7 +45,6 @@ struct Train: AsyncParsableCommand {
         c.quantOptions = quant.applied(to: c.quantOptions)
         regularizer.apply(to: &c)
         logging.apply(to: &c)
-        if let injectNanAt { c.injectNaNAtStep = injectNanAt }
         return c
     }
 
@@ -52,15 +52,11 @@ struct Train: AsyncParsableCommand {
         URL(fileURLWithPath: (path as NSString).expandingTildeInPath).standardizedFileURL.path
     }
 
-    /// On --resume, the first given option that contradicts the checkpoint's run (the data folder may move).
+    /// On --resume, the first given option that changes the run's identity (the data folder may move, logging
+    /// may change: `RunIdentity.bookkeepingKeys`).
     func contradiction(with saved: TrainConfig) throws -> String? {
-        func fields(_ c: TrainConfig) throws -> [String: String] {
-            let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(c)) as? [String: Any] ?? [:]
-            return json.mapValues { "\($0)" }
-        }
-        let want = try fields(makeConfig(over: saved)), have = try fields(saved)
-        return want.keys.sorted().first { $0 != "data_dir" && want[$0] != have[$0] }.map {
-            "\($0.replacingOccurrences(of: "_", with: "-")) \(want[$0]!) (the run has \(have[$0] ?? "none"))"
+        try RunIdentity(makeConfig(over: saved)).firstDifference(from: RunIdentity(saved)).map {
+            "\($0.key.replacingOccurrences(of: "_", with: "-")) \($0.mine ?? "none") (the run has \($0.theirs ?? "none"))"
         }
     }
 
@@ -71,16 +67,15 @@ struct Train: AsyncParsableCommand {
         try exchange.validate(resuming: resume != nil)
         var checkpoint: Checkpoint?
         var config = makeConfig(over: restoration.task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
-        let dir: String
+        let folder: RunFolder
         let lock: RunLock
         var created: [String] = []
         if let resume {
-            dir = resume
+            folder = RunFolder(resume)
             if replace { throw BTError("--replace starts a run over; it cannot go with --resume") }
             // Locked before the checkpoint is read: no other process may be writing the run meanwhile.
-            lock = try RunDirectory.lockExisting(resume, purpose: "train --resume")
-            let saved = try Checkpoint.load(path: resume + "/checkpoint.bin")
-            try RunDirectory.checkFilesAgree(resume, checkpoint: saved.header.config)
+            lock = try folder.lockExisting(purpose: "train --resume")
+            let saved = try folder.loadCheckpoint()
             if let c = try contradiction(with: saved.header.config) {
                 throw BTError("--resume continues \(resume) as it was made: --\(c); start a new run to change it")
             }
@@ -88,18 +83,11 @@ struct Train: AsyncParsableCommand {
             config = makeConfig(over: saved.header.config)
             try config.validate()
         } else {
-            dir = runDir ?? defaultRunDirectory(config)
+            folder = RunFolder(runDir ?? defaultRunDirectory(config))
             try config.validate()
-            created = try RunDirectory.prepare(dir)
-            // Locked before the folder is looked at: a run another process is starting or training is refused.
-            do {
-                lock = try RunLock(dir: dir, purpose: "train")
-                try RunDirectory.refuseExistingRun(dir, replace: replace)
-            } catch {
-                RunDirectory.undoFailedStart(dir, created: created, ownRunFiles: false, lock: nil)
-                throw error
-            }
+            (lock, created) = try folder.startNew(replace: replace, purpose: "train")
         }
+        let dir = folder.path
         defer { withExtendedLifetime(lock) {} }  // held until training has stopped and the run is saved
         let control = TrainerControl()
         let interactive = !headless && Terminal.canRunExplorer()
@@ -114,22 +102,23 @@ struct Train: AsyncParsableCommand {
             for note in task.notes { FileHandle.standardError.write(Data("btviz: \(note)\n".utf8)) }
             try exchange.loadInitialWeights(into: task.model)
             if checkpoint == nil {
-                if replace { try RunDirectory.removeRunFiles(dir) }
+                if replace { try folder.removeRunFiles() }
                 ownRunFiles = true
             }
             // On --resume the screen starts with the run's whole history, read before the trainer appends to it.
             if checkpoint != nil && interactive {
-                history = (try? RunRecordCoding.read(path: dir + "/metrics.jsonl").records) ?? []
+                history = (try? folder.readRecords().records) ?? []
             }
-            var sinks: [RunSink] = [try MetricsLogSink(path: dir + "/metrics.jsonl")]
+            var sinks: [RunSink] = [try folder.metricsLog()]
             sinks += interactive ? [BoardSink(board: board), detached] : [ProgressPrinter(epochs: config.epochs)]
             sinks += try exchange.sinks()
             trainer = try Trainer(config: config, task: task, runDir: dir, control: control, sinks: sinks,
                                   resume: checkpoint)
-            try RunDirectory.writeConfig(dir, config: config, header: trainer.header)
+            trainer.injectNaNAtStep = injectNanAt
+            try folder.writeConfig(config, header: trainer.header)
         } catch {
             // Nothing was trained: a new run leaves no half-made folder (a resumed one is left as it was).
-            if checkpoint == nil { RunDirectory.undoFailedStart(dir, created: created, ownRunFiles: ownRunFiles, lock: lock) }
+            if checkpoint == nil { folder.undoFailedStart(created: created, ownRunFiles: ownRunFiles, lock: lock) }
             throw error
         }
         if !interactive {
@@ -147,22 +136,22 @@ struct Train: AsyncParsableCommand {
         }
         switch outcome {
         case .finished:
-            print("finished: \(Self.finalResult(dir))checkpoint in \(dir)/checkpoint.bin, metrics in \(dir)/metrics.jsonl")
+            print("finished: \(Self.finalResult(folder))checkpoint in \(folder.checkpointPath), metrics in \(folder.metricsPath)")
             let run = Self.shellWord(dir)
             print("next: btviz eval \(run), btviz replay \(run), btviz summary \(run)")
         case .stopped:
             let sig = control.stopSignal
             let by = sig != 0 ? " by \(SignalStop.name(sig))" : ""
-            print("stopped\(by) at step \(trainer.step): checkpoint saved in \(dir)/checkpoint.bin; continue with --resume \(dir)")
+            print("stopped\(by) at step \(trainer.step): checkpoint saved in \(folder.checkpointPath); continue with --resume \(dir)")
             // A signal exits as the shell expects (128 + its number); q in the explorer is a normal exit.
             if sig != 0 { throw ExitCode(128 + sig) }
         }
     }
 
     /// "test accuracy 86.40% (epoch 15); " from the run's last epoch record, or nothing if it has none.
-    static func finalResult(_ dir: String) -> String {
+    static func finalResult(_ folder: RunFolder) -> String {
         // Read from the end: the last epoch record is a few lines before it, and a long run's file is large.
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: dir + "/metrics.jsonl"), options: .alwaysMapped) else { return "" }
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: folder.metricsPath), options: .alwaysMapped) else { return "" }
         var end = data.endIndex
         while end > data.startIndex {
             let start = data[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex
@@ -189,8 +178,7 @@ struct Train: AsyncParsableCommand {
         let t = UncheckedBox(trainer)
         let thread = Thread {
             let r = Result { try t.value.run() }
-            if case .failure(let e) = r { board.update { $0.failure = "\(e)" } }
-            board.update { $0.finished = true; $0.stopped = (try? r.get()) == .stopped }
+            board.trainerEnded(failure: { if case .failure(let e) = r { "\(e)" } else { nil } }(), stopped: (try? r.get()) == .stopped)
             box.set(r)
         }
         thread.stackSize = 16 << 20

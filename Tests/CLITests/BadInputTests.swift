@@ -219,6 +219,8 @@ final class BadInputTests: XCTestCase {
         assertCleanFailure(try btviz(["train", "--seed", "-1", "--headless", "--run-dir", d + "/a"]), mentioning: "'-1' is invalid for '--seed")
         assertCleanFailure(try btviz(["train", "--lambda", "-1", "--headless", "--run-dir", d + "/b"]), mentioning: "--lambda must be")
         assertCleanFailure(try btviz(["train", "--k", "-3", "--headless", "--run-dir", d + "/c"]), mentioning: "--k must be")
+        // Training names the option by its config key (histogram_bins); the command line by its flag.
+        assertCleanFailure(try btviz(["train", "--bins", "2", "--headless", "--run-dir", d + "/c"]), mentioning: "--bins must be in 4...1000")
         assertCleanFailure(try btviz(["train", "--channel-gain", "--headless", "--run-dir", d + "/g"]), mentioning: "--channel-gain is for")
         assertCleanFailure(try btviz(["train", "--headless", "--run-dir", ""]), mentioning: "empty path")
         assertCleanFailure(try btviz(["train", "--headless", "--run-dir", d + "/" + String(repeating: "x", count: 300)]),

@@ -1,7 +1,7 @@
 import Explorer
 import Foundation
 import Quantizers
-import Training
+import Records
 
 /// Synthetic runs: Gaussian-shaped weight histograms with the quantizers' real transition formulas,
 /// so panels can be rendered and read back without a trainer.
@@ -69,15 +69,15 @@ enum Fixture {
 
     /// 50 logged steps; BT from step 200 (a method event) and λ 0.05 from step 300.
     static func model(method: QuantMethod = .bt, count: Int = 50, a1: Float = 0.05) -> RunModel {
-        var recs: [RunRecord] = [.event(EventRecord(step: 0, epoch: 1, kind: "start", message: "start"))]
+        var recs: [RunRecord] = [.event(EventRecord(step: 0, epoch: 1, kind: .start, message: "start"))]
         for i in 0..<count {
             let s = i * 10
             let m: QuantMethod = s >= 200 ? method : (method == .bt ? .twn : method)
             let l: Float = s >= 300 ? 0.05 : 0.1
             if s == 200 && m != (method == .bt ? .twn : method) {
-                recs.append(.event(EventRecord(step: s, epoch: 2, kind: "method", from: "twn", to: m.rawValue, message: "")))
+                recs.append(.event(EventRecord(step: s, epoch: 2, kind: .method, from: "twn", to: m.rawValue, message: "")))
             }
-            if s == 300 { recs.append(.event(EventRecord(step: s, epoch: 2, kind: "lambda", from: "0.1", to: "0.05", message: ""))) }
+            if s == 300 { recs.append(.event(EventRecord(step: s, epoch: 2, kind: .lambda, from: "0.1", to: "0.05", message: ""))) }
             recs.append(.step(step(s, method: m, lambda: l, a1: a1)))
             if s > 0 && s % 200 == 0 {
                 recs.append(.epoch(EpochRecord(epoch: s / 200, step: s, method: m.rawValue, trainMetric: 0.8, trainLoss: 0.5,

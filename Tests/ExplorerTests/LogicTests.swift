@@ -1,6 +1,6 @@
 import Explorer
 import Quantizers
-import Training
+import Records
 import XCTest
 
 final class LogicTests: XCTestCase {
@@ -100,6 +100,18 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(r.cursor, m.steps.count - 1)
         _ = ExplorerController.handle(.wheel(-1), view: &r, model: m)
         XCTAssertEqual(r.cursor, m.steps.count - 2)
+        // Replay A B: the loss plot has no right axis (its area is 6 columns wider) and spans both runs' steps, so
+        // with B (steps 0-990) twice as long as A (0-490), a quarter of the way is about step 247, not A's own 122.
+        let b = Fixture.model(count: 100)
+        var ab = ExplorerViewState(mode: .replay)
+        ab.screen = v.screen
+        _ = ExplorerController.handle(.point(x: area.maxX - 1, y: area.y + 4), view: &ab, model: m, compare: b)
+        XCTAssertEqual(ab.cursor, m.steps.count - 1)
+        let left = area.x + 6, right = area.maxX - 1, quarter = left + (right - left) / 4
+        _ = ExplorerController.handle(.point(x: quarter, y: area.y + 4), view: &ab, model: m, compare: b)
+        let step = Float(quarter - left) / Float(right - left) * 990
+        XCTAssertEqual(ab.cursor, m.stepIndex(atOrBefore: Int(step.rounded())))
+        XCTAssertNotEqual(ab.cursor, m.stepIndex(atOrBefore: Int((step / 2).rounded())))
     }
 
     /// After the run's end, live keys say so and leave nothing pending; a save is confirmed by its checkpoint event.
@@ -108,10 +120,10 @@ final class LogicTests: XCTestCase {
         var v = ExplorerViewState(mode: .live)
         XCTAssertEqual(ExplorerController.handle(.save, view: &v, model: m), [.save])
         XCTAssertFalse(ExplorerController.reconcile(&v, model: m))
-        m.ingest(.event(EventRecord(step: 491, epoch: 2, kind: "checkpoint", message: "checkpoint saved at step 491")))
+        m.ingest(.event(EventRecord(step: 491, epoch: 2, kind: .checkpoint, message: "checkpoint saved at step 491")))
         XCTAssertTrue(ExplorerController.reconcile(&v, model: m))
         XCTAssertEqual(v.notice, "saved at step 491")
-        m.ingest(.event(EventRecord(step: 500, epoch: 2, kind: "done", message: "finished")))
+        m.ingest(.event(EventRecord(step: 500, epoch: 2, kind: .done, message: "finished")))
         for a in [ExplorerAction.method(.bwn), .lambdaUp, .togglePause, .save] {
             var w = ExplorerViewState(mode: .live)
             XCTAssertEqual(ExplorerController.handle(a, view: &w, model: m), [], "\(a)")
@@ -133,7 +145,7 @@ final class LogicTests: XCTestCase {
         XCTAssertEqual(LambdaStep.down(1.5e-4), 1e-4, accuracy: 1e-9)
         XCTAssertEqual(LambdaStep.down(0), 0)
         // Two presses from 0 reach the default λ (3e-4).
-        XCTAssertEqual(LambdaStep.up(LambdaStep.up(0)), TrainConfig().lambda, accuracy: 1e-9)
+        XCTAssertEqual(LambdaStep.up(LambdaStep.up(0)), QuantMethod.bt.definition.defaultLambda, accuracy: 1e-9)
         XCTAssertEqual(LambdaStep.up(.nan), 1e-4)
         // The ladder's values print as the decimals they stand for (events and configs carry them as text).
         XCTAssertEqual("\(LambdaStep.up(1e-4))", "0.0003")
@@ -195,10 +207,10 @@ final class LogicTests: XCTestCase {
         m.ingest(.step(Fixture.step(30)))
         XCTAssertEqual(m.points.count, 31)
         XCTAssertEqual(m.latest?.step, 30)
-        m.ingest(.event(EventRecord(step: 30, epoch: 1, kind: "pause", message: "")))
+        m.ingest(.event(EventRecord(step: 30, epoch: 1, kind: .pause, message: "")))
         XCTAssertTrue(m.status.paused)
-        m.ingest(.event(EventRecord(step: 30, epoch: 1, kind: "done", message: "")))
-        XCTAssertTrue(m.status.finished)
+        m.ingest(.event(EventRecord(step: 30, epoch: 1, kind: .done, message: "")))
+        XCTAssertEqual(m.status.end, .finished)
         XCTAssertEqual(m.history(layer: 0, endingAt: m.steps.count - 1, count: 5) { $0.flipFraction }.count, 5)
         XCTAssertEqual(m.stepIndex(atOrBefore: 25).map { m.steps[$0].step }, 25)
     }

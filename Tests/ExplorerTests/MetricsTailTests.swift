@@ -1,13 +1,13 @@
 import Explorer
 import Foundation
-import Training
+import Records
 import XCTest
 
 /// Replay reads a metrics file a chunk at a time, so a big file draws its first frame at once, and a tail of
 /// NUL bytes (a preallocated or damaged file) is skipped once, not re-read every second.
 final class MetricsTailTests: XCTestCase {
     func line(_ step: Int) -> String {
-        RunRecordCoding.encode(.event(EventRecord(step: step, epoch: 0, kind: "pause", message: "m"))) + "\n"
+        RunRecordCoding.encode(.event(EventRecord(step: step, epoch: 0, kind: .pause, message: "m"))) + "\n"
     }
 
     func testBigFilesLoadAChunkAtATime() throws {

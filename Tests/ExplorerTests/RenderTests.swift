@@ -1,6 +1,6 @@
 import Explorer
 import Quantizers
-import Training
+import Records
 import XCTest
 
 final class RenderTests: XCTestCase {
@@ -132,12 +132,12 @@ final class RenderTests: XCTestCase {
         m.status.paused = true
         XCTAssertTrue(Fixture.render(m, 120, 40).text.contains("PAUSED"))
         m.status.paused = false
-        m.status.finished = true
+        m.status.end = .finished
         XCTAssertTrue(Fixture.render(m, 120, 40).text.contains("finished — press q to exit"))
-        m.status.failure = "loss became NaN at step 123"
+        m.status.end = .failed("loss became NaN at step 123")
         XCTAssertTrue(Fixture.render(m, 120, 40).text.contains("failed: loss became NaN at step 123"))
         var v = ExplorerViewState(mode: .live); v.quitting = true
-        var m2 = Fixture.model(); m2.status.finished = false
+        var m2 = Fixture.model(); m2.status.end = nil
         XCTAssertTrue(Fixture.render(m2, 120, 40, view: v).text.contains("stopping"))
     }
 
@@ -167,7 +167,7 @@ final class RenderTests: XCTestCase {
 
     func testReplayOfAnEndedRun() {
         var m = Fixture.model()
-        m.ingest(.event(EventRecord(step: 490, epoch: 2, kind: "stop", message: "stopped")))
+        m.ingest(.event(EventRecord(step: 490, epoch: 2, kind: .stop, message: "stopped")))
         let t = Fixture.render(m, 120, 40, view: ExplorerViewState(mode: .replay)).text
         XCTAssertTrue(t.contains("record 50/50 · run stopped at step 490"), t)
         XCTAssertTrue(t.contains("epoch 3/5"), t)  // records count epochs from 0
@@ -337,7 +337,7 @@ final class RenderTests: XCTestCase {
 final class HostileRecordRenderTests: XCTestCase {
     func testControlCharactersInEventsAreDrawnEscaped() {
         var model = Fixture.model()
-        model.ingest(.event(EventRecord(step: 480, epoch: 2, kind: "method", from: "bt\u{1B}[2J", to: "bwn\u{1B}]0;owned\u{07}",
+        model.ingest(.event(EventRecord(step: 480, epoch: 2, kind: .method, from: "bt\u{1B}[2J", to: "bwn\u{1B}]0;owned\u{07}",
                                         message: "stop\u{1B}[31m\u{9B}")))
         let canvas = Fixture.render(model, 160, 48, view: ExplorerViewState(mode: .replay))
         let t = canvas.text
@@ -355,7 +355,7 @@ final class HonestLabelTests: XCTestCase {
         var model = Fixture.model(method: .twn)  // λ 0.1 → 0.05 at step 300, no method change
         let values = ["0.0003", "0.001", "0.003", "0.01", "0.03", "0.1"]
         for i in 1..<values.count {
-            model.ingest(.event(EventRecord(step: 60 + 3 * i, epoch: 0, kind: "lambda", from: values[i - 1], to: values[i], message: "")))
+            model.ingest(.event(EventRecord(step: 60 + 3 * i, epoch: 0, kind: .lambda, from: values[i - 1], to: values[i], message: "")))
         }
         let t = Fixture.render(model, 200, 60).text
         XCTAssertTrue(t.contains("λ0.0003→λ0.1 (5× 63–75)") || t.contains("λ3e-4→λ0.1 (5× 63–75)"), t)

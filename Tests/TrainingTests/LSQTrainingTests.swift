@@ -1,3 +1,4 @@
+import Records
 import BTCore
 import Datasets
 import Foundation

@@ -1,3 +1,4 @@
+import Records
 import Datasets
 import Quantizers
 import Training

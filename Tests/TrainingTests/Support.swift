@@ -1,3 +1,4 @@
+import Records
 import Datasets
 import Foundation
 import Training

@@ -1,3 +1,4 @@
+import Records
 import BTCore
 import Datasets
 import Foundation
@@ -112,13 +113,15 @@ final class TrainingTests: XCTestCase {
     func testNaNStopsAndKeepsCheckpoint() throws {
         let data = try fashionSubset()
         var c = quickConfig(.bwn, epochs: 2)
-        c.trainLimit = 512; c.testLimit = 128; c.injectNaNAtStep = 6
+        c.trainLimit = 512; c.testLimit = 128
         let dir = temporaryDirectory()
         let sink = RecordingSink()
-        XCTAssertThrowsError(try Trainer(config: c, dataset: data, runDir: dir, control: TrainerControl(), sinks: [sink]).run()) {
+        let trainer = try Trainer(config: c, dataset: data, runDir: dir, control: TrainerControl(), sinks: [sink])
+        trainer.injectNaNAtStep = 6
+        XCTAssertThrowsError(try trainer.run()) {
             XCTAssertTrue("\($0)".contains("NaN"), "\($0)")
         }
-        XCTAssertEqual(sink.events.last?.kind, "nan")
+        XCTAssertEqual(sink.events.last?.kind, .nan)
         let ckpt = try Checkpoint.load(path: dir + "/checkpoint.bin")
         XCTAssertEqual(ckpt.header.step, 4)  // end of epoch 1 (512 / 128 = 4 steps)
     }
@@ -146,7 +149,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(sink.steps[4].lambda, 0.4)
         XCTAssertEqual(sink.steps[4].layers[0].transitions.count, 4)
         let kinds = sink.events.map(\.kind)
-        XCTAssertTrue(kinds.contains("method") && kinds.contains("lambda"), "\(kinds)")
+        XCTAssertTrue(kinds.contains(.method) && kinds.contains(.lambda), "\(kinds)")
         XCTAssertEqual(trainer.engine.optimizer.t, 8)  // one Adam clock across the switch
     }
 }

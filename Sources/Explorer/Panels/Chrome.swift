@@ -1,6 +1,6 @@
 import Foundation
 import Quantizers
-import Training
+import Records
 
 /// Header: run facts on the first row, progress (or the run's end state) on the second.
 func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerViewState, step: StepRecord?, _ g: Glyphs) {
@@ -46,7 +46,7 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     guard r.h > 1 else { return }
     let total = max(1, step.map { $0.totalSteps > 0 ? $0.totalSteps : h.totalSteps } ?? h.totalSteps)
     let live = view.mode == .live
-    let done = live && st.finished && st.failure == nil ? 1 : Float(step?.step ?? 0) / Float(total)
+    let done = live && st.ended && st.failure == nil ? 1 : Float(step?.step ?? 0) / Float(total)
     var tail: (String, Style)
     if let n = view.notice {
         tail = (g.fold(n), .warn)  // for a few seconds, in place of the status; the key bar stays whole
@@ -57,7 +57,7 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
         if let f = st.failure {
             s += " \(g.dot) failed: " + g.fold(f)
         } else if let e = model.ended {
-            s += " \(g.dot) run " + (e.kind == "done" ? "finished" : "stopped") + " at step \(e.step)"
+            s += " \(g.dot) run " + (e.kind == .done ? "finished" : "stopped") + " at step \(e.step)"
         } else if view.cursor == nil {
             s += " \(g.dot) following new records"
         }
@@ -66,7 +66,7 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
         tail = ("failed: " + g.fold(f) + " " + g.dash + " press q to exit", .bad)
     } else if view.quitting {
         tail = ("stopping: the trainer saves a checkpoint, then btviz exits" + (g.ascii ? "..." : "…"), .warn)
-    } else if st.finished {
+    } else if st.ended {
         tail = ((st.stopped ? "stopped " : "finished ") + g.dash + " press q to exit", st.stopped ? .warn : .good)
     } else if let s = step {
         tail = (Fmt.pct(min(1, done)) + "  ETA " + Fmt.duration(s.etaS), .normal)
@@ -78,7 +78,7 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     c.put(r.x, y, g.ascii ? "[" : "▕", .dim)
     let fillN = clampedInt(Double((min(1, max(0, done)) * Float(barW)).rounded(.down)), 0, barW)
     for i in 0..<barW {
-        c.put(r.x + 1 + i, y, i < fillN ? g.progressFull : g.progressEmpty, i < fillN ? (st.finished ? .good : .series1) : .dim)
+        c.put(r.x + 1 + i, y, i < fillN ? g.progressFull : g.progressEmpty, i < fillN ? (st.ended ? .good : .series1) : .dim)
     }
     c.put(r.x + 1 + barW, y, g.ascii ? "]" : "▏", .dim)
     c.text(in: r, r.x + barW + 3, y, tail.0, tail.1)

@@ -1,4 +1,4 @@
-import Training
+import Records
 
 /// Histogram of each weight's distance to its nearest transition, in units of the first scale.
 /// The regularizer's noise has std 0.1 of that scale, so mass near 0 is what flips.

@@ -1,5 +1,5 @@
 import Quantizers
-import Training
+import Records
 
 /// Every layer's latent-weight histogram at once, each on its own fixed axis with its transitions and the share
 /// the regularizer's noise flips: a wide terminal's room, used to see all layers react to one change.

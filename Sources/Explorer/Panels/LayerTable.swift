@@ -1,4 +1,4 @@
-import Training
+import Records
 
 /// One row per quantized layer: shape, scales, thresholds and the flip/error/distance metrics,
 /// each with a sparkline of its recent history (the last logged steps up to the time shown); then, where

@@ -1,5 +1,5 @@
 import Quantizers
-import Training
+import Records
 
 /// A layer's latent-weight histograms over time as a heat strip (TensorBoard's "offset" histograms, flattened):
 /// time runs down, one row per logged step (evenly spaced over the run up to the step shown), weights across on

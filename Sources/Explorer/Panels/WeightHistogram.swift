@@ -1,5 +1,5 @@
 import Quantizers
-import Training
+import Records
 
 /// A transition point of the selected layer's quantizer, with the colour of its kind.
 public struct TransitionMark: Equatable, Sendable {

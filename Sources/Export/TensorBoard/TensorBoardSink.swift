@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import Training
 
 /// Run records as TensorBoard summaries, at the record's step:
@@ -43,7 +44,7 @@ public final class TensorBoardSink: RunSink {
         case .event(let e):
             step = e.step
             let change = e.from.map { "\($0) → \(e.to ?? "")" } ?? e.to ?? ""
-            values.append(text("events", "\(e.kind)\(change.isEmpty ? "" : " (" + change + ")"): \(e.message)"))
+            values.append(text("events", "\(e.kind.rawValue)\(change.isEmpty ? "" : " (" + change + ")"): \(e.message)"))
         }
         var ev = Tensorboard_Event()
         ev.wallTime = wallTime

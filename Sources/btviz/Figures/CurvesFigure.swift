@@ -1,6 +1,6 @@
+import Records
 import Foundation
 import Quantizers
-import Training
 
 /// A run over time: task loss and λ·R from the step records (λ·R on its own right axis: it is orders of magnitude
 /// smaller), the epochs' train and test metric below, and every method and λ change as a labelled vertical mark.
@@ -15,7 +15,7 @@ struct CurvesFigure {
         self.header = header
         steps = records.compactMap { if case .step(let s) = $0 { s } else { nil } }
         epochs = records.compactMap { if case .epoch(let e) = $0 { e } else { nil } }
-        changes = records.compactMap { if case .event(let e) = $0, e.kind == "method" || e.kind == "lambda" { e } else { nil } }
+        changes = records.compactMap { if case .event(let e) = $0, e.kind == .method || e.kind == .lambda { e } else { nil } }
     }
 
     /// The epochs' metric ("accuracy" is drawn in %).
@@ -29,8 +29,8 @@ struct CurvesFigure {
 
     static func eventLabel(_ e: EventRecord) -> String {
         func method(_ s: String?) -> String { s.map(FigureFormat.method) ?? "?" }
-        func lambda(_ s: String?) -> String { s.flatMap(Float.init).map(FigureFormat.lambda) ?? s ?? "?" }
-        return e.kind == "method" ? method(e.from) + " → " + method(e.to) : "λ " + lambda(e.from) + " → " + lambda(e.to)
+        func lambda(_ s: String?) -> String { EventRecord.lambdaValue(s).map(FigureFormat.lambda) ?? s ?? "?" }
+        return e.kind == .method ? method(e.from) + " → " + method(e.to) : "λ " + lambda(e.from) + " → " + lambda(e.to)
     }
 
     // MARK: CSV
@@ -48,7 +48,7 @@ struct CurvesFigure {
                                  CSV.num(e.testMetric), "", "", ""]))
         }
         for e in changes {
-            rows.append(CSV.row(["event", String(e.step), String(e.epoch), "", "", "", "", "", e.kind, e.from ?? "", e.to ?? ""]))
+            rows.append(CSV.row(["event", String(e.step), String(e.epoch), "", "", "", "", "", e.kind.rawValue, e.from ?? "", e.to ?? ""]))
         }
         return rows.joined(separator: "\n") + "\n"
     }
@@ -68,7 +68,7 @@ struct CurvesFigure {
         let steps = Set(events.map(\.step)).sorted()
         guard steps.count > 1 else { return events.map(eventLabel).joined(separator: ", ") }
         var parts: [String] = []
-        for kind in ["method", "lambda"] {
+        for kind in [EventKind.method, .lambda] {
             let ofKind = events.filter { $0.kind == kind }
             guard let first = ofKind.first, let last = ofKind.last else { continue }
             var merged = first
@@ -122,7 +122,7 @@ struct CurvesFigure {
                     for e in changes where e.step == step {
                         for (a, b) in [(labelY + 3, bottom1), (top2, bottom2)] {
                             g.line(ex, a, ex, b, stroke: "#444", width: 1.2, dash: "5 2 1 2",
-                                   [("class", "event"), ("data-kind", e.kind), ("data-step", String(e.step))])
+                                   [("class", "event"), ("data-kind", e.kind.rawValue), ("data-step", String(e.step))])
                         }
                     }
                 }

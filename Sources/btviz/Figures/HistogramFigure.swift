@@ -1,7 +1,7 @@
+import Records
 import Explorer
 import Foundation
 import Quantizers
-import Training
 
 /// One layer's latent weights at one logged step, with what its quantizer does to them: the histogram's bars,
 /// the transitions (named per method, as the explorer names them) and the levels with their share of weights.

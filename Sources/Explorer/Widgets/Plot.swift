@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import Records
 #endif
 
 /// A line plot drawn with braille dots (2x4 per cell) or, in ASCII mode, one glyph per series and cell.
@@ -29,7 +30,7 @@ struct PlotSeries {
 /// run in an A/B view.
 struct PlotMark {
     var x: Float
-    var kind: String
+    var kind: EventKind
     var from: String
     var to: String
     var prefix = ""
@@ -39,7 +40,7 @@ struct PlotMark {
     static func label(_ cluster: [PlotMark], _ g: Glyphs) -> String {
         guard cluster.count > 1 else { return cluster[0].prefix + cluster[0].to }
         var parts: [String] = []
-        for kind in ["method", "lambda"] {
+        for kind in [EventKind.method, .lambda] {
             let ofKind = cluster.filter { $0.kind == kind }
             guard let first = ofKind.first, let last = ofKind.last else { continue }
             parts.append(first.from + g.right + last.to)
@@ -125,6 +126,16 @@ func log10Values(_ ys: [Float]) -> [Float] {
 /// Characters of a y-axis label; formats that can run longer should use `Fmt.fit`.
 let plotLabelWidth = 5
 
+/// Where a plot in `r` draws its data: within its y labels (left, and right with a right axis), below its label row,
+/// above its step numbers. Hit-testing maps clicks through the same rectangle.
+func plotArea(_ r: Rect, rightAxis: Bool) -> Rect {
+    let lw = plotLabelWidth + 1, rw = rightAxis ? plotLabelWidth + 1 : 0
+    return Rect(x: r.x + lw, y: r.y + 1, w: r.w - lw - rw, h: r.h - 2)
+}
+
+/// A curves panel's plot: everything below its title row.
+func curvesPlot(_ panel: Rect) -> Rect { Rect(x: panel.x, y: panel.y + 1, w: panel.w, h: panel.h - 1) }
+
 /// Draws the plot in `r`: the top row holds the change marks' labels (so they never cover a curve), y labels on
 /// the left (and right when a series uses the right axis), step numbers on the bottom row. Change marks run down
 /// empty cells only; the replay cursor is drawn last, in its own style, with a ▼ in the label row.
@@ -132,9 +143,9 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
               left: (Float, Float), right: (Float, Float)?, format: (Float) -> String,
               rightFormat: (Float) -> String, marks: [PlotMark], cursor: Float?, _ g: Glyphs) {
     guard r.h >= 4, r.w >= 16 else { return }
-    let lw = plotLabelWidth + 1, rw = right == nil ? 0 : plotLabelWidth + 1
-    let labelRow = Rect(x: r.x + lw, y: r.y, w: r.w - lw - rw, h: 1)
-    let area = Rect(x: r.x + lw, y: r.y + 1, w: r.w - lw - rw, h: r.h - 2)
+    let lw = plotLabelWidth + 1, rw = right == nil ? 0 : plotLabelWidth + 1  // the y labels' columns
+    let area = plotArea(r, rightAxis: right != nil)
+    let labelRow = Rect(x: area.x, y: r.y, w: area.w, h: 1)
     guard area.w > 2, area.h > 0 else { return }
     var grid = DotGrid(w: area.w, h: area.h, ascii: g.ascii)
     let (x0, x1) = xRange.1 > xRange.0 ? xRange : (xRange.0, xRange.0 + 1)

@@ -1,5 +1,5 @@
 import Quantizers
-import Training
+import Records
 
 /// One step's scalars, kept for the whole run (the curves); full step records are capped.
 public struct SeriesPoint: Sendable, Equatable {
@@ -25,7 +25,7 @@ public struct RunModel: Sendable {
     public private(set) var epochs: [EpochRecord] = []
     public private(set) var events: [EventRecord] = []
     /// What the trainer actually applied (live), or what the records imply (replay).
-    public var status: RunBoard.Status
+    public var status: RunState
     public private(set) var recordCount = 0
     /// The run's last "done" or "stop" event, if it has ended (cleared when it resumes).
     public private(set) var ended: EventRecord?
@@ -39,7 +39,7 @@ public struct RunModel: Sendable {
     public init(header: RunHeader, stepCap: Int = 2000, method: String = "", lambda: Float = 0) {
         self.header = header
         self.stepCap = max(1, stepCap)
-        status = RunBoard.Status(method: method, lambda: lambda, paused: false, finished: false, failure: nil)
+        status = RunState(method: method, lambda: lambda)
     }
 
     public init(header: RunHeader, records: [RunRecord], stepCap: Int = .max) {
@@ -74,24 +74,19 @@ public struct RunModel: Sendable {
             steps.append(s)
             // Trim in chunks so appends stay amortized O(1).
             if steps.count - stepCap > max(16, stepCap / 4) { steps.removeFirst(steps.count - stepCap) }
-            status.method = s.method
-            status.lambda = s.lambda
         case .epoch(let e):
             if let last = epochs.last, e.epoch <= last.epoch { epochs.removeAll { $0.epoch >= e.epoch } }
             epochs.append(e)
         case .event(let e):
             events.append(e)
             switch e.kind {
-            case "pause": status.paused = true
-            case "unpause", "resume", "start": status.paused = false; status.finished = false; ended = nil
-            case "done", "stop": status.finished = true; ended = e
-            case "nan": status.failure = e.message.isEmpty ? "loss became NaN" : e.message
-            case "method": if let to = e.to { status.method = to }
-            case "lambda": if let to = e.to, let l = Float(to) { status.lambda = l }
-            case "checkpoint": checkpointCount += 1; lastCheckpoint = e
+            case .start, .resume: ended = nil
+            case .done, .stop: ended = e
+            case .checkpoint: checkpointCount += 1; lastCheckpoint = e
             default: break
             }
         }
+        status.apply(record)
     }
 
     /// Index of the step record at or just before `step`.
@@ -130,7 +125,7 @@ public struct RunModel: Sendable {
     public func isSwitchStep(_ i: Int) -> Bool { i > 0 && i < steps.count && steps[i].method != steps[i - 1].method }
 
     /// Method and λ changes, for the curves' markers.
-    public var changeEvents: [EventRecord] { events.filter { $0.kind == "method" || $0.kind == "lambda" } }
+    public var changeEvents: [EventRecord] { events.filter { $0.kind == .method || $0.kind == .lambda } }
 }
 
 extension QuantMethod {

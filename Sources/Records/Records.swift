@@ -1,5 +1,3 @@
-import Datasets
-import Quantizers
 /// What a training run reports. These records are the only thing that flows from the engine
 /// to its observers (metrics.jsonl, the headless progress line, the live explorer, replay),
 /// so each one is Codable and a run can be rebuilt from its metrics.jsonl alone.
@@ -84,12 +82,6 @@ public struct LayerRecord: Codable, Sendable {
         self.meanTransitionDistance = meanTransitionDistance; self.quantError = quantError; self.reg = reg
         self.histogram = histogram; self.distanceHistogram = distanceHistogram; self.whatIf = whatIf
         self.fit = fit
-    }
-
-    /// The record's own description of its fit, or for records written before they carried one, what the
-    /// registry says of `method`'s fits (the step's method id).
-    public func fitDescription(method: String?) -> FitDescription {
-        fit ?? FitDescription.of(method: method, scales: scales)
     }
 }
 
@@ -207,18 +199,40 @@ public struct EpochRecord: Codable, Sendable {
     }
 }
 
+/// What an event record says happened. A struct over the string, not an enum: a kind written by a later version
+/// still decodes (and counts as nothing this version acts on).
+public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(from decoder: Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+    public var description: String { rawValue }
+
+    /// A training started (`from` the folder's previous state, if replaced) or resumed from its checkpoint.
+    public static let start = EventKind(rawValue: "start"), resume = EventKind(rawValue: "resume")
+    /// The method or λ changed mid-run: `from` and `to` hold the method ids or the λ values (`lambdaText`).
+    public static let method = EventKind(rawValue: "method"), lambda = EventKind(rawValue: "lambda")
+    public static let pause = EventKind(rawValue: "pause"), unpause = EventKind(rawValue: "unpause")
+    public static let checkpoint = EventKind(rawValue: "checkpoint")
+    /// The run ended: stopped on request (with a checkpoint), the loss became non-finite, or the last step ran.
+    public static let stop = EventKind(rawValue: "stop"), nan = EventKind(rawValue: "nan"), done = EventKind(rawValue: "done")
+}
+
 /// `{"type":"event", ...}`: anything that changes mid-run.
-/// kinds: start, resume, method, lambda, pause, unpause, checkpoint, stop, nan, done.
 public struct EventRecord: Codable, Sendable {
     public var type = "event"
     public var step: Int
     public var epoch: Int
-    public var kind: String
+    public var kind: EventKind
     public var from: String?
     public var to: String?
     public var message: String
 
-    public init(step: Int, epoch: Int, kind: String, from: String? = nil, to: String? = nil, message: String) {
+    /// A λ as `from`/`to` spell it, and back: one spelling, so a λ event reads back to the value it recorded.
+    public static func lambdaText(_ l: Float) -> String { "\(l)" }
+    public static func lambdaValue(_ text: String?) -> Float? { text.flatMap(Float.init) }
+
+    public init(step: Int, epoch: Int, kind: EventKind, from: String? = nil, to: String? = nil, message: String) {
         self.step = step; self.epoch = epoch; self.kind = kind; self.from = from; self.to = to
         self.message = message
     }

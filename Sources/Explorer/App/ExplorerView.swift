@@ -1,5 +1,5 @@
 import Quantizers
-import Training
+import Records
 
 public struct ScreenSize: Sendable, Equatable {
     public var width, height: Int
@@ -120,13 +120,9 @@ public enum ExplorerRenderer {
         let bStep = compare.flatMap { o in step.flatMap { o.model.stepIndex(atOrBefore: $0.step) }.map { o.model.steps[$0] } }
         drawLayerTable(&c, layout.table, model: model, stepIndex: si, selected: sel,
                        compared: compare.map { _ in bStep?.layers ?? [] }, g)
-        if let other = compare {
-            drawCompareLoss(&c, layout.loss, a: model, b: other.model, view: view, cursorStep: cursorStep, g)
-            drawCompareMetric(&c, layout.accuracy, a: model, b: other.model, cursorStep: cursorStep, g)
-        } else {
-            drawLoss(&c, layout.loss, model: model, view: view, cursorStep: cursorStep, g)
-            drawMetric(&c, layout.accuracy, model: model, view: view, cursorStep: cursorStep, g)
-        }
+        let curves = curvesViews(model: model, compare: compare?.model, view: view, cursorStep: cursorStep, g)
+        drawCurves(&c, layout.loss, curves.loss, g)
+        drawCurves(&c, layout.accuracy, curves.metric, g)
         drawKeyBar(&c, layout.keys, view: view, g)
         if view.showHelp { drawHelp(&c, mode: view.mode, scroll: view.helpScroll, g) }
         return c

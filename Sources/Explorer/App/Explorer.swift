@@ -1,13 +1,16 @@
 import BTCore
 import CNCurses
 import Foundation
-import Training
+import Records
 
 public struct ExplorerOptions: Sendable {
     /// Plain ASCII drawing, for fonts without block or braille characters.
     public var ascii: Bool
     /// No colours at all (attributes only); also set when NO_COLOR is in the environment.
     public var noColor: Bool
+    /// A test's fault (BTVIZ_FAULT=trap-after-draw, read once at start): trap after the first frame, to show a
+    /// trap leaves the terminal usable.
+    public var trapAfterDraw = ProcessInfo.processInfo.environment["BTVIZ_FAULT"] == "trap-after-draw"
     public init(ascii: Bool, noColor: Bool) { self.ascii = ascii; self.noColor = noColor }
 }
 

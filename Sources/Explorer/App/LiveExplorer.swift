@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Training
+import Records
 
 /// The live loop: drains the board into a RunModel, turns keys into TrainerControl requests, and
 /// redraws at most every 100 ms, and only when something changed (or once a second, for the clock):
@@ -63,7 +63,7 @@ struct LiveExplorer {
                 continue
             }
             if action == .detach {
-                if model.status.finished || view.quitting { view.notice = "nothing to detach from: the run has ended"; continue }
+                if model.status.ended || view.quitting { view.notice = "nothing to detach from: the run has ended"; continue }
                 return .detached
             }
             let before = view.notice

@@ -3,14 +3,14 @@ import Glibc
 #endif
 import BTCore
 
-/// How much memory a VGG-6 needs, worked out before anything is allocated, so an absurd size (a huge K, batch
+/// How much memory a VGG-6 needs (kept beside the model it counts: a change of its layers changes this), worked out before anything is allocated, so an absurd size (a huge K, batch
 /// or image) is a one-line refusal and not the OOM killer. Counted: each conv's output, input gradient and two
 /// zero-padded copies and its weight gradient's per-block partials, each batch norm's output and input gradient,
 /// and the parameters with their gradient, quantized copy and Adam moments. Measured against peak RSS: 118 MB estimated, 133 MB measured (K=16, batch
 /// 128, 1x28x28), the rest being code and the dataset.
-public enum MemoryEstimate {
+extension VGG6 {
     /// Bytes for VGG-6(k) on c x h x w inputs at `batch`, or nil if the count overflows (it is absurd then).
-    public static func vgg6Bytes(k: Int, inputShape: [Int], classes: Int, batch: Int) -> Int? {
+    public static func memoryBytes(k: Int, inputShape: [Int], classes: Int, batch: Int) -> Int? {
         guard inputShape.count == 3 else { return nil }
         var (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         var perSample = 0, params = 0, partials = 0
@@ -42,9 +42,9 @@ public enum MemoryEstimate {
 
     /// Throws a one-line error when the network cannot fit in the memory this process may use (MemoryBudget: the
     /// machine's available memory, `ulimit -v` and the cgroup limit, whichever is tightest).
-    public static func check(k: Int, inputShape: [Int], classes: Int, batch: Int, available: Int? = MemoryBudget.current()?.bytes) throws {
+    public static func checkMemory(k: Int, inputShape: [Int], classes: Int, batch: Int, available: Int? = MemoryBudget.current()?.bytes) throws {
         let what = "VGG-6(\(k)) at batch \(batch) on \(inputShape.map(String.init).joined(separator: "x")) images"
-        guard let need = vgg6Bytes(k: k, inputShape: inputShape, classes: classes, batch: batch) else {
+        guard let need = memoryBytes(k: k, inputShape: inputShape, classes: classes, batch: batch) else {
             throw BTError("\(what) needs more memory than can be counted; lower --k or --batch-size, or check the image size")
         }
         if let available, need > available {

@@ -1,5 +1,5 @@
 import Quantizers
-import Training
+import Records
 
 /// What an action asks of the trainer; the live loop forwards these to TrainerControl.
 public enum ControlEffect: Equatable, Sendable {
@@ -26,11 +26,13 @@ public enum ExplorerController {
         return true
     }
 
-    public static func handle(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel) -> [ControlEffect] {
+    /// `compare`: run B of a replay A B (a click on the curves maps through both runs' axes).
+    public static func handle(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel,
+                              compare: RunModel? = nil) -> [ControlEffect] {
         let layerCount = max(1, model.steps.last?.layers.count ?? 1)
         let live = view.mode == .live
         // After the run's end the trainer takes no requests: say so instead of showing changes that never come.
-        if live && model.status.finished {
+        if live && model.status.ended {
             switch action {
             case .method, .cycleMethod, .lambdaUp, .lambdaDown, .lambdaZero, .togglePause, .save:
                 view.notice = "run " + (model.status.stopped ? "stopped" : "finished") + ": q to exit"
@@ -97,7 +99,7 @@ public enum ExplorerController {
                                         extraRows: model.header.fullPrecisionLayers?.count ?? 0)
             if let row = layerRow(at: y, x: x, layout: layout, view: view, layerCount: layerCount) {
                 view.layer = row
-            } else if !live, let i = recordIndex(at: x, y: y, layout: layout, model: model) {
+            } else if !live, let i = recordIndex(at: x, y: y, layout: layout, model: model, compare: compare, view: view) {
                 view.cursor = i
                 view.playing = false
             }
@@ -141,15 +143,13 @@ public enum ExplorerController {
         return i < layerCount ? i : nil
     }
 
-    /// The step record under (x, y) on either curve, as drawPlot maps steps to columns.
-    static func recordIndex(at x: Int, y: Int, layout: ExplorerLayout, model: RunModel) -> Int? {
+    /// The step record under (x, y) on either curve, mapped through the same views the panels draw.
+    static func recordIndex(at x: Int, y: Int, layout: ExplorerLayout, model: RunModel, compare: RunModel?,
+                            view: ExplorerViewState) -> Int? {
         guard !layout.tooSmall else { return nil }
-        for (panel, rightAxis) in [(layout.loss, true), (layout.accuracy, false)] {
-            let area = Rect(x: panel.x + 6, y: panel.y + 2, w: panel.w - 12 + (rightAxis ? 0 : 6), h: panel.h - 3)
-            guard x >= area.x, x < area.maxX, y >= area.y - 1, y < area.maxY, area.w > 1 else { continue }
-            let (x0, x1) = (Float(model.points.first?.step ?? 0), Float(model.points.last?.step ?? 1))
-            let step = x0 + Float(x - area.x) / Float(area.w - 1) * (x1 - x0)
-            return model.stepIndex(atOrBefore: Int(step.rounded()))
+        let curves = curvesViews(model: model, compare: compare, view: view, cursorStep: nil, Glyphs(ascii: true))
+        for (panel, plot) in [(layout.loss, curves.loss.plot), (layout.accuracy, curves.metric.plot)] {
+            if let step = plot?.step(atColumn: x, row: y, in: curvesPlot(panel)) { return model.stepIndex(atOrBefore: step) }
         }
         return nil
     }
@@ -165,7 +165,7 @@ public enum ExplorerController {
         return true
     }
 
-    public static func reconcile(_ view: inout ExplorerViewState, status: RunBoard.Status) {
+    public static func reconcile(_ view: inout ExplorerViewState, status: RunState) {
         if let m = view.requestedMethod, QuantMethod(loose: status.method) == m { view.requestedMethod = nil }
         if let l = view.requestedLambda, abs(status.lambda - l) <= max(1e-7, abs(l) * 1e-5) { view.requestedLambda = nil }
     }

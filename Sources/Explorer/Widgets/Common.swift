@@ -1,4 +1,4 @@
-import Training
+import Records
 
 /// A panel title drawn as a rule: `─ title ─ extra ─────`. Returns the x after the last part.
 @discardableResult

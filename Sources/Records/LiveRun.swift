@@ -1,4 +1,3 @@
-import Quantizers
 import Synchronization
 
 /// Requests from a front end (the explorer's keys, Ctrl-C) to the trainer.
@@ -7,7 +6,7 @@ public final class TrainerControl: Sendable {
     private let paused = Atomic<Bool>(false)
     private let stop = Atomic<Bool>(false)
     private let save = Atomic<Bool>(false)
-    private let method = Atomic<Int>(-1)            // index into QuantMethod.allCases, -1 = none
+    private let method = Mutex<String?>(nil)        // a method id; taken once per step, uncontended
     private let lambdaBits = Atomic<UInt32>(noLambda) // Float bits, NaN pattern = none
 
     private static let noLambda: UInt32 = 0xFFFF_FFFF
@@ -32,13 +31,9 @@ public final class TrainerControl: Sendable {
     public func requestSave() { save.store(true, ordering: .relaxed) }
     public func takeSaveRequest() -> Bool { save.exchange(false, ordering: .relaxed) }
 
-    public func requestMethod(_ m: QuantMethod) {
-        method.store(QuantMethod.allCases.firstIndex(of: m)!, ordering: .relaxed)
-    }
-    public func takeMethodRequest() -> QuantMethod? {
-        let i = method.exchange(-1, ordering: .relaxed)
-        return i >= 0 ? QuantMethod.allCases[i] : nil
-    }
+    /// A method by its registry id (this module sits below the registry; the trainer checks the id).
+    public func requestMethod(_ id: String) { method.withLock { $0 = id } }
+    public func takeMethodRequest() -> String? { method.withLock { m in defer { m = nil }; return m } }
 
     public func requestLambda(_ l: Float) { lambdaBits.store(max(0, l).bitPattern, ordering: .relaxed) }
     public func takeLambdaRequest() -> Float? {
@@ -50,25 +45,9 @@ public final class TrainerControl: Sendable {
 /// The mailbox between the trainer thread and a front end: the trainer posts records, the
 /// front end drains them when it redraws. Posting takes a lock for a few microseconds only.
 public final class RunBoard: Sendable {
-    public struct Status: Sendable, Equatable {
-        public var method: String
-        public var lambda: Float
-        public var paused: Bool
-        public var finished: Bool
-        /// Finished because a stop was requested (q or a signal), not because the last step ran.
-        public var stopped: Bool = false
-        public var failure: String?
-
-        public init(method: String, lambda: Float, paused: Bool = false, finished: Bool = false,
-                    failure: String? = nil) {
-            self.method = method; self.lambda = lambda; self.paused = paused; self.finished = finished
-            self.failure = failure
-        }
-    }
-
     private struct State {
         var pending: [RunRecord] = []
-        var status: Status
+        var status: RunState
     }
 
     private let state: Mutex<State>
@@ -76,11 +55,13 @@ public final class RunBoard: Sendable {
     private let maxPending = 2000
 
     public init(method: String, lambda: Float) {
-        state = Mutex(State(status: Status(method: method, lambda: lambda, paused: false, finished: false)))
+        state = Mutex(State(status: RunState(method: method, lambda: lambda)))
     }
 
+    /// A record for the front end; the board's status follows it (`RunState.apply`).
     public func post(_ record: RunRecord) {
         state.withLock { s in
+            s.status.apply(record)
             s.pending.append(record)
             if s.pending.count > maxPending, let i = s.pending.firstIndex(where: { if case .step = $0 { true } else { false } }) {
                 s.pending.remove(at: i)
@@ -88,10 +69,15 @@ public final class RunBoard: Sendable {
         }
     }
 
-    public func update(_ change: (inout Status) -> Void) { state.withLock { change(&$0.status) } }
+    /// The trainer thread has returned: how it ended, where no record says so (an error that stopped it).
+    public func trainerEnded(failure: String?, stopped: Bool) {
+        state.withLock { s in
+            if let failure { s.status.end = .failed(failure) } else if s.status.end == nil { s.status.end = stopped ? .stopped : .finished }
+        }
+    }
 
     /// Records posted since the last drain, and the current status.
-    public func drain() -> ([RunRecord], Status) {
+    public func drain() -> ([RunRecord], RunState) {
         state.withLock { s in
             let out = s.pending
             s.pending.removeAll(keepingCapacity: true)
