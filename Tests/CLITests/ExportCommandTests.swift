@@ -196,6 +196,10 @@ final class ExportCommandTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: runDir), "\(what): \(runDir) was left behind")
             assertCleanFailure(try btviz(["eval", "--weights", file]), mentioning: message)
         }
+        // A network of another width: the first tensor whose shape differs is named.
+        assertCleanFailure(try btviz(["train", "--k", "16", "--init-from", good, "--headless", "--run-dir", dir + "/run-k16"]),
+                           mentioning: "features.0.weight has shape [8, 1, 3, 3], VGG-6(16) needs [16, 1, 3, 3]")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run-k16"))
     }
 
     // MARK: helpers
