@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries, each through a system-library target.
@@ -44,9 +45,14 @@ let package = Package(
         // Sweeps: spec, sweep folder, run status, launchers, tables. Reads run records, never trains.
         .target(name: "Sweeps", dependencies: ["BTCore", "Records", .product(name: "Yams", package: "Yams")]),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
+        // ONNX, safetensors and TensorBoard writers (and the safetensors reader); the protobuf code in it is generated
+        // once by scripts/gen-protos and committed.
+        .target(name: "Export", dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Training",
+                                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: fast),
         .executableTarget(
             name: "btviz",
-            dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Sweeps",
+            dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Sweeps", "Export",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
@@ -59,6 +65,7 @@ let package = Package(
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "BTCore"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Records", "Training", "Models", "Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]
 )

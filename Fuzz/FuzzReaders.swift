@@ -1,6 +1,6 @@
 // Coverage-guided fuzzing of every reader of outside bytes: IDX, .npy, BMP, checkpoints, metrics records (decoded,
 // loaded into the explorer's model and drawn), CIFAR-10's .tar.gz, SVHN's .mat (v5 and v7.3), ImageNet 64x64's
-// .npz, PNG and JPEG (both image readers). Not part of the package: `scripts/fuzz` builds btviz's modules
+// .npz, PNG and JPEG (both image readers), safetensors. Not part of the package: `scripts/fuzz` builds btviz's modules
 // with -sanitize=fuzzer into .build-fuzz and links this file against them (libFuzzer supplies main); the reader
 // is picked with BTVIZ_FUZZ_TARGET. A reader may throw; it must not trap, hang or allocate without bound.
 import BTCore
@@ -55,6 +55,13 @@ private func fuzzOne(_ target: String, _ data: UnsafePointer<UInt8>, _ size: Int
         let v73 = size >= 128 && data[124] == 0 && data[125] == 2
         guard !v73 || ProcessInfo.processInfo.environment["BTVIZ_FUZZ_HDF5"] == "1" else { return }
         throughFile(data, size, suffix: ".mat") { p in _ = try readSVHNMat(path: p) }
+    case "safetensors":
+        // Safetensors.swift is compiled into the harness itself (scripts/fuzz): the Export module it lives in also
+        // holds the protobuf code, which would add an instrumented SwiftProtobuf build to every regress run.
+        throughFile(data, size, suffix: ".safetensors") { p in
+            let r = try Safetensors.Reader(path: p)
+            for e in r.entries { _ = e.dtype == .f32 ? try r.finiteFloats(e.name).values.count : try r.tensor(e.name).count }
+        }
     case "npz":
         throughFile(data, size, suffix: ".npz") { p in
             let s = try NpzImageStream(paths: [p], channels: 3, height: 64, width: 64, classes: 1000)
@@ -69,7 +76,7 @@ private func fuzzOne(_ target: String, _ data: UnsafePointer<UInt8>, _ size: Int
             _ = try HRImage.read(path: p)
         }
     default:
-        fputs("BTVIZ_FUZZ_TARGET must be idx, npy, bmp, checkpoint, metrics, tar, mat, npz, png or jpeg\n", stderr)
+        fputs("BTVIZ_FUZZ_TARGET must be idx, npy, bmp, checkpoint, metrics, tar, mat, npz, png, jpeg or safetensors\n", stderr)
         exit(2)
     }
 }

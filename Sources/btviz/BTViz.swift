@@ -12,7 +12,7 @@ struct BTViz: AsyncParsableCommand {
         commandName: "btviz",
         abstract: "Train and explore binarized and ternary weight networks (BWN, TWN, TTQ, LQ-Nets, BT) in the terminal.",
         version: "0.3.0",
-        subcommands: [Train.self, Eval.self, Compare.self, Summary.self, Quantize.self, ListDatasets.self, Fetch.self, Bench.self, Replay.self, Plot.self, Baseline.self, Upscale.self, Denoise.self, Predict.self, Sweep.self],
+        subcommands: [Train.self, Eval.self, Compare.self, Summary.self, Quantize.self, ListDatasets.self, Fetch.self, Bench.self, Replay.self, Plot.self, Baseline.self, Upscale.self, Denoise.self, Predict.self, Sweep.self, ExportRun.self],
         defaultSubcommand: Train.self)
 }
 

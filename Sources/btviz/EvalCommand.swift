@@ -15,7 +15,9 @@ struct Eval: ParsableCommand {
         it is evaluated. The checkpoint's stored statistics are shown beside them.
         """)
 
-    @Argument(help: "Run directory.") var runDir: String
+    @Argument(help: "Run directory (or --weights FILE instead).") var runFolder: String?
+    @OptionGroup(title: "A weights file instead of a run") var weightsFile: WeightsEvalOptions
+    var runDir: String { runFolder ?? "" }
     @Option(help: "Folder with the dataset's files, if it moved since training.") var dataDir: String?
     @Option(parsing: .unconditional, help: "Training images used to re-estimate the batch-norm statistics for each quantizer.")
     var calibrationImages = 512
@@ -32,6 +34,11 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try threads.apply()
+        if weightsFile.weights != nil {
+            guard runFolder == nil else { throw BTError("give a run directory or --weights FILE, not both") }
+            return try weightsFile.evaluate(methods: methods, dataDir: dataDir)
+        }
+        guard runFolder != nil else { throw BTError("give a run directory to evaluate (or --weights FILE)") }
         guard calibrationImages >= 2 else { throw BTError("--calibration-images must be at least 2 (got \(calibrationImages))") }
         let folder = RunFolder(runDir)
         let ckpt = try folder.loadCheckpoint()

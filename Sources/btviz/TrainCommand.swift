@@ -32,6 +32,7 @@ struct Train: AsyncParsableCommand {
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Super-resolution and denoising") var restoration: RestorationOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
+    @OptionGroup(title: "Import and export") var exchange: ExchangeOptions
     @Option(parsing: .unconditional, help: .hidden) var injectNanAt: Int?
 
     /// `base` with every option that was given applied, group by group (the task first: λ's default depends on
@@ -68,6 +69,7 @@ struct Train: AsyncParsableCommand {
         // Before any layer is made: layers size their per-worker scratch for it. Not part of the run's identity:
         // a run resumed on another count continues exactly.
         try threads.apply()
+        try exchange.validate(resuming: resume != nil)
         var checkpoint: Checkpoint?
         var config = newConfig
         let folder: RunFolder
@@ -103,6 +105,7 @@ struct Train: AsyncParsableCommand {
         do {
             let task = try makeTrainingTask(config: config, resume: checkpoint)
             for note in task.notes { FileHandle.standardError.write(Data("btviz: \(note)\n".utf8)) }
+            try exchange.loadInitialWeights(into: task.model)
             if checkpoint == nil {
                 if replace { try folder.removeRunFiles() }
                 ownRunFiles = true
@@ -113,6 +116,7 @@ struct Train: AsyncParsableCommand {
             }
             var sinks: [RunSink] = [try folder.metricsLog()]
             sinks += interactive ? [BoardSink(board: board), detached] : [ProgressPrinter(epochs: config.epochs)]
+            sinks += try exchange.sinks()
             trainer = try Trainer(config: config, task: task, runDir: dir, control: control, sinks: sinks,
                                   resume: checkpoint)
             trainer.injectNaNAtStep = injectNanAt

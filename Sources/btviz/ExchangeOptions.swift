@@ -1,0 +1,29 @@
+import ArgumentParser
+import BTCore
+import Export
+import Models
+import Training
+
+/// `train`'s options that bring weights in from elsewhere and send curves out to TensorBoard.
+struct ExchangeOptions: ParsableArguments {
+    @Option(help: "Start from the weights in this safetensors file (a PyTorch state_dict of Samples/pytorch/vgg6.py or srnet.py, or a btviz export), then quantize and train as usual.")
+    var initFrom: String?
+    @Option(help: "Also write TensorBoard event files into this folder (scalars, latent-weight histograms, events as text).")
+    var tensorboard: String?
+
+    /// Refuses what cannot go with --resume: a resumed run continues from its own checkpoint.
+    func validate(resuming: Bool) throws {
+        if resuming && initFrom != nil { throw BTError("--init-from starts a new run from a file; it cannot go with --resume") }
+    }
+
+    /// Overwrites the freshly initialized model's weights with the file's (all checked before any is changed).
+    func loadInitialWeights(into model: any Model) throws {
+        guard let initFrom else { return }
+        try StateDictFile.load(try Safetensors.Reader(path: initFrom), into: model)
+    }
+
+    func sinks() throws -> [RunSink] {
+        guard let tensorboard else { return [] }
+        return [try TensorBoardSink(folder: tensorboard)]
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import BTCore
+import Datasets
+import Export
+import Foundation
+import Kernels
+import Models
+import Quantizers
+import Records
+import Restoration
+import Training
+
+struct ExportRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "A trained run as an ONNX model, a safetensors file (PyTorch's state_dict names), TensorBoard event files, or btviz's own outputs to check an export against.",
+        discussion: """
+        onnx: opset 21; BWN, TWN, BT (and LSQ within 4 bits) conv weights as INT4 codes with their scale through \
+        DequantizeLinear, TTQ and LQ-Nets as the exact float32 Q(W); batch norm in eval mode with the checkpoint's \
+        statistics. VGG-6 takes pixels in 0..1 (NCHW) and returns logits; the SR net takes the Y/255 image and its \
+        bicubic upscaling (MATLAB's imresize) as a second input (--bicubic resize: a Resize node instead). \
+        safetensors: every tensor under Samples/pytorch's state_dict names and layouts, plus btviz.<name>.q, .codes and \
+        .scale or .levels for the quantized layers (--state-dict-only leaves those out, for load_state_dict(strict=True)). \
+        tensorboard: the run's metrics.jsonl as event files in --out. \
+        reference: btviz's own inputs and outputs under --method into the folder --out (.npy): for classification \
+        input.npy (NCHW pixels), logits.npy, labels.npy of the first --images test images; for sr/denoise one \
+        <set>-<i>-input.npy, -bicubic.npy and -target.npy per image of --sets.
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case onnx, safetensors, tensorboard, reference }
+
+    @Argument(help: "Run directory.") var runDir: String
+    @Option(help: "onnx, safetensors, tensorboard or reference.") var format: Format
+    @Option(help: "The file (onnx, safetensors) or folder (tensorboard, reference) to write.") var out: String
+    @Option(help: "The quantizer applied to the latent weights (default: the one the run last trained with).") var method: QuantMethod?
+    @Flag(help: "safetensors: only the state_dict tensors (no btviz.* extras).") var stateDictOnly = false
+    @Option(parsing: .unconditional, help: "reference, classification: how many test images (default 256).") var images = 256
+    @Option(help: "reference, sr/denoise: comma-separated benchmark sets (default set5).") var sets = "set5"
+    @Option(help: "onnx, sr: the bicubic residual as a second input `bicubic` (btviz's imresize, exact; default) or a cubic Resize node (one input; borders differ).")
+    var bicubic: ONNXExport.Bicubic = .input
+
+    func run() throws {
+        if format == .tensorboard { return try exportTensorBoard() }
+        let run = try RunFolder(runDir).open(maxBatch: format == .reference ? 64 : 2)
+        let (ckpt, model, engine) = (run.checkpoint, run.model, run.engine)
+        let m = method ?? ckpt.header.method
+        _ = engine.quantizers(for: m, toConvergence: true)  // a method the run never used: its best fit
+        let fits = engine.quantize(m)
+        if m != ckpt.header.method {
+            note("batch-norm statistics are the checkpoint's, gathered under \(ckpt.header.method.rawValue), not \(m.rawValue)")
+        }
+        switch format {
+        case .onnx:
+            let normalizer = (ckpt.header.normalizerMean, ckpt.header.normalizerStd)
+            let (data, layers) = try ONNXExport.build(model: model, fits: fits, normalizer: normalizer, method: m.rawValue,
+                                                       bicubic: bicubic)
+            try AtomicFile.write(data, to: out)
+            print("wrote \(out): \(data.count) bytes, ONNX opset \(ONNXExport.opset), \(model.title) under \(m.rawValue)")
+            let weights = layers.reduce(0) { $0 + $1.weights }, bytes = layers.reduce(0) { $0 + $1.bytes }
+            for l in layers { print("  \(l.name): \(l.weights) weights in \(l.bytes) bytes, \(l.form)") }
+            if weights > 0 {
+                print(String(format: "  quantized conv weights: %d in %d bytes, %.3f bytes per weight (the initializers' raw data only)",
+                             weights, bytes, Double(bytes) / Double(weights)))
+            }
+        case .safetensors:
+            let tensors = try StateDictFile.tensors(model: model, fits: fits, stateDictOnly: stateDictOnly)
+            let data = try Safetensors.encode(tensors, metadata: try metadata(ckpt: ckpt, method: m, fits: fits, model: model))
+            try AtomicFile.write(data, to: out)
+            print("wrote \(out): \(tensors.count) tensors, \(data.count) bytes, \(model.title) under \(m.rawValue)")
+        case .reference:
+            if let vgg = model as? VGG6 {
+                try referenceClassification(vgg, config: ckpt.header.config, ckpt: ckpt)
+            } else if let net = model as? RestorationNet {
+                try referenceRestoration(net, config: ckpt.header.config)
+            }
+        case .tensorboard: break
+        }
+    }
+
+    /// The method, each quantized layer's fit (levels and transitions per channel) and the run's config, as strings.
+    private func metadata(ckpt: Checkpoint, method: QuantMethod, fits: [QuantFit], model: any Model) throws -> [String: String] {
+        let layers = zip(model.quantizedLayers, fits).map { layer, fit -> [String: Any] in
+            ["name": layer.weight.name, "channels": fit.channels, "levels": fit.levelTable.map(Double.init),
+             "transitions": fit.transitionTable.map(Double.init)]
+        }
+        let fitJSON = try JSONSerialization.data(withJSONObject: layers, options: [.sortedKeys])
+        let config = try JSONEncoder().encode(ckpt.header.config)
+        return ["format": "pt", "producer": "btviz", "model": model.title, "method": method.rawValue,
+                "step": String(ckpt.header.step), "fits": String(decoding: fitJSON, as: UTF8.self),
+                "config": String(decoding: config, as: UTF8.self),
+                "normalizer_mean": ckpt.header.normalizerMean.map { "\($0)" }.joined(separator: ","),
+                "normalizer_std": ckpt.header.normalizerStd.map { "\($0)" }.joined(separator: ",")]
+    }
+
+    private func exportTensorBoard() throws {
+        let folder = RunFolder(runDir)
+        guard RegularFile.isRegular(folder.metricsPath) else { throw BTError("no metrics at \(folder.metricsPath)") }
+        let records = try folder.readRecords().records
+        let sink = try TensorBoardSink(folder: out)
+        for r in records { sink.receive(r) }
+        if let f = sink.failure { throw BTError(f) }
+        print("wrote \(sink.path): \(records.count) records")
+    }
+
+    /// The first `images` test images as btviz reads them (NCHW, before normalization), its logits and the labels.
+    private func referenceClassification(_ vgg: VGG6, config: TrainConfig, ckpt: Checkpoint) throws {
+        guard images >= 1 else { throw BTError("--images must be at least 1") }
+        let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
+        let test = data.test.prefix(min(images, data.test.count))
+        let normalizer = try Normalizer(mean: ckpt.header.normalizerMean, std: ckpt.header.normalizerStd)
+        let (c, h, w) = (vgg.inputShape[0], vgg.inputShape[1], vgg.inputShape[2])
+        let size = c * h * w, batch = vgg.maxBatch
+        let x = FloatBuffer(count: batch * size)
+        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+        defer { labels.deallocate() }
+        var nchw: [Float] = [], logits: [Float] = [], truth: [Float] = []
+        let reader = try test.pass(.stored)
+        while true {
+            let n = try reader.read(batch, into: x.ptr, labels: labels)
+            guard n > 0 else { break }
+            for i in 0..<n { for ch in 0..<c { for p in 0..<h * w { nchw.append(x.ptr[i * size + p * c + ch]) } } }
+            for i in 0..<n { truth.append(Float(labels[i])) }
+            normalizer.apply(x.ptr, count: n * size)
+            let y = vgg.forward(x.ptr, n: n, training: false)
+            logits += UnsafeBufferPointer(start: y, count: n * vgg.classes)
+        }
+        try makeFolder(out)
+        let n = truth.count
+        try writeNpy(path: out + "/input.npy", shape: [n, c, h, w], values: nchw)
+        try writeNpy(path: out + "/logits.npy", shape: [n, vgg.classes], values: logits)
+        try writeNpy(path: out + "/labels.npy", shape: [n], values: truth)
+        let right = (0..<n).filter { i in
+            let row = logits[i * vgg.classes..<(i + 1) * vgg.classes]
+            return row.firstIndex(of: row.max()!)! - i * vgg.classes == Int(truth[i])
+        }.count
+        print("wrote \(out): \(n) test images of \(config.dataset), btviz's logits; accuracy \(right)/\(n)")
+    }
+
+    /// Each benchmark image's network input (Y/255), btviz's bicubic upscaling of it and the 0-255 target.
+    private func referenceRestoration(_ net: RestorationNet, config: TrainConfig) throws {
+        try makeFolder(out)
+        for name in sets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            guard let set = RestorationSet(name: name) else { throw BTError("unknown set \(name); choose from \(RestorationSet.names)") }
+            let pairs = try RestorationTraining.pairs(set: set, task: config.restorationTask, dataDir: config.dataDir)
+            for (i, p) in pairs.enumerated() {
+                let (h, w, s) = (p.input.height, p.input.width, net.scale)
+                let base = out + "/\(name)-\(i)"
+                try writeNpy(path: base + "-input.npy", shape: [1, 1, h, w], values: p.input.pixels)
+                if s > 1 {
+                    var up = [Float](repeating: 0, count: h * w * s * s)
+                    let resize = BicubicResize(inH: h, inW: w, upscale: s)
+                    p.input.pixels.withUnsafeBufferPointer { src in up.withUnsafeMutableBufferPointer { resize.apply(src.baseAddress!, into: $0.baseAddress!) } }
+                    try writeNpy(path: base + "-bicubic.npy", shape: [1, 1, h * s, w * s], values: up)
+                }
+                try writeNpy(path: base + "-target.npy", shape: [1, 1, p.target.height, p.target.width],
+                             values: p.target.pixels.map(Float.init))
+            }
+            print("wrote \(out): \(pairs.count) images of \(name) (shave \(pairs.first?.shave ?? 0))")
+        }
+    }
+
+    private func makeFolder(_ path: String) throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw BTError("cannot make the folder \(path): \(error.localizedDescription)")
+        }
+    }
+
+    private func note(_ s: String) { FileHandle.standardError.write(Data("btviz: note: \(s)\n".utf8)) }
+}
+
+extension ONNXExport.Bicubic: ExpressibleByArgument {}
