@@ -192,7 +192,7 @@ final class SweepBoardTests: XCTestCase {
         let b = Self.table1Board()
         var models: [String: RunModel] = [:]
         for r in b.rows where r.state != .notStarted {
-            models[r.name] = RunModel(header: Fixture.header, records: Self.records(QuantMethod(loose: r.values[0])!,
+            models[r.name] = RunModel(header: Fixture.header, records: Self.records(QuantMethod(recorded: r.values[0])!,
                                                                                      upTo: r.digest.step ?? 0))
         }
         var view = SweepViewState()

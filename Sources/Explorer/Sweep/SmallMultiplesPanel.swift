@@ -68,7 +68,7 @@ extension SweepRenderer {
             }
             let rec = model.steps[si]
             let l = rec.layers[layer]
-            let method = QuantMethod(loose: rec.method)
+            let method = QuantMethod(recorded: rec.method)
             drawWeightHistogram(&c, cell, layer: l, index: layer, count: rec.layers.count, method: method,
                                 markersOverBars: options.noColor, range: range.map { max($0, 1e-12) }, g)
             // The panel's title names the run and the step it shows in place of the histogram's own long one.
