@@ -42,7 +42,7 @@ let package = Package(
                 swiftSettings: fast),
         .target(name: "Explorer", dependencies: ["BTCore", "Records", "Quantizers", "CNCurses"], swiftSettings: fast),
         // Sweeps: spec, sweep folder, run status, launchers, tables. Reads run records, never trains.
-        .target(name: "Sweeps", dependencies: ["BTCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Sweeps", dependencies: ["BTCore", "Records", .product(name: "Yams", package: "Yams")]),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
         .executableTarget(
             name: "btviz",

@@ -14,6 +14,8 @@ public final class BatchNorm: Layer {
     public private(set) var h, w: Int
     public let relu: Bool
     public let pool: Bool
+    /// "bn1": its parameters and state are named under it.
+    public let name: String
     public let gamma: Param
     public let beta: Param
     public let runningMean: FloatBuffer
@@ -48,6 +50,7 @@ public final class BatchNorm: Layer {
         capacity = max(maxBatch * h * w, evalSide * evalSide)
         self.channels = channels; self.h = h; self.w = w; self.relu = relu; self.pool = pool
         self.workers = workers
+        self.name = name
         gamma = Param(name: name + ".gamma", shape: [channels])
         beta = Param(name: name + ".beta", shape: [channels])
         gamma.value.buffer.update(repeating: 1)
@@ -61,6 +64,11 @@ public final class BatchNorm: Layer {
         (gradA, gradB, gradC) = (FloatBuffer(count: channels), FloatBuffer(count: channels), FloatBuffer(count: channels))
         scratch = (0..<workers).map { _ in FloatBuffer(count: 2 * channels) }
         sums = (0..<BatchNorm.maxBlocks).map { _ in .allocate(capacity: 2 * channels) }
+    }
+
+    /// The running statistics by name ("bn1.running_mean", as PyTorch's state_dict), for checkpoints.
+    public var stateTensors: [NamedTensor] {
+        [NamedTensor(name + ".running_mean", runningMean), NamedTensor(name + ".running_var", runningVar)]
     }
 
     /// Over `positions` positions per sample, without pooling (e.g. after a fully connected layer).

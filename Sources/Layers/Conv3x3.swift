@@ -40,18 +40,19 @@ public final class Conv3x3: QuantizedLayer {
     private let maskedGrad: FloatBuffer?  // dy through the fused ReLU
     private let trainTiles: Int
     private var input: UnsafeMutablePointer<Float>?
-    // Direct path.
-    private let directForward: Bool, directInputGrad: Bool
+    /// How each pass runs, chosen once from the shape (`ConvAlgorithm`); every buffer below is sized for these.
+    public let forwardAlgorithm: ConvAlgorithm
+    /// nil where no input gradient is needed (the first layer).
+    public let inputGradAlgorithm: ConvAlgorithm?
+    public let weightGradAlgorithm: ConvAlgorithm
+    // Padded-input (direct and Winograd) paths.
     private let xpad: FloatBuffer?, dypad: FloatBuffer?
     private let wt: FloatBuffer        // [9*cin, cout]
     private let wflip: FloatBuffer     // [9*cout, cin]: the kernel of the input-gradient convolution
     private let gained: FloatBuffer?   // gain ⊙ effective, what the passes use where there is a gain
-    // Winograd path (within the direct one).
-    private let winogradForward: Bool, winogradInputGrad: Bool, winogradWeightGrad: Bool, winograd4WeightGrad: Bool
+    // Winograd F(2x2, 3x3) and F(4x4, 3x3) (about half F(2x2)'s multiply-adds) on the padded input.
     private let u: FloatBuffer, uflip: FloatBuffer  // [16, cin, cout] and [16, cout, cin]
     private let winogradScratch: [FloatBuffer], weightGradScratch: [FloatBuffer]
-    // F(4x4, 3x3) for all three where the channels allow: about half F(2x2)'s multiply-adds.
-    private let winograd4Forward: Bool, winograd4InputGrad: Bool
     private let u4: FloatBuffer, u4flip: FloatBuffer  // [36, cin, cout] and [36, cout, cin]
     private let winograd4Scratch: [FloatBuffer]
     // GEMM path.
@@ -81,40 +82,42 @@ public final class Conv3x3: QuantizedLayer {
         dx = needsInputGrad ? FloatBuffer(count: maxBatch * h * w * cin) : nil
         trainTiles = ((h + 1) / 2) * ((w + 1) / 2)
         // The direct kernels win where GEMM operands are skinny (up to 32 input channels); past that, OpenBLAS
-        // wins unless Winograd covers all three convolutions (measured with `btviz bench --profile`).
+        // wins unless Winograd covers all three convolutions (measured with `btviz bench --profile`). Winograd is
+        // F(4x4) where the channels allow, else F(2x2).
         let winogradAll = allowWinograd && Winograd.supportsWeightGrad(cin: cin, cout: cout)
-        directForward = allowDirect && DirectConv.supports(cout) && (cin <= 32 || winogradAll)
-        directInputGrad = directForward && needsInputGrad && DirectConv.supports(cin)
-        xpad = directForward ? FloatBuffer(count: (padded + 8) * cin) : nil
+        func paddedAlgorithm(cin: Int, cout: Int) -> ConvAlgorithm {
+            guard allowWinograd && Winograd.supports(cin: cin, cout: cout) else { return .direct }
+            return allowWinograd4 && Winograd4.supports(cin: cin, cout: cout) ? .winograd4 : .winograd2
+        }
+        let direct = allowDirect && DirectConv.supports(cout) && (cin <= 32 || winogradAll)
+        forwardAlgorithm = direct ? paddedAlgorithm(cin: cin, cout: cout) : .gemm
+        inputGradAlgorithm = !needsInputGrad ? nil : direct && DirectConv.supports(cin) ? paddedAlgorithm(cin: cout, cout: cin) : .gemm
+        weightGradAlgorithm = !direct ? .gemm : !winogradAll ? .direct
+            : allowWinograd4 && Winograd4.supports(cin: cin, cout: cout) ? .winograd4 : .winograd2
+        let directInputGrad = inputGradAlgorithm.map { $0 != .gemm } ?? false
+        xpad = direct ? FloatBuffer(count: (padded + 8) * cin) : nil
         dypad = directInputGrad ? FloatBuffer(count: DirectConv.paddedCount(images: maxBatch, h: h, w: w, c: cout)) : nil
         wt = FloatBuffer(count: 9 * cin * cout)
         wflip = FloatBuffer(count: 9 * cin * cout)
-        winogradForward = allowWinograd && directForward && Winograd.supports(cin: cin, cout: cout)
-        winogradInputGrad = allowWinograd && directInputGrad && Winograd.supports(cin: cout, cout: cin)
-        winograd4Forward = allowWinograd4 && winogradForward && Winograd4.supports(cin: cin, cout: cout)
-        winograd4InputGrad = allowWinograd4 && winogradInputGrad && Winograd4.supports(cin: cout, cout: cin)
-        u = FloatBuffer(count: winogradForward && !winograd4Forward ? 16 * cin * cout : 0)
-        uflip = FloatBuffer(count: winogradInputGrad && !winograd4InputGrad ? 16 * cin * cout : 0)
-        u4 = FloatBuffer(count: winograd4Forward ? 36 * cin * cout : 0)
-        u4flip = FloatBuffer(count: winograd4InputGrad ? 36 * cin * cout : 0)
-        winograd4Scratch = (0..<(winograd4Forward || winograd4InputGrad ? workers : 0)).map { _ in
+        u = FloatBuffer(count: forwardAlgorithm == .winograd2 ? 16 * cin * cout : 0)
+        uflip = FloatBuffer(count: inputGradAlgorithm == .winograd2 ? 16 * cin * cout : 0)
+        u4 = FloatBuffer(count: forwardAlgorithm == .winograd4 ? 36 * cin * cout : 0)
+        u4flip = FloatBuffer(count: inputGradAlgorithm == .winograd4 ? 36 * cin * cout : 0)
+        winograd4Scratch = (0..<(forwardAlgorithm == .winograd4 || inputGradAlgorithm == .winograd4 ? workers : 0)).map { _ in
             FloatBuffer(count: max(Winograd4.scratchCount(cin: cin, cout: cout), Winograd4.scratchCount(cin: cout, cout: cin)))
         }
-        winogradWeightGrad = directForward && winogradAll
-        winograd4WeightGrad = allowWinograd4 && winogradWeightGrad && Winograd4.supports(cin: cin, cout: cout)
         // F(2x2) scratch only where an F(2x2) forward or input gradient runs.
-        let winograd2 = (winogradForward && !winograd4Forward) || (winogradInputGrad && !winograd4InputGrad)
-        winogradScratch = (0..<(winograd2 ? workers : 0)).map { _ in
+        winogradScratch = (0..<(forwardAlgorithm == .winograd2 || inputGradAlgorithm == .winograd2 ? workers : 0)).map { _ in
             FloatBuffer(count: Winograd.scratchCount(cin: cin, cout: cout))
         }
-        let weightGradFloats = winograd4WeightGrad ? Winograd4.weightGradScratchCount(cin: cin, cout: cout)
-                                                   : Winograd.weightGradScratchCount(h: h, w: w, cin: cin, cout: cout)
-        weightGradScratch = (0..<(winogradWeightGrad ? workers : 0)).map { _ in
+        let weightGradFloats = weightGradAlgorithm == .winograd4 ? Winograd4.weightGradScratchCount(cin: cin, cout: cout)
+                                                                 : Winograd.weightGradScratchCount(h: h, w: w, cin: cin, cout: cout)
+        weightGradScratch = (0..<(weightGradAlgorithm.isWinograd ? workers : 0)).map { _ in
             FloatBuffer(count: weightGradFloats)
         }
         // About 1 MB of columns per chunk keeps the GEMM operands in cache.
         let chunk = max(1, min(maxBatch, (1 << 18) / max(1, h * w * 9 * cin)))
-        let needsCols = !directForward || (needsInputGrad && !directInputGrad)
+        let needsCols = forwardAlgorithm == .gemm || inputGradAlgorithm == .gemm
         cols = needsCols ? (0..<workers).map { _ in FloatBuffer(count: chunk * h * w * 9 * cin) } : []
     }
 
@@ -151,12 +154,12 @@ public final class Conv3x3: QuantizedLayer {
         for co in 0..<cout {
             for k in 0..<k9 { t[k * cout + co] = e[co * k9 + k] }
         }
-        if winograd4Forward {
-            Winograd4.transformWeights(t, cin: cin, cout: cout, into: u4.ptr)
-        } else if winogradForward {
-            Winograd.transformWeights(t, cin: cin, cout: cout, into: u.ptr)
+        switch forwardAlgorithm {
+        case .winograd4: Winograd4.transformWeights(t, cin: cin, cout: cout, into: u4.ptr)
+        case .winograd2: Winograd.transformWeights(t, cin: cin, cout: cout, into: u.ptr)
+        case .direct, .gemm: break
         }
-        guard directInputGrad && withInputGradient else { return }
+        guard let dx = inputGradAlgorithm, dx != .gemm, withInputGradient else { return }
         // W'[(ky, kx, co), ci] = W[co, (2 - ky, 2 - kx, ci)]
         for tap in 0..<9 {
             let flipped = 8 - tap
@@ -164,10 +167,10 @@ public final class Conv3x3: QuantizedLayer {
                 for ci in 0..<cin { f[(tap * cout + co) * cin + ci] = e[co * k9 + flipped * cin + ci] }
             }
         }
-        if winograd4InputGrad {
-            Winograd4.transformWeights(f, cin: cout, cout: cin, into: u4flip.ptr)
-        } else if winogradInputGrad {
-            Winograd.transformWeights(f, cin: cout, cout: cin, into: uflip.ptr)
+        switch dx {
+        case .winograd4: Winograd4.transformWeights(f, cin: cout, cout: cin, into: u4flip.ptr)
+        case .winograd2: Winograd.transformWeights(f, cin: cout, cout: cin, into: uflip.ptr)
+        case .direct, .gemm: break
         }
     }
 
@@ -200,7 +203,7 @@ public final class Conv3x3: QuantizedLayer {
         let y = out.ptr
         let workers = min(self.workers, n)
         defer { if bias != nil || relu { addBiasAndReLU(to: y, pixels: n * h * w) } }
-        if directForward {
+        if forwardAlgorithm != .gemm {
             prepareDirectWeights(withInputGradient: training)
             forwardPadded(x, n: n, into: y, epilogue: nil)
             return y
@@ -226,12 +229,12 @@ public final class Conv3x3: QuantizedLayer {
     /// each tile or image writes only its own outputs, so the result is the same however they fall.
     private func forwardPadded(_ x: UnsafeMutablePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>,
                                epilogue: Winograd.Epilogue?) {
-        if winograd4Forward {
+        if forwardAlgorithm == .winograd4 {
             forward4(x, n: n, into: y, epilogue: epilogue)
             return
         }
         let (cin, cout, h, w) = (cin, cout, h, w), xp = xpad!.ptr, u = u.ptr, wt = wt.ptr
-        let winograd = winogradForward, copyIn = !inputArrivesPadded
+        let winograd = forwardAlgorithm == .winograd2, copyIn = !inputArrivesPadded
         parallelBlocks(min(workers, n), total: n, block: max(1, n / 16)) { wk, r in
             if copyIn { DirectConv.pad(x, images: r, h: h, w: w, c: cin, into: xp) }
             if winograd {
@@ -259,7 +262,7 @@ public final class Conv3x3: QuantizedLayer {
     /// Whether inference can pass the output through this epilogue in the same pass: the Winograd paths take
     /// any, the direct path one without a pool.
     public func fusesEpilogue(pooling: Bool) -> Bool {
-        bias == nil && !relu && (winogradForward || (directForward && !pooling))
+        bias == nil && !relu && (forwardAlgorithm.isWinograd || (forwardAlgorithm == .direct && !pooling))
     }
 
     /// Inference with what follows (eval-mode batch norm, ReLU, pool) done by the output transform, written to
@@ -276,7 +279,7 @@ public final class Conv3x3: QuantizedLayer {
     /// The fixed partition of the weight gradient's work: tiles for F(4x4) (whole chunks of them), images
     /// otherwise. It depends only on the batch, so the gradient is the same on any number of workers.
     private func weightGradPartition(n: Int) -> Partition {
-        winograd4WeightGrad
+        weightGradAlgorithm == .winograd4
             ? Partition(total: n * Winograd4.tileCount(h: h, w: w), maxBlocks: Partition.maxBlocks,
                         minSize: Winograd4.gradChunk, multiple: Winograd4.gradChunk)
             : Partition(total: n, maxBlocks: Partition.maxBlocks)
@@ -298,23 +301,23 @@ public final class Conv3x3: QuantizedLayer {
         if let db = bias?.grad.ptr { biasGradient(dy, pixels: n * h * w, into: db) }
         let wq = passWeights
         let dxp = dx?.ptr
-        let direct = directForward, directDX = directInputGrad
-        let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr, uflip = uflip.ptr, winogradDX = winogradInputGrad
-        let u4flip = u4flip.ptr, winograd4DX = winograd4InputGrad
-        let winogradDW = winogradWeightGrad, winograd4DW = winograd4WeightGrad
+        let direct = forwardAlgorithm != .gemm, inputAlgorithm = inputGradAlgorithm, weightAlgorithm = weightGradAlgorithm
+        let directDX = inputAlgorithm.map { $0 != .gemm } ?? false
+        let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr, uflip = uflip.ptr, u4flip = u4flip.ptr
         let part = weightGradPartition(n: n)
         nonisolated(unsafe) let partials = blockGrads(part.count)
         // The input gradient of `images` on the direct kernels: each image's dx is written by one call.
         func inputGradient(_ images: Range<Int>, _ wk: Int) {
             guard directDX, let dyp, let dxp else { return }
             DirectConv.pad(dy, images: images, h: h, w: w, c: cout, into: dyp)
-            if winograd4DX {
+            switch inputAlgorithm {
+            case .winograd4?:
                 Winograd4.forward(dyp, images: images, h: h, w: w, cin: cout, cout: cin, u: u4flip,
                                   scratch: self.winograd4Scratch[wk].ptr, into: dxp)
-            } else if winogradDX {
+            case .winograd2?:
                 Winograd.forward(dyp, images: images, h: h, w: w, cin: cout, cout: cin, u: uflip,
                                  scratch: self.winogradScratch[wk].ptr, into: dxp)
-            } else {
+            default:
                 DirectConv.forward(dyp, images: images, h: h, w: w, cin: cout, cout: cin, weights: wflip, into: dxp)
             }
         }
@@ -348,21 +351,22 @@ public final class Conv3x3: QuantizedLayer {
             dW.update(repeating: 0, count: 9 * cin * cout)
             if direct, let xp {
                 // dW laid out [9*cin, cout] here; transposed after the reduction below.
-                if winograd4DW {
+                switch weightAlgorithm {
+                case .winograd4:
                     // Blocks of tiles: the input gradient goes by images below.
                     Winograd4.weightGrad(xp, dy, tiles: r, h: h, w: w, cin: cin, cout: cout,
                                          scratch: self.weightGradScratch[wk].ptr, into: dW)
                     return
-                } else if winogradDW {
+                case .winograd2:
                     Winograd.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout,
                                         scratch: self.weightGradScratch[wk].ptr, into: dW)
-                } else {
+                case .direct, .gemm:
                     DirectConv.weightGrad(xp, dy, images: r, h: h, w: w, cin: cin, cout: cout, into: dW)
                 }
             }
             byImages(r, wk, dW)
         }
-        if winograd4DW && dxp != nil {
+        if weightAlgorithm == .winograd4 && dxp != nil {
             parallelBlocks(min(workers, n), total: n, block: max(1, n / 16)) { wk, r in byImages(r, wk, partials[0]) }
         }
         // The blocks' partials added in block order: bit-reproducible on any number of workers.
@@ -415,4 +419,12 @@ public final class Conv3x3: QuantizedLayer {
         }
         reduceInOrder(partials, count: cout, workers: 1, into: db)
     }
+}
+
+/// How a convolution pass runs: `gemm` is im2col and OpenBLAS; the others work on the zero-padded input: `direct`
+/// convolves it as it is, `winograd2` and `winograd4` through Winograd's F(2x2, 3x3) and F(4x4, 3x3) transforms.
+public enum ConvAlgorithm: Sendable, Equatable {
+    case gemm, direct, winograd2, winograd4
+
+    var isWinograd: Bool { self == .winograd2 || self == .winograd4 }
 }

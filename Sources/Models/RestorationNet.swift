@@ -33,14 +33,16 @@ public final class RestorationNet: Model {
     public let body: [Conv3x3]
     public let upsamplers: [(conv: Conv3x3, shuffle: PixelShuffle)]
     public let convLast: NarrowConv3x3
-    public let layers: [any Layer]
+    /// The convs (and batch norms) in order, before the residual; no padded hand-off: whole-image evaluation
+    /// resizes every buffer between passes.
+    public let chain: Sequential
+    public var layers: [any Layer] { chain.layers }
     public let regression: MeanSquaredErrorPSNR
     public var objective: any Objective { regression }
     public var quantizedLayers: [any QuantizedLayer] { body + upsamplers.map(\.conv) }
     public let batchNorms: [BatchNorm]
     public var stateTensors: [NamedTensor] {
-        batchNorms.flatMap { [NamedTensor($0.gamma.name.replacingOccurrences(of: ".gamma", with: ".running_mean"), $0.runningMean),
-                              NamedTensor($0.gamma.name.replacingOccurrences(of: ".gamma", with: ".running_var"), $0.runningVar)] }
+        batchNorms.flatMap(\.stateTensors)
     }
     public var timer: StageTimer?
 
@@ -91,7 +93,7 @@ public final class RestorationNet: Model {
         }
         for u in ups { layers += [u.0, u.1] }
         layers.append(convLast)
-        self.layers = layers
+        chain = Sequential(layers, handOffPadded: false)
         output = FloatBuffer(count: floats(1, scale: s))
         negatedGrad = FloatBuffer(count: task == .denoise ? maxBatch * patch * patch : 0)
         regression = MeanSquaredErrorPSNR(valuesPerSample: patch * patch * s * s, capacity: floats(1, scale: s))
@@ -137,9 +139,7 @@ public final class RestorationNet: Model {
     }
 
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
-        var a = x
-        for layer in layers { a = timed(timer, layer.label, .forward) { layer.forward(a, n: n, training: training) } }
-        let y = output.ptr, count = n * outputSize, net = a
+        let y = output.ptr, count = n * outputSize, net = chain.forward(x, n: n, training: training, timer: timer)
         timed(timer, "residual", .forward) {
             switch task {
             case .denoise:
@@ -168,16 +168,13 @@ public final class RestorationNet: Model {
 
     /// The residual's gradient is the output's (denoising negates it); the input needs none.
     public func backward(_ dOut: UnsafeMutablePointer<Float>, n: Int) {
-        var g: UnsafeMutablePointer<Float>? = dOut
+        var g = dOut
         if task == .denoise {
             let neg = negatedGrad.ptr
             for i in 0..<n * outputSize { neg[i] = -dOut[i] }
             g = neg
         }
-        for layer in layers.reversed() {
-            guard let gi = g else { break }
-            g = timed(timer, layer.label, .backward) { layer.backward(gi, n: n) }
-        }
+        chain.backward(g, n: n, timer: timer)
     }
 
     /// Multiply-accumulates of one forward pass of one training patch.

@@ -9,7 +9,8 @@ public final class VGG6: Model {
     public let inputShape: [Int]   // [channels, height, width]
     public let classes: Int
     public let maxBatch: Int
-    public let layers: [any Layer]
+    public let chain: Sequential
+    public var layers: [any Layer] { chain.layers }
     public let convs: [Conv3x3]
     public let batchNorms: [BatchNorm]
     public let classification: CrossEntropyAccuracy
@@ -47,13 +48,7 @@ public final class VGG6: Model {
         let fc2 = Linear(name: "fc2", inFeatures: 8 * k, outFeatures: classes, bias: true, maxBatch: maxBatch)
         layers += [fc1, bn7, fc2]
         bns.append(bn7)
-        self.layers = layers
-        for (bn, next) in zip(layers, layers.dropFirst()) where handOffPadded {
-            if let bn = bn as? BatchNorm, let conv = next as? Conv3x3, let buffer = conv.paddedInputBuffer {
-                bn.paddedOutput = buffer
-                conv.inputArrivesPadded = true
-            }
-        }
+        chain = Sequential(layers, handOffPadded: handOffPadded)
         self.convs = convs
         self.batchNorms = bns
         classification = CrossEntropyAccuracy(classes: classes, maxBatch: maxBatch)
@@ -90,29 +85,12 @@ public final class VGG6: Model {
 
     /// Logits for `n` NHWC samples.
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
-        var h = x
-        var i = 0
-        while i < layers.count {
-            let layer = layers[i]
-            if !training && fusedInference, let conv = layer as? Conv3x3, i + 1 < layers.count,
-               let bn = layers[i + 1] as? BatchNorm, conv.fusesEpilogue(pooling: bn.pool) {
-                h = timed(timer, conv.label + " +" + bn.label, .forward) { conv.infer(h, n: n, epilogue: bn.inferenceEpilogue()) }
-                i += 2
-                continue
-            }
-            h = timed(timer, layer.label, .forward) { layer.forward(h, n: n, training: training) }
-            i += 1
-        }
-        return h
+        chain.forward(x, n: n, training: training, fuseBatchNorm: fusedInference, timer: timer)
     }
 
     /// Backpropagates dL/dlogits; every parameter's `grad` is overwritten.
     public func backward(_ dOut: UnsafeMutablePointer<Float>, n: Int) {
-        var g: UnsafeMutablePointer<Float>? = dOut
-        for layer in layers.reversed() {
-            guard let gi = g else { break }
-            g = timed(timer, layer.label, .backward) { layer.backward(gi, n: n) }
-        }
+        chain.backward(dOut, n: n, timer: timer)
     }
 
     /// Multiply-accumulates of one forward pass of one sample (for GFLOP/s reports).
@@ -123,10 +101,6 @@ public final class VGG6: Model {
         return macs
     }
 
-    /// Batch-norm running statistics, named by position ("bn1.running_mean").
-    public var stateTensors: [NamedTensor] {
-        batchNorms.enumerated().flatMap { i, bn in
-            [NamedTensor("bn\(i + 1).running_mean", bn.runningMean), NamedTensor("bn\(i + 1).running_var", bn.runningVar)]
-        }
-    }
+    /// Batch-norm running statistics ("bn1.running_mean", each named by its batch norm).
+    public var stateTensors: [NamedTensor] { batchNorms.flatMap(\.stateTensors) }
 }

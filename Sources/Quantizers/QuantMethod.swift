@@ -22,6 +22,17 @@ public struct QuantMethod: RawRepresentable, Hashable, Sendable, Codable, CaseIt
     public var definition: QuantizerDefinition { QuantizerRegistry.definition(self) }
 
     public var label: String { definition.label }
+
+    /// The method a record names: records carry the registry id; the earliest runs wrote the label, in any case.
+    /// The one parser of a recorded method (steps, events, what-if fits, the run's status).
+    public init?(recorded s: String) {
+        let l = s.lowercased()
+        guard let m = QuantMethod.allCases.first(where: { $0.rawValue == l || $0.label.lowercased() == l }) else { return nil }
+        self = m
+    }
+
+    /// A recorded method's label, or the record's own spelling for a method not in the registry.
+    public static func label(recorded s: String) -> String { QuantMethod(recorded: s)?.label ?? s }
     public var description: String { rawValue }
 }
 

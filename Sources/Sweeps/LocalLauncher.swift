@@ -16,6 +16,8 @@ public struct LocalLauncher {
 
     public struct Summary: Equatable {
         public var done = 0, failed = 0, interrupted = 0, skipped = 0
+        /// Runs left in the queue by a stop.
+        public var notStarted = 0
         /// The stop signal that ended the sweep early, if one did.
         public var stoppedBy: Int32?
     }
@@ -27,7 +29,8 @@ public struct LocalLauncher {
         var forwarded = 0
         let total = names.count
         var started = 0
-        while !queue.isEmpty || !running.isEmpty {
+        // After a stop, nothing more starts: the loop ends once the runs under way have saved.
+        while (!queue.isEmpty && summary.stoppedBy == nil) || !running.isEmpty {
             if StopSignals.count > forwarded {
                 forwarded = StopSignals.count
                 summary.stoppedBy = StopSignals.last
@@ -71,8 +74,9 @@ public struct LocalLauncher {
                     }
                 }
             }
-            if !running.isEmpty || !queue.isEmpty { usleep(100_000) }
+            if !running.isEmpty { usleep(100_000) }
         }
+        summary.notStarted = queue.count
         return summary
     }
 

@@ -43,7 +43,7 @@ public final class Trainer {
     /// Classification of `data`.
     public convenience init(config: TrainConfig, data: TrainingData, runDir: String?, control: TrainerControl,
                             sinks: [RunSink], resume: Checkpoint? = nil) throws {
-        try config.validate()
+        try config.validate()  // before the task sizes a network from it; the designated init checks again
         let task = try ClassificationTask(config: config, data: data, resume: resume)
         try self.init(config: config, task: task, runDir: runDir, control: control, sinks: sinks, resume: resume)
     }

@@ -48,8 +48,9 @@ struct SweepRun: ParsableCommand {
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp("A spec file, or train options as a grid (--method bwn,bt --seed 0-2).", valueName: "spec | --option values"))
     var grid: [String] = []
 
-    /// 2 runs × 1 thread finished a 4-run grid sooner than 1 run × 2 threads on the 2-core VM (docs/sweeps.md).
-    static let defaultJobs = 2
+    /// 1 run × 2 threads finished a 4-run grid (fashion subset, K=16, 3 epochs) sooner than 2 runs × 1 thread in
+    /// both of two alternating pairs on the 2-core VM (docs/sweeps.md; by 3-5%, under other load).
+    static let defaultJobs = 1
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -101,6 +102,7 @@ struct SweepRun: ParsableCommand {
         let summary = launcher.run(todo) { print($0) }
         let parts = ["\(summary.done) done", "\(summary.failed) failed", "\(summary.interrupted) interrupted"]
             + (summary.skipped > 0 ? ["\(summary.skipped) in use elsewhere"] : [])
+            + (summary.notStarted > 0 ? ["\(summary.notStarted) not started"] : [])
         if let sig = summary.stoppedBy {
             print("stopped by \(StopSignals.name(sig)): \(parts.joined(separator: ", ")); run the same command again to resume")
             throw ExitCode(128 + sig)

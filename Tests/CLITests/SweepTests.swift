@@ -124,41 +124,50 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual((plan["runs"] as? [[String: Any]])?.count, 4)
     }
 
-    /// A sweep stopped by SIGTERM saves every run; the same command again finishes them, and they end exactly as
-    /// an uninterrupted sweep's runs (same final loss and test figure). A second sweep run meanwhile starts nothing.
+    /// A sweep stopped by SIGTERM saves the runs under way, starts no more and exits; the same command again
+    /// finishes them, and they end exactly as an uninterrupted sweep's runs (same final loss and test figure).
+    /// A run under way is never started a second time.
     func testInterruptedSweepResumesToTheSameFinalLoss() throws {
-        let spec = write("name: stop\nmethod: grid\nparameters:\n  method: {values: [bwn, bt]}\n  epochs: {value: 3}\n  k: {value: 16}\n"
-                         + "  train_limit: {value: 4096}\n  test_limit: {value: 128}\n  batch_size: {value: 64}\n  log_every: {value: 10}\n")
+        let fixed = "  epochs: {value: 2}\n  k: {value: 16}\n  train_limit: {value: 3072}\n  test_limit: {value: 128}\n"
+            + "  batch_size: {value: 64}\n  log_every: {value: 10}\n"
+        let spec = write("name: stop\nmethod: grid\nparameters:\n  method: {values: [bwn, bt, twn]}\n" + fixed)
         let stopped = temporaryDirectory() + "/stopped", straight = temporaryDirectory() + "/straight"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: btvizPath)
-        p.arguments = ["sweep", "run", spec, "--out", stopped]
+        // Two at once: the third run waits in the queue when the stop comes.
+        p.arguments = ["sweep", "run", spec, "--out", stopped, "--jobs", "2"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
         // Under way: both runs have logged steps 0, 10 and 20.
-        let deadline = Date().addingTimeInterval(60)
+        var deadline = Date().addingTimeInterval(60)
         func step(_ run: String) -> Int {
             let text = (try? String(contentsOfFile: stopped + "/" + run + "/metrics.jsonl", encoding: .utf8)) ?? ""
             return text.split(separator: "\n").filter { $0.contains("\"type\":\"step\"") }.count
         }
         while Date() < deadline && !(step("method=bwn") > 2 && step("method=bt") > 2) { usleep(20_000) }
-        let busy = try btviz(["sweep", "run", spec, "--out", stopped])
-        XCTAssertTrue(busy.stdout.contains("0 to train"), busy.stdout)
-        XCTAssertEqual(busy.stdout.split(separator: "\n").filter { $0.hasPrefix("in use: ") }.count, 2, busy.stdout)
+        let busy = try btviz(["sweep", "task", stopped, "method=bwn"])
+        XCTAssertEqual(busy.status, 0, busy.stderr)
+        XCTAssertTrue(busy.stdout.hasPrefix("method=bwn: in use by btviz sweep task (pid "), busy.stdout)
         kill(p.processIdentifier, SIGTERM)
+        deadline = Date().addingTimeInterval(120)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(p.isRunning, "sweep run did not exit after SIGTERM")
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
         let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(p.terminationStatus, 128 + SIGTERM, said)
-        XCTAssertTrue(said.contains("stopped by SIGTERM: 0 done, 0 failed, 2 interrupted"), said)
+        XCTAssertTrue(said.contains("stopped by SIGTERM: 0 done, 0 failed, 2 interrupted, 1 not started"), said)
         let mid = try runs(stopped)
-        XCTAssertEqual(mid.values.map { $0["state"] as? String }, ["interrupted", "interrupted"])
+        XCTAssertEqual(mid.mapValues { $0["state"] as? String }, ["method=bwn": "interrupted", "method=bt": "interrupted", "method=twn": "pending"])
 
-        let resumed = try btviz(["sweep", "run", spec, "--out", stopped], timeout: 600)
+        let resumed = try btviz(["sweep", "run", spec, "--out", stopped, "--jobs", "2"], timeout: 600)
         XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
-        XCTAssertEqual(try btviz(["sweep", "run", spec, "--out", straight], timeout: 600).status, 0)
+        let twoRuns = write("name: stop\nmethod: grid\nparameters:\n  method: {values: [bwn, bt]}\n" + fixed)
+        XCTAssertEqual(try btviz(["sweep", "run", twoRuns, "--out", straight, "--jobs", "2"], timeout: 600).status, 0)
         let a = try runs(stopped), b = try runs(straight)
+        XCTAssertEqual(a["method=twn"]?["state"] as? String, "done")
         for name in ["method=bwn", "method=bt"] {
             XCTAssertEqual(a[name]?["state"] as? String, "done")
             XCTAssertEqual(a[name]?["step"] as? Int, b[name]?["step"] as? Int)

@@ -53,7 +53,7 @@ public enum ExplorerController {
             view.notice = "method " + m.label + " requested"
             return [.requestMethod(m)]
         case .cycleMethod where live:
-            let base = view.requestedMethod ?? QuantMethod(loose: model.status.method) ?? .full
+            let base = view.requestedMethod ?? QuantMethod(recorded: model.status.method) ?? .full
             view.requestedMethod = base.next
             view.notice = "method " + base.next.label + " requested"
             return [.requestMethod(base.next)]
@@ -85,7 +85,7 @@ public enum ExplorerController {
             // Off, then each quantized method other than the one shown, then off again. The one shown is the
             // method at the cursor's step (in a replay of a run that switched, not the run's last method).
             let shown = view.stepIndex(in: model).map { model.steps[$0].method } ?? model.status.method
-            let current = QuantMethod(loose: shown)
+            let current = QuantMethod(recorded: shown)
             let order = QuantMethod.allCases.filter { $0.definition.hasTransitions && $0 != current }
             let i = view.whatIf.flatMap { order.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
             view.whatIf = i < order.count ? order[i] : nil
@@ -166,7 +166,7 @@ public enum ExplorerController {
     }
 
     public static func reconcile(_ view: inout ExplorerViewState, status: RunState) {
-        if let m = view.requestedMethod, QuantMethod(loose: status.method) == m { view.requestedMethod = nil }
+        if let m = view.requestedMethod, QuantMethod(recorded: status.method) == m { view.requestedMethod = nil }
         if let l = view.requestedLambda, abs(status.lambda - l) <= max(1e-7, abs(l) * 1e-5) { view.requestedLambda = nil }
     }
 }

@@ -72,12 +72,12 @@ public enum ExplorerRenderer {
         }
         let sel = layers.isEmpty ? 0 : min(max(0, view.layer), layers.count - 1)
         let layer = layers.isEmpty ? nil : layers[sel]
-        let method = QuantMethod(loose: step?.method ?? model.status.method)
+        let method = QuantMethod(recorded: step?.method ?? model.status.method)
         let cursorStep = view.mode == .replay && view.cursor != nil ? step?.step : nil
 
         drawHeader(&c, layout.header, model: model, view: view, step: step, g)
         let range = sel < model.weightRange.count ? model.weightRange[sel] : nil
-        let whatIf = view.whatIf.flatMap { m in layer?.whatIf?.first { QuantMethod(loose: $0.method) == m } }
+        let whatIf = view.whatIf.flatMap { m in layer?.whatIf?.first { QuantMethod(recorded: $0.method) == m } }
         if let other = compare {
             // Two runs: A's and B's histograms of the selected layer at the same step, one above the other.
             let (top, bottom) = layout.histogram.takeTop(layout.histogram.h / 2)
@@ -89,7 +89,7 @@ public enum ExplorerRenderer {
             drawWeightHistogram(&c, top, layer: layer, index: sel, count: layers.count, method: method,
                                 markersOverBars: options.noColor, range: range, tag: "A", g)
             drawWeightHistogram(&c, bottom, layer: bLayers.indices.contains(sel) ? bLayers[sel] : nil, index: sel,
-                                count: bLayers.count, method: bi.flatMap { QuantMethod(loose: other.model.steps[$0].method) },
+                                count: bLayers.count, method: bi.flatMap { QuantMethod(recorded: other.model.steps[$0].method) },
                                 markersOverBars: options.noColor, range: range, tag: "B", g)
             // Both runs' distances, side by side and named: one panel of A's alone read as the pair's.
             let (left, right) = layout.distance.takeLeft(layout.distance.w / 2)

@@ -129,14 +129,6 @@ public struct RunModel: Sendable {
 }
 
 extension QuantMethod {
-    /// Accepts the raw value or the label, any case: records may carry either.
-    public init?(loose s: String) {
-        let l = s.lowercased()
-        guard let m = QuantMethod.allCases.first(where: { $0.rawValue == l || $0.label.lowercased() == l })
-        else { return nil }
-        self = m
-    }
-
     /// The next method for the `m` key.
     public var next: QuantMethod {
         let all = QuantMethod.allCases

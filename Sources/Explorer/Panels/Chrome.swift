@@ -6,8 +6,8 @@ import Records
 func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerViewState, step: StepRecord?, _ g: Glyphs) {
     let h = model.header
     let st = model.status
-    let applied = QuantMethod(loose: step?.method ?? st.method)
-    let shownMethod = view.mode == .live ? (QuantMethod(loose: st.method) ?? applied) : applied
+    let applied = QuantMethod(recorded: step?.method ?? st.method)
+    let shownMethod = view.mode == .live ? (QuantMethod(recorded: st.method) ?? applied) : applied
     let lambda = view.mode == .live ? st.lambda : (step?.lambda ?? st.lambda)
     var m = shownMethod?.label ?? (st.method.isEmpty ? "?" : st.method)
     if let want = view.requestedMethod, want != shownMethod { m += g.right + want.label + (g.ascii ? "..." : "…") }
@@ -95,7 +95,7 @@ func drawCompareHeader(_ c: inout Canvas, _ r: Rect, a: RunModel, b: ComparedRun
     func describe(_ m: RunModel, _ i: Int?) -> String {
         guard let i else { return "no records" }
         let s = m.steps[i]
-        return (QuantMethod(loose: s.method)?.label ?? s.method) + " " + g.lambda + Fmt.trim(s.lambda) + " step \(s.step)"
+        return QuantMethod.label(recorded: s.method) + " " + g.lambda + Fmt.trim(s.lambda) + " step \(s.step)"
     }
     let names = b.names + ["A", "B"]
     var x = c.text(in: r, r.x, y, "A " + g.solidSample + " " + names[0] + ": " + describe(a, ai), .series1)

@@ -9,7 +9,7 @@ func changeMarks(_ model: RunModel, _ g: Glyphs, prefix: String = "") -> [PlotMa
     model.changeEvents.map { e in
         func show(_ v: String?) -> String {
             let v = v ?? ""
-            return e.kind == .method ? QuantMethod(loose: v)?.label ?? v : g.lambda + (EventRecord.lambdaValue(v).map { Fmt.trim($0) } ?? v)
+            return e.kind == .method ? QuantMethod.label(recorded: v) : g.lambda + (EventRecord.lambdaValue(v).map { Fmt.trim($0) } ?? v)
         }
         return PlotMark(x: Float(e.step), kind: e.kind, from: show(e.from), to: show(e.to), prefix: prefix)
     }

@@ -57,7 +57,7 @@ private func drawStrip(_ c: inout Canvas, _ strip: Rect, rows: [Int], model: Run
         // Steps on the left every few rows; where the method or λ changed, the change instead (the new value).
         let changed = (lastMethod != nil && lastMethod != s.method) || (lastLambda != nil && lastLambda != s.lambda)
         if changed {
-            let what = lastMethod != s.method ? (QuantMethod(loose: s.method)?.label ?? s.method) : g.lambda + Fmt.trim(s.lambda)
+            let what = lastMethod != s.method ? QuantMethod.label(recorded: s.method) : g.lambda + Fmt.trim(s.lambda)
             c.text(strip.x - labelW, y, what, .event, maxWidth: labelW - 1)
         } else if k % 4 == 0 || k == rows.count - 1 {
             c.text(strip.x - labelW, y, Fmt.count(Float(s.step)), .dim, maxWidth: labelW - 1)

@@ -68,7 +68,7 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
         }.joined(separator: " "), .level))
     }
     if l.transitionBands != nil { parts.append(("channel means, " + String(bandGlyph(g)) + " 10-90% of channels", .dim)) }
-    if let wi = whatIf { parts.append(((g.ascii ? ": " : "╎ ") + "what-if " + (QuantMethod(loose: wi.method)?.label ?? wi.method), .faint)) }
+    if let wi = whatIf { parts.append(((g.ascii ? ": " : "╎ ") + "what-if " + QuantMethod.label(recorded: wi.method), .faint)) }
     drawTitle(&c, r, parts, g)
 
     // The what-if row (asked for with a key) takes precedence over the axis row when the panel is short.
@@ -131,7 +131,7 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
 
 /// `if TWN  ▲-0.05 30% ▲0 40% ▲+0.05 30%  err .44 (now .49)`: what a switch would do to this layer.
 private func drawWhatIf(_ c: inout Canvas, _ r: Rect, _ wi: WhatIfFit, current: LayerRecord, _ g: Glyphs) {
-    let label = QuantMethod(loose: wi.method)?.label ?? wi.method
+    let label = QuantMethod.label(recorded: wi.method)
     let x = c.text(in: r, r.x + 1, r.y, "if " + label, .faint) + 1
     let total = max(1, wi.levelCounts.reduce(0, +))
     let cells = wi.levels.enumerated().map { i, v in

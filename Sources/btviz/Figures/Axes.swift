@@ -74,7 +74,7 @@ enum FigureFormat {
 
     /// A record's method as a figure names it.
     static func method(_ raw: String) -> String {
-        raw == QuantMethod.full.rawValue ? "Full precision" : QuantMethod(rawValue: raw)?.label ?? raw
+        QuantMethod(recorded: raw) == .full ? "Full precision" : QuantMethod.label(recorded: raw)
     }
 
     static func signed(_ v: Double) -> String { v > 0 ? "+" + number(v) : number(v) }

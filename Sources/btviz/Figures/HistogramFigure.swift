@@ -28,7 +28,7 @@ struct HistogramFigure {
 
     init(layer: LayerRecord, record: StepRecord, header: RunHeader) {
         self.layer = layer; self.record = record; self.header = header
-        let method = QuantMethod(rawValue: record.method)
+        let method = QuantMethod(recorded: record.method)
         let marks = transitionMarks(layer, method: method, glyphs: Glyphs(ascii: false))
         let bands = layer.transitionBands ?? []
         let described = layer.fitDescription(method: record.method)
