@@ -1,5 +1,6 @@
 import BTCore
 import Foundation
+import Records
 
 /// How a run's training process ended, written by `sweep task` as RUN/outcome.json. Absent while the run trains
 /// or before it ever started.
@@ -58,8 +59,8 @@ public struct Outcome: Codable, Equatable, Sendable {
     }
 }
 
-/// Where a run of a sweep stands.
-public enum RunState: Equatable, Sendable {
+/// Where a run of a sweep stands: its records' `RunState` with what only the folder knows (a live lock, outcome.json).
+public enum RunPhase: Equatable, Sendable {
     case notStarted
     /// A process holds the run: `holder` names it (pid and host, or the Slurm job).
     case running(holder: String)
@@ -106,43 +107,40 @@ public struct RunProgress: Equatable, Sendable {
         var p = RunProgress()
         guard let f = try? RegularFile(runDir + "/metrics.jsonl"), f.size > 0,
               let data = try? Data(contentsOf: URL(fileURLWithPath: f.path), options: .alwaysMapped) else { return p }
-        struct Line: Decodable {
-            var type: String?, kind: String?, step: Int?, epoch: Int?, metric: String?
-            var total_steps: Int?, loss: Double?, eta_s: Double?, test_metric: Double?, test_loss: Double?
-            // Runs from before metrics were named.
-            var test_acc: Double?
-        }
         var end = data.endIndex, sawStep = false, sawEpoch = false
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         while end > data.startIndex && !(sawStep && sawEpoch) {
             let start = data[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex
             defer { end = max(start - 1, data.startIndex) }
-            guard start < end, let line = try? decoder.decode(Line.self, from: data[start..<end]) else { continue }
-            switch line.type {
-            case "event":
-                if line.kind == "done" { p.finished = true }
-                if line.kind == "nan" { p.diverged = true }
-                p.step = max(p.step, line.step ?? 0)
-            case "step" where !sawStep:
+            // Records' own decoder and checks: a damaged or implausible line is skipped, as every reader does.
+            guard start < end, let record = RunRecordCoding.decode(Substring(decoding: data[start..<end], as: UTF8.self)) else { continue }
+            switch record {
+            case .event(let e):
+                if e.kind == .done { p.finished = true }
+                if e.kind == .nan { p.diverged = true }
+                p.step = max(p.step, e.step)
+            case .step(let s) where !sawStep:
                 sawStep = true
-                p.step = max(p.step, line.step ?? 0)
-                p.totalSteps = line.total_steps ?? 0
-                p.loss = line.loss
-                p.etaSeconds = line.eta_s
-            case "epoch" where !sawEpoch:
+                p.step = max(p.step, s.step)
+                p.totalSteps = s.totalSteps
+                p.loss = decimal(s.loss)
+                p.etaSeconds = decimal(s.etaS)
+            case .epoch(let e) where !sawEpoch:
                 sawEpoch = true
-                p.epochs = (line.epoch ?? -1) + 1
-                p.metric = line.metric ?? (line.test_acc != nil ? "accuracy" : nil)
-                p.testMetric = line.test_metric ?? line.test_acc
-                p.testLoss = line.test_loss
-                p.step = max(p.step, line.step ?? 0)
+                p.epochs = e.epoch + 1
+                p.metric = e.metric
+                p.testMetric = decimal(e.testMetric)
+                p.testLoss = decimal(e.testLoss)
+                p.step = max(p.step, e.step)
             default:
                 continue
             }
         }
         return p
     }
+
+    /// A logged Float as the Double its text in metrics.jsonl reads as (0.8506, not 0.85060000419...), so tables
+    /// print the figures the records hold.
+    private static func decimal(_ f: Float) -> Double { Double("\(f)") ?? Double(f) }
 }
 
 /// Run status: the one function `sweep status`, `sweep table`, `sweep watch` and the launchers use.
@@ -150,12 +148,12 @@ public enum RunStatus {
     /// `sweep task` holds this lock in the run folder for as long as it runs, around the training's own .lock.
     public static let taskLockFile = ".task.lock"
 
-    public static func state(of runDir: String) -> RunState {
+    public static func state(of runDir: String) -> RunPhase {
         state(of: runDir, progress: RunProgress.read(runDir: runDir))
     }
 
     /// The same, from a progress already read. `ownTaskLock`: the caller is the sweep task holding the run.
-    public static func state(of runDir: String, progress: RunProgress, ownTaskLock: Bool = false) -> RunState {
+    public static func state(of runDir: String, progress: RunProgress, ownTaskLock: Bool = false) -> RunPhase {
         var st = stat()
         guard stat(runDir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return .notStarted }
         if let h = RunLock.holder(of: runDir) ?? (ownTaskLock ? nil : RunLock.holder(of: runDir, file: taskLockFile)) {

@@ -142,7 +142,7 @@ public enum SlurmQueue {
     /// A run's state for `sweep status` and `watch` when the sweep went to Slurm: the run folder's state (the
     /// truth once a task holds or has left the run) merged with its task in the queue. Words: pending,
     /// requeued, running, done, failed, interrupted.
-    public static func merge(_ state: RunState, _ task: SlurmTask?) -> (word: String, note: String) {
+    public static func merge(_ state: RunPhase, _ task: SlurmTask?) -> (word: String, note: String) {
         let folderNote: String
         switch state {
         case .running(let h): folderNote = h

@@ -21,9 +21,9 @@ public struct SweepTable {
     public struct RunResult {
         public var name: String
         public var options: [String: String]
-        public var state: RunState
+        public var state: RunPhase
         public var progress: RunProgress
-        public init(name: String, options: [String: String], state: RunState, progress: RunProgress) {
+        public init(name: String, options: [String: String], state: RunPhase, progress: RunProgress) {
             self.name = name; self.options = options; self.state = state; self.progress = progress
         }
     }

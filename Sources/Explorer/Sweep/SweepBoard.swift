@@ -20,7 +20,7 @@ public struct SweepRunRow: Sendable, Equatable {
 
         /// The sweep's own status of a run (RunStatus.state, as `sweep status` and `sweep table` read it), merged
         /// with its Slurm task when it was submitted to Slurm (SlurmQueue.merge, as `sweep status` merges them).
-        public init(_ s: Sweeps.RunState, slurm: SlurmTask? = nil) {
+        public init(_ s: RunPhase, slurm: SlurmTask? = nil) {
             if let slurm {
                 let (word, note) = SlurmQueue.merge(s, slurm)
                 switch word {
@@ -42,8 +42,8 @@ public struct SweepRunRow: Sendable, Equatable {
         /// The one word in the status column (`sweep status`'s words, and the Slurm queue's).
         public var label: String {
             switch self {
-            case .notStarted: return Sweeps.RunState.notStarted.word
-            case .queued: return Sweeps.RunState.notStarted.word  // Slurm's PENDING: `sweep status`'s word too
+            case .notStarted: return RunPhase.notStarted.word
+            case .queued: return RunPhase.notStarted.word  // Slurm's PENDING: `sweep status`'s word too
             case .running: return "running"
             case .requeued: return "requeued"
             case .interrupted: return "interrupted"
@@ -165,7 +165,7 @@ public struct SweepBoard: Sendable, Equatable {
 
     /// How many runs are in each state, in the order the header lists them.
     public var counts: [(label: String, count: Int)] {
-        let order = ["done", "running", "requeued", "interrupted", "failed", Sweeps.RunState.notStarted.word]
+        let order = ["done", "running", "requeued", "interrupted", "failed", RunPhase.notStarted.word]
         return order.map { l in (l, rows.filter { $0.state.label == l }.count) }.filter { $0.count > 0 }
     }
 
