@@ -210,17 +210,10 @@ final class ExportCommandTests: XCTestCase {
             XCTFail("BTVIZ_TEST_PYTHON is not set to a Python with onnxruntime, numpy, safetensors and tensorboard: run `export BTVIZ_TEST_PYTHON=$(scripts/pyenv)` first (scripts/test does)", file: file, line: line)
             throw XCTSkip("no Python")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [repoRoot.appendingPathComponent("Tests/Python/export_checks.py").path] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: o) as? [String: Any] else {
-            XCTFail("export_checks.py \(args.joined(separator: " ")) failed: \(String(decoding: e, as: UTF8.self))", file: file, line: line)
+        let o = try runProgram(python, [repoRoot.appendingPathComponent("Tests/Python/export_checks.py").path] + args,
+                               timeout: 600, file: file, line: line)
+        guard o.status == 0, let json = try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any] else {
+            XCTFail("export_checks.py \(args.joined(separator: " ")) failed: \(o.stderr)", file: file, line: line)
             return [:]
         }
         return json

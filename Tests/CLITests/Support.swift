@@ -23,14 +23,23 @@ struct Output { var status: Int32; var stdout: String; var stderr: String }
 @discardableResult
 func btviz(_ args: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
            currentDirectory: String? = nil, addressSpaceKB: Int? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Output {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: addressSpaceKB == nil ? btvizPath : "/bin/sh")
-    if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    p.arguments = addressSpaceKB.map { ["-c", "ulimit -v \($0) && exec \"$0\" \"$@\"", btvizPath] + args } ?? args
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "BTVIZ_DATA")
     for (k, v) in environment { env[k] = v }
-    p.environment = env
+    return try runProgram(addressSpaceKB == nil ? btvizPath : "/bin/sh",
+                          addressSpaceKB.map { ["-c", "ulimit -v \($0) && exec \"$0\" \"$@\"", btvizPath] + args } ?? args,
+                          environment: env, timeout: timeout, currentDirectory: currentDirectory, file: file, line: line)
+}
+
+/// Runs a program with a time limit; a run that outlives it is killed and fails the test (a hang is a bug).
+@discardableResult
+func runProgram(_ executable: String, _ args: [String], environment: [String: String]? = nil, timeout: TimeInterval = 120,
+                currentDirectory: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Output {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    if let currentDirectory { p.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    p.arguments = args
+    if let environment { p.environment = environment }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
@@ -45,7 +54,7 @@ func btviz(_ args: [String], environment: [String: String] = [:], timeout: TimeI
     while p.isRunning && Date() < deadline { usleep(20_000) }
     if p.isRunning {
         kill(p.processIdentifier, SIGKILL)  // SIGTERM may be blocked in children of the test runner
-        XCTFail("btviz \(args.joined(separator: " ")) did not finish within \(timeout)s", file: file, line: line)
+        XCTFail("\((executable as NSString).lastPathComponent) \(args.joined(separator: " ")) did not finish within \(timeout)s", file: file, line: line)
     }
     p.waitUntilExit()
     group.wait()
