@@ -1,7 +1,9 @@
 import ArgumentParser
 import BTCore
 import Foundation
+import Quantizers
 import Sweeps
+import Training
 
 /// `btviz sweep`: a grid of trainings defined once (a W&B-style grid spec or the CLI shorthand), run locally or
 /// on Slurm, resumed after anything, and printed as the paper's tables.
@@ -160,7 +162,7 @@ enum SweepValidation {
         let paths: SweepPlan.Paths = backend == .slurm ? .requireAbsolute : .resolve(against: FileManager.default.currentDirectoryPath)
         let plan = try SweepPlan.expand(spec, flags: flags, paths: paths, previous: previous, confirmed: confirmed)
         for run in plan.runs {
-            if let message = problem(run.args) { throw BTError("run \(run.name): \(message)") }
+            if let message = problem(run.args) { throw BTError("\(plan.runs.count == 1 ? "the run" : "run \(run.name)"): \(message)") }
         }
         return plan
     }
@@ -172,7 +174,9 @@ enum SweepValidation {
             try train.newConfig.validate()
             return nil
         } catch {
-            let text = (error as? BTError)?.description ?? Train.message(for: error)
+            // Train's checks name options as train's flags, as `btviz train` would print them.
+            let text = (error as? BTError)?.description ?? (error as? ConfigProblem).map(Flags.message)
+                ?? (error as? QuantProblem).map(QuantizerOptions.message) ?? Train.message(for: error)
             return text.split(separator: "\n").first.map(String.init) ?? text
         }
     }
