@@ -105,7 +105,7 @@ public struct RunProgress: Equatable, Sendable {
     /// Reads RUN/metrics.jsonl's tail (nothing when there is none yet).
     public static func read(runDir: String) -> RunProgress {
         var p = RunProgress()
-        guard let f = try? RegularFile(runDir + "/metrics.jsonl"), f.size > 0,
+        guard let f = try? RegularFile(RunFiles.metrics(in: runDir)), f.size > 0,
               let data = try? Data(contentsOf: URL(fileURLWithPath: f.path), options: .alwaysMapped) else { return p }
         var end = data.endIndex, sawStep = false, sawEpoch = false
         while end > data.startIndex && !(sawStep && sawEpoch) {
@@ -164,7 +164,7 @@ public enum RunStatus {
         if let o = Outcome.read(runDir: runDir), o.exitCode != 0 || o.signal != nil, !o.isInterruption {
             return .failed(reason: o.reason.isEmpty ? "exit code \(o.exitCode)" : o.reason)
         }
-        let started = ["checkpoint.bin", "metrics.jsonl"].contains { FileManager.default.fileExists(atPath: runDir + "/" + $0) }
+        let started = [RunFiles.checkpoint, RunFiles.metrics].contains { FileManager.default.fileExists(atPath: runDir + "/" + $0) }
         return started ? .interrupted : .notStarted
     }
 }

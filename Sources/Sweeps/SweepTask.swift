@@ -1,3 +1,4 @@
+import Records
 import BTCore
 import Foundation
 
@@ -26,10 +27,10 @@ public struct SweepTask {
     public func trainArguments() -> [String] {
         let dir = folder.runPath(run.name)
         let threadArgs = threads.map { ["--threads", "\($0)"] } ?? []
-        if FileManager.default.fileExists(atPath: dir + "/checkpoint.bin") {
+        if FileManager.default.fileExists(atPath: dir + "/" + RunFiles.checkpoint) {
             return ["train", "--headless", "--resume", dir] + threadArgs + run.args
         }
-        let leftovers = ["metrics.jsonl", "config.json"].contains { FileManager.default.fileExists(atPath: dir + "/" + $0) }
+        let leftovers = [RunFiles.metrics, RunFiles.config].contains { FileManager.default.fileExists(atPath: dir + "/" + $0) }
         return ["train", "--headless", "--run-dir", dir] + (leftovers ? ["--replace"] : []) + threadArgs + run.args
     }
 

@@ -13,12 +13,12 @@ public struct RunFolder: Sendable {
 
     public init(_ path: String) { self.path = path }
 
-    public var configPath: String { path + "/config.json" }
-    public var metricsPath: String { path + "/metrics.jsonl" }
-    public var checkpointPath: String { path + "/checkpoint.bin" }
+    public var configPath: String { path + "/" + RunFiles.config }
+    public var metricsPath: String { RunFiles.metrics(in: path) }
+    public var checkpointPath: String { path + "/" + RunFiles.checkpoint }
 
     /// The files that make a folder a run.
-    public static let runFiles = ["checkpoint.bin", "metrics.jsonl", "config.json"]
+    public static let runFiles = RunFiles.all
 
     // MARK: - config.json
 

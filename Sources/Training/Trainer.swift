@@ -240,7 +240,7 @@ public final class Trainer {
 
     private func saveCheckpoint(announce: Bool) throws {
         guard let runDir else { return }
-        try Checkpoint.save(path: runDir + "/checkpoint.bin", engine: engine, step: step, method: method, lambda: lambda,
+        try Checkpoint.save(path: RunFolder(runDir).checkpointPath, engine: engine, step: step, method: method, lambda: lambda,
                             normalizer: task.normalization, config: config)
         lastCheckpointStep = step
         if announce { event(.checkpoint, "checkpoint saved at step \(step)") }

@@ -68,7 +68,7 @@ struct SweepExplorer {
         guard board.rows.indices.contains(view.selected) else { return false }
         let row = board.rows[view.selected]
         let runDir = watcher.dir + "/" + row.name
-        let metrics = runDir + "/metrics.jsonl"
+        let metrics = RunFiles.metrics(in: runDir)
         guard FileManager.default.isReadableFile(atPath: metrics), let h = try? header(runDir) else {
             say(row.name + ": " + (row.state == .notStarted ? "not started yet" : "no records to show yet"))
             return false
@@ -99,8 +99,9 @@ struct SweepExplorer {
         multiples = multiples.filter { names.contains($0.key) }
         for n in names where multiples[n] == nil {
             let runDir = watcher.dir + "/" + n
-            guard FileManager.default.fileExists(atPath: runDir + "/metrics.jsonl"), let h = try? header(runDir) else { continue }
-            multiples[n] = (MetricsTail(path: runDir + "/metrics.jsonl"), RunModel(header: h, records: []))
+            let metrics = RunFiles.metrics(in: runDir)
+            guard FileManager.default.fileExists(atPath: metrics), let h = try? header(runDir) else { continue }
+            multiples[n] = (MetricsTail(path: metrics), RunModel(header: h, records: []))
         }
         for (name, var entry) in multiples {
             guard let new = try? entry.tail.poll() else { continue }

@@ -39,7 +39,7 @@ public struct SweepWatcher {
         for run in sweep.runs {
             let runDir = dir + "/" + run.name
             // A quarter-megabyte a poll per run: a board of many long runs loads over a few frames, keys still work.
-            var tail = tails[run.name] ?? MetricsTail(path: runDir + "/metrics.jsonl", chunk: 1 << 18)
+            var tail = tails[run.name] ?? MetricsTail(path: RunFiles.metrics(in: runDir), chunk: 1 << 18)
             var digest = digests[run.name] ?? RunDigest()
             if FileManager.default.fileExists(atPath: tail.path) {
                 // A big file is read a chunk per poll; the board fills in over a few seconds.
