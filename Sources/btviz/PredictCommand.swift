@@ -3,6 +3,7 @@ import ArgumentParser
 import BTCore
 import Datasets
 import Foundation
+import Models
 import Training
 
 /// `predict`: a trained classifier applied to a user's images. Each image is read and fitted to the run's input
@@ -19,7 +20,7 @@ struct Predict: ParsableCommand {
 
     @Option(name: .customLong("run"), help: "The run directory of a trained classification run.") var runDir: String
     @Argument(help: "Images (PNG or JPEG) or folders of them.") var inputs: [String]
-    @Option(help: "Print the K most likely classes.") var top = 1
+    @Option(parsing: .unconditional, help: "Print the K most likely classes.") var top = 1
     @Flag(help: "Print JSON: an array of {path, class, index, probability, top}.") var json = false
 
     struct Guess: Encodable { var `class`: String; var index: Int; var probability: Double }
@@ -43,36 +44,38 @@ struct Predict: ParsableCommand {
         let (names, note) = Self.classNames(config: config, header: header, classes: ckpt.data["fc2.bias"]?.count ?? 0)
         guard top >= 1 else { throw BTError("--top must be at least 1 (got \(top))") }
 
-        // Every image is read before anything is printed: a bad one stops the command with one line.
+        // Images are read and classified a batch at a time, so memory holds one batch of inputs whatever the
+        // number of images; the results are printed only at the end, so a bad image stops the command with one
+        // line before anything is printed.
         let size = channels * side * side
-        var x = [Float](repeating: 0, count: paths.count * size)
-        let rgb = UnsafeMutablePointer<Float>.allocate(capacity: side * side * 3)
-        defer { rgb.deallocate() }
-        for (i, path) in paths.enumerated() {
-            let image = try RGBImage.read(path: path)
-            let fit = config.fit ?? .resize
-            if channels == 3 {
-                x.withUnsafeMutableBufferPointer { image.fitted(side: side, fit: fit, into: $0.baseAddress! + i * size) }
-            } else {
-                image.fitted(side: side, fit: fit, into: rgb)
-                for p in 0..<side * side {  // ITU-R BT.601 luma, as a grey conversion gives it (equal channels stay)
-                    x[i * size + p] = 0.299 * rgb[3 * p] + 0.587 * rgb[3 * p + 1] + 0.114 * rgb[3 * p + 2]
-                }
-            }
-        }
-        let normalizer = try Normalizer(mean: ckpt.header.normalizerMean, std: ckpt.header.normalizerStd)
-        x.withUnsafeMutableBufferPointer { normalizer.apply($0.baseAddress!, count: $0.count) }
-
-        let batch = min(64, paths.count)
+        let batch = try Self.batchSize(k: header.k, inputShape: shape, classes: ckpt.data["fc2.bias"]?.count ?? 0,
+                                        images: paths.count)
         let opened = try folder.open(checkpoint: ckpt, maxBatch: batch)
         guard let model = opened.classifier else { throw BTError("\(runDir) holds no VGG-6 classifier") }
-        let engine = opened.engine
+        let normalizer = try Normalizer(mean: ckpt.header.normalizerMean, std: ckpt.header.normalizerStd)
         let classes = model.classes
         let k = min(top, classes)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: batch * size)
+        defer { x.deallocate() }
+        let rgb = UnsafeMutablePointer<Float>.allocate(capacity: side * side * 3)
+        defer { rgb.deallocate() }
         var results: [Result] = []
         for start in stride(from: 0, to: paths.count, by: batch) {
             let n = min(batch, paths.count - start)
-            let logits = x.withUnsafeMutableBufferPointer { model.forward($0.baseAddress! + start * size, n: n, training: false) }
+            for j in 0..<n {
+                let image = try RGBImage.read(path: paths[start + j])
+                let fit = config.fit ?? .resize
+                if channels == 3 {
+                    image.fitted(side: side, fit: fit, into: x + j * size)
+                } else {
+                    image.fitted(side: side, fit: fit, into: rgb)
+                    for p in 0..<side * side {  // ITU-R BT.601 luma, as a grey conversion gives it (equal channels stay)
+                        x[j * size + p] = 0.299 * rgb[3 * p] + 0.587 * rgb[3 * p + 1] + 0.114 * rgb[3 * p + 2]
+                    }
+                }
+            }
+            normalizer.apply(x, count: n * size)
+            let logits = model.forward(x, n: n, training: false)
             for j in 0..<n {
                 let z = (0..<classes).map { Double(logits[j * classes + $0]) }
                 let m = z.max() ?? 0
@@ -92,10 +95,32 @@ struct Predict: ParsableCommand {
         }
         var table: [[String]] = []
         for r in results {
-            let rest = r.top.dropFirst().map { "\($0.class) \(Self.percent($0.probability))" }.joined(separator: ", ")
-            table.append([r.path, r.class, Self.percent(r.probability), rest.isEmpty ? "" : "(\(rest))"])
+            // Class and file names come from files: printed escaped, so they cannot drive the terminal.
+            let rest = r.top.dropFirst().map { "\(TerminalText.escape($0.class)) \(Self.percent($0.probability))" }.joined(separator: ", ")
+            table.append([TerminalText.escape(r.path), TerminalText.escape(r.class), Self.percent(r.probability),
+                          rest.isEmpty ? "" : "(\(rest))"])
         }
         printAligned(table)
+    }
+
+    /// The largest batch up to 64 (no more than there are images) whose network and inputs fit in half the memory
+    /// this process may use; a one-line error when not even one image fits in all of it.
+    static func batchSize(k: Int, inputShape: [Int], classes: Int, images: Int) throws -> Int {
+        let available = MemoryBudget.current()?.bytes
+        func need(_ batch: Int) -> Int? {
+            VGG6.memoryBytes(k: k, inputShape: inputShape, classes: classes, batch: batch)
+                .flatMap { net in checkedProduct([batch] + inputShape + [4]).map { net + $0 } }
+        }
+        // Half the room for the batch: the estimate counts the network's buffers, not the allocator's slack or
+        // the threads' stacks, and a bigger batch only saves a little time.
+        var batch = max(1, min(64, images))
+        while batch > 1, !(need(batch).map { n in available.map { n <= $0 / 2 } ?? true } ?? false) { batch /= 2 }
+        let one = need(batch)
+        if one == nil || available.map({ one! > $0 }) == true {
+            let shape = inputShape.map(String.init).joined(separator: "x")
+            throw BTError("this run's VGG-6(\(k)) on \(shape) images needs \(one.map(MemoryBudget.describe) ?? "more than can be counted") for one image; this process may use \(available.map(MemoryBudget.describe) ?? "?")")
+        }
+        return batch
     }
 
     static func percent(_ p: Double) -> String { String(format: "%.1f%%", 100 * p) }
