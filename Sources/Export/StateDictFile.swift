@@ -47,9 +47,26 @@ public enum StateDictFile {
         return out
     }
 
-    /// Loads a state_dict file into `model`: every state_dict tensor must be there with PyTorch's shape, as F32 and
-    /// finite; a tensor the model lacks is refused, except btviz's derived `btviz.*` tensors (ignored: recomputed
-    /// from the latent weights) and num_batches_tracked (btviz keeps no count). Nothing is changed unless all is well.
+    /// The largest magnitude a loaded tensor may hold. Trained weights and statistics are many orders of magnitude
+    /// smaller; above it, a 3x3 conv's sums over a few hundred channels and squared values in batch norm and
+    /// the histograms could overflow Float (3e38) into infinities and NaN.
+    public static let largestMagnitude: Float = 1e6  // said as "1e6" in the message below
+
+    /// Why a tensor's values cannot be trained from, or nil: too large, or a negative batch-norm variance.
+    static func rangeProblem(_ values: [Float], name: String) -> String? {
+        if let i = values.firstIndex(where: { abs($0) > largestMagnitude }) {
+            return "has \(values[i]) at index \(i); btviz takes values of magnitude at most 1e6"
+        }
+        if name.hasSuffix("running_var"), let i = values.firstIndex(where: { $0 < 0 }) {
+            return "is a variance but has \(values[i]) at index \(i)"
+        }
+        return nil
+    }
+
+    /// Loads a state_dict file into `model`: every state_dict tensor must be there with PyTorch's shape, as F32,
+    /// finite, of magnitude at most `largestMagnitude`, and variances not negative; a tensor the model lacks is
+    /// refused, except btviz's derived `btviz.*` tensors (ignored: recomputed from the latent weights) and
+    /// num_batches_tracked (btviz keeps no count). Nothing is changed unless all is well.
     public static func load(_ reader: Safetensors.Reader, into model: any Model) throws {
         let map = try TorchStateDict(model: model)
         let known = Set(map.entries.map(\.torchName))
@@ -66,7 +83,9 @@ public enum StateDictFile {
                 throw BTError("\(reader.path): tensor \(e.torchName) has shape \(have.shape), \(model.title) needs \(e.torchShape)")
             }
             guard e.tensor != nil else { continue }
-            staged.append((e, try reader.finiteFloats(e.torchName).values))
+            let values = try reader.finiteFloats(e.torchName).values
+            if let problem = rangeProblem(values, name: e.torchName) { throw BTError("\(reader.path): tensor \(e.torchName) \(problem)") }
+            staged.append((e, values))
         }
         for (e, values) in staged {
             TorchStateDict.fromTorch(values, torchShape: e.torchShape, layout: e.layout, into: e.tensor!.buffer.buffer)

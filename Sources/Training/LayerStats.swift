@@ -64,12 +64,16 @@ public final class LayerStatsTracker {
 
     private func histogram<C: Collection>(_ values: C, lo: Float, hi: Float) -> Histogram where C.Element == Float {
         var counts = [Int](repeating: 0, count: bins)
-        let scale = Float(bins) / (hi - lo)
+        // In Double: with weights near Float's limit, hi - lo overflows Float, and a NaN or infinite bin index
+        // would trap in Int(). Out-of-range and non-finite values land in the end bins.
+        let (l, h) = (Double(lo), Double(hi))
+        let scale = Double(bins) / max(h - l, .leastNormalMagnitude)
         for x in values {
-            let b = Int(((x - lo) * scale).rounded(.down))
-            counts[min(max(b, 0), bins - 1)] += 1
+            let t = ((Double(x) - l) * scale).rounded(.down)
+            let b = t.isNaN ? 0 : Int(min(max(t, 0), Double(bins - 1)))
+            counts[b] += 1
         }
-        let edges = (0...bins).map { lo + (hi - lo) * Float($0) / Float(bins) }
+        let edges = (0...bins).map { Float(l + (h - l) * Double($0) / Double(bins)) }
         return Histogram(edges: edges, counts: counts)
     }
 }

@@ -187,6 +187,11 @@ final class ExportCommandTests: XCTestCase {
         cases.append(("missing tensor", base.dropping("fc2.bias"), "has no tensor fc2.bias"))
         cases.append(("extra tensor", base.adding("features.2.weight"), "tensor features.2.weight is not in VGG-6(8)'s state_dict"))
         cases.append(("non-finite", base.poisoning("features.3.weight"), "features.3.weight holds a non-finite value"))
+        // Finite but beyond what the kernels and histograms can take (the campaign's 3e38 trapped in the histogram).
+        cases.append(("huge", base.poisoning("features.3.weight", with: 3e38),
+                      "tensor features.3.weight has 3e+38 at index 0; btviz takes values of magnitude at most 1e6"))
+        cases.append(("negative variance", base.poisoning("features.1.running_var", with: -1),
+                      "tensor features.1.running_var is a variance but has -1.0 at index 0"))
         for (what, bytes, message) in cases {
             let file = dir + "/\(what).safetensors", runDir = dir + "/run-\(what)"
             try bytes.write(to: URL(fileURLWithPath: file))
@@ -272,11 +277,11 @@ struct SafetensorsBytes {
         return file(h, body + Data(count: 16))
     }
 
-    /// `name`'s first value replaced by NaN.
-    func poisoning(_ name: String) -> Data {
+    /// `name`'s first value replaced by `value` (NaN unless given).
+    func poisoning(_ name: String, with value: Float = .nan) -> Data {
         let start = ((header[name] as! [String: Any])["data_offsets"] as! [Int])[0]
         var b = Data(body)
-        b.replaceSubrange(start..<start + 4, with: withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { Data($0) })
+        b.replaceSubrange(start..<start + 4, with: withUnsafeBytes(of: value.bitPattern.littleEndian) { Data($0) })
         return file(header, b)
     }
 }
