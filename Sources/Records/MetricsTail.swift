@@ -20,15 +20,17 @@ public struct MetricsTail {
 
     public mutating func poll() throws -> [RunRecord] {
         restarted = false
-        guard let fh = FileHandle(forReadingAtPath: path) else { throw BTError("cannot read \(path)") }
-        defer { try? fh.close() }
-        let size = try fh.seekToEnd()
+        // A regular file only: a FIFO in its place would block the open for ever.
+        let file = try RegularFile(path)
+        let size = UInt64(file.size)
         if size < offset { offset = 0; restarted = true }
         behind = false
         guard size > offset else { return [] }
-        try fh.seek(toOffset: offset)
         let want = Int(min(size - offset, UInt64(chunk)))
-        guard let data = try fh.read(upToCount: want), !data.isEmpty else { return [] }
+        var bytes = [UInt8](repeating: 0, count: want)
+        let got = pread(file.fd, &bytes, want, off_t(offset))
+        guard got > 0 else { return [] }
+        let data = Data(bytes[0..<got])
         behind = offset + UInt64(data.count) < size
         guard let lastNL = data.lastIndex(of: UInt8(ascii: "\n")) else {
             // No newline in a whole chunk, or NUL bytes (never in JSON; a preallocated or damaged tail): skip it

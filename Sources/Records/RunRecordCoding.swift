@@ -40,10 +40,9 @@ public enum RunRecordCoding {
 
     /// Every record of a metrics.jsonl file, in order, and how many non-blank lines were skipped as malformed.
     public static func read(path: String) throws -> (records: [RunRecord], skipped: Int) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw BTError("cannot read \(path)")
-        }
-        return decodeLines(String(decoding: data, as: UTF8.self))
+        // A regular file only (a FIFO in its place would block the read for ever), within the memory budget.
+        let bytes = try RegularFile(path).readAll(limit: Int.max, what: "a metrics.jsonl")
+        return decodeLines(String(decoding: bytes, as: UTF8.self))
     }
 
     /// The records of whole lines of text, and how many non-blank lines were skipped as malformed.

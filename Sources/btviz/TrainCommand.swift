@@ -87,6 +87,11 @@ struct Train: AsyncParsableCommand {
             checkpoint = saved
             config = makeConfig(over: saved.header.config)
             try config.validate()
+            // A run killed between checkpoints logged steps the checkpoint never saw; they are trained again.
+            let dropped = try folder.dropRecords(after: saved.header.step)
+            if dropped > 0 {
+                FileHandle.standardError.write(Data("btviz: note: \(dropped) records logged after the checkpoint (step \(saved.header.step)) were dropped from \(folder.metricsPath); the resumed run logs those steps again\n".utf8))
+            }
         } else {
             folder = RunFolder(runDir ?? defaultRunDirectory(config))
             try config.validate()
