@@ -22,6 +22,11 @@ public func readSVHNMat(path: String) throws -> ImageSet {
     guard x.classType == MAT_C_UINT8, x.isReal else {
         throw BTError("bad SVHN file \(path) (\(mat.version)): X holds \(x.typeText), expected uint8")
     }
+    // SVHN's pixels are stored as bytes (miUINT8). Other stored data labelled uint8 would be converted by matio
+    // without a word (0.7 becomes 0): not the released files.
+    if let stored = x.storedType, stored != 2 {
+        throw BTError("bad SVHN file \(path): X is labelled uint8 but stores \(MatFile.storedTypeName(stored)) data, expected miUINT8 (bytes)")
+    }
     // The bytes and the floats made from them: 5 bytes a pixel.
     try mat.checkDeclared(x, memory: checkedProduct([x.count ?? -1, 5]))
     let y = try mat.variable("y")
@@ -68,6 +73,8 @@ final class MatFile {
         let dims: [Int]
         let classType: matio_classes
         let isReal: Bool
+        /// The data type stored in the file (v5 only; nil when unknown): may differ from `classType`.
+        let storedType: Int?
         let elementSize: Int
         let compressed: Bool
         fileprivate let info: UnsafeMutablePointer<matvar_t>
@@ -129,7 +136,7 @@ final class MatFile {
             throw BTError("bad .mat file \(path): it is not a MATLAB .mat file (no v5/v7.3 MAT header)")
         }
         if head[124] == 0 && head[125] == 1 || head[124] == 1 && head[125] == 0 {  // v5 (v7.3 is HDF5)
-            try MatFile.checkV5Names(file, bigEndian: head[126] == 0x4d)
+            storedTypes = try MatFile.scanV5Headers(file, bigEndian: head[126] == 0x4d)
         }
         else if let probe = HDF5Isolation.probe {
             try probe(path)  // v7.3: read once in a child process first, where a libhdf5 crash harms nothing
@@ -143,11 +150,17 @@ final class MatFile {
     }
 
     let size: Int
+    /// v5 only: each top-level variable's stored data type (the MAT-file's miINT8 = 1 ... miUINT64 = 13), by name.
+    /// matio converts whatever is stored to the class the header declares (floats labelled uint8 are truncated
+    /// silently), so a reader that needs the stored bytes checks them here.
+    private(set) var storedTypes: [String: Int] = [:]
 
     /// matio allocates a v5 variable's name at the length its header declares (4 GB from a 300-byte file): each
-    /// top-level variable's name is checked first against MATLAB's limit of 63 characters. The walk stops quietly
-    /// where it cannot follow the file; matio then reports what is wrong.
-    private static func checkV5Names(_ file: RegularFile, bigEndian: Bool) throws {
+    /// top-level variable's name is checked first against MATLAB's limit of 63 characters. The same walk notes
+    /// each variable's stored data type (its real part's data element tag). It stops quietly where it cannot
+    /// follow the file; matio then reports what is wrong.
+    private static func scanV5Headers(_ file: RegularFile, bigEndian: Bool) throws -> [String: Int] {
+        var types: [String: Int] = [:]
         func u32(_ b: [UInt8], _ at: Int) -> Int {
             let v = (0..<4).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) }
             return bigEndian ? Int(UInt32(v).byteSwapped) : v
@@ -155,16 +168,16 @@ final class MatFile {
         var offset = 128
         while offset + 8 <= file.size {
             var tag = [UInt8](repeating: 0, count: 8)
-            guard pread(file.fd, &tag, 8, off_t(offset)) == 8 else { return }
+            guard pread(file.fd, &tag, 8, off_t(offset)) == 8 else { return types }
             let type = u32(tag, 0), n = u32(tag, 4)
-            guard type == 14 || type == 15 else { return }  // miMATRIX, miCOMPRESSED
+            guard type == 14 || type == 15 else { return types }  // miMATRIX, miCOMPRESSED
             // The variable's first 48 bytes: tag, array flags (16), dims tag (8), then the dims and the name tag.
             var raw = [UInt8](repeating: 0, count: min(n, 4096))
             raw.removeLast(raw.count - max(0, pread(file.fd, &raw, raw.count, off_t(offset + 8))))
             var inner = type == 14 ? tag + raw : [UInt8](repeating: 0, count: 256)
             if type == 15 {  // what inflates before the stream ends or breaks is enough
                 var z = z_stream()
-                guard inflateInit_(&z, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return }
+                guard inflateInit_(&z, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return types }
                 raw.withUnsafeMutableBufferPointer { r in inner.withUnsafeMutableBufferPointer { o in
                     z.next_in = r.baseAddress; z.avail_in = UInt32(r.count)
                     z.next_out = o.baseAddress; z.avail_out = UInt32(o.count)
@@ -173,18 +186,37 @@ final class MatFile {
                 inflateEnd(&z)
                 inner.removeLast(Int(z.avail_out))
             }
-            guard inner.count >= 40, u32(inner, 0) == 14, u32(inner, 8) == 6 else { return }
+            guard inner.count >= 40, u32(inner, 0) == 14, u32(inner, 8) == 6 else { return types }
             let dimsBytes = u32(inner, 28), nameAt = 32 + (dimsBytes + 7) / 8 * 8
-            guard nameAt + 8 <= inner.count else { return }
+            guard nameAt + 8 <= inner.count else { return types }
             let nameTag = u32(inner, nameAt)
+            let name: [UInt8], dataAt: Int
             if nameTag >> 16 == 0 {  // not the small-element form (at most 4 bytes)
                 let nameLength = u32(inner, nameAt + 4)
                 guard nameLength <= 63 else {
                     throw BTError("bad .mat file \(file.path): a variable's header is damaged (its name is \(nameLength) bytes; MATLAB names have at most 63)")
                 }
+                name = Array(inner[min(nameAt + 8, inner.count)..<min(nameAt + 8 + nameLength, inner.count)])
+                dataAt = nameAt + 8 + (nameLength + 7) / 8 * 8
+            } else {
+                name = Array(inner[nameAt + 4..<nameAt + 4 + min(nameTag >> 16, 4)])
+                dataAt = nameAt + 8
+            }
+            // The real part's tag: small-element form when its upper 16 bits (the byte count) are set.
+            if dataAt + 4 <= inner.count, let text = String(validating: name, as: UTF8.self) {
+                let dataTag = u32(inner, dataAt)
+                types[text] = dataTag >> 16 == 0 ? dataTag : dataTag & 0xFFFF
             }
             offset += 8 + (type == 14 ? (n + 7) / 8 * 8 : n)
         }
+        return types
+    }
+
+    /// "miSINGLE" for a stored type number, for messages.
+    static func storedTypeName(_ t: Int) -> String {
+        let names = [1: "miINT8", 2: "miUINT8", 3: "miINT16", 4: "miUINT16", 5: "miINT32", 6: "miUINT32",
+                     7: "miSINGLE", 9: "miDOUBLE", 12: "miINT64", 13: "miUINT64"]
+        return names[t] ?? "type \(t)"
     }
 
     /// "MATLAB v5" or "MATLAB v7.3 (HDF5)", for messages.
@@ -220,7 +252,7 @@ final class MatFile {
         let v = info.pointee
         let dims = (0..<Int(v.rank)).map { Int(v.dims[$0]) }
         let variable = Variable(name: name, dims: dims, classType: v.class_type, isReal: v.isComplex == 0,
-                                elementSize: max(1, Int(Mat_SizeOfClass(Int32(v.class_type.rawValue)))),
+                                storedType: storedTypes[name], elementSize: max(1, Int(Mat_SizeOfClass(Int32(v.class_type.rawValue)))),
                                 compressed: v.compression != MAT_COMPRESSION_NONE, info: info)
         infos.append(info)
         return variable

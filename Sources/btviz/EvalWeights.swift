@@ -21,10 +21,15 @@ struct WeightsEvalOptions: ParsableArguments {
         guard let conv1 = reader.entry("features.0.weight"), conv1.shape.count == 4, conv1.shape[0] >= 1 else {
             throw BTError("\(weights) has no tensor features.0.weight of shape [K, channels, 3, 3]: not a VGG-6 state_dict")
         }
+        // K is the file's, not an option anyone gave: a K btviz cannot build is said of the file.
+        let k = conv1.shape[0]
+        guard k <= 512 else {
+            throw BTError("\(weights): features.0.weight has \(k) filters (VGG-6 K=\(k)); btviz builds VGG-6 with K up to 512")
+        }
         var config = TrainConfig()
         config.dataset = dataset ?? config.dataset
         config.dataDir = dataDir
-        config.k = conv1.shape[0]
+        config.k = k
         let list = try (methods ?? "full").split(separator: ",").map { name -> QuantMethod in
             guard let m = QuantMethod(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
                 throw BTError("unknown method \(name); choose from \(QuantMethod.list())")

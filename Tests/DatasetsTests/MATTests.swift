@@ -67,4 +67,39 @@ final class MATTests: XCTestCase {
         assertBTError(try readSVHNMat(path: junk), contains: ["bad .mat file", junk])
         assertBTError(try readSVHNMat(path: join(tmp, "none.mat")), contains: ["cannot read", "none.mat"])
     }
+
+    /// MAT v5 stores an array's class and its data's type apart; matio converts whatever is stored to the class
+    /// (floats labelled uint8 become truncated bytes without a word). X must store bytes, as the released files do.
+    /// The file is written here element by element (MAT-File Format, ch. 1), once with bytes and once with floats.
+    func testXLabelledUint8MustStoreBytes() throws {
+        let tmp = try makeTempDir(self)
+        let good = join(tmp, "bytes.mat"), floats = join(tmp, "floats.mat")
+        try writeBytes(Self.v5File(storeXAsSingle: false), good)
+        try writeBytes(Self.v5File(storeXAsSingle: true), floats)
+        let set = try readSVHNMat(path: good)
+        XCTAssertEqual(set.count, 1)
+        XCTAssertEqual(set.pixels[0], Float(7) / 255, accuracy: 1e-6)
+        XCTAssertEqual(set.labels, [1])
+        assertBTError(try readSVHNMat(path: floats), contains: ["floats.mat", "X is labelled uint8 but stores miSINGLE data", "miUINT8"])
+    }
+
+    /// A little-endian MAT v5 file with X (32x32x3x1, class uint8, every pixel 7) and y = [1] (double).
+    static func v5File(storeXAsSingle: Bool) -> [UInt8] {
+        func u32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+        func padded(_ b: [UInt8]) -> [UInt8] { b + [UInt8](repeating: 0, count: (8 - b.count % 8) % 8) }
+        func element(_ type: Int, _ data: [UInt8]) -> [UInt8] { u32(type) + u32(data.count) + padded(data) }
+        func matrix(name: String, classID: Int, dims: [Int], dataType: Int, data: [UInt8]) -> [UInt8] {
+            let body = element(6, u32(classID) + u32(0)) + element(5, dims.flatMap(u32))
+                + element(1, Array(name.utf8)) + element(dataType, data)
+            return u32(14) + u32(body.count) + body
+        }
+        var header = Array("MATLAB 5.0 MAT-file, written by btviz's MATTests".utf8)
+        header += [UInt8](repeating: 0x20, count: 116 - header.count) + [UInt8](repeating: 0, count: 8) + [0x00, 0x01] + Array("IM".utf8)
+        let n = 32 * 32 * 3
+        let x = storeXAsSingle
+            ? matrix(name: "X", classID: 9, dims: [32, 32, 3, 1], dataType: 7, data: (0..<n).flatMap { _ in u32(Int(Float(7.6).bitPattern)) })
+            : matrix(name: "X", classID: 9, dims: [32, 32, 3, 1], dataType: 2, data: [UInt8](repeating: 7, count: n))
+        let y = matrix(name: "y", classID: 6, dims: [1, 1], dataType: 9, data: (0..<8).map { UInt8((Double(1).bitPattern >> (8 * UInt64($0))) & 0xFF) })
+        return header + x + y
+    }
 }
