@@ -181,7 +181,7 @@ extension SystemRandomNumberGenerator {
             return z ^ (z >> 31)
         }
         mutating func gaussian() -> Double {
-            let u = (Double(next() >> 11) + 1) / 9007199254740993, v = Double(next() >> 11) / 9007199254740992
+            let u = (Double(next() >> 11) + 1) / 9007199254740992, v = Double(next() >> 11) / 9007199254740992
             return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
         }
     }

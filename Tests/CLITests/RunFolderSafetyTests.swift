@@ -35,7 +35,7 @@ final class RunFolderSafetyTests: XCTestCase {
 
     func testRunFolderBelowAFile() throws {
         let dir = temporaryDirectory()
-        FileManager.default.createFile(atPath: dir + "/f", contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/f", contents: Data("x".utf8)))
         assertCleanFailure(try btviz(["train"] + subset + ["--epochs", "1", "--run-dir", dir + "/f/run"]),
                            mentioning: "/f is a file, not a folder")
         assertCleanFailure(try btviz(["train"] + subset + ["--epochs", "1", "--run-dir", dir + "/f"]),
