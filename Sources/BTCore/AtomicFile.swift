@@ -46,7 +46,7 @@ public enum AtomicFile {
         try write(Data(text.utf8), to: path)
     }
 
-    /// ".<name>.tmp-<pid>-<16 hex digits>": the only names `removeStaleTemporaries` deletes. A long name is cut to
+    /// ".<name>.tmp-<pid>-<16 hex digits>": the only names `removeTemporaries` deletes. A long name is cut to
     /// 200 bytes so the temporary's name stays within the 255 bytes a file name may have.
     public static func temporaryName(for name: String, pid: pid_t = getpid()) -> String {
         let base = name.utf8.count > 200 ? String(decoding: name.utf8.prefix(200), as: UTF8.self) : name

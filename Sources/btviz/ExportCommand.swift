@@ -165,7 +165,7 @@ struct ExportRun: ParsableCommand {
     }
 
     private func makeFolder(_ path: String) throws {
-        try OutputFolder.create(path, what: "--out")
+        try OutputFolder.create(path, what: "the --out folder")
     }
 
     /// The model file: replaced atomically, or with `--out -` written to standard output.

@@ -238,7 +238,7 @@ final class SafeWriteTests: XCTestCase {
         let cases: [([String], String)] = [
             (["sweep", "run", spec, "--out", file + "/sweep"], "cannot create the sweep folder \(file)/sweep: \(file) is a file, not a folder"),
             (["export", run, "--format", "tensorboard", "--out", file + "/tb"], "cannot create the TensorBoard folder \(file)/tb: \(file) is a file, not a folder"),
-            (["export", run, "--format", "reference", "--out", file + "/ref", "--images", "2"], "cannot create --out \(file)/ref: \(file) is a file, not a folder"),
+            (["export", run, "--format", "reference", "--out", file + "/ref", "--images", "2"], "cannot create the --out folder \(file)/ref: \(file) is a file, not a folder"),
             (["export", run, "--format", "onnx", "--out", file + "/m.onnx"], "cannot write \(file)/m.onnx: \(file) is a file, not a folder"),
             (["plot", run, "--curves", "--out", file + "/c.svg"], "cannot write \(file)/c.svg: \(file) is a file, not a folder"),
             (["train", "--dataset", "synthetic", "--epochs", "1", "--headless", "--run-dir", s.out + "/r", "--tensorboard", file + "/tb"],
