@@ -135,6 +135,12 @@ final class OutputPathsTests: XCTestCase {
         assertThrows(try LineLog(path: link), mentioning: "is a symbolic link")
         assertThrows(try OutputFile.openAppending(fifo), mentioning: "a FIFO (named pipe), not a regular file")
         assertThrows(try LineLog(path: fifo), mentioning: "a FIFO (named pipe), not a regular file")
+        // A new file by a predictable name (TensorBoard's events.out.tfevents.<time>.<host>.<pid>): only created.
+        let events = dir + "/events.out.tfevents.1.h.2"
+        try FileManager.default.createSymbolicLink(atPath: events, withDestinationPath: victim)
+        assertThrows(try OutputFile.openAppending(events, exclusive: true), mentioning: "is a symbolic link")
+        try Data().write(to: URL(fileURLWithPath: dir + "/old-events"))
+        assertThrows(try OutputFile.openAppending(dir + "/old-events", exclusive: true), mentioning: "it already exists")
         assertVictimUntouched()
         let log = try LineLog(path: dir + "/plain.jsonl")
         try log.append("{}")
