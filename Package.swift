@@ -56,6 +56,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
+        .testTarget(name: "BTCoreTests", dependencies: ["BTCore"], swiftSettings: fast),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Models", "Kernels", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "QuantizersTests", dependencies: ["Quantizers", "Records", "Kernels", "BTCore"], swiftSettings: fast),

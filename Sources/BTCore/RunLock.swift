@@ -15,8 +15,14 @@ public final class RunLock {
     public init(dir: String, purpose: String, file: String = RunLock.fileName) throws {
         path = dir + "/" + file
         while true {
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            // O_NONBLOCK: a FIFO planted as the lock cannot block the open; the fstat below refuses it.
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
             guard fd >= 0 else { throw RegularFile.error(path, "cannot lock the run folder: cannot open") }
+            var kind = stat()
+            if fstat(fd, &kind) == 0, let problem = OutputFile.problem(kind.st_mode) {
+                close(fd)
+                throw BTError("cannot lock the run folder: \(path): \(problem)")
+            }
             if flock(fd, LOCK_EX | LOCK_NB) != 0 {
                 let busy = errno == EWOULDBLOCK
                 let holder = busy ? RunLock.readHolder(fd) : ""

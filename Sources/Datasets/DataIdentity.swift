@@ -117,7 +117,7 @@ final class ChecksumCache: @unchecked Sendable {
         let sum = try compute()
         let snapshot: [String: String] = lock.withLock { sums[key] = sum; return sums }
         if let data = try? JSONEncoder().encode(snapshot) {
-            try? FileManager.default.createDirectory(atPath: parentPath(path), withIntermediateDirectories: true)
+            _ = try? OutputFolder.create(parentPath(path), what: "the checksum cache's folder")
             try? AtomicFile.write(data, to: path)
         }
         return sum

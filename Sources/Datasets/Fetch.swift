@@ -41,11 +41,7 @@ public func fetchDataset(_ entry: DatasetEntry, into dir: String, baseURL: URL? 
     guard !files.isEmpty else {
         throw BTError("\(entry.name) has nothing to fetch: \(entry.howToGet.isEmpty ? "it is built in" : entry.howToGet)")
     }
-    do {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    } catch {
-        throw BTError("cannot create \(dir): \(oneLine(error))")
-    }
+    try OutputFolder.create(dir, what: "the data folder")
     for file in files {
         guard let want = expected?[file.name] ?? (expected == nil ? file.checksum : nil) else {
             throw BTError("no checksum known for \(file.name)")
@@ -72,6 +68,7 @@ public func fetchDataset(_ entry: DatasetEntry, into dir: String, baseURL: URL? 
             unlink(part)
             throw BTError("download of \(url.absoluteString) has \(algo) \(got), expected \(want.hex); not saved")
         }
+        try OutputFile.checkReplaceable(dest)  // a link or device under the file's name is refused, not replaced
         guard rename(part, dest) == 0 else { throw fileError(dest, "cannot write") }
         progress.log("\(file.name): \(fileSize(dest) ?? 0) bytes, \(algo) ok")
         if file.unpack { try unpackZip(dest, into: dir, progress: progress) }
@@ -198,8 +195,8 @@ final class PartFile {
 
     init(path: String, appendingFrom offset: Int64) throws {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | (offset == 0 ? O_TRUNC : 0), 0o644)
-        guard fd >= 0 else { throw fileError(path, "cannot write") }
+        // No link followed, no FIFO or device written (OutputFile's rules); the ftruncate below cuts it to `offset`.
+        fd = try OutputFile.openAppending(path)
         guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
             Foundation.close(fd); throw fileError(path, "cannot write")
         }

@@ -20,8 +20,7 @@ func unpackZip(_ path: String, into dir: String, progress: FetchProgress) throws
         }
         let dest = (dir as NSString).appendingPathComponent(rel)
         if let size = fileSize(dest), UInt64(size) == entry.uncompressedSize { kept += 1; continue }
-        try FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try OutputFolder.create(parentPath(dest), what: "the folder of \(rel)")
         let part = dest + ".part"
         unlink(part)
         progress.log("\((path as NSString).lastPathComponent): unpacking \(rel)")
@@ -39,6 +38,7 @@ func unpackZip(_ path: String, into dir: String, progress: FetchProgress) throws
             let why = (error as? Archive.ArchiveError).map { $0 == .invalidCRC32 ? "CRC mismatch" : "\($0)" } ?? oneLine(error)
             throw BTError("bad zip file \(path): cannot unpack \(rel) (\(why))")
         }
+        try OutputFile.checkReplaceable(dest)
         guard rename(part, dest) == 0 else { throw fileError(dest, "cannot write") }
         unpacked += 1
     }

@@ -141,7 +141,7 @@ public struct SlurmLauncher: Sendable {
     /// array's job id. A refused submission leaves nothing behind.
     public func submit(runs: [String], sweepName: String) throws -> (jobID: String, submission: Submission) {
         guard !runs.isEmpty else { throw BTError("no runs to submit") }
-        try FileManager.default.createDirectory(atPath: folder.slurmPath, withIntermediateDirectories: true)
+        try OutputFolder.create(folder.slurmPath, what: "the Slurm folder")
         let s = nextSubmission()
         try AtomicFile.write(runs.joined(separator: "\n") + "\n", to: s.listPath)
         try AtomicFile.write(script(runs: runs, sweepName: sweepName, submission: s), to: s.scriptPath)

@@ -19,9 +19,7 @@ public struct SweepFolder: Sendable {
         let folder = SweepFolder(path)
         var st = stat()
         if stat(path, &st) != 0 {
-            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-                throw BTError("cannot create the sweep folder \(path): \((error as NSError).localizedDescription)")
-            }
+            try OutputFolder.create(path, what: "the sweep folder")
             return (folder, nil)
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else { throw BTError("\(path) is a file, not a folder: give --out a folder") }

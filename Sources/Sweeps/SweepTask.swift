@@ -38,7 +38,7 @@ public struct SweepTask {
     /// descriptor, or nil), and writes RUN/outcome.json. Stop signals are forwarded to the training, which saves.
     public func perform(echo: Int32?) throws -> Result {
         let dir = folder.runPath(run.name)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try OutputFolder.create(dir, what: "the run folder")
         let lock: RunLock
         do { lock = try RunLock(dir: dir, purpose: "sweep task", file: RunStatus.taskLockFile) } catch {
             return .inUse(holder: RunLock.holder(of: dir, file: RunStatus.taskLockFile) ?? "another sweep task")
@@ -50,8 +50,7 @@ public struct SweepTask {
         default: break
         }
         unlink(dir + "/" + Outcome.fileName)  // from an earlier attempt: this one will say how it ended
-        let log = open(dir + "/task.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard log >= 0 else { throw BTError("cannot write \(dir)/task.log: \(String(cString: strerror(errno)))") }
+        let log = try OutputFile.openAppending(dir + "/task.log")  // no link followed, no FIFO blocking
         defer { close(log) }
         let args = trainArguments()
         let header = "== \(Self.timestamp()) btviz \(args.joined(separator: " "))\n"

@@ -60,8 +60,11 @@ public struct RunFolder: Sendable {
     /// Every record, in order, and how many non-blank lines were skipped as malformed; none for a run that never
     /// logged (no metrics.jsonl yet).
     public func readRecords() throws -> (records: [RunRecord], skipped: Int) {
-        guard FileManager.default.fileExists(atPath: metricsPath) else { return ([], 0) }
-        return try RunRecordCoding.read(path: metricsPath)
+        var st = stat()
+        guard lstat(metricsPath, &st) == 0 else { return ([], 0) }
+        // RegularFile: a FIFO in its place is refused, not read (a read would wait for a writer for ever).
+        let bytes = try RegularFile(metricsPath).readAll(limit: Int.max, what: "a metrics.jsonl")
+        return RunRecordCoding.decodeLines(String(decoding: bytes, as: UTF8.self))
     }
 
     /// A reader that follows the file as a live run appends to it.
@@ -107,7 +110,23 @@ public struct RunFolder: Sendable {
             throw BTError("no checkpoint at \(checkpointPath): \(errno == ENOENT ? "\(path) does not exist" : String(cString: strerror(errno)))")
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else { throw BTError("no run at \(path): it is a file, not a run folder") }
-        return try RunLock(dir: path, purpose: purpose)
+        let lock = try RunLock(dir: path, purpose: purpose)
+        try refuseForeignRunFiles()
+        return lock
+    }
+
+    /// A run file that is not a regular file (a link out of the folder, a FIFO, a folder) was not made by btviz:
+    /// refused before a run reads or writes it, so nothing is written through it and no write blocks on it.
+    func refuseForeignRunFiles() throws {
+        for name in Self.runFiles {
+            var st = stat()
+            guard lstat(path + "/" + name, &st) == 0 else { continue }
+            let kind = st.st_mode & S_IFMT
+            guard kind != S_IFREG else { continue }
+            let what = kind == S_IFLNK ? "a symbolic link" : kind == S_IFIFO ? "a FIFO (named pipe)" : kind == S_IFDIR ? "a folder"
+                : "a device or socket"
+            throw BTError("cannot use the run \(path): its \(name) is \(what), not a file btviz wrote; remove it (btviz reads and writes only regular files in a run folder)")
+        }
     }
 
     /// Creates the folder for a new run and locks it; refuses a folder that holds a run unless `replace`. Returns the
@@ -118,6 +137,7 @@ public struct RunFolder: Sendable {
         // Locked before the folder is looked at: a run another process is starting or training is refused.
         do {
             let lock = try RunLock(dir: path, purpose: purpose)
+            try refuseForeignRunFiles()
             try refuseExistingRun(replace: replace)
             return (lock, created)
         } catch {
@@ -128,31 +148,9 @@ public struct RunFolder: Sendable {
 
     /// Creates the directory and proves it is writable before any training starts.
     func prepare() throws -> [String] {
-        let dir = path
-        guard !dir.isEmpty else { throw BTError("the run directory is an empty path") }
-        if let long = dir.split(separator: "/").first(where: { $0.utf8.count > 255 }) {
-            throw BTError("cannot create run directory: the name '\(long.prefix(40))…' is \(long.utf8.count) bytes, over the 255 a file name may have")
-        }
-        guard dir.utf8.count < 4096 else { throw BTError("cannot create run directory: the path is \(dir.utf8.count) bytes, over 4095") }
-        // lstat, not fileExists: a symlink (even a dangling one) is something that was there before.
-        var created: [String] = [], p = dir, st = stat()
-        while !p.isEmpty && p != "/" && lstat(p, &st) != 0 && (errno == ENOENT || errno == ENOTDIR) {
-            created.append(p)
-            p = parentPath(p)
-        }
-        // The first existing ancestor must be a folder (stat follows a symlink to one).
-        let existing = p.isEmpty ? "." : p
-        if stat(existing, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR {
-            throw BTError(existing == dir ? "cannot use \(dir) as the run directory: it is a file, not a folder"
-                                          : "cannot create run directory \(dir): \(existing) is a file, not a folder")
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        } catch {
-            throw BTError("cannot create run directory \(dir): \(String(cString: strerror(errno == 0 ? EACCES : errno)))")
-        }
-        guard access(dir, W_OK) == 0 else { throw BTError("run directory \(dir) is not writable") }
-        removeStaleTemporaries()
+        let created = try OutputFolder.create(path, what: "the run directory")
+        guard access(path, W_OK) == 0 else { throw BTError("run directory \(path) is not writable") }
+        AtomicFile.removeTemporaries(in: path)
         return created
     }
 
@@ -161,8 +159,7 @@ public struct RunFolder: Sendable {
     /// created, by rmdir, which removes only an empty one.
     public func undoFailedStart(created: [String], ownRunFiles: Bool, lock: RunLock?) {
         if ownRunFiles { for f in Self.runFiles { unlink(path + "/" + f) } }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp-\(getpid())") { unlink(path + "/" + name) }
+        AtomicFile.removeTemporaries(in: path, own: true)
         // The lock file goes with the attempt unless a run is left in the folder (a --replace that failed).
         if Self.runFiles.contains(where: { FileManager.default.fileExists(atPath: path + "/" + $0) }) { lock?.release() } else { lock?.removeAndRelease() }
         for d in created { rmdir(d) }
@@ -177,20 +174,9 @@ public struct RunFolder: Sendable {
 
     /// For --replace: deletes the old run's files, once the new run has its data (a failed start keeps the old run).
     public func removeRunFiles() throws {
-        for f in Self.runFiles where FileManager.default.fileExists(atPath: path + "/" + f) {
-            do { try FileManager.default.removeItem(atPath: path + "/" + f) } catch {
-                throw BTError("cannot remove \(path)/\(f): \((error as NSError).localizedDescription)")
-            }
-        }
-    }
-
-    /// Removes temporary files that a killed writer left (".checkpoint.bin.tmp-PID" of a process that is gone).
-    func removeStaleTemporaries() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
-            guard let pid = Int32(name.split(separator: "-").last ?? ""), pid != getpid(),
-                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
-            try? FileManager.default.removeItem(atPath: path + "/" + name)
+        // unlink, not a recursive removal: the start refused anything but regular files (refuseForeignRunFiles).
+        for f in Self.runFiles where unlink(path + "/" + f) != 0 && errno != ENOENT {
+            throw RegularFile.error(path + "/" + f, "cannot remove")
         }
     }
 }

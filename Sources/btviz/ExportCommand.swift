@@ -31,7 +31,7 @@ struct ExportRun: ParsableCommand {
 
     @Argument(help: "Run directory.") var runDir: String
     @Option(help: "onnx, safetensors, tensorboard or reference.") var format: Format
-    @Option(help: "The file (onnx, safetensors) or folder (tensorboard, reference) to write.") var out: String
+    @Option(help: "The file (onnx, safetensors; - for standard output) or folder (tensorboard, reference) to write.") var out: String
     @Option(help: "The quantizer applied to the latent weights (default: the one the run last trained with).") var method: QuantMethod?
     @Flag(help: "safetensors: only the state_dict tensors (no btviz.* extras).") var stateDictOnly = false
     @Option(parsing: .unconditional, help: "reference, classification: how many test images (default 256).") var images = 256
@@ -40,6 +40,11 @@ struct ExportRun: ParsableCommand {
     var bicubic: ONNXExport.Bicubic = .input
 
     func run() throws {
+        if out == "-" && (format == .tensorboard || format == .reference) {
+            throw BTError("--out - (standard output) is for onnx and safetensors; \(format.rawValue) writes a folder")
+        }
+        // Refused before the work: a link, device, FIFO or folder at --out is never replaced (docs/export.md).
+        if format == .onnx || format == .safetensors, out != "-" { try OutputFile.checkReplaceable(out) }
         if format == .tensorboard { return try exportTensorBoard() }
         let run = try RunFolder(runDir).open(maxBatch: format == .reference ? 64 : 2)
         let (ckpt, model, engine) = (run.checkpoint, run.model, run.engine)
@@ -54,19 +59,19 @@ struct ExportRun: ParsableCommand {
             let normalizer = (ckpt.header.normalizerMean, ckpt.header.normalizerStd)
             let (data, layers) = try ONNXExport.build(model: model, fits: fits, normalizer: normalizer, method: m.rawValue,
                                                        bicubic: bicubic)
-            try AtomicFile.write(data, to: out)
-            print("wrote \(out): \(data.count) bytes, ONNX opset \(ONNXExport.opset), \(model.title) under \(m.rawValue)")
+            try save(data)
+            report("wrote \(shownOut): \(data.count) bytes, ONNX opset \(ONNXExport.opset), \(model.title) under \(m.rawValue)")
             let weights = layers.reduce(0) { $0 + $1.weights }, bytes = layers.reduce(0) { $0 + $1.bytes }
-            for l in layers { print("  \(l.name): \(l.weights) weights in \(l.bytes) bytes, \(l.form)") }
+            for l in layers { report("  \(l.name): \(l.weights) weights in \(l.bytes) bytes, \(l.form)") }
             if weights > 0 {
-                print(String(format: "  quantized conv weights: %d in %d bytes, %.3f bytes per weight (the initializers' raw data only)",
+                report(String(format: "  quantized conv weights: %d in %d bytes, %.3f bytes per weight (the initializers' raw data only)",
                              weights, bytes, Double(bytes) / Double(weights)))
             }
         case .safetensors:
             let tensors = try StateDictFile.tensors(model: model, fits: fits, stateDictOnly: stateDictOnly)
             let data = try Safetensors.encode(tensors, metadata: try metadata(ckpt: ckpt, method: m, fits: fits, model: model))
-            try AtomicFile.write(data, to: out)
-            print("wrote \(out): \(tensors.count) tensors, \(data.count) bytes, \(model.title) under \(m.rawValue)")
+            try save(data)
+            report("wrote \(shownOut): \(tensors.count) tensors, \(data.count) bytes, \(model.title) under \(m.rawValue)")
         case .reference:
             if let vgg = model as? VGG6 {
                 try referenceClassification(vgg, config: ckpt.header.config, ckpt: ckpt)
@@ -160,9 +165,28 @@ struct ExportRun: ParsableCommand {
     }
 
     private func makeFolder(_ path: String) throws {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw BTError("cannot make the folder \(path): \(error.localizedDescription)")
+        try OutputFolder.create(path, what: "the --out folder")
+    }
+
+    /// The model file: replaced atomically, or with `--out -` written to standard output.
+    private func save(_ data: Data) throws {
+        guard out == "-" else { return try AtomicFile.write(data, to: out) }
+        try data.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Foundation.write(STDOUT_FILENO, raw.baseAddress! + off, raw.count - off)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw BTError("cannot write to standard output: \(n == 0 ? "no bytes written" : String(cString: strerror(errno)))") }
+                off += n
+            }
         }
+    }
+
+    private var shownOut: String { out == "-" ? "standard output" : out }
+
+    /// The summary goes to stderr when the model itself goes to stdout.
+    private func report(_ line: String) {
+        if out == "-" { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
     }
 
     private func note(_ s: String) { FileHandle.standardError.write(Data("btviz: note: \(s)\n".utf8)) }

@@ -36,7 +36,7 @@ struct Plot: ParsableCommand {
         let header = try folder.readConfig().header
         let metricsPath = folder.metricsPath
         guard FileManager.default.fileExists(atPath: metricsPath) else { throw BTError("\(runDir) has no metrics.jsonl yet") }
-        let (records, skipped) = try RunRecordCoding.read(path: metricsPath)
+        let (records, skipped) = try folder.readRecords()  // a FIFO in its place is refused, not waited on
         if skipped > 0 { FileHandle.standardError.write(Data("btviz: note: skipped \(skipped) malformed line(s) of \(metricsPath)\n".utf8)) }
         let steps = records.compactMap { if case .step(let s) = $0 { s } else { nil } }
         guard let last = steps.last else { throw BTError("\(runDir) has no step records yet (the first is written after --log-every steps)") }

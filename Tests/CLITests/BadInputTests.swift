@@ -202,9 +202,10 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try btviz(["train", "--resume", run, "--headless", "--k", "4"]).status, 0, "an agreeing option is fine")
         assertCleanFailure(try btviz(["train", "--resume", run, "--replace"]), mentioning: "--replace")
 
-        // A temporary file of a writer that was killed (its pid is gone) is removed at the next start.
-        let stale = run + "/.checkpoint.bin.tmp-999999"
-        FileManager.default.createFile(atPath: stale, contents: Data(count: 100))
+        // A temporary file of a writer that was killed (its pid is gone) is removed at the next start: AtomicFile's
+        // name for it, .<name>.tmp-<pid>-<16 hex digits>.
+        let stale = run + "/.checkpoint.bin.tmp-999999-0123456789abcdef"
+        XCTAssertTrue(FileManager.default.createFile(atPath: stale, contents: Data(count: 100)))
         let again = try btviz(["train", "--dataset", "fashion", "--data-dir", fashionDir, "--epochs", "1", "--k", "4",
                                "--train-limit", "256", "--test-limit", "64", "--run-dir", run, "--replace", "--headless"])
         XCTAssertEqual(again.status, 0, again.stderr)

@@ -8,27 +8,23 @@ import SwiftProtobuf
 /// shows up while it trains.
 public final class EventFileWriter {
     public let path: String
-    private let handle: FileHandle
+    private let fd: Int32
 
-    /// A new file in `folder` (made if needed), named as TensorFlow's writer names them.
+    /// A new file in `folder` (made if needed), named as TensorFlow's writer names them. The name is predictable,
+    /// so the file is created exclusively: anything already there by that name (a planted link) is refused.
     public init(folder: String) throws {
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw BTError("cannot make the folder \(folder): \(error.localizedDescription)")
-        }
+        try OutputFolder.create(folder, what: "the TensorBoard folder")
         let now = Date().timeIntervalSince1970
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
         path = folder + "/events.out.tfevents.\(Int(now)).\(host).\(getpid())"
-        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-            throw BTError("cannot write \(path)")
-        }
-        handle = h
+        fd = try OutputFile.openAppending(path, exclusive: true)
         var version = Tensorboard_Event()
         version.wallTime = now
         version.fileVersion = "brain.Event:2"
         try write(version)
     }
 
-    deinit { try? handle.close() }
+    deinit { close(fd) }
 
     public func write(_ event: Tensorboard_Event) throws {
         let data = try event.serializedData()
@@ -38,7 +34,15 @@ public final class EventFileWriter {
         withUnsafeBytes(of: lengthCRC.littleEndian) { record.append(contentsOf: $0) }
         record.append(data)
         withUnsafeBytes(of: CRC32C.masked(data).littleEndian) { record.append(contentsOf: $0) }
-        do { try handle.write(contentsOf: record) } catch { throw BTError("cannot write \(path): \(error.localizedDescription)") }
+        try record.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw BTError("cannot write \(path): \(n == 0 ? "no bytes written" : String(cString: strerror(errno)))") }
+                off += n
+            }
+        }
     }
 }
 
