@@ -152,7 +152,12 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     /// every argument goes to a child's argv. Checked in one pass over the runs.
     func problem() -> String? {
         guard runs.count <= SweepSpec.maxRuns else { return "\(runs.count) runs, over the \(SweepSpec.maxRuns) a sweep may have" }
-        let keys = Set(parameters.map(\.key))
+        var keys = Set<String>()
+        for p in parameters where !keys.insert(p.key).inserted { return "the parameter '\(p.key.prefix(80))' is listed twice" }
+        var varied = Set<String>()
+        for k in varying where !keys.contains(k) || !varied.insert(k).inserted {
+            return "'varying' names '\(k.prefix(80))' twice or names no parameter"
+        }
         var names = Set<String>()
         for r in runs {
             if let why = PathComponent.problem(r.name) { return "the run name '\(r.name.prefix(80))' is not a folder name: \(why)" }

@@ -242,7 +242,10 @@ public struct SweepSpec: Equatable, Sendable {
     /// The spec as YAML in W&B's grid form (how the CLI shorthand is written to DIR/spec.yaml).
     public var yaml: String {
         func quoted(_ s: String) -> String {
-            // Quoted unless YAML reads it back as the same plain text.
+            // Plain when YAML reads it back as the same text: at once for words and numbers (a grid may have
+            // 100,000 values), else as Yams reads it.
+            let word = s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._+-/".unicodeScalars.contains($0)) }
+            if word, let f = s.unicodeScalars.first, CharacterSet.alphanumerics.contains(f) { return s }
             if let n = try? Yams.compose(yaml: "v: " + s), case .mapping(let m) = n, m["v"]?.scalar?.string == s,
                !s.contains("#"), !s.hasPrefix("[") , !s.hasPrefix("{") { return s }
             return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""

@@ -63,6 +63,9 @@ public struct SweepTable {
             throw BTError("'\(k)' is not a parameter of the sweep \(plan.name) (its parameters: \(keys.joined(separator: ", ")))")
         }
         if let twice = rowKeys.first(where: columnKeys.contains) { throw BTError("'\(twice)' cannot be both a row and a column") }
+        for ks in [rowKeys, columnKeys] where Set(ks).count != ks.count {
+            throw BTError("'\(ks.first { k in ks.filter { $0 == k }.count > 1 }!)' is given twice in --rows or --cols")
+        }
         // Only seeds are averaged over: any other option that varies must be a row or a column.
         if let hidden = plan.varying.first(where: { !rowKeys.contains($0) && !columnKeys.contains($0) && $0 != "seed" }) {
             throw BTError("'\(hidden)' varies in this sweep: add it to --rows or --cols (only seeds are averaged over)")

@@ -73,7 +73,7 @@ struct SweepRun: ParsableCommand {
         }
         if !dryRun {
             for r in final.runs { folder.adoptRenamedRun(r, previous: previous) }
-            try folder.write(plan: final, specText: specText)
+            try folder.write(plan: final, specText: specText ?? spec.yaml)
         }
         var todo: [String] = [], counts: [String: Int] = [:]
         for r in final.runs {
@@ -116,8 +116,9 @@ struct SweepRun: ParsableCommand {
         if summary.failed > 0 { throw ExitCode(1) }
     }
 
-    /// The spec from its file, or from the shorthand on this command line (written out as YAML).
-    private func readSpec() throws -> (SweepSpec, String) {
+    /// The spec and its file's text, or the shorthand on this command line (nil: written out as YAML once the grid
+    /// has passed its checks).
+    private func readSpec() throws -> (SweepSpec, String?) {
         var file: String?, options: [(key: String, text: String)] = []
         var i = 0
         while i < grid.count {
@@ -144,7 +145,7 @@ struct SweepRun: ParsableCommand {
         }
         guard !options.isEmpty else { throw BTError("no grid: give a spec file or train options (--method bwn,bt --seed 0-2)") }
         let spec = try SweepSpec.shorthand(name: name ?? URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent, options: options)
-        return (spec, spec.yaml)
+        return (spec, nil)
     }
 }
 

@@ -173,6 +173,18 @@ final class SweepInputTests: XCTestCase {
         XCTAssertEqual(table.cell(["16"], ["bt"])?.stats?.mean, 50)
     }
 
+    /// Found by the sweepplan fuzz target: a key twice among the rows trapped in the JSON output's dictionaries.
+    func testAKeyTwiceInTheLayoutIsRefusedNotATrap() throws {
+        let params: [[String: Any]] = [["key": "k", "values": ["16"]], ["key": "k", "values": ["32"]]]
+        XCTAssertThrowsError(try plan([["name": "run", "options": ["k": "16"], "args": []]], parameters: params)) {
+            XCTAssertTrue("\($0)".contains("parameter 'k' is listed twice"), "\($0)")
+        }
+        let p = try plan([["name": "seed=0", "options": ["seed": "0"], "args": []]])
+        XCTAssertThrowsError(try SweepTable(plan: p, results: [], rows: ["seed", "seed"], columns: [], paper: nil)) {
+            XCTAssertTrue("\($0)".contains("'seed' is given twice"), "\($0)")
+        }
+    }
+
     func testLatexEscapesItsSpecialsAndControlCharacters() throws {
         let object: [String: Any] = ["version": 1, "name": "x", "varying": ["dataset"],
                                      "parameters": [["key": "dataset", "values": ["a_b~^", "c\u{1B}[31m"]]],
