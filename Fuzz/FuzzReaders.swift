@@ -1,6 +1,6 @@
 // Coverage-guided fuzzing of every reader of outside bytes: IDX, .npy, BMP, checkpoints, metrics records (decoded,
 // loaded into the explorer's model and drawn), CIFAR-10's .tar.gz, SVHN's .mat (v5 and v7.3), ImageNet 64x64's
-// .npz, PNG and JPEG (both image readers), safetensors. Not part of the package: `scripts/fuzz` builds btviz's modules
+// .npz, PNG and JPEG (both image readers), safetensors, sweep specs (YAML) and sweep.json. Not part of the package: `scripts/fuzz` builds btviz's modules
 // with -sanitize=fuzzer into .build-fuzz and links this file against them (libFuzzer supplies main); the reader
 // is picked with BTVIZ_FUZZ_TARGET. A reader may throw; it must not trap, hang or allocate without bound.
 import BTCore
@@ -9,6 +9,7 @@ import Explorer
 import Foundation
 import Records
 import Restoration
+import Sweeps
 import Training
 
 /// The inputs go through a file because that is how btviz reads them (gzip detection, sizes from stat).
@@ -75,8 +76,21 @@ private func fuzzOne(_ target: String, _ data: UnsafePointer<UInt8>, _ size: Int
             _ = try? ImageFiles.read(path: p)
             _ = try HRImage.read(path: p)
         }
+    case "sweepspec":
+        // A spec as `sweep run` reads it, then expanded as a plan (the run count bounds the expansion).
+        let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+        guard let spec = try? SweepSpec.parse(yaml: text, source: "fuzz.yaml", defaultName: "fuzz") else { return }
+        _ = spec.yaml
+        _ = try? SweepPlan.expand(spec, flags: ["no-crop"], paths: .requireAbsolute, confirmed: true)
+    case "sweepplan":
+        // sweep.json as status, table and task read it: decoded and checked, then laid out and printed as a table.
+        guard let plan = try? SweepPlan.decode(Data(UnsafeBufferPointer(start: data, count: size)), path: "sweep.json") else { return }
+        let results = plan.runs.map { SweepTable.RunResult(name: $0.name, options: $0.options, state: .done, progress: RunProgress()) }
+        let layout = SweepTable.defaultLayout(plan)
+        guard let table = try? SweepTable(plan: plan, results: results, rows: layout.rows, columns: layout.columns, paper: "table1") else { return }
+        for format in SweepTableFormat.allCases { _ = try? format.render(table) }
     default:
-        fputs("BTVIZ_FUZZ_TARGET must be idx, npy, bmp, checkpoint, metrics, tar, mat, npz, png, jpeg or safetensors\n", stderr)
+        fputs("BTVIZ_FUZZ_TARGET must be idx, npy, bmp, checkpoint, metrics, tar, mat, npz, png, jpeg, safetensors, sweepspec or sweepplan\n", stderr)
         exit(2)
     }
 }

@@ -41,7 +41,7 @@ public struct SlurmLauncher: Sendable {
         if let m = settings.maxParallel, m < 1 { throw BTError("--max-parallel must be at least 1") }
         for line in settings.extraLines {
             guard Self.sbatchLine(line) != nil else {
-                throw BTError("--sbatch '\(line)': give one sbatch option, e.g. --sbatch=--qos=high")
+                throw BTError("--sbatch '\(line)': give one sbatch option without blanks, e.g. --sbatch=--qos=high (sbatch splits an #SBATCH line at blanks and cannot quote)")
             }
         }
         self.folder = folder
@@ -49,11 +49,13 @@ public struct SlurmLauncher: Sendable {
         self.executable = executable
     }
 
-    /// "--qos=high" or "#SBATCH --qos=high" as the `#SBATCH` line; nil for anything that is not an option.
+    /// "--qos=high" or "#SBATCH --qos=high" as the `#SBATCH` line; nil for anything that is not one option: a
+    /// blank inside it would split it into words sbatch reads differently (docs/slurm.md).
     static func sbatchLine(_ given: String) -> String? {
         var s = given.trimmingCharacters(in: .whitespaces)
         if s.hasPrefix("#SBATCH") { s = String(s.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
-        guard s.hasPrefix("-"), !s.contains(where: \.isNewline) else { return nil }
+        guard s.hasPrefix("-"), !s.contains(where: { $0.isWhitespace || $0.isNewline }),
+              !s.unicodeScalars.contains(where: TerminalText.isControl) else { return nil }
         return "#SBATCH " + s
     }
 

@@ -50,13 +50,34 @@ public struct SweepFolder: Sendable {
         try AtomicFile.write(plan.encoded(), to: planPath)
     }
 
+    /// What is at `path` itself, a symbolic link not followed: nil when nothing is.
+    public static func entryType(_ path: String) -> mode_t? {
+        var st = stat()
+        return lstat(path, &st) == 0 ? st.st_mode & S_IFMT : nil
+    }
+
+    /// "a symbolic link", "a file", ...: what an entry that should be a folder (or a lock file) is instead.
+    public static func describe(_ type: mode_t) -> String {
+        switch type {
+        case S_IFDIR: return "a folder"
+        case S_IFLNK: return "a symbolic link"
+        case S_IFREG: return "a file"
+        case S_IFIFO: return "a named pipe"
+        case S_IFSOCK: return "a socket"
+        default: return "a device"
+        }
+    }
+
     /// A run folder that a spec change renamed (a key that did not vary before now does): when `run` has no
     /// folder yet and the previous plan had a run with the same arguments whose folder exists and is not in use,
-    /// that folder is moved to `run`'s name, so the run is not trained twice.
+    /// that folder is moved to `run`'s name, so the run is not trained twice. Both names are one entry of this
+    /// folder (SweepPlan checks every name it reads), and only a real folder moves: a symbolic link in its place
+    /// is not a run of this sweep.
     public func adoptRenamedRun(_ run: SweepPlan.Run, previous: SweepPlan?) {
-        guard let previous, !FileManager.default.fileExists(atPath: runPath(run.name)),
+        guard let previous, SweepFolder.entryType(runPath(run.name)) == nil,
               let old = previous.runs.first(where: { $0.args == run.args && $0.name != run.name }),
-              FileManager.default.fileExists(atPath: runPath(old.name)),
+              PathComponent.problem(old.name) == nil, PathComponent.problem(run.name) == nil,
+              SweepFolder.entryType(runPath(old.name)) == S_IFDIR,
               RunStatus.state(of: runPath(old.name)).isLive == false else { return }
         _ = rename(runPath(old.name), runPath(run.name))
     }

@@ -16,6 +16,10 @@ public struct SweepPlan: Codable, Equatable, Sendable {
         public var options: [String: String]
         /// The `btviz train` arguments that make it (without --run-dir, --headless and --threads).
         public var args: [String]
+
+        public init(name: String, options: [String: String], args: [String]) {
+            self.name = name; self.options = options; self.args = args
+        }
     }
 
     public var version = 1
@@ -42,9 +46,14 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     /// run names, so adding values never renames a run that exists.
     public static func expand(_ spec: SweepSpec, flags: Set<String>, paths: Paths, previous: SweepPlan? = nil,
                               confirmed: Bool = false) throws -> SweepPlan {
-        guard let count = spec.runCount, count <= confirmAbove || confirmed else {
+        // Counted before anything is expanded or reserved (SweepSpec refuses past maxRuns already; a spec
+        // built otherwise is checked again here).
+        guard let count = spec.runCount, count <= SweepSpec.maxRuns else {
             let n = spec.runCount.map(String.init) ?? "more than \(Int.max)"
-            throw BTError("the grid has \(n) runs, over \(confirmAbove): add --yes to start them all")
+            throw BTError("the grid has \(n) runs, over the \(SweepSpec.maxRuns) a sweep may have")
+        }
+        guard count <= confirmAbove || confirmed else {
+            throw BTError("the grid has \(count) runs, over \(confirmAbove): add --yes to start them all")
         }
         let wasVarying = Set(previous?.varying ?? [])
         let varying = spec.parameters.filter { $0.values.count > 1 || wasVarying.contains($0.key) }.map(\.key)
@@ -76,13 +85,14 @@ public struct SweepPlan: Codable, Equatable, Sendable {
         var runs: [Run] = []
         runs.reserveCapacity(count)
         var index = [Int](repeating: 0, count: spec.parameters.count)
+        let named = spec.parameters.map { varying.contains($0.key) }
         for _ in 0..<count {
             var options: [String: String] = [:], args: [String] = [], parts: [String] = []
             for (i, p) in spec.parameters.enumerated() {
                 let v = p.values[index[i]]
                 options[p.key] = v
                 args += argsByValue[i][index[i]]
-                if varying.contains(p.key) { parts.append(escape(p.key) + "=" + escape(v)) }
+                if named[i] { parts.append(escape(p.key) + "=" + escape(v)) }
             }
             let name = parts.isEmpty ? "run" : parts.joined(separator: ",")
             guard name.utf8.count <= 255 else {
@@ -124,12 +134,50 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     }
 
     public static func decode(_ data: Data, path: String) throws -> SweepPlan {
+        let plan: SweepPlan
         do {
-            let plan = try JSONDecoder().decode(SweepPlan.self, from: data)
-            guard plan.version == 1 else { throw BTError("\(path) is version \(plan.version) of the sweep format; this btviz reads version 1") }
-            return plan
-        } catch let e as BTError { throw e } catch {
+            plan = try JSONDecoder().decode(SweepPlan.self, from: data)
+        } catch {
             throw BTError("\(path) is damaged: not a sweep expansion")
         }
+        guard plan.version == 1 else { throw BTError("\(path) is version \(plan.version) of the sweep format; this btviz reads version 1") }
+        if let why = plan.problem() { throw BTError("\(path) is damaged: \(why)") }
+        return plan
+    }
+
+    /// The sweep folder's own entries, which no run may be named.
+    public static let folderEntries: Set<String> = ["spec.yaml", "sweep.json", "slurm"]
+
+    /// What makes a plan unsafe to act on, whoever wrote the file: every run name is used as a folder under DIR,
+    /// every argument goes to a child's argv. Checked in one pass over the runs.
+    func problem() -> String? {
+        guard runs.count <= SweepSpec.maxRuns else { return "\(runs.count) runs, over the \(SweepSpec.maxRuns) a sweep may have" }
+        var keys = Set<String>()
+        for p in parameters where !keys.insert(p.key).inserted { return "the parameter '\(p.key.prefix(80))' is listed twice" }
+        var varied = Set<String>()
+        for k in varying where !keys.contains(k) || !varied.insert(k).inserted {
+            return "'varying' names '\(k.prefix(80))' twice or names no parameter"
+        }
+        var names = Set<String>()
+        for r in runs {
+            if let why = PathComponent.problem(r.name) { return "the run name '\(r.name.prefix(80))' is not a folder name: \(why)" }
+            if Self.folderEntries.contains(r.name) || r.name.hasPrefix(".") {
+                return "the run name '\(r.name)' is one of the sweep folder's own entries"
+            }
+            guard names.insert(r.name).inserted else { return "the run '\(r.name)' is listed twice" }
+            if let k = r.options.keys.first(where: { !keys.contains($0) }) {
+                return "the run '\(r.name)' has the option '\(k.prefix(80))', which is no parameter of the sweep"
+            }
+            for a in r.args {
+                if a.unicodeScalars.contains(where: { $0.value == 0 || $0 == "\n" }) {
+                    return "an argument of the run '\(r.name)' has a NUL or a line break"
+                }
+                // The options a sweep sets itself (--run-dir above all): an argument may not set them again.
+                if a.hasPrefix("--"), SweepSpec.reserved[String(a.dropFirst(2).prefix { $0 != "=" })] != nil {
+                    return "the run '\(r.name)' sets \(a.prefix(80)), which only the sweep sets"
+                }
+            }
+        }
+        return nil
     }
 }

@@ -4,7 +4,8 @@ import Yams
 
 /// A sweep as the user wrote it: a name and a grid of `btviz train` options, in the grid form of W&B's sweep
 /// configuration (`method: grid`, `parameters: {key: {value: X} | {values: [...]}}`). Values stay the text that was
-/// written (`3e-4` stays `3e-4`): they become train arguments and run names, and `btviz train` parses them.
+/// written (`3e-4` stays `3e-4`): they become train arguments and run names, and `btviz train` parses them. A
+/// number is spelled one way only (`SweepValue.canonical`: `00` and `+0` are `0`), so one value is one run.
 public struct SweepSpec: Equatable, Sendable {
     public struct Parameter: Equatable, Sendable {
         public var key: String
@@ -21,6 +22,16 @@ public struct SweepSpec: Equatable, Sendable {
         try check()
     }
 
+    /// The most runs a grid may have, even with --yes: sweep.json holds every run (a few hundred bytes each), and
+    /// every reader of the folder reads it whole.
+    public static let maxRuns = 100_000
+
+    /// The most values one parameter may list (counted before any is read or expanded).
+    public static let maxValues = maxRuns
+
+    /// The largest spec file, and the most its YAML aliases may expand it to.
+    public static let maxBytes = 1 << 20
+
     /// The keys a sweep sets itself: a spec that names them is refused.
     public static let reserved: [String: String] = [
         "run-dir": "each run's folder is DIR/<run name>", "resume": "sweep run resumes interrupted runs itself",
@@ -31,14 +42,19 @@ public struct SweepSpec: Equatable, Sendable {
 
     /// Reads a spec file (at most 1 MB: a spec is a few lines).
     public static func read(path: String) throws -> SweepSpec {
-        let bytes = try RegularFile(path).readAll(limit: 1 << 20, what: "a sweep spec")
+        let bytes = try RegularFile(path).readAll(limit: maxBytes, what: "a sweep spec")
         guard let text = String(validating: bytes, as: UTF8.self) else { throw BTError("\(path): the sweep spec is not UTF-8 text") }
         let fallback = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return try parse(yaml: text, source: path, defaultName: fallback)
     }
 
     /// Parses W&B's grid form. Every problem is one line naming the key it is about.
-    public static func parse(yaml: String, source: String, defaultName: String) throws -> SweepSpec {
+    public static func parse(yaml given: String, source: String, defaultName: String) throws -> SweepSpec {
+        // A byte-order mark is no part of the YAML (editors on Windows write one).
+        let yaml = given.hasPrefix("\u{FEFF}") ? String(given.dropFirst()) : given
+        do { try YAMLShape.check(yaml, maxExpandedBytes: maxBytes) } catch let e as BTError {
+            throw BTError("\(source): not a sweep spec: \(e.description)")
+        }
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch {
             throw BTError("\(source): YAML syntax error: \(syntaxProblem(error))")
@@ -96,66 +112,120 @@ public struct SweepSpec: Equatable, Sendable {
             }
             return s.string
         }
+        // The count is known before any value is read: a list too long for any grid is refused at once.
+        func list(_ seq: Node.Sequence) throws -> [String] {
+            guard seq.count <= maxValues else {
+                throw BTError("\(source): parameter '\(key)' lists \(seq.count) values, over the \(maxValues) a sweep may have")
+            }
+            return try seq.map(scalar)
+        }
         switch node {
         case .scalar: return [try scalar(node)]
-        case .sequence(let seq): return try seq.map(scalar)
+        case .sequence(let seq): return try list(seq)
         case .mapping(let m):
-            var out: [String]?
+            var out: [String]?, given: String?
             for (k, v) in m {
-                switch k.scalar?.string {
+                let which = k.scalar?.string
+                if let which, which == "value" || which == "values", let first = given {
+                    throw BTError(first == which ? "\(source): parameter '\(key)' gives '\(which)' twice"
+                                  : "\(source): parameter '\(key)' gives both 'value' and 'values'; give one")
+                }
+                switch which {
                 case "value": out = [try scalar(v)]
                 case "values":
                     guard case .sequence(let seq) = v else { throw BTError("\(source): parameter '\(key)': 'values' must be a list") }
-                    out = try seq.map(scalar)
+                    out = try list(seq)
                 case let other:
                     throw BTError("\(source): parameter '\(key)': '\(other ?? "?")' is not supported; a grid takes 'value' or 'values'")
                 }
+                given = which
             }
             guard let out else { throw BTError("\(source): parameter '\(key)' has neither 'value' nor 'values'") }
             return out
-        default:
-            throw BTError("\(source): parameter '\(key)': expected {value: X} or {values: [...]}")
         }
     }
 
     /// The CLI shorthand's grid: each option a comma list, an integer range `0-2` standing for 0,1,2.
     public static func shorthand(name: String, options: [(key: String, text: String)]) throws -> SweepSpec {
         try SweepSpec(name: name, parameters: options.map { o in
-            Parameter(key: o.key, values: try o.text.split(separator: ",", omittingEmptySubsequences: false).flatMap { item -> [String] in
-                let s = String(item).trimmingCharacters(in: .whitespaces)
+            let items = o.text.split(separator: ",", omittingEmptySubsequences: false).map {
+                String($0).trimmingCharacters(in: .whitespaces)
+            }
+            // Each range's length first: a list too long for any grid is refused before it is spelled out.
+            var ranges: [ClosedRange<Int>?] = [], count = 0
+            for s in items {
                 let ends = s.split(separator: "-", omittingEmptySubsequences: false)
-                if ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), !ends[0].isEmpty {
-                    guard a <= b, b - a < 100_000 else { throw BTError("--\(o.key): the range \(s) is empty or too long") }
-                    return (a...b).map(String.init)
+                if ends.count == 2, !ends[0].isEmpty, let a = Int(ends[0]), let b = Int(ends[1]) {
+                    guard a <= b, b - a < maxValues else { throw BTError("--\(o.key): the range \(s) is empty or too long") }
+                    ranges.append(a...b)
+                    count += b - a + 1
+                } else {
+                    ranges.append(nil)
+                    count += 1
                 }
-                return [s]
-            })
+                guard count <= maxValues else {
+                    throw BTError("--\(o.key) lists more than \(maxValues) values, over the \(maxValues) a sweep may have")
+                }
+            }
+            return Parameter(key: o.key, values: zip(items, ranges).flatMap { s, r in r.map { $0.map(String.init) } ?? [s] })
         })
     }
 
-    /// Problems no grid may have, each naming its key.
-    private func check() throws {
+    /// Problems no grid may have, each naming its key. The run count comes first: nothing is spelled out for a
+    /// grid too large to run.
+    private mutating func check() throws {
         guard !name.isEmpty, name.utf8.count <= 200, !name.contains(where: { $0.isNewline }) else {
             throw BTError("the sweep's name must be one line of 1-200 bytes")
         }
         guard !parameters.isEmpty else { throw BTError("no parameters: the grid is empty") }
-        var seen = Set<String>()
         for p in parameters {
+            if let why = SweepSpec.keyProblem(p.key) { throw BTError("parameter '\(p.key)' is not an option name: \(why)") }
+            guard !p.values.isEmpty else { throw BTError("parameter '\(p.key)' has no values: the grid is empty") }
+        }
+        guard let count = runCount, count <= SweepSpec.maxRuns else {
+            throw BTError("the grid has \(runCount.map(String.init) ?? "more than \(Int.max)") runs, over the \(SweepSpec.maxRuns) a sweep may have")
+        }
+        var seen = Set<String>()
+        for i in parameters.indices {
+            let p = parameters[i]
             let flag = SweepSpec.flagName(p.key)
-            guard !p.key.isEmpty, p.key.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "_" || $0 == "-" }) else {
-                throw BTError("parameter '\(p.key)' is not an option name (letters, digits, _ and -)")
-            }
             guard seen.insert(flag).inserted else { throw BTError("parameter '\(p.key)' is given twice") }
             if let why = SweepSpec.reserved[flag] { throw BTError("parameter '\(p.key)' cannot be swept: \(why)") }
-            guard !p.values.isEmpty else { throw BTError("parameter '\(p.key)' has no values: the grid is empty") }
-            for v in p.values {
-                guard !v.isEmpty else { throw BTError("parameter '\(p.key)' has an empty value") }
-                guard !v.contains(where: { $0.isNewline }) else { throw BTError("parameter '\(p.key)': a value must be one line") }
+            // One spelling per value (`00`, `+0` and `0` are one seed), then each value once, in one pass.
+            var spelled: [SweepValue.Identity: String] = [:]
+            var values: [String] = []
+            values.reserveCapacity(p.values.count)
+            for given in p.values {
+                guard !given.isEmpty else { throw BTError("parameter '\(p.key)' has an empty value") }
+                guard !given.contains(where: { $0.isNewline }) else { throw BTError("parameter '\(p.key)': a value must be one line") }
+                if let c = given.unicodeScalars.first(where: TerminalText.isControl) {
+                    throw BTError("parameter '\(p.key)': a value has the control character U+\(String(format: "%04X", c.value))")
+                }
+                guard !given.hasPrefix("--") else {
+                    throw BTError("parameter '\(p.key)': the value '\(given)' starts with '--', which train would read as an option")
+                }
+                let v = SweepValue.canonical(given)
+                if let earlier = spelled.updateValue(given, forKey: SweepValue.identity(v)) {
+                    throw BTError(earlier == given ? "parameter '\(p.key)' lists \(given) twice"
+                                  : "parameter '\(p.key)' lists \(earlier) and \(given), the same value")
+                }
+                values.append(v)
             }
-            if let dup = p.values.first(where: { v in p.values.filter { $0 == v }.count > 1 }) {
-                throw BTError("parameter '\(p.key)' lists \(dup) twice")
-            }
+            parameters[i].values = values
         }
+    }
+
+    /// Why a parameter key is not an option name, or nil: train's options are letters, digits, `_` and `-`,
+    /// starting with a letter or digit, and written without their dashes.
+    static func keyProblem(_ key: String) -> String? {
+        if key.isEmpty { return "it is empty" }
+        if key.hasPrefix("-") { return key.allSatisfy({ $0 == "-" }) ? "it has no letters" : "write it without its dashes ('\(key.drop { $0 == "-" })')" }
+        if key.contains(where: { $0.isWhitespace }) { return "it has a blank" }
+        if key.unicodeScalars.contains(where: TerminalText.isControl) { return "it has a control character" }
+        guard key.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "_" || $0 == "-" }) else {
+            return "letters, digits, _ and - only"
+        }
+        return nil
     }
 
     /// `batch_size` and `batch-size` are both `--batch-size`.
@@ -172,7 +242,10 @@ public struct SweepSpec: Equatable, Sendable {
     /// The spec as YAML in W&B's grid form (how the CLI shorthand is written to DIR/spec.yaml).
     public var yaml: String {
         func quoted(_ s: String) -> String {
-            // Quoted unless YAML reads it back as the same plain text.
+            // Plain when YAML reads it back as the same text: at once for words and numbers (a grid may have
+            // 100,000 values), else as Yams reads it.
+            let word = s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._+-/".unicodeScalars.contains($0)) }
+            if word, let f = s.unicodeScalars.first, CharacterSet.alphanumerics.contains(f) { return s }
             if let n = try? Yams.compose(yaml: "v: " + s), case .mapping(let m) = n, m["v"]?.scalar?.string == s,
                !s.contains("#"), !s.hasPrefix("[") , !s.hasPrefix("{") { return s }
             return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""

@@ -63,6 +63,9 @@ public struct SweepTable {
             throw BTError("'\(k)' is not a parameter of the sweep \(plan.name) (its parameters: \(keys.joined(separator: ", ")))")
         }
         if let twice = rowKeys.first(where: columnKeys.contains) { throw BTError("'\(twice)' cannot be both a row and a column") }
+        for ks in [rowKeys, columnKeys] where Set(ks).count != ks.count {
+            throw BTError("'\(ks.first { k in ks.filter { $0 == k }.count > 1 }!)' is given twice in --rows or --cols")
+        }
         // Only seeds are averaged over: any other option that varies must be a row or a column.
         if let hidden = plan.varying.first(where: { !rowKeys.contains($0) && !columnKeys.contains($0) && $0 != "seed" }) {
             throw BTError("'\(hidden)' varies in this sweep: add it to --rows or --cols (only seeds are averaged over)")
@@ -75,15 +78,40 @@ public struct SweepTable {
         }
         self.rowKeys = rowKeys
         self.columnKeys = columnKeys
-        func values(_ ks: [String]) -> [[String]] {
-            // In the spec's order of values, so the table reads as the grid was written.
-            ks.reduce([[]]) { acc, k in
-                let vs = plan.parameters.first { $0.key == k }!.values
-                return acc.flatMap { prefix in vs.map { prefix + [$0] } }
+        // Rows and columns are the combinations the runs have (sweep.json's runs, not the product of its value
+        // lists, which an edited file can make astronomically large), in the spec's order of values, so the table
+        // reads as the grid was written.
+        var order: [String: [String: Int]] = [:]
+        for p in plan.parameters where rowKeys.contains(p.key) || columnKeys.contains(p.key) {
+            var rank: [String: Int] = [:]
+            for (i, v) in p.values.enumerated() where rank[v] == nil { rank[v] = i }
+            order[p.key] = rank
+        }
+        func coordinates(_ ks: [String], _ r: RunResult) -> [String] { ks.map { r.options[$0] ?? "" } }
+        func sorted(_ ks: [String], _ set: Set<[String]>) -> [[String]] {
+            set.sorted { a, b in
+                for (k, (x, y)) in zip(ks, zip(a, b)) where x != y {
+                    let (i, j) = (order[k]?[x] ?? Int.max, order[k]?[y] ?? Int.max)
+                    return i != j ? i < j : x < y
+                }
+                return false
             }
         }
-        rows = values(rowKeys)
-        columns = values(columnKeys)
+        var members: [[String]: [RunResult]] = [:]
+        var rowSet = Set<[String]>(), columnSet = Set<[String]>()
+        for r in results {
+            let (row, column) = (coordinates(rowKeys, r), coordinates(columnKeys, r))
+            rowSet.insert(row)
+            columnSet.insert(column)
+            members[row + ["|"] + column, default: []].append(r)
+        }
+        if results.isEmpty { rowSet.insert(rowKeys.map { _ in "" }); columnSet.insert(columnKeys.map { _ in "" }) }
+        let (cellCount, over) = rowSet.count.multipliedReportingOverflow(by: columnSet.count)
+        guard !over, cellCount <= Self.maxCells else {
+            throw BTError("the table would have \(rowSet.count) rows × \(columnSet.count) columns, over \(Self.maxCells) cells; choose other --rows and --cols")
+        }
+        rows = sorted(rowKeys, rowSet)
+        columns = sorted(columnKeys, columnSet)
         let metrics = Set(results.compactMap(\.progress.metric))
         metric = metrics.count == 1 ? metrics.first! : (metrics.isEmpty ? "accuracy" : "mixed")
         if metrics.count > 1 { throw BTError("the runs report different metrics (\(metrics.sorted().joined(separator: ", "))); table them separately") }
@@ -91,9 +119,7 @@ public struct SweepTable {
         var cells: [Cell] = []
         for r in rows {
             for c in columns {
-                let members = results.filter { res in
-                    zip(rowKeys, r).allSatisfy { res.options[$0.0] == $0.1 } && zip(columnKeys, c).allSatisfy { res.options[$0.0] == $0.1 }
-                }
+                let members = members[r + ["|"] + c] ?? []
                 var counted: [Double] = [], left: [(String, String, String?)] = []
                 for m in members {
                     if m.state == .done, let v = m.progress.testMetric {
@@ -111,8 +137,14 @@ public struct SweepTable {
             }
         }
         self.cells = cells
+        cellIndex = Dictionary(uniqueKeysWithValues: cells.indices.map { (cells[$0].row + ["|"] + cells[$0].column, $0) })
         markBest()
     }
+
+    /// A table past this is no table anyone reads (and its cells would take memory without bound).
+    public static let maxCells = 1_000_000
+
+    private var cellIndex: [[String]: Int] = [:]
 
     /// The published figure for a cell's options (defaults as train's: dataset synthetic, K 16, scale 2, set5).
     static func published(_ t: PaperTables.Table, options: [String: String]) -> Double? {
@@ -144,5 +176,5 @@ public struct SweepTable {
         }
     }
 
-    public func cell(_ row: [String], _ column: [String]) -> Cell? { cells.first { $0.row == row && $0.column == column } }
+    public func cell(_ row: [String], _ column: [String]) -> Cell? { cellIndex[row + ["|"] + column].map { cells[$0] } }
 }

@@ -85,6 +85,11 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
                 switch ch {
                 case "\\": o += "\\textbackslash{}"
                 case "&", "%", "$", "#", "_", "{", "}": o += "\\" + String(ch)
+                case "~": o += "\\textasciitilde{}"
+                case "^": o += "\\textasciicircum{}"
+                // A control character from a file (an escape sequence) is neither LaTeX nor safe on a terminal.
+                case _ where ch.unicodeScalars.contains(where: TerminalText.isControl):
+                    o += ch.unicodeScalars.map { TerminalText.isControl($0) ? "\\textbackslash{}x" + String(format: "%02X", $0.value) : String($0) }.joined()
                 case "±": o += "$\\pm$"
                 case "Δ": o += "$\\Delta$"
                 case "−": o += "$-$"

@@ -37,11 +37,16 @@ public struct SweepTask {
     /// Trains the run to its end (or until stopped), teeing the output to RUN/task.log and `echo` (a file
     /// descriptor, or nil), and writes RUN/outcome.json. Stop signals are forwarded to the training, which saves.
     public func perform(echo: Int32?) throws -> Result {
-        let dir = folder.runPath(run.name)
-        try OutputFolder.create(dir, what: "the run folder")
+        let dir = try runFolder()
+        let lockPath = dir + "/" + RunStatus.taskLockFile
+        if let type = SweepFolder.entryType(lockPath), type != S_IFREG {
+            throw BTError("\(lockPath) is \(SweepFolder.describe(type)), not a lock file; remove it and run the sweep again")
+        }
         let lock: RunLock
         do { lock = try RunLock(dir: dir, purpose: "sweep task", file: RunStatus.taskLockFile) } catch {
-            return .inUse(holder: RunLock.holder(of: dir, file: RunStatus.taskLockFile) ?? "another sweep task")
+            // Held by another task, or unusable (unreadable, on a full disk): only the first is "in use".
+            guard let holder = RunLock.holder(of: dir, file: RunStatus.taskLockFile) else { throw error }
+            return .inUse(holder: holder)
         }
         defer { lock.release() }
         switch RunStatus.state(of: dir, progress: RunProgress.read(runDir: dir), ownTaskLock: true) {
@@ -112,6 +117,37 @@ public struct SweepTask {
         let footer = "== \(Self.timestamp()) ended: \(reason.isEmpty ? "finished" : reason)\n"
         write(log, footer, footer.utf8.count)
         return .ended(exit)
+    }
+
+    /// RUN, created if missing: a folder of its own under DIR, never a link to somewhere else.
+    private func runFolder() throws -> String {
+        let dir = folder.runPath(run.name)
+        if let why = PathComponent.problem(run.name) { throw BTError("the run name '\(run.name)' is not a folder name: \(why)") }
+        if SweepFolder.entryType(dir) == nil, mkdir(dir, 0o755) != 0, errno != EEXIST {
+            throw BTError("cannot create the run folder \(dir): \(String(cString: strerror(errno)))")
+        }
+        guard let type = SweepFolder.entryType(dir), type == S_IFDIR else {
+            let what = SweepFolder.entryType(dir).map(SweepFolder.describe) ?? "missing"
+            throw BTError("\(dir) is \(what), not a run folder of this sweep; remove it and run the sweep again")
+        }
+        return dir
+    }
+
+    /// Records why this task could not train the run, where the launchers and `sweep status` look: a line in
+    /// RUN/task.log and RUN/outcome.json (the run then reads as failed with this reason). Nothing is written
+    /// into anything but a real folder of the sweep.
+    public func recordFailure(_ reason: String) {
+        let dir = folder.runPath(run.name)
+        guard PathComponent.problem(run.name) == nil, SweepFolder.entryType(dir) == S_IFDIR else { return }
+        let line = "== \(Self.timestamp()) sweep task: \(reason)\n"
+        if let fd = try? OutputFile.openAppending(dir + "/task.log") {  // no link followed, no FIFO blocking
+            _ = line.withCString { write(fd, $0, strlen($0)) }
+            close(fd)
+        }
+        let env = ProcessInfo.processInfo.environment
+        let job = env["SLURM_ARRAY_JOB_ID"].flatMap { a in env["SLURM_ARRAY_TASK_ID"].map { "\(a)_\($0)" } } ?? env["SLURM_JOB_ID"]
+        try? Outcome(exitCode: 1, signal: nil, reason: reason, endedAt: Self.timestamp(),
+                     host: ProcessInfo.processInfo.hostName, slurmJob: job).write(runDir: dir)
     }
 
     static func timestamp() -> String {

@@ -66,12 +66,14 @@ struct SweepRun: ParsableCommand {
         // Expanded again with the folder's previous plan: a key that varied there keeps naming the runs.
         let final = previous == nil ? plan : try SweepValidation.plan(spec, backend: backend, previous: previous, confirmed: yes)
         if dryRun && backend == .local {
-            for r in final.runs { print("\(RunStatus.state(of: folder.runPath(r.name)).word)  \(r.name)  btviz train \(r.args.joined(separator: " "))") }
+            for r in final.runs {
+                print(TerminalText.escape("\(RunStatus.state(of: folder.runPath(r.name)).word)  \(r.name)  btviz train \(r.args.map(Train.shellWord).joined(separator: " "))"))
+            }
             return
         }
         if !dryRun {
             for r in final.runs { folder.adoptRenamedRun(r, previous: previous) }
-            try folder.write(plan: final, specText: specText)
+            try folder.write(plan: final, specText: specText ?? spec.yaml)
         }
         var todo: [String] = [], counts: [String: Int] = [:]
         for r in final.runs {
@@ -79,12 +81,12 @@ struct SweepRun: ParsableCommand {
             counts[state.word, default: 0] += 1
             switch state {
             case .done: continue
-            case .running(let holder): print("in use: \(r.name) (\(holder))")
+            case .running(let holder): print(TerminalText.escape("in use: \(r.name) (\(holder))"))
             default: todo.append(r.name)
             }
         }
         let words = ["done", "running", "interrupted", "failed", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }
-        print("sweep \(final.name): \(final.runs.count) runs in \(folder.path) (\(words.joined(separator: ", "))); \(todo.count) to train")
+        print(TerminalText.escape("sweep \(final.name): \(final.runs.count) runs in \(folder.path) (\(words.joined(separator: ", "))); \(todo.count) to train"))
         switch backend {
         case .local:
             try runLocal(folder, todo)
@@ -102,7 +104,7 @@ struct SweepRun: ParsableCommand {
         let perRun = max(1, cores / jobs)
         print("local: \(jobs) at once, \(perRun) thread(s) each")
         let launcher = LocalLauncher(folder: folder, executable: "/proc/self/exe", jobs: jobs, threads: perRun)
-        let summary = launcher.run(todo) { print($0) }
+        let summary = launcher.run(todo) { print(TerminalText.escape($0)) }
         let parts = ["\(summary.done) done", "\(summary.failed) failed", "\(summary.interrupted) interrupted"]
             + (summary.skipped > 0 ? ["\(summary.skipped) in use elsewhere"] : [])
             + (summary.notStarted > 0 ? ["\(summary.notStarted) not started"] : [])
@@ -114,8 +116,9 @@ struct SweepRun: ParsableCommand {
         if summary.failed > 0 { throw ExitCode(1) }
     }
 
-    /// The spec from its file, or from the shorthand on this command line (written out as YAML).
-    private func readSpec() throws -> (SweepSpec, String) {
+    /// The spec and its file's text, or the shorthand on this command line (nil: written out as YAML once the grid
+    /// has passed its checks).
+    private func readSpec() throws -> (SweepSpec, String?) {
         var file: String?, options: [(key: String, text: String)] = []
         var i = 0
         while i < grid.count {
@@ -137,12 +140,12 @@ struct SweepRun: ParsableCommand {
                 throw BTError("give a spec file or the grid as options (--\(options[0].key) ...), not both")
             }
             let spec = try SweepSpec.read(path: file)
-            let text = try String(decoding: RegularFile(file).readAll(limit: 1 << 20, what: "a sweep spec"), as: UTF8.self)
+            let text = try String(decoding: RegularFile(file).readAll(limit: SweepSpec.maxBytes, what: "a sweep spec"), as: UTF8.self)
             return (spec, text)
         }
         guard !options.isEmpty else { throw BTError("no grid: give a spec file or train options (--method bwn,bt --seed 0-2)") }
         let spec = try SweepSpec.shorthand(name: name ?? URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent, options: options)
-        return (spec, spec.yaml)
+        return (spec, nil)
     }
 }
 

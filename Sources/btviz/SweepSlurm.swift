@@ -36,11 +36,14 @@ enum SlurmSubmission {
         let queued = SlurmQueue.tasks(folder).filter { $0.value.isLive }
         var todo: [String] = []
         for r in runs {
-            if let t = queued[r] { print("queued already: \(r) (Slurm job \(t.job), \(t.state.lowercased()))") } else { todo.append(r) }
+            if let t = queued[r] { print(TerminalText.escape("queued already: \(r) (Slurm job \(t.job), \(t.state.lowercased()))")) } else { todo.append(r) }
         }
         guard !todo.isEmpty else { print("nothing to submit"); return }
         if dryRun {
-            print(launcher.dryRun(runs: todo, sweepName: sweepName), terminator: "")
+            // Line by line: the script's comment names the sweep, whose name comes from the spec file.
+            for line in launcher.dryRun(runs: todo, sweepName: sweepName).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                print(TerminalText.escape(String(line)))
+            }
             return
         }
         let (id, submission) = try launcher.submit(runs: todo, sweepName: sweepName)

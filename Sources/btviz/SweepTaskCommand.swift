@@ -17,9 +17,15 @@ struct SweepTaskCommand: ParsableCommand {
         let folder = SweepFolder(dir)
         guard let entry = try folder.plan().run(named: runName) else { throw BTError("\(dir)/sweep.json has no run named '\(runName)'") }
         let task = SweepTask(folder: folder, run: entry, executable: "/proc/self/exe", threads: threads)
-        switch try task.perform(echo: 1) {
-        case .alreadyDone: print("\(runName): already done")
-        case .inUse(let holder): print("\(runName): in use by \(holder); not started")
+        let result: SweepTask.Result
+        do { result = try task.perform(echo: 1) } catch {
+            // The launchers send this process's output nowhere: the reason goes where `sweep status` reads it.
+            task.recordFailure((error as? BTError)?.description ?? "\(error)")
+            throw error
+        }
+        switch result {
+        case .alreadyDone: print(TerminalText.escape("\(runName): already done"))
+        case .inUse(let holder): print(TerminalText.escape("\(runName): in use by \(holder); not started"))
         case .ended(let exit): if exit.shellCode != 0 { throw ExitCode(exit.shellCode) }
         }
     }

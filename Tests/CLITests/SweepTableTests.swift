@@ -13,7 +13,8 @@ final class SweepTableTests: XCTestCase {
         let varying = keys.filter { $0.1.count > 1 }.map(\.0)
         var planRuns: [[String: Any]] = []
         for r in runs {
-            let name = varying.map { "\($0)=\(r.options[$0]!)" }.joined(separator: ",")
+            // As sweep run names them: a grid with nothing varying has the one run `run`.
+            let name = varying.isEmpty ? "run" : varying.map { "\($0)=\(r.options[$0]!)" }.joined(separator: ",")
             planRuns.append(["name": name, "options": r.options, "args": [String]()])
             try FileManager.default.createDirectory(atPath: dir + "/" + name, withIntermediateDirectories: true)
             if let why = r.failed {
