@@ -58,7 +58,7 @@ public struct LocalLauncher {
                 case .done:
                     summary.done += 1
                     report("done \(child.name) in \(seconds) s: \(Self.describe(progress))")
-                case .failed(let reason):
+                case .failed(let reason), .stale(let reason):
                     summary.failed += 1
                     report("failed \(child.name) after \(seconds) s: \(reason)")
                 case .running(let holder):

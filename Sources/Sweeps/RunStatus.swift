@@ -68,6 +68,9 @@ public enum RunPhase: Equatable, Sendable {
     case interrupted
     case done
     case failed(reason: String)
+    /// The run's recorded options differ from the spec's (the spec changed after it ran): never counted or resumed
+    /// as the spec's run. Decided by the command line, which knows train's options (`SweepStaleness`).
+    case stale(reason: String)
 
     /// One word for tables and JSON.
     public var word: String {
@@ -77,6 +80,7 @@ public enum RunPhase: Equatable, Sendable {
         case .interrupted: return "interrupted"
         case .done: return "done"
         case .failed: return "failed"
+        case .stale: return "stale"
         }
     }
 

@@ -146,7 +146,7 @@ public enum SlurmQueue {
         let folderNote: String
         switch state {
         case .running(let h): folderNote = h
-        case .failed(let why): folderNote = why
+        case .failed(let why), .stale(let why): folderNote = why
         default: folderNote = ""
         }
         guard let task else { return (state.word, folderNote) }
@@ -154,6 +154,8 @@ public enum SlurmQueue {
         switch state {
         case .done:
             return ("done", "")
+        case .stale(let why):
+            return ("stale", why)
         case .running(let holder):
             return ("running", holder + requeued)
         default:

@@ -127,6 +127,7 @@ public struct SweepTable {
                     } else {
                         var reason: String?
                         if case .failed(let why) = m.state { reason = why }
+                        if case .stale(let why) = m.state { reason = why }
                         if case .running(let who) = m.state { reason = who }
                         left.append((m.name, m.state.word, reason))
                     }

@@ -65,6 +65,8 @@ struct SweepRun: ParsableCommand {
         let (folder, previous) = try dryRun ? (SweepFolder(out), try? SweepFolder(out).plan()) : SweepFolder.prepare(out, name: spec.name)
         // Expanded again with the folder's previous plan: a key that varied there keeps naming the runs.
         let final = previous == nil ? plan : try SweepValidation.plan(spec, backend: backend, previous: previous, confirmed: yes)
+        // Before anything is renamed, written or counted as done: the folder's runs must be this spec's.
+        try SweepStaleness.refuseStale(final, in: folder)
         if dryRun && backend == .local {
             for r in final.runs {
                 print(TerminalText.escape("\(RunStatus.state(of: folder.runPath(r.name)).word)  \(r.name)  btviz train \(r.args.map(Train.shellWord).joined(separator: " "))"))

@@ -7,7 +7,7 @@ import Sweeps
 struct SweepStatus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show every run of a sweep: pending, running (by whom), interrupted, done or failed (with the reason), its step and latest test figure.",
+        abstract: "Show every run of a sweep: pending, running (by whom), interrupted, done, failed (with the reason) or stale (trained with other options than the spec's), its step and latest test figure.",
         discussion: "--json prints {name, dir, counts: {state: n}, runs: [{name, options, state, note, slurm: {job, state, reason, restarts} or null, holder, reason, step, total_steps, epochs, metric, test_metric, loss}]}.")
 
     @Argument(help: "The sweep folder.") var dir: String
@@ -23,11 +23,11 @@ struct SweepStatus: ParsableCommand {
         for r in plan.runs {
             let dir = folder.runPath(r.name)
             let p = RunProgress.read(runDir: dir)
-            let state = RunStatus.state(of: dir, progress: p)
+            let state = SweepStaleness.state(of: dir, args: r.args, progress: p)
             var note = ""
             switch state {
             case .running(let holder): note = holder
-            case .failed(let reason): note = reason
+            case .failed(let reason), .stale(let reason): note = reason
             case .interrupted: note = "resumes on the next sweep run"
             default: break
             }
@@ -40,7 +40,7 @@ struct SweepStatus: ParsableCommand {
             rows.append(["name": r.name, "options": r.options, "state": word, "note": note,
                          "slurm": task.map { ["job": $0.job, "state": $0.state, "reason": $0.reason ?? NSNull(), "restarts": $0.restarts] as [String: Any] } ?? NSNull(),
                          "holder": { if case .running(let h) = state { return h } else { return NSNull() } }() as Any,
-                         "reason": { if case .failed(let why) = state { return why } else { return NSNull() } }() as Any,
+                         "reason": { switch state { case .failed(let why), .stale(let why): return why; default: return NSNull() } }() as Any,
                          "step": p.step, "total_steps": p.totalSteps, "epochs": p.epochs, "metric": p.metric ?? NSNull(),
                          "test_metric": p.testMetric ?? NSNull(), "loss": p.loss.flatMap { $0.isFinite ? $0 : nil } ?? NSNull()])
         }
@@ -49,7 +49,7 @@ struct SweepStatus: ParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             return
         }
-        let words = ["done", "running", "interrupted", "failed", "requeued", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }
+        let words = ["done", "running", "interrupted", "failed", "stale", "requeued", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }
         print(TerminalText.escape("sweep \(plan.name): \(plan.runs.count) runs (\(words.joined(separator: ", ")))"))
         Compare.table(lines, right: [2, 3]).forEach { print($0) }
     }

@@ -13,7 +13,7 @@ struct SweepTableCommand: ParsableCommand {
         discussion: """
         The default layout is the paper's Table 1: rows dataset and k (and any other option that varies but the \
         seed), a column per method. Only seeds are averaged over; a run that is not done (pending, running, \
-        interrupted, failed) is named under its cell and never counted. --paper table1..table4 adds the published \
+        interrupted, failed, or stale: trained with other options than the spec's) is named under its cell and never counted. --paper table1..table4 adds the published \
         figure and the difference beside each cell. --format json prints {metric, unit, rows, columns, paper, \
         cells: [{row, column, mean, sd, n, best, paper, delta, not_counted: [{run, state, reason}]}]}.
         """)
@@ -30,7 +30,7 @@ struct SweepTableCommand: ParsableCommand {
         let results = plan.runs.map { r -> SweepTable.RunResult in
             let path = folder.runPath(r.name)
             let p = RunProgress.read(runDir: path)
-            return .init(name: r.name, options: r.options, state: RunStatus.state(of: path, progress: p), progress: p)
+            return .init(name: r.name, options: r.options, state: SweepStaleness.state(of: path, args: r.args, progress: p), progress: p)
         }
         let layout = SweepTable.defaultLayout(plan)
         func list(_ s: String?) -> [String]? { s.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }

@@ -24,6 +24,6 @@ struct SweepWatch: ParsableCommand {
 
     static func watch(_ dir: String, ascii: Bool) throws {
         try Explorer.runSweepWatch(dir: dir, header: { try RunFolder($0).readConfig().header },
-                                   options: ExplorerOptions(ascii: ascii, noColor: false))
+                                   staleness: { SweepStaleness.reason(runDir: $0, args: $1) }, options: ExplorerOptions(ascii: ascii, noColor: false))
     }
 }

@@ -309,6 +309,18 @@ final class SweepBoardTests: XCTestCase {
         XCTAssertEqual(w.board.rows[2].digest.step, 1000)
         XCTAssertEqual(w.board.rows[2].state, .done)
         XCTAssertEqual(w.board.rows[2].digest.testMetrics.count, 5)
+        // A run whose recorded options are not the spec's shows as stale, asked once per config.json version.
+        try "{}".write(toFile: dir + "/method=bwn/config.json", atomically: true, encoding: .utf8)
+        var asked: [String] = []
+        var judged = try SweepWatcher(dir: dir) { runDir, args in
+            asked.append(runDir)
+            return args == ["--method", "bwn"] ? "the spec says --epochs 5, the run was trained with 3" : nil
+        }
+        judged.poll()
+        XCTAssertEqual(judged.board.rows[0].state, .stale(reason: "the spec says --epochs 5, the run was trained with 3"))
+        XCTAssertEqual(judged.board.rows[0].state.label, "stale")
+        XCTAssertEqual(judged.board.rows[1].state, .failed(reason: "btviz: cannot read /data/x"))
+        XCTAssertEqual(asked, [dir + "/method=bwn"], "only runs with a config.json are judged, each once while it is unchanged")
         // Not a sweep folder: one line, before any screen.
         XCTAssertThrowsError(try SweepWatcher(dir: dir + "/method=bwn")) { XCTAssertTrue("\($0)".contains("not a sweep folder"), "\($0)") }
     }

@@ -51,11 +51,11 @@ public enum Explorer {
 
     /// `sweep watch DIR`: the board of every run of the sweep in DIR (its sweep.json), live while the sweep runs
     /// and afterwards; Enter opens a run in the replay explorer, m shows a row group side by side.
-    /// `header` reads a run folder's header (its config.json). Throws BTError before the screen opens if DIR is not
+    /// `header` reads a run folder's header (its config.json), `staleness` says why a run is not its spec's. Throws BTError before the screen opens if DIR is not
     /// a sweep folder or the terminal cannot be used.
     public static func runSweepWatch(dir: String, header: @escaping (String) throws -> RunHeader,
-                                     options: ExplorerOptions) throws {
-        let watcher = try SweepWatcher(dir: dir)
+                                     staleness: SweepWatcher.Staleness? = nil, options: ExplorerOptions) throws {
+        let watcher = try SweepWatcher(dir: dir, staleness: staleness)
         let screen = try CursesScreen(options: effective(options))
         defer { screen.close() }
         var loop = SweepExplorer(watcher: watcher, options: effective(options), header: header)

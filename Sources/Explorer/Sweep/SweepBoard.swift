@@ -17,6 +17,8 @@ public struct SweepRunRow: Sendable, Equatable {
         case interrupted
         case done
         case failed(reason: String)
+        /// Its recorded options differ from the spec's: not this spec's run.
+        case stale(reason: String)
 
         /// The sweep's own status of a run (RunStatus.state, as `sweep status` and `sweep table` read it), merged
         /// with its Slurm task when it was submitted to Slurm (SlurmQueue.merge, as `sweep status` merges them).
@@ -36,6 +38,7 @@ public struct SweepRunRow: Sendable, Equatable {
             case .interrupted: self = .interrupted
             case .done: self = .done
             case .failed(let reason): self = .failed(reason: reason)
+            case .stale(let reason): self = .stale(reason: reason)
             }
         }
 
@@ -49,6 +52,7 @@ public struct SweepRunRow: Sendable, Equatable {
             case .interrupted: return "interrupted"
             case .done: return "done"
             case .failed: return "failed"
+            case .stale: return "stale"
             }
         }
 
@@ -57,7 +61,7 @@ public struct SweepRunRow: Sendable, Equatable {
             switch self {
             case .queued(let s), .requeued(let s): return s
             case .running(let holder): return holder
-            case .failed(let reason): return reason
+            case .failed(let reason), .stale(let reason): return reason
             case .interrupted: return "stopped with a checkpoint; the next sweep run resumes it"
             case .notStarted, .done: return ""
             }

@@ -91,7 +91,7 @@ extension SweepRunRow.State {
         case "done": return .good
         case "failed": return .bad
         case "running": return .accent
-        case "interrupted", "requeued": return .warn
+        case "interrupted", "requeued", "stale": return .warn
         default: return .dim
         }
     }
@@ -146,6 +146,10 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
         if case .failed(let reason) = row.state {
             // The reason where the figures would be: a failed run has no progress worth a bar.
             c.text(in: r, progressX, y, g.fold(reason), .bad)
+            continue
+        }
+        if case .stale(let reason) = row.state {
+            c.text(in: r, progressX, y, g.fold(reason), .warn)
             continue
         }
         let d = row.digest

@@ -12,10 +12,16 @@ public struct SweepWatcher {
     private var digests: [String: RunDigest] = [:]
     private var slurmTasks: [String: SlurmTask] = [:]
     private var lastQueueRead = ContinuousClock.now - .seconds(60)
+    /// Why a run's recorded options are not its spec's (run folder, train arguments), or nil: the command line
+    /// knows train's options, the explorer does not. Asked again only when the run's config.json changes.
+    public typealias Staleness = (_ runDir: String, _ args: [String]) -> String?
+    private let staleness: Staleness?
+    private var staleCache: [String: (configTime: timespec, reason: String?)] = [:]
 
     /// Throws BTError if DIR is not a sweep folder (no readable sweep.json).
-    public init(dir: String) throws {
+    public init(dir: String, staleness: Staleness? = nil) throws {
         self.dir = dir
+        self.staleness = staleness
         board = SweepBoard(name: "", varying: [], rows: [])
         try reload()
     }
@@ -50,11 +56,24 @@ public struct SweepWatcher {
             }
             tails[run.name] = tail
             digests[run.name] = digest
+            var state = RunStatus.state(of: runDir)
+            if let reason = staleReason(run, runDir: runDir), !state.isLive { state = .stale(reason: reason) }
             rows.append(SweepRunRow(name: run.name, values: sweep.varying.map { run.options[$0] ?? "" },
-                                    state: SweepRunRow.State(RunStatus.state(of: runDir), slurm: slurmTasks[run.name]),
-                                    digest: digest))
+                                    state: SweepRunRow.State(state, slurm: slurmTasks[run.name]), digest: digest))
         }
         board = SweepBoard(name: sweep.name, varying: sweep.varying, rows: rows)
+    }
+
+    private mutating func staleReason(_ run: SweepPlan.Run, runDir: String) -> String? {
+        guard let staleness else { return nil }
+        var st = stat()
+        guard lstat(runDir + "/" + RunFiles.config, &st) == 0 else { return nil }
+        if let c = staleCache[run.name], c.configTime.tv_sec == st.st_mtim.tv_sec, c.configTime.tv_nsec == st.st_mtim.tv_nsec {
+            return c.reason
+        }
+        let reason = staleness(runDir, run.args)
+        staleCache[run.name] = (st.st_mtim, reason)
+        return reason
     }
 
     /// True while some run's metrics file holds bytes not read yet (poll again soon).
