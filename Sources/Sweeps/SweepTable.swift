@@ -45,6 +45,8 @@ public struct SweepTable {
     /// accuracy or psnr, as the runs' epoch records name it.
     public var metric: String
     public var paper: PaperTables.Table?
+    /// Which cells are bold, and what follows each mean.
+    public var boldRule: BoldRule, spread: SpreadRule
 
     /// The default layout: the paper's Table 1 (rows dataset and K, a column per method), with any other option
     /// that varies (but the seed) added to the rows.
@@ -57,7 +59,9 @@ public struct SweepTable {
     }
 
     public init(plan: SweepPlan, results: [RunResult], rows rowKeys: [String], columns columnKeys: [String],
-                paper paperID: String?) throws {
+                paper paperID: String?, bold: BoldRule = .significant, spread: SpreadRule = .sd) throws {
+        boldRule = bold
+        self.spread = spread
         let keys = plan.parameters.map(\.key)
         for k in rowKeys + columnKeys where !keys.contains(k) {
             throw BTError("'\(k)' is not a parameter of the sweep \(plan.name) (its parameters: \(keys.joined(separator: ", ")))")
@@ -159,8 +163,11 @@ public struct SweepTable {
         return row?.figures[column]
     }
 
-    /// Bold: the best quantized cell among those that differ only by method (higher is better for accuracy and PSNR).
+    /// Bold, per `boldRule`, among the quantized cells that differ only by method (higher is better for accuracy and
+    /// PSNR): the best mean, and under `.significant` only when Welch's t-test puts it above every other cell of its
+    /// group at p < 0.05, with n >= 2 everywhere and at least two candidates.
     private mutating func markBest() {
+        guard boldRule != .none else { return }
         guard let mr = rowKeys.firstIndex(of: "method").map({ (true, $0) }) ?? columnKeys.firstIndex(of: "method").map({ (false, $0) }) else { return }
         func groupKey(_ c: Cell) -> [String] {
             var r = c.row, col = c.column
@@ -172,8 +179,20 @@ public struct SweepTable {
         for (_, idx) in groups {
             let quantized = idx.filter { method(cells[$0]) != "full" && cells[$0].stats != nil }
             guard let best = quantized.max(by: { cells[$0].stats!.mean < cells[$1].stats!.mean }) else { continue }
-            let top = cells[best].stats!.mean
-            for i in quantized where cells[i].stats!.mean == top { cells[i].best = true }
+            let top = cells[best].stats!
+            switch boldRule {
+            case .none:
+                continue
+            case .best:
+                for i in quantized where cells[i].stats!.mean == top.mean { cells[i].best = true }
+            case .significant:
+                let others = quantized.filter { $0 != best }
+                guard !others.isEmpty, others.allSatisfy({ i in
+                    let o = cells[i].stats!
+                    return o.mean < top.mean && (Significance.welchP(top, o).map { $0 < BoldRule.alpha } ?? false)
+                }) else { continue }
+                cells[best].best = true
+            }
         }
     }
 

@@ -16,10 +16,10 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
 
     static func number(_ v: Double) -> String { String(format: "%.2f", v) }
 
-    static func figure(_ c: SweepTable.Cell) -> String {
+    static func figure(_ c: SweepTable.Cell, spread: SpreadRule) -> String {
         var parts: [String] = []
         if let s = c.stats {
-            parts.append(number(s.mean) + (s.sd.map { " ± " + number($0) } ?? "") + " (n=\(s.n))")
+            parts.append(number(s.mean) + (spread.value(s).map { " ± " + number($0) } ?? "") + " (n=\(s.n))")
         }
         if !c.left.isEmpty {
             let counts = Dictionary(grouping: c.left, by: \.state).map { "\($0.value.count) \($0.key)" }.sorted()
@@ -47,7 +47,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
             var line = t.rowKeys.isEmpty ? ["all"] : r
             for c in t.columns {
                 guard let cell = t.cell(r, c) else { continue }
-                let f = figure(cell)
+                let f = figure(cell, spread: t.spread)
                 line.append(cell.best ? bold(f) : f)
                 if t.paper != nil { line += [cell.paper.map(number) ?? "–", cell.delta.map(signed) ?? "–"] }
             }
@@ -58,7 +58,13 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
 
     static func notes(_ t: SweepTable) -> [String] {
         let what = t.metric == "accuracy" ? "test accuracy (%)" : "test \(t.metric)"
-        var notes = ["Each cell: mean ± sd of the \(what) at each run's last epoch, over the seeds of its finished runs (n); bold: the best quantized method among cells that differ only by method."]
+        let bold: String
+        switch t.boldRule {
+        case .none: bold = "no cell is bold"
+        case .best: bold = "bold: the highest mean among the quantized methods of cells that differ only by method, whatever the spread"
+        case .significant: bold = "bold: the quantized method whose mean is higher than every other quantized method's among cells that differ only by method by Welch's t-test, p < \(BoldRule.alpha) two-sided (none where a cell has n < 2 or there is one candidate)"
+        }
+        var notes = ["Each cell: mean ± \(t.spread.caption) of the \(what) at each run's last epoch, over the seeds of its finished runs (n); \(bold)."]
         if let p = t.paper {
             notes.append("paper: Ozkan & Akar, \(p.title); Δ = this sweep − paper. The published runs used the full datasets and the paper's training; this sweep's options are in spec.yaml.")
         }
@@ -133,11 +139,13 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
             ["row": Dictionary(uniqueKeysWithValues: zip(t.rowKeys, c.row)),
              "column": Dictionary(uniqueKeysWithValues: zip(t.columnKeys, c.column)),
              "mean": c.stats?.mean ?? NSNull(), "sd": c.stats?.sd ?? NSNull(), "n": c.stats?.n ?? 0, "best": c.best,
+             "spread": c.stats.flatMap(t.spread.value) ?? NSNull(),
              "paper": c.paper ?? NSNull(), "delta": c.delta ?? NSNull(),
              "not_counted": c.left.map { ["run": $0.name, "state": $0.state, "reason": $0.reason ?? NSNull()] as [String: Any] }]
         }
         let out: [String: Any] = ["metric": t.metric, "unit": t.metric == "accuracy" ? "%" : t.metric,
-                                  "rows": t.rowKeys, "columns": t.columnKeys, "paper": t.paper?.id ?? NSNull(), "cells": cells]
+                                  "rows": t.rowKeys, "columns": t.columnKeys, "paper": t.paper?.id ?? NSNull(), "cells": cells,
+                                  "spread": t.spread.rawValue, "bold": t.boldRule.rawValue, "alpha": BoldRule.alpha]
         return String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 }

@@ -4,12 +4,14 @@ import Foundation
 import Sweeps
 
 extension SweepTableFormat: ExpressibleByArgument {}
+extension BoldRule: ExpressibleByArgument {}
+extension SpreadRule: ExpressibleByArgument {}
 
 /// `btviz sweep table DIR`: the paper's layout from a sweep's runs.
 struct SweepTableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "table",
-        abstract: "Print a sweep as the paper's tables: rows and columns by option, mean ± sd over seeds (n) per cell, the best quantized cell in bold.",
+        abstract: "Print a sweep as the paper's tables: rows and columns by option, mean ± sd over seeds (n) per cell, in bold the quantized cell significantly better than the rest of its group.",
         discussion: """
         The default layout is the paper's Table 1: rows dataset and k (and any other option that varies but the \
         seed), a column per method. Only seeds are averaged over; a run that is not done (pending, running, \
@@ -23,6 +25,10 @@ struct SweepTableCommand: ParsableCommand {
     @Option(help: "Options that make the columns, comma-separated (default: method).") var cols: String?
     @Option(help: "md (default), latex, csv or json.") var format: SweepTableFormat = .md
     @Option(help: "table1, table2, table3 or table4: the paper's figure and the difference beside each cell.") var paper: String?
+    @Option(help: "significant (default: the best quantized cell only when Welch's t-test puts it above every other of its group at p < 0.05), best (the highest mean, whatever the spread) or none.")
+    var bold: BoldRule = .significant
+    @Option(help: "What follows ±: sd (default, the sample standard deviation), se (standard error) or ci95 (the 95% confidence interval's half-width).")
+    var spread: SpreadRule = .sd
 
     func run() throws {
         let folder = SweepFolder(dir)
@@ -35,7 +41,7 @@ struct SweepTableCommand: ParsableCommand {
         let layout = SweepTable.defaultLayout(plan)
         func list(_ s: String?) -> [String]? { s.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } }
         let table = try SweepTable(plan: plan, results: results, rows: list(rows) ?? layout.rows,
-                                          columns: list(cols) ?? layout.columns, paper: paper)
+                                          columns: list(cols) ?? layout.columns, paper: paper, bold: bold, spread: spread)
         print(try format.render(table))
     }
 }

@@ -50,29 +50,33 @@ final class SweepTableTests: XCTestCase {
     }
 
     func testMarkdownCellsAreMeansOverSeedsWithTheBestQuantizedInBoldAndThePaperBeside() throws {
-        let o = try btviz(["sweep", "table", try fashion(), "--paper", "table1"])
+        let o = try btviz(["sweep", "table", try fashion(), "--paper", "table1", "--bold", "best"])
         XCTAssertEqual(o.status, 0, o.stderr)
         let lines = o.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "| dataset | k | full | paper | Δ | bwn | paper | Δ | bt | paper | Δ |")
         // sd of {90, 92} = sqrt(2) = 1.41; BT's 88 beats BWN's 86 (full precision is not a candidate); Δ = ours − paper.
         XCTAssertEqual(lines[2], "| fashion | 16 | 91.00 ± 1.41 (n=2) | 93.48 | −2.48 | 86.00 ± 1.41 (n=2) | 92.51 | −6.51 | **88.00 (n=1) + 1 failed** | 93.41 | −5.41 |")
+        // By default a cell is bold only when significantly better: BT's one run cannot be.
+        let significant = try btviz(["sweep", "table", try fashion()])
+        XCTAssertFalse(significant.stdout.contains("**"), significant.stdout)
+        XCTAssertTrue(significant.stdout.contains("Welch's t-test, p < 0.05 two-sided"), significant.stdout)
         XCTAssertTrue(o.stdout.contains("Not counted: method=bt,seed=1 (failed: truncated gzip file x.gz)"), o.stdout)
     }
 
     func testLatexCsvAndJsonCarryTheSameCells() throws {
         let dir = try fashion()
-        let latex = try btviz(["sweep", "table", dir, "--format", "latex"])
+        let latex = try btviz(["sweep", "table", dir, "--format", "latex", "--bold", "best"])
         XCTAssertTrue(latex.stdout.contains("fashion & 16 & 91.00 $\\pm$ 1.41 (n=2) & 86.00 $\\pm$ 1.41 (n=2) & \\textbf{88.00 (n=1) + 1 failed} \\\\"), latex.stdout)
         XCTAssertTrue(latex.stdout.hasPrefix("\\begin{tabular}{llrrr}"), latex.stdout)
 
-        let csv = try btviz(["sweep", "table", dir, "--format", "csv", "--paper", "table1"]).stdout.split(separator: "\n").map(String.init)
+        let csv = try btviz(["sweep", "table", dir, "--format", "csv", "--paper", "table1", "--bold", "best"]).stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(csv[0], "dataset,k,method,mean,sd,n,best,paper,delta,not_counted")
         XCTAssertEqual(csv.count, 4)
         XCTAssertTrue(csv[2].hasPrefix("fashion,16,bwn,86.0"), csv[2])
         // Full double precision for machines (88 − 93.41 in binary floating point); text fields quoted where they hold a comma.
         XCTAssertEqual(csv[3], "fashion,16,bt,88.0,,1,true,93.41,\(88.0 - 93.41),\"method=bt,seed=1: failed (truncated gzip file x.gz)\"")
 
-        let json = try btviz(["sweep", "table", dir, "--format", "json", "--paper", "table1"])
+        let json = try btviz(["sweep", "table", dir, "--format", "json", "--paper", "table1", "--bold", "best"])
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let cells = try XCTUnwrap(obj["cells"] as? [[String: Any]])
         XCTAssertEqual(cells.count, 3)
@@ -136,4 +140,32 @@ final class SweepTableTests: XCTestCase {
         XCTAssertEqual(cell["paper"] as? Double, try figure("Table 4", ["0.2", "set14"], column: "TWN"))
         XCTAssertEqual(try XCTUnwrap(cell["delta"] as? Double), 24.0 - 24.29, accuracy: 1e-9)
     }
+
+    /// The case: TWN 70.81 ± 0.13 over BWN 70.76 ± 0.99 (n = 2 each) is no difference, so nothing is bold;
+    /// BT at 72.8 ± 0.2 (n = 3) is (Welch's p about 0.03 against BWN, far less against TWN). --spread se and ci95 by hand.
+    func testBoldOnlyWhenSignificantlyBetter() throws {
+        func runs(_ m: String, _ values: [Double]) -> [Run] {
+            values.enumerated().map { Run(options: ["dataset": "fashion", "k": "16", "method": m, "seed": "\($0.offset)"], test: $0.element / 100) }
+        }
+        let close = try makeSweep([("dataset", ["fashion"]), ("k", ["16"]), ("method", ["bwn", "twn"]), ("seed", ["0", "1"])],
+                                  runs("bwn", [70.06, 71.46]) + runs("twn", [70.718, 70.902]))
+        let none = try btviz(["sweep", "table", close])
+        XCTAssertEqual(none.status, 0, none.stderr)
+        XCTAssertTrue(none.stdout.contains("| fashion | 16 | 70.76 ± 0.99 (n=2) | 70.81 ± 0.13 (n=2) |"), none.stdout)
+        XCTAssertTrue(try btviz(["sweep", "table", close, "--bold", "best"]).stdout.contains("**70.81 ± 0.13 (n=2)**"))
+
+        let clear = try makeSweep([("dataset", ["fashion"]), ("k", ["16"]), ("method", ["bwn", "twn", "bt"]), ("seed", ["0", "1", "2"])],
+                                  runs("bwn", [70.0, 71.0, 71.3]) + runs("twn", [70.7, 70.8, 70.9]) + runs("bt", [72.6, 72.8, 73.0]))
+        let bold = try btviz(["sweep", "table", clear])
+        XCTAssertTrue(bold.stdout.contains("| fashion | 16 | 70.77 ± 0.68 (n=3) | 70.80 ± 0.10 (n=3) | **72.80 ± 0.20 (n=3)** |"), bold.stdout)
+        XCTAssertFalse(try btviz(["sweep", "table", clear, "--bold", "none"]).stdout.contains("**"))
+        // se = sd / sqrt 3; ci95 = 4.303 · se for BT: 0.2 / sqrt 3 = 0.1155, · 4.3027 = 0.4968.
+        XCTAssertTrue(try btviz(["sweep", "table", clear, "--spread", "se"]).stdout.contains("**72.80 ± 0.12 (n=3)**"))
+        let ci = try btviz(["sweep", "table", clear, "--spread", "ci95"]).stdout
+        XCTAssertTrue(ci.contains("**72.80 ± 0.50 (n=3)**") && ci.contains("95% confidence interval"), ci)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try btviz(["sweep", "table", clear, "--format", "json", "--spread", "se"]).stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["bold"] as? String, "significant")
+        XCTAssertEqual(json["spread"] as? String, "se")
+    }
+
 }
