@@ -69,7 +69,10 @@ struct Plot: ParsableCommand {
     /// failed write takes away the folders it made.
     static func write(_ text: String, to path: String) throws {
         let folder = parentPath(path)
-        let made = folder.isEmpty ? [] : try OutputFolder.create(folder, what: "the --out folder")
+        // Only a folder that is missing is made: anything else at its name is AtomicFile's to refuse, in its words.
+        var st = stat()
+        let missing = !folder.isEmpty && lstat(folder, &st) != 0 && (errno == ENOENT || errno == ENOTDIR)
+        let made = missing ? try OutputFolder.create(folder, what: "the --out folder") : []
         do { try AtomicFile.write(text, to: path) } catch {
             for dir in made { rmdir(dir) }
             throw error
