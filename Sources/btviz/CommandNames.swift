@@ -1,4 +1,5 @@
 import ArgumentParser
+import BTCore
 
 /// A misspelt command names the nearest real one ("did you mean 'train'?") before ArgumentParser reads the
 /// line: with `train` the default subcommand, `btviz trian` would otherwise be read as train with a stray
@@ -21,7 +22,8 @@ enum CommandNames {
             }
             if word == "help" { return }  // ArgumentParser's own
             let shown = subcommands.filter { $0.configuration.shouldDisplay }.map { $0._commandName }
-            let what = "'\(word)' is not a \(path.joined(separator: " ")) command"
+            // The word is printed back: escaped, as anything a terminal would otherwise interpret.
+            let what = "'\(TerminalText.escape(word))' is not a \(path.joined(separator: " ")) command"
             if let near = nearest(word, among: shown) {
                 throw ValidationError("\(what); did you mean '\(near)'?")
             }

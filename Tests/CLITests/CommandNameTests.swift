@@ -18,6 +18,10 @@ final class CommandNameTests: XCTestCase {
         let far = try btviz(["zzzzzz"])
         assertCleanFailure(far, mentioning: "'zzzzzz' is not a btviz command (btviz --help lists them: train, eval,")
         XCTAssertFalse(far.stderr.contains("did you mean"), far.stderr)
+        // The word is printed back escaped: an escape sequence in it does not reach the terminal.
+        let hostile = try btviz(["\u{1B}[31mtrian"])
+        assertCleanFailure(hostile, mentioning: "is not a btviz command")
+        XCTAssertFalse(hostile.stderr.contains("\u{1B}"), hostile.stderr)
     }
 
     /// What was accepted before still is: help for a real command, options for the default command (train).
