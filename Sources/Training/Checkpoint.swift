@@ -7,7 +7,8 @@ import Quantizers
 /// RUN/checkpoint.bin: "BTVZCKP1", a little-endian UInt32 header length, a JSON header, then the raw
 /// Float32 tensors the header lists, in order: the model's parameters and state, every used method's quantizer
 /// parameters and state ("quant.ttq.conv1.wp"), then Adam's m and v for every tensor it has stepped.
-/// Written atomically, so an interrupted save leaves the previous checkpoint intact. Files written before
+/// Written atomically, so an interrupted save leaves the previous checkpoint intact. The header's keys are sorted,
+/// so identical runs write identical files; reading does not depend on the order. Files written before
 /// quantizers had state (no `spec`, `quantizers` or `adam_steps`) load as before.
 public struct Checkpoint {
     public struct Header: Codable {
@@ -72,7 +73,11 @@ public struct Checkpoint {
                             spec: engine.quantizers.spec, quantizers: engine.quantizers.methods,
                             adamSteps: Dictionary(uniqueKeysWithValues: adam.names.map { ($0, adam.moments[$0]!.t) }),
                             tensors: ts.map { Header.Entry(name: $0.name, count: $0.buffer.count) })
-        let json = try JSONEncoder().encode(header)
+        // Sorted keys: two identical runs write identical bytes (Adam's per-tensor steps are a dictionary, whose
+        // order would otherwise change with every process), so md5 can show that they are the same.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try encoder.encode(header)
         var out = Data(magic)
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(json)

@@ -10,7 +10,9 @@ import Training
 struct BTViz: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "btviz",
-        abstract: "Train and explore binarized and ternary weight networks (BWN, TWN, TTQ, LQ-Nets, BT) in the terminal.",
+        // The methods come from the registry, so a new quantizer is in the help without an edit here.
+        abstract: "Train and explore binarized and ternary weight networks ("
+            + QuantizerRegistry.quantizing.map(\.label).joined(separator: ", ") + ") in the terminal.",
         version: "0.3.0",
         subcommands: [Train.self, Eval.self, Compare.self, Summary.self, Quantize.self, ListDatasets.self, Fetch.self, Bench.self, Replay.self, Plot.self, Baseline.self, Upscale.self, Denoise.self, Predict.self, Sweep.self, ExportRun.self],
         defaultSubcommand: Train.self)
@@ -33,6 +35,7 @@ enum Main {
                 print(BTViz.helpMessage())
                 exit(0)
             }
+            try CommandNames.check(Array(CommandLine.arguments.dropFirst()))
             var command = try BTViz.parseAsRoot()
             if var async = command as? AsyncParsableCommand {
                 try await async.run()

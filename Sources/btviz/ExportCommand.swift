@@ -22,6 +22,9 @@ struct ExportRun: ParsableCommand {
         safetensors: every tensor under Samples/pytorch's state_dict names and layouts, plus btviz.<name>.q, .codes and \
         .scale or .levels for the quantized layers (--state-dict-only leaves those out, for load_state_dict(strict=True)). \
         tensorboard: the run's metrics.jsonl as event files in --out. \
+        Without --out, export writes into the run folder: RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, \
+        RUN/tensorboard/ and RUN/reference-METHOD/ (METHOD: --method or the one the run last trained with), and \
+        prints the path it wrote. \
         reference: btviz's own inputs and outputs under --method into the folder --out (.npy): for classification \
         input.npy (NCHW pixels), logits.npy, labels.npy of the first --images test images; for sr/denoise one \
         <set>-<i>-input.npy, -bicubic.npy and -target.npy per image of --sets.
@@ -31,7 +34,8 @@ struct ExportRun: ParsableCommand {
 
     @Argument(help: "Run directory.") var runDir: String
     @Option(help: "onnx, safetensors, tensorboard or reference.") var format: Format
-    @Option(help: "The file (onnx, safetensors; - for standard output) or folder (tensorboard, reference) to write.") var out: String
+    @Option(help: "The file (onnx, safetensors; - for standard output) or folder (tensorboard, reference) to write (default: in the run folder, RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, RUN/tensorboard, RUN/reference-METHOD).")
+    var out: String?
     @Option(help: "The quantizer applied to the latent weights (default: the one the run last trained with).") var method: QuantMethod?
     @Flag(help: "safetensors: only the state_dict tensors (no btviz.* extras).") var stateDictOnly = false
     @Option(parsing: .unconditional, help: "reference, classification: how many test images (default 256).") var images = 256
@@ -44,11 +48,16 @@ struct ExportRun: ParsableCommand {
             throw BTError("--out - (standard output) is for onnx and safetensors; \(format.rawValue) writes a folder")
         }
         // Refused before the work: a link, device, FIFO or folder at --out is never replaced (docs/export.md).
-        if format == .onnx || format == .safetensors, out != "-" { try OutputFile.checkReplaceable(out) }
-        if format == .tensorboard { return try exportTensorBoard() }
+        if format == .onnx || format == .safetensors, let out, out != "-" { try OutputFile.checkReplaceable(out) }
+        if format == .tensorboard { return try exportTensorBoard(to: out ?? Self.defaultOut(runDir, format: format, method: nil)) }
         let run = try RunFolder(runDir).open(maxBatch: format == .reference ? 64 : 2)
         let (ckpt, model, engine) = (run.checkpoint, run.model, run.engine)
         let m = method ?? ckpt.header.method
+        let out: String
+        if let given = self.out { out = given } else {
+            out = Self.defaultOut(runDir, format: format, method: m)
+            if format == .onnx || format == .safetensors { try OutputFile.checkReplaceable(out) }
+        }
         _ = engine.quantizers(for: m, toConvergence: true)  // a method the run never used: its best fit
         let fits = engine.quantize(m)
         if m != ckpt.header.method {
@@ -59,24 +68,24 @@ struct ExportRun: ParsableCommand {
             let normalizer = (ckpt.header.normalizerMean, ckpt.header.normalizerStd)
             let (data, layers) = try ONNXExport.build(model: model, fits: fits, normalizer: normalizer, method: m.rawValue,
                                                        bicubic: bicubic)
-            try save(data)
-            report("wrote \(shownOut): \(data.count) bytes, ONNX opset \(ONNXExport.opset), \(model.title) under \(m.rawValue)")
+            try save(data, to: out)
+            report(out, "wrote \(shown(out)): \(data.count) bytes, ONNX opset \(ONNXExport.opset), \(model.title) under \(m.rawValue)")
             let weights = layers.reduce(0) { $0 + $1.weights }, bytes = layers.reduce(0) { $0 + $1.bytes }
-            for l in layers { report("  \(l.name): \(l.weights) weights in \(l.bytes) bytes, \(l.form)") }
+            for l in layers { report(out, "  \(l.name): \(l.weights) weights in \(l.bytes) bytes, \(l.form)") }
             if weights > 0 {
-                report(String(format: "  quantized conv weights: %d in %d bytes, %.3f bytes per weight (the initializers' raw data only)",
+                report(out, String(format: "  quantized conv weights: %d in %d bytes, %.3f bytes per weight (the initializers' raw data only)",
                              weights, bytes, Double(bytes) / Double(weights)))
             }
         case .safetensors:
             let tensors = try StateDictFile.tensors(model: model, fits: fits, stateDictOnly: stateDictOnly)
             let data = try Safetensors.encode(tensors, metadata: try metadata(ckpt: ckpt, method: m, fits: fits, model: model))
-            try save(data)
-            report("wrote \(shownOut): \(tensors.count) tensors, \(data.count) bytes, \(model.title) under \(m.rawValue)")
+            try save(data, to: out)
+            report(out, "wrote \(shown(out)): \(tensors.count) tensors, \(data.count) bytes, \(model.title) under \(m.rawValue)")
         case .reference:
             if let vgg = model as? VGG6 {
-                try referenceClassification(vgg, config: ckpt.header.config, ckpt: ckpt)
+                try referenceClassification(vgg, config: ckpt.header.config, ckpt: ckpt, out: out)
             } else if let net = model as? RestorationNet {
-                try referenceRestoration(net, config: ckpt.header.config)
+                try referenceRestoration(net, config: ckpt.header.config, out: out)
             }
         case .tensorboard: break
         }
@@ -89,7 +98,10 @@ struct ExportRun: ParsableCommand {
              "transitions": fit.transitionTable.map(Double.init)]
         }
         let fitJSON = try JSONSerialization.data(withJSONObject: layers, options: [.sortedKeys])
-        let config = try JSONEncoder().encode(ckpt.header.config)
+        // Sorted keys: the same run exports the same bytes (the quantizer options are a dictionary).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let config = try encoder.encode(ckpt.header.config)
         return ["format": "pt", "producer": "btviz", "model": model.title, "method": method.rawValue,
                 "step": String(ckpt.header.step), "fits": String(decoding: fitJSON, as: UTF8.self),
                 "config": String(decoding: config, as: UTF8.self),
@@ -97,7 +109,19 @@ struct ExportRun: ParsableCommand {
                 "normalizer_std": ckpt.header.normalizerStd.map { "\($0)" }.joined(separator: ",")]
     }
 
-    private func exportTensorBoard() throws {
+    /// Where export writes without --out: into the run folder, named by what it holds.
+    static func defaultOut(_ runDir: String, format: Format, method: QuantMethod?) -> String {
+        let folder = runDir.hasSuffix("/") ? runDir : runDir + "/"
+        let m = method?.rawValue ?? ""
+        switch format {
+        case .onnx: return folder + "model-\(m).onnx"
+        case .safetensors: return folder + "model-\(m).safetensors"
+        case .tensorboard: return folder + "tensorboard"
+        case .reference: return folder + "reference-\(m)"
+        }
+    }
+
+    private func exportTensorBoard(to out: String) throws {
         let folder = RunFolder(runDir)
         guard RegularFile.isRegular(folder.metricsPath) else { throw BTError("no metrics at \(folder.metricsPath)") }
         let records = try folder.readRecords().records
@@ -108,7 +132,7 @@ struct ExportRun: ParsableCommand {
     }
 
     /// The first `images` test images as btviz reads them (NCHW, before normalization), its logits and the labels.
-    private func referenceClassification(_ vgg: VGG6, config: TrainConfig, ckpt: Checkpoint) throws {
+    private func referenceClassification(_ vgg: VGG6, config: TrainConfig, ckpt: Checkpoint, out: String) throws {
         guard images >= 1 else { throw BTError("--images must be at least 1") }
         let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
         let test = data.test.prefix(min(images, data.test.count))
@@ -142,7 +166,7 @@ struct ExportRun: ParsableCommand {
     }
 
     /// Each benchmark image's network input (Y/255), btviz's bicubic upscaling of it and the 0-255 target.
-    private func referenceRestoration(_ net: RestorationNet, config: TrainConfig) throws {
+    private func referenceRestoration(_ net: RestorationNet, config: TrainConfig, out: String) throws {
         try makeFolder(out)
         for name in sets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
             guard let set = RestorationSet(name: name) else { throw BTError("unknown set \(name); choose from \(RestorationSet.names)") }
@@ -169,7 +193,7 @@ struct ExportRun: ParsableCommand {
     }
 
     /// The model file: replaced atomically, or with `--out -` written to standard output.
-    private func save(_ data: Data) throws {
+    private func save(_ data: Data, to out: String) throws {
         guard out == "-" else { return try AtomicFile.write(data, to: out) }
         try data.withUnsafeBytes { raw in
             var off = 0
@@ -182,10 +206,10 @@ struct ExportRun: ParsableCommand {
         }
     }
 
-    private var shownOut: String { out == "-" ? "standard output" : out }
+    private func shown(_ out: String) -> String { out == "-" ? "standard output" : out }
 
     /// The summary goes to stderr when the model itself goes to stdout.
-    private func report(_ line: String) {
+    private func report(_ out: String, _ line: String) {
         if out == "-" { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
     }
 

@@ -22,7 +22,7 @@ struct Plot: ParsableCommand {
     var step: Int?
     @Flag(help: "Draw the loss and accuracy curves instead of a histogram.") var curves = false
     @Flag(help: "Write the figure's data as CSV instead of SVG.") var csv = false
-    @Option(help: "Write here (atomically) instead of to stdout.") var out: String?
+    @Option(help: "Write here (atomically, making its folder if missing) instead of to stdout.") var out: String?
 
     func run() throws {
         switch (layer, curves) {
@@ -58,10 +58,24 @@ struct Plot: ParsableCommand {
             what = "curves over \(figure.steps.count) steps, \(figure.epochs.count) epochs, \(figure.changes.count) changes"
         }
         if let out {
-            try AtomicFile.write(text, to: out)
+            try Self.write(text, to: out)
             print("wrote \(out) (\(what))")
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+
+    /// Writes the figure whole, making the folders `path` names first (`--out fig/x.svg` with no fig/ yet); a
+    /// failed write takes away the folders it made.
+    static func write(_ text: String, to path: String) throws {
+        let folder = parentPath(path)
+        // Only a folder that is missing is made: anything else at its name is AtomicFile's to refuse, in its words.
+        var st = stat()
+        let missing = !folder.isEmpty && lstat(folder, &st) != 0 && (errno == ENOENT || errno == ENOTDIR)
+        let made = missing ? try OutputFolder.create(folder, what: "the --out folder") : []
+        do { try AtomicFile.write(text, to: path) } catch {
+            for dir in made { rmdir(dir) }
+            throw error
         }
     }
 

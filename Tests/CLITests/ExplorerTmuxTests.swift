@@ -63,6 +63,29 @@ final class ExplorerTmuxTests: XCTestCase, TmuxDriving {
         XCTAssertTrue(s.contains("checkpoint saved"), "the terminal is back to normal text: \(s)")
     }
 
+    /// Paused, the trainer takes a method or λ at once but trains no step with it: the header keeps the last step's
+    /// BT and λ as in effect and shows BWN and the new λ as coming on resume; resumed, BWN is in effect.
+    func testPausedHeaderShowsWhatComesOnResume() throws {
+        let cmd = "\(btvizPath) train --epochs 30 --k 8 --log-every 2 --run-dir \(run); sleep 60"
+        tmux(["new-session", "-d", "-s", "t", "-x", "170", "-y", "40", cmd])
+        waitForScreen("the first step record", seconds: 60) { $0.contains("weights conv1") && $0.contains("flip~") }
+        tmux(["send-keys", "-t", "t", " "])
+        waitForScreen("PAUSED", seconds: 30) { self.headerLine($0).contains("PAUSED") }
+        tmux(["send-keys", "-t", "t", "2"])
+        var s = waitForScreen("BWN on resume", seconds: 30) { self.headerLine($0).contains("BT (BWN on resume)") }
+        XCTAssertTrue(headerLine(s).contains("λ 0.0003"), headerLine(s))
+        tmux(["send-keys", "-t", "t", "+"])
+        s = waitForScreen("the new λ on resume", seconds: 30) { self.headerLine($0).contains("λ 0.0003 (0.001 on resume)") }
+        XCTAssertTrue(headerLine(s).contains("BT (BWN on resume)"), headerLine(s))
+        tmux(["send-keys", "-t", "t", " "])
+        s = waitForScreen("BWN in effect", seconds: 60) {
+            let h = self.headerLine($0)
+            return !h.contains("PAUSED") && !h.contains("on resume") && h.contains("BWN") && h.contains("λ 0.001")
+        }
+        XCTAssertFalse(headerLine(s).contains("BT"), headerLine(s))
+        tmux(["send-keys", "-t", "t", "q"])
+    }
+
     /// 4 and 5 switch to the trained quantizers mid-run: TTQ's jumps Wp and Wn are labelled and its table column
     /// is Wp/Wn; LQ-Nets shows channel means with their band and its basis; back to TTQ, training goes on.
     func testTTQAndLQLive() throws {

@@ -166,6 +166,32 @@ final class ExportCommandTests: XCTestCase {
         }
     }
 
+    /// Without --out, export writes into the run folder under a name that says what it holds, prints that path, and
+    /// writes the same bytes as with --out; the run still reads as a run afterwards.
+    func testWithoutOutWritesIntoTheRunFolder() throws {
+        let dir = Self.root + "/default-out"
+        let t = try btviz(["train", "--k", "4", "--epochs", "1", "--train-limit", "256", "--test-limit", "64", "--headless",
+                           "--run-dir", dir])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        for (format, args, name) in [("onnx", [], "model-bt.onnx"), ("safetensors", [], "model-bt.safetensors"),
+                                     ("onnx", ["--method", "bwn"], "model-bwn.onnx")] {
+            let o = try btviz(["export", dir, "--format", format] + args)
+            XCTAssertEqual(o.status, 0, o.stderr)
+            XCTAssertTrue(o.stdout.hasPrefix("wrote \(dir)/\(name): "), o.stdout)
+            let named = Self.root + "/named-\(name)"
+            XCTAssertEqual(try btviz(["export", dir, "--format", format, "--out", named] + args).status, 0)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)),
+                           try Data(contentsOf: URL(fileURLWithPath: named)), name)
+        }
+        let tb = try btviz(["export", dir, "--format", "tensorboard"])
+        XCTAssertEqual(tb.status, 0, tb.stderr)
+        XCTAssertTrue(tb.stdout.hasPrefix("wrote \(dir)/tensorboard/"), tb.stdout)
+        let events = try FileManager.default.contentsOfDirectory(atPath: dir + "/tensorboard")
+        XCTAssertTrue(events.contains { $0.hasPrefix("events.out.tfevents.") }, "\(events)")
+        let e = try btviz(["eval", dir, "--json", "--no-recalibrate"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+    }
+
     /// Each bad input: one line naming what is wrong, a non-zero exit, and nothing written (no output file, no run folder).
     func testBadInputsAreOneLineAndWriteNothing() throws {
         let dir = Self.root + "/bad"

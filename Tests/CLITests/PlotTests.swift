@@ -253,7 +253,9 @@ final class PlotTests: XCTestCase {
 
         assertCleanFailure(try btviz(["plot", temporaryDirectory(), "--layer", "conv1"]), mentioning: "not a btviz run")
         assertCleanFailure(try btviz(["plot", run]), mentioning: "--layer")
-        assertCleanFailure(try btviz(["plot", run, "--layer", "conv1", "--out", "/nonexistent-dir/fig.svg"]), mentioning: "cannot write /nonexistent-dir/fig.svg")
+        // A folder to make below a file: one line naming the file, and nothing written.
+        let blocked = try btviz(["plot", run, "--layer", "conv1", "--out", run + "/config.json/fig/x.svg"])
+        assertCleanFailure(blocked, mentioning: "config.json is a file, not a folder")
 
         // A run that has only started: config.json and a start event, no step record.
         let young = temporaryDirectory()
@@ -271,6 +273,19 @@ final class PlotTests: XCTestCase {
         try (kept.joined(separator: "\n") + "\n").write(toFile: late + "/metrics.jsonl", atomically: true, encoding: .utf8)
         assertCleanFailure(try btviz(["plot", late, "--layer", "conv1", "--step", "1"]), mentioning: "before the first logged step, 2")
         XCTAssertEqual(try btviz(["plot", late, "--layer", "conv1", "--step", "2", "--csv"]).status, 0)
+    }
+
+    /// `--out fig/x.svg` with no fig/ yet: the folders are made (relative to the working folder) and the figure
+    /// written into them.
+    func testOutMakesItsFolder() throws {
+        let run = try trainedRun("bt")
+        let cwd = temporaryDirectory()
+        let o = try btviz(["plot", run, "--curves", "--out", "fig/deeper/x.svg"], currentDirectory: cwd)
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(o.stdout.hasPrefix("wrote fig/deeper/x.svg (curves over"), o.stdout)
+        let svg = try String(contentsOfFile: cwd + "/fig/deeper/x.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<?xml") || svg.hasPrefix("<svg"), String(svg.prefix(80)))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd + "/fig/deeper"), ["x.svg"], "no temporary left")
     }
 
     /// Names come from the run's files: a layer named with XML's special characters still gives a well-formed SVG

@@ -55,6 +55,54 @@ final class TrainedQuantizerCommandTests: XCTestCase {
         XCTAssertFalse(c.stdout.contains("skipped"), c.stdout)
     }
 
+    /// `summary` on the fixture's VGG-6(4) (28x28x1 input, 10 classes), worked by hand: BT's 5 levels are 2.32 bits
+    /// of information but 4 stored bits (int4 codes two to a byte and one float32 scale), and every layer's
+    /// multiply-accumulates per image are its output pixels x 9 x channels in x channels out (a conv) or in x out
+    /// (a linear layer), the convs' counted as quantized and the FC layers' as float.
+    func testSummaryShowsInformationAndStoredBitsAndMACs() throws {
+        let run = try copyOfLegacyRun()
+        let s = try btviz(["summary", run])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let head = try XCTUnwrap(s.stdout.split(separator: "\n").first { $0.hasPrefix("layer ") })
+        for column in ["info bits/w", "stored bits/w", "info memory", "stored memory", "quant MACs", "float MACs"] {
+            XCTAssertTrue(head.contains(column), String(head))
+        }
+        let conv2 = try XCTUnwrap(s.stdout.split(separator: "\n").first { $0.hasPrefix("conv2 ") }).split(separator: " ")
+        XCTAssertEqual(Array(conv2[2...5]), ["BT", "5", "2.32", "4"], conv2.joined(separator: " "))
+        XCTAssertTrue(s.stdout.contains("at the information bound") && s.stdout.contains("as stored"), s.stdout)
+        XCTAssertTrue(s.stdout.contains("multiply-accumulates per 28x28 image: 484736, 479808 with quantized weights, 4928 with float32 weights"), s.stdout)
+
+        let js = try json(try btviz(["summary", run, "--json"]).stdout)
+        let layers = try XCTUnwrap(js["layers"] as? [[String: Any]])
+        func layer(_ name: String) throws -> [String: Any] { try XCTUnwrap(layers.first { $0["layer"] as? String == name }) }
+        let c2 = try layer("conv2")
+        XCTAssertEqual((c2["information_bits_per_weight"] as! NSNumber).doubleValue, log2(5), accuracy: 1e-12)
+        XCTAssertEqual(c2["stored_bits_per_weight"] as? Double, 4)
+        // 144 weights: ceil(144 x 2.32 / 8) = 42 bytes + a_opt; stored: 72 bytes of packed codes + the scale.
+        XCTAssertEqual(c2["information_bytes"] as? Double, 42 + 4)
+        XCTAssertEqual(c2["stored_bytes"] as? Double, 72 + 4)
+        let expected: [(String, Int, Int)] = [("conv1", 28 * 28 * 9 * 1 * 4, 0), ("conv2", 28 * 28 * 9 * 4 * 4, 0),
+                                              ("conv3", 14 * 14 * 9 * 4 * 8, 0), ("conv4", 14 * 14 * 9 * 8 * 8, 0),
+                                              ("conv5", 7 * 7 * 9 * 8 * 16, 0), ("conv6", 7 * 7 * 9 * 16 * 16, 0),
+                                              ("fc1", 0, 3 * 3 * 16 * 32), ("bn7", 0, 0), ("fc2", 0, 32 * 10)]
+        for (name, quantized, float) in expected {
+            let l = try layer(name)
+            XCTAssertEqual(l["quantized_macs"] as? Int, quantized, name)
+            XCTAssertEqual(l["float_macs"] as? Int, float, name)
+        }
+        XCTAssertEqual(js["quantized_macs"] as? Int, 479808)
+        XCTAssertEqual(js["float_macs"] as? Int, 4928)
+        XCTAssertEqual(js["macs"] as? Int, 484736)
+        XCTAssertEqual(js["macs_input"] as? String, "28x28")
+
+        // Under TTQ the same convs' levels are off any int4 grid: stored as float32, 32 bits.
+        let ttq = try json(try btviz(["summary", run, "--method", "ttq", "--json"]).stdout)
+        let t2 = try XCTUnwrap((ttq["layers"] as? [[String: Any]])?.first { $0["layer"] as? String == "conv2" })
+        XCTAssertEqual((t2["information_bits_per_weight"] as! NSNumber).doubleValue, log2(3), accuracy: 1e-12)
+        XCTAssertEqual(t2["stored_bits_per_weight"] as? Double, 32)
+        XCTAssertEqual(t2["quantized_macs"] as? Int, 112896)
+    }
+
     /// `train --method ttq|lq` with their options, `eval` on the result, and `summary`'s bits and memory.
     func testTrainTTQAndLQThenSummarize() throws {
         for (method, extra, bits) in [("ttq", ["--ttq-t", "0.1"], "1.58"), ("lq", ["--lq-bits", "3"], "3.00")] {
@@ -74,8 +122,11 @@ final class TrainedQuantizerCommandTests: XCTestCase {
             let layers = js["layers"] as! [[String: Any]]
             let c2 = try XCTUnwrap(layers.first { $0["layer"] as? String == "conv2" })
             // conv2 at K=4: 4x3x3x4 = 144 weights. TTQ: 144 * log2(3) bits -> 29 bytes + Wp, Wn; LQ: 54 bytes + 3 per channel.
-            XCTAssertEqual((c2["quantized_bytes"] as! NSNumber).doubleValue, method == "ttq" ? 29 + 8 : 54 + 4 * 3 * 4)
+            XCTAssertEqual((c2["information_bytes"] as! NSNumber).doubleValue, method == "ttq" ? 29 + 8 : 54 + 4 * 3 * 4)
             XCTAssertEqual((c2["float32_bytes"] as! NSNumber).doubleValue, 576)
+            // Neither level set lies on one int4 grid: the ONNX export stores their float32 Q(W).
+            XCTAssertEqual(c2["stored_bits_per_weight"] as? Double, 32)
+            XCTAssertEqual((c2["stored_bytes"] as! NSNumber).doubleValue, 576)
             let e = try btviz(["eval", run, "--json", "--no-recalibrate"])
             XCTAssertEqual(e.status, 0, e.stderr)
         }

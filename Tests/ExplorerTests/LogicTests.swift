@@ -174,6 +174,27 @@ final class LogicTests: XCTestCase {
         XCTAssertNil(v.requestedMethod)
     }
 
+    /// A method switch keeps the λ in effect (or the one requested), and the notice says so, with the new method's
+    /// default when it differs.
+    func testMethodSwitchSaysWhichLambdaItKeeps() {
+        var m = Fixture.model()
+        m.status.method = "bt"
+        m.status.lambda = 3e-4
+        var v = ExplorerViewState(mode: .live)
+        XCTAssertEqual(ExplorerController.handle(.method(.bwn), view: &v, model: m), [.requestMethod(.bwn)])
+        XCTAssertEqual(v.notice, "method BWN requested; λ stays 0.0003 (BWN's default is 0.0001: + - 0 change it)")
+        // λ requested but not yet applied is the one kept; at TWN's own default nothing more is said.
+        _ = ExplorerController.handle(.lambdaUp, view: &v, model: m)
+        XCTAssertEqual(ExplorerController.handle(.cycleMethod, view: &v, model: m), [.requestMethod(.twn)])
+        XCTAssertEqual(v.notice, "method TWN requested; λ stays 0.001 (TWN's default is 0.0003: + - 0 change it)")
+        _ = ExplorerController.handle(.lambdaZero, view: &v, model: m)
+        _ = ExplorerController.handle(.method(.ttq), view: &v, model: m)
+        XCTAssertEqual(v.notice, "method TTQ requested; λ stays 0")
+        var w = ExplorerViewState(mode: .live)
+        _ = ExplorerController.handle(.method(.twn), view: &w, model: m)
+        XCTAssertEqual(w.notice, "method TWN requested; λ stays 0.0003")
+    }
+
     func testControllerLayersAndScrubbing() {
         let m = Fixture.model()
         var v = ExplorerViewState(mode: .replay)

@@ -150,6 +150,35 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(t.contains("→0.2"), t)
     }
 
+    /// While paused the trainer takes a method or λ at once but trains no step with it: the header shows the last
+    /// step's as in effect and the new ones as coming on resume; once training again, the status is in effect.
+    func testPausedHeaderTellsInEffectFromRequested() {
+        var m = Fixture.model()  // the last step: BT at λ 0.05
+        m.status.paused = true
+        m.status.method = "bwn"
+        m.status.lambda = 0.3
+        let paused = Fixture.render(m, 160, 40).text
+        XCTAssertTrue(paused.contains("BT (BWN on resume)"), paused)
+        XCTAssertTrue(paused.contains("λ 0.05 (0.3 on resume)"), paused)
+        XCTAssertFalse(paused.contains("│ BWN │"), paused)
+
+        // A request the trainer has not taken yet reads the same.
+        var n = Fixture.model()
+        n.status.paused = true
+        n.status.method = "bt"
+        n.status.lambda = 0.05
+        var v = ExplorerViewState(mode: .live)
+        v.requestedMethod = .twn
+        v.requestedLambda = 0.1
+        let asked = Fixture.render(n, 160, 40, view: v).text
+        XCTAssertTrue(asked.contains("BT (TWN on resume)") && asked.contains("λ 0.05 (0.1 on resume)"), asked)
+
+        m.status.paused = false
+        let running = Fixture.render(m, 160, 40).text
+        XCTAssertTrue(running.contains("BWN") && running.contains("λ 0.3"), running)
+        XCTAssertFalse(running.contains("on resume"), running)
+    }
+
     func testReplayCursorShowsThatStep() {
         var v = ExplorerViewState(mode: .replay)
         v.cursor = 2

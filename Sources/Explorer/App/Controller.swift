@@ -50,12 +50,12 @@ public enum ExplorerController {
             view.layer = (view.layer - 1 + layerCount) % layerCount
         case .method(let m) where live:
             view.requestedMethod = m
-            view.notice = "method " + m.label + " requested"
+            view.notice = methodNotice(m, view: view, model: model)
             return [.requestMethod(m)]
         case .cycleMethod where live:
             let base = view.requestedMethod ?? QuantMethod(recorded: model.status.method) ?? .full
             view.requestedMethod = base.next
-            view.notice = "method " + base.next.label + " requested"
+            view.notice = methodNotice(base.next, view: view, model: model)
             return [.requestMethod(base.next)]
         case .lambdaUp where live, .lambdaDown where live, .lambdaZero where live:
             // Step from the last request not yet applied, so quick presses accumulate.
@@ -131,6 +131,15 @@ public enum ExplorerController {
             view.notice = "not available here"
         }
         return []
+    }
+
+    /// A method switch keeps the λ in effect (or requested), not the new method's default: the notice says which
+    /// λ it keeps, and the new method's default when that differs.
+    static func methodNotice(_ m: QuantMethod, view: ExplorerViewState, model: RunModel) -> String {
+        let kept = view.requestedLambda ?? model.status.lambda
+        let standard = m.definition.defaultLambda
+        return "method " + m.label + " requested; λ stays " + Fmt.trim(kept)
+            + (abs(standard - kept) > max(1e-9, abs(standard) * 1e-5) ? " (" + m.label + "'s default is " + Fmt.trim(standard) + ": + - 0 change it)" : "")
     }
 
     /// The layer whose table row is at (x, y), as drawLayerTable placed the rows.

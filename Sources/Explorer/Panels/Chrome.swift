@@ -7,12 +7,23 @@ func drawHeader(_ c: inout Canvas, _ r: Rect, model: RunModel, view: ExplorerVie
     let h = model.header
     let st = model.status
     let applied = QuantMethod(recorded: step?.method ?? st.method)
-    let shownMethod = view.mode == .live ? (QuantMethod(recorded: st.method) ?? applied) : applied
-    let lambda = view.mode == .live ? st.lambda : (step?.lambda ?? st.lambda)
+    // While paused the trainer takes a method or λ at once (its status changes) but trains no step with it: what
+    // is in effect is then the last step's, and the trainer's (or a request not yet taken) is shown as what comes
+    // on resume. While training, the status is what the next step uses.
+    let pausedLive = view.mode == .live && st.paused && !st.ended && step != nil
+    let accepted = QuantMethod(recorded: st.method)
+    let shownMethod = view.mode == .live && !pausedLive ? (accepted ?? applied) : applied
+    let lambda = view.mode == .live && !pausedLive ? st.lambda : (step?.lambda ?? st.lambda)
     var m = shownMethod?.label ?? (st.method.isEmpty ? "?" : st.method)
-    if let want = view.requestedMethod, want != shownMethod { m += g.right + want.label + (g.ascii ? "..." : "…") }
     var lam = g.lambda + " " + Fmt.trim(lambda)
-    if let want = view.requestedLambda, abs(want - lambda) > 1e-9 { lam += g.right + Fmt.trim(want) + (g.ascii ? "..." : "…") }
+    if pausedLive {
+        if let want = view.requestedMethod ?? accepted, want != shownMethod { m += " (" + want.label + " on resume)" }
+        let wantLambda = view.requestedLambda ?? st.lambda
+        if abs(wantLambda - lambda) > 1e-9 { lam += " (" + Fmt.trim(wantLambda) + " on resume)" }
+    } else {
+        if let want = view.requestedMethod, want != shownMethod { m += g.right + want.label + (g.ascii ? "..." : "…") }
+        if let want = view.requestedLambda, abs(want - lambda) > 1e-9 { lam += g.right + Fmt.trim(want) + (g.ascii ? "..." : "…") }
+    }
     // Long and short forms; the short ones are used when the long line would not fit.
     var items: [(String, String, Style)] = [
         (view.mode == .replay ? "btviz replay" : "btviz", view.mode == .replay ? "replay" : "", .title),
