@@ -39,7 +39,9 @@ public enum Significance {
     static func regularizedIncompleteBeta(x: Double, a: Double, b: Double) -> Double {
         if x <= 0 { return 0 }
         if x >= 1 { return 1 }
-        let lnFront = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log(1 - x)
+        let lnBeta: Double = lgamma(a) + lgamma(b) - lgamma(a + b)
+        let lnPowers: Double = a * log(x) + b * log(1 - x)
+        let lnFront = lnPowers - lnBeta
         // The continued fraction converges for x < (a+1)/(a+b+2); the symmetry I_x(a,b) = 1 - I_{1-x}(b,a) covers the rest.
         if x < (a + 1) / (a + b + 2) { return exp(lnFront) * continuedFraction(x: x, a: a, b: b) / a }
         return 1 - exp(lnFront) * continuedFraction(x: 1 - x, a: b, b: a) / b

@@ -130,7 +130,7 @@ final class SweepTableTests: XCTestCase {
         // Table 3 (super-resolution ×4, Urban100) and Table 4 (denoising σ 0.2, Set14): PSNR runs.
         let sr = try makeSweep([("task", ["sr"]), ("scale", ["4"]), ("val_set", ["urban100"]), ("method", ["bwn", "bt"])],
                                ["bwn", "bt"].map { Run(options: ["task": "sr", "scale": "4", "val_set": "urban100", "method": $0], test: 25.0, metric: "psnr") })
-        let t3 = try btviz(["sweep", "table", sr, "--paper", "table3", "--format", "csv", "--rows", "scale,val_set"]).stdout
+        let t3 = try btviz(["sweep", "table", sr, "--paper", "table3", "--format", "csv", "--rows", "scale,val_set", "--bold", "best"]).stdout
         XCTAssertTrue(t3.contains("4,urban100,bt,25.0,,1,true,\(try figure("Table 3", ["4", "urban100"], column: "BT"))"), t3)
         XCTAssertTrue(t3.contains("4,urban100,bwn,25.0,,1,true,\(try figure("Table 3", ["4", "urban100"], column: "BWN"))"), t3)
         let dn = try makeSweep([("task", ["denoise"]), ("sigma", ["0.2"]), ("val_set", ["set14"]), ("method", ["twn"])],
