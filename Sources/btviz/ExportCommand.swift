@@ -195,15 +195,7 @@ struct ExportRun: ParsableCommand {
     /// The model file: replaced atomically, or with `--out -` written to standard output.
     private func save(_ data: Data, to out: String) throws {
         guard out == "-" else { return try AtomicFile.write(data, to: out) }
-        try data.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Foundation.write(STDOUT_FILENO, raw.baseAddress! + off, raw.count - off)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw BTError("cannot write to standard output: \(n == 0 ? "no bytes written" : String(cString: strerror(errno)))") }
-                off += n
-            }
-        }
+        try OutputFile.writeAll(data, to: STDOUT_FILENO, what: "to standard output")
     }
 
     private func shown(_ out: String) -> String { out == "-" ? "standard output" : out }

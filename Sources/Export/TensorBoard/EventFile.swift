@@ -34,15 +34,7 @@ public final class EventFileWriter {
         withUnsafeBytes(of: lengthCRC.littleEndian) { record.append(contentsOf: $0) }
         record.append(data)
         withUnsafeBytes(of: CRC32C.masked(data).littleEndian) { record.append(contentsOf: $0) }
-        try record.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw BTError("cannot write \(path): \(n == 0 ? "no bytes written" : String(cString: strerror(errno)))") }
-                off += n
-            }
-        }
+        try OutputFile.writeAll(record, to: fd, what: path)
     }
 }
 
