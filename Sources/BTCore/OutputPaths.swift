@@ -38,8 +38,6 @@ public enum OutputFile {
         }
     }
 
-    /// Opens `path` for appending, creating it if needed (with `exclusive`, only creating it), and refuses a link,
-    /// a FIFO, a device or a folder with one line. `readable` opens it read-write (LineLog reads its tail back).
     /// Writes all of `data` to `fd`, retrying short writes and EINTR; `what` names the output in the error
     /// ("cannot write \(what): No space left on device").
     public static func writeAll(_ data: Data, to fd: Int32, what: String) throws {
@@ -54,6 +52,8 @@ public enum OutputFile {
         }
     }
 
+    /// Opens `path` for appending, creating it if needed (with `exclusive`, only creating it), and refuses a link,
+    /// a FIFO, a device or a folder with one line. `readable` opens it read-write (LineLog reads its tail back).
     public static func openAppending(_ path: String, readable: Bool = false, exclusive: Bool = false) throws -> Int32 {
         // Looked at before the open: opening a device can itself do something (a tape rewinds).
         try checkReplaceable(path)
