@@ -16,25 +16,30 @@ public struct SweepFolder: Sendable {
     /// Opens DIR for the sweep `name`, creating it if needed. A folder that holds anything but a sweep of that
     /// name is refused before anything is written: a sweep never mixes its runs with something else.
     public static func prepare(_ path: String, name: String) throws -> (folder: SweepFolder, previous: SweepPlan?) {
+        let (exists, previous) = try inspect(path, name: name)
+        if !exists { try OutputFolder.create(path, what: "the sweep folder") }
+        return (SweepFolder(path), previous)
+    }
+
+    /// What `prepare` checks, writing nothing (`--dry-run`): whether DIR exists, and the plan of the sweep it
+    /// holds; it throws where `prepare` would refuse the folder.
+    public static func inspect(_ path: String, name: String) throws -> (exists: Bool, previous: SweepPlan?) {
         let folder = SweepFolder(path)
         var st = stat()
-        if stat(path, &st) != 0 {
-            try OutputFolder.create(path, what: "the sweep folder")
-            return (folder, nil)
-        }
+        guard stat(path, &st) == 0 else { return (false, nil) }
         guard (st.st_mode & S_IFMT) == S_IFDIR else { throw BTError("\(path) is a file, not a folder: give --out a folder") }
         guard FileManager.default.fileExists(atPath: folder.planPath) else {
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
             guard entries.isEmpty else {
                 throw BTError("\(path) holds something that is not a sweep (\(entries.count) entries, e.g. '\(entries[0])'); give --out an empty or new folder")
             }
-            return (folder, nil)
+            return (true, nil)
         }
         let previous = try folder.plan()
         guard previous.name == name else {
             throw BTError("\(path) holds the sweep '\(previous.name)', not '\(name)'; give --out another folder")
         }
-        return (folder, previous)
+        return (true, previous)
     }
 
     /// DIR/sweep.json.

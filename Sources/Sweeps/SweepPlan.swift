@@ -10,7 +10,8 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     }
 
     public struct Run: Codable, Equatable, Sendable {
-        /// The varying options as `key=value` joined by `,` in spec order: the run's folder under DIR.
+        /// The varying options as `key=value` joined by `,` in spec order (a path by its last component when that
+        /// tells it apart): the run's folder under DIR.
         public var name: String
         /// Every parameter of the run, as its text.
         public var options: [String: String]
@@ -27,6 +28,8 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     public var parameters: [Values]
     public var varying: [String]
     public var runs: [Run]
+    /// The spec's `metric:` (absent: the runs' test metric).
+    public var metric: SweepMetric?
 
     /// Runs past this need `--yes`: a typo in a range should not start a month of training.
     public static let confirmAbove = 10_000
@@ -86,13 +89,14 @@ public struct SweepPlan: Codable, Equatable, Sendable {
         runs.reserveCapacity(count)
         var index = [Int](repeating: 0, count: spec.parameters.count)
         let named = spec.parameters.map { varying.contains($0.key) }
+        let labels = spec.parameters.map { p in nameLabels(p.values, isPath: pathFlags.contains(SweepSpec.flagName(p.key))) }
         for _ in 0..<count {
             var options: [String: String] = [:], args: [String] = [], parts: [String] = []
             for (i, p) in spec.parameters.enumerated() {
                 let v = p.values[index[i]]
                 options[p.key] = v
                 args += argsByValue[i][index[i]]
-                if named[i] { parts.append(escape(p.key) + "=" + escape(v)) }
+                if named[i] { parts.append(escape(p.key) + "=" + labels[i][index[i]]) }
             }
             let name = parts.isEmpty ? "run" : parts.joined(separator: ",")
             guard name.utf8.count <= 255 else {
@@ -109,7 +113,26 @@ public struct SweepPlan: Codable, Equatable, Sendable {
             }
         }
         return SweepPlan(name: spec.name, parameters: spec.parameters.map { Values(key: $0.key, values: $0.values) },
-                         varying: varying, runs: runs)
+                         varying: varying, runs: runs, metric: spec.metric)
+    }
+
+    /// How each value is spelt in run names, escaped: a path by its last component when no other value of the
+    /// parameter ends the same way (`data-dir=fashion-subset`, not the whole path; sweep.json keeps the full
+    /// value), otherwise the whole value.
+    static func nameLabels(_ values: [String], isPath: Bool) -> [String] {
+        let whole = values.map(escape)
+        guard isPath else { return whole }
+        let last = values.map { v -> String in
+            let parts = v.split(separator: "/")
+            return parts.last.map(String.init) ?? ""
+        }
+        // Unique among the distinct values (a value listed twice names the same runs either way).
+        var owners: [String: Set<String>] = [:]
+        for (v, l) in zip(values, last) { owners[l, default: []].insert(v) }
+        return values.indices.map { i in
+            let l = last[i]
+            return !l.isEmpty && owners[l]!.count == 1 ? escape(l) : whole[i]
+        }
     }
 
     /// Percent-escapes everything but letters, digits and `. _ + -`: a value's `/`, `,` or `=` cannot break a name.

@@ -15,10 +15,13 @@ public struct SweepSpec: Equatable, Sendable {
 
     public var name: String
     public var parameters: [Parameter]
+    /// W&B's `metric: {name, goal}`; nil when the spec names none (the runs' test metric).
+    public var metric: SweepMetric?
 
-    public init(name: String, parameters: [Parameter]) throws {
+    public init(name: String, parameters: [Parameter], metric: SweepMetric? = nil) throws {
         self.name = name
         self.parameters = parameters
+        self.metric = metric
         try check()
     }
 
@@ -62,7 +65,7 @@ public struct SweepSpec: Equatable, Sendable {
         guard let root, case .mapping(let top) = root else {
             throw BTError("\(source): a sweep spec is a YAML mapping with name, method and parameters")
         }
-        var name = defaultName, parameters: [Parameter]?, seen = Set<String>()
+        var name = defaultName, parameters: [Parameter]?, metric: SweepMetric?, seen = Set<String>()
         for (k, v) in top {
             guard let key = k.scalar?.string else { throw BTError("\(source): a key that is not text") }
             guard seen.insert(key).inserted else { throw BTError("\(source): key '\(key)' is given twice") }
@@ -76,6 +79,8 @@ public struct SweepSpec: Equatable, Sendable {
                 }
             case "description", "program", "project", "entity":
                 continue  // W&B's bookkeeping keys: nothing to do with the grid
+            case "metric":
+                metric = try metricSetting(v, source: source)
             case "parameters":
                 guard case .mapping(let ps) = v else { throw BTError("\(source): 'parameters' must be a mapping of option: {value|values}") }
                 parameters = try ps.map { pk, pv in
@@ -83,11 +88,30 @@ public struct SweepSpec: Equatable, Sendable {
                     return Parameter(key: key, values: try values(of: pv, key: key, source: source))
                 }
             default:
-                throw BTError("\(source): unknown key '\(key)' (a sweep spec has name, method: grid, description and parameters)")
+                throw BTError("\(source): unknown key '\(key)' (a sweep spec has name, method: grid, description, metric and parameters)")
             }
         }
         guard let parameters else { throw BTError("\(source): no 'parameters': the grid is empty") }
-        do { return try SweepSpec(name: name, parameters: parameters) } catch let e as BTError {
+        do { return try SweepSpec(name: name, parameters: parameters, metric: metric) } catch let e as BTError {
+            throw BTError("\(source): \(e.description)")
+        }
+    }
+
+    /// W&B's `metric: {name: test_accuracy, goal: maximize}` (goal optional; W&B's `target` is accepted and unused,
+    /// since a grid runs every run whatever the figures).
+    private static func metricSetting(_ node: Node, source: String) throws -> SweepMetric {
+        guard case .mapping(let m) = node else { throw BTError("\(source): 'metric' must be a mapping {name, goal}") }
+        var name: String?, goal: String?
+        for (k, v) in m {
+            let key = k.scalar?.string ?? ""
+            guard ["name", "goal", "target"].contains(key) else {
+                throw BTError("\(source): metric: unknown key '\(key)' (it has name, goal and target)")
+            }
+            guard let text = v.scalar?.string else { throw BTError("\(source): metric: '\(key)' must be a single value") }
+            if key == "name" { name = text } else if key == "goal" { goal = text }
+        }
+        guard let name else { throw BTError("\(source): metric has no 'name'") }
+        do { return try SweepMetric.parse(name: name, goal: goal) } catch let e as BTError {
             throw BTError("\(source): \(e.description)")
         }
     }

@@ -9,9 +9,9 @@ import Training
 /// super-resolution Cb and Cr are upscaled bicubically, for denoising the same net is run on each of them too
 /// (as a plane on Y's [0, 1] scale) unless `chroma` is off.
 struct ApplyOptions: ParsableArguments {
-    @Option(help: "The run directory of a trained model.") var run: String
-    @Argument(help: "Input image: PNG, JPEG or BMP.") var input: String
-    @Argument(help: "Output image: .png or .bmp.") var output: String
+    @Option(help: "The run directory of a trained model.", completion: .directory) var run: String
+    @Argument(help: "Input image: PNG, JPEG or BMP.", completion: .file(extensions: ["png", "jpg", "jpeg", "bmp"])) var input: String
+    @Argument(help: "Output image: .png or .bmp.", completion: .file()) var output: String
     @Option(help: ArgumentHelp("Refuse an output larger than this many megapixels (each takes about \(Self.secondsPerMegapixel) s on 2 cores).",
                                valueName: "MP"))
     var maxMegapixels: Double = 16

@@ -21,7 +21,7 @@ struct Baseline: ParsableCommand {
     @Option(parsing: .unconditional, help: "Noise standard deviation on [0, 1] intensities for --task denoise (default 0.1).") var sigma: Float?
     @Option(help: "Comma-separated sets: \(RestorationSet.names) (default set5,set14,bsd100,urban100 for sr, set5,set14 for denoise).")
     var sets: String?
-    @Option(help: "Folder holding the set folders (Set5, Set14, ...), an sr/ folder of them, or one set's folder.")
+    @Option(help: "Folder holding the set folders (Set5, Set14, ...), an sr/ folder of them, or one set's folder.", completion: .directory)
     var dataDir: String?
     @Flag(help: "Print one JSON object.") var json = false
 

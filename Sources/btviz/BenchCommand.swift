@@ -27,9 +27,9 @@ struct Bench: ParsableCommand {
     @OptionGroup var quant: QuantizerOptions
     @Option(parsing: .unconditional) var batch = 128
     @Option(parsing: .unconditional, help: "Classes of the last layer (1000 for ImageNet).") var classes = 10
-    @Option(help: "Also time real batches of this dataset (loading, normalization, augmentation), alone and in training steps; its shape and classes replace --input and --classes.")
+    @Option(help: "Also time real batches of this dataset (loading, normalization, augmentation), alone and in training steps; its shape and classes replace --input and --classes.", completion: .list(DatasetCatalog.names))
     var dataset: String?
-    @Option(help: "The dataset's folder (as for train).") var dataDir: String?
+    @Option(help: "The dataset's folder (as for train).", completion: .directory) var dataDir: String?
     @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: .hidden) var regionCost = false
     /// The worker count, once `run` has applied the options.

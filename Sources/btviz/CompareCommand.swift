@@ -40,7 +40,7 @@ struct Compare: ParsableCommand {
         the runs it excluded. Lists are joined by ";".
         """)
 
-    @Argument(help: "Run directories.") var runs: [String]
+    @Argument(help: "Run directories, or sweep folders (each stands for its runs that have started).", completion: .directory) var runs: [String]
     @Option(parsing: .unconditional, help: "Measure flips and distances over the last logged steps of the first N epochs (how fast the regularizer acts) instead of the run's end.")
     var withinEpochs: Int?
     @Flag(help: "Count runs that switched method or λ, or did not finish, in the group means (they are flagged either way).")
@@ -86,7 +86,7 @@ struct Compare: ParsableCommand {
         guard !runs.isEmpty else { throw BTError("name at least one run directory") }
         var rows: [Row] = [], problems: [String] = []
         var firstByPath: [String: Int] = [:]
-        for dir in runs {
+        for dir in try Self.expandingSweeps(runs) {
             // The same folder by another spelling (a symlink, a relative path, a trailing slash) is one run.
             let path = realpath(dir, nil).map { p in defer { free(p) }; return String(cString: p) } ?? dir
             if let first = firstByPath[path] {
@@ -118,6 +118,24 @@ struct Compare: ParsableCommand {
         } else {
             printText(rows, groups)
         }
+    }
+
+    /// The run folders named: a sweep folder (one with sweep.json) stands for its runs in the plan's order, those
+    /// not started yet (no folder) left out with a note on stderr; anything else is taken as a run folder.
+    static func expandingSweeps(_ paths: [String]) throws -> [String] {
+        var out: [String] = []
+        for p in paths {
+            let folder = SweepFolder(p)
+            guard SweepFolder.entryType(folder.planPath) != nil else { out.append(p); continue }
+            let plan = try folder.plan()
+            let started = plan.runs.filter { SweepFolder.entryType(folder.runPath($0.name)) != nil }
+            out += started.map { folder.runPath($0.name) }
+            if started.count < plan.runs.count {
+                let note = "btviz: note: \(p): \(plan.runs.count - started.count) of \(plan.runs.count) runs of the sweep have not started"
+                FileHandle.standardError.write(Data((TerminalText.escape(note) + "\n").utf8))
+            }
+        }
+        return out
     }
 
     /// Reads one run: its configuration, its status and flags, and the figures of its last records.
@@ -252,6 +270,9 @@ struct Compare: ParsableCommand {
         if rows.contains(where: { $0.header.data?.official == false }) {
             print("dataset: the training/test images read; * not the official release (a subset or a copy of your own)")
         }
+        if rows.contains(where: { Self.dataLabel($0.config, $0.header).contains(" of ") }) {
+            print("dataset: A/B of C/D: trained on the first A and tested on the first B of the C/D images read (--train-limit, --test-limit)")
+        }
 
         // Options other than the shown ones that tell groups apart.
         let shown: Set<String> = ["dataset", "k", "epochs", "method", "lambda"]
@@ -315,8 +336,12 @@ struct Compare: ParsableCommand {
         switch c.task {
         case .classify:
             // The counts read, and whether the files are the official release: the full set and a subset differ here.
+            // --train-limit and --test-limit take the first images of what was read: the counts trained and tested
+            // on come first, then what they were taken from.
             guard let d = h.data else { return c.dataset }
-            return "\(c.dataset) \(d.train)/\(d.test)" + (d.official == false ? "*" : "")
+            let (train, test) = (c.trainLimit > 0 ? min(c.trainLimit, d.train) : d.train, c.testLimit > 0 ? min(c.testLimit, d.test) : d.test)
+            let read = "\(d.train)/\(d.test)" + (d.official == false ? "*" : "")
+            return (train, test) == (d.train, d.test) ? "\(c.dataset) \(read)" : "\(c.dataset) \(train)/\(test) of \(read)"
         case .sr: return "sr x\(c.scale) \(images)"
         case .denoise: return "denoise σ\(c.sigma) \(images)"
         }

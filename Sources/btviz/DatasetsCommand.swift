@@ -8,7 +8,7 @@ struct ListDatasets: ParsableCommand {
         commandName: "datasets",
         abstract: "List the datasets btviz knows: where each was found, or how to get it.")
 
-    @Option(help: "Look in this folder too (as --data-dir would).") var dataDir: String?
+    @Option(help: "Look in this folder too (as --data-dir would).", completion: .directory) var dataDir: String?
 
     func run() throws {
         var rows = [["name", "classes", "images", "found", ""]]

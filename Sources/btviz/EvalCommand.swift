@@ -15,17 +15,17 @@ struct Eval: ParsableCommand {
         it is evaluated. The checkpoint's stored statistics are shown beside them.
         """)
 
-    @Argument(help: "Run directory (or --weights FILE instead).") var runFolder: String?
+    @Argument(help: "Run directory (or --weights FILE instead).", completion: .directory) var runFolder: String?
     @OptionGroup(title: "A weights file instead of a run") var weightsFile: WeightsEvalOptions
     var runDir: String { runFolder ?? "" }
-    @Option(help: "Folder with the dataset's files, if it moved since training.") var dataDir: String?
+    @Option(help: "Folder with the dataset's files, if it moved since training.", completion: .directory) var dataDir: String?
     @Option(parsing: .unconditional, help: "Training images used to re-estimate the batch-norm statistics for each quantizer.")
     var calibrationImages = 512
     @Flag(help: "Evaluate with the checkpoint's stored batch-norm statistics only.") var noRecalibrate = false
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "sr/denoise runs: comma-separated sets (default set5,set14,bsd100,urban100 for sr, set5,set14 for denoise).")
     var sets: String?
-    @Option(help: "sr/denoise runs: a full-precision run of the same task to show beside.") var reference: String?
+    @Option(help: "sr/denoise runs: a full-precision run of the same task to show beside.", completion: .directory) var reference: String?
     @Option(help: "sr/denoise runs: comma-separated methods to evaluate (default all six, the trained one first).")
     var methods: String?
     @OptionGroup var threads: ThreadOptions

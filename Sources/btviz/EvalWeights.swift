@@ -10,8 +10,8 @@ import Training
 /// `btviz eval --weights FILE`: a VGG-6 state_dict in a safetensors file (PyTorch's names, Samples/pytorch/vgg6.py),
 /// evaluated on a dataset's test split with the file's batch-norm statistics; K and the classes come from its shapes.
 struct WeightsEvalOptions: ParsableArguments {
-    @Option(help: "Evaluate this safetensors file (a VGG-6 state_dict) instead of a run.") var weights: String?
-    @Option(help: "--weights: the dataset to test on (default synthetic).") var dataset: String?
+    @Option(help: "Evaluate this safetensors file (a VGG-6 state_dict) instead of a run.", completion: .file(extensions: ["safetensors"])) var weights: String?
+    @Option(help: "--weights: the dataset to test on (default synthetic).", completion: .list(DatasetCatalog.names)) var dataset: String?
 
     /// `methods`: comma-separated quantizers applied to the file's latent weights (default full). The input
     /// normalization is fitted to the training split, as a new btviz run's is.

@@ -6,9 +6,9 @@ import Training
 
 /// `train`'s options that bring weights in from elsewhere and send curves out to TensorBoard.
 struct ExchangeOptions: ParsableArguments {
-    @Option(help: "Start from the weights in this safetensors file (a PyTorch state_dict of Samples/pytorch/vgg6.py or srnet.py, or a btviz export), then quantize and train as usual.")
+    @Option(help: "Start from the weights in this safetensors file (a PyTorch state_dict of Samples/pytorch/vgg6.py or srnet.py, or a btviz export), then quantize and train as usual.", completion: .file(extensions: ["safetensors"]))
     var initFrom: String?
-    @Option(help: "Also write TensorBoard event files into this folder (scalars, latent-weight histograms, events as text).")
+    @Option(help: "Also write TensorBoard event files into this folder (scalars, latent-weight histograms, events as text).", completion: .directory)
     var tensorboard: String?
 
     /// Refuses what cannot go with --resume: a resumed run continues from its own checkpoint.

@@ -32,9 +32,9 @@ struct ExportRun: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case onnx, safetensors, tensorboard, reference }
 
-    @Argument(help: "Run directory.") var runDir: String
+    @Argument(help: "Run directory.", completion: .directory) var runDir: String
     @Option(help: "onnx, safetensors, tensorboard or reference.") var format: Format
-    @Option(help: "The file (onnx, safetensors; - for standard output) or folder (tensorboard, reference) to write (default: in the run folder, RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, RUN/tensorboard, RUN/reference-METHOD).")
+    @Option(help: "The file (onnx, safetensors; - for standard output) or folder (tensorboard, reference) to write (default: in the run folder, RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, RUN/tensorboard, RUN/reference-METHOD).", completion: .file())
     var out: String?
     @Option(help: "The quantizer applied to the latent weights (default: the one the run last trained with).") var method: QuantMethod?
     @Flag(help: "safetensors: only the state_dict tensors (no btviz.* extras).") var stateDictOnly = false

@@ -14,8 +14,8 @@ struct Fetch: AsyncParsableCommand {
         """)
 
     @Argument(help: ArgumentHelp("The dataset: \(DatasetCatalog.entries.filter { !$0.files.isEmpty }.map(\.name).joined(separator: ", ")).",
-                                 valueName: "name")) var name: String
-    @Option(help: "Destination folder (default: ~/.cache/btviz/<name>).") var dir: String?
+                                 valueName: "name"), completion: .list(DatasetCatalog.entries.filter { !$0.files.isEmpty }.map(\.name))) var name: String
+    @Option(help: "Destination folder (default: ~/.cache/btviz/<name>).", completion: .directory) var dir: String?
     @Option(help: "Mirror to download from instead of the official addresses (http://, https:// or file://).")
     var baseUrl: String?
     @Flag(help: "Also fetch the optional files (SVHN's extra split, 1.3 GB).") var all = false

@@ -16,13 +16,13 @@ struct Plot: ParsableCommand {
         method and λ changes marked.
         """)
 
-    @Argument(help: "Run directory.") var runDir: String
+    @Argument(help: "Run directory.", completion: .directory) var runDir: String
     @Option(help: "The layer whose latent-weight histogram to draw (conv1, conv2, ...).") var layer: String?
     @Option(parsing: .unconditional, help: "Draw the histogram at the last logged step at or before N (default: the last logged step).")
     var step: Int?
     @Flag(help: "Draw the loss and accuracy curves instead of a histogram.") var curves = false
     @Flag(help: "Write the figure's data as CSV instead of SVG.") var csv = false
-    @Option(help: "Write here (atomically, making its folder if missing) instead of to stdout.") var out: String?
+    @Option(help: "Write here (atomically, making its folder if missing) instead of to stdout.", completion: .file()) var out: String?
 
     func run() throws {
         switch (layer, curves) {

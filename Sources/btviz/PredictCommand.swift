@@ -18,8 +18,8 @@ struct Predict: ParsableCommand {
         run fits them (--fit and --image-size of the run), colour images become grey for a 1-channel run.
         """)
 
-    @Option(name: .customLong("run"), help: "The run directory of a trained classification run.") var runDir: String
-    @Argument(help: "Images (PNG or JPEG) or folders of them.") var inputs: [String]
+    @Option(name: .customLong("run"), help: "The run directory of a trained classification run.", completion: .directory) var runDir: String
+    @Argument(help: "Images (PNG or JPEG) or folders of them.", completion: .file()) var inputs: [String]
     @Option(parsing: .unconditional, help: "Print the K most likely classes.") var top = 1
     @Flag(help: "Print JSON: an array of {path, class, index, probability, top}.") var json = false
 

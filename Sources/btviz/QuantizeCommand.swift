@@ -14,8 +14,8 @@ struct Quantize: ParsableCommand {
         """)
 
     @Option(name: .customLong("method"), help: "The quantizer.") var quantizer: QuantizingMethod
-    @Option(help: "Input .npy (as written by numpy.save).") var input: String
-    @Option(help: "Write Q(W) here as float32 .npy, same shape.") var output: String?
+    @Option(help: "Input .npy (as written by numpy.save).", completion: .file(extensions: ["npy"])) var input: String
+    @Option(help: "Write Q(W) here as float32 .npy, same shape.", completion: .file()) var output: String?
     @OptionGroup var quant: QuantizerOptions
 
     var method: QuantMethod { quantizer.method }

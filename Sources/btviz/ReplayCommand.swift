@@ -13,7 +13,7 @@ struct Replay: ParsableCommand {
         the paper's central experiment. --follow starts at the newest record and keeps up with a running run.
         """)
 
-    @Argument(help: "Run directory, and optionally a second to compare with; or a sweep folder (as `sweep watch`).") var runDirs: [String]
+    @Argument(help: "Run directory, and optionally a second to compare with; or a sweep folder (as `sweep watch`).", completion: .directory) var runDirs: [String]
     @Flag(help: "Start at the newest record and follow the run as it writes (the default view's end).") var follow = false
     @OptionGroup var screen: ScreenOptions
 

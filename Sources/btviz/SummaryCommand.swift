@@ -25,7 +25,7 @@ struct Summary: ParsableCommand {
         ternary, or the method's few levels), float MACs those with a float32 weight; batch norm and the like count none.
         """)
 
-    @Argument(help: "Run directory.") var runDir: String
+    @Argument(help: "Run directory.", completion: .directory) var runDir: String
     @Option(help: "Summarize under this method instead of the one the checkpoint was trained with.") var method: QuantMethod?
     @Flag(help: "Print JSON.") var json = false
 

@@ -39,7 +39,7 @@ struct SweepRun: ParsableCommand {
         or after adding values to the grid: only what is missing is trained.
         """)
 
-    @Option(help: "The sweep folder (created if needed; refused if it holds anything but this sweep).") var out: String
+    @Option(help: "The sweep folder (created if needed; refused if it holds anything but this sweep).", completion: .directory) var out: String
     @Option(help: "local (child processes on this machine; default) or slurm (an sbatch job array).") var backend: SweepBackend = .local
     @Option(parsing: .unconditional, help: "local: runs at once (default: one per core of --threads, one thread each; measured faster in docs/sweeps.md).") var jobs: Int?
     @Option(parsing: .unconditional, help: "local: threads shared by the runs at once, split evenly (default: the cores this process may use).") var threads: Int?
@@ -62,7 +62,8 @@ struct SweepRun: ParsableCommand {
     func run() throws {
         let (spec, specText) = try readSpec()
         let plan = try SweepValidation.plan(spec, backend: backend, previous: nil, confirmed: yes)
-        let (folder, previous) = try dryRun ? (SweepFolder(out), try? SweepFolder(out).plan()) : SweepFolder.prepare(out, name: spec.name)
+        // --dry-run checks the folder as the real run would, and writes nothing.
+        let (folder, previous) = try dryRun ? (SweepFolder(out), SweepFolder.inspect(out, name: spec.name).previous) : SweepFolder.prepare(out, name: spec.name)
         // Expanded again with the folder's previous plan: a key that varied there keeps naming the runs.
         let final = previous == nil ? plan : try SweepValidation.plan(spec, backend: backend, previous: previous, confirmed: yes)
         // Before anything is renamed, written or counted as done: the folder's runs must be this spec's.

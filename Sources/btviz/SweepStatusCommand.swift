@@ -10,7 +10,7 @@ struct SweepStatus: ParsableCommand {
         abstract: "Show every run of a sweep: pending, running (by whom), interrupted, done, failed (with the reason) or stale (trained with other options than the spec's), its step and latest test figure.",
         discussion: "--json prints {name, dir, counts: {state: n}, runs: [{name, options, state, note, slurm: {job, state, reason, restarts} or null, holder, reason, step, total_steps, epochs, metric, test_metric, loss}]}.")
 
-    @Argument(help: "The sweep folder.") var dir: String
+    @Argument(help: "The sweep folder.", completion: .directory) var dir: String
     @Flag(help: "Print JSON (fields above).") var json = false
 
     func run() throws {

@@ -20,7 +20,7 @@ struct SweepTableCommand: ParsableCommand {
         cells: [{row, column, mean, sd, n, best, paper, delta, not_counted: [{run, state, reason}]}]}.
         """)
 
-    @Argument(help: "The sweep folder.") var dir: String
+    @Argument(help: "The sweep folder.", completion: .directory) var dir: String
     @Option(help: "Options that make the rows, comma-separated (default: dataset,k and whatever else varies).") var rows: String?
     @Option(help: "Options that make the columns, comma-separated (default: method).") var cols: String?
     @Option(help: "md (default), latex, csv or json.") var format: SweepTableFormat = .md

@@ -9,7 +9,7 @@ struct SweepTaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task", abstract: "Train or resume one run of a sweep (started by the launchers).", shouldDisplay: false)
 
-    @Argument(help: "The sweep folder.") var dir: String
+    @Argument(help: "The sweep folder.", completion: .directory) var dir: String
     @Argument(help: "The run's name (its folder under DIR).") var runName: String
     @Option(parsing: .unconditional, help: "Worker threads for the training.") var threads: Int?
 

@@ -17,7 +17,7 @@ struct SweepWatch: ParsableCommand {
         `sweep run` trains the runs here or on Slurm, and after.
         """)
 
-    @Argument(help: "The sweep folder (the --out of `btviz sweep run`).") var dir: String
+    @Argument(help: "The sweep folder (the --out of `btviz sweep run`).", completion: .directory) var dir: String
     @OptionGroup var screen: ScreenOptions
 
     func run() throws { try Self.watch(dir, ascii: screen.ascii) }

@@ -20,8 +20,8 @@ struct Train: AsyncParsableCommand {
         loss; d detaches (training goes on; btviz replay --follow RUN watches again); q or Ctrl-C stops and saves.
         """)
 
-    @Option(help: "Run directory (metrics.jsonl, config.json, checkpoint.bin).") var runDir: String?
-    @Option(help: "Continue the run in this directory from its checkpoint.") var resume: String?
+    @Option(help: "Run directory (metrics.jsonl, config.json, checkpoint.bin).", completion: .directory) var runDir: String?
+    @Option(help: "Continue the run in this directory from its checkpoint.", completion: .directory) var resume: String?
     @Flag(help: "Start over in a --run-dir that already holds a run, deleting its checkpoint and metrics.") var replace = false
     @Flag(help: "Print progress lines instead of opening the explorer.") var headless = false
     @OptionGroup var screen: ScreenOptions
@@ -338,13 +338,13 @@ struct RegularizerOptions: ParsableArguments {
 
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("\(DatasetCatalog.names.joined(separator: ", ")) (default synthetic; `btviz datasets` lists them).",
-                               valueName: "name")) var dataset: String?
-    @Option(help: "Folder with the dataset's files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then where a system package puts it, e.g. /usr/share/datasets/fashion-mnist). For --dataset folder: one subfolder of PNG/JPEG images per class.")
+                               valueName: "name"), completion: .list(DatasetCatalog.names)) var dataset: String?
+    @Option(help: "Folder with the dataset's files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then where a system package puts it, e.g. /usr/share/datasets/fashion-mnist). For --dataset folder: one subfolder of PNG/JPEG images per class.", completion: .directory)
     var dataDir: String?
     @Option(parsing: .unconditional, help: "--dataset folder: images are fitted to N x N (default 32).") var imageSize: Int?
     @Option(help: "--dataset folder: resize (the whole image, aspect not kept; default) or center-crop (shorter side to N, then the centre).")
     var fit: ImageFit?
-    @Option(help: "--dataset folder: the test split, a folder with the same class subfolders.") var testDir: String?
+    @Option(help: "--dataset folder: the test split, a folder with the same class subfolders.", completion: .directory) var testDir: String?
     @Option(parsing: .unconditional, help: "--dataset folder: hold out this share of each class for testing (a fixed split, the same for every seed).")
     var testRatio: Double?
     @Flag(help: "Turn off the random crop.") var noCrop = false
@@ -375,7 +375,7 @@ struct RestorationOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "sr: upscaling factor 2, 3 or 4 (default 2).") var scale: Int?
     @Option(parsing: .unconditional, help: "denoise: noise std on intensities in [0, 1] (default 0.1).") var sigma: Float?
     @Option(parsing: .unconditional, help: "sr/denoise: high-resolution training patch side (default 48).") var patch: Int?
-    @Option(help: "sr/denoise: folder of training images, PNG/JPEG/BMP (default T91, found as the benchmark sets are).")
+    @Option(help: "sr/denoise: folder of training images, PNG/JPEG/BMP (default T91, found as the benchmark sets are).", completion: .directory)
     var trainData: String?
     @Option(help: "sr/denoise: the set validated on after each epoch (default set5).") var valSet: String?
     @Option(parsing: .unconditional, help: "sr/denoise: steps per epoch (default 500).") var epochSteps: Int?

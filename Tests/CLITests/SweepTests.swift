@@ -48,10 +48,15 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(short.status, 0, short.stderr)
         XCTAssertEqual(short.stdout.split(separator: "\n").map(String.init), lines)
 
-        // A value's "/" and "," cannot break a name: they are percent-escaped.
-        let paths = try btviz(["sweep", "run", "--out", dir, "--dry-run", "--data-dir", "/a/b,/c"])
+        // A path names its run by its last component when that tells it apart; sweep.json keeps the whole path.
+        let paths = try btviz(["sweep", "run", "--out", dir, "--dry-run", "--data-dir", "/a/fashion-subset,/c"])
         XCTAssertEqual(paths.stdout.split(separator: "\n").map { String($0.split(separator: " ")[1]) },
-                       ["data-dir=%2Fa%2Fb", "data-dir=%2Fc"])
+                       ["data-dir=fashion-subset", "data-dir=c"])
+        XCTAssertTrue(paths.stdout.contains("--data-dir /a/fashion-subset"), paths.stdout)
+        // Otherwise the whole value, its "/" and "," percent-escaped so they cannot break a name.
+        let same = try btviz(["sweep", "run", "--out", dir, "--dry-run", "--data-dir", "/a/data,/b/data,/x/y"])
+        XCTAssertEqual(same.stdout.split(separator: "\n").map { String($0.split(separator: " ")[1]) },
+                       ["data-dir=%2Fa%2Fdata", "data-dir=%2Fb%2Fdata", "data-dir=y"])
     }
 
     func testBadSpecsAreOneLineErrorsAndStartNothing() throws {
@@ -70,6 +75,10 @@ final class SweepTests: XCTestCase {
             (head + "  threads: {values: [1, 2]}\n", "'threads' cannot be swept"),
             (head + "  lr: {min: 0.1, max: 1}\n", "'min' is not supported"),
             (head + "  k: {value: [4]}\n", "not a list"),
+            (head + "  k: {value: 4}\nmetric: {name: val_acc, goal: maximize}\n", "metric 'val_acc' is not a figure btviz records"),
+            (head + "  k: {value: 4}\nmetric: {name: test_accuracy, goal: minimize}\n", "its goal is maximize, not minimize"),
+            (head + "  k: {value: 4}\nmetric: {goal: maximize}\n", "metric has no 'name'"),
+            (head + "  k: {value: 4}\nmetric: test_accuracy\n", "'metric' must be a mapping"),
         ]
         for (text, message) in cases {
             let dir = temporaryDirectory() + "/out"
@@ -88,6 +97,11 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try btviz(["sweep", "run", "--out", first, "--name", "one", "--k", "4", "--epochs", "1", "--train-limit", "64",
                                   "--test-limit", "32"]).status, 0)
         assertCleanFailure(try btviz(["sweep", "run", "--out", first, "--name", "two", "--k", "4"]), mentioning: "holds the sweep 'one', not 'two'")
+        // --dry-run refuses what the real run refuses, and writes nothing.
+        assertCleanFailure(try btviz(["sweep", "run", "--out", first, "--name", "two", "--k", "4", "--dry-run"]), mentioning: "holds the sweep 'one', not 'two'")
+        assertCleanFailure(try btviz(["sweep", "run", write(head + "  k: {value: 4}\n"), "--out", other, "--dry-run"]),
+                           mentioning: "holds something that is not a sweep")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: other), ["notes.txt"])
         // Slurm runs on other nodes: a data folder relative to this shell is refused before anything is submitted.
         assertCleanFailure(try btviz(["sweep", "run", "--out", temporaryDirectory() + "/x", "--backend", "slurm", "--data-dir", "data", "--k", "4,8"]),
                            mentioning: "relative to this shell")
@@ -122,6 +136,15 @@ final class SweepTests: XCTestCase {
         let plan = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/sweep.json"))) as? [String: Any])
         XCTAssertEqual(plan["varying"] as? [String], ["method", "seed"])
         XCTAssertEqual((plan["runs"] as? [[String: Any]])?.count, 4)
+
+        // compare takes the sweep folder for its runs: one group per method, two seeds each, nothing skipped.
+        let c = try btviz(["compare", "--json", dir])
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertEqual(c.stderr, "")
+        let report = try json(c)
+        XCTAssertEqual((report["rows"] as? [[String: Any]])?.compactMap { $0["run"] as? String },
+                       ["method=bwn,seed=0", "method=bwn,seed=1", "method=bt,seed=0", "method=bt,seed=1"].map { dir + "/" + $0 })
+        XCTAssertEqual((report["groups"] as? [[String: Any]])?.map { $0["n"] as? Int }, [2, 2])
     }
 
     /// A sweep stopped by SIGTERM saves the runs under way, starts no more and exits; the same command again
@@ -193,7 +216,8 @@ final class SweepTests: XCTestCase {
                            "--k", "4", "--train-limit", "256", "--test-limit", "128"], timeout: 600)
         XCTAssertEqual(o.status, 1, o.stdout + o.stderr)
         XCTAssertTrue(o.stdout.contains("finished: 1 done, 1 failed, 0 interrupted"), o.stdout)
-        let bad = "data-dir=" + damaged.replacingOccurrences(of: "/", with: "%2F")
+        // Each run is named by its data folder's last component (the two differ there).
+        let bad = "data-dir=" + (damaged as NSString).lastPathComponent
         let status = try runs(dir)
         XCTAssertEqual(status[bad]?["state"] as? String, "failed")
         let reason = try XCTUnwrap(status[bad]?["reason"] as? String)
