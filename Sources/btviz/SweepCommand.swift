@@ -161,6 +161,11 @@ enum SweepValidation {
             let flag = SweepSpec.flagName(p.key)
             let message = Self.problem(["--" + flag])
             if let message, message.contains("Unknown option") {
+                // The nearest option, spelt as the key was (lr_min -> lr_min's style, batch-size -> batch-size).
+                if let near = CommandNames.nearest(flag, among: trainOptionNames) {
+                    let spelt = p.key.contains("_") || !p.key.contains("-") ? near.replacingOccurrences(of: "-", with: "_") : near
+                    throw BTError("parameter '\(p.key)' is not a btviz train option; did you mean '\(spelt)'?")
+                }
                 throw BTError("parameter '\(p.key)' is not a btviz train option (btviz help train lists them)")
             }
             // A switch parses alone; an option that takes a value asks for it.
@@ -173,6 +178,16 @@ enum SweepValidation {
         }
         return plan
     }
+
+    /// Train's long option names, without `--`, as its help lists them.
+    static let trainOptionNames: [String] = {
+        let help = Train.helpMessage(includeHidden: false, columns: 100_000)
+        var names = Set<String>()
+        for word in help.split(whereSeparator: { " ,\n[]<>=".contains($0) }) where word.hasPrefix("--") && word.count > 2 {
+            names.insert(String(word.dropFirst(2)))
+        }
+        return names.subtracting(SweepSpec.reserved.keys).sorted()
+    }()
 
     /// What train says about these arguments (its parser, its option groups' checks, then the config's), or nil.
     static func problem(_ args: [String]) -> String? {

@@ -63,7 +63,10 @@ final class SweepTests: XCTestCase {
         let head = "name: bad\nmethod: grid\nparameters:\n"
         let cases: [(String, String)] = [
             (head + "  k: {values: [16, 32]\n", "YAML syntax error: line 5"),
-            (head + "  widht: {values: [16, 32]}\n", "'widht' is not a btviz train option"),
+            (head + "  widht: {values: [16, 32]}\n", "'widht' is not a btviz train option (btviz help train lists them)"),
+            (head + "  lamda: {values: [0, 1e-4]}\n", "'lamda' is not a btviz train option; did you mean 'lambda'?"),
+            (head + "  batch_sise: {value: 64}\n", "did you mean 'batch_size'?"),
+            (head + "  tran-limit: {value: 64}\n", "did you mean 'train-limit'?"),
             (head + "  k: {values: [16, abc]}\n", "'abc' is invalid for '--k"),
             (head + "  no_crop: {values: [true, 3]}\n", "'no_crop' is a switch"),
             (head + "  seed: {values: []}\n", "'seed' has no values: the grid is empty"),
