@@ -30,6 +30,7 @@ struct SweepEval: ParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let threads, !(1...Workers.limit).contains(threads) { throw ValidationError("--threads must be in 1...\(Workers.limit)") }
         guard calibrationImages >= 2 else { throw ValidationError("--calibration-images must be at least 2 (got \(calibrationImages))") }
+        if backend == .slurm { _ = try SlurmSubmission.launcher(out: dir, options: slurm) }  // a bad #SBATCH value, before anything
     }
 
     func run() throws {

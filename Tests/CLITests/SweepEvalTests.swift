@@ -138,6 +138,27 @@ final class SweepEvalTests: XCTestCase {
     }
 }
 
+extension SweepEvalTests {
+    /// A finished super-resolution sweep (records written by hand): sweep eval refuses it in one line, and so does
+    /// the table under --metric recalibrated; its stored figure is tabled as before.
+    func testRestorationRunsAreRefusedClearly() throws {
+        let dir = temporaryDirectory()
+        let run = dir + "/seed=0"
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        try [#"{"type":"epoch","epoch":0,"step":10,"method":"bt","metric":"psnr","train_metric":30,"train_loss":1,"test_metric":31.5,"test_loss":0.7,"seconds":1}"#,
+             #"{"type":"event","step":10,"epoch":0,"kind":"done","message":""}"#].joined(separator: "\n").appending("\n")
+            .write(toFile: run + "/metrics.jsonl", atomically: true, encoding: .utf8)
+        let plan: [String: Any] = ["version": 1, "name": "sr", "varying": ["seed"], "parameters": [["key": "seed", "values": ["0", "1"]]],
+                                   "runs": [["name": "seed=0", "options": ["seed": "0"], "args": [String]()]]]
+        try JSONSerialization.data(withJSONObject: plan).write(to: URL(fileURLWithPath: dir + "/sweep.json"))
+        assertCleanFailure(try btviz(["sweep", "eval", dir]), mentioning: "report PSNR (seed=0): sweep eval re-estimates batch-norm statistics for classification runs only")
+        assertCleanFailure(try btviz(["sweep", "table", dir, "--metric", "recalibrated"]), mentioning: "--metric recalibrated is for classification runs")
+        let stored = try btviz(["sweep", "table", dir])
+        XCTAssertEqual(stored.status, 0, stored.stderr)
+        XCTAssertTrue(stored.stdout.contains("31.50 (n=1)") && !stored.stdout.contains("Not the figure of record"), stored.stdout)
+    }
+}
+
 /// What is at a path itself (a link not followed).
 enum SweepFolderType {
     static func of(_ path: String) -> mode_t? {
