@@ -23,8 +23,8 @@ public struct SweepTable {
         public var options: [String: String]
         public var state: RunPhase
         public var progress: RunProgress
-        /// RUN/eval.json when it matches the run's checkpoint, else why not ("not evaluated: run btviz sweep eval
-        /// DIR"), as a cell under --metric recalibrated names the run.
+        /// RUN/eval.json when it matches the run's checkpoint, else why not ("run btviz sweep eval DIR"), which a
+        /// cell under --metric recalibrated gives as the reason the run is not counted.
         public var evaluation: RunEvaluation?, notEvaluated: String?
         public init(name: String, options: [String: String], state: RunPhase, progress: RunProgress,
                     evaluation: RunEvaluation? = nil, notEvaluated: String? = nil) {
@@ -41,7 +41,7 @@ public struct SweepTable {
         public var left: [(name: String, state: String, reason: String?)]
         public var paper: Double?
         public var best = false
-        /// Both figures over the cell's finished runs, whatever `metric` shows: the logged one (stored batch-norm
+        /// Both figures over the cell's finished runs, whatever `figure` the cell shows: the logged one (stored batch-norm
         /// statistics) and the evaluation of record (re-estimated), the latter over the runs that have one.
         public var stored: MeanSD?, recalibrated: MeanSD?
         /// The two differ by more than the cell's spread (the larger of the two, per the table's --spread), over
