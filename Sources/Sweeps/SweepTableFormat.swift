@@ -19,7 +19,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
     static func figure(_ c: SweepTable.Cell, spread: SpreadRule) -> String {
         var parts: [String] = []
         if let s = c.stats {
-            parts.append(number(s.mean) + (spread.value(s).map { " ± " + number($0) } ?? "") + " (n=\(s.n))")
+            parts.append(figure(s, spread: spread))
         }
         if !c.left.isEmpty {
             let counts = Dictionary(grouping: c.left, by: \.state).map { "\($0.value.count) \($0.key)" }.sorted()
