@@ -43,7 +43,7 @@ let package = Package(
                 swiftSettings: fast),
         .target(name: "Explorer", dependencies: ["BTCore", "Records", "Quantizers", "Sweeps", "CNCurses"], swiftSettings: fast),
         // Sweeps: spec, sweep folder, run status, launchers, tables. Reads run records, never trains.
-        .target(name: "Sweeps", dependencies: ["BTCore", "Records", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Sweeps", dependencies: ["BTCore", "Records", "CCrypto", .product(name: "Yams", package: "Yams")]),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
         // ONNX, safetensors and TensorBoard writers (and the safetensors reader); the protobuf code in it is generated
         // once by scripts/gen-protos and committed.

@@ -23,8 +23,13 @@ public struct SweepTable {
         public var options: [String: String]
         public var state: RunPhase
         public var progress: RunProgress
-        public init(name: String, options: [String: String], state: RunPhase, progress: RunProgress) {
+        /// RUN/eval.json when it matches the run's checkpoint, else why not ("run btviz sweep eval DIR"), which a
+        /// cell under --metric recalibrated gives as the reason the run is not counted.
+        public var evaluation: RunEvaluation?, notEvaluated: String?
+        public init(name: String, options: [String: String], state: RunPhase, progress: RunProgress,
+                    evaluation: RunEvaluation? = nil, notEvaluated: String? = nil) {
             self.name = name; self.options = options; self.state = state; self.progress = progress
+            self.evaluation = evaluation; self.notEvaluated = notEvaluated
         }
     }
 
@@ -36,6 +41,12 @@ public struct SweepTable {
         public var left: [(name: String, state: String, reason: String?)]
         public var paper: Double?
         public var best = false
+        /// Both figures over the cell's finished runs, whatever `figure` the cell shows: the logged one (stored batch-norm
+        /// statistics) and the evaluation of record (re-estimated), the latter over the runs that have one.
+        public var stored: MeanSD?, recalibrated: MeanSD?
+        /// The two differ by more than the cell's spread (the larger of the two, per the table's --spread), over
+        /// the same runs; with one run (no spread) by anything the table prints.
+        public var figuresDiffer = false
         public var delta: Double? { stats.flatMap { s in paper.map { s.mean - $0 } } }
     }
 
@@ -47,6 +58,13 @@ public struct SweepTable {
     public var paper: PaperTables.Table?
     /// Which cells are bold, and what follows each mean.
     public var boldRule: BoldRule, spread: SpreadRule
+    /// Which figure the cells hold.
+    public var figure: TableMetric
+    /// The calibration sizes of the evaluations counted under `.recalibrated` (one, unless runs were evaluated
+    /// with different --calibration-images).
+    public var calibrationImages: [Int] = []
+    /// A caption line from the command (why this figure, what would give the other), or nil.
+    public var figureNote: String?
 
     /// The default layout: the paper's Table 1 (rows dataset and K, a column per method), with any other option
     /// that varies (but the seed) added to the rows.
@@ -59,8 +77,11 @@ public struct SweepTable {
     }
 
     public init(plan: SweepPlan, results: [RunResult], rows rowKeys: [String], columns columnKeys: [String],
-                paper paperID: String?, bold: BoldRule = .significant, spread: SpreadRule = .sd) throws {
+                paper paperID: String?, bold: BoldRule = .significant, spread: SpreadRule = .sd,
+                figure: TableMetric = .stored, figureNote: String? = nil) throws {
         boldRule = bold
+        self.figure = figure
+        self.figureNote = figureNote
         self.spread = spread
         let keys = plan.parameters.map(\.key)
         for k in rowKeys + columnKeys where !keys.contains(k) {
@@ -119,15 +140,25 @@ public struct SweepTable {
         let metrics = Set(results.compactMap(\.progress.metric))
         metric = metrics.count == 1 ? metrics.first! : (metrics.isEmpty ? "accuracy" : "mixed")
         if metrics.count > 1 { throw BTError("the runs report different metrics (\(metrics.sorted().joined(separator: ", "))); table them separately") }
+        if figure == .recalibrated && metric != "accuracy" {
+            throw BTError("--metric recalibrated is for classification runs (these report \(metric)); their figure is the stored one")
+        }
         let scale = metric == "accuracy" ? 100.0 : 1.0
         var cells: [Cell] = []
         for r in rows {
             for c in columns {
                 let members = members[r + ["|"] + c] ?? []
                 var counted: [Double] = [], left: [(String, String, String?)] = []
+                var stored: [Double] = [], recalibrated: [Double] = []
                 for m in members {
                     if m.state == .done, let v = m.progress.testMetric {
-                        counted.append(v * scale)
+                        stored.append(v * scale)
+                        if let e = m.evaluation { recalibrated.append(e.testMetric * scale) }
+                    }
+                    if m.state == .done, figure == .recalibrated, m.progress.testMetric != nil, m.evaluation == nil {
+                        left.append((m.name, "not evaluated", m.notEvaluated ?? "no eval.json matching its checkpoint"))
+                    } else if m.state == .done, let v = m.progress.testMetric {
+                        counted.append(figure == .recalibrated ? m.evaluation!.testMetric * scale : v * scale)
                     } else {
                         var reason: String?
                         if case .failed(let why) = m.state { reason = why }
@@ -137,13 +168,27 @@ public struct SweepTable {
                     }
                 }
                 var cell = Cell(row: r, column: c, stats: MeanSD.of(counted), left: left, paper: nil)
+                cell.stored = MeanSD.of(stored)
+                cell.recalibrated = MeanSD.of(recalibrated)
+                cell.figuresDiffer = Self.differ(cell.stored, cell.recalibrated, spread: spread)
                 if let paper, let first = members.first { cell.paper = Self.published(paper, options: first.options) }
                 cells.append(cell)
             }
         }
         self.cells = cells
+        if figure == .recalibrated {
+            calibrationImages = Set(results.filter { $0.state == .done }.compactMap(\.evaluation?.calibrationImages)).sorted()
+        }
         cellIndex = Dictionary(uniqueKeysWithValues: cells.indices.map { (cells[$0].row + ["|"] + cells[$0].column, $0) })
         markBest()
+    }
+
+    /// Whether two figures of the same runs differ by more than their spread (the larger of the two; with one run,
+    /// which has none, by anything the table prints at two decimals). Figures over different runs are not compared.
+    public static func differ(_ a: MeanSD?, _ b: MeanSD?, spread: SpreadRule) -> Bool {
+        guard let a, let b, a.n == b.n else { return false }
+        let threshold = [spread.value(a), spread.value(b)].compactMap { $0 }.max() ?? 0.005
+        return abs(a.mean - b.mean) > threshold
     }
 
     /// A table past this is no table anyone reads (and its cells would take memory without bound).
@@ -197,4 +242,11 @@ public struct SweepTable {
     }
 
     public func cell(_ row: [String], _ column: [String]) -> Cell? { cellIndex[row + ["|"] + column].map { cells[$0] } }
+}
+
+/// The figure a table's cells hold: the test metric of the run's last epoch record, with the batch-norm statistics
+/// the checkpoint stored (`stored`), or its evaluation of record from RUN/eval.json, with statistics re-estimated
+/// under the run's method (`recalibrated`, written by `btviz sweep eval`).
+public enum TableMetric: String, CaseIterable, Sendable {
+    case stored, recalibrated
 }

@@ -19,7 +19,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
     static func figure(_ c: SweepTable.Cell, spread: SpreadRule) -> String {
         var parts: [String] = []
         if let s = c.stats {
-            parts.append(number(s.mean) + (spread.value(s).map { " ± " + number($0) } ?? "") + " (n=\(s.n))")
+            parts.append(figure(s, spread: spread))
         }
         if !c.left.isEmpty {
             let counts = Dictionary(grouping: c.left, by: \.state).map { "\($0.value.count) \($0.key)" }.sorted()
@@ -64,7 +64,17 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
         case .best: bold = "bold: the highest mean among the quantized methods of cells that differ only by method, whatever the spread"
         case .significant: bold = "bold: the quantized method whose mean is higher than every other quantized method's among cells that differ only by method by Welch's t-test, p < \(BoldRule.alpha) two-sided (none where a cell has n < 2 or there is one candidate)"
         }
-        var notes = ["Each cell: mean ± \(t.spread.caption) of the \(what) at each run's last epoch, over the seeds of its finished runs (n); \(bold)."]
+        var notes = ["Each cell: mean ± \(t.spread.caption) of the \(what) \(figureCaption(t)), over the seeds of its finished runs (n); \(bold)."]
+        if let n = t.figureNote { notes.append(n) }
+        let differ = t.cells.filter(\.figuresDiffer)
+        if !differ.isEmpty {
+            notes.append("Stored and re-estimated batch-norm statistics disagree by more than the cell's \(t.spread.symbol) in "
+                + differ.map { c in
+                    "\(cellName(t, c)): stored \(figure(c.stored!, spread: t.spread)), re-estimated \(figure(c.recalibrated!, spread: t.spread))"
+                }.joined(separator: "; ") + ".")
+        } else if t.cells.contains(where: { $0.stored != nil && $0.recalibrated?.n == $0.stored?.n }) {
+            notes.append("Stored and re-estimated batch-norm statistics agree within every cell's \(t.spread.symbol).")
+        }
         if let p = t.paper {
             notes.append("paper: Ozkan & Akar, \(p.title); Δ = this sweep − paper. The published runs used the full datasets and the paper's training; this sweep's options are in spec.yaml.")
         }
@@ -73,6 +83,27 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
             notes.append("Not counted: " + left.map { "\($0.name) (\($0.state)\($0.reason.map { ": " + $0 } ?? ""))" }.joined(separator: "; "))
         }
         return notes.map(TerminalText.escape)
+    }
+
+    /// What the figure is, for the caption's first line.
+    static func figureCaption(_ t: SweepTable) -> String {
+        switch t.figure {
+        case .stored:
+            return "with the batch-norm statistics each checkpoint stored, as logged at each run's last epoch"
+        case .recalibrated:
+            let images = t.calibrationImages.map { "\($0)" }.joined(separator: " or ")
+            return "with batch-norm statistics re-estimated under each run's method on \(images.isEmpty ? "" : images + " ")training images (btviz sweep eval, RUN/eval.json)"
+        }
+    }
+
+    /// "mean ± spread (n=3)" of one figure.
+    static func figure(_ s: MeanSD, spread: SpreadRule) -> String {
+        number(s.mean) + (spread.value(s).map { " ± " + number($0) } ?? "") + " (n=\(s.n))"
+    }
+
+    /// A cell as a note names it: "dataset=fashion, k=16 / bt".
+    static func cellName(_ t: SweepTable, _ c: SweepTable.Cell) -> String {
+        [label(t.rowKeys, c.row), label(t.columnKeys, c.column)].filter { !$0.isEmpty }.joined(separator: " / ")
     }
 
     func markdown(_ t: SweepTable) -> String {
@@ -108,14 +139,15 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
         let (header, body) = Self.grid(t) { "\u{1}" + $0 }
         func cell(_ s: String) -> String { s.hasPrefix("\u{1}") ? "\\textbf{" + esc(String(s.dropFirst())) + "}" : esc(s) }
         var out = ["\\begin{tabular}{" + String(repeating: "l", count: max(1, t.rowKeys.count)) + String(repeating: "r", count: header.count - max(1, t.rowKeys.count)) + "}",
-                   "\\hline", header.map(cell).joined(separator: " & ") + " \\\\", "\\hline"]
+                   "\\toprule", header.map(cell).joined(separator: " & ") + " \\\\", "\\midrule"]
         out += body.map { $0.map(cell).joined(separator: " & ") + " \\\\" }
-        out += ["\\hline", "\\end{tabular}"]
+        out += ["\\bottomrule", "\\end{tabular}"]
         out += Self.notes(t).map { "% " + $0 }
         return out.joined(separator: "\n")
     }
 
-    static let csvColumns = ["row", "column", "mean", "sd", "n", "best", "paper", "delta", "not_counted"]
+    static let csvColumns = ["row", "column", "mean", "sd", "n", "best", "paper", "delta", "not_counted", "stored_mean", "stored_sd",
+                             "stored_n", "recalibrated_mean", "recalibrated_sd", "recalibrated_n", "figures_differ"]
 
     func csv(_ t: SweepTable) -> String {
         func q(_ s: String) -> String {
@@ -123,15 +155,22 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
             return e.contains(where: { ",\"\n".contains($0) }) ? "\"" + e.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : e
         }
         let keys = t.rowKeys + t.columnKeys
-        var out = [(keys + ["mean", "sd", "n", "best", "paper", "delta", "not_counted"]).map(q).joined(separator: ",")]
+        var out = [(keys + Array(Self.csvColumns.dropFirst(2))).map(q).joined(separator: ",")]
         for c in t.cells {
             let fields = c.row + c.column + [c.stats.map { "\($0.mean)" } ?? "", c.stats?.sd.map { "\($0)" } ?? "",
                                              "\(c.stats?.n ?? 0)", c.best ? "true" : "false", c.paper.map { "\($0)" } ?? "",
                                              c.delta.map { "\($0)" } ?? "",
                                              c.left.map { "\($0.name): \($0.state)\($0.reason.map { " (" + $0 + ")" } ?? "")" }.joined(separator: "; ")]
+                + [c.stored, c.recalibrated].flatMap { s in [s.map { "\($0.mean)" } ?? "", s?.sd.map { "\($0)" } ?? "", s.map { "\($0.n)" } ?? ""] }
+                + [c.figuresDiffer ? "true" : "false"]
             out.append(fields.map(q).joined(separator: ","))
         }
         return out.joined(separator: "\n")
+    }
+
+    /// {mean, sd, spread, n} of one figure, or null.
+    static func object(_ s: MeanSD?, _ spread: SpreadRule) -> Any {
+        s.map { ["mean": $0.mean, "sd": $0.sd ?? NSNull(), "spread": spread.value($0) ?? NSNull(), "n": $0.n] as [String: Any] } ?? NSNull()
     }
 
     func json(_ t: SweepTable) throws -> String {
@@ -141,11 +180,14 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
              "mean": c.stats?.mean ?? NSNull(), "sd": c.stats?.sd ?? NSNull(), "n": c.stats?.n ?? 0, "best": c.best,
              "spread": c.stats.flatMap(t.spread.value) ?? NSNull(),
              "paper": c.paper ?? NSNull(), "delta": c.delta ?? NSNull(),
-             "not_counted": c.left.map { ["run": $0.name, "state": $0.state, "reason": $0.reason ?? NSNull()] as [String: Any] }]
+             "not_counted": c.left.map { ["run": $0.name, "state": $0.state, "reason": $0.reason ?? NSNull()] as [String: Any] },
+             "stored": Self.object(c.stored, t.spread), "recalibrated": Self.object(c.recalibrated, t.spread),
+             "figures_differ": c.figuresDiffer]
         }
         let out: [String: Any] = ["metric": t.metric, "unit": t.metric == "accuracy" ? "%" : t.metric,
                                   "rows": t.rowKeys, "columns": t.columnKeys, "paper": t.paper?.id ?? NSNull(), "cells": cells,
-                                  "spread": t.spread.rawValue, "bold": t.boldRule.rawValue, "alpha": BoldRule.alpha]
+                                  "spread": t.spread.rawValue, "bold": t.boldRule.rawValue, "alpha": BoldRule.alpha,
+                                  "figure": t.figure.rawValue, "calibration_images": t.calibrationImages, "caption": Self.notes(t)]
         return String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 }

@@ -45,6 +45,8 @@ struct Compare: ParsableCommand {
     var withinEpochs: Int?
     @Flag(help: "Count runs that switched method or λ, or did not finish, in the group means (they are flagged either way).")
     var includeFlagged = false
+    @Option(help: "stored (test_metric of the last epoch record, the checkpoint's batch-norm statistics; default) or recalibrated (RUN/eval.json from btviz sweep eval, statistics re-estimated under the run's method; a run without one matching its checkpoint is flagged not_evaluated and not counted).")
+    var metric: TableMetric = .stored
     @Flag(help: "Print rows and groups as JSON (fields described above).") var json = false
     @Flag(help: "Print rows and groups as one CSV table (fields described above).") var csv = false
 
@@ -98,7 +100,7 @@ struct Compare: ParsableCommand {
                 continue
             }
             do {
-                rows.append(try Self.load(dir, path: path, withinEpochs: withinEpochs))
+                rows.append(try Self.load(dir, path: path, withinEpochs: withinEpochs, figure: metric))
                 firstByPath[path] = rows.count - 1
             } catch {
                 problems.append("\(error)")
@@ -139,7 +141,7 @@ struct Compare: ParsableCommand {
     }
 
     /// Reads one run: its configuration, its status and flags, and the figures of its last records.
-    static func load(_ dir: String, path: String, withinEpochs: Int?) throws -> Row {
+    static func load(_ dir: String, path: String, withinEpochs: Int?, figure: TableMetric = .stored) throws -> Row {
         let folder = RunFolder(dir)
         let file = try folder.readConfig()
         // No metrics.jsonl: a run that never started a step, shown as unfinished at step 0.
@@ -167,6 +169,11 @@ struct Compare: ParsableCommand {
                       status: status, step: last, skipped: skipped)
         if let e = epochs.last { row.metric = e.metric; row.testMetric = e.testMetric; row.testEpoch = e.epoch + 1 }
         if status != .finished { row.flags.append("unfinished"); row.reasons.append(row.statusText) }
+        if figure == .recalibrated, row.testMetric != nil {
+            let (e, why) = RunEvaluation.current(runDir: dir, calibrationImages: nil)
+            row.testMetric = e.map { Float($0.testMetric) }
+            if e == nil { row.flags.append("not_evaluated"); row.reasons.append("\(why): btviz sweep eval evaluates a sweep's runs") }
+        }
         for (kind, flag, what) in [(EventKind.method, "switched_method", "method"), (.lambda, "switched_lambda", "λ")] {
             let changes = events.filter { $0.kind == kind }
             guard !changes.isEmpty else { continue }
@@ -231,7 +238,7 @@ struct Compare: ParsableCommand {
 
     /// Why a row is not in its group's means.
     func exclusion(_ r: Row) -> [String] {
-        r.reasons + (r.testMetric == nil ? ["no epoch finished yet"] : [])
+        r.reasons + (r.testMetric == nil && !r.flags.contains("not_evaluated") ? ["no epoch finished yet"] : [])
     }
 
     /// Mean, sample standard deviation (nil for one value: one run says nothing about the spread) and n; nil for none.
@@ -267,6 +274,7 @@ struct Compare: ParsableCommand {
             print(TerminalText.escape("\(r.run)/metrics.jsonl: skipped \(r.skipped) malformed line(s)"))
         }
         if let n = withinEpochs { print("flip~, dist/a and <0.1a: the last 5 logged steps of the first \(n) epoch(s), all layers") }
+        if metric == .recalibrated { print("test: with batch-norm statistics re-estimated under each run's method (RUN/eval.json, btviz sweep eval)") }
         if rows.contains(where: { $0.header.data?.official == false }) {
             print("dataset: the training/test images read; * not the official release (a subset or a copy of your own)")
         }
@@ -396,7 +404,8 @@ struct Compare: ParsableCommand {
 
     func printJSON(_ rows: [Row], _ groups: [Group]) throws {
         let out: [String: Any] = ["rows": rows.map(rowObject), "groups": groups.map { groupObject($0, rows) },
-                                  "include_flagged": includeFlagged, "within_epochs": withinEpochs ?? NSNull()]
+                                  "include_flagged": includeFlagged, "within_epochs": withinEpochs ?? NSNull(),
+                                  "figure": metric.rawValue]
         print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
     }
 

@@ -11,7 +11,8 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a grid of trainings (a sweep) and print its table.",
         discussion: "docs/sweeps.md describes the spec, the sweep folder and every command.",
-        subcommands: [SweepRun.self, SweepStatus.self, SweepTableCommand.self, SweepWatch.self, SweepTaskCommand.self])
+        subcommands: [SweepRun.self, SweepStatus.self, SweepEval.self, SweepTableCommand.self, SweepWatch.self, SweepTaskCommand.self,
+                      SweepEvalTaskCommand.self])
 }
 
 /// Where a sweep's runs are trained.
