@@ -26,6 +26,7 @@ struct ExchangeOptions: ParsableArguments {
     func sinks(config: TrainConfig, runDir: String) throws -> [RunSink] {
         guard let tensorboard else { return [] }
         let session = try HParamsSession(config: config, runDir: Train.absolute(runDir))
-        return [try TensorBoardSink(folder: Train.absolute(tensorboard), session: session)]
+        // An empty path stays empty, for OutputFolder's one-line refusal (made absolute, it would be this folder).
+        return [try TensorBoardSink(folder: tensorboard.isEmpty ? tensorboard : Train.absolute(tensorboard), session: session)]
     }
 }

@@ -260,6 +260,23 @@ final class SweepTensorBoardTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), [])
     }
 
+    /// Outside a sweep, a relative --tensorboard is the working folder's, and the session names the run folder by
+    /// its absolute path; an empty one is refused in one line and leaves no run behind.
+    func testTrainsRelativeFolderIsMadeAbsolute() throws {
+        let cwd = real(temporaryDirectory())
+        let t = try btviz(["train", "--k", "4", "--epochs", "1", "--train-limit", "256", "--test-limit", "64", "--headless",
+                           "--run-dir", "run", "--tensorboard", "events/../tb"], timeout: 300, currentDirectory: cwd)
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertEqual(eventFiles(cwd + "/tb").count, 1)
+        let h = try python(["hparams", cwd + "/tb"])
+        let session = ((h["session_groups"] as? [String: Any])?["sessionGroups"] as? [[String: Any]])?.first?["sessions"] as? [[String: Any]]
+        XCTAssertEqual(session?.first?["modelUri"] as? String, cwd + "/run")
+        assertCleanFailure(try btviz(["train", "--k", "4", "--epochs", "1", "--headless", "--run-dir", "empty", "--tensorboard", ""],
+                                     currentDirectory: cwd), mentioning: "the TensorBoard folder is an empty path")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cwd + "/empty"))
+        XCTAssertEqual(eventFiles(cwd).count, 0)
+    }
+
     // MARK: helpers
 
     /// Tests/Python/export_checks.py in scripts/pyenv's Python (BTVIZ_TEST_PYTHON); fails with the reason when there is none.
