@@ -5,6 +5,8 @@ enum RecordChecks {
     static let maxStep = 1 << 40, maxEpoch = 1 << 30, maxCount = 1 << 40, maxBins = 100_000, maxItems = 4096
 
     static func plausible(_ r: RunRecord) -> Bool {
+        // A time, if any, is a date TensorBoard can show (1970 to 5138), never NaN or infinite.
+        if let t = r.time, !(0...1e11).contains(t) { return false }
         switch r {
         case .step(let s):
             return (0...maxStep).contains(s.step) && (0...maxEpoch).contains(s.epoch) && (0...maxStep).contains(s.totalSteps)

@@ -108,9 +108,11 @@ public struct StepRecord: Codable, Sendable {
     public var samplesPerS: Float
     public var etaS: Float
     public var layers: [LayerRecord]
+    /// When the record was logged, in seconds since 1970 (TensorBoard's wall time); absent in older runs.
+    public var time: Double?
 
     enum CodingKeys: String, CodingKey {
-        case type, step, epoch, method, lambda, loss, lr, layers, metric
+        case type, step, epoch, method, lambda, loss, lr, layers, metric, time
         case totalSteps = "total_steps", taskLoss = "task_loss", regLoss = "reg_loss", batchMetric = "batch_metric"
         case samplesPerS = "samples_per_s", etaS = "eta_s", regReduction = "reg_reduction"
         case batchAcc = "batch_acc"  // before metrics were named
@@ -127,6 +129,7 @@ public struct StepRecord: Codable, Sendable {
         batchMetric = try c.decodeIfPresent(Float.self, forKey: .batchMetric) ?? c.decode(Float.self, forKey: .batchAcc)
         lr = try c.decode(Float.self, forKey: .lr); samplesPerS = try c.decode(Float.self, forKey: .samplesPerS)
         etaS = try c.decode(Float.self, forKey: .etaS); layers = try c.decode([LayerRecord].self, forKey: .layers)
+        time = try c.decodeIfPresent(Double.self, forKey: .time)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -137,7 +140,7 @@ public struct StepRecord: Codable, Sendable {
         try c.encode(regLoss, forKey: .regLoss); try c.encodeIfPresent(regReduction, forKey: .regReduction)
         try c.encode(metric, forKey: .metric); try c.encode(batchMetric, forKey: .batchMetric)
         try c.encode(lr, forKey: .lr); try c.encode(samplesPerS, forKey: .samplesPerS); try c.encode(etaS, forKey: .etaS)
-        try c.encode(layers, forKey: .layers)
+        try c.encode(layers, forKey: .layers); try c.encodeIfPresent(time, forKey: .time)
     }
 
     public init(step: Int, epoch: Int, totalSteps: Int, method: String, lambda: Float, loss: Float,
@@ -165,9 +168,11 @@ public struct EpochRecord: Codable, Sendable {
     public var testMetric: Float
     public var testLoss: Float
     public var seconds: Float
+    /// When the record was logged, in seconds since 1970; absent in older runs.
+    public var time: Double?
 
     enum CodingKeys: String, CodingKey {
-        case type, epoch, step, method, seconds, metric
+        case type, epoch, step, method, seconds, metric, time
         case trainMetric = "train_metric", trainLoss = "train_loss", testMetric = "test_metric", testLoss = "test_loss"
         case trainAcc = "train_acc", testAcc = "test_acc"  // before metrics were named
     }
@@ -187,6 +192,7 @@ public struct EpochRecord: Codable, Sendable {
         testMetric = try c.decodeIfPresent(Float.self, forKey: .testMetric) ?? c.decode(Float.self, forKey: .testAcc)
         trainLoss = try c.decode(Float.self, forKey: .trainLoss); testLoss = try c.decode(Float.self, forKey: .testLoss)
         seconds = try c.decode(Float.self, forKey: .seconds)
+        time = try c.decodeIfPresent(Double.self, forKey: .time)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -195,7 +201,7 @@ public struct EpochRecord: Codable, Sendable {
         try c.encode(method, forKey: .method); try c.encode(metric, forKey: .metric)
         try c.encode(trainMetric, forKey: .trainMetric); try c.encode(trainLoss, forKey: .trainLoss)
         try c.encode(testMetric, forKey: .testMetric); try c.encode(testLoss, forKey: .testLoss)
-        try c.encode(seconds, forKey: .seconds)
+        try c.encode(seconds, forKey: .seconds); try c.encodeIfPresent(time, forKey: .time)
     }
 }
 
@@ -227,6 +233,8 @@ public struct EventRecord: Codable, Sendable {
     public var from: String?
     public var to: String?
     public var message: String
+    /// When the record was logged, in seconds since 1970; absent in older runs.
+    public var time: Double?
 
     /// A λ as `from`/`to` spell it, and back: one spelling, so a λ event reads back to the value it recorded.
     public static func lambdaText(_ l: Float) -> String { "\(l)" }
@@ -243,6 +251,24 @@ public enum RunRecord: Sendable {
     case step(StepRecord)
     case epoch(EpochRecord)
     case event(EventRecord)
+
+    /// When the record was logged (seconds since 1970), or nil for a run written before records held it.
+    public var time: Double? {
+        switch self {
+        case .step(let r): return r.time
+        case .epoch(let r): return r.time
+        case .event(let r): return r.time
+        }
+    }
+
+    /// The record as logged at `time`: the trainer stamps each record once, so every sink sees the same time.
+    public func stamped(_ time: Double) -> RunRecord {
+        switch self {
+        case .step(var r): r.time = time; return .step(r)
+        case .epoch(var r): r.time = time; return .epoch(r)
+        case .event(var r): r.time = time; return .event(r)
+        }
+    }
 }
 
 /// The run's fixed facts, shown in the explorer's header and written to RUN/config.json.

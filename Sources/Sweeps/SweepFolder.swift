@@ -80,7 +80,9 @@ public struct SweepFolder: Sendable {
     /// is not a run of this sweep.
     public func adoptRenamedRun(_ run: SweepPlan.Run, previous: SweepPlan?) {
         guard let previous, SweepFolder.entryType(runPath(run.name)) == nil,
-              let old = previous.runs.first(where: { $0.args == run.args && $0.name != run.name }),
+              let old = previous.runs.first(where: {
+                  SweepPlan.argsWithoutTensorBoard($0.args) == SweepPlan.argsWithoutTensorBoard(run.args) && $0.name != run.name
+              }),
               PathComponent.problem(old.name) == nil, PathComponent.problem(run.name) == nil,
               SweepFolder.entryType(runPath(old.name)) == S_IFDIR,
               RunStatus.state(of: runPath(old.name)).isLive == false else { return }

@@ -46,9 +46,10 @@ public struct SweepPlan: Codable, Equatable, Sendable {
 
     /// Expands `spec` into its runs, first parameter slowest. `flags` are train's options that take no value
     /// (given as true or false). `previous` is the plan this folder had: a key that varied there is still named in
-    /// run names, so adding values never renames a run that exists.
+    /// run names, so adding values never renames a run that exists. `folder` is the sweep folder, absolute
+    /// (`tensorboard: true` puts each run's events in its folder there).
     public static func expand(_ spec: SweepSpec, flags: Set<String>, paths: Paths, previous: SweepPlan? = nil,
-                              confirmed: Bool = false) throws -> SweepPlan {
+                              confirmed: Bool = false, folder: String? = nil) throws -> SweepPlan {
         // Counted before anything is expanded or reserved (SweepSpec refuses past maxRuns already; a spec
         // built otherwise is checked again here).
         guard let count = spec.runCount, count <= SweepSpec.maxRuns else {
@@ -102,6 +103,8 @@ public struct SweepPlan: Codable, Equatable, Sendable {
             guard name.utf8.count <= 255 else {
                 throw BTError("the run name '\(name.prefix(60))…' is \(name.utf8.count) bytes, over the 255 a folder name may have; shorten the values")
             }
+            // Each run its own TensorBoard folder, named after it (SweepTensorBoard.swift).
+            args = try placingTensorBoard(args, run: name, paths: paths, folder: folder)
             runs.append(Run(name: name, options: options, args: args))
             // The last parameter moves fastest.
             var j = spec.parameters.count - 1

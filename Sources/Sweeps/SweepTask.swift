@@ -55,6 +55,7 @@ public struct SweepTask {
         default: break
         }
         unlink(dir + "/" + Outcome.fileName)  // from an earlier attempt: this one will say how it ended
+        try prepareTensorBoardFolder()
         let log = try OutputFile.openAppending(dir + "/task.log")  // no link followed, no FIFO blocking
         defer { close(log) }
         let args = trainArguments()
@@ -131,6 +132,22 @@ public struct SweepTask {
             throw BTError("\(dir) is \(what), not a run folder of this sweep; remove it and run the sweep again")
         }
         return dir
+    }
+
+    /// The run's own TensorBoard folder (its --tensorboard: ROOT/<run name> or RUN/tensorboard), made here as a
+    /// real folder. The spec named the root (made with its missing parents; a link there is the user's), not what is
+    /// in it: a link, file or pipe under the run's name is refused, never written through.
+    private func prepareTensorBoardFolder() throws {
+        guard let i = run.args.firstIndex(of: "--" + SweepPlan.tensorBoardFlag), i + 1 < run.args.count else { return }
+        let path = run.args[i + 1]
+        try OutputFolder.create((path as NSString).deletingLastPathComponent, what: "the TensorBoard folder")
+        if SweepFolder.entryType(path) == nil, mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw BTError("cannot create the TensorBoard folder \(path): \(String(cString: strerror(errno)))")
+        }
+        guard let type = SweepFolder.entryType(path), type == S_IFDIR else {
+            let what = SweepFolder.entryType(path).map(SweepFolder.describe) ?? "missing"
+            throw BTError("\(path) is \(what), not this run's TensorBoard folder; remove it and run the sweep again")
+        }
     }
 
     /// Records why this task could not train the run, where the launchers and `sweep status` look: a line in

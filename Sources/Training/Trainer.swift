@@ -90,7 +90,11 @@ public final class Trainer {
     public var testCount: Int { task.testCount }
     private var epoch: Int { min(step / stepsPerEpoch, config.epochs - 1) }
 
-    private func emit(_ r: RunRecord) { for s in sinks { s.receive(r) } }
+    /// Every sink gets the record with the same wall time (metrics.jsonl keeps it; TensorBoard's events carry it).
+    private func emit(_ r: RunRecord) {
+        let stamped = r.stamped(Date().timeIntervalSince1970)
+        for s in sinks { s.receive(stamped) }
+    }
 
     private func event(_ kind: EventKind, from: String? = nil, to: String? = nil, _ message: String) {
         emit(.event(EventRecord(step: step, epoch: epoch, kind: kind, from: from, to: to, message: message)))

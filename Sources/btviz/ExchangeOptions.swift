@@ -8,7 +8,7 @@ import Training
 struct ExchangeOptions: ParsableArguments {
     @Option(help: "Start from the weights in this safetensors file (a PyTorch state_dict of Samples/pytorch/vgg6.py or srnet.py, or a btviz export), then quantize and train as usual.", completion: .file(extensions: ["safetensors"]))
     var initFrom: String?
-    @Option(help: "Also write TensorBoard event files into this folder (scalars, latent-weight histograms, events as text).", completion: .directory)
+    @Option(help: "Also write TensorBoard event files into this folder (scalars, latent-weight histograms, events as text, the HParams plugin's session: the run's options and status).", completion: .directory)
     var tensorboard: String?
 
     /// Refuses what cannot go with --resume: a resumed run continues from its own checkpoint.
@@ -22,8 +22,11 @@ struct ExchangeOptions: ParsableArguments {
         try StateDictFile.load(try Safetensors.Reader(path: initFrom), into: model)
     }
 
-    func sinks() throws -> [RunSink] {
+    /// The TensorBoard sink, in --tensorboard made absolute (as --data-dir is), its session the run's options.
+    func sinks(config: TrainConfig, runDir: String) throws -> [RunSink] {
         guard let tensorboard else { return [] }
-        return [try TensorBoardSink(folder: tensorboard)]
+        let session = try HParamsSession(config: config, runDir: Train.absolute(runDir))
+        // An empty path stays empty, for OutputFolder's one-line refusal (made absolute, it would be this folder).
+        return [try TensorBoardSink(folder: tensorboard.isEmpty ? tensorboard : Train.absolute(tensorboard), session: session)]
     }
 }

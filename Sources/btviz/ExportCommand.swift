@@ -21,7 +21,8 @@ struct ExportRun: ParsableCommand {
         bicubic upscaling (MATLAB's imresize) as a second input (--bicubic resize: a Resize node instead). \
         safetensors: every tensor under Samples/pytorch's state_dict names and layouts, plus btviz.<name>.q, .codes and \
         .scale or .levels for the quantized layers (--state-dict-only leaves those out, for load_state_dict(strict=True)). \
-        tensorboard: the run's metrics.jsonl as event files in --out. \
+        tensorboard: the run's metrics.jsonl as event files in --out, each event at its record's time, with the \
+        run's options (config.json) as TensorBoard's HParams session. \
         Without --out, export writes into the run folder: RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, \
         RUN/tensorboard/ and RUN/reference-METHOD/ (METHOD: --method or the one the run last trained with), and \
         prints the path it wrote. \
@@ -121,14 +122,28 @@ struct ExportRun: ParsableCommand {
         }
     }
 
+    /// The run's records as events at their own wall times, after the HParams session start (the run's options
+    /// from config.json, if it has one).
     private func exportTensorBoard(to out: String) throws {
         let folder = RunFolder(runDir)
         guard RegularFile.isRegular(folder.metricsPath) else { throw BTError("no metrics at \(folder.metricsPath)") }
         let records = try folder.readRecords().records
-        let sink = try TensorBoardSink(folder: out)
+        // Events beside others of the same run (an earlier export, the run's own --tensorboard) would show every
+        // point twice: TensorBoard reads every event file in a folder as one run.
+        if let first = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).sorted().first(where: { $0.contains("tfevents") }) {
+            throw BTError("\(out) already holds TensorBoard event files (\(first)), which TensorBoard would show beside these; give --out a new folder, or remove them")
+        }
+        let config = RegularFile.isRegular(folder.configPath) ? try folder.readConfig().config : nil
+        let session = try config.map { try HParamsSession(config: $0, runDir: Train.absolute(runDir)) }
+        let sink = try TensorBoardSink(folder: out, session: session,
+                                       startTime: records.first?.time ?? Date().timeIntervalSince1970)
         for r in records { sink.receive(r) }
         if let f = sink.failure { throw BTError(f) }
         print("wrote \(sink.path): \(records.count) records")
+        let untimed = records.filter { $0.time == nil }.count
+        if untimed > 0 {
+            note("\(untimed) of \(records.count) records hold no time (written before btviz recorded it): their events have the export's time")
+        }
     }
 
     /// The first `images` test images as btviz reads them (NCHW, before normalization), its logits and the labels.

@@ -62,11 +62,13 @@ struct SweepRun: ParsableCommand {
 
     func run() throws {
         let (spec, specText) = try readSpec()
-        let plan = try SweepValidation.plan(spec, backend: backend, previous: nil, confirmed: yes)
+        let absoluteOut = Train.absolute(out)  // where `tensorboard: true` puts each run's events
+        let plan = try SweepValidation.plan(spec, backend: backend, previous: nil, confirmed: yes, folder: absoluteOut)
         // --dry-run checks the folder as the real run would, and writes nothing.
         let (folder, previous) = try dryRun ? (SweepFolder(out), SweepFolder.inspect(out, name: spec.name).previous) : SweepFolder.prepare(out, name: spec.name)
         // Expanded again with the folder's previous plan: a key that varied there keeps naming the runs.
-        let final = previous == nil ? plan : try SweepValidation.plan(spec, backend: backend, previous: previous, confirmed: yes)
+        let final = previous == nil ? plan : try SweepValidation.plan(spec, backend: backend, previous: previous, confirmed: yes,
+                                                                      folder: absoluteOut)
         // Before anything is renamed, written or counted as done: the folder's runs must be this spec's.
         try SweepStaleness.refuseStale(final, in: folder)
         if dryRun && backend == .local {
@@ -156,7 +158,7 @@ struct SweepRun: ParsableCommand {
 /// Checks a spec against `btviz train` itself: every key is one of its options, every value parses, and every
 /// run's combination is one train would start. Nothing is written or started before this passes.
 enum SweepValidation {
-    static func plan(_ spec: SweepSpec, backend: SweepBackend, previous: SweepPlan?, confirmed: Bool) throws -> SweepPlan {
+    static func plan(_ spec: SweepSpec, backend: SweepBackend, previous: SweepPlan?, confirmed: Bool, folder: String) throws -> SweepPlan {
         var flags = Set<String>()
         for p in spec.parameters {
             let flag = SweepSpec.flagName(p.key)
@@ -173,7 +175,7 @@ enum SweepValidation {
             if message.map({ !$0.contains("Missing value") }) ?? true { flags.insert(flag) }
         }
         let paths: SweepPlan.Paths = backend == .slurm ? .requireAbsolute : .resolve(against: FileManager.default.currentDirectoryPath)
-        let plan = try SweepPlan.expand(spec, flags: flags, paths: paths, previous: previous, confirmed: confirmed)
+        let plan = try SweepPlan.expand(spec, flags: flags, paths: paths, previous: previous, confirmed: confirmed, folder: folder)
         for run in plan.runs {
             if let message = problem(run.args) { throw BTError("\(plan.runs.count == 1 ? "the run" : "run \(run.name)"): \(message)") }
         }

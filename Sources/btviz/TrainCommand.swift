@@ -121,7 +121,7 @@ struct Train: AsyncParsableCommand {
             }
             var sinks: [RunSink] = [try folder.metricsLog()]
             sinks += interactive ? [BoardSink(board: board), detached] : [ProgressPrinter(epochs: config.epochs)]
-            sinks += try exchange.sinks()
+            sinks += try exchange.sinks(config: config, runDir: dir)
             trainer = try Trainer(config: config, task: task, runDir: dir, control: control, sinks: sinks,
                                   resume: checkpoint)
             trainer.injectNaNAtStep = injectNanAt

@@ -12,6 +12,9 @@ Runs in the virtual environment scripts/pyenv makes (onnxruntime, numpy, safeten
   numpy-accuracy FILE DATADIR      a numpy VGG-6 forward pass of FILE's weights on the IDX test split
   same-weights A B                 whether A's and B's parameters (not batch-norm statistics) are bit-identical
   tensorboard DIR                  TensorBoard's event_accumulator over DIR: tags, steps and values
+  wall-times DIR TAG               every event of TAG in DIR with its step and wall time (event_accumulator)
+  hparams LOGDIR                   TensorBoard's runs under LOGDIR and its HParams plugin's experiment and
+                                   session groups, as the dashboard asks for them (the plugin's own handlers)
 """
 
 import gzip
@@ -184,9 +187,41 @@ def tensorboard(folder):
     out({"scalars": scalars, "histograms": histograms, "texts": texts})
 
 
+def wall_times(folder, tag):
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    acc = ea.EventAccumulator(folder, size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
+    acc.Reload()
+    events = acc.Scalars(tag) if tag in acc.Tags()["scalars"] else acc.Tensors(tag)
+    out({"events": [[e.step, e.wall_time] for e in events], "first": acc.FirstEventTimestamp()})
+
+
+def hparams(logdir):
+    """What the HParams dashboard shows: the plugin's GetExperiment and ListSessionGroups handlers over a data
+    provider of LOGDIR, as `tensorboard --logdir LOGDIR` serves /data/plugin/hparams/experiment and /session_groups."""
+    from google.protobuf import json_format
+    from tensorboard import context
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from tensorboard.plugins.hparams import api_pb2, backend_context, get_experiment, list_session_groups
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(logdir)
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
+    backend = backend_context.Context(base_plugin.TBContext(logdir=logdir, data_provider=provider, multiplexer=multiplexer))
+    ctx = context.RequestContext()
+    experiment = get_experiment.Handler(ctx, backend, "", api_pb2.GetExperimentRequest()).run()
+    request = api_pb2.ListSessionGroupsRequest(
+        allowed_statuses=[api_pb2.STATUS_UNKNOWN, api_pb2.STATUS_SUCCESS, api_pb2.STATUS_FAILURE, api_pb2.STATUS_RUNNING],
+        start_index=0, slice_size=1000)
+    groups = list_session_groups.Handler(ctx, backend, "", request).run()
+    out({"runs": sorted(multiplexer.Runs().keys()),
+         "experiment": json_format.MessageToDict(experiment),
+         "session_groups": json_format.MessageToDict(groups)})
+
+
 COMMANDS = {"onnx-logits": onnx_logits, "sr-psnr": lambda m, r, s, sh: sr_psnr(m, r, s, int(sh)),
             "quantized": quantized, "latent": latent, "state-dict": state_dict, "numpy-accuracy": numpy_accuracy,
-            "same-weights": same_weights, "tensorboard": tensorboard}
+            "same-weights": same_weights, "tensorboard": tensorboard, "wall-times": wall_times, "hparams": hparams}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

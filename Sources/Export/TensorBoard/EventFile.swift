@@ -12,14 +12,16 @@ public final class EventFileWriter {
 
     /// A new file in `folder` (made if needed), named as TensorFlow's writer names them. The name is predictable,
     /// so the file is created exclusively: anything already there by that name (a planted link) is refused.
-    public init(folder: String) throws {
+    /// `startTime` is the first event's wall time, from which TensorBoard counts a run's relative time: now for a
+    /// live run, the first record's time for an export.
+    public init(folder: String, startTime: Double = Date().timeIntervalSince1970) throws {
         try OutputFolder.create(folder, what: "the TensorBoard folder")
         let now = Date().timeIntervalSince1970
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
         path = folder + "/events.out.tfevents.\(Int(now)).\(host).\(getpid())"
         fd = try OutputFile.openAppending(path, exclusive: true)
         var version = Tensorboard_Event()
-        version.wallTime = now
+        version.wallTime = startTime
         version.fileVersion = "brain.Event:2"
         try write(version)
     }

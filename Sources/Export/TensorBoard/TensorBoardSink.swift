@@ -8,21 +8,35 @@ import Training
 ///   `mean_transition_distance` and `quant_error`; and the histogram `latent_weights/<name>` (the record's own bins);
 /// - epoch records: `test/<metric>`, `test/loss`, `train/<metric>`, `train/epoch_loss`;
 /// - events (start, method and λ changes, stops, ...): text under `events`.
+/// Each event has its record's wall time. With a `session`, the file starts with the HParams plugin's session start
+/// (the run's options) and ends, when the run does, with its end (`HParamsSession`).
 /// A write error becomes the sink's `failure`, which stops the run as a metrics.jsonl error does.
 public final class TensorBoardSink: RunSink {
     private let writer: EventFileWriter
+    private let session: HParamsSession?
     public private(set) var failure: String?
     public var path: String { writer.path }
 
-    public init(folder: String) throws { writer = try EventFileWriter(folder: folder) }
+    /// `startTime`: the session's and the file's first wall time (now for a live run; an export gives the first
+    /// record's).
+    public init(folder: String, session: HParamsSession? = nil, startTime: Double = Date().timeIntervalSince1970) throws {
+        writer = try EventFileWriter(folder: folder, startTime: startTime)
+        self.session = session
+        if let session { try writer.write(session.startEvent(time: startTime)) }
+    }
 
     public func receive(_ record: RunRecord) {
         guard failure == nil else { return }
-        do { try writer.write(TensorBoardSink.event(record)) } catch { failure = "\(error)" }
+        do {
+            let event = TensorBoardSink.event(record)
+            try writer.write(event)
+            if session != nil, let end = HParamsSession.endEvent(after: record, time: event.wallTime) { try writer.write(end) }
+        } catch { failure = "\(error)" }
     }
 
-    /// One event holding every summary of a record.
-    public static func event(_ record: RunRecord, wallTime: Double = Date().timeIntervalSince1970) -> Tensorboard_Event {
+    /// One event holding every summary of a record, at the record's wall time (now for a record that has none: a
+    /// run written before records held their time).
+    public static func event(_ record: RunRecord) -> Tensorboard_Event {
         var values: [Tensorboard_Summary.Value] = []
         let step: Int
         switch record {
@@ -47,7 +61,7 @@ public final class TensorBoardSink: RunSink {
             values.append(text("events", "\(e.kind.rawValue)\(change.isEmpty ? "" : " (" + change + ")"): \(e.message)"))
         }
         var ev = Tensorboard_Event()
-        ev.wallTime = wallTime
+        ev.wallTime = record.time ?? Date().timeIntervalSince1970
         ev.step = Int64(step)
         ev.summary.value = values
         return ev
