@@ -1,5 +1,6 @@
 import BTCore
 import Foundation
+import Records
 
 /// Mean, sample standard deviation (nil for one value: one run says nothing about the spread) and n.
 public struct MeanSD: Equatable, Sendable {
@@ -14,6 +15,12 @@ public struct MeanSD: Equatable, Sendable {
     }
 }
 
+/// What a table's cells average: the runs' test metric, or their flip share (`FlipShare`, in %).
+public enum TableFigure: String, CaseIterable, Sendable {
+    case metric
+    case flipShare = "flip_share"
+}
+
 /// A sweep as the paper's tables lay it out: rows and columns chosen by option, each cell the mean ± sd over the
 /// seeds of its finished runs. A run that is not done (pending, running, interrupted, failed) is named in its
 /// cell and never averaged in.
@@ -23,8 +30,15 @@ public struct SweepTable {
         public var options: [String: String]
         public var state: RunPhase
         public var progress: RunProgress
-        public init(name: String, options: [String: String], state: RunPhase, progress: RunProgress) {
+        /// What the run trained with: config.json's options by key, as a user types them (nil when the run has no
+        /// readable config.json); `--paper` compares them with the paper's setup.
+        public var trained: [String: String]?
+        /// What it read (config.json's data identity; nil in older runs and for data made in code).
+        public var data: DataIdentity?
+        public init(name: String, options: [String: String], state: RunPhase, progress: RunProgress,
+                    trained: [String: String]? = nil, data: DataIdentity? = nil) {
             self.name = name; self.options = options; self.state = state; self.progress = progress
+            self.trained = trained; self.data = data
         }
     }
 
@@ -35,6 +49,9 @@ public struct SweepTable {
         /// Runs of the cell that are not counted, with their state and reason.
         public var left: [(name: String, state: String, reason: String?)]
         public var paper: Double?
+        /// With --paper: how the cell's counted runs were trained differently from the paper's setup (the cell is
+        /// marked †), e.g. "λ 0.0001 (paper 0)".
+        public var differences: [PaperSetup.Difference] = []
         public var best = false
         public var delta: Double? { stats.flatMap { s in paper.map { s.mean - $0 } } }
     }
@@ -47,6 +64,15 @@ public struct SweepTable {
     public var paper: PaperTables.Table?
     /// Which cells are bold, and what follows each mean.
     public var boldRule: BoldRule, spread: SpreadRule
+    /// What the cells average.
+    public var figure: TableFigure
+    /// The dataset as the runs read it, per row ("fashion (2,557/4,443, not the official release)"), where the
+    /// rows' runs recorded what they read; the formats print it in place of the bare dataset option.
+    public var dataLabels: [[String]: String] = [:]
+    /// The same for the whole table when the dataset is not a row (one line below it), nil when nothing is recorded.
+    public var dataNote: String?
+    /// With --paper: one line per setting in which the counted runs differ from the paper's setup, for the caption.
+    public var paperCaption: [String] = []
 
     /// The default layout: the paper's Table 1 (rows dataset and K, a column per method), with any other option
     /// that varies (but the seed) added to the rows.
@@ -59,8 +85,14 @@ public struct SweepTable {
     }
 
     public init(plan: SweepPlan, results: [RunResult], rows rowKeys: [String], columns columnKeys: [String],
-                paper paperID: String?, bold: BoldRule = .significant, spread: SpreadRule = .sd) throws {
-        boldRule = bold
+                paper paperID: String?, bold: BoldRule = .significant, spread: SpreadRule = .sd,
+                figure: TableFigure = .metric) throws {
+        // A higher flip share is not better: nothing is bold in a table of them.
+        boldRule = figure == .flipShare ? .none : bold
+        self.figure = figure
+        if figure == .flipShare && paperID != nil {
+            throw BTError("--paper sets the paper's test figures beside the cells; it publishes no flip shares (drop --paper or --figure flip_share)")
+        }
         self.spread = spread
         let keys = plan.parameters.map(\.key)
         for k in rowKeys + columnKeys where !keys.contains(k) {
@@ -103,8 +135,10 @@ public struct SweepTable {
         }
         var members: [[String]: [RunResult]] = [:]
         var rowSet = Set<[String]>(), columnSet = Set<[String]>()
+        var rowData: [[String]: Set<String>] = [:]
         for r in results {
             let (row, column) = (coordinates(rowKeys, r), coordinates(columnKeys, r))
+            if let label = Self.dataLabel(r) { rowData[row, default: []].insert(label) }
             rowSet.insert(row)
             columnSet.insert(column)
             members[row + ["|"] + column, default: []].append(r)
@@ -124,10 +158,13 @@ public struct SweepTable {
         for r in rows {
             for c in columns {
                 let members = members[r + ["|"] + c] ?? []
-                var counted: [Double] = [], left: [(String, String, String?)] = []
+                var counted: [Double] = [], left: [(String, String, String?)] = [], countedRuns: [RunResult] = []
                 for m in members {
-                    if m.state == .done, let v = m.progress.testMetric {
-                        counted.append(v * scale)
+                    if m.state == .done, let v = figure == .flipShare ? m.progress.flipShare.map({ $0 * 100 }) : m.progress.testMetric.map({ $0 * scale }) {
+                        counted.append(v)
+                        countedRuns.append(m)
+                    } else if m.state == .done && figure == .flipShare {
+                        continue  // done, with nothing to flip (full precision): no figure, and nothing left out
                     } else {
                         var reason: String?
                         if case .failed(let why) = m.state { reason = why }
@@ -138,12 +175,93 @@ public struct SweepTable {
                 }
                 var cell = Cell(row: r, column: c, stats: MeanSD.of(counted), left: left, paper: nil)
                 if let paper, let first = members.first { cell.paper = Self.published(paper, options: first.options) }
+                if let setup = paper?.setup, cell.paper != nil {
+                    for run in countedRuns {
+                        for d in setup.differences(run) where !cell.differences.contains(d) { cell.differences.append(d) }
+                    }
+                }
                 cells.append(cell)
             }
         }
         self.cells = cells
+        // A row whose runs read different data (a limit that varies in the columns) names each.
+        dataLabels = rowData.mapValues { $0.sorted().joined(separator: "; ") }
+        if !rowKeys.contains("dataset") {
+            let all = Set(rowData.values.flatMap { $0 })
+            dataNote = all.isEmpty ? nil : all.sorted().joined(separator: "; ")
+        }
+        if let paper { paperCaption = Self.caption(paper, cells: cells, results: results) }
         cellIndex = Dictionary(uniqueKeysWithValues: cells.indices.map { (cells[$0].row + ["|"] + cells[$0].column, $0) })
         markBest()
+    }
+
+    /// The dataset as a run read it: "fashion (2,557/4,443, not the official release)", with --train-limit 200 and
+    /// --test-limit 300 "fashion (200/300 of 2,557/4,443, not the official release)"; nil where the run recorded no
+    /// data identity (older runs, data made in code, restoration).
+    public static func dataLabel(_ r: RunResult) -> String? {
+        guard let d = r.data else { return nil }
+        let dataset = r.trained?["dataset"] ?? r.options["dataset"] ?? "data"
+        func limit(_ key: String) -> Int { r.trained?[key].flatMap { Int($0) } ?? 0 }
+        func used(_ n: Int, _ l: Int) -> Int { l > 0 ? min(l, n) : n }
+        let (train, test) = (used(d.train, limit("train_limit")), used(d.test, limit("test_limit")))
+        var text = grouped(train) + "/" + grouped(test)
+        if (train, test) != (d.train, d.test) { text += " of " + grouped(d.train) + "/" + grouped(d.test) }
+        switch d.official {
+        case true?: text += ", the official release"
+        case false?: text += ", not the official release"
+        case nil: break
+        }
+        return "\(dataset) (\(text))"
+    }
+
+    /// 2557 as "2,557", whatever the locale.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// The caption's lines on how the counted runs differ from the paper's setup: one per setting, with each
+    /// method's values, then the settings the transcription does not know (stated, not compared).
+    static func caption(_ paper: PaperTables.Table, cells: [Cell], results: [RunResult]) -> [String] {
+        guard let setup = paper.setup else {
+            return ["The paper's training setup for \(paper.title.prefix { $0 != ":" }) is not transcribed (PaperTables.swift): no setting is compared."]
+        }
+        let marked = cells.filter { !$0.differences.isEmpty }
+        var lines: [String] = []
+        if !marked.isEmpty {
+            lines.append("† the cell's runs were trained differently from the paper's setup (\(setup.source)):")
+            // One line per setting, in the order the setup lists them; each value with the methods that had it.
+            var order: [String] = [], values: [String: [(ours: String, method: String)]] = [:], paperValue: [String: String] = [:]
+            for c in marked {
+                for d in c.differences {
+                    if values[d.setting] == nil { order.append(d.setting) }
+                    if !(values[d.setting] ?? []).contains(where: { $0.ours == d.ours && $0.method == d.method }) {
+                        values[d.setting, default: []].append((d.ours, d.method))
+                    }
+                    paperValue[d.setting] = d.paper
+                }
+            }
+            for setting in setup.settingOrder.filter(order.contains) + order.filter({ !setup.settingOrder.contains($0) }) {
+                let byValue = Dictionary(grouping: values[setting]!, by: { $0.ours })
+                let text = byValue.keys.sorted().map { v in
+                    let methods = byValue[v]!.map { $0.method }.filter { !$0.isEmpty }
+                    return methods.isEmpty ? v : v + " (" + methods.joined(separator: ", ") + ")"
+                }.joined(separator: "; ")
+                lines.append("  \(setting): \(text); the paper: \(paperValue[setting]!)")
+            }
+        }
+        if setup.epochs == nil {
+            let epochs = Set(results.compactMap { $0.trained?["epochs"] }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+            if !epochs.isEmpty {
+                lines.append("epochs: \(epochs.joined(separator: ", ")); the paper's count is not transcribed (PaperTables.swift), so it is stated, not compared.")
+            }
+        }
+        return lines
     }
 
     /// A table past this is no table anyone reads (and its cells would take memory without bound).
