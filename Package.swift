@@ -64,8 +64,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Records", "Layers", "Models", "Kernels", "Datasets", "Quantizers", "BTCore"], swiftSettings: fast),
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Records", "Quantizers", "Sweeps", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
-        .testTarget(name: "CLITests", dependencies: ["btviz"], swiftSettings: fast),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "BTCore"]),
+        .testTarget(name: "CLITests", dependencies: ["btviz", "Explorer", "Records"], swiftSettings: fast),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Records", "BTCore"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Records", "Training", "Models", "Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]

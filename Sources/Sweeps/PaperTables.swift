@@ -12,6 +12,8 @@ public enum PaperTables {
         public var methods: [String]
         /// Each row's coordinates and figures; bicubic and noisy are the baselines' columns.
         public var rows: [(coordinates: [String], figures: [Double?])]
+        /// How the paper trained the table's runs, where the transcription records it (nil: not transcribed).
+        public var setup: PaperSetup?
     }
 
     public static let all: [Table] = [
@@ -30,7 +32,7 @@ public enum PaperTables {
             (["svhn", "32"], [94.93, 94.32, 94.84, 94.69, 94.83, 94.88]),
             (["svhn", "64"], [95.43, 95.10, 95.22, 95.29, 95.31, 95.37]),
             (["svhn", "128"], [95.76, 95.17, 95.28, 95.65, 95.84, 95.74]),
-        ]),
+        ], setup: .classification(lambda: 0, methods: ["bwn", "twn", "ttq", "lq", "bt"], says: "Table 1: no regularizer")),
         Table(id: "table2", title: "Table 2: with the transition regularizer (λ = 0.1)", keys: ["dataset", "k"], methods: ["full", "bwn", "twn", "bt"], rows: [
             (["imagenet64", "64"], [42.81, 40.29, 38.45, 40.97]),
             (["imagenet64", "128"], [44.13, 35.60, 42.82, 43.22]),
@@ -46,7 +48,7 @@ public enum PaperTables {
             (["svhn", "32"], [94.93, 94.52, 94.90, 94.88]),
             (["svhn", "64"], [95.43, 95.28, 95.34, 95.40]),
             (["svhn", "128"], [95.76, 95.48, 95.54, 95.72]),
-        ]),
+        ], setup: .classification(lambda: 0.1, methods: ["bwn", "twn", "bt"], says: "Table 2: λ = 0.1")),
         Table(id: "table3", title: "Table 3: super-resolution, PSNR on Y (trained on COCO val2017)", keys: ["scale", "val_set"], methods: ["full", "bicubic", "bwn", "twn", "bt"], rows: [
             (["2", "set5"], [36.61, 33.68, 36.00, 36.03, 36.63]),
             (["2", "set14"], [32.58, 30.24, 32.14, 32.13, 32.42]),
@@ -71,4 +73,82 @@ public enum PaperTables {
     ]
 
     public static func table(_ id: String) -> Table? { all.first { $0.id == id } }
+}
+
+/// How the paper trained, as far as the project's transcription records it (../shared/docs/paper-tables.md: the
+/// tables' λ; ../shared/docs/ENGINEERING.md: VGG-6(K), Adam, batch 128, cosine decay, crop and cutout, R the L1 norm
+/// (a sum) of Q(W) − Q(W̃) with noise 0.1 × the first scale, threshold ratio 0.66, BT's scale a_opt; the full
+/// datasets). The one place `sweep table --paper` compares each run's config.json with. What is not recorded here
+/// (the epochs, the learning rate, the initialization) is stated in the caption, never compared.
+public struct PaperSetup: Sendable {
+    /// One way a run was trained differently: the setting, this run's value, the paper's, and the run's method
+    /// (empty for a setting that is not per method, the data).
+    public struct Difference: Equatable, Sendable {
+        public var setting: String, ours: String, paper: String, method: String
+        public var text: String { "\(setting) \(ours), paper: \(paper)" }
+    }
+
+    /// λ of the quantized methods' runs, and the methods it applies to (full precision has nothing to regularize).
+    public var lambda: Double
+    public var lambdaMethods: Set<String>
+    /// What the paper says of its λ, for the caption.
+    public var lambdaSays: String
+    /// Options of config.json as the paper had them: key, value, and the methods they apply to (nil: every method). `withRegularizer`: only compared when the run's λ is not 0 (else they change nothing).
+    public var options: [(key: String, value: String, methods: Set<String>?, withRegularizer: Bool)]
+    /// Epochs: nil, the transcription does not give them.
+    public var epochs: Int?
+    /// Where the setup comes from, for the caption.
+    public var source: String
+
+    /// The settings in the caption's order.
+    public var settingOrder: [String] { ["λ", "data"] + options.map { $0.key } + ["epochs"] }
+
+    /// Tables 1 and 2: VGG-6(K) on the full datasets, with the paper's λ for `methods`.
+    static func classification(lambda: Double, methods: Set<String>, says: String) -> PaperSetup {
+        PaperSetup(lambda: lambda, lambdaMethods: methods, lambdaSays: says, options: [
+            ("reg_reduction", "sum", nil, true),
+            ("noise_ratio", "0.1", nil, true),
+            ("delta_ratio", "0.66", ["twn", "bt"], false),
+            ("bt_scale", "paper", ["bt"], false),
+            ("batch_size", "128", nil, false),
+            ("crop", "true", nil, false),
+            ("cutout", "true", nil, false),
+        ], epochs: nil, source: says + "; the full official datasets, batch 128, R summed, noise 0.1, ratio 0.66, BT's a_opt")
+    }
+
+    /// How one run differs from this setup (nothing for a run without a readable config.json).
+    public func differences(_ run: SweepTable.RunResult) -> [Difference] {
+        guard let trained = run.trained else { return [] }
+        let method = (trained["method"] ?? run.options["method"] ?? "").lowercased()
+        var out: [Difference] = []
+        let runLambda = trained["lambda"].flatMap(Double.init)
+        if lambdaMethods.contains(method), let l = runLambda, !Self.same(l, lambda) {
+            out.append(Difference(setting: "λ", ours: trained["lambda"]!, paper: Self.text(lambda) + " (" + lambdaSays + ")", method: method))
+        }
+        // The data: the paper's is each dataset's full official release.
+        if let d = run.data, let label = SweepTable.dataLabel(run) {
+            let limited = ["train_limit", "test_limit"].contains { (trained[$0].flatMap { Int($0) } ?? 0) > 0 }
+            if d.official != true || limited {
+                out.append(Difference(setting: "data", ours: label, paper: "the full official release", method: ""))
+            }
+        }
+        for o in options where o.methods.map({ $0.contains(method) }) ?? true {
+            // Full precision has no regularizer, whatever λ its config.json holds.
+            if o.withRegularizer && ((runLambda ?? 0) == 0 || method == "full") { continue }
+            guard let v = trained[o.key], !Self.same(v, o.value) else { continue }
+            out.append(Difference(setting: o.key, ours: v, paper: o.value, method: method))
+        }
+        if let e = epochs, let v = trained["epochs"], Int(v) != e {
+            out.append(Difference(setting: "epochs", ours: v, paper: "\(e)", method: ""))
+        }
+        return out
+    }
+
+    /// Numbers compare as numbers (config.json's 0.66 is a Float: 0.6600000262), anything else as text.
+    static func same(_ a: String, _ b: String) -> Bool {
+        if let x = Double(a), let y = Double(b) { return same(x, y) }
+        return a == b
+    }
+    static func same(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-6 * max(abs(a), abs(b)) }
+    static func text(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : "\(v)" }
 }

@@ -96,6 +96,8 @@ public struct RunProgress: Equatable, Sendable {
     /// "accuracy" (a fraction) or "psnr" (dB), of the last epoch record.
     public var metric: String?
     public var testMetric: Double?, testLoss: Double?
+    /// The run's flip share (`FlipShare`: of the last step record, nil for step 0's or full precision's).
+    public var flipShare: Double?
     /// The loss of the last step record (task loss − λ·R as logged).
     public var loss: Double?
     public var etaSeconds: Double?
@@ -128,6 +130,7 @@ public struct RunProgress: Equatable, Sendable {
                 p.totalSteps = s.totalSteps
                 p.loss = decimal(s.loss)
                 p.etaSeconds = decimal(s.etaS)
+                p.flipShare = FlipShare.of(s).map(decimal)
             case .epoch(let e) where !sawEpoch:
                 sawEpoch = true
                 p.epochs = e.epoch + 1

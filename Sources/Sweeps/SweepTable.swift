@@ -1,5 +1,6 @@
 import BTCore
 import Foundation
+import Records
 
 /// Mean, sample standard deviation (nil for one value: one run says nothing about the spread) and n.
 public struct MeanSD: Equatable, Sendable {
@@ -14,6 +15,12 @@ public struct MeanSD: Equatable, Sendable {
     }
 }
 
+/// What a table's cells average: the runs' test metric, or their flip share (`FlipShare`, in %).
+public enum TableFigure: String, CaseIterable, Sendable {
+    case metric
+    case flipShare = "flip_share"
+}
+
 /// A sweep as the paper's tables lay it out: rows and columns chosen by option, each cell the mean ± sd over the
 /// seeds of its finished runs. A run that is not done (pending, running, interrupted, failed) is named in its
 /// cell and never averaged in.
@@ -26,10 +33,17 @@ public struct SweepTable {
         /// RUN/eval.json when it matches the run's checkpoint, else why not ("run btviz sweep eval DIR"), which a
         /// cell under --metric recalibrated gives as the reason the run is not counted.
         public var evaluation: RunEvaluation?, notEvaluated: String?
+        /// What the run trained with: config.json's options by key, as a user types them (nil when the run has no
+        /// readable config.json); `--paper` compares them with the paper's setup.
+        public var trained: [String: String]?
+        /// What it read (config.json's data identity; nil in older runs and for data made in code).
+        public var data: DataIdentity?
         public init(name: String, options: [String: String], state: RunPhase, progress: RunProgress,
-                    evaluation: RunEvaluation? = nil, notEvaluated: String? = nil) {
+                    evaluation: RunEvaluation? = nil, notEvaluated: String? = nil,
+                    trained: [String: String]? = nil, data: DataIdentity? = nil) {
             self.name = name; self.options = options; self.state = state; self.progress = progress
             self.evaluation = evaluation; self.notEvaluated = notEvaluated
+            self.trained = trained; self.data = data
         }
     }
 
@@ -40,6 +54,9 @@ public struct SweepTable {
         /// Runs of the cell that are not counted, with their state and reason.
         public var left: [(name: String, state: String, reason: String?)]
         public var paper: Double?
+        /// With --paper: how the cell's counted runs were trained differently from the paper's setup (the cell is
+        /// marked †), e.g. "λ 0.0001 (paper 0)".
+        public var differences: [PaperSetup.Difference] = []
         public var best = false
         /// Both figures over the cell's finished runs, whatever `figure` the cell shows: the logged one (stored batch-norm
         /// statistics) and the evaluation of record (re-estimated), the latter over the runs that have one.
@@ -58,13 +75,22 @@ public struct SweepTable {
     public var paper: PaperTables.Table?
     /// Which cells are bold, and what follows each mean.
     public var boldRule: BoldRule, spread: SpreadRule
-    /// Which figure the cells hold.
-    public var figure: TableMetric
+    /// What the cells average: the test figure or the runs' flip share.
+    public var figure: TableFigure
+    /// Which evaluation the test figure comes from: the logged one (stored batch-norm statistics) or `sweep eval`'s.
+    public var statistics: TableMetric
     /// The calibration sizes of the evaluations counted under `.recalibrated` (one, unless runs were evaluated
     /// with different --calibration-images).
     public var calibrationImages: [Int] = []
     /// A caption line from the command (why this figure, what would give the other), or nil.
     public var figureNote: String?
+    /// The dataset as the runs read it, per row ("fashion (2,557/4,443, not the official release)"), where the
+    /// rows' runs recorded what they read; the formats print it in place of the bare dataset option.
+    public var dataLabels: [[String]: String] = [:]
+    /// The same for the whole table when the dataset is not a row (one line below it), nil when nothing is recorded.
+    public var dataNote: String?
+    /// With --paper: one line per setting in which the counted runs differ from the paper's setup, for the caption.
+    public var paperCaption: [String] = []
 
     /// The default layout: the paper's Table 1 (rows dataset and K, a column per method), with any other option
     /// that varies (but the seed) added to the rows.
@@ -78,10 +104,15 @@ public struct SweepTable {
 
     public init(plan: SweepPlan, results: [RunResult], rows rowKeys: [String], columns columnKeys: [String],
                 paper paperID: String?, bold: BoldRule = .significant, spread: SpreadRule = .sd,
-                figure: TableMetric = .stored, figureNote: String? = nil) throws {
-        boldRule = bold
+                figure: TableFigure = .metric, statistics: TableMetric = .stored, figureNote: String? = nil) throws {
+        // A higher flip share is not better: nothing is bold in a table of them.
+        boldRule = figure == .flipShare ? .none : bold
         self.figure = figure
+        self.statistics = statistics
         self.figureNote = figureNote
+        if figure == .flipShare && paperID != nil {
+            throw BTError("--paper sets the paper's test figures beside the cells; it publishes no flip shares (drop --paper or --figure flip_share)")
+        }
         self.spread = spread
         let keys = plan.parameters.map(\.key)
         for k in rowKeys + columnKeys where !keys.contains(k) {
@@ -124,8 +155,10 @@ public struct SweepTable {
         }
         var members: [[String]: [RunResult]] = [:]
         var rowSet = Set<[String]>(), columnSet = Set<[String]>()
+        var rowData: [[String]: Set<String>] = [:]
         for r in results {
             let (row, column) = (coordinates(rowKeys, r), coordinates(columnKeys, r))
+            if let label = Self.dataLabel(r) { rowData[row, default: []].insert(label) }
             rowSet.insert(row)
             columnSet.insert(column)
             members[row + ["|"] + column, default: []].append(r)
@@ -140,7 +173,7 @@ public struct SweepTable {
         let metrics = Set(results.compactMap(\.progress.metric))
         metric = metrics.count == 1 ? metrics.first! : (metrics.isEmpty ? "accuracy" : "mixed")
         if metrics.count > 1 { throw BTError("the runs report different metrics (\(metrics.sorted().joined(separator: ", "))); table them separately") }
-        if figure == .recalibrated && metric != "accuracy" {
+        if statistics == .recalibrated && metric != "accuracy" {
             throw BTError("--metric recalibrated is for classification runs (these report \(metric)); their figure is the stored one")
         }
         let scale = metric == "accuracy" ? 100.0 : 1.0
@@ -148,17 +181,21 @@ public struct SweepTable {
         for r in rows {
             for c in columns {
                 let members = members[r + ["|"] + c] ?? []
-                var counted: [Double] = [], left: [(String, String, String?)] = []
+                var counted: [Double] = [], left: [(String, String, String?)] = [], countedRuns: [RunResult] = []
                 var stored: [Double] = [], recalibrated: [Double] = []
                 for m in members {
                     if m.state == .done, let v = m.progress.testMetric {
                         stored.append(v * scale)
                         if let e = m.evaluation { recalibrated.append(e.testMetric * scale) }
                     }
-                    if m.state == .done, figure == .recalibrated, m.progress.testMetric != nil, m.evaluation == nil {
+                    if figure == .flipShare, m.state == .done {
+                        // Done with nothing to flip (full precision): no figure, and nothing left out.
+                        if let f = m.progress.flipShare { counted.append(f * 100); countedRuns.append(m) }
+                    } else if m.state == .done, statistics == .recalibrated, m.progress.testMetric != nil, m.evaluation == nil {
                         left.append((m.name, "not evaluated", m.notEvaluated ?? "no eval.json matching its checkpoint"))
                     } else if m.state == .done, let v = m.progress.testMetric {
-                        counted.append(figure == .recalibrated ? m.evaluation!.testMetric * scale : v * scale)
+                        counted.append(statistics == .recalibrated ? m.evaluation!.testMetric * scale : v * scale)
+                        countedRuns.append(m)
                     } else {
                         var reason: String?
                         if case .failed(let why) = m.state { reason = why }
@@ -172,13 +209,25 @@ public struct SweepTable {
                 cell.recalibrated = MeanSD.of(recalibrated)
                 cell.figuresDiffer = Self.differ(cell.stored, cell.recalibrated, spread: spread)
                 if let paper, let first = members.first { cell.paper = Self.published(paper, options: first.options) }
+                if let setup = paper?.setup, cell.paper != nil {
+                    for run in countedRuns {
+                        for d in setup.differences(run) where !cell.differences.contains(d) { cell.differences.append(d) }
+                    }
+                }
                 cells.append(cell)
             }
         }
         self.cells = cells
-        if figure == .recalibrated {
+        if statistics == .recalibrated {
             calibrationImages = Set(results.filter { $0.state == .done }.compactMap(\.evaluation?.calibrationImages)).sorted()
         }
+        // A row whose runs read different data (a limit that varies in the columns) names each.
+        dataLabels = rowData.mapValues { $0.sorted().joined(separator: "; ") }
+        if !rowKeys.contains("dataset") {
+            let all = Set(rowData.values.flatMap { $0 })
+            dataNote = all.isEmpty ? nil : all.sorted().joined(separator: "; ")
+        }
+        if let paper { paperCaption = Self.caption(paper, cells: cells, results: results) }
         cellIndex = Dictionary(uniqueKeysWithValues: cells.indices.map { (cells[$0].row + ["|"] + cells[$0].column, $0) })
         markBest()
     }
@@ -189,6 +238,75 @@ public struct SweepTable {
         guard let a, let b, a.n == b.n else { return false }
         let threshold = [spread.value(a), spread.value(b)].compactMap { $0 }.max() ?? 0.005
         return abs(a.mean - b.mean) > threshold
+    }
+
+    /// The dataset as a run read it: "fashion (2,557/4,443, not the official release)", with --train-limit 200 and
+    /// --test-limit 300 "fashion (200/300 of 2,557/4,443, not the official release)"; nil where the run recorded no
+    /// data identity (older runs, data made in code, restoration).
+    public static func dataLabel(_ r: RunResult) -> String? {
+        guard let d = r.data else { return nil }
+        let dataset = r.trained?["dataset"] ?? r.options["dataset"] ?? "data"
+        func limit(_ key: String) -> Int { r.trained?[key].flatMap { Int($0) } ?? 0 }
+        func used(_ n: Int, _ l: Int) -> Int { l > 0 ? min(l, n) : n }
+        let (train, test) = (used(d.train, limit("train_limit")), used(d.test, limit("test_limit")))
+        var text = grouped(train) + "/" + grouped(test)
+        if (train, test) != (d.train, d.test) { text += " of " + grouped(d.train) + "/" + grouped(d.test) }
+        switch d.official {
+        case true?: text += ", the official release"
+        case false?: text += ", not the official release"
+        case nil: break
+        }
+        return "\(dataset) (\(text))"
+    }
+
+    /// 2557 as "2,557", whatever the locale.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// The caption's lines on how the counted runs differ from the paper's setup: one per setting, with each
+    /// method's values, then the settings the transcription does not know (stated, not compared).
+    static func caption(_ paper: PaperTables.Table, cells: [Cell], results: [RunResult]) -> [String] {
+        guard let setup = paper.setup else {
+            return ["The paper's training setup for \(paper.title.prefix { $0 != ":" }) is not transcribed (PaperTables.swift): no setting is compared."]
+        }
+        let marked = cells.filter { !$0.differences.isEmpty }
+        var lines: [String] = []
+        if !marked.isEmpty {
+            lines.append("† the cell's runs were trained differently from the paper's setup (\(setup.source)):")
+            // One line per setting, in the order the setup lists them; each value with the methods that had it.
+            var order: [String] = [], values: [String: [(ours: String, method: String)]] = [:], paperValue: [String: String] = [:]
+            for c in marked {
+                for d in c.differences {
+                    if values[d.setting] == nil { order.append(d.setting) }
+                    if !(values[d.setting] ?? []).contains(where: { $0.ours == d.ours && $0.method == d.method }) {
+                        values[d.setting, default: []].append((d.ours, d.method))
+                    }
+                    paperValue[d.setting] = d.paper
+                }
+            }
+            for setting in setup.settingOrder.filter(order.contains) + order.filter({ !setup.settingOrder.contains($0) }) {
+                let byValue = Dictionary(grouping: values[setting]!, by: { $0.ours })
+                let text = byValue.keys.sorted().map { v in
+                    let methods = byValue[v]!.map { $0.method }.filter { !$0.isEmpty }
+                    return methods.isEmpty ? v : v + " (" + methods.joined(separator: ", ") + ")"
+                }.joined(separator: "; ")
+                lines.append("  \(setting): \(text); the paper: \(paperValue[setting]!)")
+            }
+        }
+        if setup.epochs == nil {
+            let epochs = Set(results.compactMap { $0.trained?["epochs"] }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+            if !epochs.isEmpty {
+                lines.append("epochs: \(epochs.joined(separator: ", ")); the paper's count is not transcribed (PaperTables.swift), so it is stated, not compared.")
+            }
+        }
+        return lines
     }
 
     /// A table past this is no table anyone reads (and its cells would take memory without bound).

@@ -43,11 +43,15 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
             if t.paper != nil { header += ["paper", "Δ"] }
         }
         var body: [[String]] = []
+        let datasetIndex = t.rowKeys.firstIndex(of: "dataset")
         for r in t.rows {
             var line = t.rowKeys.isEmpty ? ["all"] : r
+            // The dataset as the row's runs read it, not the bare option.
+            if let i = datasetIndex, let label = t.dataLabels[r] { line[i] = label }
             for c in t.columns {
                 guard let cell = t.cell(r, c) else { continue }
-                let f = figure(cell, spread: t.spread)
+                // † : trained differently from the paper's setup (the caption says how).
+                let f = figure(cell, spread: t.spread) + (cell.differences.isEmpty ? "" : " " + paperMark)
                 line.append(cell.best ? bold(f) : f)
                 if t.paper != nil { line += [cell.paper.map(number) ?? "–", cell.delta.map(signed) ?? "–"] }
             }
@@ -55,6 +59,9 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
         }
         return (header, body)
     }
+
+    /// The mark of a cell whose runs were trained differently from the paper's setup.
+    static let paperMark = "†"
 
     static func notes(_ t: SweepTable) -> [String] {
         let what = t.metric == "accuracy" ? "test accuracy (%)" : "test \(t.metric)"
@@ -65,19 +72,25 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
         case .significant: bold = "bold: the quantized method whose mean is higher than every other quantized method's among cells that differ only by method by Welch's t-test, p < \(BoldRule.alpha) two-sided (none where a cell has n < 2 or there is one candidate)"
         }
         var notes = ["Each cell: mean ± \(t.spread.caption) of the \(what) \(figureCaption(t)), over the seeds of its finished runs (n); \(bold)."]
-        if let n = t.figureNote { notes.append(n) }
-        let differ = t.cells.filter(\.figuresDiffer)
-        if !differ.isEmpty {
-            notes.append("Stored and re-estimated batch-norm statistics disagree by more than the cell's \(t.spread.symbol) in "
-                + differ.map { c in
-                    "\(cellName(t, c)): stored \(figure(c.stored!, spread: t.spread)), re-estimated \(figure(c.recalibrated!, spread: t.spread))"
-                }.joined(separator: "; ") + ".")
-        } else if t.cells.contains(where: { $0.stored != nil && $0.recalibrated?.n == $0.stored?.n }) {
-            notes.append("Stored and re-estimated batch-norm statistics agree within every cell's \(t.spread.symbol).")
+        if t.figure == .flipShare {
+            notes = ["Each cell: mean ± \(t.spread.caption) of the runs' flip share (%): the share of a run's quantized weights the regularizer's noise would flip at its last step record, each layer weighted by its weight count (as sweep watch, compare and TensorBoard's train/flip_share), over the seeds of its finished runs (n); full precision has none; \(bold)."]
+        } else {
+            if let n = t.figureNote { notes.append(n) }
+            let differ = t.cells.filter(\.figuresDiffer)
+            if !differ.isEmpty {
+                notes.append("Stored and re-estimated batch-norm statistics disagree by more than the cell's \(t.spread.symbol) in "
+                    + differ.map { c in
+                        "\(cellName(t, c)): stored \(figure(c.stored!, spread: t.spread)), re-estimated \(figure(c.recalibrated!, spread: t.spread))"
+                    }.joined(separator: "; ") + ".")
+            } else if t.cells.contains(where: { $0.stored != nil && $0.recalibrated?.n == $0.stored?.n }) {
+                notes.append("Stored and re-estimated batch-norm statistics agree within every cell's \(t.spread.symbol).")
+            }
         }
         if let p = t.paper {
             notes.append("paper: Ozkan & Akar, \(p.title); Δ = this sweep − paper. The published runs used the full datasets and the paper's training; this sweep's options are in spec.yaml.")
+            notes += t.paperCaption
         }
+        if let d = t.dataNote { notes.append("data as read: " + d) }
         let left = t.cells.flatMap(\.left)
         if !left.isEmpty {
             notes.append("Not counted: " + left.map { "\($0.name) (\($0.state)\($0.reason.map { ": " + $0 } ?? ""))" }.joined(separator: "; "))
@@ -87,7 +100,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
 
     /// What the figure is, for the caption's first line.
     static func figureCaption(_ t: SweepTable) -> String {
-        switch t.figure {
+        switch t.statistics {
         case .stored:
             return "with the batch-norm statistics each checkpoint stored, as logged at each run's last epoch"
         case .recalibrated:
@@ -131,6 +144,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
                 case "Δ": o += "$\\Delta$"
                 case "−": o += "$-$"
                 case "–": o += "--"
+                case "†": o += "$^\\dagger$"
                 default: o.append(ch)
                 }
             }
@@ -155,7 +169,8 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
             return e.contains(where: { ",\"\n".contains($0) }) ? "\"" + e.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : e
         }
         let keys = t.rowKeys + t.columnKeys
-        var out = [(keys + Array(Self.csvColumns.dropFirst(2))).map(q).joined(separator: ",")]
+        let differs = t.paper != nil
+        var out = [(keys + Array(Self.csvColumns.dropFirst(2)) + (differs ? ["differs_from_paper"] : [])).map(q).joined(separator: ",")]
         for c in t.cells {
             let fields = c.row + c.column + [c.stats.map { "\($0.mean)" } ?? "", c.stats?.sd.map { "\($0)" } ?? "",
                                              "\(c.stats?.n ?? 0)", c.best ? "true" : "false", c.paper.map { "\($0)" } ?? "",
@@ -163,6 +178,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
                                              c.left.map { "\($0.name): \($0.state)\($0.reason.map { " (" + $0 + ")" } ?? "")" }.joined(separator: "; ")]
                 + [c.stored, c.recalibrated].flatMap { s in [s.map { "\($0.mean)" } ?? "", s?.sd.map { "\($0)" } ?? "", s.map { "\($0.n)" } ?? ""] }
                 + [c.figuresDiffer ? "true" : "false"]
+                + (differs ? [c.differences.map(\.text).joined(separator: "; ")] : [])
             out.append(fields.map(q).joined(separator: ","))
         }
         return out.joined(separator: "\n")
@@ -180,14 +196,16 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
              "mean": c.stats?.mean ?? NSNull(), "sd": c.stats?.sd ?? NSNull(), "n": c.stats?.n ?? 0, "best": c.best,
              "spread": c.stats.flatMap(t.spread.value) ?? NSNull(),
              "paper": c.paper ?? NSNull(), "delta": c.delta ?? NSNull(),
+             "differs_from_paper": c.differences.map { ["setting": $0.setting, "ours": $0.ours, "paper": $0.paper, "method": $0.method] },
              "not_counted": c.left.map { ["run": $0.name, "state": $0.state, "reason": $0.reason ?? NSNull()] as [String: Any] },
              "stored": Self.object(c.stored, t.spread), "recalibrated": Self.object(c.recalibrated, t.spread),
              "figures_differ": c.figuresDiffer]
         }
-        let out: [String: Any] = ["metric": t.metric, "unit": t.metric == "accuracy" ? "%" : t.metric,
+        let out: [String: Any] = ["metric": t.metric, "unit": t.metric == "accuracy" || t.figure == .flipShare ? "%" : t.metric, "figure": t.figure.rawValue,
                                   "rows": t.rowKeys, "columns": t.columnKeys, "paper": t.paper?.id ?? NSNull(), "cells": cells,
                                   "spread": t.spread.rawValue, "bold": t.boldRule.rawValue, "alpha": BoldRule.alpha,
-                                  "figure": t.figure.rawValue, "calibration_images": t.calibrationImages, "caption": Self.notes(t)]
+                                  "statistics": t.statistics.rawValue, "calibration_images": t.calibrationImages, "caption": Self.notes(t),
+                                  "data": t.dataNote.map { [$0] } ?? t.rows.compactMap { t.dataLabels[$0] }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }, "paper_caption": t.paperCaption]
         return String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 }

@@ -8,7 +8,7 @@ import Training
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare runs side by side: final test accuracy or PSNR (mean ± sd over the seeds of one configuration), flip fraction and distance to transitions.",
+        abstract: "Compare runs side by side: final test accuracy or PSNR (mean ± sd over the seeds of one configuration), flip share and distance to transitions.",
         discussion: """
         Runs are grouped by their whole configuration: every option in config.json except seed, data_dir, log_every \
         and histogram_bins (where the data is and what is logged do not change what is trained). A run \
@@ -22,26 +22,28 @@ struct Compare: ParsableCommand {
         seed (from config.json), final_method and final_lambda (of the last step record, null without one), status \
         (finished, stopped, nan or unfinished), step (the last recorded), total_steps, metric (accuracy, ...), \
         test_metric (of the last epoch record, a fraction for accuracy; null before the first epoch), test_epoch \
-        (from 1), flip_fraction, mean_transition_distance and near_transition_share (the last 5 logged steps, all \
-        layers; null without step records), skipped_lines (malformed lines of metrics.jsonl), flags (unfinished, \
+        (from 1), flip_share (the share of the quantized weights the regularizer's noise would flip, each layer \
+        weighted by its weight count, at the last step record after step 0: the sweep board's and TensorBoard's \
+        train/flip_share; null without one), mean_transition_distance and near_transition_share (the last 5 logged \
+        steps, all layers; null without step records), skipped_lines (malformed lines of metrics.jsonl), flags (unfinished, \
         switched_method, switched_lambda, duplicate), reasons (the flags in words) and counted (in its group's means).
         A group: group, config (the options that define it), dataset, k, epochs, method, lambda, metric, n (runs \
-        counted), runs (their paths as given), excluded ([{run, reasons}]), and test_metric, flip_fraction, \
+        counted), runs (their paths as given), excluded ([{run, reasons}]), and test_metric, flip_share, \
         mean_transition_distance and near_transition_share, each {mean, sd, n} over the counted runs (sd null for one \
         run, the whole object null for none). Full precision has no transitions: its lambda, flips and distances are \
         null (– in the table). Two runs of the same configuration and seed are one run made twice: the second is \
         flagged duplicate and not counted.
 
         --csv prints one table, a line per row and per group: kind (row or group), group, run, path, dataset, k, \
-        epochs, method, lambda, seed, status, step, total_steps, metric, test_metric, test_metric_sd, flip_fraction, \
-        flip_fraction_sd, mean_transition_distance, mean_transition_distance_sd, near_transition_share, \
+        epochs, method, lambda, seed, status, step, total_steps, metric, test_metric, test_metric_sd, flip_share, \
+        flip_share_sd, mean_transition_distance, mean_transition_distance_sd, near_transition_share, \
         near_transition_share_sd, n, counted, flags, reasons. A row leaves the *_sd columns and n empty; a group \
         leaves run, path, seed, status, step, total_steps and counted empty, and its flags and reasons are those of \
         the runs it excluded. Lists are joined by ";".
         """)
 
     @Argument(help: "Run directories, or sweep folders (each stands for its runs that have started).", completion: .directory) var runs: [String]
-    @Option(parsing: .unconditional, help: "Measure flips and distances over the last logged steps of the first N epochs (how fast the regularizer acts) instead of the run's end.")
+    @Option(parsing: .unconditional, help: "Measure the flip share at the last step logged in the first N epochs, and distances over the last 5 logged there (how fast the regularizer acts), instead of at the run's end.")
     var withinEpochs: Int?
     @Flag(help: "Count runs that switched method or λ, or did not finish, in the group means (they are flagged either way).")
     var includeFlagged = false
@@ -181,12 +183,13 @@ struct Compare: ParsableCommand {
             let list = changes.map { "\($0.from ?? "?") -> \($0.to ?? "?") at step \($0.step)" }.joined(separator: ", ")
             row.reasons.append("switched \(what) \(list)")
         }
-        // The last five logged steps, all layers: one noise draw per step is itself noisy.
+        // The flip share as the board and TensorBoard define it (FlipShare); distances over the last five logged
+        // steps, all layers.
         let measured = withinEpochs.map { n in steps.filter { $0.epoch < n } } ?? steps
         let layers = measured.suffix(5).flatMap(\.layers)
+        if hasTransitions(file.config) { row.flip = FlipShare(records: records, withinEpochs: withinEpochs).value }
         if !layers.isEmpty && hasTransitions(file.config) {
             let n = Float(layers.count)
-            row.flip = layers.map(\.flipFraction).reduce(0, +) / n
             row.distance = layers.map(\.meanTransitionDistance).reduce(0, +) / n
             row.near = layers.map { $0.nearTransitionShare() }.reduce(0, +) / n
         }
@@ -259,21 +262,21 @@ struct Compare: ParsableCommand {
     func printText(_ rows: [Row], _ groups: [Group]) {
         func f(_ v: Float?, _ format: String) -> String { v.map { String(format: format, $0) } ?? "-" }
         var lines = [["run", "group", "dataset", "K", "epochs", "method", "lambda", "seed", "status", "test",
-                      "flip~", "dist/a", "<0.1a", "flags"]]
+                      "flip share", "dist/a", "<0.1a", "flags"]]
         for r in rows {
             let flags = r.flags.map { $0.replacingOccurrences(of: "_", with: " ") }.joined(separator: ", ")
             let t = Self.hasTransitions(r.config)
             lines.append([Self.shorten(r.run), "\(r.group)", Self.dataLabel(r.config, r.header), Self.kLabel(r.config), "\(r.config.epochs)",
                           r.config.method.rawValue, Self.lambdaLabel(r.config), "\(r.config.seed)", r.statusText,
                           r.testMetric.map { MetricFormat.value(r.metric, $0) } ?? "-",
-                          t ? f(r.flip, "%.4f") : Self.notApplicable, t ? f(r.distance, "%.4f") : Self.notApplicable,
+                          t ? r.flip.map(Self.share) ?? "-" : Self.notApplicable, t ? f(r.distance, "%.4f") : Self.notApplicable,
                           t ? f(r.near, "%.3f") : Self.notApplicable, flags])
         }
         Self.table(lines, right: [1, 3, 4, 6, 7, 9, 10, 11, 12]).forEach { print($0) }
         for r in rows where r.skipped > 0 && !r.flags.contains("duplicate") {
             print(TerminalText.escape("\(r.run)/metrics.jsonl: skipped \(r.skipped) malformed line(s)"))
         }
-        if let n = withinEpochs { print("flip~, dist/a and <0.1a: the last 5 logged steps of the first \(n) epoch(s), all layers") }
+        if let n = withinEpochs { print("flip share: the last step logged in the first \(n) epoch(s); dist/a and <0.1a: the last 5 logged there, all layers") }
         if metric == .recalibrated { print("test: with batch-norm statistics re-estimated under each run's method (RUN/eval.json, btviz sweep eval)") }
         if rows.contains(where: { $0.header.data?.official == false }) {
             print("dataset: the training/test images read; * not the official release (a subset or a copy of your own)")
@@ -289,7 +292,7 @@ struct Compare: ParsableCommand {
         }
         print("")
         var glines = [["group", "dataset", "K", "epochs", "method", "lambda", "n", "test (mean ± sd)",
-                       "flip~ (mean ± sd)", "dist/a (mean ± sd)", "<0.1a (mean ± sd)", keys.isEmpty ? "" : "other options"]]
+                       "flip share (mean ± sd)", "dist/a (mean ± sd)", "<0.1a (mean ± sd)", keys.isEmpty ? "" : "other options"]]
         for g in groups {
             let c = rows[g.members[0]].config, s = stats(g, rows), metric = rows[g.members[0]].metric
             let transitions = Self.hasTransitions(c)
@@ -303,10 +306,14 @@ struct Compare: ParsableCommand {
                 return metric == "accuracy" ? String(format: "%.2f%%", 100 * t.mean) + sd
                     : String(format: "%.2f", t.mean) + sd + " " + MetricFormat.short(metric)
             } ?? "-"
+            func share(_ v: (mean: Double, sd: Double?, n: Int)?) -> String {
+                guard transitions else { return Self.notApplicable }
+                return v.map { Self.share(Float($0.mean)) + ($0.sd.map { String(format: " ± %.2f", 100 * $0) } ?? "") } ?? "-"
+            }
             let other = keys.map { "\($0)=\(g.identity.fields[$0] ?? "none")" }.joined(separator: " ")
             glines.append(["\(g.index)", Self.dataLabel(c, rows[g.members[0]].header), Self.kLabel(c), "\(c.epochs)", c.method.rawValue, Self.lambdaLabel(c),
                            g.counted.count == g.members.count ? "\(g.counted.count)" : "\(g.counted.count) of \(g.members.count)",
-                           test, ms(s.flip, 4), ms(s.distance, 4), ms(s.near, 3), other])
+                           test, share(s.flip), ms(s.distance, 4), ms(s.near, 3), other])
         }
         Self.table(glines, right: [0, 2, 3, 5, 6]).forEach { print($0) }
 
@@ -355,6 +362,9 @@ struct Compare: ParsableCommand {
         }
     }
 
+    /// A flip share as a percentage with two decimals (the JSON and CSV hold the fraction).
+    static func share(_ v: Float) -> String { String(format: "%.2f%%", 100 * Double(v)) }
+
     /// Shown where a figure does not exist for the method (full precision has no transitions, so no λ, flips or
     /// distances), as opposed to "-" for a figure not recorded yet.
     static let notApplicable = "–"
@@ -384,7 +394,7 @@ struct Compare: ParsableCommand {
          "seed": r.config.seed, "final_method": r.finalMethod ?? NSNull(), "final_lambda": Self.number(r.finalLambda),
          "status": r.status.rawValue, "step": r.step, "total_steps": r.header.totalSteps, "metric": r.metric,
          "test_metric": Self.number(r.testMetric), "test_epoch": r.testEpoch ?? NSNull(),
-         "flip_fraction": Self.number(r.flip), "mean_transition_distance": Self.number(r.distance),
+         "flip_share": Self.number(r.flip), "mean_transition_distance": Self.number(r.distance),
          "near_transition_share": Self.number(r.near), "skipped_lines": r.skipped, "flags": r.flags,
          "reasons": r.reasons, "counted": r.counted]
     }
@@ -398,7 +408,7 @@ struct Compare: ParsableCommand {
                 "method": c.method.rawValue, "lambda": Self.lambdaValue(c), "metric": rows[g.members[0]].metric,
                 "n": g.counted.count, "runs": g.counted.map { rows[$0].run },
                 "excluded": g.members.filter { !rows[$0].counted }.map { ["run": rows[$0].run, "reasons": exclusion(rows[$0])] },
-                "test_metric": ms(s.test), "flip_fraction": ms(s.flip), "mean_transition_distance": ms(s.distance),
+                "test_metric": ms(s.test), "flip_share": ms(s.flip), "mean_transition_distance": ms(s.distance),
                 "near_transition_share": ms(s.near)]
     }
 
@@ -410,8 +420,8 @@ struct Compare: ParsableCommand {
     }
 
     static let csvColumns = ["kind", "group", "run", "path", "dataset", "k", "epochs", "method", "lambda", "seed", "status",
-                             "step", "total_steps", "metric", "test_metric", "test_metric_sd", "flip_fraction",
-                             "flip_fraction_sd", "mean_transition_distance", "mean_transition_distance_sd",
+                             "step", "total_steps", "metric", "test_metric", "test_metric_sd", "flip_share",
+                             "flip_share_sd", "mean_transition_distance", "mean_transition_distance_sd",
                              "near_transition_share", "near_transition_share_sd", "n", "counted", "flags", "reasons"]
 
     func printCSV(_ rows: [Row], _ groups: [Group]) {
@@ -435,7 +445,7 @@ struct Compare: ParsableCommand {
         for g in groups {
             var o = groupObject(g, rows)
             o["kind"] = "group"
-            for name in ["test_metric", "flip_fraction", "mean_transition_distance", "near_transition_share"] {
+            for name in ["test_metric", "flip_share", "mean_transition_distance", "near_transition_share"] {
                 let v = o[name] as? [String: Any]
                 o[name] = v?["mean"]
                 o[name + "_sd"] = v?["sd"]

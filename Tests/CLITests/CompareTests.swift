@@ -172,7 +172,7 @@ final class CompareTests: XCTestCase {
         let o = try btviz(["compare", r.a0, r.a1, r.twoEpochs, r.stopped, r.switched, r.a0, r.otherLR])
         XCTAssertEqual(o.status, 0, o.stderr)
         let lines = o.stdout.split(separator: "\n").map(String.init)
-        for column in ["dataset", "K", "epochs", "method", "lambda", "status", "test", "flip~", "dist/a", "<0.1a", "flags"] {
+        for column in ["dataset", "K", "epochs", "method", "lambda", "status", "test", "flip share", "dist/a", "<0.1a", "flags"] {
             XCTAssertTrue(lines[0].contains(column), lines[0])
         }
         XCTAssertTrue(o.stdout.contains("test (mean ± sd)"), o.stdout)
@@ -202,7 +202,7 @@ final class CompareTests: XCTestCase {
         let header = table[0]
         XCTAssertEqual(header.first, "kind")
         XCTAssertTrue(["run", "dataset", "k", "epochs", "method", "lambda", "status", "test_metric", "test_metric_sd",
-                       "flip_fraction", "n", "counted", "flags", "reasons"].allSatisfy(header.contains), "\(header)")
+                       "flip_share", "n", "counted", "flags", "reasons"].allSatisfy(header.contains), "\(header)")
         XCTAssertTrue(table.allSatisfy { $0.count == header.count }, o.stdout)
         let col = { (name: String) in header.firstIndex(of: name)! }
         let rows = table.dropFirst().filter { $0[0] == "row" }, groups = table.dropFirst().filter { $0[0] == "group" }

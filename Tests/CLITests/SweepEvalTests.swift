@@ -66,7 +66,7 @@ final class SweepEvalTests: XCTestCase {
         let table = try btviz(["sweep", "table", dir, "--format", "json"])
         XCTAssertEqual(table.status, 0, table.stderr)
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(table.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(obj["figure"] as? String, "recalibrated")
+        XCTAssertEqual(obj["statistics"] as? String, "recalibrated")
         let cells = try XCTUnwrap(obj["cells"] as? [[String: Any]])
         let bt = try XCTUnwrap(cells.first { ($0["column"] as? [String: String])?["method"] == "bt" })
         let btMean = 100 * (recalibrated["method=bt,seed=0"]! + recalibrated["method=bt,seed=1"]!) / 2

@@ -80,7 +80,7 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
         }
         let rows = s.split(separator: "\n").map(String.init)
         XCTAssertTrue(rows.contains { $0.contains("bwn") && $0.contains("done") && $0.contains("100%") }, s)
-        XCTAssertTrue(s.contains("status") && s.contains("progress") && s.contains("test acc") && s.contains("flip~"), s)
+        XCTAssertTrue(s.contains("status") && s.contains("progress") && s.contains("test acc") && s.contains("flip share"), s)
 
         // Down twice selects BT; Enter opens it in the explorer, following it; Esc comes back to the board.
         tmux(["send-keys", "-t", "t", "Down", "Down"])

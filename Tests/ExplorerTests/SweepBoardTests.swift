@@ -70,7 +70,7 @@ final class SweepBoardTests: XCTestCase {
         XCTAssertEqual(c.row(1).replacingOccurrences(of: " ", with: ""), "14done·1running·1interrupted·1failed·1pending")
         // Column titles: the varying options, then the figures.
         let titles = try XCTUnwrap(line(c, containing: "status"))
-        for k in ["method", "seed", "status", "progress", "ETA", "test acc", "flip~"] { XCTAssertTrue(titles.contains(k), titles) }
+        for k in ["method", "seed", "status", "progress", "ETA", "test acc", "flip share"] { XCTAssertTrue(titles.contains(k), titles) }
         // All 18 runs fit at 80x24.
         for m in Self.methods { XCTAssertEqual(t.split(separator: "\n").filter { $0.dropFirst(2).hasPrefix(m.rawValue + " ") }.count, 3, m.rawValue + "\n" + t) }
         // A done run: a full bar, its last test accuracy (0.78 + 1000/10,000 = 88.0%) and flip share (0.031 + 0.01 = 4.1%).
@@ -175,11 +175,13 @@ final class SweepBoardTests: XCTestCase {
         r.layers[1].shape = [32, 16, 3, 3]
         var d = RunDigest(records: [.step(r)])
         XCTAssertEqual(d.flipShares.last ?? 0, 0.3, accuracy: 1e-6)
-        // Steps 0...100, then a resume from step 50: the records from 50 on are replaced, not appended.
+        // Steps 0...100, then a resume from step 50: the records from 50 on are replaced, not appended (step 0's
+        // record, before any training, is no flip share: FlipShare).
         d = RunDigest(records: Self.records(.bt, upTo: 100))
-        XCTAssertEqual(d.flipShares.count, 11)
+        XCTAssertEqual(d.flipShares.count, 10)
         d.ingest(Array(Self.records(.bt, upTo: 60).dropFirst(6)))  // steps 50, 60
-        XCTAssertEqual(d.flipShares.count, 7)
+        XCTAssertEqual(d.flipShares.count, 6)
+        XCTAssertEqual(d.flipShare, d.flipShares.last)
         XCTAssertEqual(d.step, 60)
         d = RunDigest(records: Self.records(.bt, upTo: 600))
         XCTAssertEqual(d.testMetrics.count, 3)

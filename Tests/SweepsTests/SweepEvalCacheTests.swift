@@ -101,8 +101,8 @@ final class SweepEvalCacheTests: XCTestCase {
     }
 
     func testTheCellsHoldTheChosenFigureAndTheNoteNamesCellsWhoseFiguresDiffer() throws {
-        let stored = try SweepTable(plan: plan(), results: results(), rows: [], columns: ["method"], paper: nil, figure: .stored)
-        let recal = try SweepTable(plan: plan(), results: results(), rows: [], columns: ["method"], paper: nil, figure: .recalibrated)
+        let stored = try SweepTable(plan: plan(), results: results(), rows: [], columns: ["method"], paper: nil, statistics: .stored)
+        let recal = try SweepTable(plan: plan(), results: results(), rows: [], columns: ["method"], paper: nil, statistics: .recalibrated)
         XCTAssertEqual(stored.cell([], ["bt"])!.stats!.mean, 65, accuracy: 1e-9)
         XCTAssertEqual(recal.cell([], ["bt"])!.stats!.mean, 72.8, accuracy: 1e-9)
         XCTAssertEqual(recal.cell([], ["bt"])!.stats!.sd!, 0.3, accuracy: 1e-9)
@@ -129,7 +129,7 @@ final class SweepEvalCacheTests: XCTestCase {
         XCTAssertTrue(csv[2].hasPrefix("bt,72.8") && csv[2].hasSuffix(",3,true"), csv[2])
         XCTAssertTrue(csv[1].hasSuffix(",3,false"), csv[1])
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(SweepTableFormat.json.render(recal).utf8)) as? [String: Any])
-        XCTAssertEqual(json["figure"] as? String, "recalibrated")
+        XCTAssertEqual(json["statistics"] as? String, "recalibrated")
         let bt = try XCTUnwrap((json["cells"] as? [[String: Any]])?.first { ($0["column"] as? [String: String])?["method"] == "bt" })
         XCTAssertEqual(try XCTUnwrap((bt["stored"] as? [String: Any])?["mean"] as? Double), 65, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap((bt["recalibrated"] as? [String: Any])?["mean"] as? Double), 72.8, accuracy: 1e-9)
@@ -137,7 +137,7 @@ final class SweepEvalCacheTests: XCTestCase {
     }
 
     func testARunWithoutAnEvaluationIsNamedNotCountedAndNotCompared() throws {
-        let t = try SweepTable(plan: plan(), results: results(btSeed2Evaluated: false), rows: [], columns: ["method"], paper: nil, figure: .recalibrated)
+        let t = try SweepTable(plan: plan(), results: results(btSeed2Evaluated: false), rows: [], columns: ["method"], paper: nil, statistics: .recalibrated)
         let bt = t.cell([], ["bt"])!
         XCTAssertEqual(bt.stats?.n, 2)
         XCTAssertEqual(bt.left.map(\.name), ["method=bt,seed=2"])
@@ -148,7 +148,7 @@ final class SweepEvalCacheTests: XCTestCase {
         XCTAssertTrue(md.contains("72.65 ± 0.21 (n=2) + 1 not evaluated"), md)
         XCTAssertTrue(md.contains("Not counted: method=bt,seed=2 (not evaluated: run btviz sweep eval DIR)"), md)
         // Stored: every finished run counts, whatever its evaluation.
-        let s = try SweepTable(plan: plan(), results: results(btSeed2Evaluated: false), rows: [], columns: ["method"], paper: nil, figure: .stored)
+        let s = try SweepTable(plan: plan(), results: results(btSeed2Evaluated: false), rows: [], columns: ["method"], paper: nil, statistics: .stored)
         XCTAssertEqual(s.cell([], ["bt"])!.stats?.n, 3)
         XCTAssertTrue(s.cell([], ["bt"])!.left.isEmpty)
     }

@@ -212,7 +212,8 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, scroll: Int = 0, _ g: Glyph
     ] + transitionLegend(g) + [
         ("\(g.marker) \(pm)t1 \(pm)t2 ...   unnamed; per-channel fits: channel means, the 10-90% band of channels on the axis", .markerInner),
         ("\(g.levelMark) levels         quantized values and the share of weights at each", .level),
-        ("flip~  share of weights the regularizer's noise (--noise-ratio × a, 0.1 by default) would flip", .normal),
+        ("flip~  a layer's share of weights the regularizer's noise (--noise-ratio × a, 0.1 by default) would flip", .normal),
+        ("flip share  the same over all quantized weights (layers weighted by weight count), as sweep watch and compare", .normal),
         ("moved  share whose level changed since the previous logged step", .normal),
         ("dist   mean distance to the nearest transition, in units of a (a1)", .normal),
         ("", .normal),

@@ -42,7 +42,10 @@ func drawLayerTable(_ c: inout Canvas, _ r: Rect, model: RunModel, stepIndex: In
     let sparkW = min(16, max(0, (r.w - fixed) / 5 - 1))
     let sw = sparkW >= 3 ? sparkW : 0
 
-    drawTitle(&c, r, [(title, .title),
+    // The run's flip share at this step (FlipShare: weighted by weights, as the board and compare print it) beside
+    // the per-layer flip~ column.
+    let share = FlipShare.of(model.steps[si]).map { [("flip share " + Fmt.pct($0), Style.markerZero)] } ?? []
+    drawTitle(&c, r, [(title, .title)] + share + [
                       ("flip~: share flipped by the noise  moved: level changed since last log" + (sw > 0 ? "  sparks: last \(sw) logs, " + (g.ascii ? "|" : "┊") + " a method switch" : ""), .dim)], g)
     guard r.h >= 3 else { return }
 

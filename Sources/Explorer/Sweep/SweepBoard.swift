@@ -100,8 +100,10 @@ public struct RunDigest: Sendable, Equatable {
     public private(set) var testMetrics: [Float] = []
     /// Wall seconds per epoch (training and evaluation), as the epoch records say.
     public private(set) var epochSeconds: [Float] = []
-    /// Per step record, the share of the quantized weights the regularizer's noise would flip (each layer's
-    /// flip_fraction weighted by its weight count).
+    /// The run's flip share (`FlipShare`, the one definition `compare` and TensorBoard use too): the board's figure.
+    public var flipShare: Float? { flip.value }
+    private var flip = FlipShare()
+    /// Per step record after step 0, its flip share (`FlipShare.of`): the figure's sparkline.
     public private(set) var flipShares: [Float] = []
     private var epochNumbers: [Int] = []
     private var flipSteps: [Int] = []
@@ -123,7 +125,8 @@ public struct RunDigest: Sendable, Equatable {
             metricName = s.metric
             // A resumed run restarts from its checkpoint: records after it are replaced.
             while let last = flipSteps.last, last >= s.step { flipSteps.removeLast(); flipShares.removeLast() }
-            if let share = Self.flipShare(s.layers) {
+            flip.apply(record)
+            if let share = FlipShare.of(s) {
                 flipSteps.append(s.step); flipShares.append(share)
                 if flipShares.count > 2 * Self.flipCap {
                     flipShares.removeFirst(Self.flipCap); flipSteps.removeFirst(Self.flipCap)
@@ -138,16 +141,6 @@ public struct RunDigest: Sendable, Equatable {
         case .event:
             break
         }
-    }
-
-    /// Σ flip_fraction·n / Σ n over the quantized layers (n: the layer's weight count); nil for a full-precision step.
-    static func flipShare(_ layers: [LayerRecord]) -> Float? {
-        var flipped = 0.0, total = 0.0
-        for l in layers where !l.levels.isEmpty && l.flipFraction.isFinite {
-            let n = Double(l.shape.reduce(1) { $0 * max(0, $1) })
-            flipped += Double(l.flipFraction) * n; total += n
-        }
-        return total > 0 ? Float(flipped / total) : nil
     }
 
     /// The run's wall time so far, from its epoch records.

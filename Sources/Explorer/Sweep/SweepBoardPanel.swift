@@ -127,7 +127,7 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
     c.text(in: r, progressX, y0, "progress", .bold)
     c.text(in: r, etaX, y0, "ETA", .bold)
     c.text(in: r, metricX, y0, testTitle, .bold)
-    c.text(in: r, flipX, y0, "flip~", .bold)
+    c.text(in: r, flipX, y0, "flip share", .bold)
 
     // Rows, scrolled so the selected one is in view (kept in the middle once the list is longer than the room).
     let room = r.h - 1
@@ -164,11 +164,11 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
             c.text(in: r, metricX, y, MetricFormat.value(d.metricName, last, decimals: d.metricName == "accuracy" ? 1 : 2), .normal)
             if sparkW >= 3 { c.text(in: r, metricX + metricW + 1, y, g.sparkline(d.testMetrics, width: sparkW), .series1) }
         }
-        if let last = d.flipShares.last {
-            c.text(in: r, flipX, y, Fmt.pct(last), .markerZero)
+        if let share = d.flipShare {
+            c.text(in: r, flipX, y, Fmt.pct(share), .markerZero)
             if sparkW >= 3 { c.text(in: r, flipX + flipW + 1, y, g.sparkline(d.flipShares, width: sparkW), .series2) }
         } else if started, d.step != nil {
-            c.text(in: r, flipX, y, g.dash, .dim)   // full precision: nothing to flip
+            c.text(in: r, flipX, y, g.dash, .dim)   // full precision (nothing to flip), or no step trained yet
         }
     }
     if rows.isEmpty { c.text(in: r, r.x + gutter, r.y + 1, "the sweep has no runs", .dim) }

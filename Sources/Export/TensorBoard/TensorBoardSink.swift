@@ -4,7 +4,7 @@ import Training
 
 /// Run records as TensorBoard summaries, at the record's step:
 /// - step records: scalars `train/loss`, `train/task_loss`, `train/reg_loss`, `train/lambda`, `train/lr`,
-///   `train/batch_<metric>`; per quantized layer `layers/<name>/flip_fraction`, `flip_ratio`,
+///   `train/batch_<metric>`, `train/flip_share` (the run's flip share, `FlipShare`; from step 1); per quantized layer `layers/<name>/flip_fraction`, `flip_ratio`,
 ///   `mean_transition_distance` and `quant_error`; and the histogram `latent_weights/<name>` (the record's own bins);
 /// - epoch records: `test/<metric>`, `test/loss`, `train/<metric>`, `train/epoch_loss`;
 /// - events (start, method and λ changes, stops, ...): text under `events`.
@@ -44,6 +44,7 @@ public final class TensorBoardSink: RunSink {
             step = s.step
             values += [scalar("train/loss", s.loss), scalar("train/task_loss", s.taskLoss), scalar("train/reg_loss", s.regLoss),
                        scalar("train/lambda", s.lambda), scalar("train/lr", s.lr), scalar("train/batch_" + s.metric, s.batchMetric)]
+            if let share = FlipShare.of(s) { values.append(scalar("train/flip_share", share)) }
             for l in s.layers {
                 values += [scalar("layers/\(l.name)/flip_fraction", l.flipFraction),
                            scalar("layers/\(l.name)/flip_ratio", l.flipRatio),
