@@ -18,6 +18,8 @@ public struct MeanSD: Equatable, Sendable {
 /// What a table's cells average: the runs' test metric, or their flip share (`FlipShare`, in %).
 public enum TableFigure: String, CaseIterable, Sendable {
     case metric
+    /// The test loss (lower is better): a spec's `metric: {name: test_loss}`.
+    case loss
     case flipShare = "flip_share"
 }
 
@@ -84,6 +86,8 @@ public struct SweepTable {
     public var calibrationImages: [Int] = []
     /// A caption line from the command (why this figure, what would give the other), or nil.
     public var figureNote: String?
+    /// The spec's `metric:` when it named one (the caption quotes it; it chose `figure`).
+    public var sweepMetric: SweepMetric?
     /// The dataset as the runs read it, per row ("fashion (2,557/4,443, not the official release)"), where the
     /// rows' runs recorded what they read; the formats print it in place of the bare dataset option.
     public var dataLabels: [[String]: String] = [:]
@@ -110,8 +114,9 @@ public struct SweepTable {
         self.figure = figure
         self.statistics = statistics
         self.figureNote = figureNote
-        if figure == .flipShare && paperID != nil {
-            throw BTError("--paper sets the paper's test figures beside the cells; it publishes no flip shares (drop --paper or --figure flip_share)")
+        sweepMetric = plan.metric
+        if figure != .metric && paperID != nil {
+            throw BTError("--paper sets the paper's test figures beside the cells; it publishes no \(figure == .loss ? "losses" : "flip shares") (drop --paper or --figure \(figure.rawValue))")
         }
         self.spread = spread
         let keys = plan.parameters.map(\.key)
@@ -183,18 +188,21 @@ public struct SweepTable {
                 let members = members[r + ["|"] + c] ?? []
                 var counted: [Double] = [], left: [(String, String, String?)] = [], countedRuns: [RunResult] = []
                 var stored: [Double] = [], recalibrated: [Double] = []
+                // The figure as logged (stored batch-norm statistics) and as sweep eval gave it.
+                func logged(_ m: RunResult) -> Double? { figure == .loss ? m.progress.testLoss : m.progress.testMetric.map { $0 * scale } }
+                func evaluated(_ e: RunEvaluation) -> Double { figure == .loss ? e.testLoss : e.testMetric * scale }
                 for m in members {
-                    if m.state == .done, let v = m.progress.testMetric {
-                        stored.append(v * scale)
-                        if let e = m.evaluation { recalibrated.append(e.testMetric * scale) }
+                    if m.state == .done, let v = logged(m) {
+                        stored.append(v)
+                        if let e = m.evaluation { recalibrated.append(evaluated(e)) }
                     }
                     if figure == .flipShare, m.state == .done {
                         // Done with nothing to flip (full precision): no figure, and nothing left out.
                         if let f = m.progress.flipShare { counted.append(f * 100); countedRuns.append(m) }
                     } else if m.state == .done, statistics == .recalibrated, m.progress.testMetric != nil, m.evaluation == nil {
                         left.append((m.name, "not evaluated", m.notEvaluated ?? "no eval.json matching its checkpoint"))
-                    } else if m.state == .done, let v = m.progress.testMetric {
-                        counted.append(statistics == .recalibrated ? m.evaluation!.testMetric * scale : v * scale)
+                    } else if m.state == .done, let v = logged(m) {
+                        counted.append(statistics == .recalibrated ? evaluated(m.evaluation!) : v)
                         countedRuns.append(m)
                     } else {
                         var reason: String?
@@ -327,7 +335,7 @@ public struct SweepTable {
     }
 
     /// Bold, per `boldRule`, among the quantized cells that differ only by method (higher is better for accuracy and
-    /// PSNR): the best mean, and under `.significant` only when Welch's t-test puts it above every other cell of its
+    /// PSNR, lower for a loss): the best mean, and under `.significant` only when Welch's t-test puts it above every other cell of its
     /// group at p < 0.05, with n >= 2 everywhere and at least two candidates.
     private mutating func markBest() {
         guard boldRule != .none else { return }
@@ -341,7 +349,10 @@ public struct SweepTable {
         let groups = Dictionary(grouping: cells.indices, by: { groupKey(cells[$0]) })
         for (_, idx) in groups {
             let quantized = idx.filter { method(cells[$0]) != "full" && cells[$0].stats != nil }
-            guard let best = quantized.max(by: { cells[$0].stats!.mean < cells[$1].stats!.mean }) else { continue }
+            // Higher is better, but for a loss: `better(a, b)` says a is.
+            let lowerIsBetter = figure == .loss
+            func better(_ a: Double, _ b: Double) -> Bool { lowerIsBetter ? a < b : a > b }
+            guard let best = quantized.max(by: { better(cells[$1].stats!.mean, cells[$0].stats!.mean) }) else { continue }
             let top = cells[best].stats!
             switch boldRule {
             case .none:
@@ -352,7 +363,7 @@ public struct SweepTable {
                 let others = quantized.filter { $0 != best }
                 guard !others.isEmpty, others.allSatisfy({ i in
                     let o = cells[i].stats!
-                    return o.mean < top.mean && (Significance.welchP(top, o).map { $0 < BoldRule.alpha } ?? false)
+                    return better(top.mean, o.mean) && (Significance.welchP(top, o).map { $0 < BoldRule.alpha } ?? false)
                 }) else { continue }
                 cells[best].best = true
             }

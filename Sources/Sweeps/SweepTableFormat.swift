@@ -64,12 +64,14 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
     static let paperMark = "†"
 
     static func notes(_ t: SweepTable) -> [String] {
-        let what = t.metric == "accuracy" ? "test accuracy (%)" : "test \(t.metric)"
+        let what = t.figure == .loss ? "test loss" : t.metric == "accuracy" ? "test accuracy (%)" : "test \(t.metric)"
+        // A loss is better lower.
+        let (most, more) = t.figure == .loss ? ("lowest", "lower") : ("highest", "higher")
         let bold: String
         switch t.boldRule {
         case .none: bold = "no cell is bold"
-        case .best: bold = "bold: the highest mean among the quantized methods of cells that differ only by method, whatever the spread"
-        case .significant: bold = "bold: the quantized method whose mean is higher than every other quantized method's among cells that differ only by method by Welch's t-test, p < \(BoldRule.alpha) two-sided (none where a cell has n < 2 or there is one candidate)"
+        case .best: bold = "bold: the \(most) mean among the quantized methods of cells that differ only by method, whatever the spread"
+        case .significant: bold = "bold: the quantized method whose mean is \(more) than every other quantized method's among cells that differ only by method by Welch's t-test, p < \(BoldRule.alpha) two-sided (none where a cell has n < 2 or there is one candidate)"
         }
         var notes = ["Each cell: mean ± \(t.spread.caption) of the \(what) \(figureCaption(t)), over the seeds of its finished runs (n); \(bold)."]
         if t.figure == .flipShare {
@@ -86,6 +88,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
                 notes.append("Stored and re-estimated batch-norm statistics agree within every cell's \(t.spread.symbol).")
             }
         }
+        if let m = t.sweepMetric { notes.append("The sweep's metric (spec.yaml's metric:): \(m.name), \(m.goal.rawValue).") }
         if let p = t.paper {
             notes.append("paper: Ozkan & Akar, \(p.title); Δ = this sweep − paper. The published runs used the full datasets and the paper's training; this sweep's options are in spec.yaml.")
             notes += t.paperCaption
@@ -201,7 +204,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
              "stored": Self.object(c.stored, t.spread), "recalibrated": Self.object(c.recalibrated, t.spread),
              "figures_differ": c.figuresDiffer]
         }
-        let out: [String: Any] = ["metric": t.metric, "unit": t.metric == "accuracy" || t.figure == .flipShare ? "%" : t.metric, "figure": t.figure.rawValue,
+        let out: [String: Any] = ["metric": t.metric, "unit": t.figure == .loss ? "" : t.metric == "accuracy" || t.figure == .flipShare ? "%" : t.metric, "figure": t.figure.rawValue,
                                   "rows": t.rowKeys, "columns": t.columnKeys, "paper": t.paper?.id ?? NSNull(), "cells": cells,
                                   "spread": t.spread.rawValue, "bold": t.boldRule.rawValue, "alpha": BoldRule.alpha,
                                   "statistics": t.statistics.rawValue, "calibration_images": t.calibrationImages, "caption": Self.notes(t),

@@ -44,8 +44,8 @@ struct SweepTableCommand: ParsableCommand {
     var spread: SpreadRule = .sd
     @Option(help: "stored (the test figure logged at each run's last epoch, with the checkpoint's batch-norm statistics) or recalibrated (btviz sweep eval's, with re-estimated statistics: the figure of record). Default: recalibrated when every finished run has been evaluated, else stored.")
     var metric: TableMetric?
-    @Option(help: "What the cells average: metric (default: the test accuracy or PSNR) or flip_share (each run's flip share in %, as sweep watch and compare print it; no --paper, nothing bold).")
-    var figure: TableFigure = .metric
+    @Option(help: "What the cells average: metric (the test accuracy or PSNR), loss (the test loss; lower is better) or flip_share (each run's flip share in %, as sweep watch and compare print it; no --paper, nothing bold). Default: the spec's metric: (test_loss gives loss), else metric.")
+    var figure: TableFigure?
 
     func run() throws {
         let folder = SweepFolder(dir)
@@ -66,11 +66,12 @@ struct SweepTableCommand: ParsableCommand {
                          notEvaluated: (why == "not evaluated" ? "" : why + "; ") + "run btviz sweep eval DIR",
                          trained: trained, data: file?.header.data)
         }
+        let figure = self.figure ?? (plan.metric?.figure == .testLoss ? .loss : .metric)
         let finished = results.filter { $0.state == .done && $0.progress.testMetric != nil }
         let evaluated = finished.filter { $0.evaluation != nil }.count
         let statistics = metric ?? (!finished.isEmpty && evaluated == finished.count ? .recalibrated : .stored)
         var figureNote: String?
-        if metric == nil && statistics == .stored && figure == .metric && finished.contains(where: { $0.progress.metric == "accuracy" }) {
+        if metric == nil && statistics == .stored && figure != .flipShare && finished.contains(where: { $0.progress.metric == "accuracy" }) {
             figureNote = "Not the figure of record: \(evaluated) of \(finished.count) finished runs have been evaluated with re-estimated batch-norm statistics; btviz sweep eval DIR evaluates them, and the table then shows that figure (--metric stored keeps this one)."
         }
         let layout = SweepTable.defaultLayout(plan)

@@ -57,6 +57,18 @@ final class SweepBoardTests: XCTestCase {
 
     func line(_ c: Canvas, containing s: String) -> String? { c.text.split(separator: "\n").map(String.init).first { $0.contains(s) } }
 
+    /// A spec's `metric: {name: test_loss}`: the board's test column is the loss (0.6 in every epoch record here).
+    func testASweepJudgedByItsLossShowsTheLoss() throws {
+        var b = Self.table1Board()
+        b.showsLoss = true
+        let c = render(b, 120, 30)
+        XCTAssertNotNil(line(c, containing: "test loss"), c.text)
+        let bwn = try XCTUnwrap(line(c, containing: "bwn"), c.text)
+        XCTAssertTrue(bwn.contains("0.6000"), bwn)
+        XCTAssertFalse(bwn.contains("88.0"), bwn)  // the accuracy (0.78 + 1000/10,000) is not shown
+        XCTAssertNil(line(render(Self.table1Board(), 120, 30), containing: "test loss"))
+    }
+
     func testBoardAt80x24ShowsEveryRunWithItsStatusProgressMetricAndFlipShare() throws {
         let b = Self.table1Board()
         let c = render(b, 80, 24)

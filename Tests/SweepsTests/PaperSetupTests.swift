@@ -80,7 +80,7 @@ final class PaperSetupTests: XCTestCase {
         XCTAssertTrue(latex.contains("71.00 $\\pm$ 1.41 (n=2) $^\\dagger$"), latex)
         XCTAssertTrue(latex.contains("% † the cell's runs were trained differently"), latex)
         let csv = try SweepTableFormat.csv.render(t).split(separator: "\n").map(String.init)
-        XCTAssertTrue(csv[0].hasSuffix(",not_counted,differs_from_paper"), csv[0])
+        XCTAssertTrue(csv[0].hasSuffix(",figures_differ,differs_from_paper"), csv[0])
         XCTAssertTrue(csv.contains { $0.hasPrefix("fashion,16,bt,") && $0.hasSuffix(",\"data \(data), paper: the full official release\"") }, csv.joined(separator: "\n"))
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try SweepTableFormat.json.render(t).utf8)) as? [String: Any])
         XCTAssertEqual(json["paper_caption"] as? [String], t.paperCaption)

@@ -98,6 +98,8 @@ public struct RunDigest: Sendable, Equatable {
     public private(set) var metricName = "accuracy"
     /// Test metric per epoch, epochs in order (a resumed run's repeated epochs replace the earlier ones).
     public private(set) var testMetrics: [Float] = []
+    /// Test loss per epoch, beside `testMetrics`.
+    public private(set) var testLosses: [Float] = []
     /// Wall seconds per epoch (training and evaluation), as the epoch records say.
     public private(set) var epochSeconds: [Float] = []
     /// The run's flip share (`FlipShare`, the one definition `compare` and TensorBoard use too): the board's figure.
@@ -134,9 +136,9 @@ public struct RunDigest: Sendable, Equatable {
             }
         case .epoch(let e):
             while let last = epochNumbers.last, last >= e.epoch {
-                epochNumbers.removeLast(); testMetrics.removeLast(); epochSeconds.removeLast()
+                epochNumbers.removeLast(); testMetrics.removeLast(); testLosses.removeLast(); epochSeconds.removeLast()
             }
-            epochNumbers.append(e.epoch); testMetrics.append(e.testMetric); epochSeconds.append(e.seconds)
+            epochNumbers.append(e.epoch); testMetrics.append(e.testMetric); testLosses.append(e.testLoss); epochSeconds.append(e.seconds)
             metricName = e.metric
         case .event:
             break
@@ -155,9 +157,11 @@ public struct SweepBoard: Sendable, Equatable {
     public var rows: [SweepRunRow]
     /// A line about the folder itself (a sweep.json that could not be read again keeps the last good one).
     public var notice: String?
+    /// The spec's `metric: {name: test_loss}`: the board's test column shows the test loss instead of the metric.
+    public var showsLoss = false
 
-    public init(name: String, varying: [String], rows: [SweepRunRow], notice: String? = nil) {
-        self.name = name; self.varying = varying; self.rows = rows; self.notice = notice
+    public init(name: String, varying: [String], rows: [SweepRunRow], notice: String? = nil, showsLoss: Bool = false) {
+        self.name = name; self.varying = varying; self.rows = rows; self.notice = notice; self.showsLoss = showsLoss
     }
 
     /// How many runs are in each state, in the order the header lists them.

@@ -106,13 +106,13 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
         min(16, max(board.varying[i].count, rows.map { $0.values.indices.contains(i) ? $0.values[i].count : 0 }.max() ?? 0))
     }
     let metricName = rows.first { !$0.digest.testMetrics.isEmpty }?.digest.metricName ?? "accuracy"
-    let metricW = metricName == "accuracy" ? 6 : 9
+    let metricW = metricName == "accuracy" && !board.showsLoss ? 6 : 9
     let statusW = 11, etaW = 6, flipW = 6, gutter = 2
     let fixed = gutter + optionW.reduce(0) { $0 + $1 + 1 } + statusW + 1 + 5 + 3 + etaW + 1 + metricW + 1 + flipW + 1
     // What is left goes to the progress bar (2/5) and the two sparklines (3/10 each).
     let spare = max(0, r.w - fixed - 2)
     let barW = max(4, spare * 2 / 5), sparkW = max(0, (spare - barW) / 2)
-    let testTitle = "test " + MetricFormat.short(metricName)
+    let testTitle = board.showsLoss ? "test loss" : "test " + MetricFormat.short(metricName)
 
     // Title row.
     let y0 = r.y
@@ -160,7 +160,10 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
             c.text(in: r, progressX + barW + 3, y, pctWhole(row.progress), .normal)
             if running { c.text(in: r, etaX, y, d.etaS.map { Fmt.duration($0) } ?? "--", .normal) }
         }
-        if let last = d.testMetrics.last {
+        if board.showsLoss, let last = d.testLosses.last {
+            c.text(in: r, metricX, y, String(format: "%.4f", last), .normal)
+            if sparkW >= 3 { c.text(in: r, metricX + metricW + 1, y, g.sparkline(d.testLosses, width: sparkW), .series1) }
+        } else if let last = d.testMetrics.last {
             c.text(in: r, metricX, y, MetricFormat.value(d.metricName, last, decimals: d.metricName == "accuracy" ? 1 : 2), .normal)
             if sparkW >= 3 { c.text(in: r, metricX + metricW + 1, y, g.sparkline(d.testMetrics, width: sparkW), .series1) }
         }

@@ -61,7 +61,7 @@ public struct SweepWatcher {
             rows.append(SweepRunRow(name: run.name, values: sweep.varying.map { run.options[$0] ?? "" },
                                     state: SweepRunRow.State(state, slurm: slurmTasks[run.name]), digest: digest))
         }
-        board = SweepBoard(name: sweep.name, varying: sweep.varying, rows: rows)
+        board = SweepBoard(name: sweep.name, varying: sweep.varying, rows: rows, showsLoss: sweep.metric?.figure == .testLoss)
     }
 
     private mutating func staleReason(_ run: SweepPlan.Run, runDir: String) -> String? {
