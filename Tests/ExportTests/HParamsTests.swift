@@ -60,6 +60,23 @@ final class HParamsTests: XCTestCase {
         XCTAssertEqual(data.sessionStartInfo.hparams, session.hparams)
     }
 
+    /// The session's hparams are a protobuf map, which SwiftProtobuf writes in the dictionary's hash order (seeded
+    /// per process) unless asked: the sink writes them in key order, so two identical runs write the same bytes.
+    func testTheSessionsBytesDoNotDependOnTheDictionarysOrder() throws {
+        let session = try HParamsSession(config: TrainConfig(), runDir: "/runs/a")
+        let content = try XCTUnwrap(session.startEvent(time: 1).summary.value.first).metadata.pluginData.content
+        var data = try Tensorboard_Hparams_HParamsPluginData(serializedBytes: content)
+        XCTAssertGreaterThan(data.sessionStartInfo.hparams.count, 20)
+        // The same map built another way (reversed insertions, another capacity): another iteration order.
+        var rebuilt: [String: Google_Protobuf_Value] = [:]
+        rebuilt.reserveCapacity(4096)
+        for k in data.sessionStartInfo.hparams.keys.sorted().reversed() { rebuilt[k] = data.sessionStartInfo.hparams[k] }
+        data.sessionStartInfo.hparams = rebuilt
+        var sorted = BinaryEncodingOptions()
+        sorted.useDeterministicOrdering = true
+        XCTAssertEqual(content, try data.serializedData(options: sorted), "the session's hparams are not written in key order")
+    }
+
     func testOnlyTheLastStepOrANaNEndsTheSession() throws {
         let done = try XCTUnwrap(HParamsSession.endEvent(after: event(.done, step: 60), time: 99))
         let end = try Tensorboard_Hparams_HParamsPluginData(serializedBytes: done.summary.value[0].metadata.pluginData.content)

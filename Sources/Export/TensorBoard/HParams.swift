@@ -85,7 +85,10 @@ public struct HParamsSession {
         value.tag = tag
         value.metadata.pluginData.pluginName = plugin
         // Serializing a message built here cannot fail (no required fields, no unknown types).
-        value.metadata.pluginData.content = (try? data.serializedData()) ?? Data()
+        // Its hparams are a protobuf map: in hash order unless asked, and two identical runs must write the same bytes.
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        value.metadata.pluginData.content = (try? data.serializedData(options: options)) ?? Data()
         var tensor = Tensorboard_TensorProto()
         tensor.dtype = 1  // DT_FLOAT
         var dim = Tensorboard_TensorShapeProto.Dim()
