@@ -22,5 +22,32 @@ public struct DataIdentity: Codable, Sendable, Equatable {
 
     /// "60000/10000 official", "2557/4443", for tables.
     public var summary: String { "\(train)/\(test)" + (official == true ? " official" : "") }
+
+    /// The data as a run read it, the one spelling `sweep table` and `compare` print: "fashion (2,557/4,443, not the
+    /// official release)"; with --train-limit 200 and --test-limit 300 (the first images of each split) "fashion
+    /// (200/300 of 2,557/4,443, not the official release)".
+    public func label(dataset: String, trainLimit: Int, testLimit: Int) -> String {
+        func used(_ n: Int, _ limit: Int) -> Int { limit > 0 ? min(limit, n) : n }
+        let (usedTrain, usedTest) = (used(train, trainLimit), used(test, testLimit))
+        var text = Self.grouped(usedTrain) + "/" + Self.grouped(usedTest)
+        if (usedTrain, usedTest) != (train, test) { text += " of " + Self.grouped(train) + "/" + Self.grouped(test) }
+        switch official {
+        case true?: text += ", the official release"
+        case false?: text += ", not the official release"
+        case nil: break
+        }
+        return "\(dataset) (\(text))"
+    }
+
+    /// 2557 as "2,557", whatever the locale.
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
 }
 

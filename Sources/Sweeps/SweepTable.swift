@@ -253,29 +253,9 @@ public struct SweepTable {
     /// data identity (older runs, data made in code, restoration).
     public static func dataLabel(_ r: RunResult) -> String? {
         guard let d = r.data else { return nil }
-        let dataset = r.trained?["dataset"] ?? r.options["dataset"] ?? "data"
         func limit(_ key: String) -> Int { r.trained?[key].flatMap { Int($0) } ?? 0 }
-        func used(_ n: Int, _ l: Int) -> Int { l > 0 ? min(l, n) : n }
-        let (train, test) = (used(d.train, limit("train_limit")), used(d.test, limit("test_limit")))
-        var text = grouped(train) + "/" + grouped(test)
-        if (train, test) != (d.train, d.test) { text += " of " + grouped(d.train) + "/" + grouped(d.test) }
-        switch d.official {
-        case true?: text += ", the official release"
-        case false?: text += ", not the official release"
-        case nil: break
-        }
-        return "\(dataset) (\(text))"
-    }
-
-    /// 2557 as "2,557", whatever the locale.
-    static func grouped(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return (n < 0 ? "-" : "") + out
+        return d.label(dataset: r.trained?["dataset"] ?? r.options["dataset"] ?? "data",
+                       trainLimit: limit("train_limit"), testLimit: limit("test_limit"))
     }
 
     /// The caption's lines on how the counted runs differ from the paper's setup: one per setting, with each

@@ -278,9 +278,6 @@ struct Compare: ParsableCommand {
         }
         if let n = withinEpochs { print("flip share: the last step logged in the first \(n) epoch(s); dist/a and <0.1a: the last 5 logged there, all layers") }
         if metric == .recalibrated { print("test: with batch-norm statistics re-estimated under each run's method (RUN/eval.json, btviz sweep eval)") }
-        if rows.contains(where: { $0.header.data?.official == false }) {
-            print("dataset: the training/test images read; * not the official release (a subset or a copy of your own)")
-        }
         if rows.contains(where: { Self.dataLabel($0.config, $0.header).contains(" of ") }) {
             print("dataset: A/B of C/D: trained on the first A and tested on the first B of the C/D images read (--train-limit, --test-limit)")
         }
@@ -351,12 +348,10 @@ struct Compare: ParsableCommand {
         switch c.task {
         case .classify:
             // The counts read, and whether the files are the official release: the full set and a subset differ here.
-            // --train-limit and --test-limit take the first images of what was read: the counts trained and tested
-            // on come first, then what they were taken from.
+            // The one spelling `sweep table` prints too (the counts trained and tested on, then what they were
+            // taken from); a run from before the data identity was recorded shows its dataset's name.
             guard let d = h.data else { return c.dataset }
-            let (train, test) = (c.trainLimit > 0 ? min(c.trainLimit, d.train) : d.train, c.testLimit > 0 ? min(c.testLimit, d.test) : d.test)
-            let read = "\(d.train)/\(d.test)" + (d.official == false ? "*" : "")
-            return (train, test) == (d.train, d.test) ? "\(c.dataset) \(read)" : "\(c.dataset) \(train)/\(test) of \(read)"
+            return d.label(dataset: c.dataset, trainLimit: c.trainLimit, testLimit: c.testLimit)
         case .sr: return "sr x\(c.scale) \(images)"
         case .denoise: return "denoise σ\(c.sigma) \(images)"
         }

@@ -116,7 +116,7 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(row(0)["counted"] as? Bool, true)
         XCTAssertEqual(row(0)["epochs"] as? Int, 1)
         XCTAssertEqual(row(0)["k"] as? Int, 4)
-        XCTAssertEqual(row(0)["dataset"] as? String, "synthetic 256/128 of 6000/2000")
+        XCTAssertEqual(row(0)["dataset"] as? String, "synthetic (256/128 of 6,000/2,000)")
         XCTAssertEqual(row(0)["metric"] as? String, "accuracy")
         XCTAssertEqual((row(0)["test_metric"] as? NSNumber)?.doubleValue ?? -1, try finalTestMetric(r.a0), accuracy: 1e-6)
         XCTAssertEqual(row(3)["status"] as? String, "stopped")
@@ -301,9 +301,11 @@ final class DataIdentityTests: XCTestCase {
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any], o.stderr)
         let groups = report["groups"] as! [[String: Any]]
         XCTAssertEqual(groups.count, 2, "the full set and the subset are different data: \(groups)")
-        XCTAssertEqual(Set(groups.map { $0["dataset"] as! String }), ["fashion 256/128 of 60000/10000", "fashion 256/128 of 2557/4443*"])
+        XCTAssertEqual(Set(groups.map { $0["dataset"] as! String }), ["fashion (256/128 of 60,000/10,000, the official release)", "fashion (256/128 of 2,557/4,443, not the official release)"])
+        // As `sweep table` spells it (DataIdentity.label), with what "of" means below the table.
         let text = try btviz(["compare", full, subset])
-        XCTAssertTrue(text.stdout.contains("* not the official release"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("fashion (256/128 of 2,557/4,443, not the official release)"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("trained on the first A and tested on the first B"), text.stdout)
     }
 
     func testADatasetNameIsCheckedAgainstTheFiles() throws {
