@@ -24,59 +24,39 @@ public struct LocalLauncher {
 
     /// Runs `names` (runs of the folder's plan), printing a line through `report` as each starts and ends.
     public func run(_ names: [String], report: (String) -> Void) -> Summary {
-        StopSignals.install()
-        var queue = names[...], running: [pid_t: (name: String, started: Date)] = [:], summary = Summary()
-        var forwarded = 0
-        let total = names.count
-        var started = 0
-        // After a stop, nothing more starts: the loop ends once the runs under way have saved.
-        while (!queue.isEmpty && summary.stoppedBy == nil) || !running.isEmpty {
-            if StopSignals.count > forwarded {
-                forwarded = StopSignals.count
-                summary.stoppedBy = StopSignals.last
-                for pid in running.keys { kill(pid, SIGTERM) }
-            }
-            while summary.stoppedBy == nil && running.count < jobs, let name = queue.popFirst() {
-                do {
-                    let pid = try ChildProcess.spawn(executable, ["sweep", "task", folder.path, name, "--threads", "\(threads)"],
-                                                     newGroup: true, output: nil)
-                    running[pid] = (name, Date())
-                    started += 1
-                    report("start \(name) (\(started) of \(total))")
-                } catch {
+        var summary = Summary()
+        let end = ChildPool(jobs: jobs).run(names, spawn: { name in
+            try ChildProcess.spawn(executable, ["sweep", "task", folder.path, name, "--threads", "\(threads)"], newGroup: true, output: nil)
+        }, started: { name, n in
+            report("start \(name) (\(n) of \(names.count))")
+        }, unstartable: { name, error in
+            summary.failed += 1
+            report("failed \(name): \(error)")
+        }, ended: { e in
+            let dir = folder.runPath(e.name)
+            let progress = RunProgress.read(runDir: dir)
+            switch RunStatus.state(of: dir, progress: progress) {
+            case .done:
+                summary.done += 1
+                report("done \(e.name) in \(e.seconds) s: \(Self.describe(progress))")
+            case .failed(let reason), .stale(let reason):
+                summary.failed += 1
+                report("failed \(e.name) after \(e.seconds) s: \(reason)")
+            case .running(let holder):
+                summary.skipped += 1
+                report("skipped \(e.name): in use by \(holder)")
+            case .interrupted, .notStarted:
+                if e.exit.shellCode == 0 || Outcome.read(runDir: dir)?.isInterruption == true || e.stoppedBy != nil {
+                    summary.interrupted += 1
+                    report("interrupted \(e.name) at step \(progress.step) of \(progress.totalSteps)")
+                } else {
                     summary.failed += 1
-                    report("failed \(name): \(error)")
+                    report("failed \(e.name): sweep task exited with \(e.exit.shellCode) (see \(dir)/task.log)")
                 }
             }
-            for (pid, child) in running {
-                guard let exit = ChildProcess.reap(pid) else { continue }
-                running[pid] = nil
-                let seconds = Int(Date().timeIntervalSince(child.started).rounded())
-                let dir = folder.runPath(child.name)
-                let progress = RunProgress.read(runDir: dir)
-                switch RunStatus.state(of: dir, progress: progress) {
-                case .done:
-                    summary.done += 1
-                    report("done \(child.name) in \(seconds) s: \(Self.describe(progress))")
-                case .failed(let reason), .stale(let reason):
-                    summary.failed += 1
-                    report("failed \(child.name) after \(seconds) s: \(reason)")
-                case .running(let holder):
-                    summary.skipped += 1
-                    report("skipped \(child.name): in use by \(holder)")
-                case .interrupted, .notStarted:
-                    if exit.shellCode == 0 || Outcome.read(runDir: dir)?.isInterruption == true || summary.stoppedBy != nil {
-                        summary.interrupted += 1
-                        report("interrupted \(child.name) at step \(progress.step) of \(progress.totalSteps)")
-                    } else {
-                        summary.failed += 1
-                        report("failed \(child.name): sweep task exited with \(exit.shellCode) (see \(dir)/task.log)")
-                    }
-                }
-            }
-            if !running.isEmpty { usleep(100_000) }
-        }
-        summary.notStarted = queue.count
+        })
+        summary.stoppedBy = end.stoppedBy
+        summary.notStarted = end.notStarted
         return summary
     }
 

@@ -145,20 +145,28 @@ public struct SlurmLauncher: Sendable {
         guard !runs.isEmpty else { throw BTError("no runs to submit") }
         try OutputFolder.create(folder.slurmPath, what: "the Slurm folder")
         let s = nextSubmission()
-        try AtomicFile.write(runs.joined(separator: "\n") + "\n", to: s.listPath)
-        try AtomicFile.write(script(runs: runs, sweepName: sweepName, submission: s), to: s.scriptPath)
+        let id = try Self.submitArray(runs: runs, script: script(runs: runs, sweepName: sweepName, submission: s),
+                                      listPath: s.listPath, scriptPath: s.scriptPath, jobPath: s.jobPath)
+        return (id, s)
+    }
+
+    /// Writes a job array's run list and script, submits the script with `sbatch --parsable` and records the job
+    /// id beside them (training's array-N and evaluation's eval-N alike); a refused submission leaves nothing behind.
+    static func submitArray(runs: [String], script: String, listPath: String, scriptPath: String, jobPath: String) throws -> String {
+        try AtomicFile.write(runs.joined(separator: "\n") + "\n", to: listPath)
+        try AtomicFile.write(script, to: scriptPath)
         let result: SlurmCommand.Result
-        do { result = try SlurmCommand.run("sbatch", ["--parsable", s.scriptPath]) } catch {
-            unlink(s.listPath); unlink(s.scriptPath)
+        do { result = try SlurmCommand.run("sbatch", ["--parsable", scriptPath]) } catch {
+            unlink(listPath); unlink(scriptPath)
             throw error
         }
         let id = result.stdout.split(separator: "\n").last.map { String($0.split(separator: ";")[0]) } ?? ""
         guard result.status == 0, !id.isEmpty, id.allSatisfy(\.isNumber) else {
-            unlink(s.listPath); unlink(s.scriptPath)
+            unlink(listPath); unlink(scriptPath)
             throw BTError("sbatch refused the job array: \(result.firstErrorLine ?? "exit code \(result.status)")")
         }
-        try AtomicFile.write(id + "\n", to: s.jobPath)
-        return (id, s)
+        try AtomicFile.write(id + "\n", to: jobPath)
+        return id
     }
 
     /// `'text'` for bash, with any `'` closed, escaped and reopened.

@@ -26,47 +26,30 @@ public struct LocalEvalLauncher {
     /// RUN/eval.log; `report` gets a line as each starts and ends. A stop signal is forwarded once to every child
     /// and nothing more starts.
     public func run(_ names: [String], report: (String) -> Void) -> Summary {
-        StopSignals.install()
-        var queue = names[...], running: [pid_t: (name: String, started: Date)] = [:], summary = Summary()
-        var forwarded = 0, started = 0
-        while (!queue.isEmpty && summary.stoppedBy == nil) || !running.isEmpty {
-            if StopSignals.count > forwarded {
-                forwarded = StopSignals.count
-                summary.stoppedBy = StopSignals.last
-                for pid in running.keys { kill(pid, SIGTERM) }
+        var summary = Summary()
+        let end = ChildPool(jobs: jobs).run(names, spawn: { name in
+            let log = try OutputFile.openAppending(folder.runPath(name) + "/" + Self.logName)  // no link followed
+            defer { close(log) }
+            return try ChildProcess.spawn(executable, ["sweep", "eval-task", folder.path, name, "--threads", "\(threads)",
+                                                       "--calibration-images", "\(calibrationImages)"], newGroup: true, output: log)
+        }, started: { name, n in
+            report("start \(name) (\(n) of \(names.count))")
+        }, unstartable: { name, error in
+            summary.failed += 1
+            report("failed \(name): \((error as? BTError)?.description ?? "\(error)")")
+        }, ended: { e in
+            let dir = folder.runPath(e.name)
+            if e.exit.shellCode == 0, case .found(let evaluation) = RunEvaluation.read(runDir: dir) {
+                summary.evaluated += 1
+                report("evaluated \(e.name) in \(e.seconds) s: \(Self.describe(evaluation))")
+            } else {
+                summary.failed += 1
+                let why = Self.lastError(logPath: dir + "/" + Self.logName) ?? "exit code \(e.exit.shellCode)"
+                report("failed \(e.name) after \(e.seconds) s: \(why) (see \(dir)/\(Self.logName))")
             }
-            while summary.stoppedBy == nil && running.count < jobs, let name = queue.popFirst() {
-                do {
-                    let log = try OutputFile.openAppending(folder.runPath(name) + "/" + Self.logName)  // no link followed
-                    defer { close(log) }
-                    let pid = try ChildProcess.spawn(executable, ["sweep", "eval-task", folder.path, name, "--threads", "\(threads)",
-                                                                  "--calibration-images", "\(calibrationImages)"],
-                                                     newGroup: true, output: log)
-                    running[pid] = (name, Date())
-                    started += 1
-                    report("start \(name) (\(started) of \(names.count))")
-                } catch {
-                    summary.failed += 1
-                    report("failed \(name): \((error as? BTError)?.description ?? "\(error)")")
-                }
-            }
-            for (pid, child) in running {
-                guard let exit = ChildProcess.reap(pid) else { continue }
-                running[pid] = nil
-                let seconds = Int(Date().timeIntervalSince(child.started).rounded())
-                let dir = folder.runPath(child.name)
-                if exit.shellCode == 0, case .found(let e) = RunEvaluation.read(runDir: dir) {
-                    summary.evaluated += 1
-                    report("evaluated \(child.name) in \(seconds) s: \(Self.describe(e))")
-                } else {
-                    summary.failed += 1
-                    let why = Self.lastError(logPath: dir + "/" + Self.logName) ?? "exit code \(exit.shellCode)"
-                    report("failed \(child.name) after \(seconds) s: \(why) (see \(dir)/\(Self.logName))")
-                }
-            }
-            if !running.isEmpty { usleep(100_000) }
-        }
-        summary.notStarted = queue.count
+        })
+        summary.stoppedBy = end.stoppedBy
+        summary.notStarted = end.notStarted
         return summary
     }
 
@@ -147,19 +130,8 @@ public struct SlurmEvalLauncher: Sendable {
         guard !runs.isEmpty else { throw BTError("no runs to submit") }
         try OutputFolder.create(base.folder.slurmPath, what: "the Slurm folder")
         let index = nextIndex(), p = paths(index)
-        try AtomicFile.write(runs.joined(separator: "\n") + "\n", to: p.list)
-        try AtomicFile.write(script(runs: runs, sweepName: sweepName, index: index), to: p.script)
-        let result: SlurmCommand.Result
-        do { result = try SlurmCommand.run("sbatch", ["--parsable", p.script]) } catch {
-            unlink(p.list); unlink(p.script)
-            throw error
-        }
-        let id = result.stdout.split(separator: "\n").last.map { String($0.split(separator: ";")[0]) } ?? ""
-        guard result.status == 0, !id.isEmpty, id.allSatisfy(\.isNumber) else {
-            unlink(p.list); unlink(p.script)
-            throw BTError("sbatch refused the job array: \(result.firstErrorLine ?? "exit code \(result.status)")")
-        }
-        try AtomicFile.write(id + "\n", to: p.job)
+        let id = try SlurmLauncher.submitArray(runs: runs, script: script(runs: runs, sweepName: sweepName, index: index),
+                                               listPath: p.list, scriptPath: p.script, jobPath: p.job)
         return (id, p.script)
     }
 }
