@@ -235,21 +235,6 @@ final class ExportCommandTests: XCTestCase {
 
     // MARK: helpers
 
-    /// Runs Tests/Python/export_checks.py in scripts/pyenv's Python; fails with the reason when there is none.
-    func python(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
-        guard let python = ProcessInfo.processInfo.environment["BTVIZ_TEST_PYTHON"], FileManager.default.isExecutableFile(atPath: python) else {
-            XCTFail("BTVIZ_TEST_PYTHON is not set to a Python with onnxruntime, numpy, safetensors and tensorboard: run `export BTVIZ_TEST_PYTHON=$(scripts/pyenv)` first (scripts/test does)", file: file, line: line)
-            throw XCTSkip("no Python")
-        }
-        let o = try runProgram(python, [repoRoot.appendingPathComponent("Tests/Python/export_checks.py").path] + args,
-                               timeout: 600, file: file, line: line)
-        guard o.status == 0, let json = try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any] else {
-            XCTFail("export_checks.py \(args.joined(separator: " ")) failed: \(o.stderr)", file: file, line: line)
-            return [:]
-        }
-        return json
-    }
-
     func fileSize(_ path: String) throws -> Int {
         try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
     }

@@ -88,18 +88,4 @@ final class FlipShareAgreementTests: XCTestCase {
         assertCleanFailure(try btviz(["sweep", "table", dir, "--figure", "flip_share", "--paper", "table1"]), mentioning: "publishes no flip shares")
     }
 
-    /// Runs Tests/Python/export_checks.py in scripts/pyenv's Python, as ExportCommandTests does.
-    func python(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
-        guard let python = ProcessInfo.processInfo.environment["BTVIZ_TEST_PYTHON"], FileManager.default.isExecutableFile(atPath: python) else {
-            XCTFail("BTVIZ_TEST_PYTHON is not set to a Python with tensorboard: run `export BTVIZ_TEST_PYTHON=$(scripts/pyenv)` first (scripts/test does)", file: file, line: line)
-            throw XCTSkip("no Python")
-        }
-        let o = try runProgram(python, [repoRoot.appendingPathComponent("Tests/Python/export_checks.py").path] + args,
-                               timeout: 600, file: file, line: line)
-        guard o.status == 0, let json = try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any] else {
-            XCTFail("export_checks.py \(args.joined(separator: " ")) failed: \(o.stderr)", file: file, line: line)
-            return [:]
-        }
-        return json
-    }
 }

@@ -77,3 +77,19 @@ func assertCleanFailure(_ o: Output, mentioning: String, file: StaticString = #f
     XCTAssertTrue(o.stderr.hasPrefix("btviz: "), o.stderr, file: file, line: line)
     XCTAssertTrue(o.stderr.lowercased().contains(mentioning.lowercased()), "\(o.stderr) should mention \(mentioning)", file: file, line: line)
 }
+
+/// Runs Tests/Python/export_checks.py in scripts/pyenv's Python (onnxruntime, numpy, safetensors, tensorboard) and
+/// returns its JSON; fails with the reason when there is no such Python (scripts/test sets BTVIZ_TEST_PYTHON).
+func python(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+    guard let interpreter = ProcessInfo.processInfo.environment["BTVIZ_TEST_PYTHON"], FileManager.default.isExecutableFile(atPath: interpreter) else {
+        XCTFail("BTVIZ_TEST_PYTHON is not set to a Python with onnxruntime, numpy, safetensors and tensorboard: run `export BTVIZ_TEST_PYTHON=$(scripts/pyenv)` first (scripts/test does)", file: file, line: line)
+        throw XCTSkip("no Python")
+    }
+    let o = try runProgram(interpreter, [repoRoot.appendingPathComponent("Tests/Python/export_checks.py").path] + args,
+                           timeout: 600, file: file, line: line)
+    guard o.status == 0, let json = try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any] else {
+        XCTFail("export_checks.py \(args.joined(separator: " ")) failed: \(o.stderr)", file: file, line: line)
+        return [:]
+    }
+    return json
+}
