@@ -88,6 +88,8 @@ public struct SweepTable {
     public var figureNote: String?
     /// The spec's `metric:` when it named one (the caption quotes it; it chose `figure`).
     public var sweepMetric: SweepMetric?
+    /// Decimals a printed figure has: a percentage or dB to 2, a loss (about 0.1-2) to 4.
+    public var decimals: Int { figure == .loss ? 4 : 2 }
     /// The dataset as the runs read it, per row ("fashion (2,557/4,443, not the official release)"), where the
     /// rows' runs recorded what they read; the formats print it in place of the bare dataset option.
     public var dataLabels: [[String]: String] = [:]

@@ -14,12 +14,12 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
         }
     }
 
-    static func number(_ v: Double) -> String { String(format: "%.2f", v) }
+    static func number(_ v: Double, decimals: Int = 2) -> String { String(format: "%.\(decimals)f", v) }
 
-    static func figure(_ c: SweepTable.Cell, spread: SpreadRule) -> String {
+    static func figure(_ c: SweepTable.Cell, spread: SpreadRule, decimals: Int = 2) -> String {
         var parts: [String] = []
         if let s = c.stats {
-            parts.append(figure(s, spread: spread))
+            parts.append(figure(s, spread: spread, decimals: decimals))
         }
         if !c.left.isEmpty {
             let counts = Dictionary(grouping: c.left, by: \.state).map { "\($0.value.count) \($0.key)" }.sorted()
@@ -51,9 +51,9 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
             for c in t.columns {
                 guard let cell = t.cell(r, c) else { continue }
                 // † : trained differently from the paper's setup (the caption says how).
-                let f = figure(cell, spread: t.spread) + (cell.differences.isEmpty ? "" : " " + paperMark)
+                let f = figure(cell, spread: t.spread, decimals: t.decimals) + (cell.differences.isEmpty ? "" : " " + paperMark)
                 line.append(cell.best ? bold(f) : f)
-                if t.paper != nil { line += [cell.paper.map(number) ?? "–", cell.delta.map(signed) ?? "–"] }
+                if t.paper != nil { line += [cell.paper.map { number($0) } ?? "–", cell.delta.map(signed) ?? "–"] }
             }
             body.append(line)
         }
@@ -82,7 +82,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
             if !differ.isEmpty {
                 notes.append("Stored and re-estimated batch-norm statistics disagree by more than the cell's \(t.spread.symbol) in "
                     + differ.map { c in
-                        "\(cellName(t, c)): stored \(figure(c.stored!, spread: t.spread)), re-estimated \(figure(c.recalibrated!, spread: t.spread))"
+                        "\(cellName(t, c)): stored \(figure(c.stored!, spread: t.spread, decimals: t.decimals)), re-estimated \(figure(c.recalibrated!, spread: t.spread, decimals: t.decimals))"
                     }.joined(separator: "; ") + ".")
             } else if t.cells.contains(where: { $0.stored != nil && $0.recalibrated?.n == $0.stored?.n }) {
                 notes.append("Stored and re-estimated batch-norm statistics agree within every cell's \(t.spread.symbol).")
@@ -113,8 +113,8 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
     }
 
     /// "mean ± spread (n=3)" of one figure.
-    static func figure(_ s: MeanSD, spread: SpreadRule) -> String {
-        number(s.mean) + (spread.value(s).map { " ± " + number($0) } ?? "") + " (n=\(s.n))"
+    static func figure(_ s: MeanSD, spread: SpreadRule, decimals: Int = 2) -> String {
+        number(s.mean, decimals: decimals) + (spread.value(s).map { " ± " + number($0, decimals: decimals) } ?? "") + " (n=\(s.n))"
     }
 
     /// A cell as a note names it: "dataset=fashion, k=16 / bt".

@@ -61,7 +61,7 @@ final class SweepMetricTableTests: XCTestCase {
         XCTAssertEqual(loss.cells.map { $0.stats!.mean }, [0.51, 0.81].map { $0 }, accuracy: 1e-12)
         XCTAssertEqual(loss.cells.map(\.best), [true, false])
         let md = try SweepTableFormat.md.render(loss)
-        XCTAssertTrue(md.contains("**0.51 ± 0.01 (n=3)**"), md)
+        XCTAssertTrue(md.contains("**0.5100 ± 0.0100 (n=3)**"), md)
         XCTAssertTrue(md.contains("of the test loss") && md.contains("mean is lower than every other"), md)
         XCTAssertTrue(md.contains("The sweep's metric (spec.yaml's metric:): test_loss, minimize."), md)
         // The accuracy table of the same runs bolds BT.
