@@ -26,24 +26,39 @@ public struct SlurmTask: Equatable, Sendable {
 /// OUT_OF_MEMORY, NODE_FAIL, ...) where the cluster keeps accounting; where it does not (the single-node test
 /// cluster, many small ones) the run folders alone say how the runs ended (outcome.json, metrics.jsonl).
 public enum SlurmQueue {
-    /// The array numbers N of DIR/slurm/array-N.txt.
-    static func submissionIndices(slurmDir: String) -> [Int] {
+    /// The array numbers N of DIR/slurm/PREFIX-N.txt (array- for training, eval- for evaluation).
+    static func submissionIndices(slurmDir: String, prefix: String = "array-") -> [Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: slurmDir)) ?? []
         return names.compactMap { n in
-            guard n.hasPrefix("array-"), n.hasSuffix(".txt") else { return nil }
-            return Int(n.dropFirst(6).dropLast(4))
+            guard n.hasPrefix(prefix), n.hasSuffix(".txt") else { return nil }
+            return Int(n.dropFirst(prefix.count).dropLast(4))
         }
     }
 
     /// The submitted arrays, oldest first: job id and run names by array index.
-    public static func submissions(_ folder: SweepFolder) -> [(jobID: String, runs: [String])] {
-        submissionIndices(slurmDir: folder.slurmPath).sorted().compactMap { n in
-            let base = folder.slurmPath + "/array-\(n)"
+    public static func submissions(_ folder: SweepFolder, prefix: String = "array-") -> [(jobID: String, runs: [String])] {
+        submissionIndices(slurmDir: folder.slurmPath, prefix: prefix).sorted().compactMap { n in
+            let base = folder.slurmPath + "/\(prefix)\(n)"
             guard let id = readSmall(base + ".job")?.trimmingCharacters(in: .whitespacesAndNewlines),
                   !id.isEmpty, id.allSatisfy(\.isNumber),
                   let list = readSmall(base + ".txt") else { return nil }
             return (id, list.split(separator: "\n").map(String.init))
         }
+    }
+
+    /// The runs whose task in one of the PREFIX arrays is in Slurm's queue now (pending or running), with the
+    /// task's job id: what a second submission must not send again. Empty without Slurm or submissions.
+    public static func queuedRuns(_ folder: SweepFolder, prefix: String) -> [String: String] {
+        let subs = submissions(folder, prefix: prefix)
+        guard !subs.isEmpty else { return [:] }
+        let listing = queue(jobIDs: subs.map(\.jobID))
+        var byRun: [String: String] = [:]
+        for sub in subs {
+            for t in listing where t.arrayJob == sub.jobID && t.index >= 0 && t.index < sub.runs.count {
+                byRun[sub.runs[t.index]] = "\(t.arrayJob)_\(t.index)"
+            }
+        }
+        return byRun
     }
 
     /// Every run of the sweep that Slurm knows now, by run name (a later submission's task wins). Empty when

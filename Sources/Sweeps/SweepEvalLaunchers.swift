@@ -83,17 +83,19 @@ public struct SlurmEvalLauncher: Sendable {
         self.base = base; self.calibrationImages = calibrationImages
     }
 
+    /// DIR/slurm/eval-N.*: apart from training's array-N.
+    public static let filePrefix = "eval-"
+
     public func paths(_ index: Int) -> (script: String, list: String, job: String) {
-        let b = base.folder.slurmPath + "/eval-\(index)"
+        let b = base.folder.slurmPath + "/" + Self.filePrefix + "\(index)"
         return (b + ".sbatch", b + ".txt", b + ".job")
     }
 
     /// The next free eval-N in DIR/slurm.
     public func nextIndex() -> Int {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: base.folder.slurmPath)) ?? []
-        let used = names.compactMap { n -> Int? in n.hasPrefix("eval-") && n.hasSuffix(".txt") ? Int(n.dropFirst(5).dropLast(4)) : nil }
-        return (used.max() ?? 0) + 1
+        (SlurmQueue.submissionIndices(slurmDir: base.folder.slurmPath, prefix: Self.filePrefix).max() ?? 0) + 1
     }
+
 
     public func script(runs: [String], sweepName: String, index: Int) -> String {
         precondition(!runs.isEmpty)

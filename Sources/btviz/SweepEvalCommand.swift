@@ -37,6 +37,9 @@ struct SweepEval: ParsableCommand {
         let folder = SweepFolder(dir)
         let plan = try folder.plan()
         var todo: [String] = [], current = 0, notDone: [String: Int] = [:], restoration: [String] = []
+        // An evaluation array submitted earlier and still queued or running: its runs are not sent again.
+        let queued = SlurmQueue.queuedRuns(folder, prefix: SlurmEvalLauncher.filePrefix)
+        var inQueue: [String] = []
         for r in plan.runs {
             let path = folder.runPath(r.name)
             let progress = RunProgress.read(runDir: path)
@@ -45,6 +48,7 @@ struct SweepEval: ParsableCommand {
             if progress.metric != "accuracy" { restoration.append(r.name); continue }
             let (found, why) = RunEvaluation.current(runDir: path, calibrationImages: calibrationImages)
             if found != nil { current += 1; continue }
+            if let job = queued[r.name] { inQueue.append("\(r.name) (\(job))"); continue }
             if why.hasPrefix("its eval.json is unusable") { print(TerminalText.escape("note: \(r.name): \(why); evaluating it again")) }
             todo.append(r.name)
         }
@@ -54,6 +58,9 @@ struct SweepEval: ParsableCommand {
         let others = notDone.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
         print(TerminalText.escape("sweep \(plan.name): \(plan.runs.count) runs in \(folder.path); \(current) evaluated already, \(todo.count) to evaluate"
                                   + (others.isEmpty ? "" : "; not finished, left alone: " + others.joined(separator: ", "))))
+        if !inQueue.isEmpty {
+            print(TerminalText.escape("\(inQueue.count) queued or running on Slurm already, not sent again: \(inQueue.joined(separator: ", "))"))
+        }
         guard !todo.isEmpty else { print("nothing to evaluate"); return }
         switch backend {
         case .local: try runLocal(folder, todo)

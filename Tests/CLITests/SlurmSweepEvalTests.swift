@@ -27,6 +27,12 @@ final class SlurmSweepEvalTests: XCTestCase {
         XCTAssertEqual(s.status, 0, s.stdout + s.stderr)
         XCTAssertTrue(s.stdout.contains("submitted 2 evaluations as Slurm job array"), s.stdout)
         let names = ["method=bwn", "method=bt"]
+        // Submitted again at once: each run is queued, running or evaluated by then, and none is sent twice.
+        let twice = try btviz(["sweep", "eval", slurm, "--backend", "slurm", "--time", "00:10:00"])
+        XCTAssertEqual(twice.status, 0, twice.stdout + twice.stderr)
+        XCTAssertTrue(twice.stdout.contains("nothing to evaluate"), twice.stdout)
+        XCTAssertTrue(twice.stdout.contains("queued or running on Slurm already") || twice.stdout.contains("2 evaluated already"), twice.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: slurm + "/slurm/eval-2.txt"))
         // Each task writes eval.json when it is done: wait for both (or the deadline).
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline, !names.allSatisfy({ FileManager.default.fileExists(atPath: slurm + "/" + $0 + "/eval.json") }) {
