@@ -78,21 +78,12 @@ public struct SlurmLauncher: Sendable {
     /// The sbatch script for `runs` as submission `s`.
     public func script(runs: [String], sweepName: String, submission s: Submission) -> String {
         precondition(!runs.isEmpty)
-        let throttle = settings.maxParallel.map { "%\($0)" } ?? ""
-        let jobName = "btviz-" + String(sweepName.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }.prefix(60))
         var head = [
             "#!/bin/bash",
             "# btviz sweep '\(sweepName.filter { !$0.isNewline })': \(runs.count) runs of \(folder.path) as one Slurm job array,",
             "# written by `btviz sweep run --backend slurm`. Task i trains the run on line i+1 of array-\(s.index).txt",
             "# through `btviz sweep task`, which starts or resumes it (and leaves a run that is done or in use alone).",
-            "#SBATCH --job-name=\(jobName)",
-            "#SBATCH --array=0-\(runs.count - 1)\(throttle)",
-            "#SBATCH --cpus-per-task=\(settings.cpusPerTask ?? Self.defaultCpusPerTask)",
-        ]
-        if let p = settings.partition { head.append("#SBATCH --partition=\(p)") }
-        if let t = settings.time { head.append("#SBATCH --time=\(t)") }
-        if let m = settings.mem { head.append("#SBATCH --mem=\(m)") }
-        if let a = settings.account { head.append("#SBATCH --account=\(a)") }
+        ] + Self.directives(settings, jobName: "btviz-", sweepName: sweepName, tasks: runs.count)
         head += [
             "#SBATCH --requeue",
             "#SBATCH --signal=B:TERM@\(Self.warnSeconds)",
@@ -128,6 +119,23 @@ public struct SlurmLauncher: Sendable {
         wait "$child"
         """
         return head.joined(separator: "\n") + "\n" + body + "\n"
+    }
+
+    /// The #SBATCH lines every btviz job array starts with (training's and evaluation's): its name (PREFIX and the
+    /// sweep's name, made safe, 66 characters at most), the array with its throttle, the cores per task and the
+    /// user's partition, time, memory and account.
+    static func directives(_ settings: SlurmSettings, jobName prefix: String, sweepName: String, tasks: Int) -> [String] {
+        let safe = sweepName.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }
+        var lines = [
+            "#SBATCH --job-name=\(prefix)\(String(safe.prefix(66 - prefix.count)))",
+            "#SBATCH --array=0-\(tasks - 1)\(settings.maxParallel.map { "%\($0)" } ?? "")",
+            "#SBATCH --cpus-per-task=\(settings.cpusPerTask ?? defaultCpusPerTask)",
+        ]
+        if let p = settings.partition { lines.append("#SBATCH --partition=\(p)") }
+        if let t = settings.time { lines.append("#SBATCH --time=\(t)") }
+        if let m = settings.mem { lines.append("#SBATCH --mem=\(m)") }
+        if let a = settings.account { lines.append("#SBATCH --account=\(a)") }
+        return lines
     }
 
     /// What `--dry-run` prints: the script, then the run list it would write (as comments, so it stays a script).

@@ -96,24 +96,15 @@ public struct SlurmEvalLauncher: Sendable {
         (SlurmQueue.submissionIndices(slurmDir: base.folder.slurmPath, prefix: Self.filePrefix).max() ?? 0) + 1
     }
 
-
     public func script(runs: [String], sweepName: String, index: Int) -> String {
         precondition(!runs.isEmpty)
         let s = base.settings
-        let jobName = "btviz-eval-" + String(sweepName.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }.prefix(55))
         var head = [
             "#!/bin/bash",
             "# btviz sweep '\(sweepName.filter { !$0.isNewline })': \(runs.count) finished runs of \(base.folder.path) evaluated as one",
             "# Slurm job array, written by `btviz sweep eval --backend slurm`. Task i evaluates the run on line i+1 of",
             "# eval-\(index).txt through `btviz sweep eval-task`, which writes RUN/eval.json.",
-            "#SBATCH --job-name=\(jobName)",
-            "#SBATCH --array=0-\(runs.count - 1)\(s.maxParallel.map { "%\($0)" } ?? "")",
-            "#SBATCH --cpus-per-task=\(s.cpusPerTask ?? SlurmLauncher.defaultCpusPerTask)",
-        ]
-        if let p = s.partition { head.append("#SBATCH --partition=\(p)") }
-        if let t = s.time { head.append("#SBATCH --time=\(t)") }
-        if let m = s.mem { head.append("#SBATCH --mem=\(m)") }
-        if let a = s.account { head.append("#SBATCH --account=\(a)") }
+        ] + SlurmLauncher.directives(s, jobName: "btviz-eval-", sweepName: sweepName, tasks: runs.count)
         head.append("#SBATCH --output=\(base.folder.slurmPath)/eval-%A_%a.out")
         head += s.extraLines.compactMap(SlurmLauncher.sbatchLine)
         let body = """
