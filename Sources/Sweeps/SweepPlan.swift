@@ -42,6 +42,19 @@ public struct SweepPlan: Codable, Equatable, Sendable {
         case resolve(against: String)
         /// Relative paths are refused (Slurm: a path relative to the submitting shell means nothing on a node).
         case requireAbsolute
+
+        /// A path value as the runs must see it: an absolute one as written; a relative one (or `~`) made absolute
+        /// against the base and standardized, or refused for Slurm.
+        func absolute(_ value: String, parameter key: String) throws -> String {
+            guard !value.hasPrefix("/") else { return value }
+            switch self {
+            case .requireAbsolute:
+                throw BTError("parameter '\(key)': '\(value)' is relative to this shell; the Slurm backend needs an absolute path on a filesystem the nodes share")
+            case .resolve(let base):
+                let expanded = (value as NSString).expandingTildeInPath
+                return URL(fileURLWithPath: expanded.hasPrefix("/") ? expanded : base + "/" + expanded).standardizedFileURL.path
+            }
+        }
     }
 
     /// Expands `spec` into its runs, first parameter slowest. `flags` are train's options that take no value
@@ -73,16 +86,7 @@ public struct SweepPlan: Codable, Equatable, Sendable {
                     default: throw BTError("parameter '\(p.key)' is a switch: its values are true or false, not '\(v)'")
                     }
                 }
-                if pathFlags.contains(flag) && !v.hasPrefix("/") {
-                    switch paths {
-                    case .requireAbsolute:
-                        throw BTError("parameter '\(p.key)': '\(v)' is relative to this shell; the Slurm backend needs an absolute path on a filesystem the nodes share")
-                    case .resolve(let base):
-                        let expanded = (v as NSString).expandingTildeInPath
-                        let full = expanded.hasPrefix("/") ? expanded : base + "/" + expanded
-                        return ["--" + flag, URL(fileURLWithPath: full).standardizedFileURL.path]
-                    }
-                }
+                if pathFlags.contains(flag) { return ["--" + flag, try paths.absolute(v, parameter: p.key)] }
                 return ["--" + flag, v]
             })
         }

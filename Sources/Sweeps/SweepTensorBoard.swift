@@ -26,17 +26,11 @@ extension SweepPlan {
             placed[i + 1] = folder + "/" + name + "/tensorboard"
         default:
             guard !value.isEmpty else { throw BTError("parameter 'tensorboard' has an empty value") }
-            var root = (value as NSString).expandingTildeInPath
-            if !root.hasPrefix("/") {
-                switch paths {
-                case .requireAbsolute:
-                    throw BTError("parameter 'tensorboard': '\(value)' is relative to this shell; the Slurm backend needs an absolute path on a filesystem the nodes share")
-                case .resolve(let base):
-                    root = base + "/" + root
-                }
-            }
-            // `..` is taken as written (a/b/.. is a), as for --data-dir: the folder is the one the spec names.
-            root = URL(fileURLWithPath: root).standardizedFileURL.path
+            // `~` is this user's home on either backend; `..` is taken as written (a/b/.. is a), as for --data-dir:
+            // the folder is the one the spec names.
+            let tilde = (value as NSString).expandingTildeInPath
+            let absolute = tilde.hasPrefix("/") ? tilde : try paths.absolute(tilde, parameter: tensorBoardFlag)
+            let root = URL(fileURLWithPath: absolute).standardizedFileURL.path
             if root == folder {
                 throw BTError("parameter 'tensorboard': \(root) is the sweep folder, where the runs' own folders are; give true to write the events into each run's folder")
             }
