@@ -54,3 +54,54 @@ public enum Im2col {
         while i < count { d[i] += s[i]; i += 1 }
     }
 }
+
+/// 3x3, stride 2, padding 1 patch extraction for NHWC images (PyTorch's Conv2d(kernel 3, stride 2, padding 1)): the
+/// output is ((h - 1) / 2 + 1) x ((w - 1) / 2 + 1), and row r = (image, oy, ox) of the column matrix holds the patch
+/// centred on input pixel (2 oy, 2 ox), in (ky, kx, c) order as `Im2col`'s. A patch row is still 3C contiguous floats.
+public enum StridedIm2col {
+    public static func outputSide(_ side: Int) -> Int { (side - 1) / 2 + 1 }
+
+    public static func forward(_ x: UnsafePointer<Float>, images: Int, h: Int, w: Int, c: Int,
+                               into cols: UnsafeMutablePointer<Float>) {
+        forEachPatchRow(images: images, h: h, w: w, c: c) { col, image, lo, hi in
+            let d = cols + col
+            guard let image else { d.update(repeating: 0, count: 3 * c); return }
+            if lo == 1 { d.update(repeating: 0, count: c) }
+            (d + lo * c).update(from: x + image, count: (hi - lo) * c)
+            if hi < 3 { (d + hi * c).update(repeating: 0, count: (3 - hi) * c) }
+        }
+    }
+
+    /// The adjoint of `forward`: scatters column gradients back onto the images, overwriting `dx`.
+    public static func backward(_ cols: UnsafePointer<Float>, images: Int, h: Int, w: Int, c: Int,
+                                into dx: UnsafeMutablePointer<Float>) {
+        dx.update(repeating: 0, count: images * h * w * c)
+        forEachPatchRow(images: images, h: h, w: w, c: c) { col, image, lo, hi in
+            guard let image else { return }
+            Im2col.add(cols + col + lo * c, into: dx + image, count: (hi - lo) * c)
+        }
+    }
+
+    /// For every patch row (image, oy, ox, ky): its offset in the columns, the offset of its first pixel inside the
+    /// image (nil above or below it), and the pixels [lo, hi) of its three that lie inside.
+    @inline(__always)
+    static func forEachPatchRow(images: Int, h: Int, w: Int, c: Int,
+                                _ body: (_ col: Int, _ image: Int?, _ lo: Int, _ hi: Int) -> Void) {
+        let oh = outputSide(h), ow = outputSide(w)
+        var col = 0
+        for img in 0..<images {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let left = 2 * ox - 1
+                    let lo = left < 0 ? 1 : 0, hi = min(3, w - left)
+                    for ky in 0..<3 {
+                        let iy = 2 * oy + ky - 1
+                        let inside = iy >= 0 && iy < h
+                        body(col + ky * 3 * c, inside ? ((img * h + iy) * w + left + lo) * c : nil, lo, hi)
+                    }
+                    col += 9 * c
+                }
+            }
+        }
+    }
+}

@@ -87,7 +87,7 @@ public final class BatchNorm: Layer {
 
     public var params: [Param] { [gamma, beta] }
     public var label: String {
-        "\(gamma.name.split(separator: ".")[0])\(relu ? "+relu" : "")\(pool ? "+pool" : "") \(channels)ch"
+        "\(name)\(relu ? "+relu" : "")\(pool ? "+pool" : "") \(channels)ch"
     }
 
     private var coefficients: BatchNormPasses.Coefficients { (UnsafePointer(scale.ptr), UnsafePointer(shift.ptr)) }

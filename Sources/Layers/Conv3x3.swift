@@ -127,6 +127,7 @@ public final class Conv3x3: QuantizedLayer {
     public var inputArrivesPadded = false
 
     public var params: [Param] { [weight] + [bias, gain].compactMap { $0 } }
+    public var macsPerSample: Int { h * w * 9 * cin * cout }
     public var label: String { "\(weight.name) \(cin)->\(cout) @\(h)x\(w)" }
 
     /// Images of `h` x `w` the buffers hold for a forward pass.
@@ -209,9 +210,10 @@ public final class Conv3x3: QuantizedLayer {
             return y
         }
         let wq = passWeights, chunk = cols[0].count / (h * w * 9 * cin)
-        parallelFor(workers) { wk in
+        // Chunks of images at fixed boundaries (multiples of `chunk` from 0), whatever the worker count: OpenBLAS's
+        // result for a row can depend on how many rows share its call, so the grouping must not change with it.
+        parallelBlocks(workers, total: n, block: chunk) { wk, r in
             let col = self.cols[wk].ptr
-            let r = workerRange(wk, of: workers, total: n)
             var img = r.lowerBound
             while img < r.upperBound {
                 let c = min(chunk, r.upperBound - img)
@@ -367,7 +369,9 @@ public final class Conv3x3: QuantizedLayer {
             byImages(r, wk, dW)
         }
         if weightAlgorithm == .winograd4 && dxp != nil {
-            parallelBlocks(min(workers, n), total: n, block: max(1, n / 16)) { wk, r in byImages(r, wk, partials[0]) }
+            // Blocks in whole chunks, so the GEMM input gradient groups images the same on any worker count.
+            let block = max(1, chunk) * max(1, n / 16 / max(1, chunk))
+            parallelBlocks(min(workers, n), total: n, block: block) { wk, r in byImages(r, wk, partials[0]) }
         }
         // The blocks' partials added in block order: bit-reproducible on any number of workers.
         let g = weight.grad.ptr, k9 = 9 * cin

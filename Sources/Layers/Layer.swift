@@ -19,6 +19,8 @@ public protocol Layer: AnyObject {
 public protocol WeightedLayer: Layer {
     var weight: Param { get }
     var bias: Param? { get }
+    /// Multiply-accumulates of one forward pass of one sample at the current size (`summary`, GFLOP/s reports).
+    var macsPerSample: Int { get }
 }
 
 /// How `VGG6.initialize` draws the weights.

@@ -1,19 +1,24 @@
 import Kernels
 
-/// Fully connected layer: y = x W^T (+ b), W is [out, in]. Kept full precision, as in the paper.
-public final class Linear: WeightedLayer {
+/// Fully connected layer: y = x W^T (+ b), W is [out, in]. Full precision in the paper's VGG-6; a model may quantize
+/// it (`quantized`: the passes then use `effective`, which the engine fills with Q(weight)).
+public final class Linear: QuantizedLayer {
     public let inFeatures, outFeatures: Int
     public let weight: Param
     public let bias: Param?
+    /// The weights the passes use: Q(latent) when quantized, else the latent weights themselves.
+    public let effective: FloatBuffer
     public var outputSize: Int { outFeatures }
+    public var macsPerSample: Int { inFeatures * outFeatures }
 
     private let out: FloatBuffer
     private let dx: FloatBuffer
     private var input: UnsafeMutablePointer<Float>?
 
-    public init(name: String, inFeatures: Int, outFeatures: Int, bias: Bool, maxBatch: Int) {
+    public init(name: String, inFeatures: Int, outFeatures: Int, bias: Bool, maxBatch: Int, quantized: Bool = false) {
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
-        weight = Param(name: name + ".weight", shape: [outFeatures, inFeatures])
+        weight = Param(name: name + ".weight", shape: [outFeatures, inFeatures], quantized: quantized)
+        effective = quantized ? FloatBuffer(count: outFeatures * inFeatures) : weight.value
         self.bias = bias ? Param(name: name + ".bias", shape: [outFeatures]) : nil
         out = FloatBuffer(count: maxBatch * outFeatures)
         dx = FloatBuffer(count: maxBatch * inFeatures)
@@ -26,7 +31,7 @@ public final class Linear: WeightedLayer {
         input = x
         let y = out.ptr
         Gemm.sgemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
-                   b: weight.value.ptr, ldb: inFeatures, c: y, ldc: outFeatures)
+                   b: effective.ptr, ldb: inFeatures, c: y, ldc: outFeatures)
         if let b = bias?.value.ptr {
             for i in 0..<n { for j in 0..<outFeatures { y[i * outFeatures + j] += b[j] } }
         }
@@ -41,7 +46,7 @@ public final class Linear: WeightedLayer {
             db.update(repeating: 0, count: outFeatures)
             for i in 0..<n { for j in 0..<outFeatures { db[j] += dy[i * outFeatures + j] } }
         }
-        Gemm.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: outFeatures, b: weight.value.ptr,
+        Gemm.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: outFeatures, b: effective.ptr,
                    ldb: inFeatures, c: dx.ptr, ldc: inFeatures)
         return dx.ptr
     }

@@ -16,6 +16,7 @@ public final class NarrowConv3x3: WeightedLayer {
     public let bias: Param?
     public var outputSize: Int { h * w * cout }
     public var params: [Param] { [weight, bias!] }
+    public var macsPerSample: Int { h * w * 9 * cin * cout }
     public var label: String { "\(weight.name) \(cin)->\(cout) @\(h)x\(w)" }
 
     private let workers: Int

@@ -45,6 +45,11 @@ public final class RestorationNet: Model {
         batchNorms.flatMap(\.stateTensors)
     }
     public var timer: StageTimer?
+    /// Its convs carry their own bias and ReLU: there is no batch norm to run inside them.
+    public var fusedInference: Bool {
+        get { false }
+        set {}
+    }
 
     private let output: FloatBuffer
     /// Denoising's dL/d(net output) is the negated output gradient.
@@ -129,6 +134,8 @@ public final class RestorationNet: Model {
     }
 
     /// PyTorch's default Conv2d initialization (uniform within ±1/sqrt(fan_in), biases too).
+    public func initialize(seed: UInt64, scheme: InitScheme = .pytorch) { initialize(seed: seed) }
+
     public func initialize(seed: UInt64) {
         var rng = RNG(seed: seed, stream: .initWeights)
         for case let layer as any WeightedLayer in layers {
@@ -179,6 +186,7 @@ public final class RestorationNet: Model {
 
     /// Multiply-accumulates of one forward pass of one training patch.
     public var forwardMACs: Int { forwardMACs(h: patch, w: patch) }
+    public var weightedLayers: [any WeightedLayer] { layers.compactMap { $0 as? any WeightedLayer } }
 
     /// Multiply-accumulates of the convolutions for one h x w input.
     public func forwardMACs(h: Int, w: Int) -> Int {
@@ -217,5 +225,41 @@ public final class RestorationNet: Model {
         }
         setSpatial(h: patch, w: patch)
         return out
+    }
+}
+
+extension ModelDefinition {
+    /// The paper's super-resolution and denoising net (SRNet-64, DnNet-64).
+    public static let restoration = ModelDefinition(
+        id: "srnet", summary: "the paper's super-resolution and denoising net: conv 1->64, 4 body convs 64->64, sub-pixel upsampler, conv 64->1",
+        task: .restoration, metric: "psnr",
+        options: [
+            ModelOption(key: "batch_norm", help: "batch norm after the first and body convs instead of their biases (off by default: measured worse)",
+                        kind: .flag(default: false)),
+            ModelOption(key: "channel_gain", help: "a learned gain per output channel on each quantized conv's weights",
+                        kind: .flag(default: false)),
+        ],
+        title: { $0.upscale > 1 ? "SRNet-64 x\($0.upscale)" : "DnNet-64" },
+        make: {
+            RestorationNet(task: $0.upscale > 1 ? .superResolution(scale: $0.upscale) : .denoise, patch: $0.inputShape[1],
+                           maxBatch: $0.maxBatch, evalSide: $0.evalSide, batchNorm: $0.options.flag("batch_norm"),
+                           channelGain: $0.options.flag("channel_gain"))
+        },
+        memoryBytes: { RestorationNet.memoryBytes($0) })
+}
+
+extension RestorationNet {
+    /// An estimate (not measured like VGG-6's): every conv's output, input gradient and two padded copies at 64
+    /// channels over the largest of the training batch and one whole image, at the output scale, plus 5 copies of the
+    /// parameters. It only has to refuse absurd sizes before they are allocated.
+    public static func memoryBytes(_ b: ModelBuild) -> Int? {
+        guard b.inputShape.count == 3, b.upscale >= 1, b.upscale <= 4 else { return nil }
+        let side = b.inputShape[1]
+        let (p, o1) = b.maxBatch.multipliedReportingOverflow(by: side * side)
+        guard !o1, side <= 1 << 14, b.evalSide <= 1 << 14 else { return nil }
+        let pixels = max(p, b.evalSide * b.evalSide) * b.upscale * b.upscale
+        let (act, o2) = pixels.multipliedReportingOverflow(by: 64 * 4 * 8 * 4)
+        let params = 9 * 64 * 64 * 8 * 5 * 4
+        return o2 ? nil : act + params
     }
 }

@@ -59,24 +59,9 @@ public final class VGG6: Model {
     /// Floats per input sample.
     public var inputSize: Int { inputShape.reduce(1, *) }
 
-    /// Weights from the seed; BN starts at identity. `.pytorch` is PyTorch's default for Conv2d and Linear
-    /// (kaiming_uniform with a = sqrt(5): uniform within ±1/sqrt(fan_in), biases too). `.he` is He-normal
-    /// (std sqrt(2/fan_in), zero biases): about 2.45x larger weights, which with Adam's fixed step size makes
-    /// latent weights move relatively slower (measured: 2-3 points lower test accuracy at lr 1e-3).
+    /// Weights from the seed; BN starts at identity (`initializeWeights`).
     public func initialize(seed: UInt64, scheme: InitScheme = .pytorch) {
-        var rng = RNG(seed: seed, stream: .initWeights)
-        for case let layer as any WeightedLayer in layers {
-            let w = layer.weight, fanIn = w.shape.dropFirst().reduce(1, *)
-            let bound = 1 / Float(fanIn).squareRoot()
-            switch scheme {
-            case .pytorch:
-                rng.fillUniform(w.value.buffer, bound: bound)
-                if let b = layer.bias { rng.fillUniform(b.value.buffer, bound: bound) }
-            case .he:
-                rng.fillGaussian(w.value.buffer, std: (2 / Float(fanIn)).squareRoot())
-                layer.bias?.value.buffer.update(repeating: 0)
-            }
-        }
+        initializeWeights(weightedLayers, seed: seed, scheme: scheme)
     }
 
     /// Inference runs each batch norm inside the Winograd conv before it (off only in the test that checks it
@@ -93,14 +78,19 @@ public final class VGG6: Model {
         chain.backward(dOut, n: n, timer: timer)
     }
 
-    /// Multiply-accumulates of one forward pass of one sample (for GFLOP/s reports).
-    public var forwardMACs: Int {
-        var macs = 0
-        for conv in convs { macs += conv.h * conv.w * conv.cout * 9 * conv.cin }
-        for case let fc as Linear in layers { macs += fc.inFeatures * fc.outFeatures }
-        return macs
-    }
+    public var weightedLayers: [any WeightedLayer] { layers.compactMap { $0 as? any WeightedLayer } }
 
     /// Batch-norm running statistics ("bn1.running_mean", each named by its batch norm).
     public var stateTensors: [NamedTensor] { batchNorms.flatMap(\.stateTensors) }
+}
+
+extension ModelDefinition {
+    /// VGG-6(K), the paper's classifier.
+    public static let vgg6 = ModelDefinition(
+        id: "vgg6", summary: "the paper's VGG-6(K): 2x(K-C3) + MP2 + 2x(2K-C3) + MP2 + 2x(4K-C3) + MP2 + FC(8K) + FC",
+        task: .classification, metric: "accuracy",
+        options: [ModelOption(key: "k", help: "VGG-6 width K", kind: .integer(default: 16, range: 1...512))],
+        title: { "VGG-6(\($0.options.integer("k")))" },
+        make: { VGG6(k: $0.options.integer("k"), inputShape: $0.inputShape, classes: $0.classes, maxBatch: $0.maxBatch) },
+        memoryBytes: { VGG6.memoryBytes(k: $0.options.integer("k"), inputShape: $0.inputShape, classes: $0.classes, batch: $0.maxBatch) })
 }

@@ -274,12 +274,15 @@ public enum RunRecord: Sendable {
 /// The run's fixed facts, shown in the explorer's header and written to RUN/config.json.
 public struct RunHeader: Codable, Sendable {
     /// The model's title for screens and tables.
-    public var modelTitle: String { model ?? "VGG-6(\(k))" }
+    public var modelTitle: String { model ?? "VGG-6(\(k ?? 16))" }
 
     public var dataset: String
     /// The model's title, e.g. "VGG-6(16)"; absent in older runs (then VGG-6 with `k`).
     public var model: String?
-    public var k: Int
+    /// VGG-6's width; absent for other models (the model's options are in the config, beside its id).
+    public var k: Int?
+    /// A classifier's class count (a model's build fact); absent in older runs and for restoration.
+    public var classes: Int?
     public var inputShape: [Int]
     public var totalSteps: Int
     public var epochs: Int
@@ -302,13 +305,13 @@ public struct RunHeader: Codable, Sendable {
     public var threads: Int?
 
     enum CodingKeys: String, CodingKey {
-        case dataset, k, epochs, model, data, threads
+        case dataset, k, epochs, model, data, threads, classes
         case classNames = "class_names"
         case inputShape = "input_shape", totalSteps = "total_steps", batchSize = "batch_size"
         case fullPrecisionLayers = "full_precision_layers"
     }
 
-    public init(dataset: String, model: String? = nil, k: Int, inputShape: [Int], totalSteps: Int, epochs: Int, batchSize: Int) {
+    public init(dataset: String, model: String? = nil, k: Int?, inputShape: [Int], totalSteps: Int, epochs: Int, batchSize: Int) {
         self.dataset = dataset; self.model = model; self.k = k; self.inputShape = inputShape; self.totalSteps = totalSteps
         self.epochs = epochs; self.batchSize = batchSize
     }

@@ -25,6 +25,10 @@ public struct Checkpoint {
         public var quantizers: [QuantMethod]?
         /// Adam's step count per tensor; absent in older files, where every tensor had `adamT`.
         public var adamSteps: [String: Int]?
+        /// The model's build facts beside the config's model id and options: one input's shape and a classifier's
+        /// class count; absent in files written before the model registry (then config.json's header and fc2.bias).
+        public var inputShape: [Int]?
+        public var classes: Int?
         public var tensors: [Entry]
 
         public struct Entry: Codable { public var name: String; public var count: Int }
@@ -32,7 +36,7 @@ public struct Checkpoint {
         enum CodingKeys: String, CodingKey {
             case step, method, lambda, config, tensors, spec, quantizers
             case adamT = "adam_t", normalizerMean = "normalizer_mean", normalizerStd = "normalizer_std"
-            case adamSteps = "adam_steps"
+            case adamSteps = "adam_steps", inputShape = "input_shape", classes
         }
 
         /// Every number read from the file is checked before anything uses it.
@@ -48,10 +52,24 @@ public struct Checkpoint {
             guard tensors.count <= 10_000 else { throw bad("\(tensors.count) tensors") }
             if let problem = spec?.problem { throw bad(problem.description) }
             guard (adamSteps ?? [:]).values.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else { throw bad("Adam step counts") }
+            if let inputShape, inputShape.count != 3 || !inputShape.allSatisfy({ (1...65536).contains($0) }) {
+                throw bad("input_shape \(inputShape)")
+            }
+            if let classes, !(0...1_000_000).contains(classes) { throw bad("classes \(classes)") }
         }
     }
 
     static let magic = Array("BTVZCKP1".utf8)
+
+    /// A classifier's class count: the header's, or for a file from before the model registry (always VGG-6) the
+    /// size of its last layer's bias.
+    public func classCount() throws -> Int {
+        if let classes = header.classes { return classes }
+        guard let classes = data["fc2.bias"]?.count, classes >= 2 else {
+            throw BTError("the checkpoint names no class count and holds no VGG-6 classifier (fc2.bias)")
+        }
+        return classes
+    }
 
     public var header: Header
     public var data: [String: [Float]]
@@ -65,13 +83,15 @@ public struct Checkpoint {
     }
 
     public static func save(path: String, engine: StepEngine, step: Int, method: QuantMethod,
-                            lambda: Float, normalizer: (mean: [Float], std: [Float]), config: TrainConfig) throws {
+                            lambda: Float, normalizer: (mean: [Float], std: [Float]), config: TrainConfig,
+                            inputShape: [Int], classes: Int) throws {
         let ts = tensors(engine: engine)
         let adam = engine.optimizer
         let header = Header(step: step, method: method, lambda: lambda, adamT: adam.t,
                             normalizerMean: normalizer.mean, normalizerStd: normalizer.std, config: config,
                             spec: engine.quantizers.spec, quantizers: engine.quantizers.methods,
                             adamSteps: Dictionary(uniqueKeysWithValues: adam.names.map { ($0, adam.moments[$0]!.t) }),
+                            inputShape: inputShape, classes: classes,
                             tensors: ts.map { Header.Entry(name: $0.name, count: $0.buffer.count) })
         // Sorted keys: two identical runs write identical bytes (Adam's per-tensor steps are a dictionary, whose
         // order would otherwise change with every process), so md5 can show that they are the same.

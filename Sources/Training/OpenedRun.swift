@@ -22,9 +22,10 @@ public final class OpenedRun {
 
     /// The method the run was trained with (at its checkpoint).
     public var trainedMethod: QuantMethod { checkpoint.header.method }
-    /// The model as what it is: VGG-6 for a classification run, the restoration net for sr and denoise.
-    public var classifier: VGG6? { model as? VGG6 }
+    /// The restoration net of an sr or denoise run (whose evaluation and export need its whole-image passes).
     public var restorationNet: RestorationNet? { model as? RestorationNet }
+    /// The run's model definition.
+    public var definition: ModelDefinition { config.modelDefinition ?? .vgg6 }
 
     init(folder: RunFolder, checkpoint: Checkpoint, config: TrainConfig, model: any Model, task: (any TrainingTask)?) {
         self.folder = folder; self.checkpoint = checkpoint; self.config = config; self.model = model; self.task = task
@@ -57,23 +58,30 @@ extension RunFolder {
     public func open(checkpoint: Checkpoint? = nil, maxBatch: Int = 2, evalSide: Int = 64) throws -> OpenedRun {
         let ckpt = try checkpoint ?? loadCheckpoint()
         let c = ckpt.header.config
-        let model: any Model
-        if c.task.isRestoration {
-            model = RestorationNet(task: c.restorationTask.netTask, patch: c.patch / c.restorationTask.scale, maxBatch: 1,
-                                   evalSide: evalSide, batchNorm: c.batchNorm, channelGain: c.channelGain)
-        } else {
-            // VGG-6's input shape is the data's, kept in config.json; its class count is the checkpoint's.
-            let h = try readConfig().header
-            guard let classes = ckpt.data["fc2.bias"]?.count, classes >= 2 else {
-                throw BTError("\(checkpointPath) holds no VGG-6 classifier (fc2.bias)")
-            }
-            try VGG6.checkMemory(k: h.k, inputShape: h.inputShape, classes: classes, batch: maxBatch)
-            model = VGG6(k: h.k, inputShape: h.inputShape, classes: classes, maxBatch: maxBatch)
-        }
+        let model = try Self.buildModel(ckpt, inputShape: { try readConfig().header.inputShape }, maxBatch: maxBatch, evalSide: evalSide)
         let run = OpenedRun(folder: self, checkpoint: ckpt, config: c, model: model, task: nil)
         try run.restoreStored()
         run.engine.quantize(ckpt.header.method)
         return run
+    }
+
+    /// The model a checkpoint describes, from its config's model id and options and its build facts (for files from
+    /// before the model registry: config.json's input shape and fc2's class count). Restoration nets are built for
+    /// one image of up to `evalSide` a side.
+    static func buildModel(_ ckpt: Checkpoint, inputShape legacyShape: () throws -> [Int], maxBatch: Int, evalSide: Int) throws -> any Model {
+        let c = ckpt.header.config
+        guard let definition = c.modelDefinition else { throw BTError("the checkpoint's model \(c.model) is not one this btviz knows") }
+        let build: ModelBuild
+        switch definition.task {
+        case .restoration:
+            let s = c.restorationTask.scale
+            build = ModelBuild(options: c.modelOptions, inputShape: [1, c.patch / s, c.patch / s], classes: 0, maxBatch: 1,
+                               upscale: s, evalSide: evalSide)
+        case .classification:
+            build = ModelBuild(options: c.modelOptions, inputShape: try ckpt.header.inputShape ?? legacyShape(),
+                               classes: try ckpt.classCount(), maxBatch: maxBatch)
+        }
+        return try definition.build(build)
     }
 
     /// The run's model with its task and data (the test split, and training images for batch-norm calibration).

@@ -32,8 +32,7 @@ public final class RestorationTraining: TrainingTask {
         validation = try Self.pairs(set: set, task: task, dataDir: c.dataDir)
         // Validation images go through the net whole (up to 640 pixels a side; larger ones in tiles).
         let side = min(640, validation.map { max($0.input.width, $0.input.height) }.max() ?? 0)
-        net = RestorationNet(task: task.netTask, patch: patches.inputSide, maxBatch: c.batchSize, evalSide: side,
-                             batchNorm: c.batchNorm, channelGain: c.channelGain)
+        net = try Self.build(config: c, inputSide: patches.inputSide, maxBatch: c.batchSize, evalSide: side)
         net.initialize(seed: c.seed)
         target = FloatBuffer(count: c.batchSize * net.outputSize)
         stepsPerEpoch = c.epochSteps
@@ -47,6 +46,18 @@ public final class RestorationTraining: TrainingTask {
     }
 
     public var inputShape: [Int] { [1, patches.inputSide, patches.inputSide] }
+    public var classes: Int { 0 }
+
+    /// The run's restoration net from its definition (the registry's srnet).
+    static func build(config c: TrainConfig, inputSide: Int, maxBatch: Int, evalSide: Int) throws -> RestorationNet {
+        guard let definition = c.modelDefinition, definition.task == .restoration else {
+            throw ConfigProblem("model", "{model} \(c.model) is not a restoration model")
+        }
+        let model = try definition.build(ModelBuild(options: c.modelOptions, inputShape: [1, inputSide, inputSide], classes: 0,
+                                                    maxBatch: maxBatch, upscale: c.restorationTask.scale, evalSide: evalSide))
+        guard let net = model as? RestorationNet else { throw BTError("\(c.model) does not build a restoration net") }
+        return net
+    }
     public var testCount: Int { validation.count }
     public var dataIdentity: DataIdentity? { nil }  // the training images are sampled as patches; the config names them
     public var normalization: (mean: [Float], std: [Float]) { ([0], [1]) }

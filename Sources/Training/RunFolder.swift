@@ -48,7 +48,8 @@ public struct RunFolder: Sendable {
 
     /// What makes a header unusable to the commands that rebuild a model from it (its sizes are allocated).
     static func headerProblem(_ h: RunHeader) -> String? {
-        if !(1...4096).contains(h.k) { return "k is \(h.k), not 1 to 4096" }
+        if let k = h.k, !(1...4096).contains(k) { return "k is \(k), not 1 to 4096" }
+        if let classes = h.classes, !(2...1_000_000).contains(classes) { return "classes is \(classes), not 2 to 1000000" }
         if h.inputShape.count != 3 { return "input_shape \(h.inputShape) is not [channels, height, width]" }
         if let d = h.inputShape.first(where: { !(1...65536).contains($0) }) { return "input_shape \(h.inputShape) has a side of \(d)" }
         if h.totalSteps < 0 || h.epochs < 0 || h.batchSize < 1 { return "steps \(h.totalSteps), epochs \(h.epochs), batch \(h.batchSize)" }
@@ -90,7 +91,7 @@ public struct RunFolder: Sendable {
         let pairs: [(String, String, String)] = [
             ("task", checkpoint.task.rawValue, file.task.rawValue),
             ("dataset", checkpoint.task.isRestoration ? "-" : checkpoint.dataset, file.task.isRestoration ? "-" : file.dataset),
-            ("k", "\(checkpoint.k)", "\(file.k)"),
+            ("model", checkpoint.modelDescription, file.modelDescription),
             ("seed", "\(checkpoint.seed)", "\(file.seed)"),
         ]
         if let (key, c, f) = pairs.first(where: { $0.1 != $0.2 }) {

@@ -1,6 +1,7 @@
 import BTCore
 import Datasets
 import Layers
+import Models
 import Quantizers
 
 /// What a run learns: image classes, or an image from a degraded one.
@@ -21,7 +22,10 @@ public struct TrainConfig: Codable, Sendable {
     public var dataDir: String?
     public var method: QuantMethod = .bt
     public var lambda: Float = QuantMethod.bt.definition.defaultLambda
-    public var k: Int = 16
+    /// The network: an id of `ModelRegistry` (vgg6 for classification, srnet for sr and denoise by default), and
+    /// every model's options (a run stores its own model's, at the top level of config.json under their keys).
+    public var model: String = ModelDefinition.vgg6.id
+    public var modelOptions = ModelOptions()
     public var epochs: Int = 15
     public var batchSize: Int = 128
     public var lr: Float = 2e-3
@@ -54,26 +58,46 @@ public struct TrainConfig: Codable, Sendable {
     public var trainData: String?
     public var valSet: String = "set5"
     public var epochSteps: Int = 500
-    /// Restoration: batch norm after the first and body convs instead of their biases.
-    public var batchNorm: Bool = false
-    /// Restoration: a learned gain per output channel on each quantized conv's weights (`Conv3x3.gain`).
-    public var channelGain: Bool = false
+
+    /// The run's model definition, or nil for an unknown id (`validate` says so).
+    public var modelDefinition: ModelDefinition? { ModelRegistry.named(model) }
+    /// The model's id and its options, e.g. "resnet depth=20 quantize_ends=off": what tells two models apart.
+    public var modelDescription: String {
+        guard let d = modelDefinition else { return model }
+        return ([model] + modelOptions.of(d).map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+    }
+
+    /// VGG-6's width K.
+    public var k: Int {
+        get { modelOptions.integer("k") }
+        set { modelOptions["k"] = .integer(newValue) }
+    }
+    /// The restoration net: batch norm after the first and body convs instead of their biases.
+    public var batchNorm: Bool {
+        get { modelOptions.flag("batch_norm") }
+        set { modelOptions["batch_norm"] = .flag(newValue) }
+    }
+    /// The restoration net: a learned gain per output channel on each quantized conv's weights (`Conv3x3.gain`).
+    public var channelGain: Bool {
+        get { modelOptions.flag("channel_gain") }
+        set { modelOptions["channel_gain"] = .flag(newValue) }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case dataset, method, lambda, k, epochs, lr, seed, crop, cutout
+        case dataset, method, lambda, model, epochs, lr, seed, crop, cutout
         case dataDir = "data_dir", batchSize = "batch_size"
         case noiseRatio = "noise_ratio", logEvery = "log_every", histogramBins = "histogram_bins"
         case trainLimit = "train_limit", testLimit = "test_limit"
         case regReduction = "reg_reduction", initScheme = "init"
         case flip, imageSize = "image_size", fit, testDir = "test_dir", testRatio = "test_ratio"
-        case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps", batchNorm = "batch_norm"
-        case channelGain = "channel_gain"
+        case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps"
     }
 
     /// A restoration run's defaults where they differ from classification's.
     public static func restoration(_ task: TrainTask) -> TrainConfig {
         var c = TrainConfig()
         c.task = task
+        c.model = ModelDefinition.restoration.id
         c.batchSize = 16
         c.lr = 1e-3
         c.epochs = 10
@@ -105,7 +129,7 @@ public struct TrainConfig: Codable, Sendable {
         }
         try read(.dataset, &dataset)
         dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir)
-        try read(.method, &method); try read(.lambda, &lambda); try read(.k, &k); try read(.epochs, &epochs)
+        try read(.method, &method); try read(.lambda, &lambda); try read(.epochs, &epochs)
         try read(.batchSize, &batchSize); try read(.lr, &lr); try read(.seed, &seed)
         try read(.noiseRatio, &noiseRatio)
         try quantOptions.decode(from: decoder)
@@ -114,8 +138,11 @@ public struct TrainConfig: Codable, Sendable {
         try read(.flip, &flip)
         try read(.task, &task); try read(.scale, &scale); try read(.sigma, &sigma); try read(.patch, &patch)
         trainData = try c.decodeIfPresent(String.self, forKey: .trainData)
-        try read(.valSet, &valSet); try read(.epochSteps, &epochSteps); try read(.batchNorm, &batchNorm)
-        try read(.channelGain, &channelGain)
+        try read(.valSet, &valSet); try read(.epochSteps, &epochSteps)
+        // Runs from before the model registry name no model: VGG-6 for classification, the restoration net otherwise.
+        model = task.isRestoration ? ModelDefinition.restoration.id : ModelDefinition.vgg6.id
+        try read(.model, &model)
+        try modelOptions.decode(from: decoder)
         imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize)
         fit = try c.decodeIfPresent(ImageFit.self, forKey: .fit)
         testDir = try c.decodeIfPresent(String.self, forKey: .testDir)
@@ -129,7 +156,7 @@ public struct TrainConfig: Codable, Sendable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(task, forKey: .task); try c.encode(dataset, forKey: .dataset)
         try c.encodeIfPresent(dataDir, forKey: .dataDir)
-        try c.encode(method, forKey: .method); try c.encode(lambda, forKey: .lambda); try c.encode(k, forKey: .k)
+        try c.encode(method, forKey: .method); try c.encode(lambda, forKey: .lambda); try c.encode(model, forKey: .model)
         try c.encode(epochs, forKey: .epochs); try c.encode(batchSize, forKey: .batchSize); try c.encode(lr, forKey: .lr)
         try c.encode(seed, forKey: .seed); try c.encode(noiseRatio, forKey: .noiseRatio)
         try c.encode(regReduction, forKey: .regReduction); try c.encode(initScheme, forKey: .initScheme)
@@ -140,8 +167,8 @@ public struct TrainConfig: Codable, Sendable {
         try c.encode(trainLimit, forKey: .trainLimit); try c.encode(testLimit, forKey: .testLimit)
         try c.encode(scale, forKey: .scale); try c.encode(sigma, forKey: .sigma); try c.encode(patch, forKey: .patch)
         try c.encodeIfPresent(trainData, forKey: .trainData); try c.encode(valSet, forKey: .valSet)
-        try c.encode(epochSteps, forKey: .epochSteps); try c.encode(batchNorm, forKey: .batchNorm)
-        try c.encode(channelGain, forKey: .channelGain)
+        try c.encode(epochSteps, forKey: .epochSteps)
+        if let definition = modelDefinition { try modelOptions.encode(to: encoder, model: definition) }
         try quantOptions.encode(to: encoder)
     }
 
@@ -157,8 +184,15 @@ public struct TrainConfig: Codable, Sendable {
         func need(_ ok: Bool, _ key: String, _ template: @autoclosure () -> String) throws {
             if !ok { throw ConfigProblem(key, template()) }
         }
-        try need(k >= 1, "k", "{k} must be at least 1 (got \(k))")
-        try need(k <= 512, "k", "{k} must be at most 512 (got \(k))")
+        guard let definition = modelDefinition else {
+            throw ConfigProblem("model", "{model} must be one of \(ModelRegistry.ids.joined(separator: ", ")) (got \(model))")
+        }
+        let wanted: ModelTask = task.isRestoration ? .restoration : .classification
+        if definition.task != wanted {
+            let fits = ModelRegistry.models(for: wanted).map(\.id).joined(separator: ", ")
+            throw ConfigProblem("model", "{model} \(model) is a \(definition.task.rawValue) model; {task} \(task.rawValue) takes \(fits)")
+        }
+        if let p = modelOptions.problem(for: definition) { throw ConfigProblem(p.key, "{\(p.key)} must be \(p.accepted) (got \(p.value))") }
         try need(lambda >= 0 && lambda.isFinite, "lambda", "{lambda} must be a finite number >= 0 (got \(lambda))")
         try need(epochs >= 1 && epochs <= 100_000, "epochs", "{epochs} must be in 1...100000 (got \(epochs))")
         try need(batchSize >= 2 && batchSize <= 4096, "batch_size", "{batch_size} must be in 2...4096 (got \(batchSize))")
@@ -173,8 +207,6 @@ public struct TrainConfig: Codable, Sendable {
         if let testRatio { try need(testRatio > 0 && testRatio < 1, "test_ratio", "{test_ratio} must be between 0 and 1 (got \(testRatio))") }
         try need(testRatio == nil || testDir == nil, "test_ratio", "{test_dir} and {test_ratio} are two ways to choose the test split: give one")
         if task.isRestoration { return try validateRestoration() }
-        try need(!batchNorm, "batch_norm", "{batch_norm} is for {task} sr or denoise (VGG-6 always has batch norm)")
-        try need(!channelGain, "channel_gain", "{channel_gain} is for {task} sr or denoise (VGG-6's batch norm scales each channel)")
         let entry = try DatasetCatalog.named(dataset)
         if !entry.takesFolderOptions {
             let given = [("image_size", imageSize != nil), ("fit", fit != nil), ("test_dir", testDir != nil),

@@ -75,9 +75,12 @@ public final class Trainer {
         }
         stats = LayerStatsTracker(layerCount: model.quantizedLayers.count, bins: config.histogramBins)
         x = FloatBuffer(count: config.batchSize * model.inputSize)
-        var header = RunHeader(dataset: task.dataName, model: model.title, k: config.k, inputShape: task.inputShape,
+        // The model's options are in the config beside its id; `k` is kept only where the model has one.
+        let hasK = config.modelDefinition?.options.contains { $0.key == "k" } ?? false
+        var header = RunHeader(dataset: task.dataName, model: model.title, k: hasK ? config.k : nil, inputShape: task.inputShape,
                                totalSteps: config.epochs * stepsPerEpoch, epochs: config.epochs, batchSize: config.batchSize)
         header.data = task.dataIdentity
+        if task.classes > 0 { header.classes = task.classes }
         if let c = task as? ClassificationTask, !c.classNames.isEmpty { header.classNames = c.classNames }
         header.threads = Workers.count
         header.fullPrecisionLayers = model.params.filter { !$0.quantized && $0.shape.count > 1 }.map {
@@ -245,7 +248,7 @@ public final class Trainer {
     private func saveCheckpoint(announce: Bool) throws {
         guard let runDir else { return }
         try Checkpoint.save(path: RunFolder(runDir).checkpointPath, engine: engine, step: step, method: method, lambda: lambda,
-                            normalizer: task.normalization, config: config)
+                            normalizer: task.normalization, config: config, inputShape: task.inputShape, classes: task.classes)
         lastCheckpointStep = step
         if announce { event(.checkpoint, "checkpoint saved at step \(step)") }
     }

@@ -14,6 +14,8 @@ public protocol TrainingTask: AnyObject {
     var dataName: String { get }
     /// One input sample's shape [channels, height, width].
     var inputShape: [Int] { get }
+    /// A classifier's class count; 0 for restoration.
+    var classes: Int { get }
     var model: any Model { get }
     var stepsPerEpoch: Int { get }
     /// Samples (images) the evaluation covers.
@@ -43,10 +45,11 @@ public func makeTrainingTask(config: TrainConfig, resume: Checkpoint? = nil) thr
     return try ClassificationTask(config: config, data: data, resume: resume)
 }
 
-/// VGG-6(K) on labelled images: the recipe's augmentation, batches of the training split, accuracy on the test split.
+/// A classifier (the run's model definition) on labelled images: the recipe's augmentation, batches of the training split, accuracy on the test split.
 public final class ClassificationTask: TrainingTask {
     public let dataName: String
     public let model: any Model
+    public let classes: Int
     public let stepsPerEpoch: Int
     public let notes: [String]
     /// The data's class names in label order (an image folder's subfolders); empty where the data has none.
@@ -60,8 +63,8 @@ public final class ClassificationTask: TrainingTask {
 
     /// A `resume`d run keeps its checkpoint's input normalization; a new one fits it to the training split.
     public init(config: TrainConfig, data: TrainingData, resume: Checkpoint? = nil) throws {
-        if let trained = resume?.data["fc2.bias"]?.count, trained != data.classes {
-            // Said here, in the data's terms: otherwise the checkpoint's fc2 is blamed for the wrong size.
+        if let trained = resume.flatMap({ try? $0.classCount() }), trained != data.classes {
+            // Said here, in the data's terms: otherwise the checkpoint's last layer is blamed for the wrong size.
             throw BTError("the data (\(data.name)) now has \(data.classes) classes, but the run was trained on \(trained): the data changed since training; point --data-dir at the data the run was trained on")
         }
         let normalization = resume.map { (mean: $0.header.normalizerMean, std: $0.header.normalizerStd) }
@@ -81,10 +84,11 @@ public final class ClassificationTask: TrainingTask {
         // No batch is larger than a split (training batches, calibration and evaluation all stop at its end), so
         // 4 images at --batch-size 128 need activations for 4, not 128.
         let largest = min(config.batchSize, max(train.count, test.count))
-        try VGG6.checkMemory(k: config.k, inputShape: data.inputShape, classes: data.classes, batch: largest)
-        let vgg = VGG6(k: config.k, inputShape: data.inputShape, classes: data.classes, maxBatch: largest)
-        vgg.initialize(seed: config.seed, scheme: config.initScheme)
-        model = vgg
+        guard let definition = config.modelDefinition else { throw ConfigProblem("model", "unknown {model} \(config.model)") }
+        model = try definition.build(ModelBuild(options: config.modelOptions, inputShape: data.inputShape, classes: data.classes,
+                                                maxBatch: largest))
+        model.initialize(seed: config.seed, scheme: config.initScheme)
+        classes = data.classes
         dataName = data.name
         notes = data.notes
         classNames = data.classNames.count == data.classes ? data.classNames : []

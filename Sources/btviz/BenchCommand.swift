@@ -18,6 +18,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "sr/denoise: inference times one image of this side (the input's: sr's output is --scale times it).")
     var inferSize = 512
 
+    @OptionGroup(title: "Model") var network: ModelChoiceOptions
     @Option(parsing: .unconditional) var k = 16
     @Option(help: "Input shape CxHxW, e.g. 1x28x28 or 3x32x32.") var input = "1x28x28"
     @Option var method: QuantMethod = .bt
@@ -82,9 +83,13 @@ struct Bench: ParsableCommand {
         }
         let shape = try real?.source.shape ?? shape()
         let classes = data?.classes ?? self.classes
-        try VGG6.checkMemory(k: k, inputShape: shape, classes: classes, batch: batch)
-        let model = VGG6(k: k, inputShape: shape, classes: classes, maxBatch: batch)
-        model.initialize(seed: 0)
+        var config = TrainConfig()
+        config.k = k
+        network.apply(to: &config)
+        try config.validate()
+        guard let definition = config.modelDefinition else { throw ValidationError("unknown --model \(config.model)") }
+        let model = try definition.build(ModelBuild(options: config.modelOptions, inputShape: shape, classes: classes, maxBatch: batch))
+        model.initialize(seed: 0, scheme: .pytorch)
         model.fusedInference = !unfusedInference
         let engine = StepEngine(model: model, spec: spec, seed: 0)
         var rng = RNG(seed: 1)

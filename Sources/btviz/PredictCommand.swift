@@ -41,19 +41,17 @@ struct Predict: ParsableCommand {
             throw BTError("\(runDir) has input shape \(shape) and \(ckpt.header.normalizerMean.count) normalizer channels; predict needs square 1- or 3-channel input")
         }
         let paths = try Self.imagePaths(inputs)
-        let (names, note) = Self.classNames(config: config, header: header, classes: ckpt.data["fc2.bias"]?.count ?? 0)
+        let classes = try ckpt.classCount()
+        let (names, note) = Self.classNames(config: config, header: header, classes: classes)
         guard top >= 1 else { throw BTError("--top must be at least 1 (got \(top))") }
 
         // Images are read and classified a batch at a time, so memory holds one batch of inputs whatever the
         // number of images; the results are printed only at the end, so a bad image stops the command with one
         // line before anything is printed.
         let size = channels * side * side
-        let batch = try Self.batchSize(k: header.k, inputShape: shape, classes: ckpt.data["fc2.bias"]?.count ?? 0,
-                                        images: paths.count)
-        let opened = try folder.open(checkpoint: ckpt, maxBatch: batch)
-        guard let model = opened.classifier else { throw BTError("\(runDir) holds no VGG-6 classifier") }
+        let batch = try Self.batchSize(config: config, inputShape: shape, classes: classes, images: paths.count)
+        let model = try folder.open(checkpoint: ckpt, maxBatch: batch).model
         let normalizer = try Normalizer(mean: ckpt.header.normalizerMean, std: ckpt.header.normalizerStd)
-        let classes = model.classes
         let k = min(top, classes)
         let x = UnsafeMutablePointer<Float>.allocate(capacity: batch * size)
         defer { x.deallocate() }
@@ -105,10 +103,14 @@ struct Predict: ParsableCommand {
 
     /// The largest batch up to 64 (no more than there are images) whose network and inputs fit in half the memory
     /// this process may use; a one-line error when not even one image fits in all of it.
-    static func batchSize(k: Int, inputShape: [Int], classes: Int, images: Int) throws -> Int {
+    static func batchSize(config: TrainConfig, inputShape: [Int], classes: Int, images: Int) throws -> Int {
         let available = MemoryBudget.current()?.bytes
+        let definition = config.modelDefinition ?? .vgg6
+        func build(_ batch: Int) -> ModelBuild {
+            ModelBuild(options: config.modelOptions, inputShape: inputShape, classes: classes, maxBatch: batch)
+        }
         func need(_ batch: Int) -> Int? {
-            VGG6.memoryBytes(k: k, inputShape: inputShape, classes: classes, batch: batch)
+            definition.memoryBytes(build(batch))
                 .flatMap { net in checkedProduct([batch] + inputShape + [4]).map { net + $0 } }
         }
         // Half the room for the batch: the estimate counts the network's buffers, not the allocator's slack or
@@ -118,7 +120,7 @@ struct Predict: ParsableCommand {
         let one = need(batch)
         if one == nil || available.map({ one! > $0 }) == true {
             let shape = inputShape.map(String.init).joined(separator: "x")
-            throw BTError("this run's VGG-6(\(k)) on \(shape) images needs \(one.map(MemoryBudget.describe) ?? "more than can be counted") for one image; this process may use \(available.map(MemoryBudget.describe) ?? "?")")
+            throw BTError("this run's \(definition.title(build(1))) on \(shape) images needs \(one.map(MemoryBudget.describe) ?? "more than can be counted") for one image; this process may use \(available.map(MemoryBudget.describe) ?? "?")")
         }
         return batch
     }

@@ -139,26 +139,13 @@ struct Summary: ParsableCommand {
     /// Multiply-accumulates per image of each weighted layer, by its weight's name: a 3x3 conv's output pixels
     /// times 9 times its input and output channels, a linear layer's inputs times outputs.
     static func macsPerImage(_ model: any Model) -> [String: Int] {
-        var out: [String: Int] = [:]
-        for layer in Self.layers(model) {
-            switch layer {
-            case let c as Conv3x3: out[c.weight.name] = c.h * c.w * 9 * c.cin * c.cout
-            case let c as NarrowConv3x3: out[c.weight.name] = c.h * c.w * 9 * c.cin * c.cout
-            case let l as Linear: out[l.weight.name] = l.inFeatures * l.outFeatures
-            default: break
-            }
-        }
-        return out
+        Dictionary(model.weightedLayers.map { ($0.weight.name, $0.macsPerSample) }, uniquingKeysWith: +)
     }
 
     /// The image size the MACs are counted for: the first conv's (VGG-6's input, a restoration net's patch).
     static func inputSize(_ model: any Model) -> (h: Int, w: Int)? {
-        guard let conv = layers(model).lazy.compactMap({ $0 as? Conv3x3 }).first else { return nil }
+        guard let conv = model.weightedLayers.first as? Conv3x3 else { return nil }
         return (conv.h, conv.w)
-    }
-
-    private static func layers(_ model: any Model) -> [any Layer] {
-        (model as? VGG6)?.layers ?? (model as? RestorationNet)?.layers ?? []
     }
 
     private func bytes(_ b: Double) -> String {

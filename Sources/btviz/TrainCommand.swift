@@ -27,6 +27,7 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var screen: ScreenOptions
     @OptionGroup var threads: ThreadOptions
     @OptionGroup(title: "Training") var core: TrainCoreOptions
+    @OptionGroup(title: "Model") var network: ModelChoiceOptions
     @OptionGroup(title: "Quantizer") var quant: QuantizerOptions
     @OptionGroup(title: "Regularizer and initial weights") var regularizer: RegularizerOptions
     @OptionGroup(title: "Data") var data: DataOptions
@@ -41,6 +42,7 @@ struct Train: AsyncParsableCommand {
         var c = base
         restoration.apply(to: &c)
         data.apply(to: &c)
+        network.apply(to: &c)
         core.apply(to: &c, base: base)
         c.quantOptions = quant.applied(to: c.quantOptions)
         regularizer.apply(to: &c)

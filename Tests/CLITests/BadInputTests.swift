@@ -222,7 +222,7 @@ final class BadInputTests: XCTestCase {
         assertCleanFailure(try btviz(["train", "--k", "-3", "--headless", "--run-dir", d + "/c"]), mentioning: "--k must be")
         // Training names the option by its config key (histogram_bins); the command line by its flag.
         assertCleanFailure(try btviz(["train", "--bins", "2", "--headless", "--run-dir", d + "/c"]), mentioning: "--bins must be in 4...1000")
-        assertCleanFailure(try btviz(["train", "--channel-gain", "--headless", "--run-dir", d + "/g"]), mentioning: "--channel-gain is for")
+        assertCleanFailure(try btviz(["train", "--channel-gain", "--headless", "--run-dir", d + "/g"]), mentioning: "--channel-gain must be left unset: it is an option of srnet, not of vgg6")
         assertCleanFailure(try btviz(["train", "--headless", "--run-dir", ""]), mentioning: "empty path")
         assertCleanFailure(try btviz(["train", "--headless", "--run-dir", d + "/" + String(repeating: "x", count: 300)]),
                            mentioning: "over the 255")

@@ -185,7 +185,7 @@ extension FirstRunTests {
     func testTrainHelpIsGrouped() throws {
         let o = try btviz(["train", "--help"])
         let sections = o.stdout.split(separator: "\n").filter { $0.first?.isUppercase == true && $0.hasSuffix(":") }.map(String.init)
-        XCTAssertEqual(Array(sections.prefix(6)), ["TRAINING:", "QUANTIZER:", "REGULARIZER AND INITIAL WEIGHTS:", "DATA:",
+        XCTAssertEqual(Array(sections.prefix(7)), ["TRAINING:", "MODEL:", "QUANTIZER:", "REGULARIZER AND INITIAL WEIGHTS:", "DATA:",
                                                    "SUPER-RESOLUTION AND DENOISING:", "LOGGING:"], o.stdout)
         XCTAssertTrue(o.stdout.contains("The explorer's keys") && o.stdout.contains("6 BT"), o.stdout)
         let method = try XCTUnwrap(o.stdout.range(of: "--method")), scale = try XCTUnwrap(o.stdout.range(of: "--scale"))

@@ -12,7 +12,7 @@ final class RegularizerEffectTests: XCTestCase {
 
     func run(_ method: QuantMethod, lambda: Float, data: Dataset) throws -> Summary {
         var c = TrainConfig()
-        c.dataset = "fashion"; c.method = method; c.lambda = lambda; c.k = 8; c.epochs = 5
+        c.dataset = "fashion"; c.method = method; c.lambda = lambda; c.k = 16; c.epochs = 5
         c.testLimit = 128; c.logEvery = 5
         let sink = RecordingSink()
         _ = try Trainer(config: c, dataset: data, runDir: nil, control: TrainerControl(), sinks: [sink]).run()

@@ -29,8 +29,8 @@ final class RunFolderTests: XCTestCase {
         XCTAssertThrowsError(try c.validate()) {
             let p = $0 as? ConfigProblem
             XCTAssertEqual(p?.key, "k")
-            XCTAssertEqual(p?.description, "k must be at least 1 (got 0)")
-            XCTAssertEqual(p?.message { "--" + $0 }, "--k must be at least 1 (got 0)")
+            XCTAssertEqual(p?.description, "k must be in 1...512 (got 0)")
+            XCTAssertEqual(p?.message { "--" + $0 }, "--k must be in 1...512 (got 0)")
         }
         var r = TrainConfig(); r.testRatio = 0.2; r.testDir = "/t"; r.dataset = "folder"
         XCTAssertThrowsError(try r.validate()) {
@@ -81,7 +81,8 @@ final class RunFolderTests: XCTestCase {
         XCTAssertEqual(try run.evaluate(method: .bt).loss, trained.loss, accuracy: 1e-6)
         // The model alone, without data: the same weights.
         let alone = try folder.open()
-        XCTAssertNotNil(alone.classifier)
+        XCTAssertEqual(alone.definition.id, "vgg6")
+        XCTAssertEqual(alone.model.title, "VGG-6(\(run.config.k))")
         XCTAssertEqual(alone.model.params.map(\.name), run.model.params.map(\.name))
         for (p, q) in zip(alone.model.params, run.model.params) { XCTAssertEqual(Array(p.value.buffer), Array(q.value.buffer), p.name) }
     }

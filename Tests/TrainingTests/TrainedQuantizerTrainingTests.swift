@@ -11,7 +11,7 @@ import XCTest
 final class TrainedQuantizerTrainingTests: XCTestCase {
     func config(_ method: QuantMethod, epochs: Int, trainLimit: Int = 0) -> TrainConfig {
         var c = TrainConfig()
-        c.dataset = "fashion"; c.method = method; c.k = 8; c.epochs = epochs
+        c.dataset = "fashion"; c.method = method; c.k = 16; c.epochs = epochs
         c.logEvery = 1; c.testLimit = 512; c.trainLimit = trainLimit
         return c
     }
