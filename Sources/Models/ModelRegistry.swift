@@ -1,7 +1,7 @@
 /// Every network btviz trains, one line each. A new model is one file that declares a `ModelDefinition` and one line
 /// here; nothing else in the tree knows a model's id.
 public enum ModelRegistry {
-    public static let all: [ModelDefinition] = [.vgg6, .restoration]
+    public static let all: [ModelDefinition] = [.vgg6, .resnet, .restoration]
 
     public static var ids: [String] { all.map(\.id) }
 

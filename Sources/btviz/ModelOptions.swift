@@ -8,9 +8,13 @@ struct ModelChoiceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The network: \(ModelRegistry.all.map { "\($0.id) (\($0.task.rawValue))" }.joined(separator: ", ")); default \(TrainConfig().model), \(TrainConfig.restoration(.sr).model) for --task sr/denoise.",
                                valueName: "id"), completion: .list(ModelRegistry.ids))
     var model: String?
+    @Option(parsing: .unconditional, help: ModelChoiceOptions.help("depth")) var depth: Int?
+    @Flag(help: ModelChoiceOptions.help("quantize_ends")) var quantizeEnds = false
 
     func apply(to c: inout TrainConfig) {
         if let model { c.model = model.lowercased() }
+        if let depth { c.modelOptions["depth"] = .integer(depth) }
+        if quantizeEnds { c.modelOptions["quantize_ends"] = .flag(true) }
     }
 
     static func help(_ key: String) -> ArgumentHelp {
