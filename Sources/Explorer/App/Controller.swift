@@ -29,7 +29,6 @@ public enum ExplorerController {
     /// `compare`: run B of a replay A B (a click on the curves maps through both runs' axes).
     public static func handle(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel,
                               compare: RunModel? = nil) -> [ControlEffect] {
-        let layerCount = max(1, model.steps.last?.layers.count ?? 1)
         let live = view.mode == .live
         // After the run's end the trainer takes no requests: say so instead of showing changes that never come.
         if live && model.status.ended {
@@ -40,37 +39,13 @@ public enum ExplorerController {
             default: break
             }
         }
+        if live, let effects = handleTrainer(action, view: &view, model: model) { return effects }
+        if handleTime(action, view: &view, model: model) { return [] }
+        if handleLayer(action, view: &view, model: model, compare: compare) { return [] }
         switch action {
         case .help:
             view.showHelp = true
             view.helpScroll = 0
-        case .nextLayer:
-            view.layer = (view.layer + 1) % layerCount
-        case .prevLayer:
-            view.layer = (view.layer - 1 + layerCount) % layerCount
-        case .method(let m) where live:
-            view.requestedMethod = m
-            view.notice = methodNotice(m, view: view, model: model)
-            return [.requestMethod(m)]
-        case .cycleMethod where live:
-            let base = view.requestedMethod ?? QuantMethod(recorded: model.status.method) ?? .full
-            view.requestedMethod = base.next
-            view.notice = methodNotice(base.next, view: view, model: model)
-            return [.requestMethod(base.next)]
-        case .lambdaUp where live, .lambdaDown where live, .lambdaZero where live:
-            // Step from the last request not yet applied, so quick presses accumulate.
-            let base = view.requestedLambda ?? model.status.lambda
-            let l: Float = action == .lambdaUp ? LambdaStep.up(base) : action == .lambdaDown ? LambdaStep.down(base) : 0
-            view.requestedLambda = l
-            view.notice = "λ " + Fmt.trim(l) + " requested"
-            return [.requestLambda(l)]
-        case .togglePause where live:
-            view.notice = model.status.paused ? "resuming" : "pausing"
-            return [.togglePause]
-        case .save where live:
-            view.notice = "checkpoint requested"
-            view.saveRequestedAt = model.checkpointCount
-            return [.save]
         case .smoothLess, .smoothMore:
             let i = SmoothingStep.levels.lastIndex { $0 <= view.smoothing + 1e-6 } ?? 0
             view.smoothing = SmoothingStep.levels[min(max(0, i + (action == .smoothMore ? 1 : -1)), SmoothingStep.levels.count - 1)]
@@ -90,39 +65,9 @@ public enum ExplorerController {
             let i = view.whatIf.flatMap { order.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
             view.whatIf = i < order.count ? order[i] : nil
             view.notice = view.whatIf.map { "what-if " + $0.label + " on the same weights" } ?? "what-if off"
-        case .togglePlay where !live:
-            view.playing.toggle()
-            if view.playing, view.cursor == nil || view.cursor! >= model.steps.count - 1 { view.cursor = 0 }
-            view.notice = view.playing ? "playing" : "stopped"
-        case .point(let x, let y):
-            let layout = ExplorerLayout(width: view.screen.width, height: view.screen.height, layerCount: layerCount,
-                                        extraRows: model.header.fullPrecisionLayers?.count ?? 0)
-            if let row = layerRow(at: y, x: x, layout: layout, view: view, layerCount: layerCount) {
-                view.layer = row
-            } else if !live, let i = recordIndex(at: x, y: y, layout: layout, model: model, compare: compare, view: view) {
-                view.cursor = i
-                view.playing = false
-            }
-        case .wheel(let k) where !live:
-            let n = model.steps.count
-            guard n > 0 else { break }
-            view.cursor = min(max(0, (view.cursor ?? n - 1) + k), n - 1)
         case .toggleLogLoss:
             view.logLoss.toggle()
             view.notice = view.logLoss ? "loss on a log axis" : "loss on a linear axis"
-        case .scrub(let k):
-            let n = model.steps.count
-            guard n > 0 else { break }
-            view.cursor = min(max(0, (view.cursor ?? n - 1) + k), n - 1)
-        case .scrubFraction(let f):
-            let n = model.steps.count
-            guard n > 0 else { break }
-            let k = clampedInt(Double((Float(n) * f).rounded(f < 0 ? .down : .up)), -n, n)
-            view.cursor = min(max(0, (view.cursor ?? n - 1) + k), n - 1)
-        case .jumpStart:
-            view.cursor = model.steps.isEmpty ? nil : 0
-        case .jumpEnd:
-            view.cursor = nil
         case .unavailable(let what):
             view.notice = what + ": only while training (this is a replay)"
         case .quit, .resize:
@@ -131,6 +76,92 @@ public enum ExplorerController {
             view.notice = "not available here"
         }
         return []
+    }
+
+    /// Live: the requests for the trainer (method, λ, pause, save); nil for any other action.
+    private static func handleTrainer(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel) -> [ControlEffect]? {
+        switch action {
+        case .method(let m):
+            view.requestedMethod = m
+            view.notice = methodNotice(m, view: view, model: model)
+            return [.requestMethod(m)]
+        case .cycleMethod:
+            let base = view.requestedMethod ?? QuantMethod(recorded: model.status.method) ?? .full
+            view.requestedMethod = base.next
+            view.notice = methodNotice(base.next, view: view, model: model)
+            return [.requestMethod(base.next)]
+        case .lambdaUp, .lambdaDown, .lambdaZero:
+            // Step from the last request not yet applied, so quick presses accumulate.
+            let base = view.requestedLambda ?? model.status.lambda
+            let l: Float = action == .lambdaUp ? LambdaStep.up(base) : action == .lambdaDown ? LambdaStep.down(base) : 0
+            view.requestedLambda = l
+            view.notice = "λ " + Fmt.trim(l) + " requested"
+            return [.requestLambda(l)]
+        case .togglePause:
+            view.notice = model.status.paused ? "resuming" : "pausing"
+            return [.togglePause]
+        case .save:
+            view.notice = "checkpoint requested"
+            view.saveRequestedAt = model.checkpointCount
+            return [.save]
+        default:
+            return nil
+        }
+    }
+
+    /// The replay's time cursor (play, scrub, wheel, jumps). Returns false for any other action.
+    private static func handleTime(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel) -> Bool {
+        let n = model.steps.count, replay = view.mode == .replay
+        switch action {
+        case .togglePlay where replay:
+            view.playing.toggle()
+            if view.playing, view.cursor == nil || view.cursor! >= n - 1 { view.cursor = 0 }
+            view.notice = view.playing ? "playing" : "stopped"
+        case .wheel(let k) where replay, .scrub(let k):
+            guard n > 0 else { break }
+            view.cursor = min(max(0, (view.cursor ?? n - 1) + k), n - 1)
+        case .scrubFraction(let f):
+            guard n > 0 else { break }
+            let k = clampedInt(Double((Float(n) * f).rounded(f < 0 ? .down : .up)), -n, n)
+            view.cursor = min(max(0, (view.cursor ?? n - 1) + k), n - 1)
+        case .jumpStart:
+            view.cursor = model.steps.isEmpty ? nil : 0
+        case .jumpEnd:
+            view.cursor = nil
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// The layer keys (one layer, a page of the table) and the mouse (a layer row selects it; in a replay a
+    /// curve moves the cursor to its step). Returns false for any other action.
+    private static func handleLayer(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel,
+                                    compare: RunModel?) -> Bool {
+        let layerCount = max(1, model.steps.last?.layers.count ?? 1)
+        let layout = ExplorerLayout(width: view.screen.width, height: view.screen.height, layerCount: layerCount,
+                                    extraRows: model.header.fullPrecisionLayers?.count ?? 0)
+        switch action {
+        case .nextLayer:
+            view.layer = (view.layer + 1) % layerCount
+        case .prevLayer:
+            view.layer = (view.layer - 1 + layerCount) % layerCount
+        case .nextLayerPage, .prevLayerPage:
+            // To the first layer of the next or previous page of the table (as the table pages them).
+            let rows = max(1, layout.tableRows)
+            let page = min(max(0, view.layer), layerCount - 1) / rows + (action == .nextLayerPage ? 1 : -1)
+            view.layer = min(max(0, page * rows), layerCount - 1)
+        case .point(let x, let y):
+            if let row = layerRow(at: y, x: x, layout: layout, view: view, layerCount: layerCount) {
+                view.layer = row
+            } else if view.mode == .replay, let i = recordIndex(at: x, y: y, layout: layout, model: model, compare: compare, view: view) {
+                view.cursor = i
+                view.playing = false
+            }
+        default:
+            return false
+        }
+        return true
     }
 
     /// A method switch keeps the λ in effect (or requested), not the new method's default: the notice says which
@@ -146,8 +177,7 @@ public enum ExplorerController {
     static func layerRow(at y: Int, x: Int, layout: ExplorerLayout, view: ExplorerViewState, layerCount: Int) -> Int? {
         let t = layout.table
         guard !layout.tooSmall, x >= t.x, x < t.maxX, y >= t.y + 2, y < t.maxY else { return nil }
-        let rowsAvail = t.h - 2
-        let first = view.layer >= rowsAvail ? view.layer - rowsAvail + 1 : 0
+        let first = LayerTablePage.first(selected: min(view.layer, layerCount - 1), rows: layout.tableRows)
         let i = first + y - t.y - 2
         return i < layerCount ? i : nil
     }

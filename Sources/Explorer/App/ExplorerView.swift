@@ -71,60 +71,75 @@ public enum ExplorerRenderer {
             return c
         }
         let sel = layers.isEmpty ? 0 : min(max(0, view.layer), layers.count - 1)
-        let layer = layers.isEmpty ? nil : layers[sel]
-        let method = QuantMethod(recorded: step?.method ?? model.status.method)
         let cursorStep = view.mode == .replay && view.cursor != nil ? step?.step : nil
 
-        drawHeader(&c, layout.header, model: model, view: view, step: step, g)
-        let range = sel < model.weightRange.count ? model.weightRange[sel] : nil
-        let whatIf = view.whatIf.flatMap { m in layer?.whatIf?.first { QuantMethod(recorded: $0.method) == m } }
-        if let other = compare {
-            // Two runs: A's and B's histograms of the selected layer at the same step, one above the other.
-            let (top, bottom) = layout.histogram.takeTop(layout.histogram.h / 2)
-            let bi = step.flatMap { other.model.stepIndex(atOrBefore: $0.step) }
-            let bLayers = bi.map { other.model.steps[$0].layers } ?? []
-            // One axis for both, so the same weight sits in the same column.
-            let shared = max(range ?? 0, sel < other.model.weightRange.count ? other.model.weightRange[sel] : 0)
-            let range: Float? = shared > 0 ? shared : nil
-            drawWeightHistogram(&c, top, layer: layer, index: sel, count: layers.count, method: method,
-                                markersOverBars: options.noColor, range: range, tag: "A", g)
-            drawWeightHistogram(&c, bottom, layer: bLayers.indices.contains(sel) ? bLayers[sel] : nil, index: sel,
-                                count: bLayers.count, method: bi.flatMap { QuantMethod(recorded: other.model.steps[$0].method) },
-                                markersOverBars: options.noColor, range: range, tag: "B", g)
-            // Both runs' distances, side by side and named: one panel of A's alone read as the pair's.
-            let (left, right) = layout.distance.takeLeft(layout.distance.w / 2)
-            drawDistance(&c, left, layer: layer, tag: "A", g)
-            drawDistance(&c, Rect(x: right.x + 1, y: right.y, w: right.w - 1, h: right.h),
-                         layer: bLayers.indices.contains(sel) ? bLayers[sel] : nil, tag: "B", g)
-            drawCompareHeader(&c, layout.header, a: model, b: other, view: view, g)
-        } else if view.timeLapse, let si {
-            drawTimeLapse(&c, layout.histogram, model: model, layer: sel, end: si, g)
-            drawDistanceTimeLapse(&c, layout.distance, model: model, layer: sel, end: si, g)
-        } else {
-            // The whole row, or on a wide screen the selected layer left and the grid of all layers right.
-            var main = layout.histogram
-            if view.grid {
-                drawLayerGrid(&c, main, layers: layers, ranges: model.weightRange, selected: sel, g)
-            } else {
-                if width >= ExplorerLayout.wideWidth {
-                    let (left, right) = main.takeLeft(main.w * 11 / 20)
-                    main = left
-                    drawLayerGrid(&c, Rect(x: right.x + 1, y: right.y, w: right.w - 1, h: right.h), layers: layers,
-                                  ranges: model.weightRange, selected: sel, g)
-                }
-                drawWeightHistogram(&c, main, layer: layer, index: sel, count: layers.count, method: method,
-                                    markersOverBars: options.noColor, range: range, whatIf: whatIf, g)
-            }
-            drawDistance(&c, layout.distance, layer: layer, g)
-        }
+        drawHeader(&c, layout.header, HeaderView(model: model, view: view, step: step, g), g)
         let bStep = compare.flatMap { o in step.flatMap { o.model.stepIndex(atOrBefore: $0.step) }.map { o.model.steps[$0] } }
-        drawLayerTable(&c, layout.table, model: model, stepIndex: si, selected: sel,
-                       compared: compare.map { _ in bStep?.layers ?? [] }, g)
+        if let other = compare {
+            drawComparedLayer(&c, layout, model: model, other: other, step: step, bStep: bStep, selected: sel, options, g)
+            drawCompareHeader(&c, layout.header, CompareHeaderView(a: model, b: other, view: view, g), g)
+        } else if view.timeLapse, let si {
+            let v = TimeLapseView(model: model, layer: sel, end: si)
+            drawTimeLapse(&c, layout.histogram, v, g)
+            drawDistanceTimeLapse(&c, layout.distance, v, g)
+        } else {
+            drawSelectedLayer(&c, layout, model: model, view: view, step: step, selected: sel, options, g)
+        }
+        drawLayerTable(&c, layout.table, LayerTableView(model: model, stepIndex: si, selected: sel,
+                                                        compared: compare.map { _ in bStep?.layers ?? [] }), g)
         let curves = curvesViews(model: model, compare: compare?.model, view: view, cursorStep: cursorStep, g)
         drawCurves(&c, layout.loss, curves.loss, g)
         drawCurves(&c, layout.accuracy, curves.metric, g)
-        drawKeyBar(&c, layout.keys, view: view, g)
+        drawKeyBar(&c, layout.keys, mode: view.mode, layerPages: layers.count > layout.tableRows, g)
         if view.showHelp { drawHelp(&c, mode: view.mode, scroll: view.helpScroll, g) }
         return c
+    }
+
+    /// The selected layer's histogram across the row, or on a wide screen beside the grid of all layers (`g`: the
+    /// grid alone); its distances below.
+    private static func drawSelectedLayer(_ c: inout Canvas, _ layout: ExplorerLayout, model: RunModel, view: ExplorerViewState,
+                                          step: StepRecord?, selected sel: Int, _ options: ExplorerOptions, _ g: Glyphs) {
+        let layers = step?.layers ?? []
+        let layer = layers.isEmpty ? nil : layers[sel]
+        let grid = LayerGridView(layers: layers, ranges: model.weightRange, selected: sel)
+        var main = layout.histogram
+        if view.grid {
+            drawLayerGrid(&c, main, grid, g)
+        } else {
+            if layout.width >= ExplorerLayout.wideWidth {
+                let (left, right) = main.takeLeft(main.w * 11 / 20)
+                main = left
+                drawLayerGrid(&c, Rect(x: right.x + 1, y: right.y, w: right.w - 1, h: right.h), grid, g)
+            }
+            let whatIf = view.whatIf.flatMap { m in layer?.whatIf?.first { QuantMethod(recorded: $0.method) == m } }
+            let v = WeightHistogramView(layer: layer, index: sel, count: layers.count,
+                                        method: QuantMethod(recorded: step?.method ?? model.status.method),
+                                        range: sel < model.weightRange.count ? model.weightRange[sel] : nil, whatIf: whatIf)
+            drawWeightHistogram(&c, main, v, markersOverBars: options.noColor, g)
+        }
+        drawDistance(&c, layout.distance, layer: layer, g)
+    }
+
+    /// Two runs: A's and B's histograms of the selected layer at the same step, one above the other, on one axis
+    /// (the same weight in the same column); both runs' distances side by side and named (one panel of A's alone
+    /// read as the pair's).
+    private static func drawComparedLayer(_ c: inout Canvas, _ layout: ExplorerLayout, model: RunModel, other: ComparedRun,
+                                          step: StepRecord?, bStep: StepRecord?, selected sel: Int, _ options: ExplorerOptions,
+                                          _ g: Glyphs) {
+        let layers = step?.layers ?? [], bLayers = bStep?.layers ?? []
+        let layer = layers.isEmpty ? nil : layers[sel], bLayer = bLayers.indices.contains(sel) ? bLayers[sel] : nil
+        let (top, bottom) = layout.histogram.takeTop(layout.histogram.h / 2)
+        let shared = max(sel < model.weightRange.count ? model.weightRange[sel] : 0,
+                         sel < other.model.weightRange.count ? other.model.weightRange[sel] : 0)
+        let range: Float? = shared > 0 ? shared : nil
+        drawWeightHistogram(&c, top, WeightHistogramView(layer: layer, index: sel, count: layers.count,
+                                                         method: QuantMethod(recorded: step?.method ?? model.status.method),
+                                                         range: range, tag: "A"), markersOverBars: options.noColor, g)
+        drawWeightHistogram(&c, bottom, WeightHistogramView(layer: bLayer, index: sel, count: bLayers.count,
+                                                            method: bStep.flatMap { QuantMethod(recorded: $0.method) },
+                                                            range: range, tag: "B"), markersOverBars: options.noColor, g)
+        let (left, right) = layout.distance.takeLeft(layout.distance.w / 2)
+        drawDistance(&c, left, layer: layer, tag: "A", g)
+        drawDistance(&c, Rect(x: right.x + 1, y: right.y, w: right.w - 1, h: right.h), layer: bLayer, tag: "B", g)
     }
 }

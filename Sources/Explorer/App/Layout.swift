@@ -15,6 +15,8 @@ public struct ExplorerLayout: Equatable, Sendable {
     public var loss = Rect(x: 0, y: 0, w: 0, h: 0)
     public var accuracy = Rect(x: 0, y: 0, w: 0, h: 0)
     public var keys = Rect(x: 0, y: 0, w: 0, h: 0)
+    /// The quantized layers the table lists at once (a page; below its title and column heads).
+    public var tableRows: Int { max(0, table.h - 2) }
 
     /// Top to bottom: header (2 rows), weight histogram, layer table, then distance | loss | accuracy,
     /// key bar. The histogram and the bottom row share what the table leaves.
@@ -28,11 +30,11 @@ public struct ExplorerLayout: Equatable, Sendable {
         (header, rest) = all.takeTop(2)
         (keys, rest) = rest.takeBottom(1)
         // Table: title + column header + one row per layer, but never more than a third of the screen.
-        let tableRows = min(max(3, layerCount + extraRows + 2), max(3, height / 3))
-        let remaining = rest.h - tableRows
+        let tableHeight = min(max(3, layerCount + extraRows + 2), max(3, height / 3))
+        let remaining = rest.h - tableHeight
         let histRows = max(6, (remaining * 11) / 20)
         (histogram, rest) = rest.takeTop(histRows)
-        (table, rest) = rest.takeTop(tableRows)
+        (table, rest) = rest.takeTop(tableHeight)
         // Bottom row: distance panel about 30%, the two curves share the rest.
         let dw = max(24, width * 3 / 10)
         (distance, rest) = rest.takeLeft(dw)

@@ -107,18 +107,8 @@ public struct RunModel: Sendable {
     /// change of level set there, not of the weights, and would set the sparkline's scale.
     public func history(layer: Int, endingAt end: Int, count: Int, markingSwitches: Bool = false,
                         droppingSwitchSteps: Bool = false, _ value: (LayerRecord) -> Float) -> [Float] {
-        guard !steps.isEmpty, count > 0 else { return [] }
-        let e = min(max(0, end), steps.count - 1)
-        let s = max(0, e - count + 1)
-        var out: [Float] = []
-        out.reserveCapacity(e - s + 2)
-        for i in s...e where layer < steps[i].layers.count {
-            let switched = i > 0 && steps[i].method != steps[i - 1].method
-            if markingSwitches && i > s && switched { out.append(.nan) }
-            if droppingSwitchSteps && switched { continue }
-            out.append(value(steps[i].layers[layer]))
-        }
-        return markingSwitches ? Array(out.suffix(count)) : out
+        steps[...].layerHistory(layer: layer, endingAt: end, count: count, markingSwitches: markingSwitches,
+                                droppingSwitchSteps: droppingSwitchSteps, value)
     }
 
     /// Whether step record `i` is the first under a new method.
@@ -126,6 +116,26 @@ public struct RunModel: Sendable {
 
     /// Method and λ changes, for the curves' markers.
     public var changeEvents: [EventRecord] { events.filter { $0.kind == .method || $0.kind == .lambda } }
+}
+
+extension ArraySlice where Element == StepRecord {
+    /// `RunModel.history` over these steps (indices are the run's): a step's switch is seen against the step
+    /// before it, so a slice should start one step before the window it is asked for.
+    func layerHistory(layer: Int, endingAt end: Int, count: Int, markingSwitches: Bool = false,
+                      droppingSwitchSteps: Bool = false, _ value: (LayerRecord) -> Float) -> [Float] {
+        guard !isEmpty, count > 0 else { return [] }
+        let e = Swift.min(Swift.max(startIndex, end), endIndex - 1)
+        let s = Swift.max(startIndex, e - count + 1)
+        var out: [Float] = []
+        out.reserveCapacity(e - s + 2)
+        for i in s...e where layer < self[i].layers.count {
+            let switched = i > startIndex && self[i].method != self[i - 1].method
+            if markingSwitches && i > s && switched { out.append(.nan) }
+            if droppingSwitchSteps && switched { continue }
+            out.append(value(self[i].layers[layer]))
+        }
+        return markingSwitches ? Array(out.suffix(count)) : out
+    }
 }
 
 extension QuantMethod {

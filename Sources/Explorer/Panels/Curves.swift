@@ -27,31 +27,11 @@ struct CurvesView {
     var plot: PlotView?
 }
 
-/// One plot's data and axes, as `drawPlot` takes them.
-struct PlotView {
-    var series: [PlotSeries]
-    var xRange: (Float, Float)
-    var left: (Float, Float)
-    var right: (Float, Float)?
-    var format: (Float) -> String
-    var rightFormat: (Float) -> String
-    var marks: [PlotMark]
-    var cursor: Float?
-
-    /// The step under column `x` of a plot drawn in `r`, or nil outside its data area.
-    func step(atColumn x: Int, row y: Int, in r: Rect) -> Int? {
-        let area = plotArea(r, rightAxis: right != nil)
-        guard x >= area.x, x < area.maxX, y >= area.y - 1, y < area.maxY, area.w > 1 else { return nil }
-        return Int((xRange.0 + Float(x - area.x) / Float(area.w - 1) * (xRange.1 - xRange.0)).rounded())
-    }
-}
-
 func drawCurves(_ c: inout Canvas, _ r: Rect, _ v: CurvesView, _ g: Glyphs) {
     guard r.h >= 5 else { return }
     drawTitleFitting(&c, r, v.title, g)
     guard let p = v.plot else { return }
-    drawPlot(&c, curvesPlot(r), series: p.series, xRange: p.xRange, left: p.left, right: p.right, format: p.format,
-             rightFormat: p.rightFormat, marks: p.marks, cursor: p.cursor, g)
+    drawPlot(&c, curvesPlot(r), p, g)
 }
 
 /// The loss and metric panels of one run, or of runs A and B side by side.

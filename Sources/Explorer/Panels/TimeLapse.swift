@@ -1,22 +1,31 @@
 import Quantizers
 import Records
 
+/// What the time-lapse draws: one layer over the records up to the one shown.
+struct TimeLapseView {
+    /// The selected layer's name and its index in the step records.
+    var name: String
+    var layer: Int
+    /// The step records from the run's first to the one shown.
+    var steps: ArraySlice<StepRecord>
+    /// The layer's fixed weight axis, ±range.
+    var range: Float
+}
+
 /// A layer's latent-weight histograms over time as a heat strip (TensorBoard's "offset" histograms, flattened):
 /// time runs down, one row per logged step (evenly spaced over the run up to the step shown), weights across on
 /// the fixed axis, darker where more weights sit. Each row's transitions are traced over it, so weights moving
 /// toward the transitions after λ goes up show as the strip gathering along the traces.
-func drawTimeLapse(_ c: inout Canvas, _ r: Rect, model: RunModel, layer: Int, end: Int, _ g: Glyphs) {
-    guard r.h >= 5, r.w >= 20, !model.steps.isEmpty else { return }
-    let name = model.steps[end].layers.indices.contains(layer) ? model.steps[end].layers[layer].name : "?"
-    drawTitle(&c, r, [("time-lapse " + name, .title), (g.ascii ? "time down, weights across" : "time ↓, weights →", .dim),
+func drawTimeLapse(_ c: inout Canvas, _ r: Rect, _ v: TimeLapseView, _ g: Glyphs) {
+    guard r.h >= 5, r.w >= 20, !v.steps.isEmpty else { return }
+    drawTitle(&c, r, [("time-lapse " + v.name, .title), (g.ascii ? "time down, weights across" : "time ↓, weights →", .dim),
                       (g.marker.description + " transitions", .markerInner), ("t: back", .dim)], g)
     let labelW = 7
     let strip = Rect(x: r.x + labelW, y: r.y + 1, w: r.w - labelW, h: r.h - 2)
-    let hi = layer < model.weightRange.count ? model.weightRange[layer] : 1
-    let rows = timeRows(count: end + 1, height: strip.h)
-    drawStrip(&c, strip, rows: rows, model: model, labelW: labelW, g) { i in
-        guard model.steps[i].layers.indices.contains(layer) else { return nil }
-        let l = model.steps[i].layers[layer]
+    let hi = v.range
+    drawStrip(&c, strip, rows: timeRows(count: v.steps.count, height: strip.h), steps: v.steps, labelW: labelW, g) { s in
+        guard s.layers.indices.contains(v.layer) else { return nil }
+        let l = s.layers[v.layer]
         return (l.histogram, l.transitions)
     } range: { (-hi, hi) }
     placeLabels(&c, Rect(x: strip.x, y: r.maxY - 1, w: strip.w, h: 1), y: r.maxY - 1,
@@ -24,14 +33,14 @@ func drawTimeLapse(_ c: inout Canvas, _ r: Rect, model: RunModel, layer: Int, en
 }
 
 /// The distance-to-transition histograms over time, the same way, on the distance panel's fixed axis.
-func drawDistanceTimeLapse(_ c: inout Canvas, _ r: Rect, model: RunModel, layer: Int, end: Int, _ g: Glyphs) {
-    guard r.h >= 5, r.w >= 16, !model.steps.isEmpty else { return }
+func drawDistanceTimeLapse(_ c: inout Canvas, _ r: Rect, _ v: TimeLapseView, _ g: Glyphs) {
+    guard r.h >= 5, r.w >= 16, !v.steps.isEmpty else { return }
     drawTitle(&c, r, [("dist/a over time", .title)], g)
     let labelW = 7
     let strip = Rect(x: r.x + labelW, y: r.y + 1, w: r.w - labelW, h: r.h - 2)
-    drawStrip(&c, strip, rows: timeRows(count: end + 1, height: strip.h), model: model, labelW: labelW, g) { i in
-        guard model.steps[i].layers.indices.contains(layer) else { return nil }
-        let l = model.steps[i].layers[layer]
+    drawStrip(&c, strip, rows: timeRows(count: v.steps.count, height: strip.h), steps: v.steps, labelW: labelW, g) { s in
+        guard s.layers.indices.contains(v.layer) else { return nil }
+        let l = s.layers[v.layer]
         return l.transitions.isEmpty ? nil : (l.distanceHistogram, [0.1])
     } range: { (0, distanceAxisEnd) }
     placeLabels(&c, Rect(x: strip.x, y: r.maxY - 1, w: strip.w, h: 1), y: r.maxY - 1,
@@ -45,15 +54,16 @@ public func timeRows(count: Int, height: Int) -> [Int] {
     return (0..<height).map { ($0 * (count - 1) + (height - 1) / 2) / max(1, height - 1) }.map { min($0, count - 1) }
 }
 
-/// One shaded row per record; `row` gives a record's histogram and the points to trace over it.
-private func drawStrip(_ c: inout Canvas, _ strip: Rect, rows: [Int], model: RunModel, labelW: Int, _ g: Glyphs,
-                       row: (Int) -> (Histogram, [Float])?, range: () -> (Float, Float)) {
+/// One shaded row per record (`rows` count from the first of `steps`); `row` gives a record's histogram and the
+/// points to trace over it.
+private func drawStrip(_ c: inout Canvas, _ strip: Rect, rows: [Int], steps: ArraySlice<StepRecord>, labelW: Int,
+                       _ g: Glyphs, row: (StepRecord) -> (Histogram, [Float])?, range: () -> (Float, Float)) {
     let shades: [Unicode.Scalar] = g.ascii ? [" ", ".", ":", "+", "#"] : [" ", "░", "▒", "▓", "█"]
     let (lo, hi) = range()
     var lastMethod: String?, lastLambda: Float?
     for (k, i) in rows.enumerated() {
         let y = strip.y + k
-        let s = model.steps[i]
+        let s = steps[steps.startIndex + i]
         // Steps on the left every few rows; where the method or λ changed, the change instead (the new value).
         let changed = (lastMethod != nil && lastMethod != s.method) || (lastLambda != nil && lastLambda != s.lambda)
         if changed {
@@ -63,7 +73,7 @@ private func drawStrip(_ c: inout Canvas, _ strip: Rect, rows: [Int], model: Run
             c.text(strip.x - labelW, y, Fmt.count(Float(s.step)), .dim, maxWidth: labelW - 1)
         }
         lastMethod = s.method; lastLambda = s.lambda
-        guard let (h, points) = row(i) else { continue }
+        guard let (h, points) = row(s) else { continue }
         var cols = rebin(h, columns: strip.w, lo: lo, hi: hi)
         if hi > 0, lo >= 0 { let beyond = overflow(h, above: hi); if beyond > 0 { cols[cols.count - 1] += beyond } }
         let m = cols.max() ?? 0

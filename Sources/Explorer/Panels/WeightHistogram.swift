@@ -38,21 +38,72 @@ public func namedJumps(_ l: LayerRecord, _ marks: [TransitionMark], names: [Stri
     }
 }
 
+/// What the weight histogram draws: the selected layer at the step shown, under the method applied there.
+struct WeightHistogramView {
+    var layer: LayerRecord?
+    /// The layer's place among the step's layers.
+    var index: Int, count: Int
+    var method: QuantMethod?
+    /// The layer's fixed axis, ±range (the widest it has been), when known; else the record's own.
+    var range: Float?
+    /// Another method's fit on the same weights, drawn faintly (`w`).
+    var whatIf: WhatIfFit?
+    /// The run's name in an A/B view ("A", "B").
+    var tag: String?
+}
+
 /// Latent-weight histogram of the selected layer at the panel's full width, with the quantizer's
 /// transitions overlaid as coloured columns and labelled, and the levels' occupancy below.
-func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, index: Int, count: Int,
-                         method: QuantMethod?, markersOverBars: Bool, range: Float? = nil, whatIf: WhatIfFit? = nil,
-                         tag: String? = nil, _ g: Glyphs) {
+func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, _ v: WeightHistogramView, markersOverBars: Bool, _ g: Glyphs) {
     guard r.h >= 4 else { return }
-    guard let l = layer else {
-        drawTitle(&c, r, [((tag.map { $0 + " " } ?? "") + "latent weights", .title)], g)
+    guard let l = v.layer else {
+        drawTitle(&c, r, [((v.tag.map { $0 + " " } ?? "") + "latent weights", .title)], g)
         c.text(in: r, r.x + 2, r.y + 2, "waiting for the first step record" + (g.ascii ? "..." : "…"), .dim)
         return
     }
-    let marks = transitionMarks(l, method: method, glyphs: g)
-    // Title with a legend: one entry per transition kind, in its colour.
-    var parts: [(String, Style)] = [((tag.map { $0 + " " + (method?.label ?? "") + " " } ?? "") + "weights " + l.name + " "
-                                     + Fmt.shape(l.shape) + " [\(index + 1)/\(count)]", .title)]
+    let marks = transitionMarks(l, method: v.method, glyphs: g)
+    drawTitle(&c, r, histogramTitle(v, l, marks, g), g)
+
+    // The what-if row (asked for with a key) takes precedence over the axis row when the panel is short.
+    let whatIfRow = v.whatIf != nil && r.h >= 7
+    let showAxis = r.h >= (whatIfRow ? 9 : 8)
+    let barsH = r.h - 3 - (showAxis ? 1 : 0) - (whatIfRow ? 1 : 0)
+    let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: barsH)
+    // A fixed axis (the widest the layer has been) when the caller knows it, else this record's own.
+    let hi = v.range.map { max($0, l.histogram.edges.last ?? 0) } ?? (l.histogram.edges.last ?? 1)
+    let lo = v.range != nil ? -hi : (l.histogram.edges.first ?? -1)
+    let filled = drawBars(&c, bars, rebin(l.histogram, columns: bars.w, lo: lo, hi: hi), g)
+    func col(_ v: Float) -> Int? { histogramColumn(v, lo: lo, hi: hi, width: bars.w) }
+    drawMarkerColumns(&c, bars, marks, filled: filled, markersOverBars: markersOverBars, col, g)
+
+    // What-if: the other method's transitions, faint, in the empty cells above the bars.
+    if let wi = v.whatIf {
+        for t in wi.transitions {
+            guard let x = col(t) else { continue }
+            for y in bars.y..<bars.maxY where c[bars.x + x, y].ch == " " { c.put(bars.x + x, y, g.ascii ? ":" : "╎", .faint) }
+        }
+    }
+
+    var y = bars.maxY
+    if showAxis {
+        drawHistogramAxis(&c, Rect(x: r.x, y: y, w: r.w, h: 1), l, marks, col, g)
+        y += 1
+    }
+    // Values under the markers, then the range ends where there is room.
+    var labels: [(col: Int, text: String, style: Style)] = []
+    for m in marks { if let x = col(m.value) { labels.append((x, m.value == 0 ? "0" : Fmt.signed(m.value), m.style)) } }
+    labels.append((0, Fmt.sig(lo), .dim))
+    labels.append((r.w - 1, Fmt.sig(hi), .dim))
+    placeLabels(&c, r, y: y, labels)
+    y += 1
+    drawLevels(&c, Rect(x: r.x, y: y, w: r.w, h: 1), l, method: v.method, g)
+    if let wi = v.whatIf, whatIfRow { drawWhatIf(&c, Rect(x: r.x, y: y + 1, w: r.w, h: 1), wi, current: l, g) }
+}
+
+/// The title with a legend: one entry per transition kind, in its colour; named levels' jumps; the what-if's method.
+private func histogramTitle(_ v: WeightHistogramView, _ l: LayerRecord, _ marks: [TransitionMark], _ g: Glyphs) -> [(String, Style)] {
+    var parts: [(String, Style)] = [((v.tag.map { $0 + " " + (v.method?.label ?? "") + " " } ?? "") + "weights " + l.name + " "
+                                     + Fmt.shape(l.shape) + " [\(v.index + 1)/\(v.count)]", .title)]
     var seen = Set<String>()
     for m in marks.sorted(by: { abs($0.value) < abs($1.value) }) where !seen.contains(m.name) {
         seen.insert(m.name)
@@ -61,31 +112,22 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
     }
     if marks.isEmpty { parts.append(("full precision: no transitions", .dim)) }
     // Jumps of named levels (TTQ's differ in height on the two sides: -Wn below -Δ, +Wp above +Δ).
-    let jumps = namedJumps(l, marks, names: l.fitDescription(method: method?.rawValue).levels)
+    let jumps = namedJumps(l, marks, names: l.fitDescription(method: v.method?.rawValue).levels)
     if !jumps.isEmpty {
         parts.append(("jumps " + zip(marks, jumps).compactMap { m, j in
             j.map { m.name.replacingOccurrences(of: g.plusMinus, with: m.value < 0 ? g.minus : "+") + ":" + g.fold($0.level) + " " + Fmt.sig($0.height) }
         }.joined(separator: " "), .level))
     }
     if l.transitionBands != nil { parts.append(("channel means, " + String(bandGlyph(g)) + " 10-90% of channels", .dim)) }
-    if let wi = whatIf { parts.append(((g.ascii ? ": " : "╎ ") + "what-if " + QuantMethod.label(recorded: wi.method), .faint)) }
-    drawTitle(&c, r, parts, g)
+    if let wi = v.whatIf { parts.append(((g.ascii ? ": " : "╎ ") + "what-if " + QuantMethod.label(recorded: wi.method), .faint)) }
+    return parts
+}
 
-    // The what-if row (asked for with a key) takes precedence over the axis row when the panel is short.
-    let whatIfRow = whatIf != nil && r.h >= 7
-    let showAxis = r.h >= (whatIfRow ? 9 : 8)
-    let barsH = r.h - 3 - (showAxis ? 1 : 0) - (whatIfRow ? 1 : 0)
-    let bars = Rect(x: r.x, y: r.y + 1, w: r.w, h: barsH)
-    // A fixed axis (the widest the layer has been) when the caller knows it, else this record's own.
-    let hi = range.map { max($0, l.histogram.edges.last ?? 0) } ?? (l.histogram.edges.last ?? 1)
-    let lo = range != nil ? -hi : (l.histogram.edges.first ?? -1)
-    let cols = rebin(l.histogram, columns: bars.w, lo: lo, hi: hi)
-    let filled = drawBars(&c, bars, cols, g)
-    func col(_ v: Float) -> Int? { histogramColumn(v, lo: lo, hi: hi, width: bars.w) }
-
-    // Marker columns: glyph above the bar, the bar itself recoloured, so both stay readable. Without colour
-    // (NO_COLOR, a plain-text capture) the bar keeps its blocks and the glyph runs only above it: the pile of
-    // weights a large λ gathers on a transition is what the column shows, and the marker must not hide it.
+/// Marker columns: glyph above the bar, the bar itself recoloured, so both stay readable. Without colour
+/// (NO_COLOR, a plain-text capture) the bar keeps its blocks and the glyph runs only above it: the pile of
+/// weights a large λ gathers on a transition is what the column shows, and the marker must not hide it.
+private func drawMarkerColumns(_ c: inout Canvas, _ bars: Rect, _ marks: [TransitionMark], filled: [Int], markersOverBars: Bool,
+                               _ col: (Float) -> Int?, _ g: Glyphs) {
     let steps = g.vblocks.count - 1
     for m in marks {
         guard let x = col(m.value) else { continue }
@@ -97,36 +139,20 @@ func drawWeightHistogram(_ c: inout Canvas, _ r: Rect, layer: LayerRecord?, inde
         // A bar as tall as the panel leaves no room above it: its top cell carries the marker.
         if markersOverBars && top >= bars.h { c.put(bars.x + x, bars.y, g.marker, m.style) }
     }
+}
 
-    // What-if: the other method's transitions, faint, in the empty cells above the bars.
-    if let wi = whatIf {
-        for t in wi.transitions {
-            guard let x = col(t) else { continue }
-            for y in bars.y..<bars.maxY where c[bars.x + x, y].ch == " " { c.put(bars.x + x, y, g.ascii ? ":" : "╎", .faint) }
-        }
+/// The axis row under the bars: the levels, the transitions, and per-channel methods' spread of each transition
+/// across channels.
+private func drawHistogramAxis(_ c: inout Canvas, _ r: Rect, _ l: LayerRecord, _ marks: [TransitionMark],
+                               _ col: (Float) -> Int?, _ g: Glyphs) {
+    let y = r.y
+    c.hline(r.x, y, r.w, g.hline, .dim)
+    for (band, m) in zip(l.transitionBands ?? [], marks) where band.count == 2 {
+        guard let a = col(band[0]), let b = col(band[1]) else { continue }
+        for x in min(a, b)...max(a, b) { c.put(r.x + x, y, bandGlyph(g), m.style) }
     }
-
-    var y = bars.maxY
-    if showAxis {
-        c.hline(r.x, y, r.w, g.hline, .dim)
-        // Per-channel methods: where each transition lies across channels, drawn on the axis under the bars.
-        for (band, m) in zip(l.transitionBands ?? [], marks) where band.count == 2 {
-            guard let a = col(band[0]), let b = col(band[1]) else { continue }
-            for x in min(a, b)...max(a, b) { c.put(r.x + x, y, bandGlyph(g), m.style) }
-        }
-        for v in l.levels { if let x = col(v) { c.put(r.x + x, y, g.levelMark, .level) } }
-        for m in marks { if let x = col(m.value) { c.put(r.x + x, y, g.ascii ? "+" : "┴", m.style) } }
-        y += 1
-    }
-    // Values under the markers, then the range ends where there is room.
-    var labels: [(col: Int, text: String, style: Style)] = []
-    for m in marks { if let x = col(m.value) { labels.append((x, m.value == 0 ? "0" : Fmt.signed(m.value), m.style)) } }
-    labels.append((0, Fmt.sig(lo), .dim))
-    labels.append((r.w - 1, Fmt.sig(hi), .dim))
-    placeLabels(&c, r, y: y, labels)
-    y += 1
-    drawLevels(&c, Rect(x: r.x, y: y, w: r.w, h: 1), l, method: method, g)
-    if let wi = whatIf, whatIfRow { drawWhatIf(&c, Rect(x: r.x, y: y + 1, w: r.w, h: 1), wi, current: l, g) }
+    for v in l.levels { if let x = col(v) { c.put(r.x + x, y, g.levelMark, .level) } }
+    for m in marks { if let x = col(m.value) { c.put(r.x + x, y, g.ascii ? "+" : "┴", m.style) } }
 }
 
 /// `if TWN  ▲-0.05 30% ▲0 40% ▲+0.05 30%  err .44 (now .49)`: what a switch would do to this layer.

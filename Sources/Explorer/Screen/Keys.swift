@@ -20,6 +20,8 @@ public enum ExplorerAction: Equatable, Sendable {
     case cycleMethod
     case lambdaUp, lambdaDown, lambdaZero
     case prevLayer, nextLayer
+    /// A page of layers back or forward: the table's next page, its first layer selected.
+    case prevLayerPage, nextLayerPage
     case togglePause, save, quit, help
     /// Replay: move the time cursor by this many step records (negative = back).
     case scrub(Int)
@@ -50,6 +52,8 @@ public enum KeyMap {
         case .resize: return .resize
         case .tab, .char("]"): return .nextLayer
         case .backTab, .char("["): return .prevLayer
+        case .char("{"): return .prevLayerPage
+        case .char("}"): return .nextLayerPage
         case .char(","), .char("<"): return .smoothLess
         case .char("."), .char(">"): return .smoothMore
         case .char("l"), .char("L"): return .toggleLogLoss

@@ -69,8 +69,8 @@ extension SweepRenderer {
             let rec = model.steps[si]
             let l = rec.layers[layer]
             let method = QuantMethod(recorded: rec.method)
-            drawWeightHistogram(&c, cell, layer: l, index: layer, count: rec.layers.count, method: method,
-                                markersOverBars: options.noColor, range: range.map { max($0, 1e-12) }, g)
+            drawWeightHistogram(&c, cell, WeightHistogramView(layer: l, index: layer, count: rec.layers.count, method: method,
+                                                              range: range.map { max($0, 1e-12) }), markersOverBars: options.noColor, g)
             // The panel's title names the run and the step it shows in place of the histogram's own long one.
             c.fill(Rect(x: cell.x, y: cell.y, w: cell.w, h: 1), " ")
             drawTitle(&c, cell, [(g.fold(label), selected ? .accent : .title), ("step \(rec.step)", .normal),

@@ -136,45 +136,93 @@ func plotArea(_ r: Rect, rightAxis: Bool) -> Rect {
 /// A curves panel's plot: everything below its title row.
 func curvesPlot(_ panel: Rect) -> Rect { Rect(x: panel.x, y: panel.y + 1, w: panel.w, h: panel.h - 1) }
 
+/// One plot's data and axes: what `drawPlot` draws, and what hit-testing maps a click through.
+struct PlotView {
+    var series: [PlotSeries]
+    var xRange: (Float, Float)
+    var left: (Float, Float)
+    var right: (Float, Float)?
+    var format: (Float) -> String
+    var rightFormat: (Float) -> String
+    var marks: [PlotMark]
+    var cursor: Float?
+
+    /// The step under column `x` of a plot drawn in `r`, or nil outside its data area.
+    func step(atColumn x: Int, row y: Int, in r: Rect) -> Int? {
+        let area = plotArea(r, rightAxis: right != nil)
+        guard x >= area.x, x < area.maxX, y >= area.y - 1, y < area.maxY, area.w > 1 else { return nil }
+        return Int((xRange.0 + Float(x - area.x) / Float(area.w - 1) * (xRange.1 - xRange.0)).rounded())
+    }
+}
+
+/// The x axis of a plot's data area: steps to dot columns and to cell columns.
+struct PlotXAxis {
+    let x0: Float, x1: Float
+    /// Dot columns across the area, and dots per cell.
+    let dots: Int, perCell: Int, cells: Int
+
+    init(_ range: (Float, Float), cells: Int, perCell: Int) {
+        (x0, x1) = range.1 > range.0 ? range : (range.0, range.0 + 1)
+        self.cells = cells; self.perCell = perCell; dots = cells * perCell
+    }
+
+    func dot(_ x: Float) -> Int { clampedInt(Double(((x - x0) / (x1 - x0) * Float(dots - 1)).rounded()), -1, dots) }
+
+    /// The cell column of step `x`, or nil off the axis.
+    func column(_ x: Float) -> Int? {
+        guard x >= x0, x <= x1 else { return nil }
+        return min(cells - 1, max(0, dot(x) / perCell))
+    }
+}
+
 /// Draws the plot in `r`: the top row holds the change marks' labels (so they never cover a curve), y labels on
 /// the left (and right when a series uses the right axis), step numbers on the bottom row. Change marks run down
 /// empty cells only; the replay cursor is drawn last, in its own style, with a ▼ in the label row.
-func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float, Float),
-              left: (Float, Float), right: (Float, Float)?, format: (Float) -> String,
-              rightFormat: (Float) -> String, marks: [PlotMark], cursor: Float?, _ g: Glyphs) {
+func drawPlot(_ c: inout Canvas, _ r: Rect, _ p: PlotView, _ g: Glyphs) {
     guard r.h >= 4, r.w >= 16 else { return }
-    let lw = plotLabelWidth + 1, rw = right == nil ? 0 : plotLabelWidth + 1  // the y labels' columns
-    let area = plotArea(r, rightAxis: right != nil)
-    let labelRow = Rect(x: area.x, y: r.y, w: area.w, h: 1)
+    let area = plotArea(r, rightAxis: p.right != nil)
     guard area.w > 2, area.h > 0 else { return }
     var grid = DotGrid(w: area.w, h: area.h, ascii: g.ascii)
-    let (x0, x1) = xRange.1 > xRange.0 ? xRange : (xRange.0, xRange.0 + 1)
-    func px(_ x: Float) -> Int { clampedInt(Double(((x - x0) / (x1 - x0) * Float(grid.dotsX - 1)).rounded()), -1, grid.dotsX) }
-    func col(_ x: Float) -> Int? {
-        guard x >= x0, x <= x1 else { return nil }
-        return min(area.w - 1, max(0, px(x) / grid.sx))
+    let axis = PlotXAxis(p.xRange, cells: area.w, perCell: grid.sx)
+    plotSeries(&grid, p, axis, g)
+    for cy in 0..<grid.h {
+        for cx in 0..<grid.w where grid.bits[cy * grid.w + cx] != 0 {
+            let i = cy * grid.w + cx
+            c.put(area.x + cx, area.y + cy, grid.glyph(i, g), grid.styles[i] ?? .normal)
+        }
     }
+    drawChangeMarks(&c, area, labelRow: Rect(x: area.x, y: r.y, w: area.w, h: 1), p.marks, axis, g)
+    if let cur = p.cursor, let cx = axis.column(cur) {
+        for y in area.y..<area.maxY where c[area.x + cx, y].ch == " " || c[area.x + cx, y].style == .event {
+            c.put(area.x + cx, y, g.cursor, .cursor)
+        }
+        c.put(area.x + cx, r.y, g.ascii ? "v" : "▼", .cursor)
+    }
+    drawPlotAxes(&c, r, area, p, axis)
+}
 
-    // Faint series first, so real ones take the cells they share.
-    for s in series.sorted(by: { ($0.pattern == .faint ? 0 : 1) < ($1.pattern == .faint ? 0 : 1) }) {
-        let (lo, hi) = s.rightAxis ? (right ?? left) : left
+/// Each series' dots, faint series first so real ones take the cells they share.
+private func plotSeries(_ grid: inout DotGrid, _ p: PlotView, _ axis: PlotXAxis, _ g: Glyphs) {
+    for s in p.series.sorted(by: { ($0.pattern == .faint ? 0 : 1) < ($1.pattern == .faint ? 0 : 1) }) {
+        let (lo, hi) = s.rightAxis ? (p.right ?? p.left) : p.left
         let style: Style = s.pattern == .faint ? .faint : s.style
+        let dotsY = grid.dotsY
         func py(_ y: Float) -> Int {
             let t = hi > lo ? (hi - y) / (hi - lo) : 0.5
-            return clampedInt(Double((t * Float(grid.dotsY - 1)).rounded()), 0, grid.dotsY - 1)
+            return clampedInt(Double((t * Float(dotsY - 1)).rounded()), 0, dotsY - 1)
         }
         // Dashed: three dot columns on, two off.
         func on(_ xx: Int) -> Bool { s.pattern != .dashed || g.ascii || xx % 5 < 3 }
         var prev: (Int, Int)? = nil
         for (x, y) in zip(s.xs, s.ys) {
-            guard x.isFinite, y.isFinite, x >= x0, x <= x1 else { prev = nil; continue }
-            let p = (px(x), py(y))
+            guard x.isFinite, y.isFinite, x >= axis.x0, x <= axis.x1 else { prev = nil; continue }
+            let p = (axis.dot(x), py(y))
             if let q = prev, p.0 > q.0 {
                 // Fill each dot column between the two points so steep lines stay connected.
                 var lastY = q.1
                 for xx in (q.0 + 1)...p.0 {
                     let t = Float(xx - q.0) / Float(p.0 - q.0)
-                    let yy = clampedInt(Double((Float(q.1) + t * Float(p.1 - q.1)).rounded()), -1, grid.dotsY)
+                    let yy = clampedInt(Double((Float(q.1) + t * Float(p.1 - q.1)).rounded()), -1, dotsY)
                     if on(xx) { grid.vspan(xx, lastY, yy, style, glyph: s.glyph) }
                     lastY = yy
                 }
@@ -186,20 +234,17 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
             prev = p
         }
     }
+}
 
-    for cy in 0..<grid.h {
-        for cx in 0..<grid.w where grid.bits[cy * grid.w + cx] != 0 {
-            let i = cy * grid.w + cx
-            c.put(area.x + cx, area.y + cy, grid.glyph(i, g), grid.styles[i] ?? .normal)
-        }
-    }
-    // Change marks only where no curve is.
+/// Change marks down the empty cells of the data area, and their labels along the label row: marks whose labels
+/// would overlap share one, which names the burst's first and last value (labelling only the first would show a
+/// value the run held for a moment).
+private func drawChangeMarks(_ c: inout Canvas, _ area: Rect, labelRow: Rect, _ marks: [PlotMark], _ axis: PlotXAxis,
+                             _ g: Glyphs) {
     for m in marks {
-        guard let cx = col(m.x) else { continue }
+        guard let cx = axis.column(m.x) else { continue }
         for y in area.y..<area.maxY where c[area.x + cx, y].ch == " " { c.put(area.x + cx, y, g.eventMark, .event) }
     }
-    // Their labels along the label row: marks whose labels would overlap share one, which names the burst's
-    // first and last value (labelling only the first would show a value the run held for a moment).
     var clusters: [(col: Int, marks: [PlotMark])] = []
     func span(_ cl: (col: Int, marks: [PlotMark])) -> (start: Int, end: Int) {
         let n = PlotMark.label(cl.marks, g).unicodeScalars.count
@@ -207,7 +252,7 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
         return (start, start + n)
     }
     for m in marks.sorted(by: { $0.x < $1.x }) {
-        guard let cx = col(m.x) else { continue }
+        guard let cx = axis.column(m.x) else { continue }
         clusters.append((cx, [m]))
         // A new label that would overlap the one before (its own or pushed left by the right edge) joins it.
         while clusters.count > 1, span(clusters[clusters.count - 1]).start <= span(clusters[clusters.count - 2]).end,
@@ -223,27 +268,24 @@ func drawPlot(_ c: inout Canvas, _ r: Rect, series: [PlotSeries], xRange: (Float
         c.text(in: labelRow, at, labelRow.y, label, .event)
         nextFree = at + label.unicodeScalars.count + 1
     }
-    if let cur = cursor, let cx = col(cur) {
-        for y in area.y..<area.maxY where c[area.x + cx, y].ch == " " || c[area.x + cx, y].style == .event {
-            c.put(area.x + cx, y, g.cursor, .cursor)
-        }
-        c.put(labelRow.x + cx, labelRow.y, g.ascii ? "v" : "▼", .cursor)
-    }
+}
 
-    // Axes: labels at top, middle (room permitting) and bottom.
+/// The y labels at top, middle (room permitting) and bottom, and the step numbers on the bottom row.
+private func drawPlotAxes(_ c: inout Canvas, _ r: Rect, _ area: Rect, _ p: PlotView, _ axis: PlotXAxis) {
+    let lw = plotLabelWidth + 1, rw = p.right == nil ? 0 : plotLabelWidth + 1  // the y labels' columns
     let rows = area.h >= 5 ? [0, area.h / 2, area.h - 1] : [0, area.h - 1]
     for row in rows {
         let t = area.h > 1 ? Float(row) / Float(area.h - 1) : 0
-        let v = left.1 - t * (left.1 - left.0)
-        c.text(r.x, area.y + row, pad(format(v), lw - 1), .dim, maxWidth: lw - 1)
-        if let rr = right {
+        let v = p.left.1 - t * (p.left.1 - p.left.0)
+        c.text(r.x, area.y + row, pad(p.format(v), lw - 1), .dim, maxWidth: lw - 1)
+        if let rr = p.right {
             let v2 = rr.1 - t * (rr.1 - rr.0)
-            c.text(area.maxX + 1, area.y + row, rightFormat(v2), .series2, maxWidth: rw - 1)
+            c.text(area.maxX + 1, area.y + row, p.rightFormat(v2), .series2, maxWidth: rw - 1)
         }
     }
     let by = r.maxY - 1
-    c.text(area.x, by, Fmt.count(x0), .dim)
-    let endLabel = Fmt.count(x1)
+    c.text(area.x, by, Fmt.count(axis.x0), .dim)
+    let endLabel = Fmt.count(axis.x1)
     c.text(area.maxX - endLabel.count, by, endLabel, .dim)
     let mid = "step"
     c.text(area.x + (area.w - mid.count) / 2, by, mid, .dim)
