@@ -40,7 +40,15 @@ extension RunPhase {
         return note
     }
 
-    var style: Style { Self.styleOf(word: word) }
+    var style: Style {
+        switch self {
+        case .done: return .good
+        case .failed: return .bad
+        case .running: return .accent
+        case .interrupted, .requeued, .stale: return .warn
+        case .notStarted, .queued: return .dim
+        }
+    }
 }
 
 /// A run's metrics.jsonl boiled down to what one board row draws. Fed record by record (a live run's file grows),
@@ -119,9 +127,13 @@ public struct SweepBoard: Sendable, Equatable {
         self.name = name; self.varying = varying; self.rows = rows; self.notice = notice; self.showsLoss = showsLoss
     }
 
-    /// How many runs are in each state, in the order the header lists them.
-    public var counts: [(label: String, count: Int)] {
-        RunPhase.countOrder.map { w in (w, rows.filter { $0.state.word == w }.count) }.filter { $0.count > 0 }
+    /// How many runs there are of each word, in the order the header lists them, each with the phase of its first run
+    /// (the word and its style).
+    public var counts: [(phase: RunPhase, count: Int)] {
+        RunPhase.countOrder.compactMap { w in
+            let these = rows.filter { $0.state.word == w }
+            return these.first.map { ($0.state, these.count) }
+        }
     }
 
     /// The grid's share done: the mean of the runs' shares (a run not started counts 0, a done one 1).

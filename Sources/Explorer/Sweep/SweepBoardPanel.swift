@@ -52,9 +52,9 @@ func drawSweepHeader(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, title: S
     if barW >= 8 { drawBar(&c, x + 2, r.y, width: barW, fraction: board.progress, done: board.progress >= 1, g) }
     guard r.h > 1 else { return }
     x = r.x
-    for (i, (label, n)) in board.counts.enumerated() {
+    for (i, (phase, n)) in board.counts.enumerated() {
         if i > 0 { x = c.text(in: r, x, r.y + 1, " \(g.dot) ", .dim) }
-        x = c.text(in: r, x, r.y + 1, "\(n) \(label)", RunPhase.styleOf(word: label))
+        x = c.text(in: r, x, r.y + 1, "\(n) \(phase.word)", phase.style)
     }
 }
 
@@ -82,18 +82,6 @@ func drawKeys(_ c: inout Canvas, _ r: Rect, _ items: [(String, String)], _ g: Gl
         if x + k.unicodeScalars.count > r.maxX { break }
         x = c.text(in: r, x, r.y, k, .keyCap)
         x = (label.isEmpty ? x : c.text(in: r, x + 1, r.y, label, .normal)) + 2
-    }
-}
-
-extension RunPhase {
-    static func styleOf(word: String) -> Style {
-        switch word {
-        case "done": return .good
-        case "failed": return .bad
-        case "running": return .accent
-        case "interrupted", "requeued", "stale": return .warn
-        default: return .dim
-        }
     }
 }
 
