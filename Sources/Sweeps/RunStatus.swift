@@ -91,7 +91,9 @@ public struct RunProgress: Equatable, Sendable {
         guard let f = try? RegularFile(RunFiles.metrics(in: runDir)), f.size > 0,
               let data = try? Data(contentsOf: URL(fileURLWithPath: f.path), options: .alwaysMapped) else { return p }
         var end = data.endIndex, sawStep = false, sawEpoch = false
-        var events: [RunRecord] = []  // newest first
+        // The events after the last step and epoch records, newest first: the newest of them decide how the run
+        // ended; past a thousand (a damaged or hostile file, never a run's own) the older ones are not kept.
+        var events: [RunRecord] = []
         while end > data.startIndex && !(sawStep && sawEpoch) {
             let start = data[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex
             defer { end = max(start - 1, data.startIndex) }
@@ -99,7 +101,7 @@ public struct RunProgress: Equatable, Sendable {
             guard start < end, let record = RunRecordCoding.decode(Substring(decoding: data[start..<end], as: UTF8.self)) else { continue }
             switch record {
             case .event(let e):
-                events.append(record)
+                if events.count < 1000 { events.append(record) }
                 p.step = max(p.step, e.step)
             case .step(let s) where !sawStep:
                 sawStep = true
@@ -119,7 +121,7 @@ public struct RunProgress: Equatable, Sendable {
                 continue
             }
         }
-        // The events after the last step and epoch records, folded in file order as every reader folds them.
+        // Folded in file order, as every reader folds them.
         p.ended = RunState(records: events.reversed()).phase
         return p
     }
