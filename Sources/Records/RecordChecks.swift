@@ -13,7 +13,7 @@ enum RecordChecks {
                 && s.lambda.isFinite && s.layers.count <= maxItems && s.layers.allSatisfy(plausible)
         case .epoch(let e):
             return (0...maxEpoch).contains(e.epoch) && (0...maxStep).contains(e.step)
-                && [e.trainMetric, e.testMetric].allSatisfy { MetricFormat.plausible(e.metric, $0) }
+                && [e.trainMetric, e.testMetric].allSatisfy(Metric.printing(e.metric).isPlausible)
         case .event(let e):
             return (0...maxStep).contains(e.step) && (0...maxEpoch).contains(e.epoch) && e.message.utf8.count <= 10_000
         }

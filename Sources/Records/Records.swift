@@ -101,7 +101,7 @@ public struct StepRecord: Codable, Sendable {
     /// How each layer's R adds up its weights: "sum" (the paper's L1 norm) or "mean". Absent in runs
     /// written before the choice existed, which used the mean.
     public var regReduction: String?
-    /// What the objective is judged by ("accuracy", later "psnr"), and its value on this training batch.
+    /// What the objective is judged by (a `Metric`'s name: "accuracy", "psnr"), and its value on this training batch.
     public var metric: String
     public var batchMetric: Float
     public var lr: Float
@@ -125,7 +125,7 @@ public struct StepRecord: Codable, Sendable {
         lambda = try c.decode(Float.self, forKey: .lambda); loss = try c.decode(Float.self, forKey: .loss)
         taskLoss = try c.decode(Float.self, forKey: .taskLoss); regLoss = try c.decode(Float.self, forKey: .regLoss)
         regReduction = try c.decodeIfPresent(String.self, forKey: .regReduction)
-        metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? "accuracy"
+        metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? Metric.accuracy.name
         batchMetric = try c.decodeIfPresent(Float.self, forKey: .batchMetric) ?? c.decode(Float.self, forKey: .batchAcc)
         lr = try c.decode(Float.self, forKey: .lr); samplesPerS = try c.decode(Float.self, forKey: .samplesPerS)
         etaS = try c.decode(Float.self, forKey: .etaS); layers = try c.decode([LayerRecord].self, forKey: .layers)
@@ -144,7 +144,7 @@ public struct StepRecord: Codable, Sendable {
     }
 
     public init(step: Int, epoch: Int, totalSteps: Int, method: String, lambda: Float, loss: Float,
-                taskLoss: Float, regLoss: Float, regReduction: String? = nil, metric: String = "accuracy", batchMetric: Float,
+                taskLoss: Float, regLoss: Float, regReduction: String? = nil, metric: String = Metric.accuracy.name, batchMetric: Float,
                 lr: Float, samplesPerS: Float,
                 etaS: Float, layers: [LayerRecord]) {
         self.step = step; self.epoch = epoch; self.totalSteps = totalSteps; self.method = method
@@ -161,7 +161,7 @@ public struct EpochRecord: Codable, Sendable {
     public var epoch: Int
     public var step: Int
     public var method: String
-    /// The objective's metric ("accuracy", later "psnr"): over the epoch's training batches, and on the test split.
+    /// The objective's metric (a `Metric`'s name: "accuracy", "psnr"): over the epoch's training batches, and on the test split.
     public var metric: String
     public var trainMetric: Float
     public var trainLoss: Float
@@ -177,7 +177,7 @@ public struct EpochRecord: Codable, Sendable {
         case trainAcc = "train_acc", testAcc = "test_acc"  // before metrics were named
     }
 
-    public init(epoch: Int, step: Int, method: String, metric: String = "accuracy", trainMetric: Float, trainLoss: Float,
+    public init(epoch: Int, step: Int, method: String, metric: String = Metric.accuracy.name, trainMetric: Float, trainLoss: Float,
                 testMetric: Float, testLoss: Float, seconds: Float) {
         self.epoch = epoch; self.step = step; self.method = method; self.metric = metric; self.trainMetric = trainMetric
         self.trainLoss = trainLoss; self.testMetric = testMetric; self.testLoss = testLoss; self.seconds = seconds
@@ -187,7 +187,7 @@ public struct EpochRecord: Codable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         epoch = try c.decode(Int.self, forKey: .epoch); step = try c.decode(Int.self, forKey: .step)
         method = try c.decode(String.self, forKey: .method)
-        metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? "accuracy"
+        metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? Metric.accuracy.name
         trainMetric = try c.decodeIfPresent(Float.self, forKey: .trainMetric) ?? c.decode(Float.self, forKey: .trainAcc)
         testMetric = try c.decodeIfPresent(Float.self, forKey: .testMetric) ?? c.decode(Float.self, forKey: .testAcc)
         trainLoss = try c.decode(Float.self, forKey: .trainLoss); testLoss = try c.decode(Float.self, forKey: .testLoss)
@@ -331,17 +331,5 @@ extension LayerRecord {
             if b <= limit { n += Float(count) } else if a < limit, b > a { n += Float(count) * (limit - a) / (b - a) }
         }
         return n / Float(total)
-    }
-}
-
-/// How a named metric reads: accuracy as a percentage, anything else (PSNR in dB) as it is.
-public enum MetricFormat {
-    public static func short(_ name: String) -> String { name == "accuracy" ? "acc" : name.uppercased() }
-    public static func value(_ name: String, _ v: Float, decimals: Int = 2) -> String {
-        name == "accuracy" ? String(format: "%.\(decimals)f%%", 100 * v) : String(format: "%.\(decimals)f dB", v)
-    }
-    /// The range a decoded value must sit in.
-    public static func plausible(_ name: String, _ v: Float) -> Bool {
-        v.isFinite && (name == "accuracy" ? (0...1).contains(v) : abs(v) < 1e6)
     }
 }

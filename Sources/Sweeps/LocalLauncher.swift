@@ -1,5 +1,6 @@
 import BTCore
 import Foundation
+import Records
 
 /// The local backend: up to `jobs` `btviz sweep task` children at once, each in its own process group with
 /// `threads` worker threads. A stop signal (Ctrl-C, SIGTERM, SIGHUP) is forwarded once to every child, which
@@ -45,7 +46,7 @@ public struct LocalLauncher {
             case .running(let holder):
                 summary.skipped += 1
                 report("skipped \(e.name): in use by \(holder)")
-            case .interrupted, .notStarted:
+            case .interrupted, .notStarted, .queued, .requeued:  // no queue here: the task left it unfinished
                 if e.exit.shellCode == 0 || Outcome.read(runDir: dir)?.isInterruption == true || e.stoppedBy != nil {
                     summary.interrupted += 1
                     report("interrupted \(e.name) at step \(progress.step) of \(progress.totalSteps)")
@@ -63,7 +64,7 @@ public struct LocalLauncher {
     /// "test accuracy 85.20% (epoch 3)".
     public static func describe(_ p: RunProgress) -> String {
         guard let m = p.testMetric else { return "no epoch record" }
-        let value = p.metric == "accuracy" ? String(format: "%.2f%%", 100 * m) : String(format: "%.2f %@", m, p.metric ?? "")
-        return "test \(p.metric ?? "metric") \(value) (epoch \(p.epochs))"
+        let metric = Metric.printing(p.metric ?? Metric.accuracy.name)
+        return "test \(metric.title) \(metric.format(m)) (epoch \(p.epochs))"
     }
 }

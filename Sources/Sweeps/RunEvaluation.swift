@@ -29,7 +29,7 @@ public struct RunEvaluation: Codable, Equatable, Sendable {
     public var calibrationImages: Int
     public var calibrationUsed: Int
     public var calibrationDraw: String
-    /// "accuracy" (a fraction) or "psnr" (dB), as the run's epoch records name it.
+    /// The metric's name, as the run's epoch records name it (`Metric(named:)`; only accuracy is re-estimated).
     public var metric: String
     public var testImages: Int
     /// Re-estimated statistics: the figure of record.
@@ -108,10 +108,12 @@ public struct RunEvaluation: Codable, Equatable, Sendable {
             return "a count is out of range"
         }
         guard [testMetric, testLoss, storedTestMetric, storedTestLoss].allSatisfy(\.isFinite) else { return "a figure is not finite" }
-        if metric == "accuracy", ![testMetric, storedTestMetric].allSatisfy({ (0...1).contains($0) }) {
-            return "an accuracy is outside 0...1"
-        }
         guard method.count <= 64, metric.count <= 64, evaluatedAt.count <= 64 else { return "a field is too long" }
+        guard let m = Metric(named: metric) else { return "its metric '\(metric)' is not one btviz reports" }
+        if ![testMetric, storedTestMetric].allSatisfy(m.isPlausible) {
+            let range = String(format: "%g...%g", Double(m.plausible.lowerBound), Double(m.plausible.upperBound))
+            return "\(m == .accuracy ? "an" : "a") \(m.title) is outside \(range)"
+        }
         return nil
     }
 

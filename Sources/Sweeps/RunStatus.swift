@@ -59,52 +59,29 @@ public struct Outcome: Codable, Equatable, Sendable {
     }
 }
 
-/// Where a run of a sweep stands: its records' `RunState` with what only the folder knows (a live lock, outcome.json).
-public enum RunPhase: Equatable, Sendable {
-    case notStarted
-    /// A process holds the run: `holder` names it (pid and host, or the Slurm job).
-    case running(holder: String)
-    /// A checkpoint and no finish, and nobody training it: the next `sweep run` resumes it.
-    case interrupted
-    case done
-    case failed(reason: String)
-    /// The run's recorded options differ from the spec's (the spec changed after it ran): never counted or resumed
-    /// as the spec's run. Decided by the command line, which knows train's options (`SweepStaleness`).
-    case stale(reason: String)
-
-    /// One word for tables and JSON.
-    public var word: String {
-        switch self {
-        case .notStarted: return "pending"
-        case .running: return "running"
-        case .interrupted: return "interrupted"
-        case .done: return "done"
-        case .failed: return "failed"
-        case .stale: return "stale"
-        }
-    }
-
-    public var isLive: Bool { if case .running = self { return true } else { return false } }
-}
-
 /// What a run's metrics.jsonl says at its end: read backwards from the end of the file, so a long run costs no
 /// more than its last epoch's records.
 public struct RunProgress: Equatable, Sendable {
     public var step = 0, totalSteps = 0
     /// Epochs finished (the last epoch record's epoch + 1).
     public var epochs = 0
-    /// "accuracy" (a fraction) or "psnr" (dB), of the last epoch record.
+    /// The last epoch record's metric, as records name it.
     public var metric: String?
+    /// That metric as a type: nil before the first epoch record, or for a name this build does not know.
+    public var reportedMetric: Metric? { metric.flatMap { Metric(named: $0) } }
     public var testMetric: Double?, testLoss: Double?
     /// The run's flip share (`FlipShare`: of the last step record, nil for step 0's or full precision's).
     public var flipShare: Double?
     /// The loss of the last step record (task loss − λ·R as logged).
     public var loss: Double?
     public var etaSeconds: Double?
+    /// Where the records of the tail put the run (`RunState.phase`): done, interrupted or failed once it ended.
+    public var ended: RunPhase?
     /// A "done" event: the training ran to its last step.
-    public var finished = false
-    /// A "nan" event: the loss became NaN and the run stopped.
-    public var diverged = false
+    public var finished: Bool {
+        get { ended == .done }
+        set { ended = newValue ? .done : nil }
+    }
 
     public init() {}
 
@@ -114,6 +91,9 @@ public struct RunProgress: Equatable, Sendable {
         guard let f = try? RegularFile(RunFiles.metrics(in: runDir)), f.size > 0,
               let data = try? Data(contentsOf: URL(fileURLWithPath: f.path), options: .alwaysMapped) else { return p }
         var end = data.endIndex, sawStep = false, sawEpoch = false
+        // The events after the last step and epoch records, newest first: the newest of them decide how the run
+        // ended; past a thousand (a damaged or hostile file, never a run's own) the older ones are not kept.
+        var events: [RunRecord] = []
         while end > data.startIndex && !(sawStep && sawEpoch) {
             let start = data[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex
             defer { end = max(start - 1, data.startIndex) }
@@ -121,8 +101,7 @@ public struct RunProgress: Equatable, Sendable {
             guard start < end, let record = RunRecordCoding.decode(Substring(decoding: data[start..<end], as: UTF8.self)) else { continue }
             switch record {
             case .event(let e):
-                if e.kind == .done { p.finished = true }
-                if e.kind == .nan { p.diverged = true }
+                if events.count < 1000 { events.append(record) }
                 p.step = max(p.step, e.step)
             case .step(let s) where !sawStep:
                 sawStep = true
@@ -142,6 +121,8 @@ public struct RunProgress: Equatable, Sendable {
                 continue
             }
         }
+        // Folded in file order, as every reader folds them.
+        p.ended = RunState(records: events.reversed()).phase
         return p
     }
 
@@ -150,7 +131,8 @@ public struct RunProgress: Equatable, Sendable {
     private static func decimal(_ f: Float) -> Double { Double("\(f)") ?? Double(f) }
 }
 
-/// Run status: the one function `sweep status`, `sweep table`, `sweep watch` and the launchers use.
+/// Run status: the one function `sweep status`, `sweep table`, `sweep watch` and the launchers use to put a run of a
+/// sweep in its `RunPhase` (Records' one status type), from its records, its locks and outcome.json.
 public enum RunStatus {
     /// `sweep task` holds this lock in the run folder for as long as it runs, around the training's own .lock.
     public static let taskLockFile = ".task.lock"
@@ -166,8 +148,8 @@ public enum RunStatus {
         if let h = RunLock.holder(of: runDir) ?? (ownTaskLock ? nil : RunLock.holder(of: runDir, file: taskLockFile)) {
             return .running(holder: h)
         }
-        if progress.finished { return .done }
-        if progress.diverged { return .failed(reason: "the loss became NaN at step \(progress.step)") }
+        // What the records say once the run ended; a stop is told apart from a crash below, by outcome.json.
+        if let ended = progress.ended, ended != .interrupted { return ended }
         if let o = Outcome.read(runDir: runDir), o.exitCode != 0 || o.signal != nil, !o.isInterruption {
             return .failed(reason: o.reason.isEmpty ? "exit code \(o.exitCode)" : o.reason)
         }

@@ -1,5 +1,6 @@
 import BTCore
 import Foundation
+import Records
 
 /// A sweep run's Slurm task as the controller knows it now.
 public struct SlurmTask: Equatable, Sendable {
@@ -154,25 +155,18 @@ public enum SlurmQueue {
         return out
     }
 
-    /// A run's state for `sweep status` and `watch` when the sweep went to Slurm: the run folder's state (the
-    /// truth once a task holds or has left the run) merged with its task in the queue. Words: pending,
-    /// requeued, running, done, failed, interrupted.
-    public static func merge(_ state: RunPhase, _ task: SlurmTask?) -> (word: String, note: String) {
-        let folderNote: String
-        switch state {
-        case .running(let h): folderNote = h
-        case .failed(let why), .stale(let why): folderNote = why
-        default: folderNote = ""
-        }
-        guard let task else { return (state.word, folderNote) }
+    /// A run's phase for `sweep status` and `sweep watch` when the sweep went to Slurm: the run folder's (the truth
+    /// once a task holds or has left the run) merged with its task in the queue: a task waiting makes the run
+    /// queued or requeued, one starting makes it running; a task that left the queue adds how it ended to the
+    /// folder's note.
+    public static func merge(_ state: RunPhase, _ task: SlurmTask?) -> RunPhase {
+        guard let task else { return state }
         let requeued = task.restarts > 0 ? ", requeued \(task.restarts)x" : ""
         switch state {
-        case .done:
-            return ("done", "")
-        case .stale(let why):
-            return ("stale", why)
+        case .done, .stale:
+            return state
         case .running(let holder):
-            return ("running", holder + requeued)
+            return .running(holder: holder + requeued)
         default:
             break
         }
@@ -180,13 +174,21 @@ public enum SlurmQueue {
         case "PENDING", "REQUEUED", "REQUEUE_HOLD":
             let why = task.reason.map { ": \($0)" } ?? ""
             return task.restarts > 0
-                ? ("requeued", "Slurm job \(task.job) waits\(why) (restart \(task.restarts))")
-                : ("pending", "Slurm job \(task.job) waits\(why)")
+                ? .requeued("Slurm job \(task.job) waits\(why) (restart \(task.restarts))")
+                : .queued("Slurm job \(task.job) waits\(why)")
         case "RUNNING", "CONFIGURING":
-            return ("running", "Slurm job \(task.job) starting\(requeued)")
+            return .running(holder: "Slurm job \(task.job) starting\(requeued)")
         default:
             let note = "Slurm job \(task.job) \(task.state.lowercased())"
-            return (state.word, folderNote.isEmpty ? note : folderNote + "; " + note)
+            let said = state.note.isEmpty ? note : state.note + "; " + note
+            switch state {
+            case .notStarted: return .notStarted(note: said)
+            case .interrupted: return .interrupted(note: said)
+            case .failed: return .failed(reason: said)
+            case .queued: return .queued(said)
+            case .requeued: return .requeued(said)
+            case .running, .done, .stale: return state
+            }
         }
     }
 

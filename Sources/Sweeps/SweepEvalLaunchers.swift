@@ -1,5 +1,6 @@
 import BTCore
 import Foundation
+import Records
 
 /// `sweep eval`'s two backends. Both start `btviz sweep eval-task DIR RUN`, which evaluates one finished run
 /// and writes RUN/eval.json (RunEvaluation); neither writes a cache itself. An evaluation is short and starts
@@ -55,8 +56,8 @@ public struct LocalEvalLauncher {
 
     /// "test accuracy 71.20% re-estimated, 68.34% stored".
     public static func describe(_ e: RunEvaluation) -> String {
-        func f(_ v: Double) -> String { e.metric == "accuracy" ? String(format: "%.2f%%", 100 * v) : String(format: "%.2f %@", v, e.metric) }
-        return "test \(e.metric) \(f(e.testMetric)) with re-estimated batch-norm statistics, \(f(e.storedTestMetric)) stored"
+        let m = Metric.printing(e.metric)
+        return "test \(m.title) \(m.format(e.testMetric)) with re-estimated batch-norm statistics, \(m.format(e.storedTestMetric)) stored"
     }
 
     /// The last "btviz: ..." line in the last 8 KB of a log, or nil.

@@ -72,8 +72,8 @@ public struct SweepTable {
     public var rowKeys: [String], columnKeys: [String]
     public var rows: [[String]], columns: [[String]]
     public var cells: [Cell]
-    /// accuracy or psnr, as the runs' epoch records name it.
-    public var metric: String
+    /// The runs' metric, as their epoch records name it (accuracy when no run has one yet).
+    public var metric: Metric
     public var paper: PaperTables.Table?
     /// Which cells are bold, and what follows each mean.
     public var boldRule: BoldRule, spread: SpreadRule
@@ -88,8 +88,16 @@ public struct SweepTable {
     public var figureNote: String?
     /// The spec's `metric:` when it named one (the caption quotes it; it chose `figure`).
     public var sweepMetric: SweepMetric?
+    /// What a test figure's cells hold: the test loss, or the runs' metric (nil for the flip share, in %).
+    public var figureMetric: Metric? {
+        switch figure {
+        case .metric: return metric
+        case .loss: return .loss
+        case .flipShare: return nil
+        }
+    }
     /// Decimals a printed figure has: a percentage or dB to 2, a loss (about 0.1-2) to 4.
-    public var decimals: Int { figure == .loss ? 4 : 2 }
+    public var decimals: Int { figureMetric?.decimals ?? 2 }
     /// The dataset as the runs read it, per row ("fashion (2,557/4,443, not the official release)"), where the
     /// rows' runs recorded what they read; the formats print it in place of the bare dataset option.
     public var dataLabels: [[String]: String] = [:]
@@ -178,12 +186,13 @@ public struct SweepTable {
         rows = sorted(rowKeys, rowSet)
         columns = sorted(columnKeys, columnSet)
         let metrics = Set(results.compactMap(\.progress.metric))
-        metric = metrics.count == 1 ? metrics.first! : (metrics.isEmpty ? "accuracy" : "mixed")
         if metrics.count > 1 { throw BTError("the runs report different metrics (\(metrics.sorted().joined(separator: ", "))); table them separately") }
-        if statistics == .recalibrated && metric != "accuracy" {
-            throw BTError("--metric recalibrated is for classification runs (these report \(metric)); their figure is the stored one")
+        // A name this build does not know is tabled as a plain number under its own name.
+        metric = metrics.first.map(Metric.printing) ?? .accuracy
+        if statistics == .recalibrated && metric != .accuracy {
+            throw BTError("--metric recalibrated is for classification runs (these report \(metric.title)); their figure is the stored one")
         }
-        let scale = metric == "accuracy" ? 100.0 : 1.0
+        let metric = self.metric
         var cells: [Cell] = []
         for r in rows {
             for c in columns {
@@ -191,8 +200,8 @@ public struct SweepTable {
                 var counted: [Double] = [], left: [(String, String, String?)] = [], countedRuns: [RunResult] = []
                 var stored: [Double] = [], recalibrated: [Double] = []
                 // The figure as logged (stored batch-norm statistics) and as sweep eval gave it.
-                func logged(_ m: RunResult) -> Double? { figure == .loss ? m.progress.testLoss : m.progress.testMetric.map { $0 * scale } }
-                func evaluated(_ e: RunEvaluation) -> Double { figure == .loss ? e.testLoss : e.testMetric * scale }
+                func logged(_ m: RunResult) -> Double? { figure == .loss ? m.progress.testLoss : m.progress.testMetric.map(metric.scaled) }
+                func evaluated(_ e: RunEvaluation) -> Double { figure == .loss ? e.testLoss : metric.scaled(e.testMetric) }
                 for m in members {
                     if m.state == .done, let v = logged(m) {
                         stored.append(v)
@@ -332,7 +341,7 @@ public struct SweepTable {
         for (_, idx) in groups {
             let quantized = idx.filter { method(cells[$0]) != "full" && cells[$0].stats != nil }
             // Higher is better, but for a loss: `better(a, b)` says a is.
-            let lowerIsBetter = figure == .loss
+            let lowerIsBetter = figureMetric?.direction == .lowerIsBetter
             func better(_ a: Double, _ b: Double) -> Bool { lowerIsBetter ? a < b : a > b }
             guard let best = quantized.max(by: { better(cells[$1].stats!.mean, cells[$0].stats!.mean) }) else { continue }
             let top = cells[best].stats!

@@ -64,9 +64,9 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
     static let paperMark = "†"
 
     static func notes(_ t: SweepTable) -> [String] {
-        let what = t.figure == .loss ? "test loss" : t.metric == "accuracy" ? "test accuracy (%)" : "test \(t.metric)"
+        let what = "test " + (t.figureMetric?.titleWithUnit ?? "")  // "test accuracy (%)", "test PSNR (dB)", "test loss"
         // A loss is better lower.
-        let (most, more) = t.figure == .loss ? ("lowest", "lower") : ("highest", "higher")
+        let (most, more) = t.figureMetric?.direction == .lowerIsBetter ? ("lowest", "lower") : ("highest", "higher")
         let bold: String
         switch t.boldRule {
         case .none: bold = "no cell is bold"
@@ -204,7 +204,7 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
              "stored": Self.object(c.stored, t.spread), "recalibrated": Self.object(c.recalibrated, t.spread),
              "figures_differ": c.figuresDiffer]
         }
-        let out: [String: Any] = ["metric": t.metric, "unit": t.figure == .loss ? "" : t.metric == "accuracy" || t.figure == .flipShare ? "%" : t.metric, "figure": t.figure.rawValue,
+        let out: [String: Any] = ["metric": t.metric.name, "unit": t.figureMetric?.symbol ?? "%", "figure": t.figure.rawValue,
                                   "rows": t.rowKeys, "columns": t.columnKeys, "paper": t.paper?.id ?? NSNull(), "cells": cells,
                                   "spread": t.spread.rawValue, "bold": t.boldRule.rawValue, "alpha": BoldRule.alpha,
                                   "statistics": t.statistics.rawValue, "calibration_images": t.calibrationImages, "caption": Self.notes(t),

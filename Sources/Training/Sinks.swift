@@ -58,14 +58,14 @@ public final class ProgressPrinter: RunSink {
             // The task loss and λ·R apart, as the explorer shows them: the objective is task − λ·R, which goes
             // negative once λ·R outgrows the task loss and then reads as a broken loss.
             write(String(format: "epoch %d/%d  step %d/%d  task loss %.4f  λ·R %.4g  %@ %@  %@  %.0f samples/s  ETA %@",
-                         s.epoch + 1, epochs, s.step, s.totalSteps, s.taskLoss, s.lambda * s.regLoss, MetricFormat.short(s.metric),
-                         MetricFormat.value(s.metric, s.batchMetric, decimals: 1), s.method, s.samplesPerS,
+                         s.epoch + 1, epochs, s.step, s.totalSteps, s.taskLoss, s.lambda * s.regLoss, Metric.printing(s.metric).label,
+                         Metric.printing(s.metric).format(s.batchMetric, decimals: 1), s.method, s.samplesPerS,
                          formatDuration(s.etaS)))
         case .epoch(let e):
-            let m = MetricFormat.short(e.metric)
+            let m = Metric.printing(e.metric)
             write(String(format: "epoch %d/%d done  train %@ %@  test %@ %@  test loss %.4f  (%.1fs)",
-                         e.epoch + 1, epochs, m, MetricFormat.value(e.metric, e.trainMetric), m,
-                         MetricFormat.value(e.metric, e.testMetric), e.testLoss, e.seconds))
+                         e.epoch + 1, epochs, m.label, m.format(e.trainMetric), m.label,
+                         m.format(e.testMetric), e.testLoss, e.seconds))
         case .event(let e):
             if e.kind != .start { write("[\(e.kind)] \(e.message)") }
         }

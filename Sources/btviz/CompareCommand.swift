@@ -52,26 +52,36 @@ struct Compare: ParsableCommand {
     @Flag(help: "Print rows and groups as JSON (fields described above).") var json = false
     @Flag(help: "Print rows and groups as one CSV table (fields described above).") var csv = false
 
-    enum Status: String { case finished, stopped, nan, unfinished }
-
     struct Row {
         var run: String, path: String
         var config: TrainConfig, header: RunHeader
         var identity: RunIdentity
         var finalMethod: String?, finalLambda: Float?
-        var status: Status, step: Int
-        var metric = "accuracy", testMetric: Float?, testEpoch: Int?
+        /// Where the records put the run (`RunState.phase`): done, interrupted or failed; nil while they cannot
+        /// tell (it goes on, or was cut off).
+        var phase: RunPhase?, step: Int
+        var metric = Metric.accuracy.name, testMetric: Float?, testEpoch: Int?
         var flip: Float?, distance: Float?, near: Float?
         var skipped = 0
         var flags: [String] = [], reasons: [String] = []
         var counted = false, group = 0
 
+        /// compare's word for the phase, as its JSON and CSV `status` spell it.
+        var statusWord: String {
+            switch phase {
+            case .done?: return "finished"
+            case .interrupted?: return "stopped"
+            case .failed?: return "nan"
+            default: return "unfinished"
+            }
+        }
+
         var statusText: String {
-            switch status {
-            case .finished: return "finished"
-            case .stopped: return "stopped at step \(step) of \(header.totalSteps)"
-            case .nan: return "NaN at step \(step) of \(header.totalSteps)"
-            case .unfinished: return "unfinished at step \(step) of \(header.totalSteps)"
+            switch phase {
+            case .done?: return "finished"
+            case .interrupted?: return "stopped at step \(step) of \(header.totalSteps)"
+            case .failed?: return "NaN at step \(step) of \(header.totalSteps)"
+            default: return "unfinished at step \(step) of \(header.totalSteps)"
             }
         }
     }
@@ -158,19 +168,14 @@ struct Compare: ParsableCommand {
         }
         let state = RunState(records: records)
         let last = state.step
-        let status: Status
-        switch state.end {
-        case .finished where last >= file.header.totalSteps: status = .finished
-        case .stopped: status = .stopped
-        case .failed: status = .nan
-        default: status = .unfinished
-        }
+        // Done only once its last step ran: a done event short of it is a run cut short.
+        let phase = state.phase == .done && last < file.header.totalSteps ? nil : state.phase
 
         var row = Row(run: dir, path: path, config: file.config, header: file.header,
                       identity: try groupIdentity(file.config, data: file.header.data), finalMethod: steps.last?.method, finalLambda: steps.last?.lambda,
-                      status: status, step: last, skipped: skipped)
+                      phase: phase, step: last, skipped: skipped)
         if let e = epochs.last { row.metric = e.metric; row.testMetric = e.testMetric; row.testEpoch = e.epoch + 1 }
-        if status != .finished { row.flags.append("unfinished"); row.reasons.append(row.statusText) }
+        if phase != .done { row.flags.append("unfinished"); row.reasons.append(row.statusText) }
         if figure == .recalibrated, row.testMetric != nil {
             let (e, why) = RunEvaluation.current(runDir: dir, calibrationImages: nil)
             row.testMetric = e.map { Float($0.testMetric) }
@@ -268,7 +273,7 @@ struct Compare: ParsableCommand {
             let t = Self.hasTransitions(r.config)
             lines.append([Self.shorten(r.run), "\(r.group)", Self.dataLabel(r.config, r.header), Self.kLabel(r.config), "\(r.config.epochs)",
                           r.config.method.rawValue, Self.lambdaLabel(r.config), "\(r.config.seed)", r.statusText,
-                          r.testMetric.map { MetricFormat.value(r.metric, $0) } ?? "-",
+                          r.testMetric.map { Metric.printing(r.metric).format($0) } ?? "-",
                           t ? r.flip.map(Self.share) ?? "-" : Self.notApplicable, t ? f(r.distance, "%.4f") : Self.notApplicable,
                           t ? f(r.near, "%.3f") : Self.notApplicable, flags])
         }
@@ -298,11 +303,7 @@ struct Compare: ParsableCommand {
                 guard transitions else { return Self.notApplicable }
                 return v.map { $0.sd.map { sd in String(format: "%.\(d)f ± %.\(d)f", v!.mean, sd) } ?? String(format: "%.\(d)f", $0.mean) } ?? "-"
             }
-            let test = s.test.map { t in
-                let sd = t.sd.map { metric == "accuracy" ? String(format: " ± %.2f", 100 * $0) : String(format: " ± %.2f", $0) } ?? ""
-                return metric == "accuracy" ? String(format: "%.2f%%", 100 * t.mean) + sd
-                    : String(format: "%.2f", t.mean) + sd + " " + MetricFormat.short(metric)
-            } ?? "-"
+            let test = s.test.map { Metric.printing(metric).format(mean: $0.mean, sd: $0.sd) } ?? "-"
             func share(_ v: (mean: Double, sd: Double?, n: Int)?) -> String {
                 guard transitions else { return Self.notApplicable }
                 return v.map { Self.share(Float($0.mean)) + ($0.sd.map { String(format: " ± %.2f", 100 * $0) } ?? "") } ?? "-"
@@ -387,7 +388,7 @@ struct Compare: ParsableCommand {
         ["run": r.run, "path": r.path, "group": r.group, "dataset": Self.dataLabel(r.config, r.header), "k": Self.kValue(r.config),
          "epochs": r.config.epochs, "method": r.config.method.rawValue, "lambda": Self.lambdaValue(r.config),
          "seed": r.config.seed, "final_method": r.finalMethod ?? NSNull(), "final_lambda": Self.number(r.finalLambda),
-         "status": r.status.rawValue, "step": r.step, "total_steps": r.header.totalSteps, "metric": r.metric,
+         "status": r.statusWord, "step": r.step, "total_steps": r.header.totalSteps, "metric": r.metric,
          "test_metric": Self.number(r.testMetric), "test_epoch": r.testEpoch ?? NSNull(),
          "flip_share": Self.number(r.flip), "mean_transition_distance": Self.number(r.distance),
          "near_transition_share": Self.number(r.near), "skipped_lines": r.skipped, "flags": r.flags,

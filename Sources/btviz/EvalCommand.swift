@@ -72,18 +72,17 @@ struct Eval: ParsableCommand {
         if !noRecalibrate {
             print("batch-norm statistics re-estimated for each method on \(used) training images; 'stored' uses the checkpoint's")
         }
-        var table = [noRecalibrate ? ["method", "test acc", "test loss", ""]
-                                   : ["method", "test acc", "test loss", "stored acc", "stored loss", ""]]
+        let acc = Metric.accuracy
+        var table = [noRecalibrate ? ["method", "test \(acc.label)", "test loss", ""]
+                                   : ["method", "test \(acc.label)", "test loss", "stored \(acc.label)", "stored loss", ""]]
         for r in rows {
             var cells = [r.method.rawValue]
-            if let rc = r.recalibrated { cells += [percent(rc.metric), String(format: "%.4f", rc.loss)] }
-            cells += [percent(r.stored.metric), String(format: "%.4f", r.stored.loss), r.method == h.method ? "(trained)" : ""]
+            if let rc = r.recalibrated { cells += [acc.format(rc.metric), Metric.loss.format(rc.loss)] }
+            cells += [acc.format(r.stored.metric), Metric.loss.format(r.stored.loss), r.method == h.method ? "(trained)" : ""]
             table.append(cells)
         }
         printAligned(table)
     }
-
-    private func percent(_ x: Float) -> String { String(format: "%.2f%%", 100 * x) }
 
     private func printJSON(_ rows: [Row], ckpt: Checkpoint, used: Int) {
         let items = rows.map { r in

@@ -40,12 +40,12 @@ struct WeightsEvalOptions: ParsableArguments {
         let trainer = try Trainer(config: config, data: data, runDir: nil, control: TrainerControl(), sinks: [])
         try StateDictFile.load(reader, into: trainer.engine.model)
         print("\(weights): \(trainer.engine.model.title) on the \(config.dataset) test split (\(trainer.testCount) images), the file's batch-norm statistics")
-        var rows = [["method", "test acc", "test loss"]]
+        var rows = [["method", "test \(Metric.accuracy.label)", "test loss"]]
         for m in list {
             _ = trainer.engine.quantizers(for: m, toConvergence: true)
             let r = trainer.evaluate(method: m)
             if let e = trainer.readFailure { throw e }
-            rows.append([m.rawValue, String(format: "%.2f%%", 100 * r.metric), String(format: "%.4f", r.loss)])
+            rows.append([m.rawValue, Metric.accuracy.format(r.metric), Metric.loss.format(r.loss)])
         }
         printAligned(rows)
     }

@@ -1,6 +1,7 @@
 import BTCore
 import Foundation
 import Quantizers
+import Records
 import Restoration
 import Training
 
@@ -40,12 +41,12 @@ extension Eval {
                 _ = run.engine.quantizers(for: m, toConvergence: true)
                 run.engine.quantize(m)
                 row.psnr[m] = RestorationTraining.measure(net, on: pairs).psnr
-                progress("\(set.rawValue) \(m.rawValue) \(String(format: "%.2f", row.psnr[m]!)) dB (\(pairs.count) images, \(seconds(since: t0)))")
+                progress("\(set.rawValue) \(m.rawValue) \(Metric.psnr.format(row.psnr[m]!)) (\(pairs.count) images, \(seconds(since: t0)))")
             }
             if let refNet {
                 let t0 = Date()
                 row.reference = RestorationTraining.measure(refNet, on: pairs).psnr
-                progress("\(set.rawValue) reference \(String(format: "%.2f", row.reference!)) dB (\(pairs.count) images, \(seconds(since: t0)))")
+                progress("\(set.rawValue) reference \(Metric.psnr.format(row.reference!)) (\(pairs.count) images, \(seconds(since: t0)))")
             }
             rows.append(row)
         }
@@ -63,12 +64,12 @@ extension Eval {
             print("{\"task\":\"\(config.task.rawValue)\",\(what),\"step\":\(h.step),\"method\":\"\(trained.rawValue)\",\"sets\":[\(items.joined(separator: ","))]}")
             return
         }
-        print("\(runDir)/checkpoint.bin: step \(h.step), \(task) trained with \(trained.label), lambda \(h.lambda); PSNR (dB) on Y\(config.task == .sr ? ", \(config.scale) pixels shaved" : "") under each method, * the trained one")
+        print("\(runDir)/checkpoint.bin: step \(h.step), \(task) trained with \(trained.label), lambda \(h.lambda); \(Metric.psnr.titleWithUnit) on Y\(config.task == .sr ? ", \(config.scale) pixels shaved" : "") under each method, * the trained one")
         let refName = reference.map { "full (\($0.trainedMethod.rawValue), --reference)" }
         var table = [["set", "images", base] + methods.map { $0 == trained ? $0.rawValue + "*" : $0.rawValue } + (refName.map { [$0] } ?? [])]
         for r in rows {
-            table.append([r.set, "\(r.images)", String(format: "%.2f", r.baseline)] + methods.map { String(format: "%.2f", r.psnr[$0]!) }
-                         + (r.reference.map { [String(format: "%.2f", $0)] } ?? []))
+            table.append([r.set, "\(r.images)", Metric.psnr.number(r.baseline)] + methods.map { Metric.psnr.number(r.psnr[$0]!) }
+                         + (r.reference.map { [Metric.psnr.number($0)] } ?? []))
         }
         printAligned(table, lastColumnLeft: false)
     }

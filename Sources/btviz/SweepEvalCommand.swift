@@ -45,7 +45,7 @@ struct SweepEval: ParsableCommand {
             let progress = RunProgress.read(runDir: path)
             let state = SweepStaleness.state(of: path, args: r.args, progress: progress)
             guard state == .done else { notDone[state.word, default: 0] += 1; continue }
-            if progress.metric != "accuracy" { restoration.append(r.name); continue }
+            if progress.reportedMetric != .accuracy { restoration.append(r.name); continue }
             let (found, why) = RunEvaluation.current(runDir: path, calibrationImages: calibrationImages)
             if found != nil { current += 1; continue }
             if let job = queued[r.name] { inQueue.append("\(r.name) (\(job))"); continue }
@@ -138,7 +138,7 @@ enum RunOfRecord {
             throw BTError("\(checkpoint) changed while it was evaluated (a training resumed it?); run sweep eval again when it is done")
         }
         return RunEvaluation(checkpointSHA256: digest, step: run.checkpoint.header.step, method: m.rawValue,
-                             calibrationImages: calibrationImages, calibrationUsed: used, metric: "accuracy",
+                             calibrationImages: calibrationImages, calibrationUsed: used, metric: Metric.accuracy.name,
                              testImages: run.task?.testCount ?? 0, testMetric: decimal(recalibrated.metric),
                              testLoss: decimal(recalibrated.loss), storedTestMetric: decimal(stored.metric),
                              storedTestLoss: decimal(stored.loss), evaluatedAt: Self.timestamp())

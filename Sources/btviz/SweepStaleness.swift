@@ -1,5 +1,6 @@
 import BTCore
 import Foundation
+import Records
 import Sweeps
 import Training
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BTCore
 import Foundation
+import Records
 import Sweeps
 
 /// `btviz sweep status DIR`: every run's state, progress and latest test figure, read from its folder.
@@ -24,18 +25,13 @@ struct SweepStatus: ParsableCommand {
             let dir = folder.runPath(r.name)
             let p = RunProgress.read(runDir: dir)
             let state = SweepStaleness.state(of: dir, args: r.args, progress: p)
-            var note = ""
-            switch state {
-            case .running(let holder): note = holder
-            case .failed(let reason), .stale(let reason): note = reason
-            case .interrupted: note = "resumes on the next sweep run"
-            default: break
-            }
-            var word = state.word
             let task = slurm[r.name]
-            if let task { (word, note) = SlurmQueue.merge(state, task) }
+            let merged = SlurmQueue.merge(state, task)
+            let word = merged.word
+            var note = merged.note
+            if case .interrupted = merged, note.isEmpty { note = "resumes on the next sweep run" }
             counts[word, default: 0] += 1
-            let test = p.testMetric.map { p.metric == "accuracy" ? String(format: "%.2f%%", 100 * $0) : String(format: "%.2f", $0) } ?? "-"
+            let test = p.testMetric.map { Metric.printing(p.metric ?? Metric.accuracy.name).format($0) } ?? "-"
             lines.append([r.name, word, p.totalSteps > 0 ? "\(p.step)/\(p.totalSteps)" : "-", test, note])
             rows.append(["name": r.name, "options": r.options, "state": word, "note": note,
                          "slurm": task.map { ["job": $0.job, "state": $0.state, "reason": $0.reason ?? NSNull(), "restarts": $0.restarts] as [String: Any] } ?? NSNull(),

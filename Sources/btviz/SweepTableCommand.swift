@@ -1,6 +1,7 @@
 import ArgumentParser
 import BTCore
 import Foundation
+import Records
 import Sweeps
 import Training
 
@@ -57,7 +58,7 @@ struct SweepTableCommand: ParsableCommand {
             // Hashing a checkpoint costs a read of it: only for runs a cell counts. The caption says DIR, not the
             // path: the same grid gives the same table wherever its folder is.
             var evaluation: RunEvaluation?, why = ""
-            if state == .done && p.metric == "accuracy" { (evaluation, why) = RunEvaluation.current(runDir: path, calibrationImages: nil) }
+            if state == .done && p.reportedMetric == .accuracy { (evaluation, why) = RunEvaluation.current(runDir: path, calibrationImages: nil) }
             // What the run trained with and read, from its config.json (none before it started): the dataset as
             // read and, with --paper, how it differs from the paper's setup.
             let file = try? RunFolder(path).readConfig()
@@ -71,7 +72,7 @@ struct SweepTableCommand: ParsableCommand {
         let evaluated = finished.filter { $0.evaluation != nil }.count
         let statistics = metric ?? (!finished.isEmpty && evaluated == finished.count ? .recalibrated : .stored)
         var figureNote: String?
-        if metric == nil && statistics == .stored && figure != .flipShare && finished.contains(where: { $0.progress.metric == "accuracy" }) {
+        if metric == nil && statistics == .stored && figure != .flipShare && finished.contains(where: { $0.progress.reportedMetric == .accuracy }) {
             figureNote = "Not the figure of record: \(evaluated) of \(finished.count) finished runs have been evaluated with re-estimated batch-norm statistics; btviz sweep eval DIR evaluates them, and the table then shows that figure (--metric stored keeps this one)."
         }
         let layout = SweepTable.defaultLayout(plan)

@@ -169,8 +169,8 @@ struct Train: AsyncParsableCommand {
             let start = data[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex
             let line = String(decoding: data[start..<end], as: UTF8.self)
             if line.contains("\"type\":\"epoch\""), case .epoch(let last)? = RunRecordCoding.decode(line[...]) {
-                let name = last.metric == "accuracy" ? "test accuracy" : "test \(last.metric)"
-                return "\(name) \(MetricFormat.value(last.metric, last.testMetric)) (epoch \(last.epoch + 1)); "
+                let metric = Metric.printing(last.metric)
+                return "test \(metric.title) \(metric.format(last.testMetric)) (epoch \(last.epoch + 1)); "
             }
             end = max(start - 1, data.startIndex)
         }

@@ -12,7 +12,7 @@ final class RestorationCommandTests: XCTestCase {
         let o = try btviz(["train", "--task", task, "--data-dir", sr, "--method", "bt", "--epochs", "1", "--epoch-steps", "20",
                            "--headless", "--run-dir", dir] + extra, timeout: 300)
         XCTAssertEqual(o.status, 0, o.stderr)
-        XCTAssertTrue(o.stdout.contains("test psnr"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("test PSNR"), o.stdout)
         return dir
     }
 

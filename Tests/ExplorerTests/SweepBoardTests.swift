@@ -332,7 +332,7 @@ final class SweepBoardTests: XCTestCase {
         }
         judged.poll()
         XCTAssertEqual(judged.board.rows[0].state, .stale(reason: "the spec says --epochs 5, the run was trained with 3"))
-        XCTAssertEqual(judged.board.rows[0].state.label, "stale")
+        XCTAssertEqual(judged.board.rows[0].state.word, "stale")
         XCTAssertEqual(judged.board.rows[1].state, .failed(reason: "btviz: cannot read /data/x"))
         XCTAssertEqual(asked, [dir + "/method=bwn"], "only runs with a config.json are judged, each once while it is unchanged")
         // Not a sweep folder: one line, before any screen.

@@ -20,8 +20,8 @@ public struct RunModel: Sendable {
     public let stepCap: Int
     public private(set) var steps: [StepRecord] = []
     public private(set) var points: [SeriesPoint] = []
-    /// What the objective is judged by ("accuracy" until a record says otherwise).
-    public private(set) var metricName = "accuracy"
+    /// What the objective is judged by (a `Metric`'s name; accuracy until a record says otherwise).
+    public private(set) var metricName = Metric.accuracy.name
     public private(set) var epochs: [EpochRecord] = []
     public private(set) var events: [EventRecord] = []
     /// What the trainer actually applied (live), or what the records imply (replay).

@@ -76,9 +76,9 @@ func metricView(_ model: RunModel, view: ExplorerViewState, cursorStep: Int?, _ 
     let pts = model.points
     let epochs = model.epochs.filter { cursorStep == nil || $0.step <= cursorStep! }
     let last = epochs.last
-    let (name, show) = metricNaming(model.metricName)
+    let (metric, show) = metricNaming(model.metricName)
     var v = CurvesView(title: [
-        (name, model.metricName == "accuracy" ? "acc" : name, .title),
+        (metric.title, metric.label, .title),
         (g.solidSample + " train " + (last.map { show($0.trainMetric) } ?? "-"), g.solidSample + "tr " + (last.map { show($0.trainMetric) } ?? "-"), .series1),
         (g.dashedSample + " test " + (last.map { show($0.testMetric) } ?? "-"), g.dashedSample + "te " + (last.map { show($0.testMetric) } ?? "-"), .series2),
         ("· batch", "", .dim),
@@ -119,10 +119,10 @@ func compareLossView(a: RunModel, b: RunModel, view: ExplorerViewState, cursorSt
 
 /// Replay A B: both runs' test metric per epoch, A solid and B dashed.
 func compareMetricView(a: RunModel, b: RunModel, cursorStep: Int?, _ g: Glyphs) -> CurvesView {
-    let (name, show) = metricNaming(a.metricName)
+    let (metric, show) = metricNaming(a.metricName)
     let last = { (m: RunModel) in m.epochs.last { cursorStep == nil || $0.step <= cursorStep! } }
     var v = CurvesView(title: [
-        ("test " + name, "test", .title),
+        ("test " + metric.title, "test", .title),
         ("A " + g.solidSample + " " + (last(a).map { show($0.testMetric) } ?? "-"), "A" + g.solidSample + (last(a).map { show($0.testMetric) } ?? "-"), .series1),
         ("B " + g.dashedSample + " " + (last(b).map { show($0.testMetric) } ?? "-"), "B" + g.dashedSample + (last(b).map { show($0.testMetric) } ?? "-"), .series2),
     ], plot: nil)
@@ -135,17 +135,18 @@ func compareMetricView(a: RunModel, b: RunModel, cursorStep: Int?, _ g: Glyphs) 
     return v
 }
 
-/// A metric's title and value format: accuracy in %, anything else (PSNR) as a number.
-private func metricNaming(_ metric: String) -> (name: String, show: (Float) -> String) {
-    metric == "accuracy" ? ("accuracy", { Fmt.pct($0) }) : (metric.uppercased(), { Fmt.sig($0, 4) })
+/// A metric and its compact value format: a percentage as one, anything else (PSNR) to 4 significant digits.
+private func metricNaming(_ name: String) -> (metric: Metric, show: (Float) -> String) {
+    let metric = Metric.printing(name)
+    return (metric, metric.unit == .percent ? { Fmt.pct($0) } : { Fmt.sig($0, 4) })
 }
 
-/// A metric's y range: accuracy clipped to [0, 1], never empty.
-private func metricRange(_ values: [Float], _ metric: String) -> (Float, Float) {
-    let isAccuracy = metric == "accuracy"
+/// A metric's y range: a percentage clipped to [0, 1], never empty.
+private func metricRange(_ values: [Float], _ name: String) -> (Float, Float) {
+    let isFraction = Metric.printing(name).unit == .percent
     var (lo, hi) = autoRange(values)
-    if isAccuracy { lo = max(0, lo); hi = min(1, hi) }
-    if hi <= lo { (lo, hi) = isAccuracy ? (0, 1) : (lo - 1, lo + 1) }
+    if isFraction { lo = max(0, lo); hi = min(1, hi) }
+    if hi <= lo { (lo, hi) = isFraction ? (0, 1) : (lo - 1, lo + 1) }
     return (lo, hi)
 }
 

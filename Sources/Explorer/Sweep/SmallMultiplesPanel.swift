@@ -62,7 +62,7 @@ extension SweepRenderer {
                   model.steps[si].layers.indices.contains(layer) else {
                 drawTitle(&c, cell, [(g.fold(label), selected ? .accent : .title)], g)
                 let why: String
-                if case .failed(let reason) = run.state { why = "failed: " + reason } else { why = run.state.label + ", no step record yet" }
+                if case .failed(let reason) = run.state { why = "failed: " + reason } else { why = run.state.word + ", no step record yet" }
                 c.text(in: cell, cell.x + 1, cell.y + 2, g.fold(why), run.state.style)
                 continue
             }

@@ -5,70 +5,9 @@ import Records
 /// What the sweep board shows of one run: its varying options, its state, and a digest of its metrics.
 /// Built by SweepWatcher from the sweep folder; the renderer draws only this.
 public struct SweepRunRow: Sendable, Equatable {
-    /// The run's state as the board names it: the sweep's run status, with the Slurm queue's view where there is one.
-    public enum State: Sendable, Equatable {
-        case notStarted
-        /// Waiting in a Slurm queue (squeue says PENDING; the note says why): "pending", as `sweep status` says.
-        case queued(String)
-        case running(holder: String)
-        /// Put back into the Slurm queue (preempted, a time limit, `scontrol requeue`); resumes when it starts again.
-        case requeued(String)
-        /// A checkpoint, no done event and nobody training it: the next `sweep run` resumes it.
-        case interrupted
-        case done
-        case failed(reason: String)
-        /// Its recorded options differ from the spec's: not this spec's run.
-        case stale(reason: String)
-
-        /// The sweep's own status of a run (RunStatus.state, as `sweep status` and `sweep table` read it), merged
-        /// with its Slurm task when it was submitted to Slurm (SlurmQueue.merge, as `sweep status` merges them).
-        public init(_ s: RunPhase, slurm: SlurmTask? = nil) {
-            if let slurm {
-                let (word, note) = SlurmQueue.merge(s, slurm)
-                switch word {
-                case "pending": self = .queued(note); return
-                case "requeued": self = .requeued(note); return
-                case "running": self = .running(holder: note); return
-                default: break  // done, failed, interrupted: the folder's word and reason stand
-                }
-            }
-            switch s {
-            case .notStarted: self = .notStarted
-            case .running(let holder): self = .running(holder: holder)
-            case .interrupted: self = .interrupted
-            case .done: self = .done
-            case .failed(let reason): self = .failed(reason: reason)
-            case .stale(let reason): self = .stale(reason: reason)
-            }
-        }
-
-        /// The one word in the status column (`sweep status`'s words, and the Slurm queue's).
-        public var label: String {
-            switch self {
-            case .notStarted: return RunPhase.notStarted.word
-            case .queued: return RunPhase.notStarted.word  // Slurm's PENDING: `sweep status`'s word too
-            case .running: return "running"
-            case .requeued: return "requeued"
-            case .interrupted: return "interrupted"
-            case .done: return "done"
-            case .failed: return "failed"
-            case .stale: return "stale"
-            }
-        }
-
-        /// What the detail line says beside the label: who trains it, why it failed, where it waits.
-        public var detail: String {
-            switch self {
-            case .queued(let s), .requeued(let s): return s
-            case .running(let holder): return holder
-            case .failed(let reason), .stale(let reason): return reason
-            case .interrupted: return "stopped with a checkpoint; the next sweep run resumes it"
-            case .notStarted, .done: return ""
-            }
-        }
-
-        var style: Style { Self.styleOf(label: label) }
-    }
+    /// The run's phase (Records' one status type): the sweep's own, merged with the Slurm queue's view where there
+    /// is one (`SlurmQueue.merge`, as `sweep status` merges them).
+    public typealias State = RunPhase
 
     public var name: String
     /// The varying options' values, in the board's column order.
@@ -88,6 +27,30 @@ public struct SweepRunRow: Sendable, Equatable {
     }
 }
 
+extension RunPhase {
+    /// A run folder's phase merged with its Slurm task (nil: not submitted), as `SlurmQueue.merge` merges them.
+    public init(_ folder: RunPhase, slurm: SlurmTask?) { self = SlurmQueue.merge(folder, slurm) }
+
+    /// What the board's detail line says beside the word: who trains it, why it failed, where it waits.
+    var detail: String {
+        if case .interrupted = self {
+            let resumes = "stopped with a checkpoint; the next sweep run resumes it"
+            return note.isEmpty ? resumes : resumes + " (" + note + ")"
+        }
+        return note
+    }
+
+    var style: Style {
+        switch self {
+        case .done: return .good
+        case .failed: return .bad
+        case .running: return .accent
+        case .interrupted, .requeued, .stale: return .warn
+        case .notStarted, .queued: return .dim
+        }
+    }
+}
+
 /// A run's metrics.jsonl boiled down to what one board row draws. Fed record by record (a live run's file grows),
 /// so it never holds a histogram.
 public struct RunDigest: Sendable, Equatable {
@@ -95,7 +58,7 @@ public struct RunDigest: Sendable, Equatable {
     public private(set) var totalSteps: Int?
     /// The last step record's estimate of the time left (seconds; negative or absent before one is known).
     public private(set) var etaS: Float?
-    public private(set) var metricName = "accuracy"
+    public private(set) var metricName = Metric.accuracy.name
     /// Test metric per epoch, epochs in order (a resumed run's repeated epochs replace the earlier ones).
     public private(set) var testMetrics: [Float] = []
     /// Test loss per epoch, beside `testMetrics`.
@@ -164,10 +127,13 @@ public struct SweepBoard: Sendable, Equatable {
         self.name = name; self.varying = varying; self.rows = rows; self.notice = notice; self.showsLoss = showsLoss
     }
 
-    /// How many runs are in each state, in the order the header lists them.
-    public var counts: [(label: String, count: Int)] {
-        let order = ["done", "running", "requeued", "interrupted", "failed", RunPhase.notStarted.word]
-        return order.map { l in (l, rows.filter { $0.state.label == l }.count) }.filter { $0.count > 0 }
+    /// How many runs there are of each word, in the order the header lists them, each with the phase of its first run
+    /// (the word and its style).
+    public var counts: [(phase: RunPhase, count: Int)] {
+        RunPhase.countOrder.compactMap { w in
+            let these = rows.filter { $0.state.word == w }
+            return these.first.map { ($0.state, these.count) }
+        }
     }
 
     /// The grid's share done: the mean of the runs' shares (a run not started counts 0, a done one 1).
@@ -189,13 +155,8 @@ public struct GridETA: Sendable, Equatable {
     public var basis: String
 
     init(_ rows: [SweepRunRow]) {
-        let running = rows.filter { if case .running = $0.state { return true } else { return false } }
-        let toDo = rows.filter {
-            switch $0.state {
-            case .notStarted, .queued, .requeued, .interrupted: return true
-            default: return false
-            }
-        }
+        let running = rows.filter(\.state.isLive)
+        let toDo = rows.filter(\.state.isToDo)
         if toDo.isEmpty && running.isEmpty {
             seconds = 0
             basis = "nothing left to run"

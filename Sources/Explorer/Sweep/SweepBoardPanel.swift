@@ -26,7 +26,7 @@ public enum SweepRenderer {
             let r = board.rows[view.selected]
             let detail = r.state.detail
             var x = c.text(in: footer, footer.x, footer.y + 1, g.fold(r.name), .bold)
-            x = c.text(in: footer, x, footer.y + 1, ": " + r.state.label, r.state.style)
+            x = c.text(in: footer, x, footer.y + 1, ": " + r.state.word, r.state.style)
             if !detail.isEmpty { c.text(in: footer, x, footer.y + 1, " " + g.dash + " " + g.fold(detail), r.state.style == .bad ? .bad : .dim) }
         }
         if let n = view.notice ?? board.notice { c.text(in: footer, footer.x, footer.y + 1, g.fold(n) + "   ", .warn) }
@@ -52,9 +52,9 @@ func drawSweepHeader(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, title: S
     if barW >= 8 { drawBar(&c, x + 2, r.y, width: barW, fraction: board.progress, done: board.progress >= 1, g) }
     guard r.h > 1 else { return }
     x = r.x
-    for (i, (label, n)) in board.counts.enumerated() {
+    for (i, (phase, n)) in board.counts.enumerated() {
         if i > 0 { x = c.text(in: r, x, r.y + 1, " \(g.dot) ", .dim) }
-        x = c.text(in: r, x, r.y + 1, "\(n) \(label)", SweepRunRow.State.styleOf(label: label))
+        x = c.text(in: r, x, r.y + 1, "\(n) \(phase.word)", phase.style)
     }
 }
 
@@ -85,18 +85,6 @@ func drawKeys(_ c: inout Canvas, _ r: Rect, _ items: [(String, String)], _ g: Gl
     }
 }
 
-extension SweepRunRow.State {
-    static func styleOf(label: String) -> Style {
-        switch label {
-        case "done": return .good
-        case "failed": return .bad
-        case "running": return .accent
-        case "interrupted", "requeued", "stale": return .warn
-        default: return .dim
-        }
-    }
-}
-
 /// The run table: a title row of column names, then one row per run, scrolled to keep the selected row in view.
 private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, selected: Int, _ g: Glyphs) {
     guard r.h >= 2 else { return }
@@ -105,14 +93,17 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
     let optionW = board.varying.indices.map { i in
         min(16, max(board.varying[i].count, rows.map { $0.values.indices.contains(i) ? $0.values[i].count : 0 }.max() ?? 0))
     }
-    let metricName = rows.first { !$0.digest.testMetrics.isEmpty }?.digest.metricName ?? "accuracy"
-    let metricW = metricName == "accuracy" && !board.showsLoss ? 6 : 9
+    // The test column: the loss under the spec's `metric: test_loss`, else the runs' metric; a percentage to one
+    // decimal in 6 columns, anything else to its own decimals in 9.
+    let metricName = rows.first { !$0.digest.testMetrics.isEmpty }?.digest.metricName ?? Metric.accuracy.name
+    let shown = board.showsLoss ? Metric.loss : Metric.printing(metricName)
+    let metricW = shown.unit == .percent ? 6 : 9
     let statusW = 11, etaW = 6, flipW = 6, gutter = 2
     let fixed = gutter + optionW.reduce(0) { $0 + $1 + 1 } + statusW + 1 + 5 + 3 + etaW + 1 + metricW + 1 + flipW + 1
     // What is left goes to the progress bar (2/5) and the two sparklines (3/10 each).
     let spare = max(0, r.w - fixed - 2)
     let barW = max(4, spare * 2 / 5), sparkW = max(0, (spare - barW) / 2)
-    let testTitle = board.showsLoss ? "test loss" : "test " + MetricFormat.short(metricName)
+    let testTitle = "test " + shown.label
 
     // Title row.
     let y0 = r.y
@@ -142,7 +133,7 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
             c.text(in: Rect(x: cx, y: y, w: w, h: 1), cx, y, g.fold(v), sel ? .accent : .normal)
             cx += w + 1
         }
-        c.text(in: r, statusX, y, row.state.label, row.state.style)
+        c.text(in: r, statusX, y, row.state.word, row.state.style)
         if case .failed(let reason) = row.state {
             // The reason where the figures would be: a failed run has no progress worth a bar.
             c.text(in: r, progressX, y, g.fold(reason), .bad)
@@ -153,19 +144,18 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
             continue
         }
         let d = row.digest
-        let started = row.state != .notStarted && d.step != nil
+        let started: Bool = { if case .notStarted = row.state { return false } else { return d.step != nil } }()
         if started || row.state == .done {
-            let running: Bool = { if case .running = row.state { return true } else { return false } }()
+            let running = row.state.isLive
             drawBar(&c, progressX, y, width: barW, fraction: row.progress, done: row.state == .done, dim: !running, g)
             c.text(in: r, progressX + barW + 3, y, pctWhole(row.progress), .normal)
             if running { c.text(in: r, etaX, y, d.etaS.map { Fmt.duration($0) } ?? "--", .normal) }
         }
-        if board.showsLoss, let last = d.testLosses.last {
-            c.text(in: r, metricX, y, String(format: "%.4f", last), .normal)
-            if sparkW >= 3 { c.text(in: r, metricX + metricW + 1, y, g.sparkline(d.testLosses, width: sparkW), .series1) }
-        } else if let last = d.testMetrics.last {
-            c.text(in: r, metricX, y, MetricFormat.value(d.metricName, last, decimals: d.metricName == "accuracy" ? 1 : 2), .normal)
-            if sparkW >= 3 { c.text(in: r, metricX + metricW + 1, y, g.sparkline(d.testMetrics, width: sparkW), .series1) }
+        let figures = board.showsLoss ? d.testLosses : d.testMetrics
+        if let last = figures.last {
+            let metric = board.showsLoss ? Metric.loss : Metric.printing(d.metricName)
+            c.text(in: r, metricX, y, metric.format(last, decimals: metric.unit == .percent ? 1 : nil), .normal)
+            if sparkW >= 3 { c.text(in: r, metricX + metricW + 1, y, g.sparkline(figures, width: sparkW), .series1) }
         }
         if let share = d.flipShare {
             c.text(in: r, flipX, y, Fmt.pct(share), .markerZero)

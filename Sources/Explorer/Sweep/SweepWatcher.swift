@@ -59,7 +59,7 @@ public struct SweepWatcher {
             var state = RunStatus.state(of: runDir)
             if let reason = staleReason(run, runDir: runDir), !state.isLive { state = .stale(reason: reason) }
             rows.append(SweepRunRow(name: run.name, values: sweep.varying.map { run.options[$0] ?? "" },
-                                    state: SweepRunRow.State(state, slurm: slurmTasks[run.name]), digest: digest))
+                                    state: SlurmQueue.merge(state, slurmTasks[run.name]), digest: digest))
         }
         board = SweepBoard(name: sweep.name, varying: sweep.varying, rows: rows, showsLoss: sweep.metric?.figure == .testLoss)
     }

@@ -18,8 +18,8 @@ struct CurvesFigure {
         changes = records.compactMap { if case .event(let e) = $0, e.kind == .method || e.kind == .lambda { e } else { nil } }
     }
 
-    /// The epochs' metric ("accuracy" is drawn in %).
-    var metric: String { epochs.last?.metric ?? steps.last?.metric ?? "accuracy" }
+    /// The epochs' metric (a fraction is drawn in %).
+    var metric: Metric { Metric.printing(epochs.last?.metric ?? steps.last?.metric ?? Metric.accuracy.name) }
 
     var title: String {
         guard let first = steps.first else { return "\(header.modelTitle) on \(header.dataset): training curves" }
@@ -157,8 +157,8 @@ struct CurvesFigure {
     }
 
     private func metricPanel(_ svg: inout SVG, x: LinearScale, top: Double, bottom: Double) {
-        let pct = metric == "accuracy"
-        func v(_ m: Float) -> Double { pct ? 100 * Double(m) : Double(m) }
+        let pct = metric.unit == .percent
+        func v(_ m: Float) -> Double { metric.scaled(Double(m)) }
         let train = Series(name: "train", color: "#009e73", dash: nil, marker: .circle,
                            points: epochs.map { (Double($0.step), v($0.trainMetric)) }, className: "train-metric")
         let test = Series(name: "test", color: "#7b3294", dash: "7 4", marker: .square,
@@ -166,7 +166,7 @@ struct CurvesFigure {
         let all = (train.points + test.points).map(\.y).filter(\.isFinite)
         var y = LinearScale(domain: (all.min() ?? 0, all.max() ?? (pct ? 100 : 1)), range: (bottom, top)).padded(0.05).nice(5)
         if pct { y = LinearScale(domain: (max(0, y.lo), min(100, y.hi)), range: (bottom, top)) }
-        let name = pct ? "accuracy (%)" : MetricFormat.short(metric)
+        let name = metric.titleWithUnit
         panelFrame(&svg, x: x, y: y, top: top, bottom: bottom, yTitle: name)
         if epochs.isEmpty {
             svg.text("no epoch finished yet", x: (Self.left + Self.right) / 2, y: (top + bottom) / 2, size: 12,
