@@ -134,7 +134,7 @@ struct ExportRun: ParsableCommand {
             throw BTError("\(out) already holds TensorBoard event files (\(first)), which TensorBoard would show beside these; give --out a new folder, or remove them")
         }
         let config = RegularFile.isRegular(folder.configPath) ? try folder.readConfig().config : nil
-        let session = try config.map { try HParamsSession(config: $0, runDir: Train.absolute(runDir)) }
+        let session = try config.map { try ExchangeOptions.session($0, runDir: runDir) }
         let sink = try TensorBoardSink(folder: out, session: session,
                                        startTime: records.first?.time ?? Date().timeIntervalSince1970)
         for r in records { sink.receive(r) }
