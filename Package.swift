@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
         // ONNX, safetensors and TensorBoard writers (and the safetensors reader); the protobuf code in it is generated
         // once by scripts/gen-protos and committed.
-        .target(name: "Export", dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Training",
+        .target(name: "Export", dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers",
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: fast),
         .executableTarget(

@@ -116,7 +116,7 @@ final class ChecksumCache: @unchecked Sendable {
         if let hit = lock.withLock({ sums[key] }) { return hit }
         let sum = try compute()
         let snapshot: [String: String] = lock.withLock { sums[key] = sum; return sums }
-        if let data = try? JSONEncoder().encode(snapshot) {
+        if let data = try? JSONOutput.data(snapshot) {
             _ = try? OutputFolder.create(parentPath(path), what: "the checksum cache's folder")
             try? AtomicFile.write(data, to: path)
         }

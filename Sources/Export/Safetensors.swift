@@ -63,7 +63,7 @@ public enum Safetensors {
             offset += t.bytes.count
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        var json = try JSONOutput.data(object: header)
         // Padded with spaces to 8 bytes, as the Python writer does, so the data that follows is aligned.
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
         var out = Data()

@@ -14,7 +14,6 @@ public final class TrainerControl: Sendable {
     public init() {}
 
     public var isPaused: Bool { paused.load(ordering: .relaxed) }
-    public func setPaused(_ p: Bool) { paused.store(p, ordering: .relaxed) }
     public func togglePause() { _ = paused.logicalXor(true, ordering: .relaxed) }
 
     public var stopRequested: Bool { stop.load(ordering: .relaxed) }

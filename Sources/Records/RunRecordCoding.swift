@@ -4,15 +4,11 @@ import Foundation
 /// metrics.jsonl encoding: one JSON object per line, keys sorted, non-finite floats as null.
 public enum RunRecordCoding {
     public static func encode(_ record: RunRecord) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let data: Data?
         switch record {
-        case .step(let r): data = try? encoder.encode(r)
-        case .epoch(let r): data = try? encoder.encode(r)
-        case .event(let r): data = try? encoder.encode(r)
+        case .step(let r): data = try? JSONOutput.data(r)
+        case .epoch(let r): data = try? JSONOutput.data(r)
+        case .event(let r): data = try? JSONOutput.data(r)
         }
         return data.flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }

@@ -119,9 +119,7 @@ public struct RunEvaluation: Codable, Equatable, Sendable {
 
     /// Writes RUN/eval.json atomically; a link, FIFO or folder in its place is refused, never replaced.
     public func write(runDir: String) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        try AtomicFile.write(e.encode(self) + Data("\n".utf8), to: runDir + "/" + Self.fileName)
+        try AtomicFile.write(JSONOutput.data(self, .pretty) + Data("\n".utf8), to: runDir + "/" + Self.fileName)
     }
 
     /// The SHA-256 of a file's bytes as lowercase hex, read in 4 MB chunks (a regular file only).

@@ -53,9 +53,7 @@ public struct Outcome: Codable, Equatable, Sendable {
     }
 
     public func write(runDir: String) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(e.encode(self), to: runDir + "/" + Outcome.fileName)
+        try AtomicFile.write(JSONOutput.data(self), to: runDir + "/" + Outcome.fileName)
     }
 }
 

@@ -158,9 +158,7 @@ public struct SweepPlan: Codable, Equatable, Sendable {
 
     /// sweep.json's text: keys sorted, so a rewrite of the same plan is the same file.
     public func encoded() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try e.encode(self)
+        try JSONOutput.data(self, .pretty)
     }
 
     public static func decode(_ data: Data, path: String) throws -> SweepPlan {

@@ -209,6 +209,6 @@ public enum SweepTableFormat: String, CaseIterable, Sendable {
                                   "spread": t.spread.rawValue, "bold": t.boldRule.rawValue, "alpha": BoldRule.alpha,
                                   "statistics": t.statistics.rawValue, "calibration_images": t.calibrationImages, "caption": Self.notes(t),
                                   "data": t.dataNote.map { [$0] } ?? t.rows.compactMap { t.dataLabels[$0] }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }, "paper_caption": t.paperCaption]
-        return String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        return try JSONOutput.string(object: out, .pretty)
     }
 }

@@ -95,9 +95,7 @@ public struct Checkpoint {
                             tensors: ts.map { Header.Entry(name: $0.name, count: $0.buffer.count) })
         // Sorted keys: two identical runs write identical bytes (Adam's per-tensor steps are a dictionary, whose
         // order would otherwise change with every process), so md5 can show that they are the same.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = try encoder.encode(header)
+        let json = try JSONOutput.data(header)
         var out = Data(magic)
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(json)

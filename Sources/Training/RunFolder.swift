@@ -30,9 +30,7 @@ public struct RunFolder: Sendable {
     }
 
     public func writeConfig(_ config: TrainConfig, header: RunHeader) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try e.encode(ConfigFile(config: config, header: header)), to: configPath)
+        try AtomicFile.write(try JSONOutput.data(ConfigFile(config: config, header: header), .pretty), to: configPath)
     }
 
     public func readConfig() throws -> ConfigFile {

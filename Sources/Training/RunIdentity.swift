@@ -13,7 +13,7 @@ public struct RunIdentity: Equatable, Sendable {
     public private(set) var fields: [String: String]
 
     public init(_ config: TrainConfig) throws {
-        let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any] ?? [:]
+        let object = try JSONSerialization.jsonObject(with: JSONOutput.data(config)) as? [String: Any] ?? [:]
         fields = [:]
         for (key, value) in object where !Self.bookkeepingKeys.contains(key) { fields[key] = try Self.canonical(value) }
     }
@@ -55,6 +55,6 @@ public struct RunIdentity: Equatable, Sendable {
     }
 
     static func canonical(_ value: Any) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]), as: UTF8.self)
+        try JSONOutput.string(object: value)
     }
 }

@@ -3,17 +3,6 @@ import Synchronization
 import BTCore
 import Foundation
 
-/// Where run records go. The trainer hands every record to each sink, in order; sinks never talk back.
-public protocol RunSink: AnyObject {
-    func receive(_ record: RunRecord)
-    /// A write error that should stop the run (nil when fine).
-    var failure: String? { get }
-}
-
-extension RunSink {
-    public var failure: String? { nil }
-}
-
 /// RUN/metrics.jsonl: step records every `--log-every` steps, epoch and event records always.
 public final class MetricsLogSink: RunSink {
     private let log: LineLog

@@ -35,12 +35,13 @@ struct Baseline: ParsableCommand {
             rows.append((set, values.count, values.reduce(0, +) / Double(values.count)))
         }
         if json {
-            let head = switch restorationTask {
-            case .superResolution(let s): "\"task\":\"sr\",\"scale\":\(s)"
-            case .denoise(let sigma): "\"task\":\"denoise\",\"sigma\":\(sigma)"
+            var out: [String: Any] = switch restorationTask {
+            case .superResolution(let s): ["task": "sr", "scale": s]
+            case .denoise(let sigma): ["task": "denoise", "sigma": sigma]
             }
-            let items = rows.map { "{\"set\":\"\($0.set.rawValue)\",\"images\":\($0.images),\"psnr\":\(decimal($0.psnr))}" }
-            print("{\(head),\"sets\":[\(items.joined(separator: ","))]}")
+            // PSNR to two decimals, as the tables print; a perfect match (infinite PSNR) is null.
+            out["sets"] = rows.map { ["set": $0.set.rawValue, "images": $0.images, "psnr": JSONOutput.finite(($0.psnr * 100).rounded() / 100)] }
+            print(try JSONOutput.string(object: out))
             return
         }
         switch restorationTask {
@@ -78,6 +79,6 @@ struct Baseline: ParsableCommand {
         return out
     }
 
-    /// Two decimals, as the tables print; a perfect match (infinite PSNR) is JSON's null.
+    /// Two decimals, as the table prints; a perfect match (infinite PSNR) prints null.
     private func decimal(_ v: Double) -> String { v.isFinite ? String(format: "%.2f", v) : "null" }
 }

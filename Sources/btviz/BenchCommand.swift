@@ -146,11 +146,10 @@ struct Bench: ParsableCommand {
         }
         let rssMB = peakResidentMB()
         if json {
-            var fields = ["\"k\":\(k)", "\"input\":\"\(input)\"", "\"classes\":\(classes)", "\"method\":\"\(method.rawValue)\"", "\"lambda\":\(lambda)",
-                          "\"batch\":\(batch)", "\"threads\":\(threads)", "\"fma_peak_gflops\":\(r(peak))",
-                          "\"peak_rss_mb\":\(r(rssMB))"]
-            fields += resultFields(results, peak: peak)
-            print("{" + fields.joined(separator: ",") + "}")
+            let fields: [String: Any] = ["k": k, "input": input, "classes": classes, "method": method.rawValue, "lambda": lambda,
+                                         "batch": batch, "threads": threads, "fma_peak_gflops": JSONOutput.finite(r(peak)),
+                                         "peak_rss_mb": JSONOutput.finite(r(rssMB))]
+            print(try JSONOutput.string(object: fields.merging(resultFields(results, peak: peak)) { a, _ in a }))
             return
         }
         print("\(model.title) on \(shape.map(String.init).joined(separator: "x"))\(dataset.map { " (\($0) for the real-data rows)" } ?? ""), \(classes) classes, batch \(batch), \(method.label) lambda \(lambda), \(threads) threads")
@@ -171,10 +170,12 @@ struct Bench: ParsableCommand {
     }
 
     /// The JSON fields of each (what, samples/s, GFLOP/s) result, samples/s to `digits` decimals.
-    func resultFields(_ results: [(String, Double, Double)], peak: Double, digits: Int = 1) -> [String] {
-        results.flatMap { what, sps, gf in
-            ["\"\(what)_samples_per_s\":\(r(sps, digits))", "\"\(what)_gflops\":\(r(gf))",
-             "\"\(what)_peak_fraction\":\(r(gf / peak, 4))"]
+    func resultFields(_ results: [(String, Double, Double)], peak: Double, digits: Int = 1) -> [String: Any] {
+        results.reduce(into: [:]) { fields, result in
+            let (what, sps, gf) = result
+            fields[what + "_samples_per_s"] = JSONOutput.finite(r(sps, digits))
+            fields[what + "_gflops"] = JSONOutput.finite(r(gf))
+            fields[what + "_peak_fraction"] = JSONOutput.finite(r(gf / peak, 4))
         }
     }
 

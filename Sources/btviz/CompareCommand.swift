@@ -412,7 +412,7 @@ struct Compare: ParsableCommand {
         let out: [String: Any] = ["rows": rows.map(rowObject), "groups": groups.map { groupObject($0, rows) },
                                   "include_flagged": includeFlagged, "within_epochs": withinEpochs ?? NSNull(),
                                   "figure": metric.rawValue]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+        print(try JSONOutput.string(object: out, .pretty))
     }
 
     static let csvColumns = ["kind", "group", "run", "path", "dataset", "k", "epochs", "method", "lambda", "seed", "status",

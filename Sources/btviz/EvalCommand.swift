@@ -66,7 +66,7 @@ struct Eval: ParsableCommand {
             }
             rows.append(row)
         }
-        if json { printJSON(rows, ckpt: ckpt, used: used); return }
+        if json { try printJSON(rows, ckpt: ckpt, used: used); return }
         let h = ckpt.header
         print("\(runDir)/checkpoint.bin: step \(h.step), trained with \(h.method.label), lambda \(h.lambda), \(config.dataset) test split (\(run.task?.testCount ?? 0) images)")
         if !noRecalibrate {
@@ -84,14 +84,15 @@ struct Eval: ParsableCommand {
         printAligned(table)
     }
 
-    private func printJSON(_ rows: [Row], ckpt: Checkpoint, used: Int) {
-        let items = rows.map { r in
-            var o = "{\"method\":\"\(r.method.rawValue)\""
-            if let rc = r.recalibrated { o += ",\"test_acc\":\(rc.metric),\"test_loss\":\(rc.loss)" }
-            o += ",\"stored_bn_test_acc\":\(r.stored.metric),\"stored_bn_test_loss\":\(r.stored.loss)}"
+    private func printJSON(_ rows: [Row], ckpt: Checkpoint, used: Int) throws {
+        let results = rows.map { r -> [String: Any] in
+            var o: [String: Any] = ["method": r.method.rawValue, "stored_bn_test_acc": JSONOutput.finite(r.stored.metric),
+                                    "stored_bn_test_loss": JSONOutput.finite(r.stored.loss)]
+            if let rc = r.recalibrated { o["test_acc"] = JSONOutput.finite(rc.metric); o["test_loss"] = JSONOutput.finite(rc.loss) }
             return o
         }
-        print("{\"step\":\(ckpt.header.step),\"trained_with\":\"\(ckpt.header.method.rawValue)\",\"calibration_images\":\(used),\"results\":[\(items.joined(separator: ","))]}")
+        print(try JSONOutput.string(object: ["step": ckpt.header.step, "trained_with": ckpt.header.method.rawValue,
+                                             "calibration_images": used, "results": results] as [String: Any]))
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import BTCore
 import Export
 import Models
+import Records
 import Training
 
 /// `train`'s options that bring weights in from elsewhere and send curves out to TensorBoard.
@@ -25,8 +26,15 @@ struct ExchangeOptions: ParsableArguments {
     /// The TensorBoard sink, in --tensorboard made absolute (as --data-dir is), its session the run's options.
     func sinks(config: TrainConfig, runDir: String) throws -> [RunSink] {
         guard let tensorboard else { return [] }
-        let session = try HParamsSession(config: config, runDir: Train.absolute(runDir))
+        let session = try Self.session(config, runDir: runDir)
         // An empty path stays empty, for OutputFolder's one-line refusal (made absolute, it would be this folder).
         return [try TensorBoardSink(folder: tensorboard.isEmpty ? tensorboard : Train.absolute(tensorboard), session: session)]
+    }
+
+    /// A run's HParams session: every option of its identity (config.json's keys, less where the data is and what
+    /// gets logged: `RunIdentity.bookkeepingKeys`), so two sessions differ exactly where two runs do.
+    static func session(_ config: TrainConfig, runDir: String) throws -> HParamsSession {
+        HParamsSession(options: try RunIdentity(config).fields.compactMapValues(HParamsSession.Value.init(json:)),
+                       runDir: Train.absolute(runDir))
     }
 }

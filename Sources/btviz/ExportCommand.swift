@@ -98,14 +98,10 @@ struct ExportRun: ParsableCommand {
             ["name": layer.weight.name, "channels": fit.channels, "levels": fit.levelTable.map(Double.init),
              "transitions": fit.transitionTable.map(Double.init)]
         }
-        let fitJSON = try JSONSerialization.data(withJSONObject: layers, options: [.sortedKeys])
-        // Sorted keys: the same run exports the same bytes (the quantizer options are a dictionary).
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let config = try encoder.encode(ckpt.header.config)
+        // Sorted keys (JSONOutput): the same run exports the same bytes (the quantizer options are a dictionary).
         return ["format": "pt", "producer": "btviz", "model": model.title, "method": method.rawValue,
-                "step": String(ckpt.header.step), "fits": String(decoding: fitJSON, as: UTF8.self),
-                "config": String(decoding: config, as: UTF8.self),
+                "step": String(ckpt.header.step), "fits": try JSONOutput.string(object: layers),
+                "config": try JSONOutput.string(ckpt.header.config),
                 "normalizer_mean": ckpt.header.normalizerMean.map { "\($0)" }.joined(separator: ","),
                 "normalizer_std": ckpt.header.normalizerStd.map { "\($0)" }.joined(separator: ",")]
     }
@@ -134,7 +130,7 @@ struct ExportRun: ParsableCommand {
             throw BTError("\(out) already holds TensorBoard event files (\(first)), which TensorBoard would show beside these; give --out a new folder, or remove them")
         }
         let config = RegularFile.isRegular(folder.configPath) ? try folder.readConfig().config : nil
-        let session = try config.map { try HParamsSession(config: $0, runDir: Train.absolute(runDir)) }
+        let session = try config.map { try ExchangeOptions.session($0, runDir: runDir) }
         let sink = try TensorBoardSink(folder: out, session: session,
                                        startTime: records.first?.time ?? Date().timeIntervalSince1970)
         for r in records { sink.receive(r) }

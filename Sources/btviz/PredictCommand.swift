@@ -86,9 +86,7 @@ struct Predict: ParsableCommand {
         }
         if let note { FileHandle.standardError.write(Data("btviz: note: \(note)\n".utf8)) }
         if json {
-            let e = JSONEncoder()
-            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try e.encode(results), as: UTF8.self))
+            print(try JSONOutput.string(results))
             return
         }
         var table: [[String]] = []

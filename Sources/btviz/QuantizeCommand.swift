@@ -59,12 +59,10 @@ struct Quantize: ParsableCommand {
         }
         let perChannel: [[Float]]? = fit.channels > 1
             ? (0..<fit.channels).map { c in (0..<fit.levelCount).map { fit.level($0, channel: c) } } : nil
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
         let report = Report(method: method.rawValue, shape: shape, scales: fit.scales, thresholds: fit.thresholds,
                             transitions: fit.transitions, levels: fit.levels, level_counts: counts, quant_error: error,
                             channels: fit.channels, channel_levels: perChannel)
-        print(String(decoding: try e.encode(report), as: UTF8.self))
+        print(try JSONOutput.string(report))
         if let output { try writeNpy(path: output, shape: shape, values: q) }
     }
 }

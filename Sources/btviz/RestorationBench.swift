@@ -55,12 +55,13 @@ extension Bench {
         }
         let rssMB = peakResidentMB()
         if json {
-            var fields = ["\"task\":\"\(task.rawValue)\"", "\"scale\":\(s)", "\"patch\":\(patch)", "\"infer_size\":\(inferSize)",
-                          "\"method\":\"\(method.rawValue)\"", "\"lambda\":\(lambda)", "\"batch\":\(batch)", "\"threads\":\(threads)",
-                          "\"forward_macs\":\(model.forwardMACs)", "\"fma_peak_gflops\":\(r(peak))", "\"peak_rss_mb\":\(r(rssMB))"]
-            fields += resultFields(results, peak: peak, digits: 2)
-            if mode != "train" { fields.append("\"infer_ms\":\(r(inferMs, 2))") }
-            print("{" + fields.joined(separator: ",") + "}")
+            var fields: [String: Any] = ["task": task.rawValue, "scale": s, "patch": patch, "infer_size": inferSize,
+                                         "method": method.rawValue, "lambda": lambda, "batch": batch, "threads": threads,
+                                         "forward_macs": model.forwardMACs, "fma_peak_gflops": JSONOutput.finite(r(peak)),
+                                         "peak_rss_mb": JSONOutput.finite(r(rssMB))]
+            fields.merge(resultFields(results, peak: peak, digits: 2)) { a, _ in a }
+            if mode != "train" { fields["infer_ms"] = JSONOutput.finite(r(inferMs, 2)) }
+            print(try JSONOutput.string(object: fields))
             return
         }
         print("\(model.title), \(patch)x\(patch) patches (input \(patch / s)x\(patch / s)), batch \(batch), \(method.label) lambda \(lambda), \(threads) threads")

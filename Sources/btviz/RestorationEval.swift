@@ -54,14 +54,16 @@ extension Eval {
         let h = ckpt.header, base = config.task == .sr ? "bicubic" : "noisy"
         if json {
             // "psnr" stays the trained method's; "methods" holds every method's.
-            let items = rows.map { r in
-                let per = methods.map { "\"\($0.rawValue)\":\(round2(r.psnr[$0]!))" }.joined(separator: ",")
-                return "{\"set\":\"\(r.set)\",\"images\":\(r.images),\"\(base)\":\(round2(r.baseline))"
-                    + (r.psnr[trained].map { ",\"psnr\":\(round2($0))" } ?? "") + ",\"methods\":{\(per)}"
-                    + (r.reference.map { ",\"reference_psnr\":\(round2($0))" } ?? "") + "}"
+            let sets = rows.map { r -> [String: Any] in
+                var o: [String: Any] = ["set": r.set, "images": r.images, base: JSONOutput.finite(round2(r.baseline)),
+                                        "methods": Dictionary(uniqueKeysWithValues: methods.map { ($0.rawValue, JSONOutput.finite(round2(r.psnr[$0]!))) })]
+                if let p = r.psnr[trained] { o["psnr"] = JSONOutput.finite(round2(p)) }
+                if let p = r.reference { o["reference_psnr"] = JSONOutput.finite(round2(p)) }
+                return o
             }
-            let what = config.task == .sr ? "\"scale\":\(config.scale)" : "\"sigma\":\(config.sigma)"
-            print("{\"task\":\"\(config.task.rawValue)\",\(what),\"step\":\(h.step),\"method\":\"\(trained.rawValue)\",\"sets\":[\(items.joined(separator: ","))]}")
+            var out: [String: Any] = ["task": config.task.rawValue, "step": h.step, "method": trained.rawValue, "sets": sets]
+            if config.task == .sr { out["scale"] = config.scale } else { out["sigma"] = config.sigma }
+            print(try JSONOutput.string(object: out))
             return
         }
         print("\(runDir)/checkpoint.bin: step \(h.step), \(task) trained with \(trained.label), lambda \(h.lambda); \(Metric.psnr.titleWithUnit) on Y\(config.task == .sr ? ", \(config.scale) pixels shaved" : "") under each method, * the trained one")

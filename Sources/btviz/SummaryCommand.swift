@@ -107,14 +107,12 @@ struct Summary: ParsableCommand {
                 var quantized_layers_stored_compression: Double
                 var macs_input: String, quantized_macs: Int, float_macs: Int, macs: Int
             }
-            let e = JSONEncoder()
-            e.outputFormatting = [.sortedKeys]
             let r = Report(model: h.modelTitle, method: m.rawValue, layers: rows, information_bytes: info, stored_bytes: stored,
                            float32_bytes: f, compression: f / info, stored_compression: f / stored,
                            quantized_layers_compression: qf / qInfo,
                            quantized_layers_stored_compression: qf / qRows.reduce(0) { $0 + $1.storedBytes }, macs_input: input, quantized_macs: qMACs,
                            float_macs: fMACs, macs: qMACs + fMACs)
-            print(String(decoding: try e.encode(r), as: UTF8.self))
+            print(try JSONOutput.string(r))
             return
         }
         print("\(runDir): \(h.modelTitle) on \(h.dataset) \(h.inputShape.map(String.init).joined(separator: "x")), \(m.label)"

@@ -42,7 +42,7 @@ struct SweepStatus: ParsableCommand {
         }
         if json {
             let out: [String: Any] = ["name": plan.name, "dir": folder.path, "counts": counts, "runs": rows]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            print(try JSONOutput.string(object: out, .pretty))
             return
         }
         let words = ["done", "running", "interrupted", "failed", "stale", "requeued", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }

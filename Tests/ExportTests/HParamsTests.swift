@@ -8,6 +8,11 @@ import XCTest
 /// A record's wall time on its way from the trainer to metrics.jsonl and TensorBoard, and the HParams session's
 /// hand-checked contents (TensorBoard's own reading of both is in Tests/CLITests/SweepTensorBoardTests.swift).
 final class HParamsTests: XCTestCase {
+    /// The session as btviz makes one (ExchangeOptions.session): every option of the run's identity.
+    func session(_ config: TrainConfig, runDir: String) throws -> HParamsSession {
+        HParamsSession(options: try RunIdentity(config).fields.compactMapValues(HParamsSession.Value.init(json:)), runDir: runDir)
+    }
+
     func event(_ kind: EventKind, step: Int = 7) -> RunRecord {
         .event(EventRecord(step: step, epoch: 0, kind: kind, message: "m"))
     }
@@ -35,7 +40,7 @@ final class HParamsTests: XCTestCase {
         config.lambda = 3e-4
         config.seed = 2
         config.dataDir = "/data/fashion"
-        let session = try HParamsSession(config: config, runDir: "/runs/a")
+        let session = try session(config, runDir: "/runs/a")
         XCTAssertEqual(session.hparams["method"]?.stringValue, "bt")
         XCTAssertEqual(session.hparams["dataset"]?.stringValue, config.dataset)
         XCTAssertEqual(session.hparams["lambda"]?.numberValue ?? 0, 3e-4, accuracy: 1e-12)
@@ -63,7 +68,7 @@ final class HParamsTests: XCTestCase {
     /// The session's hparams are a protobuf map, which SwiftProtobuf writes in the dictionary's hash order (seeded
     /// per process) unless asked: the sink writes them in key order, so two identical runs write the same bytes.
     func testTheSessionsBytesDoNotDependOnTheDictionarysOrder() throws {
-        let session = try HParamsSession(config: TrainConfig(), runDir: "/runs/a")
+        let session = try session(TrainConfig(), runDir: "/runs/a")
         let content = try XCTUnwrap(session.startEvent(time: 1).summary.value.first).metadata.pluginData.content
         var data = try Tensorboard_Hparams_HParamsPluginData(serializedBytes: content)
         XCTAssertGreaterThan(data.sessionStartInfo.hparams.count, 20)
@@ -75,6 +80,15 @@ final class HParamsTests: XCTestCase {
         var sorted = BinaryEncodingOptions()
         sorted.useDeterministicOrdering = true
         XCTAssertEqual(content, try data.serializedData(options: sorted), "the session's hparams are not written in key order")
+    }
+
+    func testAnOptionsJSONValueTypedAsThePluginSortsIt() {
+        typealias V = HParamsSession.Value
+        XCTAssertNil(V(json: "null"))
+        XCTAssertEqual(V(json: "true"), .bool(true))
+        XCTAssertEqual(V(json: "3e-4"), .number(3e-4))
+        XCTAssertEqual(V(json: "\"runs/a \\\"b\\\"\""), .string("runs/a \"b\""))
+        XCTAssertEqual(V(json: "[1,2]"), .string("[1,2]"))
     }
 
     func testOnlyTheLastStepOrANaNEndsTheSession() throws {

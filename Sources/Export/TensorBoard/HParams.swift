@@ -1,7 +1,6 @@
 import Foundation
 import Records
 import SwiftProtobuf
-import Training
 
 /// One run as a session of TensorBoard's HParams plugin: its options at the start, its status at the end. The
 /// dashboard lists every run (folder) that holds a session start as a row: the start's hparams, and as metrics the
@@ -17,36 +16,43 @@ public struct HParamsSession {
     /// The run folder, where the checkpoint is (the plugin shows it as the session's model).
     public let runDir: String
 
-    /// Every option of the run's identity (config.json's keys, less where the data is and what gets logged:
-    /// `RunIdentity.bookkeepingKeys`), so two sessions differ exactly where two runs do.
-    public init(config: TrainConfig, runDir: String) throws {
-        var hparams: [String: Google_Protobuf_Value] = [:]
-        for (key, json) in try RunIdentity(config).fields {
-            if let v = Self.value(json: json) { hparams[key] = v }
-        }
-        self.hparams = hparams
-        self.runDir = runDir
-    }
+    /// An option's value as the plugin types it.
+    public enum Value: Equatable, Sendable {
+        case bool(Bool), number(Double), string(String)
 
-    /// A JSON value as the plugin's `google.protobuf.Value`: true/false a bool, a number a number, a string its text,
-    /// anything else (a list) its JSON text; null none (the option is unset).
-    static func value(json: String) -> Google_Protobuf_Value? {
-        var v = Google_Protobuf_Value()
-        switch json {
-        case "null": return nil
-        case "true": v.kind = .boolValue(true)
-        case "false": v.kind = .boolValue(false)
-        default:
-            if json.hasPrefix("\""),
-               let s = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed) as? String {
-                v.kind = .stringValue(s)
-            } else if let d = Double(json), d.isFinite {
-                v.kind = .numberValue(d)
-            } else {
-                v.kind = .stringValue(json)
+        /// A JSON value (as config.json holds it): true/false a bool, a finite number a number, a string its text,
+        /// anything else (a list) its JSON text; null none (the option is unset).
+        public init?(json: String) {
+            switch json {
+            case "null": return nil
+            case "true": self = .bool(true)
+            case "false": self = .bool(false)
+            default:
+                if json.hasPrefix("\""),
+                   let s = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: .fragmentsAllowed) as? String {
+                    self = .string(s)
+                } else if let d = Double(json), d.isFinite {
+                    self = .number(d)
+                } else {
+                    self = .string(json)
+                }
             }
         }
-        return v
+    }
+
+    /// `options`: the run's options by key (btviz gives every option of the run's identity, so two sessions differ
+    /// exactly where two runs do).
+    public init(options: [String: Value], runDir: String) {
+        hparams = options.mapValues { value in
+            var v = Google_Protobuf_Value()
+            switch value {
+            case .bool(let b): v.kind = .boolValue(b)
+            case .number(let d): v.kind = .numberValue(d)
+            case .string(let s): v.kind = .stringValue(s)
+            }
+            return v
+        }
+        self.runDir = runDir
     }
 
     /// The session start, written first in the run's event file (and again by a resumed run: the same options).

@@ -1,6 +1,5 @@
 import Foundation
 import Records
-import Training
 
 /// Run records as TensorBoard summaries, at the record's step:
 /// - step records: scalars `train/loss`, `train/task_loss`, `train/reg_loss`, `train/lambda`, `train/lr`,
