@@ -45,10 +45,10 @@ extension VGG6 {
     public static func checkMemory(k: Int, inputShape: [Int], classes: Int, batch: Int, available: Int? = MemoryBudget.current()?.bytes) throws {
         let what = "VGG-6(\(k)) at batch \(batch) on \(inputShape.map(String.init).joined(separator: "x")) images"
         guard let need = memoryBytes(k: k, inputShape: inputShape, classes: classes, batch: batch) else {
-            throw BTError("\(what) needs more memory than can be counted; lower --k or --batch-size, or check the image size")
+            throw BTError(settings: "\(what) needs more memory than can be counted; lower \(setting: "k") or \(setting: "batch_size"), or check the image size")
         }
         if let available, need > available {
-            throw BTError("\(what) needs about \(gigabytes(need)) of memory; this process may use \(gigabytes(available)) (lower --batch-size or --k, or check the image size)")
+            throw BTError(settings: "\(what) needs about \(gigabytes(need)) of memory; this process may use \(gigabytes(available)) (lower \(setting: "batch_size") or \(setting: "k"), or check the image size)")
         }
     }
 
