@@ -163,6 +163,11 @@ enum SweepValidation {
         for p in spec.parameters {
             let flag = SweepSpec.flagName(p.key)
             guard let option = trainOptions[flag] else {
+                // config.json's key of an option whose flag is named otherwise (histogram_bins is --bins).
+                let viaKey = Flags.long(p.key.replacingOccurrences(of: "-", with: "_"))
+                if viaKey != flag, trainOptions[viaKey] != nil {
+                    throw BTError("parameter '\(p.key)' is config.json's name; the train option is '\(viaKey)'")
+                }
                 // The nearest option, spelt as the key was (lr_min -> lr_min's style, batch-size -> batch-size).
                 if let near = CommandNames.nearest(flag, among: trainOptionNames) {
                     let spelt = p.key.contains("_") || !p.key.contains("-") ? near.replacingOccurrences(of: "-", with: "_") : near
