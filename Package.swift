@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["BTCore", "CBLAS"], swiftSettings: fast),
         .target(name: "Quantizers", dependencies: ["BTCore", "Kernels", "Records"], swiftSettings: fast),
         .target(name: "Layers", dependencies: ["BTCore", "Kernels"], swiftSettings: fast),
-        .target(name: "Models", dependencies: ["BTCore", "Kernels", "Layers"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["BTCore", "Records", "Kernels", "Layers"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["BTCore", "Records", "CLibz", "CCrypto", "CMatio", "CPng", "CJpeg",
                                                 .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fast),

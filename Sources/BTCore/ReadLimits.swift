@@ -130,9 +130,10 @@ public enum MemoryBudget {
     }
 
     /// Throws when `bytes` (for `what`: "decoding photo.jpg") cannot be allocated within the current limit.
-    public static func check(_ bytes: Int, for what: String, hint: String = "") throws {
+    public static func check(_ bytes: Int, for what: SettingText, hint: SettingText = "") throws {
         guard let limit = current(), bytes > limit.bytes else { return }
-        throw BTError("\(what) needs \(describe(bytes)) of memory, more than the \(describe(limit.bytes)) left by \(limit.source)\(hint.isEmpty ? "" : "; " + hint)")
+        let tail: SettingText = hint.isEmpty ? "" : "; \(hint)"
+        throw BTError(settings: "\(what) needs \(describe(bytes)) of memory, more than the \(describe(limit.bytes)) left by \(limit.source)\(tail)")
     }
 
     /// 1.5 GB, 200 MB, 12 KB.

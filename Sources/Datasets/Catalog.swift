@@ -136,7 +136,7 @@ public enum DatasetCatalog {
         locate: { CIFARFiles.locate(in: $0)?.description },
         load: { r in
             guard let where_ = CIFARFiles.locate(in: r.dir) else {
-                throw BTError("cifar10 data not found: \(r.dir) has no \(CIFARFiles.archive), \(CIFARFiles.folder)/ or test_batch.bin with data_batch_N.bin; run `btviz fetch cifar10` or pass --data-dir")
+                throw BTError(settings: "cifar10 data not found: \(r.dir) has no \(CIFARFiles.archive), \(CIFARFiles.folder)/ or test_batch.bin with data_batch_N.bin; run `btviz fetch cifar10` or pass \(setting: "data_dir")")
             }
             let (train, test) = try loadCIFAR10(where_, classes: 10)
             return TrainingData(name: "cifar10", train: train, test: test, classes: 10, classNames: cifarClasses)
@@ -163,7 +163,7 @@ public enum DatasetCatalog {
             func path(_ f: String) throws -> String {
                 let p = (r.dir as NSString).appendingPathComponent(f)
                 guard fileExists(p) else {
-                    throw BTError("svhn data not found: \(r.dir) has no \(f); run `btviz fetch svhn` or pass --data-dir")
+                    throw BTError(settings: "svhn data not found: \(r.dir) has no \(f); run `btviz fetch svhn` or pass \(setting: "data_dir")")
                 }
                 return p
             }
@@ -199,9 +199,9 @@ public enum DatasetCatalog {
         classNames: [], imageShape: nil, files: [], flips: true, userFolder: true, takesFolderOptions: true,
         locate: { ImageFolder.looksLikeOne($0) ? $0 : nil },
         load: { r in
-            guard let o = r.folder else { throw BTError("--dataset folder needs its image options") }
+            guard let o = r.folder else { throw BTError(settings: "\(setting: "dataset") folder needs its image options") }
             guard o.testDir != nil || o.testRatio != nil else {
-                throw BTError("--dataset folder needs a test split: --test-dir DIR (the same class folders) or --test-ratio R (held out of each class)")
+                throw BTError(settings: "\(setting: "dataset") folder needs a test split: \(setting: "test_dir") DIR (the same class folders) or \(setting: "test_ratio") R (held out of each class)")
             }
             let (train, test, names, notes) = try ImageFolder.load(dir: r.dir, options: o)
             return TrainingData(name: "folder", train: train, test: test, classes: names.count, classNames: names, notes: notes)

@@ -106,7 +106,7 @@ public func loadIDXDataset(name: String, dir: String) throws -> Dataset {
 func loadIDXPair(name: String, dir: String, classNames: [String]) throws -> Dataset {
     func path(_ base: String) throws -> String {
         guard let p = IDXFiles.locate(base, in: dir) else {
-            throw BTError("\(name) data not found: \(dir) has no \(base)[.gz]; run `btviz fetch \(name)` or pass --data-dir")
+            throw BTError(settings: "\(name) data not found: \(dir) has no \(base)[.gz]; run `btviz fetch \(name)` or pass \(setting: "data_dir")")
         }
         return p
     }

@@ -94,7 +94,7 @@ public enum ImageFolder {
             }
             if let ratio = o.testRatio {
                 guard files.count >= 2 else {
-                    throw BTError("class folder \(join(dir, name)) has one image: a --test-ratio split needs at least 2 per class")
+                    throw BTError(settings: "class folder \(join(dir, name)) has one image: a \(setting: "test_ratio") split needs at least 2 per class")
                 }
                 // A fixed split (not the run's seed), so runs with different seeds test on the same images.
                 var rng = RNG(seed: 0x5EED_5B17 ^ UInt64(k))
@@ -127,8 +127,8 @@ public enum ImageFolder {
         let count = trainFiles.count + testFiles.count
         let perImage = o.side * o.side * 3 * MemoryLayout<Float>.size
         try MemoryBudget.check(checkedProduct([count, perImage]) ?? Int.max,
-                               for: "holding the \(count) images of \(dir) at --image-size \(o.side)",
-                               hint: "lower --image-size (an image takes \(MemoryBudget.describe(perImage)))")
+                               for: "holding the \(count) images of \(dir) at \(setting: "image_size") \(o.side)",
+                               hint: "lower \(setting: "image_size") (an image takes \(MemoryBudget.describe(perImage)))")
         let (train, trainErrors) = decode(trainFiles, side: o.side, fit: o.fit)
         let (test, testErrors) = decode(testFiles, side: o.side, fit: o.fit)
         let errors = trainErrors + testErrors

@@ -7,7 +7,7 @@ public func loadTrainingData(name: String, dataDir: String? = nil, seed: UInt64 
                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TrainingData {
     let entry = try DatasetCatalog.named(name)
     if entry.userFolder && dataDir == nil {
-        throw BTError("--dataset \(name) needs --data-dir: \(entry.howToGet.replacingOccurrences(of: "pass --data-dir DIR: ", with: ""))")
+        throw BTError(settings: "\(setting: "dataset") \(name) needs \(setting: "data_dir"): \(entry.howToGet.replacingOccurrences(of: "pass --data-dir DIR: ", with: ""))")
     }
     let dir = resolveDataDir(name: name, explicit: dataDir, environment: environment)
     let request = DatasetRequest(dir: dir, seed: seed, folder: folder)
@@ -16,7 +16,7 @@ public func loadTrainingData(name: String, dataDir: String? = nil, seed: UInt64 
     if identity.official == false {
         // Fashion-MNIST's and MNIST's files share names: the name given is checked against what is there.
         if let owner = entry.officialOwner(ofFilesIn: dir) {
-            throw BTError("\(dir) holds \(owner)'s official files (by their md5), not \(name)'s; use --dataset \(owner)")
+            throw BTError(settings: "\(dir) holds \(owner)'s official files (by their md5), not \(name)'s; use \(setting: "dataset") \(owner)")
         }
         data.notes.append("note: \(dir) is not the official \(name) release (its files' md5s differ: a subset or a copy of your own); the run records what it read: \(data.train.count) training and \(data.test.count) test images")
     }

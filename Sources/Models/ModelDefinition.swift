@@ -1,5 +1,6 @@
 import BTCore
 import Layers
+import Records
 
 /// What a model learns: image classes, or an image from a degraded one.
 public enum ModelTask: String, Sendable {
@@ -16,8 +17,8 @@ public struct ModelDefinition: Sendable {
     /// One line for help texts.
     public var summary: String
     public var task: ModelTask
-    /// The metric records name ("accuracy", "psnr").
-    public var metric: String
+    /// The metric its runs report.
+    public var metric: Metric
     /// The model's own options; the CLI spells each as --key-with-dashes.
     public var options: [ModelOption]
     /// What reports and the explorer call the model so built, e.g. "VGG-6(16)", "ResNet-20".
@@ -28,7 +29,7 @@ public struct ModelDefinition: Sendable {
     /// Adam's moments), or nil if the count overflows: checked before anything is allocated.
     public var memoryBytes: @Sendable (_ build: ModelBuild) -> Int?
 
-    public init(id: String, summary: String, task: ModelTask, metric: String, options: [ModelOption],
+    public init(id: String, summary: String, task: ModelTask, metric: Metric, options: [ModelOption],
                 title: @escaping @Sendable (ModelBuild) -> String,
                 make: @escaping @Sendable (ModelBuild) -> any Model,
                 memoryBytes: @escaping @Sendable (ModelBuild) -> Int?) {
@@ -40,11 +41,14 @@ public struct ModelDefinition: Sendable {
     /// machine's available memory, `ulimit -v` and the cgroup limit, whichever is tightest).
     public func checkMemory(_ build: ModelBuild, available: Int? = MemoryBudget.current()?.bytes) throws {
         let what = "\(title(build)) at batch \(build.maxBatch) on \(build.inputShape.map(String.init).joined(separator: "x")) inputs"
+        // What the user can lower: the batch, and the model's own size options (VGG-6's k, ResNet's depth).
+        var lower: SettingText = "\(setting: "batch_size")"
+        for o in options { if case .integer = o.kind { lower = "\(lower) or \(setting: o.key)" } }
         guard let need = memoryBytes(build) else {
-            throw BTError("\(what) needs more memory than can be counted; lower the batch size or the model's size, or check the image size")
+            throw BTError(settings: "\(what) needs more memory than can be counted; lower \(lower), or check the image size")
         }
         if let available, need > available {
-            throw BTError("\(what) needs about \(Self.gigabytes(need)) of memory; this process may use \(Self.gigabytes(available)) (lower the batch size or the model's size, or check the image size)")
+            throw BTError(settings: "\(what) needs about \(Self.gigabytes(need)) of memory; this process may use \(Self.gigabytes(available)) (lower \(lower), or check the image size)")
         }
     }
 

@@ -115,7 +115,7 @@ extension ModelDefinition {
     /// The CIFAR ResNets every quantization paper reports.
     public static let resnet = ModelDefinition(
         id: "resnet", summary: "He et al.'s CIFAR ResNet-20/32/44/56/110: 3 stages of (depth-2)/6 basic blocks at 16/32/64 channels, option-A shortcuts",
-        task: .classification, metric: "accuracy",
+        task: .classification, metric: .accuracy,
         options: [
             ModelOption(key: "depth", help: "ResNet depth, 6n+2", kind: .integer(default: 20, range: 20...110, allowed: ResNet.depths)),
             ModelOption(key: "quantize_ends", help: "quantize the first conv and the FC too (TTQ's convention keeps them float32)",

@@ -232,7 +232,7 @@ extension ModelDefinition {
     /// The paper's super-resolution and denoising net (SRNet-64, DnNet-64).
     public static let restoration = ModelDefinition(
         id: "srnet", summary: "the paper's super-resolution and denoising net: conv 1->64, 4 body convs 64->64, sub-pixel upsampler, conv 64->1",
-        task: .restoration, metric: "psnr",
+        task: .restoration, metric: .psnr,
         options: [
             ModelOption(key: "batch_norm", help: "batch norm after the first and body convs instead of their biases (off by default: measured worse)",
                         kind: .flag(default: false)),

@@ -88,7 +88,7 @@ extension ModelDefinition {
     /// VGG-6(K), the paper's classifier.
     public static let vgg6 = ModelDefinition(
         id: "vgg6", summary: "the paper's VGG-6(K): 2x(K-C3) + MP2 + 2x(2K-C3) + MP2 + 2x(4K-C3) + MP2 + FC(8K) + FC",
-        task: .classification, metric: "accuracy",
+        task: .classification, metric: .accuracy,
         options: [ModelOption(key: "k", help: "VGG-6 width K", kind: .integer(default: 16, range: 1...512))],
         title: { "VGG-6(\($0.options.integer("k")))" },
         make: { VGG6(k: $0.options.integer("k"), inputShape: $0.inputShape, classes: $0.classes, maxBatch: $0.maxBatch) },

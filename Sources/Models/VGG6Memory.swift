@@ -39,20 +39,4 @@ extension VGG6 {
         guard add(&total, perSample, batch, 4), add(&total, params, 5 * 4), add(&total, partials, 4) else { return nil }
         return total
     }
-
-    /// Throws a one-line error when the network cannot fit in the memory this process may use (MemoryBudget: the
-    /// machine's available memory, `ulimit -v` and the cgroup limit, whichever is tightest).
-    public static func checkMemory(k: Int, inputShape: [Int], classes: Int, batch: Int, available: Int? = MemoryBudget.current()?.bytes) throws {
-        let what = "VGG-6(\(k)) at batch \(batch) on \(inputShape.map(String.init).joined(separator: "x")) images"
-        guard let need = memoryBytes(k: k, inputShape: inputShape, classes: classes, batch: batch) else {
-            throw BTError("\(what) needs more memory than can be counted; lower --k or --batch-size, or check the image size")
-        }
-        if let available, need > available {
-            throw BTError("\(what) needs about \(gigabytes(need)) of memory; this process may use \(gigabytes(available)) (lower --batch-size or --k, or check the image size)")
-        }
-    }
-
-    static func gigabytes(_ bytes: Int) -> String {
-        bytes >= 1 << 30 ? "\((Double(bytes) / Double(1 << 30) * 10).rounded() / 10) GB" : "\(bytes >> 20) MB"
-    }
 }

@@ -50,8 +50,8 @@ public enum RestorationSet: String, CaseIterable, Sendable {
             let files = ImageFiles.list(folder: dir)
             if !files.isEmpty { return files }
         }
-        throw BTError("\(folderName) not found: no PNG, JPEG or BMP images in \(dirs.joined(separator: ", "))"
-                      + (dataDir == nil ? " (pass --data-dir or set BTVIZ_SR_DATA)" : ""))
+        let hint: SettingText = dataDir == nil ? " (pass \(setting: "data_dir") or set BTVIZ_SR_DATA)" : ""
+        throw BTError(settings: "\(folderName) not found: no PNG, JPEG or BMP images in \(dirs.joined(separator: ", "))\(hint)")
     }
 }
 

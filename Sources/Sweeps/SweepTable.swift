@@ -227,7 +227,9 @@ public struct SweepTable {
                 cell.stored = MeanSD.of(stored)
                 cell.recalibrated = MeanSD.of(recalibrated)
                 cell.figuresDiffer = Self.differ(cell.stored, cell.recalibrated, spread: spread)
-                if let paper, let first = members.first { cell.paper = Self.published(paper, options: first.options) }
+                if let paper, let first = members.first {
+                    cell.paper = Self.published(paper, options: first.options, trained: members.lazy.compactMap(\.trained).first)
+                }
                 if let setup = paper?.setup, cell.paper != nil {
                     for run in countedRuns {
                         for d in setup.differences(run) where !cell.differences.contains(d) { cell.differences.append(d) }
@@ -313,11 +315,13 @@ public struct SweepTable {
 
     private var cellIndex: [[String]: Int] = [:]
 
-    /// The published figure for a cell's options (defaults as train's: dataset synthetic, K 16, scale 2, set5).
-    static func published(_ t: PaperTables.Table, options: [String: String]) -> Double? {
-        func option(_ k: String) -> String? { options[k] ?? options[k.replacingOccurrences(of: "_", with: "-")] }
-        let defaults = ["k": "16", "scale": "2", "val_set": "set5", "sigma": "0.1", "dataset": "synthetic"]
-        let coordinates = t.keys.map { (option($0) ?? defaults[$0] ?? "").lowercased() }
+    /// The published figure for a cell: its coordinates as a run of the cell trained them (`trained`, config.json's
+    /// keys), else as the sweep gives them. None while no run of the cell has started and the sweep leaves one out.
+    static func published(_ t: PaperTables.Table, options: [String: String], trained: [String: String]?) -> Double? {
+        func option(_ k: String) -> String? {
+            trained?[k] ?? options.first { SweepSpec.flagName($0.key) == SweepSpec.flagName(k) }?.value
+        }
+        let coordinates = t.keys.map { (option($0) ?? "").lowercased() }
         guard let m = option("method"), let column = t.methods.firstIndex(of: m.lowercased()) else { return nil }
         let row = t.rows.first { row in
             zip(row.coordinates, coordinates).allSatisfy { a, b in a == b || (Double(a) != nil && Double(a) == Double(b)) }

@@ -89,7 +89,7 @@ extension RunFolder {
         let ckpt = try loadCheckpoint()
         var c = ckpt.header.config
         if let dataDir { c.dataDir = dataDir }
-        let task = try makeTrainingTask(config: c, resume: ckpt)
+        let task = try makeTrainingTask(config: ValidatedConfig(c), resume: ckpt)
         let run = OpenedRun(folder: self, checkpoint: ckpt, config: c, model: task.model, task: task)
         try run.restoreStored()
         return run

@@ -26,7 +26,7 @@ public final class RestorationTraining: TrainingTask {
         let folder = try c.trainData ?? RestorationSet.t91.folder(dataDir: c.dataDir)
         patches = try RestorationPatches(folder: folder, task: task, patchSize: c.patch, batchSize: c.batchSize, seed: c.seed)
         guard let set = RestorationSet(name: c.valSet) else {
-            throw BTError("unknown --val-set \(c.valSet); choose from \(RestorationSet.names)")
+            throw BTError(settings: "unknown \(setting: "val_set") \(c.valSet); choose from \(RestorationSet.names)")
         }
         validationSet = set.rawValue
         validation = try Self.pairs(set: set, task: task, dataDir: c.dataDir)

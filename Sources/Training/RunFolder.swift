@@ -168,7 +168,7 @@ public struct RunFolder: Sendable {
     func refuseExistingRun(replace: Bool) throws {
         let present = Self.runFiles.filter { FileManager.default.fileExists(atPath: path + "/" + $0) }
         guard !present.isEmpty, !replace else { return }
-        throw BTError("\(path) already holds a run (\(present.joined(separator: ", "))); continue it with --resume \(path), or add --replace to start over")
+        throw BTError(settings: "\(path) already holds a run (\(present.joined(separator: ", "))); continue it with \(setting: "resume") \(path), or add \(setting: "replace") to start over")
     }
 
     /// For --replace: deletes the old run's files, once the new run has its data (a failed start keeps the old run).

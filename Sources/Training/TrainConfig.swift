@@ -93,6 +93,11 @@ public struct TrainConfig: Codable, Sendable {
         case task, scale, sigma, patch, trainData = "train_data", valSet = "val_set", epochSteps = "epoch_steps"
     }
 
+    /// A new run's defaults for `task`: the declaration above, or for sr and denoise `restoration(task)`.
+    public static func defaults(for task: TrainTask) -> TrainConfig {
+        task.isRestoration ? restoration(task) : TrainConfig()
+    }
+
     /// A restoration run's defaults where they differ from classification's.
     public static func restoration(_ task: TrainTask) -> TrainConfig {
         var c = TrainConfig()
@@ -227,6 +232,18 @@ public struct TrainConfig: Codable, Sendable {
         }
         guard epochSteps >= 1 else { throw ConfigProblem("epoch_steps", "{epoch_steps} must be at least 1 (got \(epochSteps))") }
         guard batchSize <= 256 else { throw ConfigProblem("batch_size", "{batch_size} must be at most 256 for \(task.rawValue) (got \(batchSize))") }
+    }
+}
+
+/// A config that passed `validate()`. It is checked once, where it comes in (the command line; a checkpoint's
+/// header is checked as it is read), and passed down: what builds a run from it (`makeTrainingTask`, `Trainer`)
+/// takes this and does not check again.
+public struct ValidatedConfig: Sendable {
+    public let config: TrainConfig
+
+    public init(_ config: TrainConfig) throws {
+        try config.validate()
+        self.config = config
     }
 }
 

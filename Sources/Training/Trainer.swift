@@ -43,14 +43,14 @@ public final class Trainer {
     /// Classification of `data`.
     public convenience init(config: TrainConfig, data: TrainingData, runDir: String?, control: TrainerControl,
                             sinks: [RunSink], resume: Checkpoint? = nil) throws {
-        try config.validate()  // before the task sizes a network from it; the designated init checks again
+        let validated = try ValidatedConfig(config)  // before the task sizes a network from it
         let task = try ClassificationTask(config: config, data: data, resume: resume)
-        try self.init(config: config, task: task, runDir: runDir, control: control, sinks: sinks, resume: resume)
+        try self.init(config: validated, task: task, runDir: runDir, control: control, sinks: sinks, resume: resume)
     }
 
-    public init(config: TrainConfig, task: any TrainingTask, runDir: String?, control: TrainerControl,
+    public init(config validated: ValidatedConfig, task: any TrainingTask, runDir: String?, control: TrainerControl,
                 sinks: [RunSink], resume: Checkpoint? = nil) throws {
-        try config.validate()
+        let config = validated.config
         self.task = task
         self.config = config
         self.control = control

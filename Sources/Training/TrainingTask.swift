@@ -38,8 +38,8 @@ public protocol TrainingTask: AnyObject {
 }
 
 /// The task a configuration describes, its data loaded; `resume` keeps a checkpoint's input normalization.
-public func makeTrainingTask(config: TrainConfig, resume: Checkpoint? = nil) throws -> any TrainingTask {
-    try config.validate()
+public func makeTrainingTask(config validated: ValidatedConfig, resume: Checkpoint? = nil) throws -> any TrainingTask {
+    let config = validated.config
     if config.task.isRestoration { return try RestorationTraining(config: config) }
     let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
     return try ClassificationTask(config: config, data: data, resume: resume)
@@ -65,7 +65,7 @@ public final class ClassificationTask: TrainingTask {
     public init(config: TrainConfig, data: TrainingData, resume: Checkpoint? = nil) throws {
         if let trained = resume.flatMap({ try? $0.classCount() }), trained != data.classes {
             // Said here, in the data's terms: otherwise the checkpoint's last layer is blamed for the wrong size.
-            throw BTError("the data (\(data.name)) now has \(data.classes) classes, but the run was trained on \(trained): the data changed since training; point --data-dir at the data the run was trained on")
+            throw BTError(settings: "the data (\(data.name)) now has \(data.classes) classes, but the run was trained on \(trained): the data changed since training; point \(setting: "data_dir") at the data the run was trained on")
         }
         let normalization = resume.map { (mean: $0.header.normalizerMean, std: $0.header.normalizerStd) }
         let train = data.train.prefix(config.trainLimit)

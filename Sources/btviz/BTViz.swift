@@ -50,8 +50,7 @@ enum Main {
                 print(BTViz.fullMessage(for: error))
                 exit(0)
             }
-            let message = (error as? BTError)?.description ?? (error as? ConfigProblem).map(Flags.message)
-                ?? (error as? QuantProblem).map(QuantizerOptions.message) ?? BTViz.message(for: error)
+            let message = Flags.report(error, parser: BTViz.self)
             // One line: ArgumentParser lists a long set of accepted values below its message ("- bwn"); they join it.
             let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             let listed = lines.dropFirst().prefix { $0.hasPrefix("- ") }.map { "'" + $0.dropFirst(2) + "'" }

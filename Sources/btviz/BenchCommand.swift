@@ -12,21 +12,18 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time training steps and inference on random data (VGG-6(K), or with --task sr/denoise the restoration net); report samples/s, GFLOP/s, share of FMA peak and peak memory.")
 
-    @Option(help: "classify (VGG-6), sr or denoise (the restoration net on Y patches).") var task: TrainTask = .classify
-    @Option(parsing: .unconditional, help: "sr: the upscaling factor.") var scale = 2
-    @Option(parsing: .unconditional, help: "sr/denoise: the high-resolution training patch side (batches of --batch patches).") var patch = 48
+    // The run bench times is made as train makes it, from train's own option groups and defaults (per task).
+    @OptionGroup var taskOptions: TaskOptions
     @Option(parsing: .unconditional, help: "sr/denoise: inference times one image of this side (the input's: sr's output is --scale times it).")
     var inferSize = 512
-
     @OptionGroup(title: "Model") var network: ModelChoiceOptions
-    @Option(parsing: .unconditional) var k = 16
-    @Option(help: "Input shape CxHxW, e.g. 1x28x28 or 3x32x32.") var input = "1x28x28"
-    @Option var method: QuantMethod = .bt
-    @Option(name: .customLong("lambda"), parsing: .unconditional,
-            help: ArgumentHelp("Default: the method's, as for train (\(QuantMethod.lambdaDefaults); 0 for --task sr/denoise)."))
-    var givenLambda: Float?
+    @OptionGroup var step: StepOptions
+    /// `--batch`, bench's name for --batch-size before it took train's options: Samples/pytorch/compare.py, its
+    /// README and the CLI tests still pass it.
+    @Option(name: .customLong("batch"), parsing: .unconditional, help: .hidden) var batchAlias: Int?
     @OptionGroup var quant: QuantizerOptions
-    @Option(parsing: .unconditional) var batch = 128
+
+    @Option(help: "Input shape CxHxW, e.g. 1x28x28 or 3x32x32.") var input = "1x28x28"
     @Option(parsing: .unconditional, help: "Classes of the last layer (1000 for ImageNet).") var classes = 10
     @Option(help: "Also time real batches of this dataset (loading, normalization, augmentation), alone and in training steps; its shape and classes replace --input and --classes.", completion: .list(DatasetCatalog.names))
     var dataset: String?
@@ -43,22 +40,29 @@ struct Bench: ParsableCommand {
     @Flag(help: "Inference layer by layer, each batch norm its own pass (to measure what running it inside the conv saves).")
     var unfusedInference = false
 
-    var lambda: Float { givenLambda ?? (task.isRestoration ? TrainConfig.restoration(task).lambda : method.definition.defaultLambda) }
-    var spec: QuantSpec { QuantSpec(method: method, options: quant.applied(to: QuantOptions())) }
+    var task: TrainTask { taskOptions.task ?? .classify }
+
+    /// What is timed: train's defaults for the task with the given options, applied as train applies them.
+    var config: TrainConfig {
+        var c = TrainConfig.defaults(for: task)
+        taskOptions.apply(to: &c)
+        network.apply(to: &c)
+        step.apply(to: &c, base: c)
+        if let batchAlias { c.batchSize = batchAlias }
+        c.quantOptions = quant.applied(to: c.quantOptions)
+        return c
+    }
 
     func validate() throws {
+        if batchAlias != nil && step.batchSize != nil { throw ValidationError("--batch is --batch-size: give one") }
+        // Train's checks of the same values (K, the batch, λ, the quantizer's options, sr's scale and patch).
+        do { try config.validate() } catch { throw ValidationError(Flags.report(error, parser: Bench.self)) }
         if task.isRestoration {
-            guard (2...4).contains(scale) || task == .denoise else { throw ValidationError("--scale must be 2, 3 or 4") }
-            let s = task == .sr ? scale : 1
-            guard patch % s == 0, patch >= 8 * s, patch <= 512 else { throw ValidationError("--patch must be a multiple of --scale from \(8 * s) to 512") }
             guard (16...2048).contains(inferSize) else { throw ValidationError("--infer-size must be in 16...2048") }
             guard dataset == nil else { throw ValidationError("--dataset times classification data; it does not go with --task \(task.rawValue)") }
         }
-        guard k >= 1, k <= 512 else { throw ValidationError("--k must be in 1...512") }
-        guard batch >= 2, batch <= 4096 else { throw ValidationError("--batch must be in 2...4096") }
         guard classes >= 2, classes <= 100_000 else { throw ValidationError("--classes must be in 2...100000") }
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be >= 1 and --warmup >= 0") }
-        guard lambda >= 0 else { throw ValidationError("--lambda must be >= 0") }
         guard ["train", "infer", "both"].contains(mode) else { throw ValidationError("--mode must be train, infer or both") }
         _ = try shape()
     }
@@ -75,6 +79,9 @@ struct Bench: ParsableCommand {
         try threadOptions.apply()
         if regionCost { return RegionCost.run() }
         if task.isRestoration { return try runRestoration() }
+        // Read once: the timed closures below use them every step.
+        let c = config
+        let (batch, method, lambda, spec) = (c.batchSize, c.method, c.lambda, c.spec)
         // Real data, when asked for: the trainer's own batch pipeline, with the dataset's shape and classes.
         let data = try dataset.map { try loadTrainingData(name: $0, dataDir: dataDir, folder: TrainConfig().folderOptions) }
         let real = try data.map {
@@ -83,12 +90,9 @@ struct Bench: ParsableCommand {
         }
         let shape = try real?.source.shape ?? shape()
         let classes = data?.classes ?? self.classes
-        var config = TrainConfig()
-        config.k = k
-        network.apply(to: &config)
-        try config.validate()
-        guard let definition = config.modelDefinition else { throw ValidationError("unknown --model \(config.model)") }
-        let model = try definition.build(ModelBuild(options: config.modelOptions, inputShape: shape, classes: classes, maxBatch: batch))
+        // The run's model, as train builds it (validate() has checked the choice and its options).
+        guard let definition = c.modelDefinition else { throw ValidationError("unknown --model \(c.model)") }
+        let model = try definition.build(ModelBuild(options: c.modelOptions, inputShape: shape, classes: classes, maxBatch: batch))
         model.initialize(seed: 0, scheme: .pytorch)
         model.fusedInference = !unfusedInference
         let engine = StepEngine(model: model, spec: spec, seed: 0)
@@ -146,9 +150,10 @@ struct Bench: ParsableCommand {
         }
         let rssMB = peakResidentMB()
         if json {
-            let fields: [String: Any] = ["k": k, "input": input, "classes": classes, "method": method.rawValue, "lambda": lambda,
-                                         "batch": batch, "threads": threads, "fma_peak_gflops": JSONOutput.finite(r(peak)),
-                                         "peak_rss_mb": JSONOutput.finite(r(rssMB))]
+            var fields: [String: Any] = ["model": definition.id, "title": model.title, "input": input, "classes": classes,
+                                         "method": method.rawValue, "lambda": lambda, "batch": batch, "threads": threads,
+                                         "fma_peak_gflops": JSONOutput.finite(r(peak)), "peak_rss_mb": JSONOutput.finite(r(rssMB))]
+            for (key, value) in c.modelOptions.of(definition) { fields[key] = value.integer ?? (value.flag as Any) }
             print(try JSONOutput.string(object: fields.merging(resultFields(results, peak: peak)) { a, _ in a }))
             return
         }

@@ -101,14 +101,3 @@ struct ThreadOptions: ParsableArguments {
         return n
     }
 }
-
-/// The command line's name for an option of the run (its config.json key): `--key-with-dashes`, but for the few
-/// flags named otherwise. The one place the training library's typed problems become flags.
-enum Flags {
-    static let exceptions = ["histogram_bins": "bins"]
-
-    static func name(_ key: String) -> String { "--" + (exceptions[key] ?? key.replacingOccurrences(of: "_", with: "-")) }
-
-    /// A problem's one line, with its options spelled as flags.
-    static func message(_ p: ConfigProblem) -> String { p.message(naming: name) }
-}

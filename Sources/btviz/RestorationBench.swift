@@ -10,6 +10,9 @@ extension Bench {
     /// The restoration net: training steps on batches of random patches, and inference on one image of
     /// --infer-size (in one piece: the net is built with room for it).
     func runRestoration() throws {
+        // Read once: the timed closures below use them every step.
+        let c = config
+        let (scale, patch, batch, method, lambda, spec) = (c.scale, c.patch, c.batchSize, c.method, c.lambda, c.spec)
         let netTask: RestorationNet.Task = task == .sr ? .superResolution(scale: scale) : .denoise
         let s = task == .sr ? scale : 1
         let model = RestorationNet(task: netTask, patch: patch / s, maxBatch: batch, evalSide: mode == "train" ? 0 : inferSize)

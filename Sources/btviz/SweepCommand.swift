@@ -159,11 +159,15 @@ struct SweepRun: ParsableCommand {
 /// run's combination is one train would start. Nothing is written or started before this passes.
 enum SweepValidation {
     static func plan(_ spec: SweepSpec, backend: SweepBackend, previous: SweepPlan?, confirmed: Bool, folder: String) throws -> SweepPlan {
-        var flags = Set<String>()
+        var switches = Set<String>()
         for p in spec.parameters {
             let flag = SweepSpec.flagName(p.key)
-            let message = Self.problem(["--" + flag])
-            if let message, message.contains("Unknown option") {
+            guard let option = trainOptions[flag] else {
+                // config.json's key of an option whose flag is named otherwise (histogram_bins is --bins).
+                let viaKey = Flags.long(p.key.replacingOccurrences(of: "-", with: "_"))
+                if viaKey != flag, trainOptions[viaKey] != nil {
+                    throw BTError("parameter '\(p.key)' is config.json's name; the train option is '\(viaKey)'")
+                }
                 // The nearest option, spelt as the key was (lr_min -> lr_min's style, batch-size -> batch-size).
                 if let near = CommandNames.nearest(flag, among: trainOptionNames) {
                     let spelt = p.key.contains("_") || !p.key.contains("-") ? near.replacingOccurrences(of: "-", with: "_") : near
@@ -171,26 +175,21 @@ enum SweepValidation {
                 }
                 throw BTError("parameter '\(p.key)' is not a btviz train option (btviz help train lists them)")
             }
-            // A switch parses alone; an option that takes a value asks for it.
-            if message.map({ !$0.contains("Missing value") }) ?? true { flags.insert(flag) }
+            if !option.takesValue { switches.insert(flag) }
         }
         let paths: SweepPlan.Paths = backend == .slurm ? .requireAbsolute : .resolve(against: FileManager.default.currentDirectoryPath)
-        let plan = try SweepPlan.expand(spec, flags: flags, paths: paths, previous: previous, confirmed: confirmed, folder: folder)
+        let plan = try SweepPlan.expand(spec, flags: switches, paths: paths, previous: previous, confirmed: confirmed, folder: folder)
         for run in plan.runs {
             if let message = problem(run.args) { throw BTError("\(plan.runs.count == 1 ? "the run" : "run \(run.name)"): \(message)") }
         }
         return plan
     }
 
-    /// Train's long option names, without `--`, as its help lists them.
-    static let trainOptionNames: [String] = {
-        let help = Train.helpMessage(includeHidden: false, columns: 100_000)
-        var names = Set<String>()
-        for word in help.split(whereSeparator: { " ,\n[]<>=".contains($0) }) where word.hasPrefix("--") && word.count > 2 {
-            names.insert(String(word.dropFirst(2)))
-        }
-        return names.subtracting(SweepSpec.reserved.keys).sorted()
-    }()
+    /// Train's options as its parser declares them.
+    static let trainOptions = DeclaredOptions(Train.self)
+
+    /// The names a misspelt parameter is matched against: train's shown options, less those a sweep sets itself.
+    static let trainOptionNames: [String] = trainOptions.shownNames.filter { SweepSpec.reserved[$0] == nil }
 
     /// What train says about these arguments (its parser, its option groups' checks, then the config's), or nil.
     static func problem(_ args: [String]) -> String? {
@@ -200,8 +199,7 @@ enum SweepValidation {
             return nil
         } catch {
             // Train's checks name options as train's flags, as `btviz train` would print them.
-            let text = (error as? BTError)?.description ?? (error as? ConfigProblem).map(Flags.message)
-                ?? (error as? QuantProblem).map(QuantizerOptions.message) ?? Train.message(for: error)
+            let text = Flags.report(error, parser: Train.self)
             return text.split(separator: "\n").first.map(String.init) ?? text
         }
     }

@@ -12,17 +12,17 @@ import Training
 enum SweepStaleness {
     /// The first option on which the run in `runDir` differs from what `args` would train, or nil (the same run,
     /// or nothing trained there yet).
-    static func difference(runDir: String, args: [String]) -> (key: String, spec: String, recorded: String)? {
+    static func difference(runDir: String, args: [String]) -> (flag: String, spec: String, recorded: String)? {
         let folder = RunFolder(runDir)
         guard RegularFile.isRegular(folder.configPath), let recorded = try? folder.readConfig().config,
               let train = try? Train.parse(args),
               let d = try? RunIdentity(train.newConfig).firstDifference(from: RunIdentity(recorded)) else { return nil }
-        return (d.key.replacingOccurrences(of: "_", with: "-"), d.mine ?? "none", d.theirs ?? "none")
+        return (Flags.name(d.key), d.mine ?? "none", d.theirs ?? "none")
     }
 
     /// The reason a run is stale, as `status` and `table` print it, or nil.
     static func reason(runDir: String, args: [String]) -> String? {
-        difference(runDir: runDir, args: args).map { "the spec says --\($0.key) \($0.spec), the run was trained with \($0.recorded)" }
+        difference(runDir: runDir, args: args).map { "the spec says \($0.flag) \($0.spec), the run was trained with \($0.recorded)" }
     }
 
     /// The run's state, stale where its recorded options differ from the spec's.
@@ -35,12 +35,12 @@ enum SweepStaleness {
     /// Refuses a plan whose folder holds runs trained with other options, naming the first key, both values and
     /// the runs, and what to do.
     static func refuseStale(_ plan: SweepPlan, in folder: SweepFolder) throws {
-        var stale: [(name: String, key: String, spec: String, recorded: String)] = []
+        var stale: [(name: String, flag: String, spec: String, recorded: String)] = []
         for r in plan.runs {
-            if let d = difference(runDir: folder.runPath(r.name), args: r.args) { stale.append((r.name, d.key, d.spec, d.recorded)) }
+            if let d = difference(runDir: folder.runPath(r.name), args: r.args) { stale.append((r.name, d.flag, d.spec, d.recorded)) }
         }
         guard let first = stale.first else { return }
         let names = stale.prefix(3).map(\.name).joined(separator: ", ") + (stale.count > 3 ? " and \(stale.count - 3) more" : "")
-        throw BTError("\(stale.count) of \(plan.runs.count) runs in \(folder.path) were trained with other options than the spec's: --\(first.key) is \(first.spec) in the spec, \(first.recorded) in the run (\(names)); give a new --out for the changed spec, or revert it")
+        throw BTError("\(stale.count) of \(plan.runs.count) runs in \(folder.path) were trained with other options than the spec's: \(first.flag) is \(first.spec) in the spec, \(first.recorded) in the run (\(names)); give a new --out for the changed spec, or revert it")
     }
 }

@@ -52,7 +52,7 @@ struct Train: AsyncParsableCommand {
 
     /// The config of a new run with these options (restoration tasks start from their own defaults).
     var newConfig: TrainConfig {
-        makeConfig(over: restoration.task.map { $0.isRestoration ? TrainConfig.restoration($0) : TrainConfig() } ?? TrainConfig())
+        makeConfig(over: TrainConfig.defaults(for: restoration.task ?? .classify))
     }
 
     static func absolute(_ path: String) -> String {
@@ -63,7 +63,7 @@ struct Train: AsyncParsableCommand {
     /// may change: `RunIdentity.bookkeepingKeys`).
     func contradiction(with saved: TrainConfig) throws -> String? {
         try RunIdentity(makeConfig(over: saved)).firstDifference(from: RunIdentity(saved)).map {
-            "\($0.key.replacingOccurrences(of: "_", with: "-")) \($0.mine ?? "none") (the run has \($0.theirs ?? "none"))"
+            "\(Flags.name($0.key)) \($0.mine ?? "none") (the run has \($0.theirs ?? "none"))"
         }
     }
 
@@ -74,6 +74,7 @@ struct Train: AsyncParsableCommand {
         try exchange.validate(resuming: resume != nil)
         var checkpoint: Checkpoint?
         var config = newConfig
+        let validated: ValidatedConfig  // the one check of the config the run trains with
         let folder: RunFolder
         let lock: RunLock
         var created: [String] = []
@@ -84,11 +85,11 @@ struct Train: AsyncParsableCommand {
             lock = try folder.lockExisting(purpose: "train --resume")
             let saved = try folder.loadCheckpoint()
             if let c = try contradiction(with: saved.header.config) {
-                throw BTError("--resume continues \(resume) as it was made: --\(c); start a new run to change it")
+                throw BTError("--resume continues \(resume) as it was made: \(c); start a new run to change it")
             }
             checkpoint = saved
             config = makeConfig(over: saved.header.config)
-            try config.validate()
+            validated = try ValidatedConfig(config)  // the given options over the checkpoint's (checked as it was read)
             // A run killed between checkpoints logged steps the checkpoint never saw; they are trained again.
             let dropped = try folder.dropRecords(after: saved.header.step)
             if dropped > 0 {
@@ -96,7 +97,7 @@ struct Train: AsyncParsableCommand {
             }
         } else {
             folder = RunFolder(runDir ?? defaultRunDirectory(config))
-            try config.validate()
+            validated = try ValidatedConfig(config)  // before the folder is made
             (lock, created) = try folder.startNew(replace: replace, purpose: "train")
         }
         let dir = folder.path
@@ -110,7 +111,7 @@ struct Train: AsyncParsableCommand {
         let detached = DetachedProgress(epochs: config.epochs)
         var ownRunFiles = false  // from the replace on, the run files in dir are this attempt's
         do {
-            let task = try makeTrainingTask(config: config, resume: checkpoint)
+            let task = try makeTrainingTask(config: validated, resume: checkpoint)
             for note in task.notes { FileHandle.standardError.write(Data("btviz: \(note)\n".utf8)) }
             try exchange.loadInitialWeights(into: task.model)
             if checkpoint == nil {
@@ -124,7 +125,7 @@ struct Train: AsyncParsableCommand {
             var sinks: [RunSink] = [try folder.metricsLog()]
             sinks += interactive ? [BoardSink(board: board), detached] : [ProgressPrinter(epochs: config.epochs)]
             sinks += try exchange.sinks(config: config, runDir: dir)
-            trainer = try Trainer(config: config, task: task, runDir: dir, control: control, sinks: sinks,
+            trainer = try Trainer(config: validated, task: task, runDir: dir, control: control, sinks: sinks,
                                   resume: checkpoint)
             trainer.injectNaNAtStep = injectNanAt
             try folder.writeConfig(config, header: trainer.header)
@@ -298,17 +299,31 @@ extension ImageFit: ExpressibleByArgument {}
 
 /// Train's options in the groups its help shows; each group applies what was given to a config in one place.
 /// Options that define a run are optional: unset ones take TrainConfig's defaults for a new run and the
-/// checkpoint's values on --resume, where a given one that differs is refused.
+/// checkpoint's values on --resume, where a given one that differs is refused. Each help states its default from
+/// TrainConfig's declaration (`TrainDefaults`), per task where they differ.
 struct TrainCoreOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Weight quantizer: \(QuantMethod.list()) (default \(TrainConfig().method)).")) var method: QuantMethod?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Transition regularizer weight (0 turns it off). Default: \(QuantMethod.lambdaDefaults); 0 for --task sr/denoise. R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (docs/methods.md)."))
-    var lambda: Float?
-    @Option(parsing: .unconditional, help: "VGG-6 width K (default 16).") var k: Int?
-    @Option(parsing: .unconditional, help: "Default 15.") var epochs: Int?
-    @Option(parsing: .unconditional, help: "Default 128.") var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Peak Adam learning rate, cosine decay to 0 (default 0.002).") var lr: Float?
-    @Option(parsing: .unconditional, help: "Default 0.") var seed: UInt64?
+    @OptionGroup var step: StepOptions
+    @Option(parsing: .unconditional, help: ArgumentHelp("Training epochs (\(TrainDefaults.text(\.epochs))).")) var epochs: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Peak Adam learning rate, cosine decay to 0 (\(TrainDefaults.text(\.lr))).")) var lr: Float?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the initial weights, the data order and augmentation (\(TrainDefaults.text(\.seed))).")) var seed: UInt64?
 
+    func apply(to c: inout TrainConfig, base: TrainConfig) {
+        step.apply(to: &c, base: base)
+        if let epochs { c.epochs = epochs }
+        if let lr { c.lr = lr }
+        if let seed { c.seed = seed }
+    }
+}
+
+/// What one training step is: the quantizer, λ, the network's width and the batch. Train and bench take it.
+struct StepOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Weight quantizer: \(QuantMethod.list()) (\(TrainDefaults.text(\.method))).")) var method: QuantMethod?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Transition regularizer weight (0 turns it off). Default: \(QuantMethod.lambdaDefaults)\(TrainDefaults.otherTasks(\.lambda, { $0 == 0 ? "0" : "\($0)" }).map { "; " + $0 } ?? ""). R sums over each layer's weights, as the paper's Eq. 7; the paper's 0.1 then takes over training (docs/methods.md)."))
+    var lambda: Float?
+    @Option(parsing: .unconditional, help: ArgumentHelp("VGG-6 width K (\(TrainDefaults.text(\.k))).")) var k: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Images (sr/denoise: patches) per step (\(TrainDefaults.text(\.batchSize))).")) var batchSize: Int?
+
+    /// λ follows a changed method unless given: the method's default, or the task's where it has its own.
     func apply(to c: inout TrainConfig, base: TrainConfig) {
         if let method {
             c.method = method
@@ -318,17 +333,15 @@ struct TrainCoreOptions: ParsableArguments {
         }
         if let lambda { c.lambda = lambda }
         if let k { c.k = k }
-        if let epochs { c.epochs = epochs }
         if let batchSize { c.batchSize = batchSize }
-        if let lr { c.lr = lr }
-        if let seed { c.seed = seed }
     }
 }
 
 struct RegularizerOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "The regularizer's noise std: --noise-ratio × each layer's first scale (a for BWN and TWN, a1 for BT, mean|W| for TTQ and LQ-Nets; default 0.1).") var noiseRatio: Float?
-    @Option(help: "R over a layer's weights: sum (the paper's L1 norm, default) or mean.") var regReduction: RegReduction?
-    @Option(name: .customLong("init"), help: "Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in); default) or he (He-normal).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("The regularizer's noise std: --noise-ratio × each layer's first scale (a for BWN and TWN, a1 for BT, mean|W| for TTQ and LQ-Nets; \(TrainDefaults.text(\.noiseRatio)))."))
+    var noiseRatio: Float?
+    @Option(help: ArgumentHelp("R over a layer's weights: sum (the paper's L1 norm) or mean (\(TrainDefaults.text(\.regReduction) { $0.rawValue })).")) var regReduction: RegReduction?
+    @Option(name: .customLong("init"), help: ArgumentHelp("Initial weights: pytorch (PyTorch's default, uniform within ±1/sqrt(fan_in)) or he (He-normal) (\(TrainDefaults.text(\.initScheme) { $0.rawValue }))."))
     var initScheme: InitScheme?
 
     func apply(to c: inout TrainConfig) {
@@ -339,12 +352,12 @@ struct RegularizerOptions: ParsableArguments {
 }
 
 struct DataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("\(DatasetCatalog.names.joined(separator: ", ")) (default synthetic; `btviz datasets` lists them).",
+    @Option(help: ArgumentHelp("\(DatasetCatalog.names.joined(separator: ", ")) (\(TrainDefaults.text(\.dataset)); `btviz datasets` lists them).",
                                valueName: "name"), completion: .list(DatasetCatalog.names)) var dataset: String?
     @Option(help: "Folder with the dataset's files (default: $BTVIZ_DATA, then ~/.cache/btviz/<name>, then where a system package puts it, e.g. /usr/share/datasets/fashion-mnist). For --dataset folder: one subfolder of PNG/JPEG images per class.", completion: .directory)
     var dataDir: String?
-    @Option(parsing: .unconditional, help: "--dataset folder: images are fitted to N x N (default 32).") var imageSize: Int?
-    @Option(help: "--dataset folder: resize (the whole image, aspect not kept; default) or center-crop (shorter side to N, then the centre).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("--dataset folder: images are fitted to N x N (\(TrainDefaults.text(\.folderOptions.side))).")) var imageSize: Int?
+    @Option(help: ArgumentHelp("--dataset folder: resize (the whole image, aspect not kept) or center-crop (shorter side to N, then the centre) (\(TrainDefaults.text(\.folderOptions.fit) { $0.rawValue }))."))
     var fit: ImageFit?
     @Option(help: "--dataset folder: the test split, a folder with the same class subfolders.", completion: .directory) var testDir: String?
     @Option(parsing: .unconditional, help: "--dataset folder: hold out this share of each class for testing (a fixed split, the same for every seed).")
@@ -353,8 +366,8 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Turn off cutout.") var noCutout = false
     @Flag(help: "Turn off horizontal flips (on by default where the dataset allows them: CIFAR-10, ImageNet, image folders; never SVHN or the digit and clothing sets).")
     var noFlip = false
-    @Option(parsing: .unconditional, help: "Use only the first N training images (0 = all).") var trainLimit: Int?
-    @Option(parsing: .unconditional, help: "Use only the first N test images (0 = all).") var testLimit: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Use only the first N training images (0 = all; \(TrainDefaults.text(\.trainLimit))).")) var trainLimit: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Use only the first N test images (0 = all; \(TrainDefaults.text(\.testLimit))).")) var testLimit: Int?
 
     func apply(to c: inout TrainConfig) {
         if let dataset { c.dataset = dataset }
@@ -372,25 +385,23 @@ struct DataOptions: ParsableArguments {
 }
 
 struct RestorationOptions: ParsableArguments {
-    @Option(help: "classify (VGG-6 on --dataset; default), sr (super-resolution by --scale) or denoise (Gaussian noise of std --sigma), both on the Y channel.")
-    var task: TrainTask?
-    @Option(parsing: .unconditional, help: "sr: upscaling factor 2, 3 or 4 (default 2).") var scale: Int?
-    @Option(parsing: .unconditional, help: "denoise: noise std on intensities in [0, 1] (default 0.1).") var sigma: Float?
-    @Option(parsing: .unconditional, help: "sr/denoise: high-resolution training patch side (default 48).") var patch: Int?
+    @OptionGroup var net: TaskOptions
+    @Option(parsing: .unconditional, help: ArgumentHelp("denoise: noise std on intensities in [0, 1] (\(TrainDefaults.text(\.sigma))).")) var sigma: Float?
     @Option(help: "sr/denoise: folder of training images, PNG/JPEG/BMP (default T91, found as the benchmark sets are).", completion: .directory)
     var trainData: String?
-    @Option(help: "sr/denoise: the set validated on after each epoch (default set5).") var valSet: String?
-    @Option(parsing: .unconditional, help: "sr/denoise: steps per epoch (default 500).") var epochSteps: Int?
+    @Option(help: ArgumentHelp("sr/denoise: the set validated on after each epoch (\(TrainDefaults.text(\.valSet))).")) var valSet: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("sr/denoise: steps per epoch (\(TrainDefaults.text(\.epochSteps))).")) var epochSteps: Int?
     @Flag(help: "sr/denoise: batch norm after the first and body convs instead of biases (off by default: measured worse).")
     var batchNorm = false
     @Flag(help: "sr/denoise: a learned gain per output channel on each quantized conv's weights.")
     var channelGain = false
 
+    /// The task given, else nil (a new run then classifies; a resumed one keeps its own).
+    var task: TrainTask? { net.task }
+
     func apply(to c: inout TrainConfig) {
-        if let task { c.task = task }
-        if let scale { c.scale = scale }
+        net.apply(to: &c)
         if let sigma { c.sigma = sigma }
-        if let patch { c.patch = patch }
         if let trainData { c.trainData = Train.absolute(trainData) }
         if let valSet { c.valSet = valSet.lowercased() }
         if let epochSteps { c.epochSteps = epochSteps }
@@ -399,12 +410,27 @@ struct RestorationOptions: ParsableArguments {
     }
 }
 
+/// The task and the restoration net's shape: train's and bench's.
+struct TaskOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("classify (VGG-6 on --dataset), sr (super-resolution by --scale) or denoise (Gaussian noise of std --sigma), the last two on the Y channel (default \(TrainConfig().task.rawValue))."))
+    var task: TrainTask?
+    @Option(parsing: .unconditional, help: ArgumentHelp("sr: upscaling factor 2, 3 or 4 (\(TrainDefaults.text(\.scale))).")) var scale: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("sr/denoise: high-resolution training patch side (\(TrainDefaults.text(\.patch))).")) var patch: Int?
+
+    func apply(to c: inout TrainConfig) {
+        if let task { c.task = task }
+        if let scale { c.scale = scale }
+        if let patch { c.patch = patch }
+    }
+}
+
 struct LoggingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Write a step record every N steps (default 10).") var logEvery: Int?
-    @Option(parsing: .unconditional, help: "Latent-weight histogram bins (default 100).") var bins: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Write a step record every N steps (\(TrainDefaults.text(\.logEvery))).")) var logEvery: Int?
+    @Option(name: .customLong(Flags.long("histogram_bins")), parsing: .unconditional,
+            help: ArgumentHelp("Latent-weight histogram bins (\(TrainDefaults.text(\.histogramBins))).")) var histogramBins: Int?
 
     func apply(to c: inout TrainConfig) {
         if let logEvery { c.logEvery = logEvery }
-        if let bins { c.histogramBins = bins }
+        if let histogramBins { c.histogramBins = histogramBins }
     }
 }

@@ -67,6 +67,7 @@ final class SweepTests: XCTestCase {
             (head + "  lamda: {values: [0, 1e-4]}\n", "'lamda' is not a btviz train option; did you mean 'lambda'?"),
             (head + "  batch_sise: {value: 64}\n", "did you mean 'batch_size'?"),
             (head + "  tran-limit: {value: 64}\n", "did you mean 'train-limit'?"),
+            (head + "  histogram_bins: {value: 8}\n", "parameter 'histogram_bins' is config.json's name; the train option is 'bins'"),
             (head + "  k: {values: [16, abc]}\n", "'abc' is invalid for '--k"),
             (head + "  no_crop: {values: [true, 3]}\n", "'no_crop' is a switch"),
             (head + "  seed: {values: []}\n", "'seed' has no values: the grid is empty"),

@@ -89,7 +89,7 @@ final class HostileImageTests: XCTestCase {
             for i in 0..<2 { try FileManager.default.copyItem(atPath: join(images, "rgb.png"), toPath: join(root, "\(c)/\(i).png")) }
         }
         assertBTError(try ImageFolder.load(dir: root, options: ImageFolderOptions(side: 1 << 20, fit: .resize, testDir: nil, testRatio: 0.5)),
-                      contains: ["holding the 4 images of \(root) at --image-size 1048576 needs", "lower --image-size"])
+                      contains: ["holding the 4 images of \(root) at image_size 1048576 needs", "lower image_size"])
     }
 
     // MARK: - Hostile files, by hand

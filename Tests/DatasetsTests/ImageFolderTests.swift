@@ -53,7 +53,7 @@ final class ImageFolderTests: XCTestCase {
         assertBTError(try ImageFolder.load(dir: train, options: ImageFolderOptions(side: 16, fit: .resize, testDir: stray, testRatio: nil)),
                       contains: ["class 'cow'", train])
         assertBTError(try DatasetCatalog.named("folder").loadData(DatasetRequest(dir: train, folder: ImageFolderOptions(side: 8, fit: .resize, testDir: nil, testRatio: nil))),
-                      contains: ["--test-dir", "--test-ratio"])
+                      contains: ["test_dir DIR", "test_ratio R"])  // settings by key: the CLI spells them as flags
     }
 
     func testUnreadableFilesAreSkippedAndCounted() throws {
@@ -83,6 +83,6 @@ final class ImageFolderTests: XCTestCase {
         assertBTError(try ImageFolder.load(dir: flat, options: o), contains: ["no class folders"])
         assertBTError(try ImageFolder.load(dir: join(flat, "nope"), options: o), contains: ["does not exist"])
         let single = try makeFolder(["a": ["rgb.png"], "b": ["rgb.png", "rgb.jpg"]])
-        assertBTError(try ImageFolder.load(dir: single, options: o), contains: ["has one image", "--test-ratio"])
+        assertBTError(try ImageFolder.load(dir: single, options: o), contains: ["has one image", "a test_ratio split"])
     }
 }

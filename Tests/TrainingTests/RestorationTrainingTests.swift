@@ -20,7 +20,8 @@ final class RestorationTrainingTests: XCTestCase {
     func train(_ c: TrainConfig, runDir: String? = nil, sinks: [RunSink] = [], control: TrainerControl = TrainerControl(),
                resume: Checkpoint? = nil) throws -> (Trainer, RecordingSink) {
         let sink = RecordingSink()
-        let trainer = try Trainer(config: c, task: makeTrainingTask(config: c, resume: resume), runDir: runDir,
+        let v = try ValidatedConfig(c)
+        let trainer = try Trainer(config: v, task: makeTrainingTask(config: v, resume: resume), runDir: runDir,
                                   control: control, sinks: [sink] + sinks, resume: resume)
         _ = try trainer.run()
         return (trainer, sink)

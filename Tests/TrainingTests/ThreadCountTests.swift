@@ -64,7 +64,8 @@ final class ThreadCountTests: XCTestCase {
         func run(_ n: Int) throws -> ([[Float]], [Float]) {
             Workers.count = n
             let sink = RecordingSink()
-            let t = try Trainer(config: c, task: makeTrainingTask(config: c, resume: nil), runDir: nil,
+            let v = try ValidatedConfig(c)
+            let t = try Trainer(config: v, task: makeTrainingTask(config: v, resume: nil), runDir: nil,
                                 control: TrainerControl(), sinks: [sink])
             _ = try t.run()
             return (state(t), sink.steps.map(\.loss) + sink.epochs.map(\.testMetric))
