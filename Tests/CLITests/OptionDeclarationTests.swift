@@ -42,7 +42,9 @@ final class OptionDeclarationTests: XCTestCase {
         let sr = try btviz(["bench", "--task", "sr", "--steps", "1", "--warmup", "0", "--mode", "train", "--json", "--threads", "1",
                             "--patch", "16"])
         XCTAssertEqual(sr.status, 0, sr.stderr)
-        XCTAssertTrue(sr.stdout.contains("\"lambda\":0.0,\"batch\":16,"), sr.stdout)
+        let fields = try JSONSerialization.jsonObject(with: Data(sr.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(fields?["batch"] as? Int, 16, sr.stdout)
+        XCTAssertEqual((fields?["lambda"] as? NSNumber)?.doubleValue, 0, sr.stdout)
     }
 
     /// Errors thrown by the libraries name settings; the command line spells them as its flags.
