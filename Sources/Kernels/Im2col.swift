@@ -6,11 +6,7 @@ public enum Im2col {
     public static func forward(_ x: UnsafePointer<Float>, images: Int, h: Int, w: Int, c: Int,
                                into cols: UnsafeMutablePointer<Float>) {
         forEachPatchRow(images: images, h: h, w: w, c: c) { col, image, lo, hi in
-            let d = cols + col
-            guard let image else { d.update(repeating: 0, count: 3 * c); return }
-            if lo == 1 { d.update(repeating: 0, count: c) }
-            (d + lo * c).update(from: x + image, count: (hi - lo) * c)
-            if hi == 2 { (d + 2 * c).update(repeating: 0, count: c) }
+            copyPatchRow(x, image, lo, hi, c: c, into: cols + col)
         }
     }
 
@@ -47,6 +43,17 @@ public enum Im2col {
         }
     }
 
+    /// One patch row of 3C floats: the pixels [lo, hi) of its three from the image at `image`, zeros for the rest
+    /// (all zeros where the row lies above or below the image).
+    @inline(__always)
+    static func copyPatchRow(_ x: UnsafePointer<Float>, _ image: Int?, _ lo: Int, _ hi: Int, c: Int,
+                             into d: UnsafeMutablePointer<Float>) {
+        guard let image else { d.update(repeating: 0, count: 3 * c); return }
+        if lo > 0 { d.update(repeating: 0, count: lo * c) }
+        (d + lo * c).update(from: x + image, count: (hi - lo) * c)
+        if hi < 3 { (d + hi * c).update(repeating: 0, count: (3 - hi) * c) }
+    }
+
     @inline(__always)
     static func add(_ s: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
@@ -64,11 +71,7 @@ public enum StridedIm2col {
     public static func forward(_ x: UnsafePointer<Float>, images: Int, h: Int, w: Int, c: Int,
                                into cols: UnsafeMutablePointer<Float>) {
         forEachPatchRow(images: images, h: h, w: w, c: c) { col, image, lo, hi in
-            let d = cols + col
-            guard let image else { d.update(repeating: 0, count: 3 * c); return }
-            if lo == 1 { d.update(repeating: 0, count: c) }
-            (d + lo * c).update(from: x + image, count: (hi - lo) * c)
-            if hi < 3 { (d + hi * c).update(repeating: 0, count: (3 - hi) * c) }
+            Im2col.copyPatchRow(x, image, lo, hi, c: c, into: cols + col)
         }
     }
 

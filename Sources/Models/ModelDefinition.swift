@@ -182,32 +182,24 @@ public struct ModelOptions: Sendable, Equatable {
         return nil
     }
 
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ s: String) { stringValue = s }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     /// Reads every registry option present under its key (a file written before an option existed keeps the default).
     public mutating func decode(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
+        let c = try decoder.container(keyedBy: OptionKey.self)
         for o in ModelRegistry.options {
             switch o.kind {
-            case .integer: if let v = try c.decodeIfPresent(Int.self, forKey: Key(o.key)) { values[o.key] = .integer(v) }
-            case .flag: if let v = try c.decodeIfPresent(Bool.self, forKey: Key(o.key)) { values[o.key] = .flag(v) }
+            case .integer: if let v = try c.decodeIfPresent(Int.self, forKey: OptionKey(o.key)) { values[o.key] = .integer(v) }
+            case .flag: if let v = try c.decodeIfPresent(Bool.self, forKey: OptionKey(o.key)) { values[o.key] = .flag(v) }
             }
         }
     }
 
     /// Writes `model`'s options under their keys, beside the encoder's other keys.
     public func encode(to encoder: any Encoder, model: ModelDefinition) throws {
-        var c = encoder.container(keyedBy: Key.self)
+        var c = encoder.container(keyedBy: OptionKey.self)
         for (key, value) in of(model) {
             switch value {
-            case .integer(let v): try c.encode(v, forKey: Key(key))
-            case .flag(let v): try c.encode(v, forKey: Key(key))
+            case .integer(let v): try c.encode(v, forKey: OptionKey(key))
+            case .flag(let v): try c.encode(v, forKey: OptionKey(key))
             }
         }
     }

@@ -1,3 +1,4 @@
+import BTCore
 import Records
 /// Everything btviz knows about one weight quantizer, declared in the method's own file and listed once in
 /// `QuantizerRegistry.all`: its id and label, its options, its default λ, how to make its per-layer quantizer, how
@@ -152,19 +153,11 @@ public struct QuantOptions: Sendable, Equatable {
         return nil
     }
 
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ s: String) { stringValue = s }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     /// Reads every registry option present under its key (a file written before an option existed keeps the default).
     public mutating func decode(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
+        let c = try decoder.container(keyedBy: OptionKey.self)
         for o in QuantizerRegistry.options {
-            let k = Key(o.key)
+            let k = OptionKey(o.key)
             switch o.kind {
             case .real: if let v = try c.decodeIfPresent(Float.self, forKey: k) { values[o.key] = .real(v) }
             case .integer: if let v = try c.decodeIfPresent(Int.self, forKey: k) { values[o.key] = .integer(v) }
@@ -175,12 +168,12 @@ public struct QuantOptions: Sendable, Equatable {
 
     /// Writes every option under its key, beside the encoder's other keys.
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
+        var c = encoder.container(keyedBy: OptionKey.self)
         for o in QuantizerRegistry.options {
             switch values[o.key] {
-            case .real(let v): try c.encode(v, forKey: Key(o.key))
-            case .integer(let v): try c.encode(v, forKey: Key(o.key))
-            case .choice(let v): try c.encode(v, forKey: Key(o.key))
+            case .real(let v): try c.encode(v, forKey: OptionKey(o.key))
+            case .integer(let v): try c.encode(v, forKey: OptionKey(o.key))
+            case .choice(let v): try c.encode(v, forKey: OptionKey(o.key))
             case nil: break
             }
         }

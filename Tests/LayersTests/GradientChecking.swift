@@ -51,4 +51,24 @@ class GradientChecking: XCTestCase {
         for i in 0..<a.count { d += (a[i] - b[i]) * (a[i] - b[i]); na += a[i] * a[i]; nb += b[i] * b[i] }
         return d.squareRoot() / max(na.squareRoot() + nb.squareRoot(), 1e-6)
     }
+
+    /// A whole network's loss gradient against central differences, at `samples` entries of every parameter tensor
+    /// (the backward pass must have run at the current weights: `params`' gradients are read first).
+    func checkParameterGradients(_ params: [Param], samples: Int, eps: Float = 5e-4, tolerance: Float = 0.05,
+                                 _ what: String, loss: () -> Double) {
+        for p in params {
+            let analytic = p.grad.array
+            var numeric: [Float] = [], picked: [Float] = []
+            for s in 0..<min(samples, p.count) {
+                let i = (s * 7919) % p.count
+                let old = p.value[i]
+                p.value[i] = old + eps; let lp = loss()
+                p.value[i] = old - eps; let lm = loss()
+                p.value[i] = old
+                numeric.append(Float((lp - lm) / Double(2 * eps)))
+                picked.append(analytic[i])
+            }
+            XCTAssertLessThan(relativeDifference(numeric, picked), tolerance, "\(what) \(p.name)")
+        }
+    }
 }

@@ -27,20 +27,7 @@ final class ResNetModelTests: GradientChecking {
         }
         _ = loss()
         model.backward(model.classification.loss.grad.ptr, n: n)
-        for p in model.params {
-            let analytic = p.grad.array
-            var numeric: [Float] = [], picked: [Float] = []
-            for s in 0..<min(12, p.count) {
-                let i = (s * 7919) % p.count
-                let old = p.value[i]
-                p.value[i] = old + 5e-4; let lp = loss()
-                p.value[i] = old - 5e-4; let lm = loss()
-                p.value[i] = old
-                numeric.append(Float((lp - lm) / 1e-3))
-                picked.append(analytic[i])
-            }
-            XCTAssertLessThan(relativeDifference(numeric, picked), 0.05, "ResNet-8 \(p.name)")
-        }
+        checkParameterGradients(model.params, samples: 12, "ResNet-8", loss: loss)
     }
 
     /// Eval-mode inference with each batch norm inside the conv before it gives the layer-by-layer logits.
