@@ -3,8 +3,8 @@ import Kernels
 import Layers
 import Models
 
-/// btviz's tensors under the names and layouts of PyTorch's `state_dict` of Samples/pytorch/vgg6.py (`VGG6`) and
-/// srnet.py (`SRNet`), both ways: the one mapping every export and import uses. It extends the differential test's
+/// btviz's tensors under the names and layouts of PyTorch's `state_dict` of Samples/pytorch/vgg6.py (`VGG6`),
+/// resnet.py (`ResNet`) and srnet.py (`SRNet`), both ways: the one mapping every export and import uses. It extends the differential test's
 /// (Samples/pytorch/fixtures.py `btviz_tensors`): conv weights are [out, 3, 3, in] in btviz and [out, in, 3, 3] in
 /// PyTorch; fc1's input features are flattened HWC in btviz and CHW in PyTorch.
 public struct TorchStateDict {
@@ -73,6 +73,18 @@ public struct TorchStateDict {
             for (i, b) in net.body.enumerated() { conv("body.\(i)", b.weight, bias: b.bias) }
             for (i, u) in net.upsamplers.enumerated() { conv("up_convs.\(i)", u.conv.weight, bias: u.conv.bias) }
             conv("conv_last", net.convLast.weight, bias: net.convLast.bias)
+        } else if let net = model as? ResNet {
+            // Samples/pytorch/resnet.py, akamaster/pytorch_resnet_cifar10's names: btviz names its layers the same.
+            conv("conv1", net.conv1.weight, bias: nil)
+            batchNorm("bn1", net.bn1)
+            for b in net.blocks {
+                conv(b.name + ".conv1", b.conv1.weight, bias: nil)
+                batchNorm(b.name + ".bn1", b.bn1)
+                conv(b.name + ".conv2", b.conv2.weight, bias: nil)
+                batchNorm(b.name + ".bn2", b.bn2)
+            }
+            add("linear.weight", "linear.weight", [net.linear.outFeatures, net.linear.inFeatures])
+            add("linear.bias", "linear.bias", [net.linear.outFeatures])
         } else {
             throw BTError("\(model.title) has no PyTorch counterpart in Samples/pytorch")
         }

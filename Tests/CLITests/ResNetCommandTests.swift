@@ -49,4 +49,46 @@ final class ResNetCommandTests: XCTestCase {
             XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1, bad.stderr)
         }
     }
+
+    /// Header of a safetensors file: tensor name to shape.
+    func shapes(_ path: String) throws -> [String: [Int]] {
+        let d = try Data(contentsOf: URL(fileURLWithPath: path))
+        let n = Int(d.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = try JSONSerialization.jsonObject(with: d.subdata(in: 8..<8 + n)) as! [String: Any]
+        return header.filter { $0.key != "__metadata__" }.mapValues { ($0 as! [String: Any])["shape"] as! [Int] }
+    }
+
+    /// A ResNet-20 exported as a safetensors state_dict has exactly the names and shapes of PyTorch's ResNet-20
+    /// state_dict (Samples/pytorch/resnet.py, akamaster's layout; the list written by torch 2.13 is committed), and
+    /// `--init-from` that file starts a new run from those weights: its first record (step 0, before any update) has
+    /// the same loss as the same batch through the exporting run's weights.
+    func testResNetSafetensorsIsPyTorchsStateDictAndInitializesARun() throws {
+        let dir = temporaryDirectory()
+        func train(_ run: String, _ extra: [String]) throws {
+            let t = try btviz(["train", "--model", "resnet", "--dataset", "cifar10", "--data-dir", cifar, "--epochs", "1",
+                               "--train-limit", "64", "--test-limit", "32", "--batch-size", "32", "--headless", "--method", "full",
+                               "--run-dir", run] + extra, timeout: 300)
+            XCTAssertEqual(t.status, 0, t.stderr)
+        }
+        try train(dir + "/a", [])
+        let file = dir + "/a.safetensors"
+        let e = try btviz(["export", dir + "/a", "--format", "safetensors", "--state-dict-only", "--out", file])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: repoRoot.appendingPathComponent(
+            "Tests/Fixtures/pytorch-resnet/resnet20-state-dict.json"))) as! [String: [Int]]
+        XCTAssertEqual(try shapes(file), expected)
+
+        // --init-from takes it (the exact round trip is ResNetStateDictTests'): the new run's first record, before any
+        // update, is not the seed's untrained network.
+        try train(dir + "/b", ["--init-from", file])
+        func firstLoss(_ run: String) throws -> Double {
+            let lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+            let step0 = try XCTUnwrap(lines.first { $0.contains("\"type\":\"step\"") })
+            return try XCTUnwrap((try json(String(step0))["loss"] as? NSNumber)?.doubleValue)
+        }
+        XCTAssertNotEqual(try firstLoss(dir + "/b"), try firstLoss(dir + "/a"))
+        let onnx = try btviz(["export", dir + "/a", "--format", "onnx", "--out", dir + "/a.onnx"])
+        XCTAssertNotEqual(onnx.status, 0)
+        XCTAssertEqual(onnx.stderr.split(separator: "\n").count, 1, onnx.stderr)
+    }
 }
