@@ -87,6 +87,11 @@ final class ResNetCommandTests: XCTestCase {
             return try XCTUnwrap((try json(String(step0))["loss"] as? NSNumber)?.doubleValue)
         }
         XCTAssertNotEqual(try firstLoss(dir + "/b"), try firstLoss(dir + "/a"))
+        // eval --weights recognizes the file's model and depth from its names.
+        let w = try btviz(["eval", "--weights", file, "--dataset", "cifar10", "--data-dir", cifar, "--methods", "full,bt"], timeout: 300)
+        XCTAssertEqual(w.status, 0, w.stderr)
+        XCTAssertTrue(w.stdout.contains("ResNet-20 on the cifar10 test split (1000 images)"), w.stdout)
+        XCTAssertTrue(w.stdout.split(separator: "\n").contains { $0.hasPrefix("bt ") }, w.stdout)
         let onnx = try btviz(["export", dir + "/a", "--format", "onnx", "--out", dir + "/a.onnx"])
         XCTAssertNotEqual(onnx.status, 0)
         XCTAssertEqual(onnx.stderr.split(separator: "\n").count, 1, onnx.stderr)
