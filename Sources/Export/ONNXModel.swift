@@ -6,49 +6,55 @@ import Models
 import Quantizers
 import SwiftProtobuf
 
-/// A trained network as an ONNX model (opset 21, IR version 10) that onnxruntime runs, in NCHW.
+/// A trained network as an ONNX model (opset 21, IR version 10) that onnxruntime runs, in NCHW. The model writes
+/// its own inference (`Model.writeInference`); this spells each operation in ONNX.
 ///
-/// - Quantized conv weights are stored as what they are (`QuantizedWeights`): grid methods (BWN, TWN, BT) as INT4
-///   codes, two per byte, with their one scale through DequantizeLinear, so code · scale is btviz's Q(W) bit for bit;
-///   table methods (TTQ, LQ-Nets) as the exact Float32 values of Q(W). Full precision and the unquantized layers
-///   (VGG-6's FC layers, the restoration net's first and last convs) as Float32.
-/// - VGG-6: input `input` [N, C, H, W], the pixels as btviz reads them (0...1), normalized inside the graph with the
-///   run's normalizer (Sub, Mul by 1/std, as btviz); each conv, BatchNormalization in eval mode with the stored
-///   running statistics (not folded: folding would scale the codes off their grid), ReLU, MaxPool 2x2 after every
-///   second; Flatten (CHW), fc1 (Gemm), BatchNormalization, ReLU, fc2 (Gemm); output `logits` [N, classes].
+/// - Quantized weights are stored as what they are (`QuantizedWeights`): grid methods (BWN, TWN, BT) as INT4 codes,
+///   two per byte, with their one scale through DequantizeLinear, so code · scale is btviz's Q(W) bit for bit; table
+///   methods (TTQ, LQ-Nets) as the exact Float32 values of Q(W). Full precision and the unquantized layers (VGG-6's
+///   FC layers, a ResNet's first conv and FC, the restoration net's first and last convs) as Float32, each under
+///   its PyTorch state_dict name (`TorchStateDict`).
+/// - Classifiers: input `input` [N, C, H, W], the pixels as btviz reads them (0...1), normalized inside the graph
+///   with the run's normalizer (Sub, Mul by 1/std, as btviz); batch norm as BatchNormalization in eval mode with the
+///   stored running statistics (not folded: folding would scale the codes off their grid); a ResNet's shortcuts as
+///   Add, option A's as Slice (every second pixel) and Pad (zero channels); output `logits` [N, classes].
 /// - Restoration net: input `input` [N, 1, h, w] (Y / 255) and, for super-resolution by default, `bicubic`
 ///   [N, 1, sh, sw]: btviz's bicubic upscaling of the input (MATLAB's imresize), so the residual is btviz's exactly;
 ///   or (`Bicubic.resize`) a cubic Resize node, see `Bicubic`. Pixel shuffle is DepthToSpace in CRD mode (PyTorch's
 ///   PixelShuffle order). Output `output` [N, 1, sh, sw].
-public struct ONNXExport {
+public struct ONNXExport: InferenceWriter {
     public static let opset: Int64 = 21
 
     /// How each quantized layer's weights went into the file, for the report.
     public struct LayerNote { public let name: String; public let form: String; public let weights: Int; public let bytes: Int }
 
-    public private(set) var notes: [LayerNote] = []
-    private var graph = Onnx_GraphProto()
-
-    /// `fits`: the quantized layers' fits in order (the identity for full precision).
     /// How the SR net's bicubic residual is expressed: btviz's own upscaling as a second input (exact), or a cubic
     /// `Resize` node (a = -0.5, half-pixel): one input, equal to btviz's inside the image, borders clamped where
     /// MATLAB's imresize mirrors them (measured on Set5's first image: 2.4e-7 inside, 0.0044 at the edge, PSNR 1e-4 dB apart).
     public enum Bicubic: String, CaseIterable, Sendable { case input, resize }
 
+    public private(set) var notes: [LayerNote] = []
+    private var graph = Onnx_GraphProto()
+    private let entries: [String: TorchStateDict.Entry]
+    private let fits: [String: QuantFit]
+    private let normalizer: (mean: [Float], std: [Float])
+    private let bicubic: Bicubic
+    private var constants: Set<String> = []
+
+    private init(entries: [String: TorchStateDict.Entry], fits: [String: QuantFit], normalizer: (mean: [Float], std: [Float]),
+                 bicubic: Bicubic) {
+        self.entries = entries; self.fits = fits; self.normalizer = normalizer; self.bicubic = bicubic
+    }
+
+    /// `fits`: the quantized layers' fits in order (the identity for full precision).
     public static func build(model: any Model, fits: [QuantFit], normalizer: (mean: [Float], std: [Float]),
                              method: String, bicubic: Bicubic = .input) throws -> (data: Data, notes: [LayerNote]) {
-        var e = ONNXExport()
-        e.graph.name = "btviz " + model.title + " " + method
-        let map = try TorchStateDict(model: model)
         var fitOf: [String: QuantFit] = [:]
         for (layer, fit) in zip(model.quantizedLayers, fits) { fitOf[layer.weight.name] = fit }
-        if let vgg = model as? VGG6 {
-            try e.vgg(vgg, map: map, fits: fitOf, normalizer: normalizer)
-        } else if let net = model as? RestorationNet {
-            try e.restoration(net, map: map, fits: fitOf, bicubic: bicubic)
-        } else {
-            throw BTError("\(model.title) cannot be exported to ONNX")
-        }
+        var e = ONNXExport(entries: try TorchStateDict(model: model).byTensorName, fits: fitOf, normalizer: normalizer,
+                           bicubic: bicubic)
+        e.graph.name = "btviz " + model.title + " " + method
+        try model.writeInference(to: &e)
         var m = Onnx_ModelProto()
         m.irVersion = 10
         m.producerName = "btviz"
@@ -60,66 +66,97 @@ public struct ONNXExport {
         return (try m.serializedData(), e.notes)
     }
 
-    // MARK: networks
+    // MARK: the operations (InferenceWriter)
 
-    private mutating func vgg(_ vgg: VGG6, map: TorchStateDict, fits: [String: QuantFit],
-                              normalizer: (mean: [Float], std: [Float])) throws {
-        let (c, h, w) = (vgg.inputShape[0], vgg.inputShape[1], vgg.inputShape[2])
-        input("input", [nil, c, h, w])
-        let mean = constant("normalizer.mean", normalizer.mean, shape: [1, c, 1, 1])
-        let inv = constant("normalizer.inv_std", normalizer.std.map { 1 / $0 }, shape: [1, c, 1, 1])
-        var x = node("Mul", [node("Sub", ["input", mean]), inv])
-        let entry = Dictionary(map.entries.compactMap { e in e.tensor.map { ($0.name, e) } }, uniquingKeysWith: { a, _ in a })
-        for (i, conv) in vgg.convs.enumerated() {
-            let weight = try self.weight(entry[conv.weight.name]!, fit: fits[conv.weight.name])
-            x = node("Conv", [x, weight], [intList("pads", [1, 1, 1, 1]), intList("kernel_shape", [3, 3])])
-            x = batchNorm(x, vgg.batchNorms[i], entry)
-            x = node("Relu", [x])
-            if i % 2 == 1 { x = node("MaxPool", [x], [intList("kernel_shape", [2, 2]), intList("strides", [2, 2])]) }
-        }
-        x = node("Flatten", [x], [int("axis", 1)])
-        x = node("Gemm", [x, try weight(entry["fc1.weight"]!, fit: nil)], [int("transB", 1)])
-        x = batchNorm(x, vgg.batchNorms[6], entry)
-        x = node("Relu", [x])
-        let fc2 = try weight(entry["fc2.weight"]!, fit: nil), bias = try weight(entry["fc2.bias"]!, fit: nil)
-        _ = node("Gemm", [x, fc2, bias], [int("transB", 1)], output: "logits")
-        output("logits", [nil, vgg.classes])
+    public mutating func input(_ name: String, shape: [Int?]) -> String {
+        graph.input.append(valueInfo(name, shape))
+        return name
     }
 
-    private mutating func restoration(_ net: RestorationNet, map: TorchStateDict, fits: [String: QuantFit], bicubic: Bicubic) throws {
-        let entry = Dictionary(map.entries.compactMap { e in e.tensor.map { ($0.name, e) } }, uniquingKeysWith: { a, _ in a })
-        let s = net.scale
-        input("input", [nil, 1, nil, nil])
-        func conv(_ x: String, _ layer: any WeightedLayer) throws -> String {
-            let w = try weight(entry[layer.weight.name]!, fit: fits[layer.weight.name])
-            let b = try weight(entry[layer.bias!.name]!, fit: nil)
-            return node("Conv", [x, w, b], [intList("pads", [1, 1, 1, 1]), intList("kernel_shape", [3, 3])])
+    public mutating func normalized(_ x: String) -> String {
+        let c = normalizer.mean.count
+        let mean = constant("normalizer.mean", normalizer.mean, shape: [1, c, 1, 1])
+        let inv = constant("normalizer.inv_std", normalizer.std.map { 1 / $0 }, shape: [1, c, 1, 1])
+        return node("Mul", [node("Sub", [x, mean]), inv])
+    }
+
+    public mutating func conv3x3(_ x: String, weight: Param, bias: Param?, stride: Int) throws -> String {
+        let inputs = [x, try self.weight(weight)] + (try bias.map { [try self.weight($0)] } ?? [])
+        return node("Conv", inputs, [intList("pads", [1, 1, 1, 1]), intList("kernel_shape", [3, 3]),
+                                     intList("strides", [stride, stride])])
+    }
+
+    public mutating func batchNorm(_ x: String, _ bn: BatchNorm) throws -> String {
+        let base = String(bn.gamma.name.dropLast(".gamma".count))
+        let names = try [".gamma", ".beta", ".running_mean", ".running_var"].map { suffix -> String in
+            let e = try entry(base + suffix)
+            return constant(e.torchName, Array(e.tensor!.buffer.buffer), shape: e.torchShape)
         }
-        var x = node("Relu", [try conv("input", net.convFirst)])
-        for b in net.body { x = node("Relu", [try conv(x, b)]) }
-        for u in net.upsamplers {
-            x = node("DepthToSpace", [try conv(x, u.conv)], [int("blocksize", u.shuffle.scale), string("mode", "CRD")])
-        }
-        let residual = try conv(x, net.convLast)
-        if s > 1 && bicubic == .input {
-            input("bicubic", [nil, 1, nil, nil])
-            _ = node("Add", ["bicubic", residual], output: "output")
-        } else if s > 1 {
-            let scales = constant("upscale", [1, 1, Float(s), Float(s)], shape: [4])
+        var eps = Onnx_AttributeProto()
+        eps.name = "epsilon"; eps.type = .float; eps.f = bn.eps
+        return node("BatchNormalization", [x] + names, [eps])
+    }
+
+    public mutating func relu(_ x: String) -> String { node("Relu", [x]) }
+
+    public mutating func maxPool2x2(_ x: String) -> String {
+        node("MaxPool", [x], [intList("kernel_shape", [2, 2]), intList("strides", [2, 2])])
+    }
+
+    public mutating func add(_ a: String, _ b: String) -> String { node("Add", [a, b]) }
+
+    public mutating func subtract(_ a: String, _ b: String) -> String { node("Sub", [a, b]) }
+
+    /// x[:, :, ::2, ::2] (Slice with step 2 on H and W), then Pad with zero channels before and after.
+    public mutating func subsampledZeroPadded(_ x: String, padChannels p: Int) -> String {
+        let starts = int64Constant("shortcut.starts", [0, 0]), ends = int64Constant("shortcut.ends", [Int64.max, Int64.max])
+        let axes = int64Constant("shortcut.axes", [2, 3]), steps = int64Constant("shortcut.steps", [2, 2])
+        let sliced = node("Slice", [x, starts, ends, axes, steps])
+        // ONNX's pads: every axis's start, then every axis's end (N, C, H, W).
+        return node("Pad", [sliced, int64Constant("shortcut.pads.\(p)", [0, Int64(p), 0, 0, 0, Int64(p), 0, 0])])
+    }
+
+    public mutating func globalAveragePool(_ x: String) -> String { node("GlobalAveragePool", [x]) }
+
+    public mutating func flatten(_ x: String) -> String { node("Flatten", [x], [int("axis", 1)]) }
+
+    public mutating func linear(_ x: String, weight: Param, bias: Param?) throws -> String {
+        let inputs = [x, try self.weight(weight)] + (try bias.map { [try self.weight($0)] } ?? [])
+        return node("Gemm", inputs, [int("transB", 1)])
+    }
+
+    public mutating func depthToSpace(_ x: String, blockSize: Int) -> String {
+        node("DepthToSpace", [x], [int("blocksize", blockSize), string("mode", "CRD")])
+    }
+
+    public mutating func bicubicUpscaled(_ x: String, scale: Int) -> String {
+        switch bicubic {
+        case .input:
+            return input("bicubic", shape: [nil, 1, nil, nil])
+        case .resize:
+            let scales = constant("upscale", [1, 1, Float(scale), Float(scale)], shape: [4])
             var a = Onnx_AttributeProto()
             a.name = "cubic_coeff_a"; a.type = .float; a.f = -0.5
-            let up = node("Resize", ["input", "", scales], [string("mode", "cubic"), a, string("coordinate_transformation_mode", "half_pixel")])
-            _ = node("Add", [up, residual], output: "output")
-        } else {
-            _ = node("Sub", ["input", residual], output: "output")
+            return node("Resize", [x, "", scales], [string("mode", "cubic"), a, string("coordinate_transformation_mode", "half_pixel")])
         }
-        output("output", [nil, 1, nil, nil])
+    }
+
+    /// Renames the node that made `x` to `name` (every value has one producer, and nothing reads an output).
+    public mutating func output(_ x: String, name: String, shape: [Int?]) {
+        if let i = graph.node.lastIndex(where: { $0.output == [x] }) { graph.node[i].output = [name] }
+        graph.output.append(valueInfo(name, shape))
     }
 
     // MARK: pieces
 
+    private func entry(_ tensorName: String) throws -> TorchStateDict.Entry {
+        guard let e = entries[tensorName] else { throw BTError("the model's PyTorch names miss \(tensorName)") }
+        return e
+    }
+
     /// A weight initializer in PyTorch's layout: INT4 codes + DequantizeLinear for grid fits, Float32 otherwise.
-    private mutating func weight(_ e: TorchStateDict.Entry, fit: QuantFit?) throws -> String {
+    private mutating func weight(_ param: Param) throws -> String {
+        let e = try entry(param.name), fit = fits[param.name]
         let w = UnsafeBufferPointer(e.tensor!.buffer.buffer)
         let torch = { (v: [Float]) in v.withUnsafeBufferPointer { TorchStateDict.toTorch($0, torchShape: e.torchShape, layout: e.layout) } }
         guard let fit, let q = QuantizedWeights(fit: fit, weights: w) else {
@@ -156,22 +193,24 @@ public struct ONNXExport {
         return out
     }
 
-    private mutating func batchNorm(_ x: String, _ bn: BatchNorm, _ entry: [String: TorchStateDict.Entry]) -> String {
-        let base = String(bn.gamma.name.dropLast(".gamma".count))
-        let names = [".gamma", ".beta", ".running_mean", ".running_var"].map { suffix -> String in
-            let e = entry[base + suffix]!
-            return constant(e.torchName, Array(e.tensor!.buffer.buffer), shape: e.torchShape)
-        }
-        var eps = Onnx_AttributeProto()
-        eps.name = "epsilon"; eps.type = .float; eps.f = bn.eps
-        return node("BatchNormalization", [x] + names, [eps])
-    }
-
     private mutating func constant(_ name: String, _ values: [Float], shape: [Int]) -> String {
+        guard constants.insert(name).inserted else { return name }
         var t = Onnx_TensorProto()
         t.name = name
         t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
         t.dims = shape.map(Int64.init)
+        t.rawData = values.withUnsafeBytes { Data($0) }  // little-endian, as ONNX's raw_data
+        graph.initializer.append(t)
+        return name
+    }
+
+    /// A 1-D int64 initializer (Slice's and Pad's index inputs), written once under its name.
+    private mutating func int64Constant(_ name: String, _ values: [Int64]) -> String {
+        guard constants.insert(name).inserted else { return name }
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        t.dims = [Int64(values.count)]
         t.rawData = values.withUnsafeBytes { Data($0) }  // little-endian, as ONNX's raw_data
         graph.initializer.append(t)
         return name
@@ -220,6 +259,4 @@ public struct ONNXExport {
         return v
     }
 
-    private mutating func input(_ name: String, _ dims: [Int?]) { graph.input.append(valueInfo(name, dims)) }
-    private mutating func output(_ name: String, _ dims: [Int?]) { graph.output.append(valueInfo(name, dims)) }
 }

@@ -3,18 +3,13 @@ import Kernels
 import Layers
 import Models
 
-/// btviz's tensors under the names and layouts of PyTorch's `state_dict` of Samples/pytorch/vgg6.py (`VGG6`),
-/// resnet.py (`ResNet`) and srnet.py (`SRNet`), both ways: the one mapping every export and import uses. It extends the differential test's
+/// btviz's tensors under the names and layouts of PyTorch's `state_dict`, both ways: the one mapping every export
+/// and import uses. Each model names its own tensors (`Model.torchNames`, after its reference in Samples/pytorch);
+/// this resolves the names to the model's tensors and converts layouts. It extends the differential test's
 /// (Samples/pytorch/fixtures.py `btviz_tensors`): conv weights are [out, 3, 3, in] in btviz and [out, in, 3, 3] in
-/// PyTorch; fc1's input features are flattened HWC in btviz and CHW in PyTorch.
+/// PyTorch; a linear layer after a flatten takes HWC features in btviz and CHW in PyTorch.
 public struct TorchStateDict {
-    public enum Layout: Equatable {
-        case plain
-        /// btviz [out, 3, 3, in] <-> PyTorch [out, in, 3, 3].
-        case conv
-        /// fc1: btviz [out, h*w*c] (HWC) <-> PyTorch [out, c*h*w] (CHW).
-        case flattenedHWC(c: Int, h: Int, w: Int)
-    }
+    public typealias Layout = TorchTensorName.Layout
 
     public struct Entry {
         public let torchName: String
@@ -32,63 +27,19 @@ public struct TorchStateDict {
     public init(model: any Model) throws {
         let named = Dictionary(model.allTensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let quantized = Set(model.quantizedLayers.map(\.weight.name))
-        func tensor(_ name: String) -> NamedTensor { named[name]! }
-        var out: [Entry] = []
-        func add(_ torch: String, _ btviz: String, _ shape: [Int], _ layout: Layout = .plain) {
-            out.append(Entry(torchName: torch, torchShape: shape, tensor: tensor(btviz), layout: layout,
-                             quantized: quantized.contains(btviz)))
-        }
-        func batchNorm(_ torch: String, _ bn: BatchNorm) {
-            let base = String(bn.gamma.name.dropLast(".gamma".count)), c = [bn.channels]
-            add(torch + ".weight", base + ".gamma", c)
-            add(torch + ".bias", base + ".beta", c)
-            add(torch + ".running_mean", base + ".running_mean", c)
-            add(torch + ".running_var", base + ".running_var", c)
-            out.append(Entry(torchName: torch + ".num_batches_tracked", torchShape: [], tensor: nil, layout: .plain, quantized: false))
-        }
-        func conv(_ torch: String, _ weight: Param, bias: Param?) {
-            let s = weight.shape
-            add(torch + ".weight", weight.name, [s[0], s[3], 3, 3], .conv)
-            if let bias { add(torch + ".bias", bias.name, [s[0]]) }
-        }
-        if let vgg = model as? VGG6 {
-            // nn.Sequential `features`: [conv, bn, relu] x 2 + maxpool per stage, so stage s's convs sit at 7s and 7s + 3.
-            for (i, c) in vgg.convs.enumerated() {
-                let index = 7 * (i / 2) + 3 * (i % 2)
-                conv("features.\(index)", c.weight, bias: nil)
-                batchNorm("features.\(index + 1)", vgg.batchNorms[i])
+        entries = try model.torchNames().map { n in
+            let tensor = try n.tensor.map { name -> NamedTensor in
+                guard let t = named[name] else { throw BTError("\(model.title) names no tensor \(name) (for \(n.torchName))") }
+                return t
             }
-            let last = vgg.convs[vgg.convs.count - 1]
-            let (c, h, w) = (last.cout, last.h / 2, last.w / 2)
-            let fc1 = vgg.layers.compactMap { $0 as? Linear }
-            add("fc1.weight", "fc1.weight", [fc1[0].outFeatures, c * h * w], .flattenedHWC(c: c, h: h, w: w))
-            batchNorm("bn7", vgg.batchNorms[6])
-            add("fc2.weight", "fc2.weight", [fc1[1].outFeatures, fc1[1].inFeatures])
-            add("fc2.bias", "fc2.bias", [fc1[1].outFeatures])
-        } else if let net = model as? RestorationNet {
-            guard net.batchNorms.isEmpty, net.body.allSatisfy({ $0.gain == nil }) else {
-                throw BTError("this run's network has batch norm or per-channel gains, which Samples/pytorch/srnet.py does not")
-            }
-            conv("conv_first", net.convFirst.weight, bias: net.convFirst.bias)
-            for (i, b) in net.body.enumerated() { conv("body.\(i)", b.weight, bias: b.bias) }
-            for (i, u) in net.upsamplers.enumerated() { conv("up_convs.\(i)", u.conv.weight, bias: u.conv.bias) }
-            conv("conv_last", net.convLast.weight, bias: net.convLast.bias)
-        } else if let net = model as? ResNet {
-            // Samples/pytorch/resnet.py, akamaster/pytorch_resnet_cifar10's names: btviz names its layers the same.
-            conv("conv1", net.conv1.weight, bias: nil)
-            batchNorm("bn1", net.bn1)
-            for b in net.blocks {
-                conv(b.name + ".conv1", b.conv1.weight, bias: nil)
-                batchNorm(b.name + ".bn1", b.bn1)
-                conv(b.name + ".conv2", b.conv2.weight, bias: nil)
-                batchNorm(b.name + ".bn2", b.bn2)
-            }
-            add("linear.weight", "linear.weight", [net.linear.outFeatures, net.linear.inFeatures])
-            add("linear.bias", "linear.bias", [net.linear.outFeatures])
-        } else {
-            throw BTError("\(model.title) has no PyTorch counterpart in Samples/pytorch")
+            return Entry(torchName: n.torchName, torchShape: n.torchShape, tensor: tensor, layout: n.layout,
+                         quantized: n.tensor.map(quantized.contains) ?? false)
         }
-        entries = out
+    }
+
+    /// The entries by btviz tensor name.
+    public var byTensorName: [String: Entry] {
+        Dictionary(entries.compactMap { e in e.tensor.map { ($0.name, e) } }, uniquingKeysWith: { a, _ in a })
     }
 
     /// btviz's values of a tensor in PyTorch's layout.

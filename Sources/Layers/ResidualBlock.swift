@@ -48,6 +48,14 @@ public final class ResidualBlock: Layer {
         masked = FloatBuffer(count: maxBatch * outH * outW * cout)
     }
 
+    /// The block for an exporter: the body, option A's shortcut where it downsamples, the add and the ReLU.
+    public func writeInference<W: InferenceWriter>(_ x: W.Value, to w: inout W) throws -> W.Value {
+        var y = w.relu(try w.batchNorm(try w.conv3x3(x, weight: conv1.weight, bias: nil, stride: outH == h ? 1 : 2), bn1))
+        y = try w.batchNorm(try w.conv3x3(y, weight: conv2.weight, bias: nil, stride: 1), bn2)
+        let shortcut = downsamples ? w.subsampledZeroPadded(x, padChannels: (cout - cin) / 2) : x
+        return w.relu(w.add(y, shortcut))
+    }
+
     public var batchNorms: [BatchNorm] { [bn1, bn2] }
     public var quantizedLayers: [any QuantizedLayer] { [conv1, conv2] }
 

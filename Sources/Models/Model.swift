@@ -34,6 +34,11 @@ public protocol Model: AnyObject {
     func backward(_ dOut: UnsafeMutablePointer<Float>, n: Int)
     /// Weights drawn from the seed; batch norms start at identity.
     func initialize(seed: UInt64, scheme: InitScheme)
+    /// Its tensors under PyTorch's state_dict names, in state_dict order (safetensors export, `--init-from`,
+    /// `eval --weights`); throws a one-line reason when its reference in Samples/pytorch has no such network.
+    func torchNames() throws -> [TorchTensorName]
+    /// Its inference, for an exporter (ONNX): from the input through the output, as operations.
+    func writeInference<W: InferenceWriter>(to w: inout W) throws
 }
 
 extension Model {

@@ -111,6 +111,31 @@ public final class ResNet: Model {
     }
 }
 
+extension ResNet {
+    /// Samples/pytorch/resnet.py's names, akamaster/pytorch_resnet_cifar10's: btviz names its layers the same.
+    public func torchNames() throws -> [TorchTensorName] {
+        var n = TorchNaming()
+        n.conv("conv1", conv1.weight, bias: nil)
+        n.batchNorm("bn1", bn1)
+        for b in blocks {
+            n.conv(b.name + ".conv1", b.conv1.weight, bias: nil)
+            n.batchNorm(b.name + ".bn1", b.bn1)
+            n.conv(b.name + ".conv2", b.conv2.weight, bias: nil)
+            n.batchNorm(b.name + ".bn2", b.bn2)
+        }
+        n.linear("linear", linear)
+        return n.names
+    }
+
+    public func writeInference<W: InferenceWriter>(to w: inout W) throws {
+        var x = w.normalized(w.input("input", shape: [nil] + inputShape))
+        x = w.relu(try w.batchNorm(try w.conv3x3(x, weight: conv1.weight, bias: nil, stride: 1), bn1))
+        for b in blocks { x = try b.writeInference(x, to: &w) }
+        x = w.flatten(w.globalAveragePool(x))
+        w.output(try w.linear(x, weight: linear.weight, bias: linear.bias), name: "logits", shape: [nil, classes])
+    }
+}
+
 extension ModelDefinition {
     /// The CIFAR ResNets every quantization paper reports.
     public static let resnet = ModelDefinition(

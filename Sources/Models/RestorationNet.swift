@@ -263,3 +263,33 @@ extension RestorationNet {
         return o2 ? nil : act + params
     }
 }
+
+extension RestorationNet {
+    /// Samples/pytorch/srnet.py's names: conv_first, body.i, up_convs.i, conv_last, each with its bias.
+    public func torchNames() throws -> [TorchTensorName] {
+        guard batchNorms.isEmpty, body.allSatisfy({ $0.gain == nil }) else {
+            throw BTError("this run's network has batch norm or per-channel gains, which Samples/pytorch/srnet.py does not")
+        }
+        var n = TorchNaming()
+        n.conv("conv_first", convFirst.weight, bias: convFirst.bias)
+        for (i, b) in body.enumerated() { n.conv("body.\(i)", b.weight, bias: b.bias) }
+        for (i, u) in upsamplers.enumerated() { n.conv("up_convs.\(i)", u.conv.weight, bias: u.conv.bias) }
+        n.conv("conv_last", convLast.weight, bias: convLast.bias)
+        return n.names
+    }
+
+    /// The residual net on the Y channel (Y / 255): super-resolution adds the net's output to the bicubic upscaling
+    /// of the input, denoising subtracts it from the input.
+    public func writeInference<W: InferenceWriter>(to w: inout W) throws {
+        _ = try torchNames()  // the same refusal: a net srnet.py cannot express
+        let input = w.input("input", shape: [nil, 1, nil, nil])
+        var x = w.relu(try w.conv3x3(input, weight: convFirst.weight, bias: convFirst.bias, stride: 1))
+        for b in body { x = w.relu(try w.conv3x3(x, weight: b.weight, bias: b.bias, stride: 1)) }
+        for u in upsamplers {
+            x = w.depthToSpace(try w.conv3x3(x, weight: u.conv.weight, bias: u.conv.bias, stride: 1), blockSize: u.shuffle.scale)
+        }
+        let residual = try w.conv3x3(x, weight: convLast.weight, bias: convLast.bias, stride: 1)
+        let out = scale > 1 ? w.add(w.bicubicUpscaled(input, scale: scale), residual) : w.subtract(input, residual)
+        w.output(out, name: "output", shape: [nil, 1, nil, nil])
+    }
+}

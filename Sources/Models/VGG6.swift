@@ -84,6 +84,36 @@ public final class VGG6: Model {
     public var stateTensors: [NamedTensor] { batchNorms.flatMap(\.stateTensors) }
 }
 
+extension VGG6 {
+    private var fcs: [Linear] { layers.compactMap { $0 as? Linear } }
+
+    /// Samples/pytorch/vgg6.py's names: nn.Sequential `features` ([conv, bn, relu] x 2 + maxpool per stage, so stage
+    /// s's convs sit at 7s and 7s + 3), fc1, bn7, fc2; fc1 takes the features flattened CHW.
+    public func torchNames() throws -> [TorchTensorName] {
+        var n = TorchNaming()
+        for (i, c) in convs.enumerated() {
+            let index = 7 * (i / 2) + 3 * (i % 2)
+            n.conv("features.\(index)", c.weight, bias: nil)
+            n.batchNorm("features.\(index + 1)", batchNorms[i])
+        }
+        let last = convs[convs.count - 1]
+        n.linear("fc1", fcs[0], layout: .flattenedHWC(c: last.cout, h: last.h / 2, w: last.w / 2))
+        n.batchNorm("bn7", batchNorms[6])
+        n.linear("fc2", fcs[1])
+        return n.names
+    }
+
+    public func writeInference<W: InferenceWriter>(to w: inout W) throws {
+        var x = w.normalized(w.input("input", shape: [nil] + inputShape))
+        for (i, conv) in convs.enumerated() {
+            x = w.relu(try w.batchNorm(try w.conv3x3(x, weight: conv.weight, bias: nil, stride: 1), batchNorms[i]))
+            if i % 2 == 1 { x = w.maxPool2x2(x) }
+        }
+        x = w.relu(try w.batchNorm(try w.linear(w.flatten(x), weight: fcs[0].weight, bias: nil), batchNorms[6]))
+        w.output(try w.linear(x, weight: fcs[1].weight, bias: fcs[1].bias), name: "logits", shape: [nil, classes])
+    }
+}
+
 extension ModelDefinition {
     /// VGG-6(K), the paper's classifier.
     public static let vgg6 = ModelDefinition(

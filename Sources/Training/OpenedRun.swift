@@ -58,11 +58,17 @@ extension RunFolder {
     public func open(checkpoint: Checkpoint? = nil, maxBatch: Int = 2, evalSide: Int = 64) throws -> OpenedRun {
         let ckpt = try checkpoint ?? loadCheckpoint()
         let c = ckpt.header.config
-        let model = try Self.buildModel(ckpt, inputShape: { try readConfig().header.inputShape }, maxBatch: maxBatch, evalSide: evalSide)
+        let model = try Self.buildModel(ckpt, inputShape: { try classifierInput(ckpt).inputShape }, maxBatch: maxBatch, evalSide: evalSide)
         let run = OpenedRun(folder: self, checkpoint: ckpt, config: c, model: model, task: nil)
         try run.restoreStored()
         run.engine.quantize(ckpt.header.method)
         return run
+    }
+
+    /// A classifier's input shape and class count: the checkpoint's build facts (config.json's input shape and fc2's
+    /// class count for files from before the model registry).
+    public func classifierInput(_ ckpt: Checkpoint) throws -> (inputShape: [Int], classes: Int) {
+        (try ckpt.header.inputShape ?? readConfig().header.inputShape, try ckpt.classCount())
     }
 
     /// The model a checkpoint describes, from its config's model id and options and its build facts (for files from

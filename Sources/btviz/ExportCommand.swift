@@ -83,10 +83,11 @@ struct ExportRun: ParsableCommand {
             try save(data, to: out)
             report(out, "wrote \(shown(out)): \(tensors.count) tensors, \(data.count) bytes, \(model.title) under \(m.rawValue)")
         case .reference:
-            if let vgg = model as? VGG6 {
-                try referenceClassification(vgg, config: ckpt.header.config, ckpt: ckpt, out: out)
-            } else if let net = model as? RestorationNet {
+            if let net = run.restorationNet {
                 try referenceRestoration(net, config: ckpt.header.config, out: out)
+            } else {
+                let (shape, classes) = try run.folder.classifierInput(ckpt)
+                try referenceClassification(model, inputShape: shape, classes: classes, config: ckpt.header.config, ckpt: ckpt, out: out)
             }
         case .tensorboard: break
         }
@@ -143,13 +144,14 @@ struct ExportRun: ParsableCommand {
     }
 
     /// The first `images` test images as btviz reads them (NCHW, before normalization), its logits and the labels.
-    private func referenceClassification(_ vgg: VGG6, config: TrainConfig, ckpt: Checkpoint, out: String) throws {
+    private func referenceClassification(_ model: any Model, inputShape: [Int], classes: Int, config: TrainConfig,
+                                         ckpt: Checkpoint, out: String) throws {
         guard images >= 1 else { throw BTError("--images must be at least 1") }
         let data = try loadTrainingData(name: config.dataset, dataDir: config.dataDir, folder: config.folderOptions)
         let test = data.test.prefix(min(images, data.test.count))
         let normalizer = try Normalizer(mean: ckpt.header.normalizerMean, std: ckpt.header.normalizerStd)
-        let (c, h, w) = (vgg.inputShape[0], vgg.inputShape[1], vgg.inputShape[2])
-        let size = c * h * w, batch = vgg.maxBatch
+        let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
+        let size = c * h * w, batch = model.maxBatch
         let x = FloatBuffer(count: batch * size)
         let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
         defer { labels.deallocate() }
@@ -161,17 +163,17 @@ struct ExportRun: ParsableCommand {
             for i in 0..<n { for ch in 0..<c { for p in 0..<h * w { nchw.append(x.ptr[i * size + p * c + ch]) } } }
             for i in 0..<n { truth.append(Float(labels[i])) }
             normalizer.apply(x.ptr, count: n * size)
-            let y = vgg.forward(x.ptr, n: n, training: false)
-            logits += UnsafeBufferPointer(start: y, count: n * vgg.classes)
+            let y = model.forward(x.ptr, n: n, training: false)
+            logits += UnsafeBufferPointer(start: y, count: n * classes)
         }
         try makeFolder(out)
         let n = truth.count
         try writeNpy(path: out + "/input.npy", shape: [n, c, h, w], values: nchw)
-        try writeNpy(path: out + "/logits.npy", shape: [n, vgg.classes], values: logits)
+        try writeNpy(path: out + "/logits.npy", shape: [n, classes], values: logits)
         try writeNpy(path: out + "/labels.npy", shape: [n], values: truth)
         let right = (0..<n).filter { i in
-            let row = logits[i * vgg.classes..<(i + 1) * vgg.classes]
-            return row.firstIndex(of: row.max()!)! - i * vgg.classes == Int(truth[i])
+            let row = logits[i * classes..<(i + 1) * classes]
+            return row.firstIndex(of: row.max()!)! - i * classes == Int(truth[i])
         }.count
         print("wrote \(out): \(n) test images of \(config.dataset), btviz's logits; accuracy \(right)/\(n)")
     }

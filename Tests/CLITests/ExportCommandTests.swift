@@ -37,15 +37,7 @@ final class ExportCommandTests: XCTestCase {
             default:
                 XCTAssertFalse(e.stdout.contains("bytes per weight"), e.stdout)
             }
-            XCTAssertEqual(try btviz(["export", dir, "--format", "reference", "--out", ref]).status, 0)
-            let r = try python(["onnx-logits", model, ref])
-            XCTAssertEqual(r["images"] as? Int, 256)
-            let diff = try XCTUnwrap(r["max_abs_diff"] as? Double), largest = try XCTUnwrap(r["max_abs_logit"] as? Double)
-            XCTAssertGreaterThan(largest, 0.5, "\(method): an untrained-looking network")
-            XCTAssertLessThanOrEqual(diff, 1e-4 * largest, "\(method): \(r)")
-            XCTAssertEqual(r["same_predictions"] as? Bool, true, "\(method): \(r)")
-            XCTAssertEqual(r["correct_onnx"] as? Int, r["correct_btviz"] as? Int, "\(method): \(r)")
-            XCTAssertGreaterThan(r["correct_btviz"] as? Int ?? 0, 100, "\(method): \(r)")
+            try assertONNXLogitsEqualBtviz(run: dir, model: model, reference: ref, atLeastCorrect: 100, method)
         }
         // The same network's file is smaller by the convs' 28 of every 32 bits.
         let bt = try fileSize(Self.root + "/bt.onnx"), full = try fileSize(Self.root + "/full.onnx")

@@ -78,6 +78,21 @@ func assertCleanFailure(_ o: Output, mentioning: String, file: StaticString = #f
     XCTAssertTrue(o.stderr.lowercased().contains(mentioning.lowercased()), "\(o.stderr) should mention \(mentioning)", file: file, line: line)
 }
 
+/// `export --format reference` of `run` (256 test images), then `model` in onnxruntime: its logits within 1e-4 of the
+/// largest of btviz's, the same prediction image for image, and more than `atLeastCorrect` right (a trained net).
+func assertONNXLogitsEqualBtviz(run: String, model: String, reference: String, atLeastCorrect: Int, _ label: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+    XCTAssertEqual(try btviz(["export", run, "--format", "reference", "--out", reference]).status, 0, file: file, line: line)
+    let r = try python(["onnx-logits", model, reference], file: file, line: line)
+    XCTAssertEqual(r["images"] as? Int, 256, file: file, line: line)
+    let diff = try XCTUnwrap(r["max_abs_diff"] as? Double), largest = try XCTUnwrap(r["max_abs_logit"] as? Double)
+    XCTAssertGreaterThan(largest, 0.5, "\(label): an untrained-looking network", file: file, line: line)
+    XCTAssertLessThanOrEqual(diff, 1e-4 * largest, "\(label): \(r)", file: file, line: line)
+    XCTAssertEqual(r["same_predictions"] as? Bool, true, "\(label): \(r)", file: file, line: line)
+    XCTAssertEqual(r["correct_onnx"] as? Int, r["correct_btviz"] as? Int, "\(label): \(r)", file: file, line: line)
+    XCTAssertGreaterThan(r["correct_btviz"] as? Int ?? 0, atLeastCorrect, "\(label): \(r)", file: file, line: line)
+}
+
 /// Runs Tests/Python/export_checks.py in scripts/pyenv's Python (onnxruntime, numpy, safetensors, tensorboard) and
 /// returns its JSON; fails with the reason when there is no such Python (scripts/test sets BTVIZ_TEST_PYTHON).
 func python(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
