@@ -23,6 +23,8 @@ public struct DatasetEntry: Sendable {
     public var load: @Sendable (DatasetRequest) throws -> TrainingData
     /// How to get the data when it is not found (besides `btviz fetch`).
     public var howToGet: String = ""
+    /// The files the loader reads from a folder, for the data's identity (nil: the catalog's files found there by name).
+    public var readsFiles: (@Sendable (String) -> [String])? = nil
 
     public func augmentation(height: Int, width: Int) -> Augmentation {
         .standard(height: height, width: width, flip: flips)
@@ -122,7 +124,8 @@ public enum DatasetCatalog {
             name: name, title: title, classNames: classNames, imageShape: [1, 28, 28], files: files,
             systemDirs: systemDirs, flips: false,
             locate: { dir in IDXFiles.locate(IDXFiles.trainImages, in: dir).map { _ in dir } },
-            load: { r in TrainingData(try loadIDXPair(name: name, dir: r.dir, classNames: classNames)) })
+            load: { r in TrainingData(try loadIDXPair(name: name, dir: r.dir, classNames: classNames)) },
+            readsFiles: { dir in IDXFiles.all.compactMap { IDXFiles.locate($0, in: dir) } })
     }
 
     static let cifarClasses = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -140,6 +143,13 @@ public enum DatasetCatalog {
             }
             let (train, test) = try loadCIFAR10(where_, classes: 10)
             return TrainingData(name: "cifar10", train: train, test: test, classes: 10, classNames: cifarClasses)
+        },
+        readsFiles: { dir in
+            switch CIFARFiles.locate(in: dir) {
+            case .archive(let p)?: return [p]
+            case .folder(let d, let batches)?: return (batches + [CIFARFiles.testBatch]).map { (d as NSString).appendingPathComponent($0) }
+            case nil: return []
+            }
         })
 
     static let svhn = DatasetEntry(
@@ -192,7 +202,8 @@ public enum DatasetCatalog {
             return TrainingData(name: "imagenet64", train: train, test: test, classes: 1000,
                                 classNames: (1...1000).map(String.init))
         },
-        howToGet: "image-net.org serves the files to signed-in users: download the three Imagenet64_*_npz.zip there, put them in the folder and run `btviz fetch imagenet64 --dir DIR` to check and unpack them")
+        howToGet: "image-net.org serves the files to signed-in users: download the three Imagenet64_*_npz.zip there, put them in the folder and run `btviz fetch imagenet64 --dir DIR` to check and unpack them",
+        readsFiles: { dir in ImageNet64Files.locate(in: dir).map { $0.train + [$0.val] } ?? [] })
 
     static let folder = DatasetEntry(
         name: "folder", title: "your images: --data-dir DIR with one subfolder of PNG/JPEG files per class",

@@ -46,20 +46,8 @@ extension DatasetEntry {
             let p = (dir as NSString).appendingPathComponent(f)
             return RegularFile.isRegular(p) ? p : nil
         }
-        switch name {
-        case "fashion", "mnist": return IDXFiles.all.compactMap { IDXFiles.locate($0, in: dir) }
-        case "cifar10":
-            switch CIFARFiles.locate(in: dir) {
-            case .archive(let p)?: return [p]
-            case .folder(let d, let batches)?:
-                return (batches + [CIFARFiles.testBatch]).map { (d as NSString).appendingPathComponent($0) }
-            case nil: return []
-            }
-        case "imagenet64":
-            guard let found = ImageNet64Files.locate(in: dir) else { return [] }
-            return found.train + [found.val]
-        default: return self.files.compactMap { at($0.name) }
-        }
+        if let readsFiles { return readsFiles(dir) }
+        return self.files.compactMap { at($0.name) }
     }
 
     /// Whether `md5` is the official checksum of the file named `base` (raw IDX files: of their contents once
