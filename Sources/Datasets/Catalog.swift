@@ -76,7 +76,7 @@ public struct DatasetRequest: Sendable {
 }
 
 public enum DatasetCatalog {
-    public static let entries: [DatasetEntry] = [synthetic, fashion, mnist, cifar10, svhn, imagenet64, folder]
+    public static let entries: [DatasetEntry] = [synthetic, fashion, mnist, kmnist, cifar10, svhn, imagenet64, folder]
 
     public static var names: [String] { entries.map(\.name) }
 
@@ -113,6 +113,14 @@ public enum DatasetCatalog {
         base: "https://ossci-datasets.s3.amazonaws.com/mnist/",
         md5: ["f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
               "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"])
+
+    /// Clanuwat et al. 2018: ten cursive hiragana, MNIST's format and sizes; the md5s torchvision's KMNIST lists.
+    static let kmnist = idx(
+        name: "kmnist", title: "Kuzushiji-MNIST (official IDX files, 10 cursive hiragana)",
+        classNames: ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"],
+        base: "http://codh.rois.ac.jp/kmnist/dataset/kmnist/",
+        md5: ["bdb82020997e1d708af4cf47b453dcf7", "e144d726b3acfaa3e44228e80efcd344",
+              "5c965bf0a639b31b8f53240b1b52f4d7", "7320c461ea6c1c855c0b718fb2a4b134"])
 
     static func idx(name: String, title: String, classNames: [String], base: String, md5: [String],
                     contentMD5: [String]? = nil, systemDirs: [String] = []) -> DatasetEntry {

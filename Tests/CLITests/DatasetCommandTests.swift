@@ -119,7 +119,7 @@ final class DatasetCommandTests: XCTestCase {
         let home = temporaryDirectory()
         let o = try btviz(["datasets"], environment: ["HOME": home])
         XCTAssertEqual(o.status, 0, o.stderr)
-        for name in ["synthetic", "fashion", "mnist", "cifar10", "svhn", "imagenet64", "folder"] {
+        for name in ["synthetic", "fashion", "mnist", "kmnist", "cifar10", "svhn", "imagenet64", "folder"] {
             XCTAssertTrue(o.stdout.contains("\n\(name) ") || o.stdout.hasPrefix(name), "\(name) missing:\n\(o.stdout)")
         }
         XCTAssertTrue(o.stdout.contains("btviz fetch cifar10"), o.stdout)

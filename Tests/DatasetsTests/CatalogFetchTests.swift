@@ -8,7 +8,7 @@ import XCTest
 /// else (names, layout, unpacking, loading what was fetched) is the real path.
 final class CatalogFetchTests: XCTestCase {
     func testCatalogEntries() throws {
-        XCTAssertEqual(DatasetCatalog.names, ["synthetic", "fashion", "mnist", "cifar10", "svhn", "imagenet64", "folder"])
+        XCTAssertEqual(DatasetCatalog.names, ["synthetic", "fashion", "mnist", "kmnist", "cifar10", "svhn", "imagenet64", "folder"])
         for e in DatasetCatalog.entries {
             for f in e.files {
                 let want = f.checksum.algorithm == "md5" ? 32 : 64
@@ -19,7 +19,7 @@ final class CatalogFetchTests: XCTestCase {
             if let s = e.imageShape { XCTAssertEqual(s.count, 3) }
         }
         let flips = Dictionary(uniqueKeysWithValues: DatasetCatalog.entries.map { ($0.name, $0.flips) })
-        XCTAssertEqual(flips, ["synthetic": false, "fashion": false, "mnist": false, "cifar10": true, "svhn": false,
+        XCTAssertEqual(flips, ["synthetic": false, "fashion": false, "mnist": false, "kmnist": false, "cifar10": true, "svhn": false,
                                "imagenet64": true, "folder": true])
         let c = try DatasetCatalog.named("cifar10")
         XCTAssertEqual(c.files.map(\.name), ["cifar-10-binary.tar.gz"])
@@ -33,7 +33,7 @@ final class CatalogFetchTests: XCTestCase {
     func makeStandIns(_ entry: DatasetEntry, in dir: String) throws -> [String: Checksum] {
         let fx = TestData.fixtures
         switch entry.name {
-        case "fashion", "mnist":
+        case "fashion", "mnist", "kmnist":
             for f in entry.files { try FileManager.default.copyItem(atPath: join(TestData.fashionSubset, f.name), toPath: join(dir, f.name)) }
         case "cifar10":
             let src = try TestData.requireCIFARSubset(), work = try makeTempDir(self), inner = join(work, "cifar-10-batches-bin")
@@ -76,7 +76,7 @@ final class CatalogFetchTests: XCTestCase {
     /// then loaded from the folder the fetch filled.
     func testFetchEveryEntryThenLoadIt() async throws {
         _ = try TestData.requireFashionSubset()
-        let expectedCounts = ["fashion": (2557, 4443), "mnist": (2557, 4443), "cifar10": (100, 15), "svhn": (19, 7), "imagenet64": (9, 3)]
+        let expectedCounts = ["fashion": (2557, 4443), "mnist": (2557, 4443), "kmnist": (2557, 4443), "cifar10": (100, 15), "svhn": (19, 7), "imagenet64": (9, 3)]
         for entry in DatasetCatalog.entries where !entry.files.isEmpty {
             let served = try makeTempDir(self)
             let sums = try makeStandIns(entry, in: served)
