@@ -52,23 +52,15 @@ public func readNpy(path: String) throws -> (shape: [Int], values: [Float]) {
     return (header.shape, values)
 }
 
-/// Writes a float32 little-endian C-order .npy (format 1.0; 2.0 only if the header would not fit),
-/// header padded so the data starts on a 64-byte boundary, as numpy does. Written atomically.
+/// Writes a float32 little-endian C-order .npy (`NpyFormat`), atomically.
 public func writeNpy(path: String, shape: [Int], values: [Float]) throws {
     guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == values.count else {
         throw BTError("cannot write \(path): shape \(shape) does not hold \(values.count) values")
     }
-    let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(dims), }"
-    let v2 = header.utf8.count + 11 > 65535
-    let prefix = v2 ? 12 : 10
-    header += String(repeating: " ", count: (64 - (prefix + header.utf8.count + 1) % 64) % 64) + "\n"
-    var out = [UInt8]([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, v2 ? 2 : 1, 0])
-    let n = header.utf8.count
-    out += v2 ? (0..<4).map { UInt8(truncatingIfNeeded: n >> (8 * $0)) } : [UInt8(n & 255), UInt8(n >> 8)]
-    out += header.utf8
-    out.reserveCapacity(out.count + values.count * 4)
-    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
+    var payload: [UInt8] = []
+    payload.reserveCapacity(values.count * 4)
+    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { payload += $0 } }
+    let out = NpyFormat.encode(descr: "<f4", shape: shape, payload: payload)
     try AtomicFile.write(Data(out), to: path)
 }
 
