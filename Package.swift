@@ -48,7 +48,8 @@ let package = Package(
         // ONNX, safetensors and TensorBoard writers (and the safetensors reader); the protobuf code in it is generated
         // once by scripts/gen-protos and committed.
         .target(name: "Export", dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers",
-                                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                                               .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                                               .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fast),
         .executableTarget(
             name: "btviz",

@@ -13,7 +13,7 @@ import Training
 struct ExportRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "A trained run as an ONNX model, a safetensors file (PyTorch's state_dict names), TensorBoard event files, or btviz's own outputs to check an export against.",
+        abstract: "A trained run as an ONNX model, a safetensors or NumPy .npz file (PyTorch's state_dict names), TensorBoard event files, or btviz's own outputs to check an export against.",
         discussion: """
         onnx: opset 21; BWN, TWN, BT (and LSQ within 4 bits) conv weights as INT4 codes with their scale through \
         DequantizeLinear, TTQ and LQ-Nets as the exact float32 Q(W); batch norm in eval mode with the checkpoint's \
@@ -21,9 +21,10 @@ struct ExportRun: ParsableCommand {
         bicubic upscaling (MATLAB's imresize) as a second input (--bicubic resize: a Resize node instead). \
         safetensors: every tensor under Samples/pytorch's state_dict names and layouts, plus btviz.<name>.q, .codes and \
         .scale or .levels for the quantized layers (--state-dict-only leaves those out, for load_state_dict(strict=True)). \
+        npz: the same tensors under the same names as numpy.savez writes them (numpy.load(path)[name]). \
         tensorboard: the run's metrics.jsonl as event files in --out, each event at its record's time, with the \
         run's options (config.json) as TensorBoard's HParams session. \
-        Without --out, export writes into the run folder: RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, \
+        Without --out, export writes into the run folder: RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, RUN/model-METHOD.npz, \
         RUN/tensorboard/ and RUN/reference-METHOD/ (METHOD: --method or the one the run last trained with), and \
         prints the path it wrote. \
         reference: btviz's own inputs and outputs under --method into the folder --out (.npy): for classification \
@@ -31,25 +32,29 @@ struct ExportRun: ParsableCommand {
         <set>-<i>-input.npy, -bicubic.npy and -target.npy per image of --sets.
         """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case onnx, safetensors, tensorboard, reference }
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case onnx, safetensors, npz, tensorboard, reference
+        /// One file (replaced atomically, or written to standard output), not a folder.
+        var isFile: Bool { self == .onnx || self == .safetensors || self == .npz }
+    }
 
     @Argument(help: "Run directory.", completion: .directory) var runDir: String
-    @Option(help: "onnx, safetensors, tensorboard or reference.") var format: Format
-    @Option(help: "The file (onnx, safetensors; - for standard output) or folder (tensorboard, reference) to write (default: in the run folder, RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, RUN/tensorboard, RUN/reference-METHOD).", completion: .file())
+    @Option(help: "onnx, safetensors, npz, tensorboard or reference.") var format: Format
+    @Option(help: "The file (onnx, safetensors, npz; - for standard output) or folder (tensorboard, reference) to write (default: in the run folder, RUN/model-METHOD.onnx, RUN/model-METHOD.safetensors, RUN/tensorboard, RUN/reference-METHOD).", completion: .file())
     var out: String?
     @Option(help: "The quantizer applied to the latent weights (default: the one the run last trained with).") var method: QuantMethod?
-    @Flag(help: "safetensors: only the state_dict tensors (no btviz.* extras).") var stateDictOnly = false
+    @Flag(help: "safetensors, npz: only the state_dict tensors (no btviz.* extras).") var stateDictOnly = false
     @Option(parsing: .unconditional, help: "reference, classification: how many test images (default 256).") var images = 256
     @Option(help: "reference, sr/denoise: comma-separated benchmark sets (default set5).") var sets = "set5"
     @Option(help: "onnx, sr: the bicubic residual as a second input `bicubic` (btviz's imresize, exact; default) or a cubic Resize node (one input; borders differ).")
     var bicubic: ONNXExport.Bicubic = .input
 
     func run() throws {
-        if out == "-" && (format == .tensorboard || format == .reference) {
-            throw BTError("--out - (standard output) is for onnx and safetensors; \(format.rawValue) writes a folder")
+        if out == "-" && !format.isFile {
+            throw BTError("--out - (standard output) is for onnx, safetensors and npz; \(format.rawValue) writes a folder")
         }
         // Refused before the work: a link, device, FIFO or folder at --out is never replaced (docs/export.md).
-        if format == .onnx || format == .safetensors, let out, out != "-" { try OutputFile.checkReplaceable(out) }
+        if format.isFile, let out, out != "-" { try OutputFile.checkReplaceable(out) }
         if format == .tensorboard { return try exportTensorBoard(to: out ?? Self.defaultOut(runDir, format: format, method: nil)) }
         let run = try RunFolder(runDir).open(maxBatch: format == .reference ? 64 : 2)
         let (ckpt, model, engine) = (run.checkpoint, run.model, run.engine)
@@ -57,7 +62,7 @@ struct ExportRun: ParsableCommand {
         let out: String
         if let given = self.out { out = given } else {
             out = Self.defaultOut(runDir, format: format, method: m)
-            if format == .onnx || format == .safetensors { try OutputFile.checkReplaceable(out) }
+            if format.isFile { try OutputFile.checkReplaceable(out) }
         }
         _ = engine.quantizers(for: m, toConvergence: true)  // a method the run never used: its best fit
         let fits = engine.quantize(m)
@@ -82,6 +87,11 @@ struct ExportRun: ParsableCommand {
             let data = try Safetensors.encode(tensors, metadata: try metadata(ckpt: ckpt, method: m, fits: fits, model: model))
             try save(data, to: out)
             report(out, "wrote \(shown(out)): \(tensors.count) tensors, \(data.count) bytes, \(model.title) under \(m.rawValue)")
+        case .npz:
+            let tensors = try StateDictFile.tensors(model: model, fits: fits, stateDictOnly: stateDictOnly)
+            let data = try NumpyArchive.encode(tensors)
+            try save(data, to: out)
+            report(out, "wrote \(shown(out)): \(tensors.count) arrays, \(data.count) bytes, \(model.title) under \(m.rawValue)")
         case .reference:
             if let net = run.restorationNet {
                 try referenceRestoration(net, config: ckpt.header.config, out: out)
@@ -114,6 +124,7 @@ struct ExportRun: ParsableCommand {
         switch format {
         case .onnx: return folder + "model-\(m).onnx"
         case .safetensors: return folder + "model-\(m).safetensors"
+        case .npz: return folder + "model-\(m).npz"
         case .tensorboard: return folder + "tensorboard"
         case .reference: return folder + "reference-\(m)"
         }

@@ -89,6 +89,25 @@ final class ExportCommandTests: XCTestCase {
         }
     }
 
+    /// The .npz export read by numpy.load holds exactly the safetensors export's arrays (read by safetensors' own
+    /// reader): the same names, dtypes, shapes and bits, btviz's extras (the int4 codes as int8, Q(W)) included; with
+    /// --state-dict-only, exactly PyTorch's names.
+    func testNpzHoldsTheSafetensorsArrays() throws {
+        let dir = try run("bt")
+        for extra in [[], ["--state-dict-only"]] {
+            let st = Self.root + "/same\(extra.count).safetensors", npz = Self.root + "/same\(extra.count).npz"
+            XCTAssertEqual(try btviz(["export", dir, "--format", "safetensors", "--out", st] + extra).status, 0)
+            let e = try btviz(["export", dir, "--format", "npz", "--out", npz] + extra)
+            XCTAssertEqual(e.status, 0, e.stderr)
+            let r = try python(["npz-equals-safetensors", npz, st])
+            XCTAssertEqual(r["equal"] as? Bool, true, "\(r)")
+            let arrays = try XCTUnwrap(r["arrays"] as? Int)
+            // 6 convs, 7 batch norms of 5 (num_batches_tracked too), fc1, fc2's weight and bias; BT adds q, codes, scale a conv.
+            XCTAssertEqual(arrays, extra.isEmpty ? 44 + 6 * 3 : 44, "\(r)")
+            XCTAssertEqual(r["extras"] as? Int, extra.isEmpty ? 18 : 0, "\(r)")
+        }
+    }
+
     /// A state_dict written by Python's safetensors package: `eval --weights` gives the accuracy a numpy forward
     /// pass of the same weights gives, to the image; `train --init-from` starts from exactly those weights.
     func testPythonWrittenStateDictEvaluatesAndInitializesTraining() throws {
@@ -166,7 +185,7 @@ final class ExportCommandTests: XCTestCase {
                            "--run-dir", dir])
         XCTAssertEqual(t.status, 0, t.stderr)
         for (format, args, name) in [("onnx", [], "model-bt.onnx"), ("safetensors", [], "model-bt.safetensors"),
-                                     ("onnx", ["--method", "bwn"], "model-bwn.onnx")] {
+                                     ("npz", [], "model-bt.npz"), ("onnx", ["--method", "bwn"], "model-bwn.onnx")] {
             let o = try btviz(["export", dir, "--format", format] + args)
             XCTAssertEqual(o.status, 0, o.stderr)
             XCTAssertTrue(o.stdout.hasPrefix("wrote \(dir)/\(name): "), o.stdout)

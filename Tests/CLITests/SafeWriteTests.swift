@@ -146,7 +146,7 @@ final class SafeWriteTests: XCTestCase {
         XCTAssertEqual(mkfifo(fifo, 0o644), 0)
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: s.victim)
         try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: s.elsewhere + "/created.onnx")
-        for format in ["onnx", "safetensors"] {
+        for format in ["onnx", "safetensors", "npz"] {
             assertCleanFailure(try btviz(["export", run, "--format", format, "--out", fifo]), mentioning: "a FIFO (named pipe), not a regular file")
             assertCleanFailure(try btviz(["export", run, "--format", format, "--out", link]), mentioning: "is a symbolic link")
             assertCleanFailure(try btviz(["export", run, "--format", format, "--out", dangling]), mentioning: "is a symbolic link")
@@ -187,7 +187,7 @@ final class SafeWriteTests: XCTestCase {
         let sh = try runProgram("/bin/sh", ["-c", "exec \"$0\" export \"$1\" --format onnx --out - > \"$2\"", btvizPath, run, viaShell])
         XCTAssertEqual(sh.status, 0, sh.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: viaShell)), try Data(contentsOf: URL(fileURLWithPath: s.out + "/m.onnx")))
-        assertCleanFailure(try btviz(["export", run, "--format", "reference", "--out", "-"]), mentioning: "--out - (standard output) is for onnx and safetensors")
+        assertCleanFailure(try btviz(["export", run, "--format", "reference", "--out", "-"]), mentioning: "--out - (standard output) is for onnx, safetensors and npz")
         s.assertNothingWrittenOutside()
     }
 

@@ -219,7 +219,19 @@ def hparams(logdir):
          "session_groups": json_format.MessageToDict(groups)})
 
 
-COMMANDS = {"onnx-logits": onnx_logits, "sr-psnr": lambda m, r, s, sh: sr_psnr(m, r, s, int(sh)),
+def npz_equals_safetensors(npz, path):
+    """numpy.load's arrays of the .npz against safetensors' own reader of the safetensors file: names, dtypes, shapes, bits."""
+    from safetensors.numpy import load_file
+    want = load_file(path)
+    with np.load(npz) as got:
+        names = sorted(got.files)
+        equal = names == sorted(want) and all(
+            got[n].dtype == want[n].dtype and got[n].shape == want[n].shape and got[n].tobytes() == want[n].tobytes()
+            for n in names)
+    out({"equal": bool(equal), "arrays": len(names), "extras": sum(n.startswith("btviz.") for n in names)})
+
+
+COMMANDS = {"onnx-logits": onnx_logits, "npz-equals-safetensors": npz_equals_safetensors, "sr-psnr": lambda m, r, s, sh: sr_psnr(m, r, s, int(sh)),
             "quantized": quantized, "latent": latent, "state-dict": state_dict, "numpy-accuracy": numpy_accuracy,
             "same-weights": same_weights, "tensorboard": tensorboard, "wall-times": wall_times, "hparams": hparams}
 
