@@ -1,6 +1,7 @@
 import Foundation
 import Kernels
 import Layers
+import Records
 
 /// What a batch is trained toward.
 public enum Targets {
@@ -12,8 +13,8 @@ public enum Targets {
 
 /// A loss with the metric it is judged by. The metric of a set is `metricSum / samples`.
 public protocol Objective: AnyObject {
-    /// "accuracy" (higher is better, a fraction) or "psnr" (dB).
-    var metricName: String { get }
+    /// What `metricSum / samples` is: accuracy (a fraction here, printed as %) or PSNR (dB).
+    var metric: Metric { get }
     /// dLoss/doutput after an `evaluate` with `withGrad`.
     var grad: FloatBuffer { get }
     /// Mean loss over the batch and the sum of the per-sample metric.
@@ -24,7 +25,7 @@ public protocol Objective: AnyObject {
 public final class CrossEntropyAccuracy: Objective {
     public let loss: SoftmaxCrossEntropy
     public init(classes: Int, maxBatch: Int) { loss = SoftmaxCrossEntropy(classes: classes, maxBatch: maxBatch) }
-    public var metricName: String { "accuracy" }
+    public var metric: Metric { .accuracy }
     public var grad: FloatBuffer { loss.grad }
     public func evaluate(output: UnsafePointer<Float>, targets: Targets, n: Int, withGrad: Bool) -> (loss: Float, metricSum: Double) {
         guard case .labels(let labels) = targets else { preconditionFailure("cross-entropy needs labels") }
@@ -43,7 +44,7 @@ public final class MeanSquaredErrorPSNR: Objective {
         self.valuesPerSample = valuesPerSample
         grad = FloatBuffer(count: capacity)
     }
-    public var metricName: String { "psnr" }
+    public var metric: Metric { .psnr }
 
     public func evaluate(output: UnsafePointer<Float>, targets: Targets, n: Int, withGrad: Bool) -> (loss: Float, metricSum: Double) {
         guard case .values(let t) = targets else { preconditionFailure("mean squared error needs target values") }

@@ -164,7 +164,7 @@ public final class Trainer {
                 let (metric, loss) = evaluate(method: method)
                 if let readFailure { throw readFailure }
                 lastEvalSeconds = Date().timeIntervalSince(evalStart)
-                emit(.epoch(EpochRecord(epoch: e, step: step, method: method.rawValue, metric: engine.model.objective.metricName,
+                emit(.epoch(EpochRecord(epoch: e, step: step, method: method.rawValue, metric: engine.model.objective.metric.name,
                                         trainMetric: Float(epochMetric / Double(max(epochSeen, 1))),
                                         trainLoss: Float(epochLoss / Double(max(epochSeen, 1))),
                                         testMetric: metric, testLoss: loss, seconds: Float(Date().timeIntervalSince(epochStart)))))
@@ -212,7 +212,7 @@ public final class Trainer {
         return StepRecord(step: step, epoch: epoch, totalSteps: totalSteps, method: method.rawValue, lambda: lambda,
                           loss: taskLoss - lambda * reg, taskLoss: taskLoss, regLoss: reg,
                           regReduction: config.regReduction.rawValue,
-                          metric: engine.model.objective.metricName, batchMetric: Float(r.metricSum / Double(max(n, 1))),
+                          metric: engine.model.objective.metric.name, batchMetric: Float(r.metricSum / Double(max(n, 1))),
                           lr: cosineLearningRate(base: config.lr, step: step - 1, total: totalSteps),
                           samplesPerS: samplesPerS, etaS: eta, layers: layers)
     }
