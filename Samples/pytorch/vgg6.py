@@ -216,18 +216,24 @@ def regularize(model, lam, noise_ratio=0.1, generator=None):
         c0 = f.code(w)
         c1 = f.code(w + noise)
         total_r = total_r + (c0 - c1).abs().sum() * f.step  # R summed over the weights (Eq. 7)
-        # gradient: for each transition t with jump h, +lambda * h * phi((w-t)/s') / s' * sign(w - t)
         if lam > 0:
-            sp = noise_ratio * s
-            hs = f.step_heights()
-            keep = hs > 0
-            ts, hs = f.transitions[keep], hs[keep]
-            d = w.reshape(-1, 1) - ts.reshape(1, -1)
-            u = d / sp
-            k = lam * hs * INV_SQRT_2PI / sp
-            g = k * torch.exp(-0.5 * u * u) * torch.where(d >= 0, 1.0, -1.0) * (d.abs() < 8 * sp)
-            w.grad.add_(g.sum(dim=1).reshape(w.shape))
+            w.grad.add_(transition_pull(w, f.transitions, f.step_heights(), s, lam, noise_ratio))
     return total_r
+
+
+@torch.no_grad()
+def transition_pull(w, transitions, heights, first_scale, lam, noise_ratio=0.1):
+    """d(-lambda * E[R])/dW: for each transition t with jump h, +lambda * h * phi((w-t)/s') / s' * sign(w - t),
+    s' = noise_ratio * first_scale, nothing beyond 8 s'. `transitions` and `heights` are [T] (one table for the
+    tensor) or [C, T] (one per output channel, the weight's first axis, as LQ-Nets' basis)."""
+    sp = noise_ratio * first_scale
+    ts, hs = transitions.reshape(-1, transitions.shape[-1]), heights.reshape(-1, heights.shape[-1])
+    wc = w.reshape(ts.shape[0], -1, 1)
+    d = wc - ts.unsqueeze(1)
+    u = d / sp
+    k = (lam * INV_SQRT_2PI / sp) * hs.unsqueeze(1)
+    g = k * torch.exp(-0.5 * u * u) * torch.where(d >= 0, 1.0, -1.0) * (d.abs() < 8 * sp)
+    return g.sum(dim=2).reshape(w.shape)
 
 
 # ---------------------------------------------------------------------------------------------------------------
