@@ -30,9 +30,20 @@ Modes (the first argument):
     kernels); LQ's 2x2 solve is torch.linalg.solve (LU with partial pivoting) in double, btviz's its own Gaussian
     elimination in double.
 
+  python resnet.py bench --depth 20 --input 3x32x32 --method bt --batch 128 --threads 2 --mode train --json
+    vgg6.py's benchmark (the same options but --k, --check and --profile, the same timing code, the keys of `btviz
+    bench --model resnet --json`): random data, inference with the quantized weights frozen; with --lambda > 0 the
+    regularizer's gradient (no R measured, as `btviz bench`).
+
   python resnet.py selftest
     TTQ and LQ-Nets against btviz's hand-worked cases (Tests/QuantizersTests/TrainedQuantizerTests.swift), the
     regularizer gradient by hand, the batch augmentation against btviz's Augmenter pixel by pixel.
+
+  python resnet.py crosscheck --btviz ../../.build/release/btviz --data ../../../shared/data/cifar10-subset
+    one training step of ResNet-20 under TTQ and under LQ-Nets here and in btviz (`train --init-from` this script's
+    initial weights, the first 128 training images as one batch, no augmentation, λ 0; then `export --format
+    safetensors`): the loss, the quantizer's state after the step (TTQ's Wp, Wn after Adam; LQ-Nets' levels after
+    the basis update), the latent weights after Adam and Q(W) must agree (exit 1 if not). Seconds; a temp folder.
 
   python resnet.py --fixtures ../../Tests/Fixtures/pytorch-resnet --data ../../../shared/data/cifar10-subset
     writes what Tests/TrainingTests/ResNetPyTorchTests.swift compares btviz against: ResNet-8 with PyTorch's default
@@ -55,6 +66,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import vgg6
 from vgg6 import METHODS as STATIC_METHODS
 from vgg6 import fit, transition_pull
 
@@ -644,6 +656,122 @@ def selftest(_args):
           "the augmentation")
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# crosscheck: one training step of TTQ and LQ-Nets here and in a btviz binary, from the same weights and batch
+# ---------------------------------------------------------------------------------------------------------------
+
+def write_safetensors(path, tensors):
+    """A float32 safetensors file (the format is a little-endian u64 header size, a JSON header, the data)."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        a = np.ascontiguousarray(t.detach().numpy(), dtype=np.float32)
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        blobs.append(a.tobytes())
+        offset += a.nbytes
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
+
+
+def read_safetensors(path):
+    """{name: numpy array} of the float32 tensors of a safetensors file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, h in header.items():
+        if name != "__metadata__" and h["dtype"] == "F32":
+            a, b = h["data_offsets"]
+            out[name] = np.frombuffer(data[8 + n + a:8 + n + b], dtype=np.float32).reshape(h["shape"])
+    return out
+
+
+def crosscheck(args):
+    """Trains one step of ResNet-20 under TTQ and under LQ-Nets with `args.btviz` (`--init-from` this script's
+    initial weights, the first BATCH training images as one batch, no augmentation, λ 0, so the step sees the same
+    numbers on both sides), exports it as safetensors and compares: the loss, the quantizer's state after the step
+    (TTQ's -Wn, 0, Wp after Adam; LQ-Nets' levels after the basis update), the latent weights after Adam, and Q(W)."""
+    import subprocess
+    import tempfile
+    n_images = 128
+    torch.set_num_threads(args.threads)
+    work = tempfile.mkdtemp(prefix="resnet-crosscheck-")
+    torch.manual_seed(0)
+    initial = {k: v for k, v in ResNet(20, 10, "full").state_dict().items() if not k.endswith("num_batches_tracked")}
+    write_safetensors(os.path.join(work, "init.safetensors"), initial)
+    (xtr, ytr), _ = read_cifar(args.data)
+    x, y = xtr[:n_images].copy(), ytr[:n_images]
+    standardize(x, x[:0])  # btviz's --train-limit fits the normalization on the images it keeps
+    ok = True
+    for method in ("ttq", "lq"):
+        run = os.path.join(work, f"run-{method}")
+        subprocess.run([args.btviz, "train", "--dataset", "cifar10", "--data-dir", args.data, "--model", "resnet",
+                        "--depth", "20", "--method", method, "--init-from", os.path.join(work, "init.safetensors"),
+                        "--train-limit", str(n_images), "--test-limit", str(n_images), "--batch-size", str(n_images),
+                        "--epochs", "1", "--no-crop", "--no-cutout", "--no-flip", "--lambda", "0",
+                        "--threads", str(args.threads), "--run-dir", run], check=True, capture_output=True)
+        exported = os.path.join(work, f"{method}.safetensors")
+        subprocess.run([args.btviz, "export", run, "--format", "safetensors", "--out", exported], check=True,
+                       capture_output=True)
+        theirs = read_safetensors(exported)
+        with open(os.path.join(run, "metrics.jsonl")) as f:
+            their_loss = [r["task_loss"] for r in map(json.loads, f) if r.get("type") == "step" and r["step"] == 1][0]
+        model = ResNet(20, 10, method)
+        model.load_state_dict(initial, strict=False)  # the quantizers keep their own start
+        lr = cosine_lr(2e-3, 0, 1)
+        opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+        model.train()
+        loss = F.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        opt.step()
+        model.eval()
+        state_err, w_same, q_same, q_total = 0.0, 0, 0, 0
+        for name, conv in model.named_modules():
+            if not isinstance(conv, QConv):
+                continue
+            if method == "ttq":
+                mine = torch.cat([-conv.quantizer.wn, torch.zeros(1), conv.quantizer.wp]).detach().reshape(1, 3)
+            else:
+                mine = conv.quantizer.table()[0]
+            ref = torch.from_numpy(theirs[f"btviz.{name}.weight.levels"].copy())
+            state_err = max(state_err, ((mine - ref).abs().max() / ref.abs().max()).item())
+            w = conv.weight.detach()
+            moved = (w - torch.from_numpy(theirs[f"{name}.weight"].copy())).abs()
+            w_same += (moved <= 1e-3 * lr).sum().item()
+            with torch.no_grad():
+                q = conv.quantizer(conv.weight)
+            their_q = torch.from_numpy(theirs[f"btviz.{name}.weight.q"].copy())
+            # Within rounding: the straight-through w + (Q - w) gives Q to an ulp of w.
+            q_same += ((q - their_q).abs() <= 1e-6 * their_q.abs().max()).sum().item()
+            q_total += q.numel()
+        loss_err = abs(loss.item() - their_loss) / their_loss
+        passed = loss_err < 1e-5 and state_err < 1e-5 and w_same > 0.99 * q_total and q_same > 0.99 * q_total
+        ok = ok and passed
+        print(f"{method}: loss {loss.item():.7f} btviz {their_loss:.7f} (rel {loss_err:.1e}); quantizer state after "
+              f"the step ({'-Wn, 0, Wp' if method == 'ttq' else 'levels per channel'}): largest difference "
+              f"{state_err:.1e} of the largest level; latent weights after Adam: {w_same} of {q_total} within "
+              f"lr/1000; Q(W): {q_same} of {q_total} equal -> {'same' if passed else 'DIFFERENT'}")
+    shutil.rmtree(work)
+    sys.exit(0 if ok else 1)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# bench: vgg6.py's benchmark on the ResNet (same options and JSON keys as `btviz bench --model resnet --json`)
+# ---------------------------------------------------------------------------------------------------------------
+
+def bench(args):
+    torch.set_num_threads(args.threads)
+    model, x, y = vgg6.build(args, lambda shape: ResNet(args.depth, args.classes, args.method, in_channels=shape[0]))
+    _, h, w = vgg6.parse_shape(args.input)
+    keys = {"model": "resnet", "depth": args.depth, "title": f"ResNet-{args.depth}", "input": args.input,
+            "quantize_ends": False}
+    # The regularizer's gradient only, as `btviz bench` steps (it measures R on logged training steps alone).
+    vgg6.time_and_report(args, model, x, y, model.forward_macs(h, w), keys, f"ResNet-{args.depth} on {args.input}",
+                         regularizer=lambda m, lam, generator=None: add_regularizer_gradient(m, lam))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["train"]:
@@ -663,6 +791,21 @@ def main(argv=None):
         if args.epochs < 1 or args.batch < 2 or args.threads < 1 or (args.lam is not None and args.lam < 0):
             p.error("need --epochs >= 1, --batch >= 2, --threads >= 1, --lambda >= 0")
         train(args)
+    elif argv[:1] == ["bench"]:
+        p = argparse.ArgumentParser(prog="resnet.py bench", description="Time the ResNet's training steps and "
+                                    "inference on random data (vgg6.py's benchmark; same JSON keys as `btviz bench "
+                                    "--model resnet --json`).")
+        p.add_argument("--depth", type=int, default=20, choices=(8, 20, 32, 44, 56, 110))
+        vgg6.add_bench_options(p, methods=METHODS, default_input="3x32x32")
+        args = p.parse_args(argv[1:])
+        vgg6.check_bench_options(p, args)
+        bench(args)
+    elif argv[:1] == ["crosscheck"]:
+        p = argparse.ArgumentParser(prog="resnet.py crosscheck", description=crosscheck.__doc__.split(".")[0])
+        p.add_argument("--btviz", required=True, help="the btviz binary")
+        p.add_argument("--data", required=True, help="folder with CIFAR-10's binary files")
+        p.add_argument("--threads", type=int, default=1)
+        crosscheck(p.parse_args(argv[1:]))
     elif argv[:1] == ["selftest"]:
         selftest(None)
     else:
