@@ -398,8 +398,7 @@ def read_cifar(data_dir):
 
 def standardize(train, test):
     """btviz's Normalizer: per channel mean and population std over every training pixel (summed in double,
-    stored as Float), applied as (x - mean) * (1 / std) to both sets. Returns the fill of a crop's padding: what a
-    raw 0 pixel becomes, -mean / std."""
+    stored as Float), applied as (x - mean) * (1 / std) to both sets. Returns mean and std."""
     x = train.astype(np.float64)
     n = x.shape[0] * x.shape[2] * x.shape[3]
     s, q = x.sum(axis=(0, 2, 3)), (x * x).sum(axis=(0, 2, 3))
@@ -410,7 +409,7 @@ def standardize(train, test):
     for a in (train, test):
         a -= mean.reshape(1, 3, 1, 1)
         a *= scale
-    return (-mean / std).astype(np.float32)
+    return mean, std
 
 
 def augment(x, rng, fill, pad=4, cutout=8):
@@ -503,7 +502,8 @@ def train(args):
         return
     torch.set_num_threads(args.threads)
     (xtr, ytr), (xte, yte) = read_cifar(args.data)
-    fill = standardize(xtr, xte)
+    mean, std = standardize(xtr, xte)
+    fill = (-mean / std).astype(np.float32)  # a crop's padding: what a raw 0 pixel becomes
     torch.manual_seed(args.seed)
     rng = np.random.Generator(np.random.PCG64(args.seed))
     model = ResNet(args.depth, 10, args.method).to(memory_format=torch.channels_last)
@@ -675,7 +675,7 @@ def write_safetensors(path, tensors):
 
 
 def read_safetensors(path):
-    """{name: numpy array} of the float32 tensors of a safetensors file."""
+    """{name: numpy array} of the float32 tensors of a safetensors file, and its metadata."""
     with open(path, "rb") as f:
         data = f.read()
     n = int.from_bytes(data[:8], "little")
@@ -685,7 +685,7 @@ def read_safetensors(path):
         if name != "__metadata__" and h["dtype"] == "F32":
             a, b = h["data_offsets"]
             out[name] = np.frombuffer(data[8 + n + a:8 + n + b], dtype=np.float32).reshape(h["shape"])
-    return out
+    return out, header.get("__metadata__", {})
 
 
 def crosscheck(args):
@@ -703,7 +703,7 @@ def crosscheck(args):
     write_safetensors(os.path.join(work, "init.safetensors"), initial)
     (xtr, ytr), _ = read_cifar(args.data)
     x, y = xtr[:n_images].copy(), ytr[:n_images]
-    standardize(x, x[:0])  # btviz's --train-limit fits the normalization on the images it keeps
+    mean, std = standardize(x, x[:0])  # btviz's --train-limit fits the normalization on the images it keeps
     ok = True
     for method in ("ttq", "lq"):
         run = os.path.join(work, f"run-{method}")
@@ -715,7 +715,9 @@ def crosscheck(args):
         exported = os.path.join(work, f"{method}.safetensors")
         subprocess.run([args.btviz, "export", run, "--format", "safetensors", "--out", exported], check=True,
                        capture_output=True)
-        theirs = read_safetensors(exported)
+        theirs, meta = read_safetensors(exported)
+        their_norm = [float(v) for k in ("normalizer_mean", "normalizer_std") for v in meta[k].split(",")]
+        norm_err = max(abs(a - b) / b for a, b in zip(their_norm, [*mean.tolist(), *std.tolist()]))
         with open(os.path.join(run, "metrics.jsonl")) as f:
             their_loss = [r["task_loss"] for r in map(json.loads, f) if r.get("type") == "step" and r["step"] == 1][0]
         model = ResNet(20, 10, method)
@@ -747,9 +749,10 @@ def crosscheck(args):
             q_same += ((q - their_q).abs() <= 1e-6 * their_q.abs().max()).sum().item()
             q_total += q.numel()
         loss_err = abs(loss.item() - their_loss) / their_loss
-        passed = loss_err < 1e-5 and state_err < 1e-5 and w_same > 0.99 * q_total and q_same > 0.99 * q_total
+        passed = norm_err < 1e-6 and loss_err < 1e-5 and state_err < 1e-5 and w_same > 0.99 * q_total and q_same > 0.99 * q_total
         ok = ok and passed
-        print(f"{method}: loss {loss.item():.7f} btviz {their_loss:.7f} (rel {loss_err:.1e}); quantizer state after "
+        print(f"{method}: input normalization (mean, std per channel) within {norm_err:.1e} of btviz's; "
+              f"loss {loss.item():.7f} btviz {their_loss:.7f} (rel {loss_err:.1e}); quantizer state after "
               f"the step ({'-Wn, 0, Wp' if method == 'ttq' else 'levels per channel'}): largest difference "
               f"{state_err:.1e} of the largest level; latent weights after Adam: {w_same} of {q_total} within "
               f"lr/1000; Q(W): {q_same} of {q_total} equal -> {'same' if passed else 'DIFFERENT'}")
