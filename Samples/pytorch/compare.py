@@ -41,7 +41,8 @@ TORCH_FALLBACK = "torch==2.13.0"
 #   patch + batch for training or infer_size for inference): the SR network (srnet.py, `btviz bench --task`)
 #   instead of VGG-6, with the row's own batch; steps_scale: the row's runs time that many times --steps (an
 #   inference step costs about a fifth of a training step; at 20 steps a run lasted 0.2-0.4 s and one scheduler
-#   hiccup moved its figure by a third).
+#   hiccup moved its figure by a third); model="resnet" with depth: the CIFAR ResNet (resnet.py bench,
+#   `btviz bench --model resnet --depth`) instead of VGG-6(K).
 ROWS = {
     "k16":   dict(short="train K=16 1x28x28", title="training samples/s, K=16, 1x28x28",
                   k=16, input="1x28x28", mode="train", key="train_samples_per_s", cmp="ge", target=1.5),
@@ -65,6 +66,13 @@ ROWS = {
     "infer64": dict(short="infer K=64 1x28x28", title="inference samples/s, K=64, 1x28x28",
                     k=64, input="1x28x28", mode="infer", key="infer_samples_per_s", cmp="ge", target=1.5,
                     steps_scale=5),
+    # ResNet-20 on CIFAR's shape (issue 33)
+    "r20":   dict(short="train ResNet-20 3x32x32", title="training samples/s, ResNet-20, 3x32x32",
+                  model="resnet", depth=20, input="3x32x32", mode="train", key="train_samples_per_s", cmp="ge",
+                  target=1.5),
+    "r20infer": dict(short="infer ResNet-20 3x32x32", title="inference samples/s, ResNet-20, 3x32x32",
+                     model="resnet", depth=20, input="3x32x32", mode="infer", key="infer_samples_per_s", cmp="ge",
+                     target=1.5, steps_scale=5),
     # the memory row reads the k16 row's runs when both are chosen (each run is its own process)
     "mem":   dict(short="peak RSS MB, train K=16", title="peak resident memory MB, K=16 training",
                   k=16, input="1x28x28", mode="train", key="peak_rss_mb", cmp="le", target=0.5, shares="k16"),
@@ -278,6 +286,20 @@ def task_args(row):
     return cmd + ["--infer-size", str(row["infer_size"])]
 
 
+def network_args(row):
+    """A classification row's network and input, the same options for `btviz bench` and the PyTorch script's."""
+    if row.get("model") == "resnet":
+        return ["--depth", str(row["depth"]), "--input", row["input"]]
+    return ["--k", str(row["k"]), "--input", row["input"]]
+
+
+def torch_script(row):
+    """The PyTorch side of a classification row: resnet.py's bench mode or vgg6.py."""
+    if row.get("model") == "resnet":
+        return [str(HERE / "resnet.py"), "bench"]
+    return [str(HERE / "vgg6.py")]
+
+
 def row_steps(args, row, steps=None):
     """Timed steps of one run of the row: `steps` (else --steps) times the row's steps_scale."""
     return (steps or args.steps) * row.get("steps_scale", 1)
@@ -289,7 +311,8 @@ def btviz_cmd(args, row, lam, steps=None, extra=()):
         return [args.btviz, "bench", *task_args(row), "--method", args.method, "--lambda", str(lam),
                 "--threads", str(args.threads), "--warmup", str(args.warmup), "--steps", str(steps),
                 "--mode", row["mode"], "--json", *extra]
-    return [args.btviz, "bench", "--k", str(row["k"]), "--input", row["input"], "--method", args.method,
+    model = ["--model", row["model"]] if row.get("model") else []
+    return [args.btviz, "bench", *model, *network_args(row), "--method", args.method,
             "--lambda", str(lam), "--batch", str(args.batch), "--threads", str(args.threads),
             "--warmup", str(args.warmup), "--steps", str(steps), "--mode", row["mode"], "--json",
             *classes_args(row), *extra]
@@ -304,8 +327,7 @@ def torch_cmd(args, row, config, fma_peak=None, steps=None):
                "--steps", str(steps), "--mode", row["mode"], "--memory-format", fmt_,
                "--adam", args.adam, "--json"]
         return cmd + (["--compile"] if compiled else []) + (["--fma-peak", str(fma_peak)] if fma_peak else [])
-    cmd = [str(VENV_PY), str(HERE / "vgg6.py"), "--k", str(row["k"]), "--input", row["input"],
-           "--method", args.method, "--lambda", str(args.torch_lambda), "--batch", str(args.batch),
+    cmd = [str(VENV_PY), *torch_script(row), *network_args(row), "--method", args.method, "--lambda", str(args.torch_lambda), "--batch", str(args.batch),
            "--threads", str(args.threads), "--warmup", str(args.warmup), "--steps", str(steps),
            "--mode", row["mode"], "--memory-format", fmt_, "--adam", args.adam, "--json", *classes_args(row)]
     if compiled:
@@ -389,6 +411,8 @@ def measure_row_runs(name, args, cache):
     say(f"\n[{name}] {row['title']}")
     if classes_args(row) and not btviz_supports(args, "--classes"):
         raise RunFailed(f"this btviz has no `bench --classes` (the row needs {row['classes']} classes): rebuild it")
+    if row.get("model") and not btviz_supports(args, "--model"):
+        raise RunFailed(f"this btviz has no `bench --model` (the row needs --model {row['model']}): rebuild it")
     if row.get("task") and not btviz_supports(args, "--task"):
         return task_unsupported(name, row, args, work)
     if row.get("btviz_only"):
@@ -468,8 +492,8 @@ def task_unsupported(name, row, args, work):
 def summary(results, args, version):
     say("\n" + "=" * 112)
     say(f"btviz ({args.btviz}) against PyTorch {version}, {args.threads} threads, batch {args.batch}, method "
-        f"{args.method}, {args.warmup} warm-up + {args.steps} timed steps (the inference rows infer and infer64: "
-        f"{row_steps(args, ROWS['infer'])}), {args.pairs} alternating pairs per row")
+        f"{args.method}, {args.warmup} warm-up + {args.steps} timed steps (the inference rows infer, infer64 and "
+        f"r20infer: {row_steps(args, ROWS['infer'])}), {args.pairs} alternating pairs per row")
     say(f"btviz trains with lambda={args.lam}; PyTorch trains with lambda={args.torch_lambda} "
         + ("(quantize, forward, cross-entropy, backward, Adam: no regularizer)" if args.torch_lambda == 0 else
            "(quantize, forward, cross-entropy, backward, transition-regularizer gradient, Adam)")
@@ -496,6 +520,9 @@ def summary(results, args, version):
     if any(r["unit"] for r in results):
         say("reg: btviz against itself; its 'btviz' column is lambda=0.1 samples/s, 'PyTorch' column lambda=0 "
             "samples/s, ratio = the regularizer's share of the lambda=0.1 step time")
+    if any(ROWS[r["row"]].get("model") == "resnet" for r in results):
+        say("r20, r20infer: ResNet-20 (resnet.py bench; btviz bench --model resnet --depth 20), first conv and FC "
+            "float32, the 18 block convs quantized")
     if any(ROWS[r["row"]].get("task") for r in results):
         say("sr, sr512: the SR x2 network (srnet.py; MSE instead of cross-entropy); sr trains batches of 16 patches "
             "of 48x48 (input 24x24) whatever --batch says, samples/s = patches/s; sr512 infers one 512x512 image "
@@ -756,7 +783,8 @@ def main():
                    help="instead of the rows: the scaling table (K = 16, 32, 64, 128 on 1x28x28 and 3x32x32, "
                         "training samples/s and %% of the FMA peak)")
     p.add_argument("--profile-layers", type=int, metavar="K",
-                   help="instead of the rows: btviz's `bench --profile` beside PyTorch's per-layer times for VGG-6(K)")
+                   help="instead of the rows: btviz's `bench --profile` beside PyTorch's per-layer times for VGG-6(K) "
+                        "(VGG-6 only; resnet.py has no per-layer profile)")
     p.add_argument("--profile-input", default="1x28x28", help="input shape for --profile-layers (default 1x28x28)")
     p.add_argument("--quiet-wait", type=float, default=0, metavar="S",
                    help=f"before each run, wait up to S seconds for other work to drop under {BUSY_LIMIT}%% of the "

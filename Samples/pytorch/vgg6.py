@@ -216,18 +216,24 @@ def regularize(model, lam, noise_ratio=0.1, generator=None):
         c0 = f.code(w)
         c1 = f.code(w + noise)
         total_r = total_r + (c0 - c1).abs().sum() * f.step  # R summed over the weights (Eq. 7)
-        # gradient: for each transition t with jump h, +lambda * h * phi((w-t)/s') / s' * sign(w - t)
         if lam > 0:
-            sp = noise_ratio * s
-            hs = f.step_heights()
-            keep = hs > 0
-            ts, hs = f.transitions[keep], hs[keep]
-            d = w.reshape(-1, 1) - ts.reshape(1, -1)
-            u = d / sp
-            k = lam * hs * INV_SQRT_2PI / sp
-            g = k * torch.exp(-0.5 * u * u) * torch.where(d >= 0, 1.0, -1.0) * (d.abs() < 8 * sp)
-            w.grad.add_(g.sum(dim=1).reshape(w.shape))
+            w.grad.add_(transition_pull(w, f.transitions, f.step_heights(), s, lam, noise_ratio))
     return total_r
+
+
+@torch.no_grad()
+def transition_pull(w, transitions, heights, first_scale, lam, noise_ratio=0.1):
+    """d(-lambda * E[R])/dW: for each transition t with jump h, +lambda * h * phi((w-t)/s') / s' * sign(w - t),
+    s' = noise_ratio * first_scale, nothing beyond 8 s'. `transitions` and `heights` are [T] (one table for the
+    tensor) or [C, T] (one per output channel, the weight's first axis, as LQ-Nets' basis)."""
+    sp = noise_ratio * first_scale
+    ts, hs = transitions.reshape(-1, transitions.shape[-1]), heights.reshape(-1, heights.shape[-1])
+    wc = w.reshape(ts.shape[0], -1, 1)
+    d = wc - ts.unsqueeze(1)
+    u = d / sp
+    k = (lam * INV_SQRT_2PI / sp) * hs.unsqueeze(1)
+    g = k * torch.exp(-0.5 * u * u) * torch.where(d >= 0, 1.0, -1.0) * (d.abs() < 8 * sp)
+    return g.sum(dim=2).reshape(w.shape)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -241,10 +247,11 @@ def parse_shape(s):
     return tuple(parts)
 
 
-def build(args):
+def build(args, make=None):
+    """The model (`make(shape)`, VGG-6(K) by default) with torch.manual_seed(0), a random batch, in the layout."""
     torch.manual_seed(0)
     shape = parse_shape(args.input)
-    model = VGG6(args.k, shape, args.classes, args.method)
+    model = make(shape) if make else VGG6(args.k, shape, args.classes, args.method)
     x = torch.randn(args.batch, *shape)
     y = torch.randint(0, args.classes, (args.batch,))
     if args.memory_format == "channels_last":
@@ -280,7 +287,15 @@ MAX_COMPILE_STEPS = 10
 def run(args):
     torch.set_num_threads(args.threads)
     model, x, y = build(args)
-    macs = model.forward_macs()
+    time_and_report(args, model, x, y, model.forward_macs(), {"k": args.k, "input": args.input},
+                    f"VGG-6({args.k}) on {args.input}")
+
+
+def time_and_report(args, model, x, y, macs, keys, title, regularizer=regularize):
+    """Times training steps and/or inference (`args.mode`) of `model` on the batch (x, y), then prints the JSON
+    keys of `btviz bench --json` (`keys` first: the model's own) or a text report headed by `title`. `model.convs`
+    are the quantized convs (each with `freeze()`); `macs` is one sample's forward multiply-accumulates;
+    `regularizer(model, lam, generator=...)` adds the transition regularizer's gradient after backward."""
     # torch.compile is lazy: the first calls trace and compile (training: forward and backward; inference again,
     # as eval mode, frozen weights and inference_mode change the graph). Those calls are untimed.
     net = torch.compile(model) if args.compile else model
@@ -322,7 +337,7 @@ def run(args):
                 loss = F.cross_entropy(net(x), y)
                 loss.backward()
                 if args.method != "full" and args.lam > 0:
-                    regularize(model, args.lam, generator=gen)
+                    regularizer(model, args.lam, generator=gen)
                 opt.step()
 
             sps = timed("train", train_step)
@@ -343,7 +358,7 @@ def run(args):
 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak = args.fma_peak
-    out = {"k": args.k, "input": args.input, "method": args.method, "lambda": args.lam, "batch": args.batch,
+    out = {**keys, "method": args.method, "lambda": args.lam, "batch": args.batch,
            "threads": args.threads, "fma_peak_gflops": peak, "peak_rss_mb": round(rss_mb, 1)}
     for what, (sps, gf) in results.items():
         out[f"{what}_samples_per_s"] = round(sps, 1)
@@ -362,7 +377,7 @@ def run(args):
     if args.json:
         print(json.dumps(out, separators=(",", ":")))
         return
-    print(f"PyTorch {torch.__version__}: VGG-6({args.k}) on {args.input}, batch {args.batch}, {args.method} "
+    print(f"PyTorch {torch.__version__}: {title}, batch {args.batch}, {args.method} "
           f"lambda {args.lam}, {args.threads} threads, {config_name(args)}, Adam {args.adam}")
     if "compile_error" in out:
         print(f"torch.compile failed: {out['compile_error']}")
@@ -658,13 +673,11 @@ def profile(args):
     print(f"step without the profiler: {plain_ms:.2f} ms (median of {n})")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description="PyTorch VGG-6(K) with btviz's quantizers: time training steps "
-                                            "and inference on random data (same JSON keys as `btviz bench`).")
-    p.add_argument("--k", type=int, default=16)
-    p.add_argument("--input", default="1x28x28", help="CxHxW, e.g. 1x28x28 or 3x32x32")
+def add_bench_options(p, methods=METHODS, default_input="1x28x28"):
+    """The benchmark's options, shared with resnet.py's bench mode (the model's own are added by each script)."""
+    p.add_argument("--input", default=default_input, help="CxHxW, e.g. 1x28x28 or 3x32x32")
     p.add_argument("--classes", type=int, default=10)
-    p.add_argument("--method", choices=METHODS, default="bt")
+    p.add_argument("--method", choices=methods, default="bt")
     p.add_argument("--lambda", dest="lam", type=float, default=0.0,
                    help="transition regularizer weight (default 0: the plain step)")
     p.add_argument("--batch", type=int, default=128)
@@ -678,22 +691,34 @@ def main(argv=None):
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model (inductor); compilation happens in untimed steps and is "
                         "reported as compile_s; a failure is reported as compile_error")
+    p.add_argument("--adam", choices=("foreach", "fused", "loop"), default="foreach",
+                   help="Adam implementation")
+    p.add_argument("--fma-peak", type=float, default=None,
+                   help="FMA peak in GFLOP/s (e.g. btviz's measured one) for the *_peak_fraction keys")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def check_bench_options(p, args):
+    if (args.batch < 2 or args.threads < 1 or args.steps < 1 or args.warmup < 0 or args.lam < 0
+            or args.classes < 2):
+        p.error("need --batch >= 2, --threads >= 1, --steps >= 1, --warmup >= 0, --lambda >= 0, --classes >= 2")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="PyTorch VGG-6(K) with btviz's quantizers: time training steps "
+                                            "and inference on random data (same JSON keys as `btviz bench`).")
+    p.add_argument("--k", type=int, default=16)
+    add_bench_options(p)
     p.add_argument("--check", action="store_true",
                    help="compare a torch.compile'd training step with the eager one on a fixed batch (losses "
                         "of 3 steps, then inference logits) and exit 1 if they differ")
     p.add_argument("--profile", action="store_true",
                    help="time one eager training step layer by layer with torch.profiler (ms, median over "
                         "max(--steps, 5) steps), in btviz's `bench --profile` stages")
-    p.add_argument("--adam", choices=("foreach", "fused", "loop"), default="foreach",
-                   help="Adam implementation")
-    p.add_argument("--fma-peak", type=float, default=None,
-                   help="FMA peak in GFLOP/s (e.g. btviz's measured one) for the *_peak_fraction keys")
-    p.add_argument("--json", action="store_true", help="print JSON")
     args = p.parse_args(argv)
-    if (args.k < 1 or args.batch < 2 or args.threads < 1 or args.steps < 1 or args.warmup < 0 or args.lam < 0
-            or args.classes < 2):
-        p.error("need --k >= 1, --batch >= 2, --threads >= 1, --steps >= 1, --warmup >= 0, --lambda >= 0, "
-                "--classes >= 2")
+    if args.k < 1:
+        p.error("need --k >= 1")
+    check_bench_options(p, args)
     if args.profile and (args.compile or args.check):
         p.error("--profile times the eager step (a compiled graph has no layers left to time)")
     if args.check:
