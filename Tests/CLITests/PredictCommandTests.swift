@@ -4,36 +4,11 @@ import XCTest
 /// `predict` end to end: a short Fashion run classifies PNGs written from its own test split exactly as `eval`'s
 /// forward pass does; probabilities, folders, class names, and the one-line failures.
 final class PredictCommandTests: XCTestCase {
-    /// The first `count` test images of the Fashion subset as grey PNGs named NNN_labelL.png (written by python3's
-    /// zlib, so the test does not rely on btviz's own encoder).
-    func writeTestImages(_ count: Int, to dir: String) throws {
-        let script = """
-        import gzip, struct, zlib, sys, os
-        src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-        img = gzip.open(src + '/t10k-images-idx3-ubyte.gz').read()
-        lab = gzip.open(src + '/t10k-labels-idx1-ubyte.gz').read()
-        _, count, h, w = struct.unpack('>IIII', img[:16])
-        def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
-        for i in range(min(n, count)):
-            px = img[16 + i * h * w: 16 + (i + 1) * h * w]
-            raw = b''.join(b'\\x00' + px[y * w:(y + 1) * w] for y in range(h))
-            png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 0, 0, 0, 0)) \\
-                + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')
-            open(os.path.join(out, '%03d_label%d.png' % (i, lab[8 + i])), 'wb').write(png)
-        """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, fashionDir, dir, "\(count)"]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-    }
-
     func testPredictMatchesEval() throws {
         guard FileManager.default.fileExists(atPath: fashionDir) else { XCTFail("no shared data"); throw XCTSkip("no shared data") }
         let tmp = temporaryDirectory(), run = tmp + "/run", images = tmp + "/images"
         try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
-        try writeTestImages(50, to: images)
+        try writeFashionTestPNGs(50, to: images)
         // Evaluated on the same 50 test images the PNGs hold.
         let t = try btviz(["train", "--dataset", "fashion", "--data-dir", fashionDir, "--epochs", "4", "--test-limit", "50",
                            "--headless", "--run-dir", run], timeout: 300)

@@ -50,6 +50,40 @@ final class ResNetCommandTests: XCTestCase {
         }
     }
 
+    /// A ResNet-20 on Fashion-MNIST (1x28x28: the stages run at 28, 14 and 7): it learns, `summary` counts its MACs
+    /// per 28x28 image, and `predict` on PNGs of 50 test images gives exactly `eval`'s accuracy on those images.
+    func testResNetOnFashionPredictsAsEvalDoes() throws {
+        let tmp = temporaryDirectory(), run = tmp + "/run", images = tmp + "/images"
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        try writeFashionTestPNGs(50, to: images)
+        let t = try btviz(["train", "--model", "resnet", "--dataset", "fashion", "--data-dir", fashionDir, "--epochs", "3",
+                           "--batch-size", "64", "--method", "full", "--test-limit", "50", "--headless", "--run-dir", run], timeout: 600)
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let s = try btviz(["summary", run])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        // conv1 28*28*9*16, stage 1 at 28x28, stage 2 at 14x14 (its first conv from 16 channels), stage 3 at 7x7, FC.
+        let macs = 28 * 28 * 9 * 16 + 6 * 28 * 28 * 9 * 16 * 16 + 14 * 14 * 9 * (16 * 32 + 5 * 32 * 32)
+            + 7 * 7 * 9 * (32 * 64 + 5 * 64 * 64) + 64 * 10
+        XCTAssertTrue(s.stdout.contains("multiply-accumulates per 28x28 image: \(macs),"), s.stdout)
+
+        let e = try btviz(["eval", run, "--no-recalibrate", "--json"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let results = try XCTUnwrap(try json(e.stdout)["results"] as? [[String: Any]])
+        let full = try XCTUnwrap(results.first { $0["method"] as? String == "full" })
+        let evalAccuracy = try XCTUnwrap(full["stored_bn_test_acc"] as? Double)
+        XCTAssertGreaterThan(evalAccuracy, 0.5, "120 steps on 2,557 images learn (chance 0.1)")
+
+        let p = try btviz(["predict", "--run", run, images, "--json"])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        let predictions = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(predictions.count, 50)
+        let correct = predictions.filter { r in
+            let path = r["path"] as? String ?? ""
+            return r["index"] as? Int == Int(String(path.split(separator: "_").last!.dropFirst("label".count).prefix(1)))
+        }.count
+        XCTAssertEqual(Double(correct) / 50, evalAccuracy, accuracy: 1e-9)
+    }
+
     /// Header of a safetensors file: tensor name to shape.
     func shapes(_ path: String) throws -> [String: [Int]] {
         let d = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -108,3 +108,28 @@ func python(_ args: [String], file: StaticString = #filePath, line: UInt = #line
     }
     return json
 }
+
+/// The first `count` test images of the Fashion subset as grey PNGs named NNN_labelL.png (written by python3's
+/// zlib, so the test does not rely on btviz's own encoder).
+func writeFashionTestPNGs(_ count: Int, to dir: String) throws {
+    let script = """
+    import gzip, struct, zlib, sys, os
+    src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    img = gzip.open(src + '/t10k-images-idx3-ubyte.gz').read()
+    lab = gzip.open(src + '/t10k-labels-idx1-ubyte.gz').read()
+    _, count, h, w = struct.unpack('>IIII', img[:16])
+    def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+    for i in range(min(n, count)):
+        px = img[16 + i * h * w: 16 + (i + 1) * h * w]
+        raw = b''.join(b'\\x00' + px[y * w:(y + 1) * w] for y in range(h))
+        png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 0, 0, 0, 0)) \\
+            + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')
+        open(os.path.join(out, '%03d_label%d.png' % (i, lab[8 + i])), 'wb').write(png)
+    """
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script, fashionDir, dir, "\(count)"]
+    try p.run()
+    p.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 0)
+}
