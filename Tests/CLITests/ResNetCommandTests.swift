@@ -57,7 +57,7 @@ final class ResNetCommandTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
         try writeFashionTestPNGs(50, to: images)
         let t = try btviz(["train", "--model", "resnet", "--dataset", "fashion", "--data-dir", fashionDir, "--epochs", "3",
-                           "--batch-size", "64", "--method", "full", "--test-limit", "50", "--headless", "--run-dir", run], timeout: 600)
+                           "--train-limit", "1024", "--batch-size", "64", "--method", "full", "--test-limit", "50", "--headless", "--run-dir", run], timeout: 600)
         XCTAssertEqual(t.status, 0, t.stderr)
         let s = try btviz(["summary", run])
         XCTAssertEqual(s.status, 0, s.stderr)
@@ -71,7 +71,7 @@ final class ResNetCommandTests: XCTestCase {
         let results = try XCTUnwrap(try json(e.stdout)["results"] as? [[String: Any]])
         let full = try XCTUnwrap(results.first { $0["method"] as? String == "full" })
         let evalAccuracy = try XCTUnwrap(full["stored_bn_test_acc"] as? Double)
-        XCTAssertGreaterThan(evalAccuracy, 0.5, "120 steps on 2,557 images learn (chance 0.1)")
+        XCTAssertGreaterThan(evalAccuracy, 0.4, "48 steps on 1,024 images learn (chance 0.1)")
 
         let p = try btviz(["predict", "--run", run, images, "--json"])
         XCTAssertEqual(p.status, 0, p.stderr)
@@ -130,22 +130,27 @@ final class ResNetCommandTests: XCTestCase {
 
     /// A trained ResNet-20 as ONNX (Add for the shortcuts, Slice + Pad for option A's) gives in onnxruntime btviz's
     /// logits within 1e-4 of the largest and the same prediction for each of 256 test images: BT with its 18 block
-    /// convs as int4 codes, BT with --quantize-ends (the first conv and the FC as int4 too: 20 layers), and TTQ (its
-    /// levels as float32 Q(W)). One epoch of the 4,000 CIFAR-10 images, so the net is not the untrained one.
+    /// convs as int4 codes, the same run under TTQ (its levels as float32 Q(W)), and BT with --quantize-ends (the
+    /// first conv and the FC as int4 too: 20 layers). 32 steps on 1,024 CIFAR-10 images at λ 0, so the net is a
+    /// trained one (well above chance) in seconds.
     func testResNetThroughONNXRuntimeGivesBtvizsPredictions() throws {
         let dir = temporaryDirectory()
-        for (name, method, extra, int4, float) in [("bt", "bt", [String](), 18, 0), ("ends", "bt", ["--quantize-ends"], 20, 0),
-                                                   ("ttq", "ttq", [], 0, 18)] {
-            let run = dir + "/" + name, model = run + ".onnx", ref = run + "-ref"
-            let t = try btviz(["train", "--model", "resnet", "--dataset", "cifar10", "--data-dir", cifar, "--epochs", "1",
-                               "--batch-size", "64", "--test-limit", "256", "--headless", "--method", method, "--run-dir", run] + extra,
-                              timeout: 600)
+        for (name, extra) in [("bt", [String]()), ("ends", ["--quantize-ends"])] {
+            let t = try btviz(["train", "--model", "resnet", "--dataset", "cifar10", "--data-dir", cifar, "--epochs", "2",
+                               "--train-limit", "1024", "--batch-size", "64", "--test-limit", "256", "--lambda", "0",
+                               "--headless", "--method", "bt", "--run-dir", dir + "/" + name] + extra, timeout: 600)
             XCTAssertEqual(t.status, 0, t.stderr)
-            let e = try btviz(["export", run, "--format", "onnx", "--out", model])
+        }
+        // The BT run under TTQ keeps BT's batch-norm statistics, so it is no trained TTQ net: only its equality is checked.
+        for (name, run, method, int4, float, correct) in [("bt", "bt", "bt", 18, 0, 40), ("ttq", "bt", "ttq", 0, 18, 0),
+                                                          ("ends", "ends", "bt", 20, 0, 40)] {
+            let model = dir + "/\(name).onnx", ref = dir + "/\(name)-ref"
+            let e = try btviz(["export", dir + "/" + run, "--format", "onnx", "--method", method, "--out", model])
             XCTAssertEqual(e.status, 0, e.stderr)
             XCTAssertEqual(e.stdout.components(separatedBy: "int4 codes × scale").count - 1, int4, e.stdout)
             XCTAssertEqual(e.stdout.components(separatedBy: "float32 Q(W)").count - 1, float, e.stdout)
-            try assertONNXLogitsEqualBtviz(run: run, model: model, reference: ref, atLeastCorrect: 40, name)  // chance: 25
+            try assertONNXLogitsEqualBtviz(run: dir + "/" + run, method: method, model: model, reference: ref,
+                                           atLeastCorrect: correct, name)  // chance: 25
         }
     }
 }

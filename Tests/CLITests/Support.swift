@@ -80,9 +80,10 @@ func assertCleanFailure(_ o: Output, mentioning: String, file: StaticString = #f
 
 /// `export --format reference` of `run` (256 test images), then `model` in onnxruntime: its logits within 1e-4 of the
 /// largest of btviz's, the same prediction image for image, and more than `atLeastCorrect` right (a trained net).
-func assertONNXLogitsEqualBtviz(run: String, model: String, reference: String, atLeastCorrect: Int, _ label: String,
-                                file: StaticString = #filePath, line: UInt = #line) throws {
-    XCTAssertEqual(try btviz(["export", run, "--format", "reference", "--out", reference]).status, 0, file: file, line: line)
+func assertONNXLogitsEqualBtviz(run: String, method: String? = nil, model: String, reference: String, atLeastCorrect: Int,
+                                _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let e = try btviz(["export", run, "--format", "reference", "--out", reference] + (method.map { ["--method", $0] } ?? []))
+    XCTAssertEqual(e.status, 0, e.stderr, file: file, line: line)
     let r = try python(["onnx-logits", model, reference], file: file, line: line)
     XCTAssertEqual(r["images"] as? Int, 256, file: file, line: line)
     let diff = try XCTUnwrap(r["max_abs_diff"] as? Double), largest = try XCTUnwrap(r["max_abs_logit"] as? Double)
