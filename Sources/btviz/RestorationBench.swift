@@ -13,9 +13,13 @@ extension Bench {
         // Read once: the timed closures below use them every step.
         let c = config
         let (scale, patch, batch, method, lambda, spec) = (c.scale, c.patch, c.batchSize, c.method, c.lambda, c.spec)
-        let netTask: RestorationNet.Task = task == .sr ? .superResolution(scale: scale) : .denoise
         let s = task == .sr ? scale : 1
-        let model = RestorationNet(task: netTask, patch: patch / s, maxBatch: batch, evalSide: mode == "train" ? 0 : inferSize)
+        // Built as training builds it, from the definition and the run's model options (batch norm, channel gains).
+        let built = try (c.modelDefinition ?? .restoration).build(
+            ModelBuild(options: c.modelOptions, inputShape: [1, patch / s, patch / s], classes: 0, maxBatch: batch,
+                       upscale: s, evalSide: mode == "train" ? 0 : inferSize))
+        // Whole-image inference resizes the net's maps (`setSpatial`), which only the restoration net has.
+        guard let model = built as? RestorationNet else { throw BTError("bench --task \(task) needs a restoration model") }
         model.initialize(seed: 0)
         let engine = StepEngine(model: model, spec: spec, seed: 0)
         var rng = RNG(seed: 1)
