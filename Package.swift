@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Records", "Quantizers", "Sweeps", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz", "Explorer", "Records"], swiftSettings: fast),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Records", "BTCore"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Records", "BTCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Records", "Training", "Models", "Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
     ],
     swiftLanguageModes: [.v5]

@@ -34,25 +34,25 @@ public struct LocalLauncher {
             summary.failed += 1
             report("failed \(name): \(error)")
         }, ended: { e in
-            let dir = folder.runPath(e.name)
+            let dir = folder.runPath(e.job)
             let progress = RunProgress.read(runDir: dir)
             switch RunStatus.state(of: dir, progress: progress) {
             case .done:
                 summary.done += 1
-                report("done \(e.name) in \(e.seconds) s: \(Self.describe(progress))")
+                report("done \(e.job) in \(e.seconds) s: \(Self.describe(progress))")
             case .failed(let reason), .stale(let reason):
                 summary.failed += 1
-                report("failed \(e.name) after \(e.seconds) s: \(reason)")
+                report("failed \(e.job) after \(e.seconds) s: \(reason)")
             case .running(let holder):
                 summary.skipped += 1
-                report("skipped \(e.name): in use by \(holder)")
+                report("skipped \(e.job): in use by \(holder)")
             case .interrupted, .notStarted, .queued, .requeued:  // no queue here: the task left it unfinished
                 if e.exit.shellCode == 0 || Outcome.read(runDir: dir)?.isInterruption == true || e.stoppedBy != nil {
                     summary.interrupted += 1
-                    report("interrupted \(e.name) at step \(progress.step) of \(progress.totalSteps)")
+                    report("interrupted \(e.job) at step \(progress.step) of \(progress.totalSteps)")
                 } else {
                     summary.failed += 1
-                    report("failed \(e.name): sweep task exited with \(e.exit.shellCode) (see \(dir)/task.log)")
+                    report("failed \(e.job): sweep task exited with \(e.exit.shellCode) (see \(dir)/task.log)")
                 }
             }
         })

@@ -39,14 +39,14 @@ public struct LocalEvalLauncher {
             summary.failed += 1
             report("failed \(name): \((error as? BTError)?.description ?? "\(error)")")
         }, ended: { e in
-            let dir = folder.runPath(e.name)
+            let dir = folder.runPath(e.job)
             if e.exit.shellCode == 0, case .found(let evaluation) = RunEvaluation.read(runDir: dir) {
                 summary.evaluated += 1
-                report("evaluated \(e.name) in \(e.seconds) s: \(Self.describe(evaluation))")
+                report("evaluated \(e.job) in \(e.seconds) s: \(Self.describe(evaluation))")
             } else {
                 summary.failed += 1
                 let why = Self.lastError(logPath: dir + "/" + Self.logName) ?? "exit code \(e.exit.shellCode)"
-                report("failed \(e.name) after \(e.seconds) s: \(why) (see \(dir)/\(Self.logName))")
+                report("failed \(e.job) after \(e.seconds) s: \(why) (see \(dir)/\(Self.logName))")
             }
         })
         summary.stoppedBy = end.stoppedBy

@@ -30,6 +30,8 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     public var runs: [Run]
     /// The spec's `metric:` (absent: the runs' test metric).
     public var metric: SweepMetric?
+    /// A random search's space (absent: a grid). Its runs are r000, r001, … in the order they were drawn.
+    public var search: SearchSpace?
 
     /// Runs past this need `--yes`: a typo in a range should not start a month of training.
     public static let confirmAbove = 10_000
@@ -121,6 +123,43 @@ public struct SweepPlan: Codable, Equatable, Sendable {
         }
         return SweepPlan(name: spec.name, parameters: spec.parameters.map { Values(key: $0.key, values: $0.values) },
                          varying: varying, runs: runs, metric: spec.metric)
+    }
+
+    /// A random search's runs: run i (named `r00i`) takes the values drawn for it (`SearchSpace.sample`), spelt as
+    /// train arguments the way a grid's are.
+    public static func sample(_ spec: SweepSpec, flags: Set<String>, paths: Paths, folder: String? = nil) throws -> SweepPlan {
+        guard let search = spec.search else { throw BTError("the sweep '\(spec.name)' is a grid, not a random search") }
+        guard search.runCap <= SweepSpec.maxRunCap else {
+            throw BTError("run_cap \(search.runCap) is over the \(SweepSpec.maxRunCap) runs a sweep may have")
+        }
+        var runs: [Run] = []
+        runs.reserveCapacity(search.runCap)
+        var seen: [String: [String]] = [:], firstSeen: [String: Set<String>] = [:]
+        for i in 0..<search.runCap {
+            var options: [String: String] = [:], args: [String] = []
+            for (key, sample) in search.sample(run: i) {
+                let flag = SweepSpec.flagName(key)
+                let v = SweepValue.canonical(sample.text)
+                options[key] = v
+                if flags.contains(flag) {
+                    switch v.lowercased() {
+                    case "true": args.append("--" + flag)
+                    case "false": break
+                    default: throw BTError("parameter '\(key)' is a switch: its values are true or false, not '\(v)'")
+                    }
+                } else if pathFlags.contains(flag) {
+                    args += ["--" + flag, try paths.absolute(v, parameter: key)]
+                } else {
+                    args += ["--" + flag, v]
+                }
+                if firstSeen[key, default: []].insert(v).inserted { seen[key, default: []].append(v) }
+            }
+            let name = SearchSpace.runName(i)
+            args = try placingTensorBoard(args, run: name, paths: paths, folder: folder)
+            runs.append(Run(name: name, options: options, args: args))
+        }
+        return SweepPlan(name: spec.name, parameters: search.parameters.map { Values(key: $0.key, values: seen[$0.key] ?? []) },
+                         varying: search.sampledKeys, runs: runs, metric: spec.metric, search: search)
     }
 
     /// How each value is spelt in run names, escaped: a path by its last component when no other value of the

@@ -14,9 +14,12 @@ public struct SweepSpec: Equatable, Sendable {
     }
 
     public var name: String
+    /// The grid's parameters (empty for a random search, whose parameters are `search`'s).
     public var parameters: [Parameter]
     /// W&B's `metric: {name, goal}`; nil when the spec names none (the runs' test metric).
     public var metric: SweepMetric?
+    /// `method: random`: the distributions, the seed, the run cap and successive halving; nil for a grid.
+    public var search: SearchSpace?
 
     public init(name: String, parameters: [Parameter], metric: SweepMetric? = nil) throws {
         self.name = name
@@ -24,6 +27,18 @@ public struct SweepSpec: Equatable, Sendable {
         self.metric = metric
         try check()
     }
+
+    /// A random search.
+    public init(name: String, search: SearchSpace, metric: SweepMetric? = nil) throws {
+        self.name = name
+        self.parameters = []
+        self.metric = metric
+        self.search = search
+        try check()
+    }
+
+    /// The most runs a search may start: a run cap past it is refused (sweep.json holds every run).
+    public static var maxRunCap: Int { maxRuns }
 
     /// The most runs a grid may have, even with --yes: sweep.json holds every run (a few hundred bytes each), and
     /// every reader of the folder reads it whole.
@@ -41,6 +56,7 @@ public struct SweepSpec: Equatable, Sendable {
         "replace": "a sweep never starts a finished run over", "headless": "sweep runs are always headless",
         "threads": "sweep run splits the cores (--jobs, --threads)", "ascii": "sweep runs draw no screen",
         "help": "not a training option", "version": "not a training option",
+        "stop-after-epoch": "successive halving pauses runs itself (early_terminate)",
     ]
 
     /// Reads a spec file (at most 1 MB: a spec is a few lines).
@@ -65,7 +81,8 @@ public struct SweepSpec: Equatable, Sendable {
         guard let root, case .mapping(let top) = root else {
             throw BTError("\(source): a sweep spec is a YAML mapping with name, method and parameters")
         }
-        var name = defaultName, parameters: [Parameter]?, metric: SweepMetric?, seen = Set<String>()
+        var name = defaultName, parameterNode: Node?, metric: SweepMetric?, seen = Set<String>()
+        var random = false, runCap: Int?, seed: UInt64 = 0, earlyTerminate: SuccessiveHalving?
         for (k, v) in top {
             guard let key = k.scalar?.string else { throw BTError("\(source): a key that is not text") }
             guard seen.insert(key).inserted else { throw BTError("\(source): key '\(key)' is given twice") }
@@ -74,27 +91,90 @@ public struct SweepSpec: Equatable, Sendable {
                 guard let s = v.scalar?.string, !s.isEmpty else { throw BTError("\(source): 'name' must be text") }
                 name = s
             case "method":
-                guard v.scalar?.string == "grid" else {
-                    throw BTError("\(source): method '\(v.scalar?.string ?? "?")' is not supported: btviz sweeps are grids (method: grid)")
+                switch v.scalar?.string {
+                case "grid": random = false
+                case "random": random = true
+                case let other:
+                    throw BTError("\(source): method '\(other ?? "?")' is not offered: btviz sweeps are grid or random (random with early_terminate: hyperband stops poor runs early)")
                 }
+            case "run_cap":
+                guard let text = v.scalar?.string, let n = Int(text), (1...maxRunCap).contains(n) else {
+                    throw BTError("\(source): run_cap must be a whole number of runs from 1 to \(maxRunCap)")
+                }
+                runCap = n
+            case "seed":
+                guard let text = v.scalar?.string, let n = UInt64(text) else {
+                    throw BTError("\(source): seed (the search's) must be a whole number from 0 to \(UInt64.max)")
+                }
+                seed = n
+            case "early_terminate":
+                earlyTerminate = try halving(v, source: source)
             case "description", "program", "project", "entity":
                 continue  // W&B's bookkeeping keys: nothing to do with the grid
             case "metric":
                 metric = try metricSetting(v, source: source)
             case "parameters":
-                guard case .mapping(let ps) = v else { throw BTError("\(source): 'parameters' must be a mapping of option: {value|values}") }
-                parameters = try ps.map { pk, pv in
-                    guard let key = pk.scalar?.string else { throw BTError("\(source): a parameter key that is not text") }
-                    return Parameter(key: key, values: try values(of: pv, key: key, source: source))
-                }
+                guard case .mapping = v else { throw BTError("\(source): 'parameters' must be a mapping of option: {value|values|distribution}") }
+                parameterNode = v
             default:
-                throw BTError("\(source): unknown key '\(key)' (a sweep spec has name, method: grid, description, metric and parameters)")
+                throw BTError("\(source): unknown key '\(key)' (a sweep spec has name, method, description, metric, parameters, and for method: random run_cap, seed and early_terminate)")
             }
         }
-        guard let parameters else { throw BTError("\(source): no 'parameters': the grid is empty") }
-        do { return try SweepSpec(name: name, parameters: parameters, metric: metric) } catch let e as BTError {
+        guard let parameterNode, case .mapping(let ps) = parameterNode else {
+            throw BTError("\(source): no 'parameters': the \(random ? "search" : "grid") is empty")
+        }
+        guard random else {
+            for (key, _) in [("run_cap", runCap != nil), ("early_terminate", earlyTerminate != nil)] where seen.contains(key) {
+                throw BTError("\(source): '\(key)' belongs to a random search (method: random); a grid runs every run")
+            }
+            let parameters = try ps.map { pk, pv in
+                guard let key = pk.scalar?.string else { throw BTError("\(source): a parameter key that is not text") }
+                return Parameter(key: key, values: try values(of: pv, key: key, source: source))
+            }
+            do { return try SweepSpec(name: name, parameters: parameters, metric: metric) } catch let e as BTError {
+                throw BTError("\(source): \(e.description)")
+            }
+        }
+        let sampled = try ps.map { pk, pv in
+            guard let key = pk.scalar?.string else { throw BTError("\(source): a parameter key that is not text") }
+            return SearchSpace.Parameter(key: key, distribution: try ParameterDistribution.parse(pv, key: key, source: source))
+        }
+        // W&B's random search without a cap runs until stopped; a run folder per run needs a number.
+        guard let runCap else { throw BTError("\(source): a random search needs run_cap (how many runs to start; sweep run --run-cap raises it)") }
+        let search = SearchSpace(seed: seed, runCap: runCap, parameters: sampled, earlyTerminate: earlyTerminate)
+        do { return try SweepSpec(name: name, search: search, metric: metric) } catch let e as BTError {
             throw BTError("\(source): \(e.description)")
         }
+    }
+
+    /// `early_terminate: {type: hyperband, min_iter, eta}` (W&B's key; eta 3 when absent, as W&B's default).
+    private static func halving(_ node: Node, source: String) throws -> SuccessiveHalving {
+        guard case .mapping(let m) = node else {
+            throw BTError("\(source): early_terminate must be a mapping {type: hyperband, min_iter, eta}")
+        }
+        var type: String?, minIter: Int?, eta = 3
+        for (k, v) in m {
+            let key = k.scalar?.string ?? "?"
+            guard let text = v.scalar?.string else { throw BTError("\(source): early_terminate: '\(key)' must be a single value") }
+            switch key {
+            case "type": type = text
+            case "min_iter":
+                guard let n = Int(text), n >= 1 else { throw BTError("\(source): early_terminate: min_iter must be a whole number of epochs, at least 1") }
+                minIter = n
+            case "eta":
+                guard let n = Int(text), n >= 2, n <= 1000 else { throw BTError("\(source): early_terminate: eta must be a whole number from 2 to 1000 (each rung keeps the top 1/eta)") }
+                eta = n
+            case "max_iter", "s":
+                throw BTError("\(source): early_terminate: '\(key)' is not used: the rungs are min_iter·eta^k up to the runs' epochs (give min_iter and eta)")
+            default:
+                throw BTError("\(source): early_terminate: unknown key '\(key)' (it has type, min_iter and eta)")
+            }
+        }
+        guard type == "hyperband" else {
+            throw BTError("\(source): early_terminate: type '\(type ?? "")' is not offered; btviz's is hyperband (asynchronous successive halving)")
+        }
+        guard let minIter else { throw BTError("\(source): early_terminate: min_iter is missing (the first rung's epochs)") }
+        return SuccessiveHalving(minIter: minIter, eta: eta)
     }
 
     /// W&B's `metric: {name: test_accuracy, goal: maximize}` (goal optional; W&B's `target` is accepted and unused,
@@ -201,6 +281,7 @@ public struct SweepSpec: Equatable, Sendable {
         guard !name.isEmpty, name.utf8.count <= 200, !name.contains(where: { $0.isNewline }) else {
             throw BTError("the sweep's name must be one line of 1-200 bytes")
         }
+        if let search { return try Self.check(search) }
         guard !parameters.isEmpty else { throw BTError("no parameters: the grid is empty") }
         for p in parameters {
             if let why = SweepSpec.keyProblem(p.key) { throw BTError("parameter '\(p.key)' is not an option name: \(why)") }
@@ -237,6 +318,35 @@ public struct SweepSpec: Equatable, Sendable {
             }
             parameters[i].values = values
         }
+    }
+
+    /// A random search's problems, each naming its key: the keys as a grid's, each value a distribution may give
+    /// as a grid's values (categorical and constant values are train arguments too).
+    private static func check(_ search: SearchSpace) throws {
+        guard !search.parameters.isEmpty else { throw BTError("no parameters: the search is empty") }
+        guard (1...maxRunCap).contains(search.runCap) else { throw BTError("run_cap must be from 1 to \(maxRunCap)") }
+        var seen = Set<String>()
+        for p in search.parameters {
+            if let why = keyProblem(p.key) { throw BTError("parameter '\(p.key)' is not an option name: \(why)") }
+            let flag = flagName(p.key)
+            guard seen.insert(flag).inserted else { throw BTError("parameter '\(p.key)' is given twice") }
+            if let why = reserved[flag] { throw BTError("parameter '\(p.key)' cannot be swept: \(why)") }
+            var spelled: [SweepValue.Identity: String] = [:]
+            for given in p.distribution.texts {
+                if let earlier = spelled.updateValue(given, forKey: SweepValue.identity(SweepValue.canonical(given))) {
+                    throw BTError("parameter '\(p.key)' lists \(earlier) and \(given), the same value (give probabilities to weigh a value)")
+                }
+                guard !given.isEmpty else { throw BTError("parameter '\(p.key)' has an empty value") }
+                guard !given.contains(where: { $0.isNewline }) else { throw BTError("parameter '\(p.key)': a value must be one line") }
+                if let c = given.unicodeScalars.first(where: TerminalText.isControl) {
+                    throw BTError("parameter '\(p.key)': a value has the control character U+\(String(format: "%04X", c.value))")
+                }
+                guard !given.hasPrefix("--") else {
+                    throw BTError("parameter '\(p.key)': the value '\(given)' starts with '--', which train would read as an option")
+                }
+            }
+        }
+        if let h = search.earlyTerminate, h.eta < 2 { throw BTError("early_terminate: eta must be at least 2") }
     }
 
     /// Why a parameter key is not an option name, or nil: train's options are letters, digits, `_` and `-`,

@@ -11,9 +11,12 @@ public struct SweepTask {
     /// The btviz binary that trains (this one: /proc/self/exe).
     public let executable: String
     public let threads: Int?
+    /// Successive halving's rung: pause once this many epochs are done (train's --stop-after-epoch); nil trains to
+    /// the end.
+    public let untilEpoch: Int?
 
-    public init(folder: SweepFolder, run: SweepPlan.Run, executable: String, threads: Int?) {
-        self.folder = folder; self.run = run; self.executable = executable; self.threads = threads
+    public init(folder: SweepFolder, run: SweepPlan.Run, executable: String, threads: Int?, untilEpoch: Int? = nil) {
+        self.folder = folder; self.run = run; self.executable = executable; self.threads = threads; self.untilEpoch = untilEpoch
     }
 
     public enum Result: Equatable {
@@ -26,7 +29,7 @@ public struct SweepTask {
     /// spec's arguments go with --resume too, so a spec changed under a run is refused by train, not trained on.
     public func trainArguments() -> [String] {
         let dir = folder.runPath(run.name)
-        let threadArgs = threads.map { ["--threads", "\($0)"] } ?? []
+        let threadArgs = (threads.map { ["--threads", "\($0)"] } ?? []) + (untilEpoch.map { ["--stop-after-epoch", "\($0)"] } ?? [])
         if FileManager.default.fileExists(atPath: dir + "/" + RunFiles.checkpoint) {
             return ["train", "--headless", "--resume", dir] + threadArgs + run.args
         }

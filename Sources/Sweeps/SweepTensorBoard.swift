@@ -41,7 +41,7 @@ extension SweepPlan {
 
     /// The arguments less `--tensorboard` and its folder, which is named after the run: equal for a run and the same
     /// run under an earlier name (`SweepFolder.adoptRenamedRun`).
-    static func argsWithoutTensorBoard(_ args: [String]) -> [String] {
+    public static func argsWithoutTensorBoard(_ args: [String]) -> [String] {
         guard let i = args.firstIndex(of: "--" + tensorBoardFlag), i + 1 < args.count else { return args }
         var rest = args
         rest.removeSubrange(i...i + 1)

@@ -31,8 +31,16 @@ public final class Trainer {
     public private(set) var readFailure: Error?
     /// A test's fault: the loss becomes NaN at this step. Not an option of the run, so never saved with it.
     public var injectNaNAtStep: Int?
+    /// Save and stop once this many epochs are done (`--stop-after-epoch`): the learning rate keeps the schedule of
+    /// all `epochs`, so a run resumed from here ends bit-identical to one never paused (successive halving's rungs).
+    /// Not an option of the run, so never saved with it.
+    public var stopAfterEpoch: Int?
 
-    public enum Outcome: Sendable { case finished, stopped }
+    public enum Outcome: Sendable, Equatable {
+        case finished, stopped
+        /// Stopped by `stopAfterEpoch` with this many epochs done; the checkpoint is saved.
+        case paused(epochs: Int)
+    }
 
     /// A dataset held in memory, with the recipe's augmentation for its image size.
     public convenience init(config: TrainConfig, dataset: Dataset, runDir: String?, control: TrainerControl,
@@ -121,6 +129,12 @@ public final class Trainer {
         var lastEvalSeconds: Double = 0
 
         while step < totalSteps {
+            if let n = stopAfterEpoch, step % stepsPerEpoch == 0, step / stepsPerEpoch >= n {
+                // At an epoch's end its checkpoint is already saved (a resume starts from one).
+                if lastCheckpointStep != step { try saveCheckpoint(announce: false) }
+                event(.stop, "paused after epoch \(step / stepsPerEpoch) (--stop-after-epoch \(n)); checkpoint saved")
+                return .paused(epochs: step / stepsPerEpoch)
+            }
             if control.stopRequested {
                 try saveCheckpoint(announce: true)
                 event(.stop, "stopped at step \(step); checkpoint saved")

@@ -11,7 +11,7 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a grid of trainings (a sweep) and print its table.",
         discussion: "docs/sweeps.md describes the spec, the sweep folder and every command.",
-        subcommands: [SweepRun.self, SweepStatus.self, SweepEval.self, SweepTableCommand.self, SweepWatch.self, SweepTaskCommand.self,
+        subcommands: [SweepRun.self, SweepStatus.self, SweepEval.self, SweepTableCommand.self, SweepBest.self, SweepPlot.self, SweepWatch.self, SweepTaskCommand.self,
                       SweepEvalTaskCommand.self])
 }
 
@@ -92,8 +92,12 @@ struct SweepRun: ParsableCommand {
             }
         }
         let words = ["done", "running", "interrupted", "failed", "pending"].compactMap { w in counts[w].map { "\($0) \(w)" } }
-        print(TerminalText.escape("sweep \(final.name): \(final.runs.count) runs in \(folder.path) (\(words.joined(separator: ", "))); \(todo.count) to train"))
+        // A successive-halving search decides as it goes which runs train further.
+        let toTrain = final.search?.earlyTerminate == nil ? "; \(todo.count) to train" : ""
+        print(TerminalText.escape("sweep \(final.name): \(final.runs.count) runs in \(folder.path) (\(words.joined(separator: ", ")))\(toTrain)"))
         switch backend {
+        case .local where final.search?.earlyTerminate != nil:
+            try runSearch(folder, final)
         case .local:
             try runLocal(folder, todo)
         case .slurm:
@@ -122,6 +126,25 @@ struct SweepRun: ParsableCommand {
         if summary.failed > 0 { throw ExitCode(1) }
     }
 
+    /// A successive-halving search: as many runs at once as the cores allow, each to its next rung.
+    private func runSearch(_ folder: SweepFolder, _ plan: SweepPlan) throws {
+        let progress = try SearchProgress(folder: folder, plan: plan)
+        let cores = threads ?? min(Workers.available, Workers.limit)
+        let jobs = min(self.jobs ?? cores, plan.runs.count)
+        let perRun = max(1, cores / jobs)
+        print("local: successive halving, rungs at epoch \(progress.rungs.map(String.init).joined(separator: ", ")) (eta \(progress.halving.eta)); \(jobs) at once, \(perRun) thread(s) each")
+        let summary = SearchLauncher(progress: progress, executable: "/proc/self/exe", jobs: jobs, threads: perRun).run { print(TerminalText.escape($0)) }
+        let spent = progress.epochsSpent(), full = plan.runs.count * progress.epochs
+        let parts = ["\(summary.started) started", "\(summary.promoted) promoted", "\(summary.complete) trained to the end",
+                     "\(summary.failed) failed"] + (summary.interrupted > 0 ? ["\(summary.interrupted) interrupted"] : [])
+        if let sig = summary.stoppedBy {
+            print("stopped by \(StopSignals.name(sig)): \(parts.joined(separator: ", ")); run the same command again to continue the search")
+            throw ExitCode(128 + sig)
+        }
+        print("search finished: \(parts.joined(separator: ", ")); \(spent) of \(full) epochs (\(Int((100 * Double(spent) / Double(max(full, 1))).rounded()))%) a full grid of these runs would train; btviz sweep table \(Train.shellWord(folder.path))")
+        if summary.failed > 0 { throw ExitCode(1) }
+    }
+
     /// The spec and its file's text, or the shorthand on this command line (nil: written out as YAML once the grid
     /// has passed its checks).
     private func readSpec() throws -> (SweepSpec, String?) {
@@ -142,10 +165,26 @@ struct SweepRun: ParsableCommand {
             i += 1
         }
         if let file {
-            guard options.isEmpty else {
-                throw BTError("give a spec file or the grid as options (--\(options[0].key) ...), not both")
+            var spec = try SweepSpec.read(path: file)
+            // With a spec file, --run-cap and --seed are a random search's own settings (raise the cap to continue it).
+            for o in options {
+                guard ["run-cap", "seed"].contains(o.key) else {
+                    throw BTError("give a spec file or the grid as options (--\(o.key) ...), not both")
+                }
+                guard var search = spec.search else {
+                    throw BTError("--\(o.key) with a spec file is a random search's setting; \(file) is a grid (method: grid)")
+                }
+                if o.key == "run-cap" {
+                    guard let n = Int(o.text), (1...SweepSpec.maxRunCap).contains(n) else {
+                        throw BTError("--run-cap must be a whole number of runs from 1 to \(SweepSpec.maxRunCap)")
+                    }
+                    search.runCap = n
+                } else {
+                    guard let n = UInt64(o.text) else { throw BTError("--seed (the search's) must be a whole number from 0 to \(UInt64.max)") }
+                    search.seed = n
+                }
+                spec = try SweepSpec(name: spec.name, search: search, metric: spec.metric)
             }
-            let spec = try SweepSpec.read(path: file)
             let text = try String(decoding: RegularFile(file).readAll(limit: SweepSpec.maxBytes, what: "a sweep spec"), as: UTF8.self)
             return (spec, text)
         }
@@ -160,29 +199,57 @@ struct SweepRun: ParsableCommand {
 enum SweepValidation {
     static func plan(_ spec: SweepSpec, backend: SweepBackend, previous: SweepPlan?, confirmed: Bool, folder: String) throws -> SweepPlan {
         var switches = Set<String>()
-        for p in spec.parameters {
-            let flag = SweepSpec.flagName(p.key)
+        for p in spec.parameters.map(\.key) + (spec.search?.parameters.map(\.key) ?? []) {
+            let flag = SweepSpec.flagName(p)
             guard let option = trainOptions[flag] else {
                 // config.json's key of an option whose flag is named otherwise (histogram_bins is --bins).
-                let viaKey = Flags.long(p.key.replacingOccurrences(of: "-", with: "_"))
+                let viaKey = Flags.long(p.replacingOccurrences(of: "-", with: "_"))
                 if viaKey != flag, trainOptions[viaKey] != nil {
-                    throw BTError("parameter '\(p.key)' is config.json's name; the train option is '\(viaKey)'")
+                    throw BTError("parameter '\(p)' is config.json's name; the train option is '\(viaKey)'")
                 }
                 // The nearest option, spelt as the key was (lr_min -> lr_min's style, batch-size -> batch-size).
                 if let near = CommandNames.nearest(flag, among: trainOptionNames) {
-                    let spelt = p.key.contains("_") || !p.key.contains("-") ? near.replacingOccurrences(of: "-", with: "_") : near
-                    throw BTError("parameter '\(p.key)' is not a btviz train option; did you mean '\(spelt)'?")
+                    let spelt = p.contains("_") || !p.contains("-") ? near.replacingOccurrences(of: "-", with: "_") : near
+                    throw BTError("parameter '\(p)' is not a btviz train option; did you mean '\(spelt)'?")
                 }
-                throw BTError("parameter '\(p.key)' is not a btviz train option (btviz help train lists them)")
+                throw BTError("parameter '\(p)' is not a btviz train option (btviz help train lists them)")
             }
             if !option.takesValue { switches.insert(flag) }
         }
         let paths: SweepPlan.Paths = backend == .slurm ? .requireAbsolute : .resolve(against: FileManager.default.currentDirectoryPath)
-        let plan = try SweepPlan.expand(spec, flags: switches, paths: paths, previous: previous, confirmed: confirmed, folder: folder)
+        var plan = spec.search == nil
+            ? try SweepPlan.expand(spec, flags: switches, paths: paths, previous: previous, confirmed: confirmed, folder: folder)
+            : try SweepPlan.sample(spec, flags: switches, paths: paths, folder: folder)
         for run in plan.runs {
             if let message = problem(run.args) { throw BTError("\(plan.runs.count == 1 ? "the run" : "run \(run.name)"): \(message)") }
         }
+        if let halving = plan.search?.earlyTerminate {
+            let epochs = try budget(of: plan, halving)
+            plan.search?.epochs = epochs
+            if backend == .slurm {
+                throw BTError("early_terminate runs on --backend local for now; a Slurm search runs every run to its end without it")
+            }
+        }
         return plan
+    }
+
+    /// Successive halving's budget: the runs' epochs as train reads them, one for all (the last rung), above min_iter.
+    static func budget(of plan: SweepPlan, _ halving: SuccessiveHalving) throws -> Int {
+        if let p = plan.search?.parameters.first(where: { SweepSpec.flagName($0.key) == "epochs" && $0.distribution.isSampled }) {
+            throw BTError("early_terminate needs one budget: '\(p.key)' is the last rung, so give it one value, not a distribution")
+        }
+        var epochs: Int?
+        for run in plan.runs {
+            let e = try Train.parse(run.args).newConfig.epochs
+            if let epochs, epochs != e {
+                throw BTError("early_terminate needs one budget: the runs' epochs differ (\(epochs) and \(e)); give epochs one value")
+            }
+            epochs = e
+        }
+        guard let epochs, halving.minIter < epochs else {
+            throw BTError("early_terminate: min_iter \(halving.minIter) is not below the runs' \(epochs ?? 0) epochs, so no run would pause at a rung")
+        }
+        return epochs
     }
 
     /// Train's options as its parser declares them.

@@ -51,6 +51,7 @@ struct SweepTableCommand: ParsableCommand {
     func run() throws {
         let folder = SweepFolder(dir)
         let plan = try folder.plan()
+        if plan.search != nil { return try searchTable(folder, plan) }
         let results = plan.runs.map { r -> SweepTable.RunResult in
             let path = folder.runPath(r.name)
             let p = RunProgress.read(runDir: path)
@@ -81,5 +82,26 @@ struct SweepTableCommand: ParsableCommand {
                                           columns: list(cols) ?? layout.columns, paper: paper, bold: bold, spread: spread,
                                           figure: figure, statistics: statistics, figureNote: figureNote)
         print(try format.render(table))
+    }
+
+    /// A random search: every run ranked by the search's metric, with its sampled values (`SearchTable`).
+    private func searchTable(_ folder: SweepFolder, _ plan: SweepPlan) throws {
+        let given = [("--rows", rows != nil), ("--cols", cols != nil), ("--paper", paper != nil), ("--figure", figure != nil),
+                     ("--metric recalibrated", metric == .recalibrated)]
+        if let (flag, _) = given.first(where: { $0.1 }) {
+            throw BTError("\(flag) is for a grid's table; a random search's table ranks each run by the search's metric (stored figure at its last epoch); confirm the best settings over seeds with btviz sweep best DIR --spec")
+        }
+        var states: [String: RunPhase] = [:]
+        for r in plan.runs {
+            let path = folder.runPath(r.name)
+            states[r.name] = SweepStaleness.state(of: path, args: r.args, progress: RunProgress.read(runDir: path))
+        }
+        let table = try SearchTable(plan: plan, folder: folder, states: states)
+        switch format {
+        case .json: print(try table.json())
+        case .csv: table.csv().forEach { print($0) }
+        case .md: table.markdown().forEach { print($0) }
+        case .latex: throw BTError("--format latex is for a grid's table; a search's table is md, csv or json")
+        }
     }
 }

@@ -12,11 +12,16 @@ struct SweepTaskCommand: ParsableCommand {
     @Argument(help: "The sweep folder.", completion: .directory) var dir: String
     @Argument(help: "The run's name (its folder under DIR).") var runName: String
     @Option(parsing: .unconditional, help: "Worker threads for the training.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Pause once this many epochs are done (a successive-halving rung).") var untilEpoch: Int?
+
+    func validate() throws {
+        if let n = untilEpoch, n < 1 { throw ValidationError("--until-epoch must be at least 1") }
+    }
 
     func run() throws {
         let folder = SweepFolder(dir)
         guard let entry = try folder.plan().run(named: runName) else { throw BTError("\(dir)/sweep.json has no run named '\(runName)'") }
-        let task = SweepTask(folder: folder, run: entry, executable: "/proc/self/exe", threads: threads)
+        let task = SweepTask(folder: folder, run: entry, executable: "/proc/self/exe", threads: threads, untilEpoch: untilEpoch)
         let result: SweepTask.Result
         do { result = try task.perform(echo: 1) } catch {
             // The launchers send this process's output nowhere: the reason goes where `sweep status` reads it.

@@ -34,7 +34,13 @@ struct Train: AsyncParsableCommand {
     @OptionGroup(title: "Super-resolution and denoising") var restoration: RestorationOptions
     @OptionGroup(title: "Logging") var logging: LoggingOptions
     @OptionGroup(title: "Import and export") var exchange: ExchangeOptions
+    @Option(parsing: .unconditional, help: "Save and stop after epoch N, the learning rate still scheduled over all --epochs; --resume continues exactly (what successive halving's pauses are).")
+    var stopAfterEpoch: Int?
     @Option(parsing: .unconditional, help: .hidden) var injectNanAt: Int?
+
+    func validate() throws {
+        if let n = stopAfterEpoch, n < 1 { throw ValidationError("--stop-after-epoch must be at least 1") }
+    }
 
     /// `base` with every option that was given applied, group by group (the task first: λ's default depends on
     /// it). A relative --data-dir is stored resolved, so `eval` and `--resume` work from any folder.
@@ -128,6 +134,7 @@ struct Train: AsyncParsableCommand {
             trainer = try Trainer(config: validated, task: task, runDir: dir, control: control, sinks: sinks,
                                   resume: checkpoint)
             trainer.injectNaNAtStep = injectNanAt
+            trainer.stopAfterEpoch = stopAfterEpoch
             try folder.writeConfig(config, header: trainer.header)
         } catch {
             // Nothing was trained: a new run leaves no half-made folder (a resumed one is left as it was).
@@ -152,6 +159,8 @@ struct Train: AsyncParsableCommand {
             print("finished: \(Self.finalResult(folder))checkpoint in \(folder.checkpointPath), metrics in \(folder.metricsPath)")
             let run = Self.shellWord(dir)
             print("next: btviz eval \(run), btviz replay \(run), btviz summary \(run)")
+        case .paused(let epochs):
+            print("paused after epoch \(epochs) of \(config.epochs) (--stop-after-epoch): \(Self.finalResult(folder))checkpoint saved; continue with --resume \(Self.shellWord(dir))")
         case .stopped:
             let sig = control.stopSignal
             let by = sig != 0 ? " by \(SignalStop.name(sig))" : ""
@@ -191,7 +200,7 @@ struct Train: AsyncParsableCommand {
         let t = UncheckedBox(trainer)
         let thread = Thread {
             let r = Result { try t.value.run() }
-            board.trainerEnded(failure: { if case .failure(let e) = r { "\(e)" } else { nil } }(), stopped: (try? r.get()) == .stopped)
+            board.trainerEnded(failure: { if case .failure(let e) = r { "\(e)" } else { nil } }(), stopped: { if case .success(let o) = r { o != .finished } else { false } }())
             box.set(r)
         }
         thread.stackSize = 16 << 20

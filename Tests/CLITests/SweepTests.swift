@@ -74,7 +74,7 @@ final class SweepTests: XCTestCase {
             ("name: bad\nmethod: grid\n", "no 'parameters': the grid is empty"),
             (head + "  seed: {values: [\((0..<1001).map(String.init).joined(separator: ","))]}\n  k: {values: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]}\n",
              "10010 runs, over 10000: add --yes"),
-            ("name: bad\nmethod: bayes\nparameters:\n  k: {value: 4}\n", "method 'bayes' is not supported"),
+            ("name: bad\nmethod: bayes\nparameters:\n  k: {value: 4}\n", "method 'bayes' is not offered"),
             (head + "  method: {values: [bwn, ttq]}\n  ttq_t: {value: 2}\n", "--ttq-t must be in (0, 1)"),
             (head + "  threads: {values: [1, 2]}\n", "'threads' cannot be swept"),
             (head + "  lr: {min: 0.1, max: 1}\n", "'min' is not supported"),
