@@ -98,6 +98,17 @@ extension SearchProgress {
         }
     }
 
+    /// The board's status column (11 characters): "to rung 2/3", "paused 1/3", "stopped 1/3", nil where the run's
+    /// own state says it (pending, interrupted, done, failed).
+    public func shortStanding(_ view: SuccessiveHalving.RunView, searchOver: Bool) -> String? {
+        let n = rungs.count
+        switch halving.standing(view, epochs: epochs) {
+        case .training(let k): return "to rung \(k + 1)/\(n)"
+        case .paused(let k): return "\(searchOver ? "stopped" : "paused") \(k + 1)/\(n)"
+        case .pending, .interrupted, .complete, .failed: return nil
+        }
+    }
+
     /// Nothing left to train and nothing training: paused runs stay stopped.
     public func isOver(_ views: [SuccessiveHalving.RunView]) -> Bool {
         !views.contains { $0.busy } && halving.next(views, cap: search.runCap, epochs: epochs, better: better) == nil

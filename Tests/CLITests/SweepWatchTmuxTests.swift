@@ -56,6 +56,29 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
         return children.split(separator: " ").first.flatMap { Int32($0) }
     }
 
+    /// A successive-halving search on the board: its runs named r000…, their sampled λ, and each run's rung in the
+    /// status column (stopped at rung 1 of 2 once the search is over); no ETA, said why.
+    func testASearchBoardShowsEachRunsRung() throws {
+        let spec = temporaryDirectory() + "/search.yaml"
+        try ("name: watch-search\nmethod: random\nrun_cap: 4\nearly_terminate: {type: hyperband, min_iter: 1, eta: 2}\n"
+             + "parameters:\n  dataset: {value: synthetic}\n  k: {value: 4}\n  train_limit: {value: 256}\n  test_limit: {value: 128}\n"
+             + "  epochs: {value: 2}\n  lambda: {distribution: log_uniform_values, min: 1e-5, max: 1e-1}\n")
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        let o = try btviz(["sweep", "run", spec, "--out", dir, "--jobs", "1"], timeout: 600)
+        XCTAssertEqual(o.status, 0, o.stdout + o.stderr)
+        let status = try btviz(["sweep", "status", dir]).stdout
+        let stopped = status.split(separator: "\n").filter { $0.contains(" stopped ") }.count
+        XCTAssertGreaterThan(stopped, 0, status)
+        tmux(["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", "\(btvizPath) sweep watch \(dir); sleep 60"])
+        let s = waitForScreen("the search's board with its rungs", seconds: 30) {
+            $0.contains("watch-search") && $0.contains("4 runs") && $0.contains("stopped 1/2")
+        }
+        XCTAssertEqual(s.split(separator: "\n").filter { $0.contains("stopped 1/2") }.count, stopped, s)
+        XCTAssertTrue(s.contains("lambda") && s.contains("of them stopped at a rung"), s)
+        XCTAssertTrue(s.contains("successive-halving search"), "the footer says why there is no ETA: \(s)")
+        tmux(["send-keys", "-t", "t", "q"])
+    }
+
     /// Not a sweep folder, or no terminal: one line on stderr, before any screen.
     func testNotASweepFolderOrNoTerminalIsOneLine() throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

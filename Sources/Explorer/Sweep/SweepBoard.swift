@@ -14,6 +14,9 @@ public struct SweepRunRow: Sendable, Equatable {
     public var values: [String]
     public var state: State
     public var digest: RunDigest
+    /// In a successive-halving search: where the run stands among the rungs ("paused 1/3", "stopped 1/3",
+    /// "to rung 2/3"), shown instead of the state's word; nil otherwise.
+    public var rung: String?
 
     public init(name: String, values: [String], state: State, digest: RunDigest = RunDigest()) {
         self.name = name; self.values = values; self.state = state; self.digest = digest
@@ -122,6 +125,8 @@ public struct SweepBoard: Sendable, Equatable {
     public var notice: String?
     /// The spec's `metric: {name: test_loss}`: the board's test column shows the test loss instead of the metric.
     public var showsLoss = false
+    /// A successive-halving search: how much is left depends on promotions not made yet, so no ETA is given.
+    public var isSearch = false
 
     public init(name: String, varying: [String], rows: [SweepRunRow], notice: String? = nil, showsLoss: Bool = false) {
         self.name = name; self.varying = varying; self.rows = rows; self.notice = notice; self.showsLoss = showsLoss
@@ -142,7 +147,10 @@ public struct SweepBoard: Sendable, Equatable {
     }
 
     /// The grid's ETA and what it was computed on, or nil with the reason.
-    public var eta: GridETA { GridETA(rows) }
+    public var eta: GridETA {
+        isSearch ? GridETA(seconds: nil, basis: "a successive-halving search: what is left depends on its promotions (sweep status counts the epochs spent)")
+            : GridETA(rows)
+    }
 }
 
 /// When the grid ends if it goes on as it runs now: the running runs' own ETAs, plus every run still to do
@@ -153,6 +161,8 @@ public struct GridETA: Sendable, Equatable {
     public var seconds: Float?
     /// One line saying what the figure rests on, or why there is none.
     public var basis: String
+
+    init(seconds: Float?, basis: String) { self.seconds = seconds; self.basis = basis }
 
     init(_ rows: [SweepRunRow]) {
         let running = rows.filter(\.state.isLive)

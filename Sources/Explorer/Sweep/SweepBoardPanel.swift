@@ -26,7 +26,7 @@ public enum SweepRenderer {
             let r = board.rows[view.selected]
             let detail = r.state.detail
             var x = c.text(in: footer, footer.x, footer.y + 1, g.fold(r.name), .bold)
-            x = c.text(in: footer, x, footer.y + 1, ": " + r.state.word, r.state.style)
+            x = c.text(in: footer, x, footer.y + 1, ": " + (r.rung.map { "\(r.state.word), \($0)" } ?? r.state.word), r.state.style)
             if !detail.isEmpty { c.text(in: footer, x, footer.y + 1, " " + g.dash + " " + g.fold(detail), r.state.style == .bad ? .bad : .dim) }
         }
         if let n = view.notice ?? board.notice { c.text(in: footer, footer.x, footer.y + 1, g.fold(n) + "   ", .warn) }
@@ -55,6 +55,12 @@ func drawSweepHeader(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, title: S
     for (i, (phase, n)) in board.counts.enumerated() {
         if i > 0 { x = c.text(in: r, x, r.y + 1, " \(g.dot) ", .dim) }
         x = c.text(in: r, x, r.y + 1, "\(n) \(phase.word)", phase.style)
+    }
+    // A search's runs stopped (or paused) at a rung read as interrupted above; say which they are.
+    let atRungs: [String] = board.rows.compactMap { row in row.rung.map { String($0.prefix { $0 != " " }) } }
+    for word in ["paused", "stopped"] {
+        let n = atRungs.filter { $0 == word }.count
+        if n > 0 { x = c.text(in: r, x, r.y + 1, " (\(n) of them \(word) at a rung)", .dim) }
     }
 }
 
@@ -133,7 +139,7 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
             c.text(in: Rect(x: cx, y: y, w: w, h: 1), cx, y, g.fold(v), sel ? .accent : .normal)
             cx += w + 1
         }
-        c.text(in: r, statusX, y, row.state.word, row.state.style)
+        c.text(in: r, statusX, y, row.rung ?? row.state.word, row.rung?.hasPrefix("stopped") == true ? .dim : row.state.style)
         if case .failed(let reason) = row.state {
             // The reason where the figures would be: a failed run has no progress worth a bar.
             c.text(in: r, progressX, y, g.fold(reason), .bad)

@@ -17,6 +17,7 @@ public struct SweepWatcher {
     public typealias Staleness = (_ runDir: String, _ args: [String]) -> String?
     private let staleness: Staleness?
     private var staleCache: [String: (configTime: timespec, reason: String?)] = [:]
+    private var search: SearchProgress?
 
     /// Throws BTError if DIR is not a sweep folder (no readable sweep.json).
     public init(dir: String, staleness: Staleness? = nil) throws {
@@ -42,7 +43,12 @@ public struct SweepWatcher {
             lastQueueRead = ContinuousClock.now
         }
         var rows: [SweepRunRow] = []
-        for run in sweep.runs {
+        // A successive-halving search: each run's rung, read through one SearchProgress kept across polls.
+        if sweep.search?.earlyTerminate != nil, search?.plan != sweep { search = try? SearchProgress(folder: folder, plan: sweep) }
+        if sweep.search?.earlyTerminate == nil { search = nil }
+        let views = search?.views() ?? []
+        let over = search.map { $0.isOver(views) } ?? false
+        for (i, run) in sweep.runs.enumerated() {
             let runDir = dir + "/" + run.name
             // A quarter-megabyte a poll per run: a board of many long runs loads over a few frames, keys still work.
             var tail = tails[run.name] ?? MetricsTail(path: RunFiles.metrics(in: runDir), chunk: 1 << 18)
@@ -58,10 +64,13 @@ public struct SweepWatcher {
             digests[run.name] = digest
             var state = RunStatus.state(of: runDir)
             if let reason = staleReason(run, runDir: runDir), !state.isLive { state = .stale(reason: reason) }
-            rows.append(SweepRunRow(name: run.name, values: sweep.varying.map { run.options[$0] ?? "" },
-                                    state: SlurmQueue.merge(state, slurmTasks[run.name]), digest: digest))
+            var row = SweepRunRow(name: run.name, values: sweep.varying.map { run.options[$0] ?? "" },
+                                  state: SlurmQueue.merge(state, slurmTasks[run.name]), digest: digest)
+            if let search, views.indices.contains(i) { row.rung = search.shortStanding(views[i], searchOver: over) }
+            rows.append(row)
         }
         board = SweepBoard(name: sweep.name, varying: sweep.varying, rows: rows, showsLoss: sweep.metric?.figure == .testLoss)
+        board.isSearch = search != nil
     }
 
     private mutating func staleReason(_ run: SweepPlan.Run, runDir: String) -> String? {
