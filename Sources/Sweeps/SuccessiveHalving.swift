@@ -18,6 +18,7 @@ public struct SuccessiveHalving: Codable, Equatable, Sendable {
 
     /// The rungs' epochs for a budget of `epochs`: min_iter·eta^k below the budget, then the budget itself.
     public func rungs(epochs: Int) -> [Int] {
+        guard minIter >= 1, eta >= 2 else { return [epochs] }  // the spec's bounds; never a loop that cannot end
         var out: [Int] = [], r = minIter
         while r < epochs {
             out.append(r)

@@ -219,6 +219,18 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     /// every argument goes to a child's argv. Checked in one pass over the runs.
     func problem() -> String? {
         guard runs.count <= SweepSpec.maxRuns else { return "\(runs.count) runs, over the \(SweepSpec.maxRuns) a sweep may have" }
+        if let search {
+            // The scheduler loops over the rungs and runs these say: bounds as the spec's, whoever wrote the file.
+            guard search.runCap == runs.count else { return "run_cap \(search.runCap) but \(runs.count) runs" }
+            for (i, r) in runs.enumerated() where r.name != SearchSpace.runName(i) {
+                return "the search's run \(i) is named '\(r.name.prefix(80))', not \(SearchSpace.runName(i))"
+            }
+            if let h = search.earlyTerminate {
+                guard h.minIter >= 1, (2...1000).contains(h.eta), let e = search.epochs, e > h.minIter else {
+                    return "early_terminate min_iter \(h.minIter), eta \(h.eta), epochs \(search.epochs.map(String.init) ?? "none") are not a search's"
+                }
+            }
+        }
         var keys = Set<String>()
         for p in parameters where !keys.insert(p.key).inserted { return "the parameter '\(p.key.prefix(80))' is listed twice" }
         var varied = Set<String>()

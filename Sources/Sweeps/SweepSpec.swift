@@ -293,31 +293,41 @@ public struct SweepSpec: Equatable, Sendable {
         var seen = Set<String>()
         for i in parameters.indices {
             let p = parameters[i]
-            let flag = SweepSpec.flagName(p.key)
-            guard seen.insert(flag).inserted else { throw BTError("parameter '\(p.key)' is given twice") }
-            if let why = SweepSpec.reserved[flag] { throw BTError("parameter '\(p.key)' cannot be swept: \(why)") }
-            // One spelling per value (`00`, `+0` and `0` are one seed), then each value once, in one pass.
-            var spelled: [SweepValue.Identity: String] = [:]
-            var values: [String] = []
-            values.reserveCapacity(p.values.count)
-            for given in p.values {
-                guard !given.isEmpty else { throw BTError("parameter '\(p.key)' has an empty value") }
-                guard !given.contains(where: { $0.isNewline }) else { throw BTError("parameter '\(p.key)': a value must be one line") }
-                if let c = given.unicodeScalars.first(where: TerminalText.isControl) {
-                    throw BTError("parameter '\(p.key)': a value has the control character U+\(String(format: "%04X", c.value))")
-                }
-                guard !given.hasPrefix("--") else {
-                    throw BTError("parameter '\(p.key)': the value '\(given)' starts with '--', which train would read as an option")
-                }
-                let v = SweepValue.canonical(given)
-                if let earlier = spelled.updateValue(given, forKey: SweepValue.identity(v)) {
-                    throw BTError(earlier == given ? "parameter '\(p.key)' lists \(given) twice"
-                                  : "parameter '\(p.key)' lists \(earlier) and \(given), the same value")
-                }
-                values.append(v)
-            }
-            parameters[i].values = values
+            try Self.checkFlag(p.key, seen: &seen)
+            parameters[i].values = try Self.canonicalValues(p.values, key: p.key)
         }
+    }
+
+    /// A key's flag is given once and is not one the sweep sets itself.
+    private static func checkFlag(_ key: String, seen: inout Set<String>) throws {
+        let flag = flagName(key)
+        guard seen.insert(flag).inserted else { throw BTError("parameter '\(key)' is given twice") }
+        if let why = reserved[flag] { throw BTError("parameter '\(key)' cannot be swept: \(why)") }
+    }
+
+    /// The values as train will get them: each one line without control characters or a leading `--`, spelt one
+    /// way (`00`, `+0` and `0` are one seed), and each once, checked in one pass.
+    private static func canonicalValues(_ given: [String], key: String) throws -> [String] {
+        var spelled: [SweepValue.Identity: String] = [:]
+        var values: [String] = []
+        values.reserveCapacity(given.count)
+        for text in given {
+            guard !text.isEmpty else { throw BTError("parameter '\(key)' has an empty value") }
+            guard !text.contains(where: { $0.isNewline }) else { throw BTError("parameter '\(key)': a value must be one line") }
+            if let c = text.unicodeScalars.first(where: TerminalText.isControl) {
+                throw BTError("parameter '\(key)': a value has the control character U+\(String(format: "%04X", c.value))")
+            }
+            guard !text.hasPrefix("--") else {
+                throw BTError("parameter '\(key)': the value '\(text)' starts with '--', which train would read as an option")
+            }
+            let v = SweepValue.canonical(text)
+            if let earlier = spelled.updateValue(text, forKey: SweepValue.identity(v)) {
+                throw BTError(earlier == text ? "parameter '\(key)' lists \(text) twice"
+                              : "parameter '\(key)' lists \(earlier) and \(text), the same value")
+            }
+            values.append(v)
+        }
+        return values
     }
 
     /// A random search's problems, each naming its key: the keys as a grid's, each value a distribution may give
@@ -328,23 +338,8 @@ public struct SweepSpec: Equatable, Sendable {
         var seen = Set<String>()
         for p in search.parameters {
             if let why = keyProblem(p.key) { throw BTError("parameter '\(p.key)' is not an option name: \(why)") }
-            let flag = flagName(p.key)
-            guard seen.insert(flag).inserted else { throw BTError("parameter '\(p.key)' is given twice") }
-            if let why = reserved[flag] { throw BTError("parameter '\(p.key)' cannot be swept: \(why)") }
-            var spelled: [SweepValue.Identity: String] = [:]
-            for given in p.distribution.texts {
-                if let earlier = spelled.updateValue(given, forKey: SweepValue.identity(SweepValue.canonical(given))) {
-                    throw BTError("parameter '\(p.key)' lists \(earlier) and \(given), the same value (give probabilities to weigh a value)")
-                }
-                guard !given.isEmpty else { throw BTError("parameter '\(p.key)' has an empty value") }
-                guard !given.contains(where: { $0.isNewline }) else { throw BTError("parameter '\(p.key)': a value must be one line") }
-                if let c = given.unicodeScalars.first(where: TerminalText.isControl) {
-                    throw BTError("parameter '\(p.key)': a value has the control character U+\(String(format: "%04X", c.value))")
-                }
-                guard !given.hasPrefix("--") else {
-                    throw BTError("parameter '\(p.key)': the value '\(given)' starts with '--', which train would read as an option")
-                }
-            }
+            try checkFlag(p.key, seen: &seen)
+            _ = try canonicalValues(p.distribution.texts, key: p.key)
         }
         if let h = search.earlyTerminate, h.eta < 2 { throw BTError("early_terminate: eta must be at least 2") }
     }

@@ -177,6 +177,24 @@ final class SweepSearchTests: XCTestCase {
         XCTAssertEqual(first.map(String.init), "start r000 to epoch 1, rung 1 of 3", again.stdout)
     }
 
+    /// A sweep.json edited to a search the scheduler could not end (min_iter 0 would make rungs forever), or whose
+    /// runs are not the search's: every command refuses it in one line, nothing hangs.
+    func testAHostileSearchInSweepJsonIsRefused() throws {
+        let dir = temporaryDirectory() + "/search"
+        let spec = write(search(cap: 1).replacingOccurrences(of: "epochs: {value: 4}", with: "epochs: {value: 2}"))
+        XCTAssertEqual(try btviz(["sweep", "run", spec, "--out", dir], timeout: 300).status, 0)
+        let original = try String(contentsOfFile: dir + "/sweep.json", encoding: .utf8)
+        for (from, to, says) in [("\"min_iter\" : 1", "\"min_iter\" : 0", "early_terminate min_iter 0"),
+                                 ("\"run_cap\" : 1", "\"run_cap\" : 2", "run_cap 2 but 1 runs"),
+                                 ("\"name\" : \"r000\"", "\"name\" : \"r001\"", "is named 'r001', not r000")] {
+            XCTAssertTrue(original.contains(from), original)
+            try original.replacingOccurrences(of: from, with: to).write(toFile: dir + "/sweep.json", atomically: true, encoding: .utf8)
+            for command in [["sweep", "status", dir], ["sweep", "table", dir], ["sweep", "run", spec, "--out", dir], ["sweep", "plot", dir, "--x", "lambda"]] {
+                assertCleanFailure(try btviz(command, timeout: 60), mentioning: says)
+            }
+        }
+    }
+
     func testBadSearchSpecsAreOneLineErrorsAndStartNothing() throws {
         let head = "name: bad\nmethod: random\nrun_cap: 4\n"
         let cases: [(String, String)] = [
