@@ -24,7 +24,9 @@ public enum SweepRenderer {
         c.text(in: footer, footer.x, footer.y, "grid ETA: " + g.fold(eta.basis), .dim)
         if board.rows.indices.contains(view.selected) {
             let r = board.rows[view.selected]
-            let detail = r.state.detail
+            // A run at a rung waits for the search, not for the next sweep run.
+            let detail = r.rung.map { $0.hasPrefix("stopped") ? "stopped by successive halving: not in its rung's top 1/eta"
+                : $0.hasPrefix("paused") ? "paused at a rung: promoted if it ranks in the rung's top 1/eta" : r.state.detail } ?? r.state.detail
             var x = c.text(in: footer, footer.x, footer.y + 1, g.fold(r.name), .bold)
             x = c.text(in: footer, x, footer.y + 1, ": " + (r.rung.map { "\(r.state.word), \($0)" } ?? r.state.word), r.state.style)
             if !detail.isEmpty { c.text(in: footer, x, footer.y + 1, " " + g.dash + " " + g.fold(detail), r.state.style == .bad ? .bad : .dim) }
@@ -52,15 +54,16 @@ func drawSweepHeader(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, title: S
     if barW >= 8 { drawBar(&c, x + 2, r.y, width: barW, fraction: board.progress, done: board.progress >= 1, g) }
     guard r.h > 1 else { return }
     x = r.x
+    // A search's runs paused or stopped at a rung are interrupted runs: say how many, beside that count.
+    let atRungs: [String] = board.rows.compactMap { row in row.rung.map { String($0.prefix { $0 != " " }) } }
+    let rungNote = ["paused", "stopped"].compactMap { w -> String? in
+        let n = atRungs.filter { $0 == w }.count
+        return n > 0 ? "\(n) \(w) at a rung" : nil
+    }.joined(separator: ", ")
     for (i, (phase, n)) in board.counts.enumerated() {
         if i > 0 { x = c.text(in: r, x, r.y + 1, " \(g.dot) ", .dim) }
         x = c.text(in: r, x, r.y + 1, "\(n) \(phase.word)", phase.style)
-    }
-    // A search's runs stopped (or paused) at a rung read as interrupted above; say which they are.
-    let atRungs: [String] = board.rows.compactMap { row in row.rung.map { String($0.prefix { $0 != " " }) } }
-    for word in ["paused", "stopped"] {
-        let n = atRungs.filter { $0 == word }.count
-        if n > 0 { x = c.text(in: r, x, r.y + 1, " (\(n) of them \(word) at a rung)", .dim) }
+        if case .interrupted = phase, !rungNote.isEmpty { x = c.text(in: r, x, r.y + 1, " (\(rungNote))", .dim) }
     }
 }
 
