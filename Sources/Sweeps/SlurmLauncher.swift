@@ -75,8 +75,9 @@ public struct SlurmLauncher: Sendable {
         return Submission(index: (used.max() ?? 0) + 1, slurmDir: folder.slurmPath)
     }
 
-    /// The sbatch script for `runs` as submission `s`.
-    public func script(runs: [String], sweepName: String, submission s: Submission) -> String {
+    /// The sbatch script for `runs` as submission `s`. `untilEpoch`: successive halving's rung, the task pauses the
+    /// run there (`sweep task --until-epoch`); a requeued task resumes to the same rung.
+    public func script(runs: [String], sweepName: String, submission s: Submission, untilEpoch: Int? = nil) -> String {
         precondition(!runs.isEmpty)
         var head = [
             "#!/bin/bash",
@@ -114,7 +115,7 @@ public struct SlurmLauncher: Sendable {
             wait "$child"; exit $?
         }
         trap stop TERM
-        \(Self.shellQuote(executable)) sweep task "$dir" "$run" --threads "${SLURM_CPUS_PER_TASK:-1}" &
+        \(Self.shellQuote(executable)) sweep task "$dir" "$run" --threads "${SLURM_CPUS_PER_TASK:-1}"\(untilEpoch.map { " --until-epoch \($0)" } ?? "") &
         child=$!
         wait "$child"
         """
@@ -149,11 +150,11 @@ public struct SlurmLauncher: Sendable {
 
     /// Writes the script and the run list into DIR/slurm and submits them with `sbatch --parsable`; returns the
     /// array's job id. A refused submission leaves nothing behind.
-    public func submit(runs: [String], sweepName: String) throws -> (jobID: String, submission: Submission) {
+    public func submit(runs: [String], sweepName: String, untilEpoch: Int? = nil) throws -> (jobID: String, submission: Submission) {
         guard !runs.isEmpty else { throw BTError("no runs to submit") }
         try OutputFolder.create(folder.slurmPath, what: "the Slurm folder")
         let s = nextSubmission()
-        let id = try Self.submitArray(runs: runs, script: script(runs: runs, sweepName: sweepName, submission: s),
+        let id = try Self.submitArray(runs: runs, script: script(runs: runs, sweepName: sweepName, submission: s, untilEpoch: untilEpoch),
                                       listPath: s.listPath, scriptPath: s.scriptPath, jobPath: s.jobPath)
         return (id, s)
     }

@@ -63,12 +63,14 @@ public enum SlurmQueue {
     }
 
     /// Every run of the sweep that Slurm knows now, by run name (a later submission's task wins). Empty when
-    /// nothing was submitted, nothing is queued any more, or the Slurm commands are not there.
-    public static func tasks(_ folder: SweepFolder) -> [String: SlurmTask] {
+    /// nothing was submitted, nothing is queued any more, or the Slurm commands are not there. `includingEnded`:
+    /// also tasks that ended but that slurmctld still holds (for MinJobAge), so a task that ran and ended between
+    /// two looks is seen at all (a search's scheduler needs that; the status views read the run folder instead).
+    public static func tasks(_ folder: SweepFolder, includingEnded: Bool = false) -> [String: SlurmTask] {
         let subs = submissions(folder)
         guard !subs.isEmpty else { return [:] }
         let ids = subs.map(\.jobID)
-        var listing = queue(jobIDs: ids)
+        var listing = queue(jobIDs: ids, allStates: includingEnded)
         let gone = ids.filter { id in !listing.contains { $0.arrayJob == id } }
         if !gone.isEmpty { listing += accounting(jobIDs: gone) }
         let restarts = restartCounts(jobIDs: Set(listing.map(\.arrayJob)))
@@ -96,8 +98,9 @@ public enum SlurmQueue {
 
     /// squeue's lines for these array jobs. A job the controller no longer knows makes squeue fail for a list of
     /// only such jobs ("Invalid job id specified"), which is read as nothing queued.
-    static func queue(jobIDs: [String]) -> [Listed] {
-        guard let r = try? SlurmCommand.run("squeue", ["-h", "-r", "-j", jobIDs.joined(separator: ","), "-o", "%F|%K|%T|%r"]),
+    static func queue(jobIDs: [String], allStates: Bool = false) -> [Listed] {
+        let states = allStates ? ["-t", "all"] : []
+        guard let r = try? SlurmCommand.run("squeue", ["-h", "-r", "-j", jobIDs.joined(separator: ",")] + states + ["-o", "%F|%K|%T|%r"]),
               r.status == 0 else { return [] }
         return parseSqueue(r.stdout)
     }

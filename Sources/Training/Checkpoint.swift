@@ -29,6 +29,9 @@ public struct Checkpoint {
         /// class count; absent in files written before the model registry (then config.json's header and fc2.bias).
         public var inputShape: [Int]?
         public var classes: Int?
+        /// The training sums of the epoch in progress when the run was stopped part-way through one (absent at an
+        /// epoch's end and in older files): a resumed epoch's train loss and metric then cover all its batches.
+        public var epochSums: EpochSums?
         public var tensors: [Entry]
 
         public struct Entry: Codable { public var name: String; public var count: Int }
@@ -36,7 +39,7 @@ public struct Checkpoint {
         enum CodingKeys: String, CodingKey {
             case step, method, lambda, config, tensors, spec, quantizers
             case adamT = "adam_t", normalizerMean = "normalizer_mean", normalizerStd = "normalizer_std"
-            case adamSteps = "adam_steps", inputShape = "input_shape", classes
+            case adamSteps = "adam_steps", inputShape = "input_shape", classes, epochSums = "epoch_sums"
         }
 
         /// Every number read from the file is checked before anything uses it.
@@ -56,7 +59,17 @@ public struct Checkpoint {
                 throw bad("input_shape \(inputShape)")
             }
             if let classes, !(0...1_000_000).contains(classes) { throw bad("classes \(classes)") }
+            if let s = epochSums, !(s.metric.isFinite && s.loss.isFinite && s.seen >= 0 && s.seen <= Int(Int32.max)) {
+                throw bad("epoch sums \(s)")
+            }
         }
+    }
+
+    /// An epoch's running sums over the samples trained so far (Doubles: the JSON keeps every bit).
+    public struct EpochSums: Codable, Equatable, Sendable {
+        public var metric: Double = 0, loss: Double = 0
+        public var seen = 0
+        public init() {}
     }
 
     static let magic = Array("BTVZCKP1".utf8)
@@ -84,14 +97,14 @@ public struct Checkpoint {
 
     public static func save(path: String, engine: StepEngine, step: Int, method: QuantMethod,
                             lambda: Float, normalizer: (mean: [Float], std: [Float]), config: TrainConfig,
-                            inputShape: [Int], classes: Int) throws {
+                            inputShape: [Int], classes: Int, epochSums: EpochSums? = nil) throws {
         let ts = tensors(engine: engine)
         let adam = engine.optimizer
         let header = Header(step: step, method: method, lambda: lambda, adamT: adam.t,
                             normalizerMean: normalizer.mean, normalizerStd: normalizer.std, config: config,
                             spec: engine.quantizers.spec, quantizers: engine.quantizers.methods,
                             adamSteps: Dictionary(uniqueKeysWithValues: adam.names.map { ($0, adam.moments[$0]!.t) }),
-                            inputShape: inputShape, classes: classes,
+                            inputShape: inputShape, classes: classes, epochSums: epochSums,
                             tensors: ts.map { Header.Entry(name: $0.name, count: $0.buffer.count) })
         // Sorted keys: two identical runs write identical bytes (Adam's per-tensor steps are a dictionary, whose
         // order would otherwise change with every process), so md5 can show that they are the same.

@@ -35,6 +35,8 @@ public final class Trainer {
     /// all `epochs`, so a run resumed from here ends bit-identical to one never paused (successive halving's rungs).
     /// Not an option of the run, so never saved with it.
     public var stopAfterEpoch: Int?
+    /// The epoch in progress's training sums; saved with a checkpoint taken part-way through it.
+    private var epochSums = Checkpoint.EpochSums()
 
     public enum Outcome: Sendable, Equatable {
         case finished, stopped
@@ -80,6 +82,7 @@ public final class Trainer {
             lambda = resume.header.lambda
             step = resume.header.step
             lastCheckpointStep = step
+            epochSums = resume.header.epochSums ?? Checkpoint.EpochSums()
         }
         stats = LayerStatsTracker(layerCount: model.quantizedLayers.count, bins: config.histogramBins)
         x = FloatBuffer(count: config.batchSize * model.inputSize)
@@ -122,8 +125,6 @@ public final class Trainer {
             emit(.step(try initialRecord()))
         }
 
-        var epochMetric: Double = 0, epochSeen = 0
-        var epochLoss: Double = 0
         var epochStart = Date()
         var secondsPerStep: Double = 0
         var lastEvalSeconds: Double = 0
@@ -164,7 +165,7 @@ public final class Trainer {
             }
             let elapsed = Date().timeIntervalSince(started)
             secondsPerStep = secondsPerStep == 0 ? elapsed : 0.9 * secondsPerStep + 0.1 * elapsed
-            epochMetric += result.metricSum; epochSeen += n; epochLoss += Double(taskLoss) * Double(n)
+            epochSums.metric += result.metricSum; epochSums.seen += n; epochSums.loss += Double(taskLoss) * Double(n)
             step += 1
 
             if logThis {
@@ -179,10 +180,10 @@ public final class Trainer {
                 if let readFailure { throw readFailure }
                 lastEvalSeconds = Date().timeIntervalSince(evalStart)
                 emit(.epoch(EpochRecord(epoch: e, step: step, method: method.rawValue, metric: engine.model.objective.metric.name,
-                                        trainMetric: Float(epochMetric / Double(max(epochSeen, 1))),
-                                        trainLoss: Float(epochLoss / Double(max(epochSeen, 1))),
+                                        trainMetric: Float(epochSums.metric / Double(max(epochSums.seen, 1))),
+                                        trainLoss: Float(epochSums.loss / Double(max(epochSums.seen, 1))),
                                         testMetric: metric, testLoss: loss, seconds: Float(Date().timeIntervalSince(epochStart)))))
-                epochMetric = 0; epochSeen = 0; epochLoss = 0; epochStart = Date()
+                epochSums = Checkpoint.EpochSums(); epochStart = Date()
                 try saveCheckpoint(announce: false)
             }
             try checkSinks()
@@ -262,7 +263,8 @@ public final class Trainer {
     private func saveCheckpoint(announce: Bool) throws {
         guard let runDir else { return }
         try Checkpoint.save(path: RunFolder(runDir).checkpointPath, engine: engine, step: step, method: method, lambda: lambda,
-                            normalizer: task.normalization, config: config, inputShape: task.inputShape, classes: task.classes)
+                            normalizer: task.normalization, config: config, inputShape: task.inputShape, classes: task.classes,
+                            epochSums: epochSums.seen > 0 ? epochSums : nil)
         lastCheckpointStep = step
         if announce { event(.checkpoint, "checkpoint saved at step \(step)") }
     }

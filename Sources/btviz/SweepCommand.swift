@@ -100,6 +100,8 @@ struct SweepRun: ParsableCommand {
             try runSearch(folder, final)
         case .local:
             try runLocal(folder, todo)
+        case .slurm where final.search?.earlyTerminate != nil:
+            try runSlurmSearch(folder, final)
         case .slurm:
             try SlurmSubmission.submit(folder: folder, sweepName: final.name, runs: todo, options: slurm, dryRun: dryRun)
         }
@@ -143,6 +145,31 @@ struct SweepRun: ParsableCommand {
         }
         print("search finished: \(parts.joined(separator: ", ")); \(spent) of \(full) epochs (\(Int((100 * Double(spent) / Double(max(full, 1))).rounded()))%) a full grid of these runs would train; btviz sweep table \(Train.shellWord(folder.path))")
         if summary.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// A successive-halving search on Slurm: this process schedules, each decision a one-task job array.
+    private func runSlurmSearch(_ folder: SweepFolder, _ plan: SweepPlan) throws {
+        let progress = try SearchProgress(folder: folder, plan: plan)
+        let launcher = try SlurmSubmission.launcher(out: folder.path, options: slurm)
+        let jobs = slurm.maxParallel ?? self.jobs ?? 4
+        if dryRun {
+            guard let d = progress.next(busy: Set(SlurmQueue.tasks(folder).filter { $0.value.isLive }.keys)) else { print("nothing to submit"); return }
+            print("slurm: successive halving, \(progress.rungSummary); would submit \(d.run.name) to epoch \(d.toEpoch) first, as:")
+            for line in launcher.script(runs: [d.run.name], sweepName: plan.name, submission: launcher.nextSubmission(), untilEpoch: d.toEpoch)
+                .split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                print(TerminalText.escape(String(line)))
+            }
+            return
+        }
+        print("slurm: successive halving, \(progress.rungSummary); up to \(jobs) tasks at once, scheduled from this process (Ctrl-C leaves the submitted tasks to finish; the same command continues the search)")
+        let summary = try SlurmSearchLauncher(progress: progress, launcher: launcher, sweepName: plan.name, jobs: jobs)
+            .run { print(TerminalText.escape($0)) }
+        if let sig = summary.stoppedBy {
+            print("stopped by \(StopSignals.name(sig)): \(summary.submitted) tasks submitted, \(summary.promoted) of them promotions; the queued ones go on; run the same command again to continue the search")
+            throw ExitCode(128 + sig)
+        }
+        let spent = progress.epochsSpent(), full = plan.runs.count * progress.epochs
+        print("search finished: \(summary.submitted) tasks submitted (\(summary.promoted) promotions); \(spent) of \(full) epochs a full grid of these runs would train; btviz sweep table \(Train.shellWord(folder.path))")
     }
 
     /// The spec and its file's text, or the shorthand on this command line (nil: written out as YAML once the grid
@@ -226,9 +253,6 @@ enum SweepValidation {
         if let halving = plan.search?.earlyTerminate {
             let epochs = try budget(of: plan, halving)
             plan.search?.epochs = epochs
-            if backend == .slurm {
-                throw BTError("early_terminate runs on --backend local for now; a Slurm search runs every run to its end without it")
-            }
         }
         return plan
     }

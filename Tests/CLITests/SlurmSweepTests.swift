@@ -19,6 +19,74 @@ final class SlurmSweepTests: XCTestCase {
 
         """
 
+    /// Successive halving through the cluster: `sweep run` schedules, each start and promotion a task of its own
+    /// (`sweep task --until-epoch`); a task requeued part-way through its rung resumes to the same rung; a promoted
+    /// run ends byte for byte as `btviz train` of its settings here.
+    func testASuccessiveHalvingSearchOnSlurmPromotesByResumeAndSurvivesARequeue() throws {
+        try requireCluster()
+        let root = temporaryDirectory()
+        let spec = root + "/search.yaml", dir = root + "/search"
+        // k 12: a rung of 47 steps lasts seconds, long enough to requeue it part-way.
+        let fixed = ["dataset": "synthetic", "k": "12", "epochs": "2", "log_every": "5"]
+        try ("name: slurm-search\nmethod: random\nrun_cap: 4\nseed: 2\nearly_terminate: {type: hyperband, min_iter: 1, eta: 2}\n"
+             + "parameters:\n" + fixed.sorted { $0.key < $1.key }.map { "  \($0.key): {value: \($0.value)}\n" }.joined()
+             + "  lambda: {distribution: log_uniform_values, min: 1e-5, max: 1e-1}\n")
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        nonisolated(unsafe) var search: Output?
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            search = try? btviz(["sweep", "run", spec, "--out", dir, "--backend", "slurm", "--max-parallel", "2", "--time", "00:10:00"], timeout: 900)
+            finished.signal()
+        }
+        // Requeue r000's first task once it has trained a few steps of its first rung.
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, (lastStep(dir + "/r000") ?? 0) < 5 { usleep(100_000) }
+        let stepAtRequeue = try XCTUnwrap(lastStep(dir + "/r000"), "r000 never started training")
+        let job = try String(contentsOfFile: dir + "/slurm/array-1.job", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let requeue = try command("scontrol", ["requeue", job + "_0"])
+        XCTAssertEqual(requeue.status, 0, "scontrol requeue: \(requeue.stderr)")
+        XCTAssertEqual(finished.wait(timeout: .now() + 900), .success)
+        let o = try XCTUnwrap(search)
+        XCTAssertEqual(o.status, 0, o.stdout + o.stderr)
+        XCTAssertTrue(o.stdout.contains("start r000 to epoch 1, rung 1 of 2: Slurm job \(job)_0"), o.stdout)
+        XCTAssertTrue(o.stdout.contains("search finished"), o.stdout)
+        XCTAssertFalse(o.stdout.contains("start r000 to epoch 1, rung 1 of 2: Slurm job \(Int(job)! + 1)"), "the requeued task resumed r000, no second submission: \(o.stdout)")
+        // Asynchronous halving promotes a run in the top half of those that reached rung 1 so far: 2 or 3 of 4,
+        // as the rungs' results arrive; each promoted run completes, the others stop at rung 1.
+        let promoted = o.stdout.split(separator: "\n").filter { $0.hasPrefix("promote ") }
+        XCTAssertTrue((2...3).contains(promoted.count), o.stdout)
+        let runs = try status(dir)
+        let states = runs.map { $0["state"] as? String ?? "?" }
+        XCTAssertEqual(states.filter { $0 == "done" }.count, promoted.count, "\(runs)")
+        XCTAssertEqual(states.filter { $0 == "stopped" }.count, 4 - promoted.count, "\(runs)")
+
+        // r000 was stopped part-way through rung 1 by the requeue and resumed there by the task's second start.
+        XCTAssertLessThan(stepAtRequeue, 47)
+        let events = try records(dir + "/r000").filter { $0["type"] as? String == "event" }.compactMap { $0["kind"] as? String }
+        XCTAssertTrue(events.contains("stop") && events.contains("resume"), "\(events)")
+        let out = try String(contentsOfFile: dir + "/slurm/\(job)_0.out", encoding: .utf8)
+        XCTAssertTrue(out.contains("(restart 0)") && out.contains("(restart 1)"), out)
+
+        // The requeued run's figures and each promoted run's equal the same epochs of an uninterrupted `btviz train`
+        // of its settings; a promoted run's checkpoint equals it byte for byte. (The local search tests check the
+        // stopped runs' rung figures.)
+        for run in runs where run["name"] as? String == "r000" || run["state"] as? String == "done" {
+            let name = try XCTUnwrap(run["name"] as? String)
+            let lambda = try XCTUnwrap((run["options"] as? [String: String])?["lambda"])
+            let straight = root + "/straight-" + name
+            let t = try btviz(["train", "--headless", "--run-dir", straight, "--threads", "1", "--dataset", "synthetic", "--k", "12",
+                               "--epochs", "2", "--log-every", "5", "--lambda", lambda], timeout: 300)
+            XCTAssertEqual(t.status, 0, t.stderr)
+            let reached = try epochFigures(dir + "/" + name)
+            XCTAssertEqual(reached, Array(try epochFigures(straight).prefix(reached.count)), name)
+            if run["state"] as? String == "done" {
+                XCTAssertEqual(reached.count, 2, name)
+                XCTAssertEqual(FileManager.default.contents(atPath: straight + "/checkpoint.bin"),
+                               FileManager.default.contents(atPath: dir + "/" + name + "/checkpoint.bin"), "\(name) through Slurm ends bit-identical")
+            }
+        }
+    }
+
     func testSlurmSweepFinishesEveryRunAndItsTableEqualsTheLocalOne() throws {
         try requireCluster()
         let root = temporaryDirectory()
@@ -236,6 +304,17 @@ final class SlurmSweepTests: XCTestCase {
             return keys.map { "\($0)=" + ((r[$0] as? NSNumber).map { "\($0.doubleValue)" } ?? "missing") }
         }
         return try fields("step", ["step", "loss", "task_loss", "reg_loss"]) + fields("epoch", ["epoch", "test_metric", "test_loss", "train_loss"])
+    }
+
+    /// Each epoch record's test figures, the last record of each epoch (a resumed run's repeated epoch replaces
+    /// the earlier), as the shortest text of each double.
+    private func epochFigures(_ run: String) throws -> [String] {
+        var byEpoch: [Int: String] = [:]
+        for r in try records(run) where r["type"] as? String == "epoch" {
+            guard let e = r["epoch"] as? Int else { continue }
+            byEpoch[e] = ["test_metric", "test_loss", "train_loss"].map { "\($0)=" + ((r[$0] as? NSNumber).map { "\($0.doubleValue)" } ?? "missing") }.joined(separator: " ")
+        }
+        return byEpoch.keys.sorted().map { "\($0): " + byEpoch[$0]! }
     }
 
     /// The step of the run's latest step record, or nil before it has one.

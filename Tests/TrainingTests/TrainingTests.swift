@@ -107,6 +107,11 @@ final class TrainingTests: XCTestCase {
         let resumed = first.steps.map(\.loss) + second.steps.map(\.loss)
         XCTAssertEqual(resumed, straight.steps.map(\.loss))
         XCTAssertEqual(second.epochs.last?.testMetric, straight.epochs.last?.testMetric)
+        // The epoch cut at step 5 reports its train loss and metric over all its batches, not only those after
+        // the resume: the checkpoint carried the epoch's sums.
+        XCTAssertEqual(ckpt.header.epochSums?.seen, 128)
+        func figures(_ epochs: [EpochRecord]) -> [Float] { epochs.flatMap { [$0.trainLoss, $0.trainMetric, $0.testMetric, $0.testLoss] } }
+        XCTAssertEqual(figures(first.epochs + second.epochs), figures(straight.epochs))
     }
 
     /// A NaN loss stops the run with an error and leaves the last good checkpoint in place.
