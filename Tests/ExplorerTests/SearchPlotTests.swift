@@ -82,6 +82,28 @@ final class SearchPlotTests: XCTestCase {
         XCTAssertEqual(d.row(8), "        bt          bwn        twn      ")
     }
 
+    /// Values no axis can hold: λ of ±1e308 at once (their span is not a Double) and a figure that is not a number.
+    /// The plot places what it can and never traps.
+    func testValuesNoAxisHoldsAreSpreadAsCategoriesOrLeftOut() {
+        var data = SearchPlotData(keys: ["lambda"], runs: [
+            .init(row: 0, name: "a", values: ["1e308"], rungs: [Rung(epoch: 1, figure: 0.5)]),
+            .init(row: 1, name: "b", values: ["-1e308"], rungs: [Rung(epoch: 1, figure: 0.7)]),
+        ])
+        let v = SearchPlotView(data, key: "lambda", metric: .accuracy, selected: 0)
+        XCTAssertEqual(v.axis, .categories(["-1e308", "1e308"]))
+        // Two categories over 34 columns from 4: centres (2i + 1) * 34 / 4 → 8, 25, so the labels start at 4 + 8 - 3
+        // and 4 + 25 - 2.
+        XCTAssertEqual(draw(v).row(8), String(repeating: " ", count: 9) + "-1e308" + String(repeating: " ", count: 12) + "1e308"
+                       + String(repeating: " ", count: 8))
+        // Drawn as numbers anyway: no ticks and no markers, no trap.
+        let linear = SearchPlotView(key: "lambda", axis: .linear, metric: .accuracy, rungEpochs: [1], points: v.points)
+        let c = draw(linear)
+        XCTAssertFalse((0..<7).contains { y in (4..<38).contains { c[$0, y].ch == "1" } }, c.text)
+        data.runs[1].rungs = [Rung(epoch: 1, figure: .nan)]
+        let nan = draw(SearchPlotView(data, key: "lambda", metric: .accuracy, selected: 0))
+        XCTAssertEqual(nan.positions(of: .cursor).count, 1, "the run with a figure is drawn, the NaN left out: \(nan.text)")
+    }
+
     /// A search of 3 runs with rungs at epochs 1, 3, 9 (min_iter 1, eta 3): r000 stopped after epoch 1, r001 went on
     /// to epoch 4, r002 has not finished an epoch. What the plot draws: r000 at rung 1, r001 at rungs 1 and 2.
     static func searchBoard() throws -> SweepBoard {

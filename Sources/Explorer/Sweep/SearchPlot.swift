@@ -122,7 +122,8 @@ public struct SearchPlotView: Sendable, Equatable {
         }
         let xs = points.map(\.x)
         let numbers = xs.compactMap(Self.number)
-        if !xs.isEmpty, numbers.count == xs.count {
+        // Numbers whose range a Double holds; anything else (text, ±1e308 at once) spread as categories.
+        if !xs.isEmpty, numbers.count == xs.count, let mn = numbers.min(), let mx = numbers.max(), (mx - mn).isFinite {
             axis = data.logKeys.contains(key) && numbers.allSatisfy { $0 > 0 } ? .log : .linear
         } else {
             axis = .categories(Array(Set(xs)).sorted())

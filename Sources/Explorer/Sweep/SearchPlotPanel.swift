@@ -88,7 +88,7 @@ extension SweepRenderer {
         let styles = Self.groupStyles
         let deepest = v.points.map(\.rungs.count).max() ?? 0
         func mark(_ p: SearchPlotView.Point, _ k: Int, _ style: Style) {
-            guard let col = x.column(p.x) else { return }
+            guard let col = x.column(p.x), v.metric.scaled(p.rungs[k].figure).isFinite else { return }
             c.put(area.x + col, row(v.metric.scaled(p.rungs[k].figure)), rungGlyph(k, of: v, g), style, clip: area)
         }
         for k in 0..<deepest {
@@ -178,11 +178,8 @@ struct SearchPlotScale {
 
     init?(values: [Double]) {
         let finite = values.filter(\.isFinite)
-        guard let mn = finite.min(), let mx = finite.max() else { return nil }
-        let s = niceStep(mx > mn ? (mx - mn) / 4 : max(abs(mx) / 10, 1e-3))
-        var lo = (mn / s).rounded(.down) * s, hi = (mx / s).rounded(.up) * s
-        if hi <= lo { lo -= s; hi += s }
-        self.lo = lo; self.hi = hi; step = s
+        guard let mn = finite.min(), let mx = finite.max(), let range = roundRange(mn, mx) else { return nil }
+        lo = range.lo; hi = range.hi; step = range.step
     }
 
     var ticks: [Double] {
@@ -217,11 +214,12 @@ struct SearchPlotXAxis {
             }
             position = { text in SearchPlotView.number(text).flatMap { $0 > 0 ? (log10($0) - l) / (h - l) : nil } }
         case .linear:
-            let mn = numbers.min() ?? 0, mx = numbers.max() ?? 1
-            let s = niceStep(mx > mn ? (mx - mn) / 4 : max(abs(mx) / 10, 1e-3))
-            var lo = (mn / s).rounded(.down) * s, hi = (mx / s).rounded(.up) * s
-            if hi <= lo { lo -= s; hi += s }
-            let (l, h) = (lo, hi)
+            // A range too wide for a Double (values from ±1e308) has no axis: nothing is placed.
+            guard let range = roundRange(numbers.min() ?? 0, numbers.max() ?? 1) else {
+                ticks = []; position = { _ in nil }
+                return
+            }
+            let (l, h, s) = range
             let n = Int(((h - l) / s).rounded())
             ticks = (0...n).map { i in (col(Double(i) * s / (h - l)), fixed(l + Double(i) * s, step: s)) }
             position = { text in SearchPlotView.number(text).map { ($0 - l) / (h - l) } }
@@ -239,6 +237,16 @@ struct SearchPlotXAxis {
         guard let t = position(value), t.isFinite, t >= 0, t <= 1 else { return nil }
         return Int((t * Double(width - 1)).rounded())
     }
+}
+
+/// [mn, mx] widened to whole steps of a round size, about four of them (one either side of a single value); nil
+/// when the range does not fit a Double.
+private func roundRange(_ mn: Double, _ mx: Double) -> (lo: Double, hi: Double, step: Double)? {
+    let s = niceStep(mx > mn ? (mx - mn) / 4 : max(abs(mx) / 10, 1e-3))
+    var lo = (mn / s).rounded(.down) * s, hi = (mx / s).rounded(.up) * s
+    if hi <= lo { lo -= s; hi += s }
+    guard s.isFinite, s > 0, lo.isFinite, hi.isFinite, hi - lo <= 1000 * s else { return nil }
+    return (lo, hi, s)
 }
 
 /// 1, 2 or 5 times a power of ten, at least `x`.
