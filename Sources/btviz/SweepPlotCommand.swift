@@ -24,26 +24,23 @@ struct SweepPlot: ParsableCommand {
         for dir in dirs {
             let folder = SweepFolder(dir)
             let plan = try folder.plan()
-            guard let search = plan.search else { throw BTError("\(dir) is a grid; sweep plot draws random searches (btviz sweep table shows a grid)") }
+            guard plan.search != nil else { throw BTError("\(dir) is a grid; sweep plot draws random searches (btviz sweep table shows a grid)") }
             let m = plan.metric ?? .testMetric
             if let metric, metric.figure != m.figure { throw BTError("\(dir) ranks by \(m.name), the others by \(metric.name): one figure plots one metric") }
             metric = m
             names.append(plan.name)
-            for p in search.parameters where p.distribution.isSampled && !keys.contains(p.key) { keys.append(p.key) }
-            for p in search.parameters where p.distribution.isLog { logKeys.insert(p.key) }
-            let halving = search.earlyTerminate
-            let rungEpochs = halving.flatMap { h in search.epochs.map { h.rungs(epochs: $0) } }
+            // Which parameters, which of them log, which rungs: as `sweep watch`'s search plot decides them.
+            let scheme = SweepPlotScheme(plan: plan)
+            for k in scheme.keys where !keys.contains(k) { keys.append(k) }
+            logKeys.formUnion(scheme.logKeys)
             for r in plan.runs {
                 let dir = folder.runPath(r.name)
                 let (figures, done) = EpochFigures.read(runDir: dir, figure: m.figure)
                 guard done > 0 else { continue }
                 metricName = metricName ?? RunProgress.read(runDir: dir).metric
-                // Without successive halving a run has one rung: its last epoch.
-                let epochs = rungEpochs.map { $0.filter { $0 <= done } } ?? [done]
-                let rungs = epochs.compactMap { e in figures[e].map { (epoch: e, figure: $0) } }
                 let group = by.map { r.options[$0] ?? "(none)" } ?? plan.name
                 runs.append(.init(group: group, name: dirs.count > 1 ? "\(plan.name)/\(r.name)" : r.name, values: r.options,
-                                  rungs: rungs, rungCount: rungEpochs?.count ?? 1))
+                                  rungs: scheme.rungs(figures: figures, epochsDone: done), rungCount: scheme.rungCount))
             }
         }
         guard keys.contains(x) || runs.contains(where: { $0.values[x] != nil }) else {

@@ -13,8 +13,9 @@ struct SweepWatch: ParsableCommand {
         One row per run, its varying options as columns; the header has the grid's progress and ETA. Up/Down select \
         a run, Enter opens it in the explorer (following it while it trains; q or Esc comes back), m shows the \
         selected run's row group side by side (one layer's histogram and transitions for every run that differs \
-        only in the method, or in the option c picks; Left/Right change the step, Up/Down the layer). Works while \
-        `sweep run` trains the runs here or on Slurm, and after.
+        only in the method, or in the option c picks; Left/Right change the step, Up/Down the layer), p plots every \
+        run's test metric against a parameter (a log axis for a log distribution, each run at every rung it \
+        reached; x the next parameter). Works while `sweep run` trains the runs here or on Slurm, and after.
         """)
 
     @Argument(help: "The sweep folder (the --out of `btviz sweep run`).", completion: .directory) var dir: String

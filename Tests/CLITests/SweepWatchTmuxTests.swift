@@ -58,15 +58,22 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
 
     /// A successive-halving search on the board: its runs named r000…, their sampled λ, and each run's rung in the
     /// status column (stopped at rung 1 of 2 once the search is over); no ETA, said why.
-    func testASearchBoardShowsEachRunsRung() throws {
+    /// A successive-halving search of 4 runs over λ (log_uniform_values 1e-5..1e-1), run to its end by `sweep run`
+    /// into `dir`, rungs at epochs 1 and 2; `k` as given (a constant, or values to sample after λ). Returns
+    /// `sweep status`.
+    func makeSearch(k: String = "{value: 4}") throws -> String {
         let spec = temporaryDirectory() + "/search.yaml"
         try ("name: watch-search\nmethod: random\nrun_cap: 4\nearly_terminate: {type: hyperband, min_iter: 1, eta: 2}\n"
-             + "parameters:\n  dataset: {value: synthetic}\n  k: {value: 4}\n  train_limit: {value: 256}\n  test_limit: {value: 128}\n"
-             + "  epochs: {value: 2}\n  lambda: {distribution: log_uniform_values, min: 1e-5, max: 1e-1}\n")
+             + "parameters:\n  dataset: {value: synthetic}\n  lambda: {distribution: log_uniform_values, min: 1e-5, max: 1e-1}\n"
+             + "  k: \(k)\n  train_limit: {value: 256}\n  test_limit: {value: 128}\n  epochs: {value: 2}\n")
             .write(toFile: spec, atomically: true, encoding: .utf8)
         let o = try btviz(["sweep", "run", spec, "--out", dir, "--jobs", "1"], timeout: 600)
         XCTAssertEqual(o.status, 0, o.stdout + o.stderr)
-        let status = try btviz(["sweep", "status", dir]).stdout
+        return try btviz(["sweep", "status", dir]).stdout
+    }
+
+    func testASearchBoardShowsEachRunsRung() throws {
+        let status = try makeSearch()
         let stopped = status.split(separator: "\n").filter { $0.contains(" stopped ") }.count
         XCTAssertGreaterThan(stopped, 0, status)
         tmux(["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", "\(btvizPath) sweep watch \(dir); sleep 60"])
@@ -76,6 +83,68 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
         XCTAssertEqual(s.split(separator: "\n").filter { $0.contains("stopped 1/2") }.count, stopped, s)
         XCTAssertTrue(s.contains("lambda") && s.contains("stopped at a rung)"), s)
         XCTAssertTrue(s.contains("successive-halving search"), "the footer says why there is no ETA: \(s)")
+        tmux(["send-keys", "-t", "t", "q"])
+    }
+
+    /// A captured screen's rows, blank ones kept (capture-pane ends its last row with a newline too).
+    func screenRows(_ s: String) -> [String] {
+        var rows = s.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if rows.last == "" { rows.removeLast() }
+        return rows
+    }
+
+    /// `p` on a search's board at 80x24: the runs' test accuracy against λ on a log axis, each run at every rung it
+    /// reached (the marker is the rung's digit); `x` puts the next sampled parameter (k) on x, `p` goes back.
+    func testTheSearchPlotDrawsEachRunAtItsRungsAgainstLambdaOnALogAxis() throws {
+        let status = try makeSearch(k: "{values: [4, 8]}")
+        let lines = status.split(separator: "\n")
+        let stopped = lines.filter { $0.contains(" stopped ") }.count, complete = lines.filter { $0.contains(" done ") }.count
+        XCTAssertEqual(stopped + complete, 4, status)
+        XCTAssertGreaterThan(complete, 0, "some run reached rung 2: \(status)")
+        // The decades the λ axis spans: from the smallest sampled λ's down to the largest's up.
+        let plan = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/sweep.json"))) as? [String: Any]
+        let runs = try XCTUnwrap(plan?["runs"] as? [[String: Any]])
+        let lambdas = runs.compactMap { ($0["options"] as? [String: String])?["lambda"].flatMap(Double.init) }
+        XCTAssertEqual(lambdas.count, 4)
+        let decades = Int(log10(lambdas.min()!).rounded(.down))...Int(log10(lambdas.max()!).rounded(.up))
+
+        tmux(["new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "\(btvizPath) sweep watch \(dir); sleep 60"])
+        waitForScreen("the search's board", seconds: 30) { $0.contains("watch-search") && $0.contains("p search plot") }
+        tmux(["send-keys", "-t", "t", "p"])
+        var s = waitForScreen("the search plot", seconds: 15) { $0.contains("against lambda") && $0.contains("runs drawn") }
+        var rows = screenRows(s)
+        XCTAssertEqual(rows[0].trimmingCharacters(in: .whitespaces), "btviz sweep watch │ watch-search │ test accuracy (%) against lambda", s)
+        XCTAssertEqual(rows[1], "1 rung 1 (1 ep) · 2 rung 2 (2 ep)" + String(repeating: " ", count: 30) + "4 of 4 runs drawn", s)
+        XCTAssertTrue(s.contains("lambda (log scale)"), s)
+        for e in decades { XCTAssertTrue(s.contains("1e\(e)"), "the decade tick 1e\(e): \(s)") }
+        // The markers right of the y axis: every run at rung 1 (a rung-2 marker can cover its own run's rung 1 when
+        // the figures are within a row), the runs that completed at rung 2 too.
+        let axisRow = try XCTUnwrap(rows.firstIndex { $0.contains("└") }, s)
+        let marks = rows[2..<axisRow].map { r in r.firstIndex { $0 == "┤" || $0 == "│" }.map { String(r[r.index(after: $0)...]) } ?? "" }.joined()
+        XCTAssertEqual(marks.filter { $0 == "2" }.count, complete, s)
+        XCTAssertGreaterThanOrEqual(marks.filter { $0 == "1" }.count, stopped, s)
+        XCTAssertEqual(marks.filter { !" 12".contains($0) }.count, 0, "only markers right of the axis: \(s)")
+        // The selected run (the first) named with its λ, its figure at each rung and where it stopped.
+        let runLine = rows[rows.count - 2]
+        XCTAssertTrue(runLine.hasPrefix("▸ r000  lambda="), runLine)
+        XCTAssertTrue(runLine.contains("rung 1: ") && runLine.contains("%"), runLine)
+        // Nothing is cut mid-word at 80 columns: the lines end in whole words, none runs into the last column.
+        XCTAssertTrue(runLine.trimmingCharacters(in: .whitespaces).hasSuffix("stopped 1/2") || runLine.trimmingCharacters(in: .whitespaces).hasSuffix("done"), runLine)
+        XCTAssertEqual(rows[rows.count - 1].trimmingCharacters(in: .whitespaces), "q quit  ↑↓ run  x next parameter  p the board  Enter open in the explorer")
+        for r in rows where r.trimmingCharacters(in: .whitespaces).count >= 80 { XCTAssertTrue(r.hasSuffix(" runs drawn"), "\(r)\n\(s)") }
+
+        // ↓ selects the next run here too.
+        tmux(["send-keys", "-t", "t", "Down"])
+        waitForScreen("r001 selected") { $0.contains("▸ r001  lambda=") }
+        // x: k on a linear axis (4 and 8: ticks 4 … 8), no log scale.
+        tmux(["send-keys", "-t", "t", "x"])
+        s = waitForScreen("the plot against k") { $0.contains("against k") }
+        rows = screenRows(s)
+        XCTAssertFalse(s.contains("log scale"), s)
+        XCTAssertTrue(rows.contains { $0.trimmingCharacters(in: .whitespaces) == "k" }, s)
+        // p: the board again, its selection kept.
+        tmux(["send-keys", "-t", "t", "p"])
+        waitForScreen("the board again") { $0.contains("status") && $0.contains("stopped 1/2") && !$0.contains("against") }
         tmux(["send-keys", "-t", "t", "q"])
     }
 

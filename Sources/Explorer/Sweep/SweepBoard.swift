@@ -111,6 +111,15 @@ public struct RunDigest: Sendable, Equatable {
         }
     }
 
+    /// The test metric (or with `loss` the test loss) after each epoch, keyed by epochs done (1 is after the first
+    /// epoch) as `EpochFigures` keys them, each the text its record holds; and the epochs done.
+    public func epochFigures(loss: Bool) -> (figures: [Int: Double], epochs: Int) {
+        let values = loss ? testLosses : testMetrics
+        var figures: [Int: Double] = [:]
+        for (e, v) in zip(epochNumbers, values) { figures[e + 1] = Double("\(v)") ?? Double(v) }
+        return (figures, (epochNumbers.last ?? -1) + 1)
+    }
+
     /// The run's wall time so far, from its epoch records.
     public var seconds: Float { epochSeconds.reduce(0, +) }
 }
@@ -127,9 +136,18 @@ public struct SweepBoard: Sendable, Equatable {
     public var showsLoss = false
     /// A successive-halving search: how much is left depends on promotions not made yet, so no ETA is given.
     public var isSearch = false
+    /// What the search plot draws (`p`): every run's figure at each rung it reached against its parameters.
+    public var plot = SearchPlotData()
 
     public init(name: String, varying: [String], rows: [SweepRunRow], notice: String? = nil, showsLoss: Bool = false) {
         self.name = name; self.varying = varying; self.rows = rows; self.notice = notice; self.showsLoss = showsLoss
+    }
+
+    /// The figure the test column and the search plot show: the loss under the spec's `metric: test_loss`, else
+    /// the runs' metric (accuracy until a run says otherwise).
+    public var shownMetric: Metric {
+        if showsLoss { return .loss }
+        return Metric.printing(rows.first { !$0.digest.testMetrics.isEmpty }?.digest.metricName ?? Metric.accuracy.name)
     }
 
     /// How many runs there are of each word, in the order the header lists them, each with the phase of its first run

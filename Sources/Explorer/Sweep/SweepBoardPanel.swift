@@ -32,9 +32,11 @@ public enum SweepRenderer {
             if !detail.isEmpty { c.text(in: footer, x, footer.y + 1, " " + g.dash + " " + g.fold(detail), r.state.style == .bad ? .bad : .dim) }
         }
         if let n = view.notice ?? board.notice { c.text(in: footer, footer.x, footer.y + 1, g.fold(n) + "   ", .warn) }
-        drawKeys(&c, Rect(x: 0, y: footer.y + 2, w: width, h: 1),
-                 [("q", "quit"), (g.ascii ? "Up/Dn" : "↑↓", "run"), ("Enter", "open in the explorer"),
-                  ("m", "side by side"), ("PgUp/PgDn Home/End", "")], g)
+        let keys = [("q", "quit"), (g.ascii ? "Up/Dn" : "↑↓", "run"), ("Enter", "open in the explorer"),
+                    ("m", "side by side"), ("p", "search plot")]
+        // The paging keys only where they fit beside the others whole.
+        let paging = keys + [("PgUp/PgDn Home/End", "")]
+        drawKeys(&c, Rect(x: 0, y: footer.y + 2, w: width, h: 1), keyBarWidth(paging) <= width ? paging : keys, g)
         return c
     }
 }
@@ -80,18 +82,20 @@ func drawBar(_ c: inout Canvas, _ x: Int, _ y: Int, width: Int, fraction: Float,
 
 /// A key bar: `q quit  ↑↓ run ...`, labels dropped from the end when they do not fit.
 func drawKeys(_ c: inout Canvas, _ r: Rect, _ items: [(String, String)], _ g: Glyphs) {
-    func width(_ list: [(String, String)]) -> Int {
-        list.reduce(0) { $0 + $1.0.unicodeScalars.count + ($1.1.isEmpty ? 0 : $1.1.unicodeScalars.count + 1) + 2 }
-    }
     var shown = items
     var i = shown.count - 1
-    while width(shown) > r.w && i > 0 { shown[i].1 = ""; i -= 1 }
+    while keyBarWidth(shown) > r.w && i > 0 { shown[i].1 = ""; i -= 1 }
     var x = r.x
     for (k, label) in shown {
         if x + k.unicodeScalars.count > r.maxX { break }
         x = c.text(in: r, x, r.y, k, .keyCap)
         x = (label.isEmpty ? x : c.text(in: r, x + 1, r.y, label, .normal)) + 2
     }
+}
+
+/// The columns a key bar takes with every label shown.
+func keyBarWidth(_ items: [(String, String)]) -> Int {
+    items.reduce(0) { $0 + $1.0.unicodeScalars.count + ($1.1.isEmpty ? 0 : $1.1.unicodeScalars.count + 1) + 2 }
 }
 
 /// The run table: a title row of column names, then one row per run, scrolled to keep the selected row in view.
@@ -104,8 +108,7 @@ private func drawRunTable(_ c: inout Canvas, _ r: Rect, _ board: SweepBoard, sel
     }
     // The test column: the loss under the spec's `metric: test_loss`, else the runs' metric; a percentage to one
     // decimal in 6 columns, anything else to its own decimals in 9.
-    let metricName = rows.first { !$0.digest.testMetrics.isEmpty }?.digest.metricName ?? Metric.accuracy.name
-    let shown = board.showsLoss ? Metric.loss : Metric.printing(metricName)
+    let shown = board.shownMetric
     let metricW = shown.unit == .percent ? 6 : 9
     let statusW = 11, etaW = 6, flipW = 6, gutter = 2
     let fixed = gutter + optionW.reduce(0) { $0 + $1 + 1 } + statusW + 1 + 5 + 3 + etaW + 1 + metricW + 1 + flipW + 1

@@ -2,8 +2,8 @@ import BTCore
 import Foundation
 import Records
 
-/// The `sweep watch` loop: the board, the side-by-side view, and Enter into a run's replay explorer (following it
-/// live) on the same screen; q or Esc there comes back to the board.
+/// The `sweep watch` loop: the board, the side-by-side view, the search plot, and Enter into a run's replay
+/// explorer (following it live) on the same screen; q or Esc there comes back to the board.
 struct SweepExplorer {
     var watcher: SweepWatcher
     let options: ExplorerOptions
@@ -58,6 +58,8 @@ struct SweepExplorer {
         case .multiples:
             return SweepRenderer.renderMultiples(watcher.board, view: view, models: multiples.mapValues(\.model),
                                                  width: width, height: height, options: options)
+        case .plot:
+            return SweepRenderer.renderSearchPlot(watcher.board, view: view, width: width, height: height, options: options)
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which screen of `sweep watch` is showing. The run explorer (Enter) is the replay explorer itself.
-public enum SweepScreen: Sendable, Equatable { case board, multiples }
+public enum SweepScreen: Sendable, Equatable { case board, multiples, plot }
 
 /// What the user has chosen in `sweep watch`; the grid's data lives in SweepBoard.
 public struct SweepViewState: Sendable, Equatable {
@@ -15,6 +15,8 @@ public struct SweepViewState: Sendable, Equatable {
     /// Side by side: the option the runs differ in (the others are the selected run's); nil picks `method` when it
     /// varies, else the first varying option.
     public var compareKey: String?
+    /// Search plot: the option on the x axis; nil is the plot's default (a search's first sampled parameter).
+    public var plotKey: String?
     /// A short message for a few seconds ("not started yet").
     public var notice: String?
 
@@ -24,6 +26,12 @@ public struct SweepViewState: Sendable, Equatable {
     public func comparedKey(in board: SweepBoard) -> String? {
         if let k = compareKey, board.varying.contains(k) { return k }
         return board.varying.contains("method") ? "method" : board.varying.first
+    }
+
+    /// The search plot's x: the chosen option while it is still one, else the plot's default.
+    public func plotted(in board: SweepBoard) -> String? {
+        if let k = plotKey, board.plot.keys.contains(k) { return k }
+        return board.plot.defaultKey
     }
 
     /// The selected run's row group: every run whose varying options equal the selected run's except the compared
@@ -48,6 +56,10 @@ public enum SweepAction: Equatable, Sendable {
     case multiples
     /// Side by side: an earlier or later step, the next compared option, an earlier or later layer.
     case stepBack, stepForward, cycleCompared, prevLayer, nextLayer
+    /// Board: the search plot; search plot: back to the board.
+    case plot
+    /// Search plot: the next or previous option on the x axis.
+    case nextParameter, prevParameter
     case resize
 }
 
@@ -57,11 +69,18 @@ public enum SweepKeyMap {
         case .char("q"), .char("Q"), .ctrlC: return .quit
         case .escape: return screen == .board ? .quit : .back
         case .resize: return .resize
-        case .char("m"), .char("M"): return .multiples
         default: break
         }
         switch screen {
-        case .board:
+        case .board, .plot:
+            // The plot moves the board's selection with the board's keys.
+            switch key {
+            case .char("m"), .char("M"): return screen == .board ? .multiples : nil
+            case .char("p"), .char("P"): return .plot
+            case .char("x"), .tab: return screen == .plot ? .nextParameter : nil
+            case .char("X"), .backTab: return screen == .plot ? .prevParameter : nil
+            default: break
+            }
             switch key {
             case .up, .char("k"): return .up
             case .down, .char("j"): return .down
@@ -74,6 +93,7 @@ public enum SweepKeyMap {
             }
         case .multiples:
             switch key {
+            case .char("m"), .char("M"): return .multiples
             case .left: return .stepBack
             case .right: return .stepForward
             case .home: return .home
@@ -95,12 +115,19 @@ public enum SweepController {
         let n = board.rows.count
         func select(_ i: Int) { view.selected = n == 0 ? 0 : min(max(0, i), n - 1) }
         switch (action, view.screen) {
-        case (.up, .board): select(view.selected - 1)
-        case (.down, .board): select(view.selected + 1)
-        case (.pageUp, .board): select(view.selected - max(1, page))
-        case (.pageDown, .board): select(view.selected + max(1, page))
-        case (.home, .board): select(0)
-        case (.end, .board): select(n - 1)
+        case (.up, .board), (.up, .plot): select(view.selected - 1)
+        case (.down, .board), (.down, .plot): select(view.selected + 1)
+        case (.pageUp, .board), (.pageUp, .plot): select(view.selected - max(1, page))
+        case (.pageDown, .board), (.pageDown, .plot): select(view.selected + max(1, page))
+        case (.home, .board), (.home, .plot): select(0)
+        case (.end, .board), (.end, .plot): select(n - 1)
+        case (.plot, .board): view.screen = .plot
+        case (.plot, .plot), (.back, .plot): view.screen = .board
+        case (.nextParameter, .plot), (.prevParameter, .plot):
+            let keys = board.plot.keys
+            guard !keys.isEmpty else { break }
+            let i = view.plotted(in: board).flatMap { keys.firstIndex(of: $0) } ?? 0
+            view.plotKey = keys[(i + (action == .nextParameter ? 1 : keys.count - 1)) % keys.count]
         case (.multiples, .board):
             view.screen = .multiples
             view.step = nil

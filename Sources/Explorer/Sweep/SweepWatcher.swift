@@ -71,6 +71,7 @@ public struct SweepWatcher {
         }
         board = SweepBoard(name: sweep.name, varying: sweep.varying, rows: rows, showsLoss: sweep.metric?.figure == .testLoss)
         board.isSearch = search != nil
+        board.plot = SearchPlotData(plan: sweep, rows: rows, loss: board.showsLoss)
     }
 
     private mutating func staleReason(_ run: SweepPlan.Run, runDir: String) -> String? {
