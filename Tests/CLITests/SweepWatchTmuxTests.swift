@@ -76,13 +76,17 @@ final class SweepWatchTmuxTests: XCTestCase, TmuxDriving {
         let status = try makeSearch()
         let stopped = status.split(separator: "\n").filter { $0.contains(" stopped ") }.count
         XCTAssertGreaterThan(stopped, 0, status)
-        tmux(["new-session", "-d", "-s", "t", "-x", "100", "-y", "30", "\(btvizPath) sweep watch \(dir); sleep 60"])
+        tmux(["new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "\(btvizPath) sweep watch \(dir); sleep 60"])
         let s = waitForScreen("the search's board with its rungs", seconds: 30) {
             $0.contains("watch-search") && $0.contains("4 runs") && $0.contains("stopped 1/2")
         }
         XCTAssertEqual(s.split(separator: "\n").filter { $0.contains("stopped 1/2") }.count, stopped, s)
         XCTAssertTrue(s.contains("lambda") && s.contains("stopped at a rung)"), s)
-        XCTAssertTrue(s.contains("successive-halving search"), "the footer says why there is no ETA: \(s)")
+        // The footer says why there is no ETA, and the selected run's standing, each whole at 80 columns.
+        let rows = screenRows(s)
+        XCTAssertTrue(rows.contains("grid ETA: none: a search's length depends on its promotions"), s)
+        let selected = try XCTUnwrap(rows.first { $0.hasPrefix("r000: ") }, s)
+        XCTAssertTrue(selected.hasSuffix("not in its rung's top 1/eta (successive halving)") || selected == "r000: done", selected)
         tmux(["send-keys", "-t", "t", "q"])
     }
 

@@ -166,7 +166,7 @@ public struct SweepBoard: Sendable, Equatable {
 
     /// The grid's ETA and what it was computed on, or nil with the reason.
     public var eta: GridETA {
-        isSearch ? GridETA(seconds: nil, basis: "a successive-halving search: what is left depends on its promotions (sweep status counts the epochs spent)")
+        isSearch ? GridETA(seconds: nil, basis: "none: a search's length depends on its promotions")
             : GridETA(rows)
     }
 }

@@ -25,10 +25,10 @@ public enum SweepRenderer {
         if board.rows.indices.contains(view.selected) {
             let r = board.rows[view.selected]
             // A run at a rung waits for the search, not for the next sweep run.
-            let detail = r.rung.map { $0.hasPrefix("stopped") ? "stopped by successive halving: not in its rung's top 1/eta"
-                : $0.hasPrefix("paused") ? "paused at a rung: promoted if it ranks in the rung's top 1/eta" : r.state.detail } ?? r.state.detail
+            let detail = r.rung.map { $0.hasPrefix("stopped") ? "not in its rung's top 1/eta (successive halving)"
+                : $0.hasPrefix("paused") ? "promoted if it ranks in its rung's top 1/eta" : r.state.detail } ?? r.state.detail
             var x = c.text(in: footer, footer.x, footer.y + 1, g.fold(r.name), .bold)
-            x = c.text(in: footer, x, footer.y + 1, ": " + (r.rung.map { "\(r.state.word), \($0)" } ?? r.state.word), r.state.style)
+            x = c.text(in: footer, x, footer.y + 1, ": " + (r.rung ?? r.state.word), r.state.style)
             if !detail.isEmpty { c.text(in: footer, x, footer.y + 1, " " + g.dash + " " + g.fold(detail), r.state.style == .bad ? .bad : .dim) }
         }
         if let n = view.notice ?? board.notice { c.text(in: footer, footer.x, footer.y + 1, g.fold(n) + "   ", .warn) }
