@@ -20,12 +20,7 @@ struct SweepBest: ParsableCommand {
         let folder = SweepFolder(dir)
         let plan = try folder.plan()
         guard plan.search != nil else { throw BTError("\(dir) is a grid; sweep best is for a random search (sweep table shows a grid's best cells)") }
-        var states: [String: RunPhase] = [:]
-        for r in plan.runs {
-            let path = folder.runPath(r.name)
-            states[r.name] = SweepStaleness.state(of: path, args: r.args, progress: RunProgress.read(runDir: path))
-        }
-        let table = try SearchTable(plan: plan, folder: folder, states: states)
+        let table = try SearchTable(plan: plan, folder: folder, states: SweepStaleness.states(plan, in: folder))
         guard let top = table.groups.first, let best = top.rows.first, let run = plan.run(named: best.name) else {
             throw BTError("no run of \(dir) has finished an epoch yet")
         }

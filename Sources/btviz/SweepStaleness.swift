@@ -32,6 +32,17 @@ enum SweepStaleness {
         return reason(runDir: runDir, args: args).map { .stale(reason: $0) } ?? state
     }
 
+    /// Every run's state by name (stale where its recorded options differ from the spec's): what a search's table
+    /// ranks and `sweep best` reads.
+    static func states(_ plan: SweepPlan, in folder: SweepFolder) -> [String: RunPhase] {
+        var states: [String: RunPhase] = [:]
+        for r in plan.runs {
+            let path = folder.runPath(r.name)
+            states[r.name] = state(of: path, args: r.args, progress: RunProgress.read(runDir: path))
+        }
+        return states
+    }
+
     /// Refuses a plan whose folder holds runs trained with other options, naming the first key, both values and
     /// the runs, and what to do.
     static func refuseStale(_ plan: SweepPlan, in folder: SweepFolder) throws {

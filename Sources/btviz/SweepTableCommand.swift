@@ -91,12 +91,7 @@ struct SweepTableCommand: ParsableCommand {
         if let (flag, _) = given.first(where: { $0.1 }) {
             throw BTError("\(flag) is for a grid's table; a random search's table ranks each run by the search's metric (stored figure at its last epoch); confirm the best settings over seeds with btviz sweep best DIR --spec")
         }
-        var states: [String: RunPhase] = [:]
-        for r in plan.runs {
-            let path = folder.runPath(r.name)
-            states[r.name] = SweepStaleness.state(of: path, args: r.args, progress: RunProgress.read(runDir: path))
-        }
-        let table = try SearchTable(plan: plan, folder: folder, states: states)
+        let table = try SearchTable(plan: plan, folder: folder, states: SweepStaleness.states(plan, in: folder))
         switch format {
         case .json: print(try table.json())
         case .csv: table.csv().forEach { print($0) }
