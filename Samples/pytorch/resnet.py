@@ -45,6 +45,12 @@ Modes (the first argument):
     safetensors`): the loss, the quantizer's state after the step (TTQ's Wp, Wn after Adam; LQ-Nets' levels after
     the basis update), the latent weights after Adam and Q(W) must agree (exit 1 if not). Seconds; a temp folder.
 
+  python resnet.py gradcheck --btviz ../../.build/release/btviz --data ../../../shared/data/cifar10-subset --run RUN
+    the gradient btviz steps with against PyTorch's at a trained btviz run's weights, per quantized conv: how many
+    weights get another code in each tool (weights within an ulp of a threshold), the task gradient with each tool's
+    own Q(W) and with btviz's Q(W) in PyTorch (exit 1 if these disagree beyond 1e-2), on how many weights the
+    regularizer's pull differs, and how many lie within 4 float steps of a threshold.
+
   python resnet.py --fixtures ../../Tests/Fixtures/pytorch-resnet --data ../../../shared/data/cifar10-subset
     writes what Tests/TrainingTests/ResNetPyTorchTests.swift compares btviz against: ResNet-8 with PyTorch's default
     initialization (torch.manual_seed(0)), the first BATCH CIFAR-10 training images normalized per channel over the
@@ -760,6 +766,116 @@ def crosscheck(args):
     sys.exit(0 if ok else 1)
 
 
+def read_checkpoint_tensors(path):
+    """btviz's checkpoint.bin: "BTVZCKP1", a UInt32 header length, the JSON header, then its tensors as float32."""
+    import struct
+    blob = open(path, "rb").read()
+    length = struct.unpack("<I", blob[8:12])[0]
+    header, offset, out = json.loads(blob[12:12 + length]), 12 + length, {}
+    for e in header["tensors"]:
+        out[e["name"]] = np.frombuffer(blob, dtype="<f4", count=e["count"], offset=offset).astype(np.float64)
+        offset += 4 * e["count"]
+    return out
+
+
+def gradcheck(args):
+    """Compares the gradient btviz steps with against PyTorch's at the weights of a trained btviz run (where a
+    quantizer's thresholds have weights sitting on them, unlike at initialization): btviz's is read from Adam's first
+    moment after one step at lr 1e-30 (m = 0.1 g, the weights do not move), from the run's weights (`train
+    --init-from` its safetensors export), the first 128 training images as one batch, no augmentation. Per quantized
+    conv: how many weights the two tools give another code (float rounding of the threshold: weights within an ulp
+    of it); the task gradient with each tool's own Q(W) and with btviz's Q(W) in PyTorch's forward; the
+    regularizer's gradient alone (btviz: its gradient at λ minus at λ 0)."""
+    import subprocess
+    import tempfile
+    n = 128
+    torch.set_num_threads(args.threads)
+    work = tempfile.mkdtemp(prefix="resnet-gradcheck-")
+    export = os.path.join(work, "run.safetensors")
+    subprocess.run([args.btviz, "export", args.run, "--format", "safetensors", "--out", export], check=True, capture_output=True)
+    theirs, meta = read_safetensors(export)
+    config = json.loads(meta["config"])
+    fits = {f["name"]: f for f in json.loads(meta.get("fits", "[]"))}
+    method, depth = config["method"], config.get("depth", 20)
+    lam = DEFAULT_LAMBDA[method] if args.lam is None else args.lam
+    names = [k for k, v in ResNet(depth, 10, "full").state_dict().items() if not k.endswith("num_batches_tracked")]
+    initial = {k: torch.from_numpy(theirs[k].copy()) for k in names}
+    write_safetensors(os.path.join(work, "init.safetensors"), initial)
+    (xtr, ytr), _ = read_cifar(args.data)
+    x, y = xtr[:n].copy(), ytr[:n]
+    standardize(x, x[:0])
+
+    def btviz_gradients(l):
+        run = os.path.join(work, f"run-{l}")
+        subprocess.run([args.btviz, "train", "--headless", "--dataset", "cifar10", "--data-dir", args.data, "--model", "resnet",
+                        "--depth", str(depth), "--method", method, "--init-from", os.path.join(work, "init.safetensors"),
+                        "--train-limit", str(n), "--test-limit", str(n), "--batch-size", str(n), "--epochs", "1", "--no-crop",
+                        "--no-cutout", "--no-flip", "--lambda", str(l), "--lr", "1e-30", "--threads", str(args.threads),
+                        "--run-dir", run], check=True, capture_output=True)
+        return {k[len("adam.m."):]: v / 0.1 for k, v in read_checkpoint_tensors(os.path.join(run, "checkpoint.bin")).items()
+                if k.startswith("adam.m.")}
+
+    def torch_gradients(q_of=None):
+        model = ResNet(depth, 10, method)
+        model.load_state_dict(initial, strict=False)
+        if q_of is not None:  # btviz's Q(W) in the forward, straight-through to W
+            for name, conv in model.named_modules():
+                if isinstance(conv, QConv) and f"btviz.{name}.weight.q" in theirs:
+                    q = torch.from_numpy(theirs[f"btviz.{name}.weight.q"].copy())
+                    conv.forward = lambda xb, c=conv, q=q: c._conv_forward(xb, c.weight + (q - c.weight).detach(), None)
+        model.train()
+        F.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        task = {name: c.weight.grad.clone() for name, c in model.named_modules() if isinstance(c, QConv)}
+        if q_of is None and lam > 0:
+            add_regularizer_gradient(model, lam)
+        return model, task
+
+    def flat(t):  # a conv gradient in btviz's layout, [out, 3, 3, in]
+        return t.double().permute(0, 2, 3, 1).reshape(-1).numpy()
+
+    def rel(a, b):
+        return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30))
+
+    with_reg, without = btviz_gradients(lam), btviz_gradients(0)
+    model, task = torch_gradients()
+    _, task_their_q = torch_gradients(q_of=True)
+    print(f"{args.run}: ResNet-{depth} {method}, λ {lam}; btviz's step gradient against PyTorch's at its weights")
+    print(f"{'layer':16s} {'codes differ':>15s} {'task, own Q':>12s} {'task, its Q':>12s} {'pull differs':>14s} "
+          f"{'on a threshold':>15s}")
+    worst_same_q, pull_off_threshold, on_threshold, total = 0.0, 0, 0, 0
+    for name, conv in model.named_modules():
+        if not isinstance(conv, QConv):
+            continue
+        w = conv.weight.detach()
+        with torch.no_grad():
+            mine_q = conv.quantizer(w) if conv.quantizer is not None else w
+        their_q = torch.from_numpy(theirs.get(f"btviz.{name}.weight.q", w.numpy()).copy())
+        codes = int((mine_q != their_q.to(mine_q.dtype)).logical_and((mine_q == 0) | (their_q == 0) | (mine_q.sign() != their_q.sign())).sum())
+        own = rel(without[name], flat(task[name]))
+        same_q = rel(without[name], flat(task_their_q[name]))
+        worst_same_q = max(worst_same_q, same_q)
+        # A weight within 4 float steps of a transition (PyTorch's or btviz's: they differ in the last bits) sits
+        # on it: which side it is on, and so its code and the sign of its pull, is each tool's rounding.
+        ts = conv.last_fit.transitions.reshape(-1).double().tolist() if conv.last_fit is not None else []
+        ts += fits.get(name, {}).get("transitions", [])
+        wf = flat(w)
+        near = np.zeros(wf.shape, dtype=bool)
+        for t in ts:
+            near |= np.abs(wf - t) <= 4 * np.spacing(np.float32(abs(t)))
+        reg_t = flat(conv.weight.grad - task[name])
+        reg_b = with_reg[name] - without[name]
+        off = np.abs(reg_b - reg_t) > 1e-3 * max(np.abs(reg_t).max(), 1e-30) if lam > 0 else np.zeros(wf.shape, dtype=bool)
+        pull_off_threshold += int((off & ~near).sum())
+        on_threshold += int(near.sum()); total += wf.size
+        print(f"{name:16s} {codes:6d} of {w.numel():<6d} {own:12.1e} {same_q:12.1e} {int(off.sum()):14d} {int(near.sum()):15d}")
+    print(f"{on_threshold} of {total} weights lie within 4 float steps of a threshold. With btviz's Q(W) the task "
+          f"gradients agree to {worst_same_q:.1e} (largest difference over the largest element); the regularizer's "
+          f"pull differs by more than 1/1000 of its peak on {pull_off_threshold} weights that are not on a threshold "
+          f"(where the tools' codes differ, so does the layer's scale, and with it the width of every pull)")
+    shutil.rmtree(work)
+    sys.exit(0 if worst_same_q < 1e-2 else 1)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # bench: vgg6.py's benchmark on the ResNet (same options and JSON keys as `btviz bench --model resnet --json`)
 # ---------------------------------------------------------------------------------------------------------------
@@ -809,6 +925,14 @@ def main(argv=None):
         p.add_argument("--data", required=True, help="folder with CIFAR-10's binary files")
         p.add_argument("--threads", type=int, default=1)
         crosscheck(p.parse_args(argv[1:]))
+    elif argv[:1] == ["gradcheck"]:
+        p = argparse.ArgumentParser(prog="resnet.py gradcheck", description=gradcheck.__doc__.split(":")[0])
+        p.add_argument("--btviz", required=True, help="the btviz binary")
+        p.add_argument("--data", required=True, help="folder with CIFAR-10's binary files")
+        p.add_argument("--run", required=True, help="a trained btviz ResNet run folder")
+        p.add_argument("--lambda", dest="lam", type=float, default=None, help="default: btviz's for the run's method")
+        p.add_argument("--threads", type=int, default=1)
+        gradcheck(p.parse_args(argv[1:]))
     elif argv[:1] == ["selftest"]:
         selftest(None)
     else:
