@@ -109,11 +109,7 @@ struct SweepRun: ParsableCommand {
 
     private func runLocal(_ folder: SweepFolder, _ todo: [String]) throws {
         guard !todo.isEmpty else { print("nothing to train"); return }
-        let cores = threads ?? min(Workers.available, Workers.limit)
-        // One run per core, one thread each: on the 2-core VM a grid finished 14-25% sooner than one run on both
-        // cores (docs/sweeps.md); independent runs need no synchronization between threads.
-        let jobs = min(self.jobs ?? cores, todo.count)
-        let perRun = max(1, cores / jobs)
+        let (jobs, perRun) = localShare(runs: todo.count)
         print("local: \(jobs) at once, \(perRun) thread(s) each")
         let launcher = LocalLauncher(folder: folder, executable: "/proc/self/exe", jobs: jobs, threads: perRun)
         let summary = launcher.run(todo) { print(TerminalText.escape($0)) }
@@ -131,19 +127,16 @@ struct SweepRun: ParsableCommand {
     /// A successive-halving search: as many runs at once as the cores allow, each to its next rung.
     private func runSearch(_ folder: SweepFolder, _ plan: SweepPlan) throws {
         let progress = try SearchProgress(folder: folder, plan: plan)
-        let cores = threads ?? min(Workers.available, Workers.limit)
-        let jobs = min(self.jobs ?? cores, plan.runs.count)
-        let perRun = max(1, cores / jobs)
-        print("local: successive halving, rungs at epoch \(progress.rungs.map(String.init).joined(separator: ", ")) (eta \(progress.halving.eta)); \(jobs) at once, \(perRun) thread(s) each")
+        let (jobs, perRun) = localShare(runs: plan.runs.count)
+        print("local: successive halving, \(progress.rungSummary); \(jobs) at once, \(perRun) thread(s) each")
         let summary = SearchLauncher(progress: progress, executable: "/proc/self/exe", jobs: jobs, threads: perRun).run { print(TerminalText.escape($0)) }
-        let spent = progress.epochsSpent(), full = plan.runs.count * progress.epochs
         let parts = ["\(summary.started) started", "\(summary.promoted) promoted", "\(summary.complete) trained to the end",
                      "\(summary.failed) failed"] + (summary.interrupted > 0 ? ["\(summary.interrupted) interrupted"] : [])
         if let sig = summary.stoppedBy {
             print("stopped by \(StopSignals.name(sig)): \(parts.joined(separator: ", ")); run the same command again to continue the search")
             throw ExitCode(128 + sig)
         }
-        print("search finished: \(parts.joined(separator: ", ")); \(spent) of \(full) epochs (\(Int((100 * Double(spent) / Double(max(full, 1))).rounded()))%) a full grid of these runs would train; btviz sweep table \(Train.shellWord(folder.path))")
+        print("search finished: \(parts.joined(separator: ", ")); \(Self.epochsSpent(progress)); btviz sweep table \(Train.shellWord(folder.path))")
         if summary.failed > 0 { throw ExitCode(1) }
     }
 
@@ -168,8 +161,22 @@ struct SweepRun: ParsableCommand {
             print("stopped by \(StopSignals.name(sig)): \(summary.submitted) tasks submitted, \(summary.promoted) of them promotions; the queued ones go on; run the same command again to continue the search")
             throw ExitCode(128 + sig)
         }
-        let spent = progress.epochsSpent(), full = plan.runs.count * progress.epochs
-        print("search finished: \(summary.submitted) tasks submitted (\(summary.promoted) promotions); \(spent) of \(full) epochs a full grid of these runs would train; btviz sweep table \(Train.shellWord(folder.path))")
+        print("search finished: \(summary.submitted) tasks submitted (\(summary.promoted) promotions); \(Self.epochsSpent(progress)); btviz sweep table \(Train.shellWord(folder.path))")
+    }
+
+    /// How many runs train at once here and with how many threads each. By default one run per core, one thread
+    /// each: on the 2-core VM a grid finished 14-25% sooner than one run on both cores (docs/sweeps.md);
+    /// independent runs need no synchronization between threads.
+    private func localShare(runs: Int) -> (jobs: Int, perRun: Int) {
+        let cores = threads ?? min(Workers.available, Workers.limit)
+        let jobs = min(self.jobs ?? cores, runs)
+        return (jobs, max(1, cores / jobs))
+    }
+
+    /// "26 of 108 epochs (24%) a full grid of these runs would train": what a finished search cost, either backend.
+    private static func epochsSpent(_ progress: SearchProgress) -> String {
+        let spent = progress.epochsSpent(), full = progress.plan.runs.count * progress.epochs
+        return "\(spent) of \(full) epochs (\(Int((100 * Double(spent) / Double(max(full, 1))).rounded()))%) a full grid of these runs would train"
     }
 
     /// The spec and its file's text, or the shorthand on this command line (nil: written out as YAML once the grid
