@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CMatio", pkgConfig: "matio", providers: [.apt(["libmatio-dev"])]),
         .systemLibrary(name: "CPng", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // Open MPI through dlopen: no build-time MPI; a launch by mpirun without it says what is missing.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
 
         // Layers, bottom to top: core -> records -> kernels -> layers/quantizers -> models -> training -> explorer -> CLI.
         .target(name: "BTCore", swiftSettings: fast),
@@ -44,6 +46,8 @@ let package = Package(
         .target(name: "Explorer", dependencies: ["BTCore", "Records", "Quantizers", "Sweeps", "CNCurses"], swiftSettings: fast),
         // Sweeps: spec, sweep folder, run status, launchers, tables. Reads run records, never trains.
         .target(name: "Sweeps", dependencies: ["BTCore", "Records", "CCrypto", .product(name: "Yams", package: "Yams")]),
+        // The ranks of one run: the launch, Open MPI, and the one order of a batch's sums on any rank count.
+        .target(name: "Ranks", dependencies: ["BTCore", "CMPI"], swiftSettings: fast),
         .target(name: "Restoration", dependencies: ["BTCore", "Kernels", "Datasets", "CPng"], swiftSettings: fast),
         // ONNX, safetensors and TensorBoard writers (and the safetensors reader); the protobuf code in it is generated
         // once by scripts/gen-protos and committed.
@@ -53,7 +57,7 @@ let package = Package(
                 swiftSettings: fast),
         .executableTarget(
             name: "btviz",
-            dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Sweeps", "Export",
+            dependencies: ["BTCore", "Records", "Kernels", "Layers", "Models", "Quantizers", "Datasets", "Training", "Explorer", "Restoration", "Sweeps", "Export", "Ranks",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "ExplorerTests", dependencies: ["Explorer", "Records", "Quantizers", "Sweeps", "BTCore"], swiftSettings: fast),
         .testTarget(name: "RestorationTests", dependencies: ["Restoration", "Datasets", "Kernels", "BTCore"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["btviz", "Explorer", "Records"], swiftSettings: fast),
+        .testTarget(name: "RanksTests", dependencies: ["Ranks", "BTCore"], swiftSettings: fast),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Records", "BTCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Records", "Training", "Models", "Quantizers", "Kernels", "BTCore"], swiftSettings: fast),
     ],

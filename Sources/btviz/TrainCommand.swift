@@ -1,4 +1,3 @@
-import Records
 import ArgumentParser
 import BTCore
 import Datasets
@@ -7,6 +6,8 @@ import Explorer
 import Foundation
 import Layers
 import Quantizers
+import Ranks
+import Records
 import Synchronization
 import Training
 
@@ -74,6 +75,10 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Several ranks of one launch would each train the whole run; refuse before anything is written.
+        if let launch = Launch.detect(ProcessInfo.processInfo.environment) {
+            throw BTError("train does not yet spread one run over several ranks; started by \(launch.launcher) as rank \(launch.rank) of \(launch.size): run it without \(launch.launcher), or with one task")
+        }
         // Before any layer is made: layers size their per-worker scratch for it. Not part of the run's identity:
         // a run resumed on another count continues exactly.
         try threads.apply()
