@@ -10,8 +10,9 @@ public enum ReductionScheme: String, CaseIterable, Sendable {
     case tree, ordered, plain
 }
 
-/// Sums of per-group partials over the ranks of a launch (or one process: `comm` nil).
-public struct GroupReduction {
+/// Sums of per-group partials over the ranks of a launch (or one process: `comm` nil). Keeps its buffers between
+/// sums (a step reduces the same sizes every time; fresh pages would cost a fault each).
+public final class GroupReduction {
     public let tree: GroupTree
     public let comm: Communicator?
 
@@ -29,8 +30,7 @@ public struct GroupReduction {
     /// group g's count floats (g in myGroups).
     public func sum(count: Int, scheme: ReductionScheme, partial: (Int) -> UnsafePointer<Float>,
                     into out: UnsafeMutablePointer<Float>) {
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1) * (tree.scratchDepth + 1))
-        defer { scratch.deallocate() }
+        let scratch = buffers.scratch.reserve(max(count, 1) + tree.scratchCount(count))
         let mine = myGroups
         func leaf(_ node: Range<Int>) -> UnsafePointer<Float>? {
             node.count == 1 && mine.contains(node.lowerBound) ? partial(node.lowerBound) : nil
@@ -57,8 +57,8 @@ public struct GroupReduction {
             let nodesOf = (0..<comm.size).map {
                 tree.maximalNodes(inside: GroupTree.groups(ofRank: $0, ranks: comm.size, groups: tree.groups))
             }
-            exchange(count: count, comm: comm, nodesOf: nodesOf, into: out) { node, dst in
-                tree.sum(node, count: count, known: leaf, into: dst, scratch: scratch)
+            exchange(count: count, comm: comm, nodesOf: nodesOf, into: out) { node, elements, dst in
+                tree.sum(node, count: elements.count, known: { leaf($0).map { $0 + elements.lowerBound } }, into: dst, scratch: scratch)
             } combine: { slice, known, dst in
                 tree.sum(tree.root, count: slice, known: known, into: dst, scratch: scratch)
             }
@@ -66,8 +66,8 @@ public struct GroupReduction {
             let nodesOf = (0..<comm.size).map {
                 GroupTree.groups(ofRank: $0, ranks: comm.size, groups: tree.groups).map { $0..<($0 + 1) }
             }
-            exchange(count: count, comm: comm, nodesOf: nodesOf, into: out) { node, dst in
-                dst.update(from: partial(node.lowerBound), count: count)
+            exchange(count: count, comm: comm, nodesOf: nodesOf, into: out) { node, elements, dst in
+                dst.update(from: partial(node.lowerBound) + elements.lowerBound, count: elements.count)
             } combine: { slice, known, dst in
                 dst.update(repeating: 0, count: slice)
                 for g in tree.root { let p = known(g..<(g + 1))!; for i in 0..<slice { dst[i] += p[i] } }
@@ -81,31 +81,43 @@ public struct GroupReduction {
         for g in groups { let p = partial(g); for i in 0..<count { out[i] += p[i] } }
     }
 
-    /// Each rank computes its nodes (`local`), sends rank s the slice s of every node, combines all ranks' nodes on
-    /// its own slice of the elements (`combine`, given each node's slice by range) and gathers the slices.
+    /// Each rank computes its nodes' slices (`local(node, elements, into)`) straight into the send buffer, slice s
+    /// for rank s, sends them, combines all ranks' nodes on its own slice of the elements (`combine`, given each
+    /// node's slice by range) and gathers the slices.
     private func exchange(count: Int, comm: Communicator, nodesOf: [[Range<Int>]], into out: UnsafeMutablePointer<Float>,
-                          local: (Range<Int>, UnsafeMutablePointer<Float>) -> Void,
+                          local: (Range<Int>, Range<Int>, UnsafeMutablePointer<Float>) -> Void,
                           combine: (Int, (Range<Int>) -> UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) {
         let p = comm.size, me = comm.rank
         let slices = (0..<p).map { (count * $0 / p)..<(count * ($0 + 1) / p) }
         let mine = nodesOf[me]
-        let whole = UnsafeMutablePointer<Float>.allocate(capacity: max(mine.count * count, 1))
-        let send = UnsafeMutablePointer<Float>.allocate(capacity: max(mine.count * count, 1))
-        defer { whole.deallocate(); send.deallocate() }
-        for (j, node) in mine.enumerated() { local(node, whole + j * count) }
-        // Rank s's part of the send buffer: its slice of each of my nodes, node after node.
+        let send = buffers.send.reserve(mine.count * count)
         var at = 0
-        for s in slices { for j in mine.indices { (send + at).update(from: whole + j * count + s.lowerBound, count: s.count); at += s.count } }
+        for s in slices { for node in mine { local(node, s, send + at); at += s.count } }
         let recvCounts = nodesOf.map { $0.count * slices[me].count }
-        let recv = UnsafeMutablePointer<Float>.allocate(capacity: max(recvCounts.reduce(0, +), 1))
-        defer { recv.deallocate() }
+        let recv = buffers.recv.reserve(recvCounts.reduce(0, +))
         comm.allToAll(send, sendCounts: slices.map { $0.count * mine.count }, into: recv, recvCounts: recvCounts)
         var located: [Range<Int>: UnsafePointer<Float>] = [:]
         var off = 0
         for nodes in nodesOf { for n in nodes { located[n] = UnsafePointer(recv + off); off += slices[me].count } }
-        let result = UnsafeMutablePointer<Float>.allocate(capacity: max(slices[me].count, 1))
-        defer { result.deallocate() }
+        let result = buffers.result.reserve(slices[me].count)
         combine(slices[me].count, { located[$0] }, result)
         comm.allGather(UnsafeBufferPointer(start: result, count: slices[me].count), into: out, counts: slices.map(\.count))
+    }
+
+    private let buffers = (send: Buffer(), recv: Buffer(), result: Buffer(), scratch: Buffer())
+
+    /// A float buffer that grows to the largest size asked of it and is kept.
+    private final class Buffer {
+        private var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        private var capacity = 1
+        func reserve(_ n: Int) -> UnsafeMutablePointer<Float> {
+            if n > capacity {
+                pointer.deallocate()
+                pointer = .allocate(capacity: n)
+                capacity = n
+            }
+            return pointer
+        }
+        deinit { pointer.deallocate() }
     }
 }

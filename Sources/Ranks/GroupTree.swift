@@ -39,21 +39,41 @@ public struct GroupTree: Sendable, Equatable {
 
     /// out[i] = node's sum of element i for i in 0..<count, where `known(n)` gives the elements of node n's sum
     /// when they are at hand (a leaf's always are) and nil when they are to be added from n's children.
-    /// `scratch` holds count * depth floats (depth: `scratchDepth`).
+    /// `scratch` holds `scratchCount(count)` floats. The tree is added a cache-sized block of elements at a time:
+    /// each element's additions are the same, only the memory traffic falls (every partial read once).
     public func sum(_ node: Range<Int>, count: Int, known: (Range<Int>) -> UnsafePointer<Float>?,
                     into out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        var e = 0
+        while e < count {
+            let m = min(GroupTree.elementBlock, count - e)
+            sumBlock(node, elements: e, m, known: known, into: out + e, scratch: scratch)
+            e += m
+        }
+    }
+
+    private func sumBlock(_ node: Range<Int>, elements e: Int, _ m: Int, known: (Range<Int>) -> UnsafePointer<Float>?,
+                          into out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         if let v = known(node) {
-            out.update(from: v, count: count)
+            out.update(from: v + e, count: m)
             return
         }
         precondition(node.count > 1, "GroupTree: leaf \(node) has no partial")
         let (l, r) = GroupTree.split(node)
-        sum(l, count: count, known: known, into: out, scratch: scratch)
-        sum(r, count: count, known: known, into: scratch, scratch: scratch + count)
-        for i in 0..<count { out[i] += scratch[i] }
+        // A child at hand is read where it is; only the others are added into out and scratch first.
+        let a: UnsafePointer<Float>
+        if let v = known(l) { a = v + e } else { sumBlock(l, elements: e, m, known: known, into: out, scratch: scratch); a = UnsafePointer(out) }
+        let b: UnsafePointer<Float>
+        if let v = known(r) { b = v + e } else { sumBlock(r, elements: e, m, known: known, into: scratch, scratch: scratch + m); b = UnsafePointer(scratch) }
+        for i in 0..<m { out[i] = a[i] + b[i] }
     }
 
-    /// Floats of scratch `sum` needs per element: one per level below the root.
+    /// Elements added through the whole tree at a time (16 KB per level).
+    static let elementBlock = 4096
+
+    /// The scratch `sum` needs for `count` elements.
+    public func scratchCount(_ count: Int) -> Int { min(max(count, 1), GroupTree.elementBlock) * scratchDepth }
+
+    /// Levels below the root: the scratch vectors `sum` needs.
     public var scratchDepth: Int {
         var d = 0, n = groups
         while n > 1 { n = (n + 1) / 2; d += 1 }

@@ -32,12 +32,12 @@ final class GroupTreeTests: XCTestCase {
     /// The point of the tree: adding each rank's subtrees first, then the rest of the tree from them, gives the bits
     /// of adding it from the single groups, for every rank count (values of wide range, so order shows).
     func testASumFromTheRanksSubtreesHasTheBitsOfTheSumFromTheGroups() {
-        let count = 257
+        let count = 9001  // more than one block of elements
         var rng = RNG(seed: 7)
         for g in [1, 2, 3, 5, 8, 13, 16, 31, 64] {
             let tree = GroupTree(groups: g)
             let partials = (0..<g).map { _ in (0..<count).map { _ in (rng.uniform() - 0.5) * Float(sign: .plus, exponent: rng.below(30) - 15, significand: 1) } }
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count * tree.scratchDepth)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tree.scratchCount(count))
             defer { scratch.deallocate() }
             var leaves: [Range<Int>: [Float]] = [:]
             for i in 0..<g { leaves[i..<(i + 1)] = partials[i] }
