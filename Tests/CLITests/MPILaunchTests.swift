@@ -50,6 +50,31 @@ final class MPILaunchTests: XCTestCase {
         }
     }
 
+    /// Two "hosts" (scripts/netns-hosts: network namespaces joined by a veth pair, Open MPI's tcp BTL only): the
+    /// ranks really sit in two network stacks, and the tree gives the bits of one process.
+    func testRanksOnTwoHostsTalkingTCPGiveTheBitsOfOneProcess() throws {
+        let script = repoRoot.appendingPathComponent("scripts/netns-hosts").path
+        let start = try runProgram(script, ["start"])
+        XCTAssertEqual(start.status, 0, "netns-hosts start: \(start.stderr)")
+        guard start.status == 0 else { return }
+        defer { _ = try? runProgram(script, ["stop"]) }
+        let where_ = try runProgram(script, ["mpirun", "2", "/bin/sh", "-c", "readlink /proc/self/ns/net"], timeout: 120)
+        XCTAssertEqual(where_.status, 0, where_.stderr)
+        XCTAssertEqual(Set(where_.stdout.split(separator: "\n")).count, 2, "two network namespaces: \(where_.stdout)")
+        let args = ["reduce-bench", "--k", "4", "--repeats", "2"]
+        let alone = fingerprints(try btviz(args))
+        for ranks in [2, 3] {
+            let o = try runProgram(script, ["mpirun", "\(ranks)", btvizPath] + args, timeout: 240)
+            XCTAssertEqual(o.status, 0, o.stderr)
+            XCTAssertTrue(o.stdout.contains("ranks \(ranks),"), o.stdout)
+            let got = fingerprints(o)
+            for scheme in ["tree", "ordered"] {
+                XCTAssertEqual(got[scheme]?.0, alone[scheme]?.0, "\(scheme) at \(ranks) ranks over TCP: \(o.stdout)")
+                XCTAssertEqual(got[scheme]?.1, true, o.stdout)
+            }
+        }
+    }
+
     func testALaunchWithoutOpenMPISaysWhatIsMissing() throws {
         let o = try btviz(["reduce-bench", "--k", "1", "--repeats", "1"],
                           environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1", "BTVIZ_MPI_LIBRARY": "/nonexistent/libmpi.so.40"])
