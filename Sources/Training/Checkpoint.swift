@@ -59,9 +59,7 @@ public struct Checkpoint {
                 throw bad("input_shape \(inputShape)")
             }
             if let classes, !(0...1_000_000).contains(classes) { throw bad("classes \(classes)") }
-            if let s = epochSums, !(s.metric.isFinite && s.loss.isFinite && s.seen >= 0 && s.seen <= Int(Int32.max)) {
-                throw bad("epoch sums \(s)")
-            }
+            if let s = epochSums, !s.fits(step: step, batchSize: config.batchSize) { throw bad("epoch sums \(s)") }
         }
     }
 
@@ -70,6 +68,16 @@ public struct Checkpoint {
         public var metric: Double = 0, loss: Double = 0
         public var seen = 0
         public init() {}
+
+        /// Sums a run of `step` steps could have made: no more samples than it stepped through, and means (the
+        /// figures printed for the epoch) that are finite as Floats; nothing summed over no samples.
+        func fits(step: Int, batchSize: Int) -> Bool {
+            let (most, overflow) = step.multipliedReportingOverflow(by: max(batchSize, 0))
+            guard metric.isFinite, loss.isFinite, seen >= 0, seen <= (overflow ? Int(Int32.max) : most) else { return false }
+            if seen == 0 { return metric == 0 && loss == 0 }
+            let bound = 1e30 * Double(seen)
+            return abs(metric) <= bound && abs(loss) <= bound
+        }
     }
 
     static let magic = Array("BTVZCKP1".utf8)

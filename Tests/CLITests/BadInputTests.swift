@@ -160,6 +160,11 @@ final class BadInputTests: XCTestCase {
             ("epochs 2^62", { h in var c = h["config"] as! [String: Any]; c["epochs"] = 1 << 62; h["config"] = c }),
             ("k 0", { h in var c = h["config"] as! [String: Any]; c["k"] = 0; h["config"] = c }),
             ("step beyond the run", { h in h["step"] = 1 << 40 }),
+            // An epoch's running sums: a mean beyond any Float (printed as inf), more samples than the steps saw,
+            // sums over no samples.
+            ("epoch loss 1e300", { h in h["epoch_sums"] = ["metric": 1.0, "loss": 1e300, "seen": 4] }),
+            ("epoch seen beyond the steps", { h in h["epoch_sums"] = ["metric": 1.0, "loss": 1.0, "seen": 1 << 40] }),
+            ("epoch sums over nothing", { h in h["epoch_sums"] = ["metric": -3.0, "loss": 2.0, "seen": 0] }),
         ]
         for (what, damage) in damages {
             var h = header
