@@ -34,37 +34,24 @@ public struct LocalLauncher {
             summary.failed += 1
             report("failed \(name): \(error)")
         }, ended: { e in
-            let dir = folder.runPath(e.job)
-            let progress = RunProgress.read(runDir: dir)
-            switch RunStatus.state(of: dir, progress: progress) {
+            let ending = TaskEnding(runDir: folder.runPath(e.job), exit: e.exit, stoppedBy: e.stoppedBy)
+            switch ending.state {
             case .done:
                 summary.done += 1
-                report("done \(e.job) in \(e.seconds) s: \(Self.describe(progress))")
-            case .failed(let reason), .stale(let reason):
+                report("done \(e.job) in \(e.seconds) s: \(TaskEnding.describe(ending.progress))")
+            case .failed(let reason):
                 summary.failed += 1
                 report("failed \(e.job) after \(e.seconds) s: \(reason)")
-            case .running(let holder):
+            case .inUse(let holder):
                 summary.skipped += 1
                 report("skipped \(e.job): in use by \(holder)")
-            case .interrupted, .notStarted, .queued, .requeued:  // no queue here: the task left it unfinished
-                if e.exit.shellCode == 0 || Outcome.read(runDir: dir)?.isInterruption == true || e.stoppedBy != nil {
-                    summary.interrupted += 1
-                    report("interrupted \(e.job) at step \(progress.step) of \(progress.totalSteps)")
-                } else {
-                    summary.failed += 1
-                    report("failed \(e.job): sweep task exited with \(e.exit.shellCode) (see \(dir)/task.log)")
-                }
+            case .unfinished:
+                summary.interrupted += 1
+                report("interrupted \(e.job) at step \(ending.progress.step) of \(ending.progress.totalSteps)")
             }
         })
         summary.stoppedBy = end.stoppedBy
         summary.notStarted = end.notStarted
         return summary
-    }
-
-    /// "test accuracy 85.20% (epoch 3)".
-    public static func describe(_ p: RunProgress) -> String {
-        guard let m = p.testMetric else { return "no epoch record" }
-        let metric = Metric.printing(p.metric ?? Metric.accuracy.name)
-        return "test \(metric.title) \(metric.format(m)) (epoch \(p.epochs))"
     }
 }

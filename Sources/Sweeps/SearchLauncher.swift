@@ -66,29 +66,28 @@ public struct SearchLauncher {
             report("failed \(job.run.name): \(error)")
         }, ended: { e in
             busy.remove(e.job.run.name)
-            let dir = folder.runPath(e.job.run.name)
-            let p = RunProgress.read(runDir: dir)
-            let figure = p.testMetric == nil ? "" : " (\(LocalLauncher.describe(p)))"
-            switch RunStatus.state(of: dir, progress: p) {
+            let ending = TaskEnding(runDir: folder.runPath(e.job.run.name), exit: e.exit, stoppedBy: e.stoppedBy)
+            let p = ending.progress
+            let figure = p.testMetric == nil ? "" : " (\(TaskEnding.describe(p)))"
+            switch ending.state {
             case .done:
                 summary.complete += 1
                 report("done \(e.job.run.name) in \(e.seconds) s\(figure)")
-            case .failed(let reason), .stale(let reason):
+            case .failed(let reason):
+                // Not tried again by this process (no loop of failing attempts); the next `sweep run` may.
+                unstartable.insert(e.job.run.name)
                 summary.failed += 1
                 report("failed \(e.job.run.name) after \(e.seconds) s: \(reason)")
-            case .running(let holder):
+            case .inUse(let holder):
                 report("skipped \(e.job.run.name): in use by \(holder)")
-            default:
-                if p.epochs == e.job.toEpoch && e.exit.shellCode == 0 {
-                    summary.paused += 1
-                    report("paused \(e.job.run.name) at \(rungText(p.epochs))\(figure)")
-                } else {
-                    // Not stopped by a signal, yet short of its rung: not tried again by this process (no loop of
-                    // failing attempts); the next `sweep run` resumes it.
-                    if e.stoppedBy == nil { unstartable.insert(e.job.run.name) }
-                    summary.interrupted += 1
-                    report("interrupted \(e.job.run.name) at step \(p.step) of \(p.totalSteps)")
-                }
+            case .unfinished where p.epochs == e.job.toEpoch && e.exit.shellCode == 0:
+                summary.paused += 1
+                report("paused \(e.job.run.name) at \(rungText(p.epochs))\(figure)")
+            case .unfinished:
+                // Short of its rung: by a stop it resumes in the next `sweep run`; otherwise not tried again here.
+                if e.stoppedBy == nil { unstartable.insert(e.job.run.name) }
+                summary.interrupted += 1
+                report("interrupted \(e.job.run.name) at step \(p.step) of \(p.totalSteps)")
             }
         })
         summary.stoppedBy = stop
