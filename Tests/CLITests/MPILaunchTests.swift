@@ -75,6 +75,37 @@ final class MPILaunchTests: XCTestCase {
         }
     }
 
+    /// An MPI job through the Slurm cluster (scripts/slurm-cluster, which scripts/test starts): a 2-task allocation
+    /// whose script runs mpirun (Open MPI starts its daemons with Slurm's own launcher) gives one process's bits.
+    func testAnMPIJobThroughSlurmGivesTheBitsOfOneProcess() throws {
+        let sinfo = try runProgram("/usr/bin/env", ["sinfo", "-h", "-N", "-o", "%T"])
+        XCTAssertEqual(sinfo.status, 0, "no Slurm cluster (scripts/slurm-cluster start): \(sinfo.stderr)")
+        guard sinfo.status == 0 else { return }
+        let args = ["reduce-bench", "--k", "4", "--repeats", "2"]
+        let alone = fingerprints(try btviz(args))
+        let out = temporaryDirectory() + "/job.txt"
+        let submit = try runProgram("/usr/bin/env", [
+            "sbatch", "--parsable", "-n", "2", "-o", out, "--export=ALL,OMPI_ALLOW_RUN_AS_ROOT=1,OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+            "--wrap", "mpirun --mca mpi_yield_when_idle 1 \(btvizPath) \(args.joined(separator: " "))"])
+        XCTAssertEqual(submit.status, 0, submit.stderr)
+        let job = submit.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? runProgram("/usr/bin/env", ["scancel", job]) }
+        // Waits for the job to leave the queue (the test's own limit: a busy machine may start it late).
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline {
+            let q = try runProgram("/usr/bin/env", ["squeue", "-h", "-j", job])
+            if q.status == 0 && q.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
+            usleep(500_000)
+        }
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        XCTAssertTrue(text.contains("ranks 2,"), "job \(job) wrote: \(text)")
+        let got = fingerprints(Output(status: 0, stdout: text, stderr: ""))
+        for scheme in ["tree", "ordered"] {
+            XCTAssertEqual(got[scheme]?.0, alone[scheme]?.0, "\(scheme) in Slurm job \(job): \(text)")
+            XCTAssertEqual(got[scheme]?.1, true, text)
+        }
+    }
+
     func testALaunchWithoutOpenMPISaysWhatIsMissing() throws {
         let o = try btviz(["reduce-bench", "--k", "1", "--repeats", "1"],
                           environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1", "BTVIZ_MPI_LIBRARY": "/nonexistent/libmpi.so.40"])
