@@ -7,15 +7,13 @@ import Glibc
 /// The ranks of one run, through Open MPI (loaded at run time: see CMPI). MPI is called from the thread that
 /// started it (MPI_THREAD_FUNNELED); the workers inside a rank never touch it.
 public final class Communicator: @unchecked Sendable {
-    public let rank: Int
-    public let size: Int
-    public let launcher: String
+    /// The launch as MPI confirmed it.
+    public let launch: Launch
+    public var rank: Int { launch.rank }
+    public var size: Int { launch.size }
+    public var launcher: String { launch.launcher }
 
-    private init(rank: Int, size: Int, launcher: String) {
-        self.rank = rank
-        self.size = size
-        self.launcher = launcher
-    }
+    private init(_ launch: Launch) { self.launch = launch }
 
     /// Open MPI's library: BTVIZ_MPI_LIBRARY (a path, for an Open MPI outside the loader's search) or libmpi.so.40.
     public static func library(_ env: [String: String]) -> String {
@@ -35,7 +33,7 @@ public final class Communicator: @unchecked Sendable {
         guard Int(size) == launch.size, Int(rank) == launch.rank else {
             throw BTError("\(launch.launcher) announced rank \(launch.rank) of \(launch.size), MPI says \(rank) of \(size): was btviz started by another MPI's launcher?")
         }
-        return Communicator(rank: Int(rank), size: Int(size), launcher: launch.launcher)
+        return Communicator(launch)
     }
 
     public var libraryVersion: String {
