@@ -169,6 +169,24 @@ public func parallelPartition(_ n: Int, _ p: Partition, _ body: (Int, Int, Range
     }
 }
 
+/// Runs `body(worker, index, range)` for every range of `ranges` (a batch's groups, say) on up to n threads, handing
+/// them out as workers come free; with one worker (or one range) all run in order on the caller's thread. A caller
+/// that keeps one partial per range gets the same partials on any n.
+public func parallelRanges(_ n: Int, _ ranges: [Range<Int>], _ body: (Int, Int, Range<Int>) -> Void) {
+    if n <= 1 || ranges.count <= 1 {
+        for (b, r) in ranges.enumerated() { body(0, b, r) }
+        return
+    }
+    let next = BlockCounter()
+    DispatchQueue.concurrentPerform(iterations: min(n, ranges.count)) { wk in
+        while true {
+            let b = next.claim(1)
+            if b >= ranges.count { return }
+            body(wk, b, ranges[b])
+        }
+    }
+}
+
 /// out[i] = parts[0][i] + parts[1][i] + ... in that order, for i in 0..<count, split over n workers by index:
 /// each element is summed by one worker in block order, so the result does not depend on n.
 public func reduceInOrder(_ parts: [UnsafeMutablePointer<Float>], count: Int, workers n: Int,

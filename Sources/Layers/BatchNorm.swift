@@ -41,7 +41,8 @@ public final class BatchNorm: Layer {
     private let scale: FloatBuffer, shift: FloatBuffer  // forward: v = x * scale + shift
     private let gradA: FloatBuffer, gradB: FloatBuffer, gradC: FloatBuffer  // backward: dx = A g + B x + C
     private let scratch: [FloatBuffer]  // per worker: 2 x channels Float partial sums
-    private let sums: [UnsafeMutablePointer<Double>]  // per block of `sumOver`'s partition: 2 x channels
+    private var sums: [UnsafeMutablePointer<Double>] = []  // per group of the batch: 2 x channels
+    private let total: UnsafeMutablePointer<Double>       // the groups' sums added: 2 x channels
     private var input: UnsafeMutablePointer<Float>?
 
     /// Over an h x w map per sample; `pool` halves both after the normalization (and ReLU).
@@ -63,7 +64,7 @@ public final class BatchNorm: Layer {
         (scale, shift) = (FloatBuffer(count: channels), FloatBuffer(count: channels))
         (gradA, gradB, gradC) = (FloatBuffer(count: channels), FloatBuffer(count: channels), FloatBuffer(count: channels))
         scratch = (0..<workers).map { _ in FloatBuffer(count: 2 * channels) }
-        sums = (0..<BatchNorm.maxBlocks).map { _ in .allocate(capacity: 2 * channels) }
+        total = .allocate(capacity: 2 * channels)
     }
 
     /// The running statistics by name ("bn1.running_mean", as PyTorch's state_dict), for checkpoints.
@@ -77,7 +78,7 @@ public final class BatchNorm: Layer {
         self.init(name: name, channels: channels, h: positions, w: 1, maxBatch: maxBatch, relu: relu, workers: workers)
     }
 
-    deinit { sums.forEach { $0.deallocate() } }
+    deinit { sums.forEach { $0.deallocate() }; total.deallocate() }
 
     /// Sets the map size of the following calls (a fully convolutional net evaluating whole images).
     public func setSpatial(h: Int, w: Int) {
@@ -92,29 +93,22 @@ public final class BatchNorm: Layer {
 
     private var coefficients: BatchNormPasses.Coefficients { (UnsafePointer(scale.ptr), UnsafePointer(shift.ptr)) }
 
-    /// Blocks of a batch's statistics: Double partials are small, so more blocks than a conv's weight gradient.
-    static let maxBlocks = 64
-
-    /// Runs `body` on every block of a fixed partition of `total` units (rows or images), each into its own
-    /// Double sums, and adds the blocks' sums in block order into the first block's: the partition depends only
-    /// on `total`, so the statistics are the same to the bit on any number of workers.
-    /// `rowsPerUnit` (output rows per image when pooling) aligns the blocks to the 64-row chunks the sums flush
-    /// in (BatchNormPasses.accumulate), so the Float chunks are those of one worker and only Double adds regroup.
-    private func sumOver(_ total: Int, rowsPerUnit: Int = 1,
-                         _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>) -> Void)
+    /// Runs `body` on every group of the batch (`BatchSums`: its rows, or its images where `unitsPerImage` is 1 and
+    /// the body pools), each into the group's own Double sums (2 x channels), and adds the groups' sums over the batch's
+    /// tree: the statistics are the same to the bit on any number of workers and ranks.
+    private func sumOverGroups(images n: Int, unitsPerImage: Int,
+                               _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>) -> Void)
         -> UnsafeMutablePointer<Double> {
         let c2 = 2 * channels
-        var g = 64, b = max(rowsPerUnit, 1)
-        while b != 0 { (g, b) = (b, g % b) }
-        let part = Partition(total: total, maxBlocks: BatchNorm.maxBlocks, multiple: 64 / g)
+        let groups = BatchGroups.units(BatchSums.current.localGroups(images: n), perImage: unitsPerImage)
+        while sums.count < groups.count { sums.append(.allocate(capacity: c2)) }
         nonisolated(unsafe) let sums = sums
-        parallelPartition(workers, part) { wk, b, r in
+        parallelRanges(workers, groups) { wk, b, r in
             sums[b].update(repeating: 0, count: c2)
             body(r, self.scratch[wk].ptr, sums[b])
         }
-        if part.count == 0 { sums[0].update(repeating: 0, count: c2) }
-        for b in 1..<max(part.count, 1) { for j in 0..<c2 { sums[0][j] += sums[b][j] } }
-        return sums[0]
+        BatchSums.current.sum(Array(sums[..<groups.count]), count: c2, into: total)
+        return total
     }
 
     /// Runs `body` on blocks of `total` units.
@@ -129,18 +123,23 @@ public final class BatchNorm: Layer {
         precondition(rows <= capacity, "\(label): \(n) samples do not fit")
         let mean = mean.ptr, inv = invStd.ptr
         if training {
-            // One pass: sums of (x - x0) and (x - x0)^2, x0 the first row, a shift that avoids cancellation.
+            // One pass: sums of (x - x0) and (x - x0)^2, x0 the batch's first row, a shift against cancellation
+            // (on every rank: the one holding it shares it).
             let x0 = shift.ptr
             x0.update(from: x, count: c)
-            let s = sumOver(rows) { r, f, s in BatchNormPasses.shiftedSums(x, rows: r, c: c, shift: x0, scratch: f, into: s) }
+            BatchSums.current.shareFromFirstGroup(x0, count: c)
+            let s = sumOverGroups(images: n, unitsPerImage: positions) { r, f, s in
+                BatchNormPasses.shiftedSums(x, rows: r, c: c, shift: x0, scratch: f, into: s)
+            }
+            let batchRows = BatchSums.current.batchImages(local: n) * positions
             let rm = runningMean.ptr, rv = runningVar.ptr
             for j in 0..<c {
-                let d = s[j] / Double(rows)
-                let v = Float(max(s[c + j] / Double(rows) - d * d, 0))
+                let d = s[j] / Double(batchRows)
+                let v = Float(max(s[c + j] / Double(batchRows) - d * d, 0))
                 mean[j] = x0[j] + Float(d)
                 inv[j] = 1 / (v + eps).squareRoot()
                 rm[j] = (1 - momentum) * rm[j] + momentum * mean[j]
-                rv[j] = (1 - momentum) * rv[j] + momentum * v * Float(rows) / Float(max(rows - 1, 1))
+                rv[j] = (1 - momentum) * rv[j] + momentum * v * Float(batchRows) / Float(max(batchRows - 1, 1))
             }
         } else {
             let rm = runningMean.ptr, rv = runningVar.ptr
@@ -186,15 +185,15 @@ public final class BatchNorm: Layer {
         precondition(rows * c <= dx.count, "\(label): training needs the size it was made for")
         // With g the gradient past the pool and the ReLU: dbeta = sum g, and sum g x (turned into dgamma below).
         let s = pool
-            ? sumOver(n, rowsPerUnit: h / 2) { r, f, s in
+            ? sumOverGroups(images: n, unitsPerImage: 1) { r, f, s in
                 BatchNormPasses.gradientSumsPooled(dy, x, images: r, h: h, w: w, c: c, k, relu: relu, scratch: f, into: s)
             }
-            : sumOver(rows) { r, f, s in
+            : sumOverGroups(images: n, unitsPerImage: positions) { r, f, s in
                 BatchNormPasses.gradientSums(dy, x, rows: r, c: c, k, relu: relu, scratch: f, into: s)
             }
         // dgamma = sum g xhat = inv (sum g x - mean sum g).
-        // dx = gamma inv (g - dbeta/m - xhat dgamma/m) = A g + B x + C per channel.
-        let m = Float(rows)
+        // dx = gamma inv (g - dbeta/m - xhat dgamma/m) = A g + B x + C per channel, m the whole batch's rows.
+        let m = Float(BatchSums.current.batchImages(local: n) * positions)
         let mean = mean.ptr, inv = invStd.ptr, gam = gamma.value.ptr
         let dg = gamma.grad.ptr, db = beta.grad.ptr
         let ga = gradA.ptr, gb = gradB.ptr, gc = gradC.ptr

@@ -4,8 +4,8 @@ import Kernels
 /// 3x3 convolution, stride 1, padding 1, NHWC, with an optional bias (none where batch norm follows).
 /// The height and width can change between calls (`setSpatial`) within the buffers' capacity: a
 /// fully convolutional net trains on patches and evaluates whole images with the same layers.
-/// Work goes out in blocks as workers come free; the weight and bias gradients are summed per block of a partition
-/// fixed by the batch (not the worker count) and added in block order, so they are the same on any thread count. With output channels in multiples of 16 and up to
+/// Work goes out in blocks as workers come free; the weight and bias gradients are summed per group of the batch
+/// (`BatchSums`) and added over the groups' tree, so they are the same on any thread count and rank count. With output channels in multiples of 16 and up to
 /// 32 input channels (or any count Winograd's weight gradient takes), the direct path runs on zero-padded
 /// copies: Winograd F(2x2, 3x3) for the forward, input-gradient and weight-gradient convolutions where the
 /// channel counts allow, the direct kernels otherwise. Everything else walks its share in chunks of images:
@@ -32,7 +32,7 @@ public final class Conv3x3: QuantizedLayer {
     private let workers: Int
     private let out: FloatBuffer
     private let dx: FloatBuffer?
-    /// Per block of the weight gradient's partition (`weightGradPartition`), made on first use.
+    /// Per group of the batch (`weightGradBlocks`), made on first use.
     private var partialGrads: [FloatBuffer] = []
     private var partialBiasGrads: [FloatBuffer] = []
     /// The partials' sum in the direct kernels' [9*cin, cout] layout, before the transpose.
@@ -210,9 +210,9 @@ public final class Conv3x3: QuantizedLayer {
             return y
         }
         let wq = passWeights, chunk = cols[0].count / (h * w * 9 * cin)
-        // Chunks of images at fixed boundaries (multiples of `chunk` from 0), whatever the worker count: OpenBLAS's
-        // result for a row can depend on how many rows share its call, so the grouping must not change with it.
-        parallelBlocks(workers, total: n, block: chunk) { wk, r in
+        // Chunks of images from each group's first image (`BatchSums`), whatever the worker or rank count: OpenBLAS's
+        // result for a row can depend on how many rows share its call, so the grouping must not change with them.
+        parallelRanges(workers, Conv3x3.chunks(of: BatchSums.current.localGroups(images: n), size: chunk)) { wk, _, r in
             let col = self.cols[wk].ptr
             var img = r.lowerBound
             while img < r.upperBound {
@@ -278,13 +278,11 @@ public final class Conv3x3: QuantizedLayer {
         return epilogue.out
     }
 
-    /// The fixed partition of the weight gradient's work: tiles for F(4x4) (whole chunks of them), images
-    /// otherwise. It depends only on the batch, so the gradient is the same on any number of workers.
-    private func weightGradPartition(n: Int) -> Partition {
-        weightGradAlgorithm == .winograd4
-            ? Partition(total: n * Winograd4.tileCount(h: h, w: w), maxBlocks: Partition.maxBlocks,
-                        minSize: Winograd4.gradChunk, multiple: Winograd4.gradChunk)
-            : Partition(total: n, maxBlocks: Partition.maxBlocks)
+    /// The weight gradient's blocks: one per group of the batch (`BatchSums`), as tiles for F(4x4) and images
+    /// otherwise. They depend only on the batch, so the gradient is the same on any number of workers or ranks.
+    private func weightGradBlocks(n: Int) -> [Range<Int>] {
+        let groups = BatchSums.current.localGroups(images: n)
+        return weightGradAlgorithm == .winograd4 ? BatchGroups.units(groups, perImage: Winograd4.tileCount(h: h, w: w)) : groups
     }
 
     /// The per-block partial weight gradients, allocated on the first backward (inference never needs them).
@@ -300,14 +298,14 @@ public final class Conv3x3: QuantizedLayer {
         precondition(((h + 1) / 2) * ((w + 1) / 2) <= trainTiles && (dx == nil || n * h * w * cin <= dx!.count),
                      "\(label): training needs the size it was made for")
         let chunk = cols.isEmpty ? 0 : cols[0].count / (h * w * 9 * cin)
-        if let db = bias?.grad.ptr { biasGradient(dy, pixels: n * h * w, into: db) }
+        if let db = bias?.grad.ptr { biasGradient(dy, images: n, into: db) }
         let wq = passWeights
         let dxp = dx?.ptr
         let direct = forwardAlgorithm != .gemm, inputAlgorithm = inputGradAlgorithm, weightAlgorithm = weightGradAlgorithm
         let directDX = inputAlgorithm.map { $0 != .gemm } ?? false
         let xp = xpad?.ptr, dyp = dypad?.ptr, wflip = wflip.ptr, uflip = uflip.ptr, u4flip = u4flip.ptr
-        let part = weightGradPartition(n: n)
-        nonisolated(unsafe) let partials = blockGrads(part.count)
+        let blocks = weightGradBlocks(n: n)
+        nonisolated(unsafe) let partials = blockGrads(blocks.count)
         // The input gradient of `images` on the direct kernels: each image's dx is written by one call.
         func inputGradient(_ images: Range<Int>, _ wk: Int) {
             guard directDX, let dyp, let dxp else { return }
@@ -347,8 +345,8 @@ public final class Conv3x3: QuantizedLayer {
                 img += c
             }
         }
-        // Each block of the partition adds its share of dW into its own partial, whichever worker runs it.
-        parallelPartition(workers, part) { wk, b, r in
+        // Each group adds its share of dW into its own partial, whichever worker runs it.
+        parallelRanges(workers, blocks) { wk, b, r in
             let dW = partials[b]
             dW.update(repeating: 0, count: 9 * cin * cout)
             if direct, let xp {
@@ -369,21 +367,25 @@ public final class Conv3x3: QuantizedLayer {
             byImages(r, wk, dW)
         }
         if weightAlgorithm == .winograd4 && dxp != nil {
-            // Blocks in whole chunks, so the GEMM input gradient groups images the same on any worker count.
-            let block = max(1, chunk) * max(1, n / 16 / max(1, chunk))
-            parallelBlocks(min(workers, n), total: n, block: block) { wk, r in byImages(r, wk, partials[0]) }
+            // By groups of images, so the GEMM input gradient chunks images the same on any worker or rank count.
+            parallelRanges(workers, BatchSums.current.localGroups(images: n)) { wk, _, r in byImages(r, wk, partials[0]) }
         }
-        // The blocks' partials added in block order: bit-reproducible on any number of workers.
+        // The groups' partials added over the batch's tree: bit-reproducible on any number of workers and ranks.
         let g = weight.grad.ptr, k9 = 9 * cin
         if direct {
             let t = reduced.ptr
-            reduceInOrder(partials, count: weight.count, workers: workers, into: t)
+            BatchSums.current.sum(partials, count: weight.count, workers: workers, into: t)
             for co in 0..<cout { for k in 0..<k9 { g[co * k9 + k] = t[k * cout + co] } }
         } else {
-            reduceInOrder(partials, count: weight.count, workers: workers, into: g)
+            BatchSums.current.sum(partials, count: weight.count, workers: workers, into: g)
         }
         gainGradient()
         return dxp
+    }
+
+    /// Each group cut into chunks of at most `size` images from its first one.
+    static func chunks(of groups: [Range<Int>], size: Int) -> [Range<Int>] {
+        groups.flatMap { g in stride(from: g.lowerBound, to: g.upperBound, by: max(size, 1)).map { $0..<min($0 + max(size, 1), g.upperBound) } }
     }
 
     /// y = y + b, then max(y, 0) where the ReLU is fused: one pass over the output.
@@ -407,13 +409,13 @@ public final class Conv3x3: QuantizedLayer {
         return d
     }
 
-    /// db = sum of dy over every pixel: per block of a fixed partition of the pixels, added in block order
-    /// (bit-reproducible on any number of workers).
-    private func biasGradient(_ dy: UnsafePointer<Float>, pixels: Int, into db: UnsafeMutablePointer<Float>) {
-        let cout = cout, part = Partition(total: pixels, maxBlocks: Partition.maxBlocks)
-        while partialBiasGrads.count < part.count { partialBiasGrads.append(FloatBuffer(count: cout)) }
-        nonisolated(unsafe) let partials = partialBiasGrads[..<part.count].map(\.ptr)
-        parallelPartition(workers, part) { _, b, r in
+    /// db = sum of dy over every pixel: one partial per group of the batch, added over its tree (bit-reproducible
+    /// on any number of workers and ranks).
+    private func biasGradient(_ dy: UnsafePointer<Float>, images n: Int, into db: UnsafeMutablePointer<Float>) {
+        let cout = cout, groups = BatchGroups.units(BatchSums.current.localGroups(images: n), perImage: h * w)
+        while partialBiasGrads.count < groups.count { partialBiasGrads.append(FloatBuffer(count: cout)) }
+        nonisolated(unsafe) let partials = partialBiasGrads[..<groups.count].map(\.ptr)
+        parallelRanges(workers, groups) { _, b, r in
             let p = partials[b]
             p.update(repeating: 0, count: cout)
             for px in r {
@@ -421,7 +423,7 @@ public final class Conv3x3: QuantizedLayer {
                 for c in 0..<cout { p[c] += row[c] }
             }
         }
-        reduceInOrder(partials, count: cout, workers: 1, into: db)
+        BatchSums.current.sum(partials, count: cout, workers: 1, into: db)
     }
 }
 

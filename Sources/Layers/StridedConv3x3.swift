@@ -57,9 +57,9 @@ public final class StridedConv3x3: QuantizedLayer {
     public func forward(_ x: UnsafeMutablePointer<Float>, n: Int, training: Bool) -> UnsafeMutablePointer<Float> {
         input = x
         let y = out.ptr, wq = effective.ptr, k = 9 * cin, pixels = outH * outW, cout = cout
-        // Chunks at fixed boundaries whatever the worker count: OpenBLAS's result for a row can depend on how many
-        // rows share its call.
-        parallelBlocks(min(self.workers, n), total: n, block: chunk) { wk, r in
+        // Chunks from each group's first image whatever the worker or rank count: OpenBLAS's result for a row can
+        // depend on how many rows share its call.
+        parallelRanges(self.workers, Conv3x3.chunks(of: BatchSums.current.localGroups(images: n), size: chunk)) { wk, _, r in
             self.chunks(x, r, wk) { img, c, col in
                 Gemm.sgemm(transB: true, m: c * pixels, n: cout, k: k, a: col, lda: k, b: wq, ldb: k,
                            c: y + img * pixels * cout, ldc: cout)
@@ -72,10 +72,10 @@ public final class StridedConv3x3: QuantizedLayer {
         guard let x = input else { return nil }
         let (h, w, cin, cout) = (h, w, cin, cout), k = 9 * cin, pixels = outH * outW
         let wq = effective.ptr, dxp = dx.ptr
-        let part = Partition(total: n, maxBlocks: Partition.maxBlocks)
-        while partialGrads.count < part.count { partialGrads.append(FloatBuffer(count: cout * k)) }
-        nonisolated(unsafe) let partials = partialGrads[..<part.count].map(\.ptr)
-        parallelPartition(workers, part) { wk, b, r in
+        let groups = BatchSums.current.localGroups(images: n)
+        while partialGrads.count < groups.count { partialGrads.append(FloatBuffer(count: cout * k)) }
+        nonisolated(unsafe) let partials = partialGrads[..<groups.count].map(\.ptr)
+        parallelRanges(workers, groups) { wk, b, r in
             let dW = partials[b]
             dW.update(repeating: 0, count: cout * k)
             self.chunks(x, r, wk) { img, c, col in
@@ -87,8 +87,8 @@ public final class StridedConv3x3: QuantizedLayer {
                 StridedIm2col.backward(col, images: c, h: h, w: w, c: cin, into: dxp + img * h * w * cin)
             }
         }
-        // The blocks' partials added in block order: bit-reproducible on any number of workers.
-        reduceInOrder(partials, count: weight.count, workers: workers, into: weight.grad.ptr)
+        // The groups' partials added over the batch's tree: bit-reproducible on any number of workers and ranks.
+        BatchSums.current.sum(partials, count: weight.count, workers: workers, into: weight.grad.ptr)
         return dxp
     }
 }

@@ -106,6 +106,7 @@ public final class ResNet: Model {
             }
         }
         params += c * classes + classes
+        partials += min(batch, Partition.maxBlocks) * (c * classes + classes)  // the FC's per-group partials
         let (act, o) = perSample.multipliedReportingOverflow(by: batch * 4)
         return o ? nil : act + params * 5 * 4 + partials * 4
     }

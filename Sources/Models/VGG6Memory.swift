@@ -34,7 +34,9 @@ extension VGG6 {
             }
             h /= 2; w /= 2
         }
-        guard add(&params, h * w * c, 8 * k), add(&params, 8 * k, classes) else { return nil }
+        guard add(&params, h * w * c, 8 * k), add(&params, 8 * k, classes),
+              // The FC layers' per-group gradient partials.
+              add(&partials, min(batch, Partition.maxBlocks), h * w * c * 8 * k + 8 * k * classes) else { return nil }
         var total = 0
         guard add(&total, perSample, batch, 4), add(&total, params, 5 * 4), add(&total, partials, 4) else { return nil }
         return total

@@ -20,6 +20,12 @@ public final class Communicator: @unchecked Sendable {
         env["BTVIZ_MPI_LIBRARY"].flatMap { $0.isEmpty ? nil : $0 } ?? "libmpi.so.40"
     }
 
+    /// Joins the MPI launch the environment describes (`Launch.detect`): nil when this process runs alone.
+    public static func join(_ env: [String: String]) throws -> Communicator? {
+        guard let launch = Launch.detect(env) else { return nil }
+        return try start(launch, library: library(env))
+    }
+
     /// Loads Open MPI and joins the launch. Throws one line naming what is missing when it cannot.
     public static func start(_ launch: Launch, library: String) throws -> Communicator {
         var err = [CChar](repeating: 0, count: 512)
@@ -53,10 +59,14 @@ public final class Communicator: @unchecked Sendable {
 
     /// Every rank's `counts[r]` floats, laid out rank after rank in `recv`; this rank sends `send`.
     public func allGather(_ send: UnsafeBufferPointer<Float>, into recv: UnsafeMutablePointer<Float>, counts: [Int]) {
+        allGatherBytes(UnsafeRawBufferPointer(send), into: UnsafeMutableRawPointer(recv), counts: counts.map { $0 * 4 })
+    }
+
+    /// Every rank's `counts[r]` bytes, laid out rank after rank in `recv`; this rank sends `send`.
+    public func allGatherBytes(_ send: UnsafeRawBufferPointer, into recv: UnsafeMutableRawPointer, counts: [Int]) {
         precondition(counts.count == size && counts[rank] == send.count)
-        let bytes = counts.map { Int32($0 * 4) }
-        let displs = offsets(bytes)
-        check(btmpi_allgatherv_bytes(send.baseAddress, bytes[rank], recv, bytes, displs), "MPI_Allgatherv")
+        let bytes = counts.map { Int32($0) }
+        check(btmpi_allgatherv_bytes(send.baseAddress, bytes[rank], recv, bytes, offsets(bytes)), "MPI_Allgatherv")
     }
 
     /// Sends `sendCounts[r]` floats (laid out rank after rank in `send`) to each rank r, and receives `recvCounts[r]`

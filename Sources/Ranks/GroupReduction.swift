@@ -1,3 +1,5 @@
+import BTCore
+
 /// How the ranks combine a batch's per-group partials (docs/scaling.md, "One run on many ranks"):
 /// - tree: the GroupTree's order. Each rank adds its whole subtrees, sends each rank that rank's slice of them
 ///   (MPI_Alltoallv), adds the rest of the tree on its own slice and gathers the slices (MPI_Allgatherv). The

@@ -15,6 +15,8 @@ public final class RestorationTraining: TrainingTask {
     public let net: RestorationNet
     public var model: any Model { net }
     public let stepsPerEpoch: Int
+    /// Every batch is full: an epoch is a number of steps of random patches.
+    public let lastBatchImages: Int
     public let notes: [String]
     public let validationSet: String
     public let validation: [EvaluationPair]
@@ -36,6 +38,7 @@ public final class RestorationTraining: TrainingTask {
         net.initialize(seed: c.seed)
         target = FloatBuffer(count: c.batchSize * net.outputSize)
         stepsPerEpoch = c.epochSteps
+        lastBatchImages = c.batchSize
         dataName = (folder as NSString).lastPathComponent
         notes = patches.notes
     }

@@ -37,6 +37,10 @@ public final class Trainer {
     public var stopAfterEpoch: Int?
     /// The epoch in progress's training sums; saved with a checkpoint taken part-way through it.
     private var epochSums = Checkpoint.EpochSums()
+    /// The other ranks of a data-parallel run (set before `run`): each step this rank trains on its share of the
+    /// batch, and the ranks agree on stops and requests before it. Only rank 0 should be given sinks and a run
+    /// folder; every rank computes the same weights.
+    public var peers: (any StepPeers)?
 
     public enum Outcome: Sendable, Equatable {
         case finished, stopped
@@ -119,7 +123,7 @@ public final class Trainer {
     public func run() throws -> Outcome {
         let resumed = step > 0
         event(resumed ? .resume : .start, to: method.rawValue,
-              resumed ? "resumed at step \(step)" : "training \(header.dataset) \(header.modelTitle) with \(method.label), lambda \(lambda), R the \(config.regReduction.rawValue) over each layer's weights")
+              resumed ? "resumed at step \(step)" : "training \(header.dataset) \(header.modelTitle)\(peers.map { " on \($0.size) ranks" } ?? "") with \(method.label), lambda \(lambda), R the \(config.regReduction.rawValue) over each layer's weights")
         if !resumed {
             try saveCheckpoint(announce: false)
             emit(.step(try initialRecord()))
@@ -136,13 +140,14 @@ public final class Trainer {
                 event(.stop, "paused after epoch \(step / stepsPerEpoch) (--stop-after-epoch \(n)); checkpoint saved")
                 return .paused(epochs: step / stepsPerEpoch)
             }
-            if control.stopRequested {
+            let requests = agreedRequests()
+            if requests.stop {
                 try saveCheckpoint(announce: true)
                 event(.stop, "stopped at step \(step); checkpoint saved")
                 return .stopped
             }
-            applyRequests()
-            if control.isPaused {
+            apply(requests)
+            if requests.paused {
                 Thread.sleep(forTimeInterval: 0.05)
                 continue
             }
@@ -151,16 +156,15 @@ public final class Trainer {
             let started = Date()
             let (n, targets) = try task.batch(step: step, into: x.ptr)
             let logThis = (step + 1) % config.logEvery == 0 || step + 1 == totalSteps
-            let result = engine.step(x: x.ptr, targets: targets, n: n, method: method, lambda: lambda,
-                                     lr: cosineLearningRate(base: config.lr, step: step, total: totalSteps),
-                                     stepIndex: step, measure: logThis)
+            let result = trainStep(n: n, targets: targets, lr: cosineLearningRate(base: config.lr, step: step, total: totalSteps),
+                                   measure: logThis)
             let taskLoss = step == injectNaNAtStep ? Float.nan : result.taskLoss
             guard taskLoss.isFinite, result.regLoss.isFinite else {
                 event(.nan, "loss is \(taskLoss) at step \(step); stopped, last good checkpoint kept (step \(lastCheckpointStep))")
                 throw BTError("loss became NaN at step \(step); training stopped, the last good checkpoint (step \(lastCheckpointStep)) is kept")
             }
             var ratios: [Float] = []
-            for (i, layer) in engine.model.quantizedLayers.enumerated() {
+            for (i, layer) in engine.model.quantizedLayers.enumerated() where writesRecords {
                 ratios.append(stats.flipRatio(layer: i, fit: result.fits[i], weights: UnsafeBufferPointer(layer.weight.value.buffer)))
             }
             let elapsed = Date().timeIntervalSince(started)
@@ -168,7 +172,7 @@ public final class Trainer {
             epochSums.metric += result.metricSum; epochSums.seen += n; epochSums.loss += Double(taskLoss) * Double(n)
             step += 1
 
-            if logThis {
+            if logThis && writesRecords {
                 let remainingEvals = Double(config.epochs - e - (step % stepsPerEpoch == 0 ? 1 : 0))
                 let eta = Double(totalSteps - step) * secondsPerStep + remainingEvals * lastEvalSeconds
                 emit(.step(stepRecord(result, epoch: e, taskLoss: taskLoss, n: n, ratios: ratios,
@@ -192,18 +196,73 @@ public final class Trainer {
         return .finished
     }
 
+    /// One step on this process's images of the batch: all of them, or this rank's share with the ranks' sums.
+    private func trainStep(n: Int, targets: Targets, lr: Float, measure: Bool) -> StepEngine.Result {
+        guard let peers else {
+            return engine.step(x: x.ptr, targets: targets, n: n, method: method, lambda: lambda, lr: lr, stepIndex: step, measure: measure)
+        }
+        let (share, sums) = peers.share(ofBatch: n)
+        BatchSums.current = sums
+        defer { BatchSums.current = OneProcessBatchSums.shared }
+        guard case .labels(let labels) = targets else { preconditionFailure("ranks train classification only") }
+        return engine.step(x: x.ptr + share.lowerBound * engine.model.inputSize, targets: .labels(labels + share.lowerBound),
+                           n: share.count, method: method, lambda: lambda, lr: lr, stepIndex: step, measure: measure)
+    }
+
+    /// Rank 0 (or a single process) writes the records; the other ranks only compute.
+    private var writesRecords: Bool { (peers?.rank ?? 0) == 0 }
+
+    /// What the front ends asked for since the last step. With peers: a stop asked of any rank, and the rest as
+    /// rank 0 was asked (it alone has the front end), agreed by every rank so each applies it at the same step.
+    struct Requests: Equatable {
+        var stop = false, paused = false, save = false
+        var method: QuantMethod?
+        var lambda: Float?
+
+        /// 12 bytes: stop, paused, save, method (index + 1, 0 for none), a lambda flag, 3 spare, lambda's bits.
+        var bytes: [UInt8] {
+            let m = method.flatMap { QuantMethod.allCases.firstIndex(of: $0) }.map { UInt8($0 + 1) } ?? 0
+            let bits = (lambda ?? 0).bitPattern
+            return [stop ? 1 : 0, paused ? 1 : 0, save ? 1 : 0, m, lambda == nil ? 0 : 1, 0, 0, 0,
+                    UInt8(bits & 0xff), UInt8(bits >> 8 & 0xff), UInt8(bits >> 16 & 0xff), UInt8(bits >> 24)]
+        }
+
+        init(stop: Bool = false, paused: Bool = false, save: Bool = false, method: QuantMethod? = nil, lambda: Float? = nil) {
+            (self.stop, self.paused, self.save, self.method, self.lambda) = (stop, paused, save, method, lambda)
+        }
+
+        init(bytes b: [UInt8]) {
+            stop = b[0] != 0; paused = b[1] != 0; save = b[2] != 0
+            let cases = Array(QuantMethod.allCases)
+            method = b[3] > 0 && Int(b[3]) <= cases.count ? cases[Int(b[3]) - 1] : nil
+            let bits = UInt32(b[8]) | UInt32(b[9]) << 8 | UInt32(b[10]) << 16 | UInt32(b[11]) << 24
+            lambda = b[4] != 0 ? Float(bitPattern: bits) : nil
+        }
+    }
+
+    private func agreedRequests() -> Requests {
+        let mine = Requests(stop: control.stopRequested, paused: control.isPaused, save: control.takeSaveRequest(),
+                            method: control.takeMethodRequest().flatMap(QuantMethod.init(rawValue:)),
+                            lambda: control.takeLambdaRequest())
+        guard let peers else { return mine }
+        let all = peers.exchange(mine.bytes).map(Requests.init(bytes:))
+        var agreed = all[0]
+        agreed.stop = all.contains { $0.stop }
+        return agreed
+    }
+
     /// Applies front-end requests between steps; each change is an auditable event.
-    private func applyRequests() {
-        if let m = control.takeMethodRequest().flatMap(QuantMethod.init(rawValue:)), m != method {
+    private func apply(_ requests: Requests) {
+        if let m = requests.method, m != method {
             event(.method, from: method.rawValue, to: m.rawValue, "method \(method.label) -> \(m.label)")
             method = m
         }
-        if let l = control.takeLambdaRequest(), l != lambda {
+        if let l = requests.lambda, l != lambda {
             event(.lambda, from: EventRecord.lambdaText(lambda), to: EventRecord.lambdaText(l), "lambda \(lambda) -> \(l)")
             lambda = l
         }
-        if control.takeSaveRequest() { try? saveCheckpoint(announce: true) }
-        let paused = control.isPaused
+        if requests.save { try? saveCheckpoint(announce: true) }
+        let paused = requests.paused
         if paused != pausedAnnounced {
             event(paused ? .pause : .unpause, paused ? "paused at step \(step)" : "resumed at step \(step)")
             pausedAnnounced = paused

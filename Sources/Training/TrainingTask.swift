@@ -18,6 +18,8 @@ public protocol TrainingTask: AnyObject {
     var classes: Int { get }
     var model: any Model { get }
     var stepsPerEpoch: Int { get }
+    /// Images in an epoch's last batch (fewer than the batch size where the training set does not divide).
+    var lastBatchImages: Int { get }
     /// Samples (images) the evaluation covers.
     var testCount: Int { get }
     /// What loading wants the user to know (skipped files).
@@ -101,6 +103,7 @@ public final class ClassificationTask: TrainingTask {
 
     public var inputShape: [Int] { train.shape }
     public var testCount: Int { test.count }
+    public var lastBatchImages: Int { train.count - (stepsPerEpoch - 1) * batchSize }
     public var dataIdentity: DataIdentity? { identity }
     public var normalization: (mean: [Float], std: [Float]) { (normalizer.mean, normalizer.std) }
 

@@ -30,7 +30,7 @@ struct ReduceBench: ParsableCommand {
 
     func run() throws {
         let floats = self.floats ?? VGG6(k: k, inputShape: [1, 28, 28], classes: 10, maxBatch: 1).params.reduce(0) { $0 + $1.count }
-        let comm = try RankLaunch.join()
+        let comm = try Communicator.join(ProcessInfo.processInfo.environment)
         defer { comm?.finish() }
         let reduction = GroupReduction(groups: groups, comm: comm)
         let mine = reduction.myGroups
@@ -65,11 +65,9 @@ struct ReduceBench: ParsableCommand {
             // Every rank's fingerprint, so rank 0 can say whether the ranks agree.
             var all = [UInt64](repeating: 0, count: reduction.ranks)
             if let comm {
-                var mineFP = [Float](repeating: 0, count: 2)
-                withUnsafeBytes(of: print_) { b in mineFP.withUnsafeMutableBytes { $0.copyMemory(from: b) } }
-                var gathered = [Float](repeating: 0, count: 2 * comm.size)
-                mineFP.withUnsafeBufferPointer { m in gathered.withUnsafeMutableBufferPointer { comm.allGather(m, into: $0.baseAddress!, counts: Array(repeating: 2, count: comm.size)) } }
-                gathered.withUnsafeBytes { b in for r in 0..<comm.size { all[r] = b.load(fromByteOffset: r * 8, as: UInt64.self) } }
+                withUnsafeBytes(of: print_) { m in
+                    all.withUnsafeMutableBytes { comm.allGatherBytes(m, into: $0.baseAddress!, counts: Array(repeating: 8, count: comm.size)) }
+                }
             } else {
                 all[0] = print_
             }
@@ -85,14 +83,5 @@ struct ReduceBench: ParsableCommand {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for i in 0..<n { h = (h ^ UInt64(p[i].bitPattern)) &* 0x100_0000_01b3 }
         return h
-    }
-}
-
-/// Joins the MPI launch this process is part of, if any (see Ranks.Launch).
-enum RankLaunch {
-    static func join() throws -> Communicator? {
-        let env = ProcessInfo.processInfo.environment
-        guard let launch = Launch.detect(env) else { return nil }
-        return try Communicator.start(launch, library: Communicator.library(env))
     }
 }

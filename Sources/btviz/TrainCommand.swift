@@ -75,10 +75,17 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Several ranks of one launch would each train the whole run; refuse before anything is written.
-        if let launch = Launch.detect(ProcessInfo.processInfo.environment) {
-            throw BTError("train does not yet spread one run over several ranks; started by \(launch.launcher) as rank \(launch.rank) of \(launch.size): run it without \(launch.launcher), or with one task")
-        }
+        let control = TrainerControl()
+        // Under mpirun or srun: one run, data-parallel over the launch's ranks (docs/scaling.md).
+        let comm = try Communicator.join(ProcessInfo.processInfo.environment)
+        defer { comm?.finish() }
+        let rankSignals = comm.map { _ in RankSignalStop(control: control) }
+        defer { rankSignals?.cancel() }
+        let peers = comm.map(RankBatchSums.init)
+        if let peers, peers.rank != 0 { return try runFollower(peers, control: control) }
+        // Rank 0 tells the others whether it started; they would otherwise wait for it forever.
+        var startAgreed = false
+        defer { if let peers, !startAgreed { _ = RankStart.agree(peers, ok: false) } }
         // Before any layer is made: layers size their per-worker scratch for it. Not part of the run's identity:
         // a run resumed on another count continues exactly.
         try threads.apply()
@@ -113,8 +120,8 @@ struct Train: AsyncParsableCommand {
         }
         let dir = folder.path
         defer { withExtendedLifetime(lock) {} }  // held until training has stopped and the run is saved
-        let control = TrainerControl()
-        let interactive = !headless && Terminal.canRunExplorer()
+        // Ranks run headless: mpirun's and srun's terminal is no place for the explorer (`replay --follow` is).
+        let interactive = !headless && peers == nil && Terminal.canRunExplorer()
         let board = RunBoard(method: (checkpoint?.header.method ?? config.method).rawValue,
                              lambda: checkpoint?.header.lambda ?? config.lambda)
         let trainer: Trainer
@@ -122,7 +129,9 @@ struct Train: AsyncParsableCommand {
         let detached = DetachedProgress(epochs: config.epochs)
         var ownRunFiles = false  // from the replace on, the run files in dir are this attempt's
         do {
+            if let peers { try RankStart.check(validated.config, ranks: peers.size) }
             let task = try makeTrainingTask(config: validated, resume: checkpoint)
+            if let peers { try RankStart.check(lastBatch: task.lastBatchImages, ranks: peers.size) }
             for note in task.notes { FileHandle.standardError.write(Data("btviz: \(note)\n".utf8)) }
             try exchange.loadInitialWeights(into: task.model)
             if checkpoint == nil {
@@ -140,14 +149,19 @@ struct Train: AsyncParsableCommand {
                                   resume: checkpoint)
             trainer.injectNaNAtStep = injectNanAt
             trainer.stopAfterEpoch = stopAfterEpoch
+            trainer.peers = peers
             try folder.writeConfig(config, header: trainer.header)
         } catch {
             // Nothing was trained: a new run leaves no half-made folder (a resumed one is left as it was).
             if checkpoint == nil { folder.undoFailedStart(created: created, ownRunFiles: ownRunFiles, lock: lock) }
             throw error
         }
+        if let peers {
+            startAgreed = true
+            guard RankStart.agree(peers, ok: true) else { throw BTError("another rank could not start (its message is above); nothing was trained") }
+        }
         if !interactive {
-            print("run directory: \(dir)")
+            print("run directory: \(dir)" + (peers.map { " (\($0.size) ranks)" } ?? ""))
         }
 
         let outcome: Trainer.Outcome
@@ -155,8 +169,8 @@ struct Train: AsyncParsableCommand {
             outcome = try runWithExplorer(trainer: trainer, board: board, control: control, history: history,
                                           detached: detached, dir: dir)
         } else {
-            let signals = SignalStop(control: control)
-            defer { signals.cancel() }
+            let signals = rankSignals == nil ? SignalStop(control: control) : nil
+            defer { signals?.cancel() }
             outcome = try trainer.run()
         }
         switch outcome {
@@ -173,6 +187,36 @@ struct Train: AsyncParsableCommand {
             // A signal exits as the shell expects (128 + its number); q in the explorer is a normal exit.
             if sig != 0 { throw ExitCode(128 + sig) }
         }
+    }
+
+    /// A rank other than 0 of a data-parallel run: the same steps on its share of every batch, writing nothing
+    /// (rank 0 keeps the run folder). It reads the checkpoint of a resumed run, as rank 0 does.
+    private func runFollower(_ peers: RankBatchSums, control: TrainerControl) throws {
+        let trainer: Trainer
+        do {
+            try threads.apply()
+            var checkpoint: Checkpoint?
+            var config = newConfig
+            if let resume {
+                let saved = try RunFolder(resume).loadCheckpoint()
+                checkpoint = saved
+                config = makeConfig(over: saved.header.config)
+            }
+            let validated = try ValidatedConfig(config)
+            try RankStart.check(config, ranks: peers.size)
+            let task = try makeTrainingTask(config: validated, resume: checkpoint)
+            try RankStart.check(lastBatch: task.lastBatchImages, ranks: peers.size)
+            try exchange.loadInitialWeights(into: task.model)
+            trainer = try Trainer(config: validated, task: task, runDir: nil, control: control, sinks: [], resume: checkpoint)
+            trainer.stopAfterEpoch = stopAfterEpoch
+            trainer.peers = peers
+        } catch {
+            _ = RankStart.agree(peers, ok: false)
+            // Rank 0 says what was wrong with the options; another rank's own failure is its line.
+            throw error
+        }
+        guard RankStart.agree(peers, ok: true) else { throw ExitCode(1) }
+        if case .stopped = try trainer.run(), control.stopSignal != 0 { throw ExitCode(128 + control.stopSignal) }
     }
 
     /// "test accuracy 86.40% (epoch 15); " from the run's last epoch record, or nothing if it has none.
@@ -446,5 +490,75 @@ struct LoggingOptions: ParsableArguments {
     func apply(to c: inout TrainConfig) {
         if let logEvery { c.logEvery = logEvery }
         if let histogramBins { c.histogramBins = histogramBins }
+    }
+}
+
+/// The start of a data-parallel run: what it can train, and every rank's word that it is ready.
+enum RankStart {
+    /// One line for what ranks cannot train yet: restoration (its batches are patches of whole images), and
+    /// batches with fewer groups than ranks (a rank holds whole groups of every batch, the last one included).
+    static func check(_ config: TrainConfig, ranks: Int) throws {
+        guard config.task == .classify else {
+            throw BTError("\(config.task.rawValue) does not train on several ranks yet; only classification does: run it as one process")
+        }
+        guard ranks <= BatchGroups.maxGroups else {
+            throw BTError("a run takes at most \(BatchGroups.maxGroups) ranks (the groups of a batch); this launch has \(ranks)")
+        }
+        let groups = RankBatchSums.groups(images: config.batchSize)
+        guard groups >= ranks else {
+            throw BTError("--batch-size \(config.batchSize) has \(groups) groups of images, fewer than the \(ranks) ranks; use a batch of at least \(ranks) images")
+        }
+    }
+
+    static func check(lastBatch images: Int, ranks: Int) throws {
+        let groups = RankBatchSums.groups(images: images)
+        guard groups >= ranks else {
+            throw BTError("an epoch's last batch of \(images) images has \(groups) groups, fewer than the \(ranks) ranks; pick a --batch-size that leaves a larger last batch")
+        }
+    }
+
+    /// Every rank's readiness; true when all are ready.
+    static func agree(_ peers: RankBatchSums, ok: Bool) -> Bool {
+        peers.exchange([ok ? 1 : 0]).allSatisfy { $0 == [1] }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP for a rank of an MPI launch: a plain handler that notes the signal, whichever
+/// thread takes it, and a watcher that turns the note into a stop request (the ranks then agree to stop at the
+/// same step). Why not SignalStop's dispatch sources: MPI starts threads of its own, with these signals
+/// unblocked, and installs handlers of its own at MPI_Init; a signal taken there never reached the source.
+/// Made after MPI_Init, so these handlers are the ones in place.
+final class RankSignalStop {
+    nonisolated(unsafe) static var pending: sig_atomic_t = 0
+    private let watcher: Thread
+    /// Set by `cancel`: the watcher ends.
+    private final class Flag: @unchecked Sendable { let value = Atomic<Bool>(false) }
+    private let done = Flag()
+
+    init(control: TrainerControl) {
+        for sig in SignalStop.handled {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { RankSignalStop.pending = $0 }
+            sigemptyset(&action.sa_mask)
+            sigaction(sig, &action, nil)
+        }
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in SignalStop.handled { sigaddset(&set, s) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        let box = UncheckedBox((control, done))
+        watcher = Thread {
+            while !box.value.1.value.load(ordering: .relaxed) {
+                let sig = RankSignalStop.pending
+                if sig != 0 { box.value.0.requestStop(signal: sig); return }
+                usleep(20_000)
+            }
+        }
+        watcher.start()
+    }
+
+    func cancel() {
+        done.value.store(true, ordering: .relaxed)
+        for s in SignalStop.handled { signal(s, SIG_DFL) }
     }
 }

@@ -113,12 +113,144 @@ final class MPILaunchTests: XCTestCase {
         XCTAssertTrue(o.stderr.contains("launched by mpirun as rank 1 of 2"), o.stderr)
     }
 
-    func testTrainRefusesToRunOnceOnEveryRank() throws {
+    // MARK: one run over several ranks
+
+    /// BT on VGG-6(16), the Fashion subset; `extra` adds or overrides options.
+    private func trainArgs(_ run: String, epochs: Int = 2, _ extra: [String] = []) -> [String] {
+        ["train", "--headless", "--dataset", "fashion", "--data-dir", fashionDir, "--method", "bt", "--k", "16",
+         "--epochs", "\(epochs)", "--seed", "0", "--threads", "1", "--run-dir", run] + extra
+    }
+
+    /// The epoch records' figures (train and test metric and loss), without their wall times.
+    private func epochFigures(_ run: String) throws -> [[Float]] {
+        let log = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+        return try log.split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }.map { line in
+            let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return ["train_metric", "train_loss", "test_metric", "test_loss"].map { Float((o[$0] as? Double) ?? .nan) }
+        }
+    }
+
+    private func checkpoint(_ run: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: run + "/checkpoint.bin")) }
+
+    /// The checkpoint holds the weights, the batch-norm running statistics, the quantizers' state and Adam's
+    /// moments: equal files are equal runs.
+    func testATrainingRunEndsBitIdenticalOnOneTwoAndThreeRanks() throws {
         let dir = temporaryDirectory()
-        let run = (dir as NSString).appendingPathComponent("run")
-        let o = try btviz(["train", "--headless", "--dataset", "synthetic", "--epochs", "1", "--k", "2", "--run-dir", run],
-                          environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "0"])
-        assertCleanFailure(o, mentioning: "several ranks")
+        let one = try btviz(trainArgs(dir + "/one"), timeout: 300)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let reference = try checkpoint(dir + "/one"), figures = try epochFigures(dir + "/one")
+        XCTAssertEqual(figures.count, 2)
+        XCTAssertGreaterThan(figures.last?[2] ?? 0, 0.6, "it learns: \(figures)")
+        for ranks in [2, 3] {
+            let run = dir + "/ranks\(ranks)"
+            let o = try mpirun(ranks, trainArgs(run))
+            XCTAssertEqual(o.status, 0, o.stderr)
+            XCTAssertTrue(o.stdout.contains("(\(ranks) ranks)"), o.stdout)
+            XCTAssertEqual(try checkpoint(run), reference, "\(ranks) ranks: another checkpoint than one process's")
+            XCTAssertEqual(try epochFigures(run), figures, "\(ranks) ranks")
+            let log = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+            XCTAssertTrue(log.contains("on \(ranks) ranks"), "the start event says how it ran")
+        }
+    }
+
+    /// Every process of a launch: (rank, pid), from /proc (children of mpirun with its rank in their environment).
+    private func rankPIDs(of launcher: pid_t) -> [Int: pid_t] {
+        var out: [Int: pid_t] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, pid_t(fields[1]) == launcher,
+                  let env = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(name)/environ")) else { continue }
+            for v in env.split(separator: 0) {
+                let s = String(decoding: v, as: UTF8.self)
+                if s.hasPrefix("OMPI_COMM_WORLD_RANK="), let r = Int(s.dropFirst("OMPI_COMM_WORLD_RANK=".count)) { out[r] = pid }
+            }
+        }
+        return out
+    }
+
+    /// Starts `mpirun -n ranks btviz args` and returns it running, once its run has logged `steps` step records.
+    private func startMPI(_ ranks: Int, _ args: [String], run: String, steps: Int) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+        p.arguments = ["-n", "\(ranks)", "--oversubscribe", btvizPath] + args
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"; env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"; env["OMPI_MCA_mpi_yield_when_idle"] = "1"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err; p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(180)
+        while Date() < deadline && p.isRunning {
+            if let log = try? String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8),
+               log.components(separatedBy: "\"type\":\"step\"").count > steps { break }
+            usleep(50_000)
+        }
+        return (p, out, err)
+    }
+
+    private func wait(_ p: Process, _ seconds: TimeInterval) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL); XCTFail("mpirun did not end") }
+        p.waitUntilExit()
+    }
+
+    /// SIGTERM to one rank (as Slurm sends at a time limit): every rank finishes the step, rank 0 saves, all exit;
+    /// the run resumed as one process ends with the bits of the uninterrupted one.
+    func testARunStoppedOnTwoRanksResumesAsOneProcessBitIdentical() throws {
+        let dir = temporaryDirectory(), run = dir + "/run"
+        // The same --log-every (a setting the checkpoint's header keeps), so the checkpoints compare byte for byte.
+        let whole = try btviz(trainArgs(dir + "/whole", epochs: 3, ["--log-every", "1"]), timeout: 300)
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let (p, out, _) = try startMPI(2, trainArgs(run, epochs: 3, ["--log-every", "1"]), run: run, steps: 5)
+        let pids = rankPIDs(of: p.processIdentifier)
+        XCTAssertEqual(pids.count, 2, "two ranks under mpirun")
+        if let follower = pids[1] { kill(follower, SIGTERM) }
+        wait(p, 120)
+        let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(said.contains("stopped by SIGTERM") || said.contains("stopped at step"), said)
+        let log = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+        let stop = try XCTUnwrap(log.split(separator: "\n").last { $0.contains("\"kind\":\"stop\"") }, "rank 0 logged the stop")
+        let step = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(stop.utf8)) as? [String: Any])?["step"] as? Int)
+        XCTAssertGreaterThanOrEqual(step, 5)
+        XCTAssertLessThan(step, 60, "stopped before the end")
+        let resumed = try btviz(["train", "--headless", "--resume", run, "--threads", "1"], timeout: 300)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try checkpoint(run), try checkpoint(dir + "/whole"), "resumed on one process: the uninterrupted run's bits")
+        XCTAssertEqual(try epochFigures(run), try epochFigures(dir + "/whole"))
+    }
+
+    /// SIGKILL of a rank: the launch ends (no rank waits forever), mpirun names the rank, the run folder keeps its
+    /// last checkpoint, and the run resumes from it to the uninterrupted run's bits.
+    func testAKilledRankEndsTheLaunchAndTheRunResumes() throws {
+        let dir = temporaryDirectory(), run = dir + "/run"
+        // The same --log-every (a setting the checkpoint's header keeps), so the checkpoints compare byte for byte.
+        let whole = try btviz(trainArgs(dir + "/whole", epochs: 3, ["--log-every", "1"]), timeout: 300)
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        // Past the first epoch's checkpoint (20 steps an epoch).
+        let (p, _, err) = try startMPI(3, trainArgs(run, epochs: 3, ["--log-every", "1"]), run: run, steps: 23)
+        let pids = rankPIDs(of: p.processIdentifier)
+        XCTAssertEqual(pids.count, 3, "three ranks under mpirun")
+        if let victim = pids[2] { kill(victim, SIGKILL) }
+        wait(p, 120)
+        XCTAssertNotEqual(p.terminationStatus, 0)
+        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(said.contains("rank 2") && said.contains("signal 9"), "mpirun names the rank: \(said)")
+        XCTAssertTrue(rankPIDs(of: p.processIdentifier).isEmpty, "no rank is left behind")
+        let resumed = try btviz(["train", "--headless", "--resume", run, "--threads", "2"], timeout: 300)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try checkpoint(run), try checkpoint(dir + "/whole"), "resumed: the uninterrupted run's bits")
+    }
+
+    /// What ranks cannot share is refused on every rank before anything is written: a batch with fewer groups of
+    /// images than ranks, and restoration.
+    func testALaunchTrainCannotShareIsRefusedBeforeAnythingIsWritten() throws {
+        let dir = temporaryDirectory(), run = dir + "/run"
+        let o = try mpirun(3, trainArgs(run, epochs: 1, ["--batch-size", "2"]))
+        XCTAssertNotEqual(o.status, 0)
+        XCTAssertTrue(o.stderr.contains("fewer than the 3 ranks"), o.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run), "nothing is written")
     }
 }
