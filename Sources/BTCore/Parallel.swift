@@ -187,19 +187,6 @@ public func parallelRanges(_ n: Int, _ ranges: [Range<Int>], _ body: (Int, Int, 
     }
 }
 
-/// out[i] = parts[0][i] + parts[1][i] + ... in that order, for i in 0..<count, split over n workers by index:
-/// each element is summed by one worker in block order, so the result does not depend on n.
-public func reduceInOrder(_ parts: [UnsafeMutablePointer<Float>], count: Int, workers n: Int,
-                          into out: UnsafeMutablePointer<Float>) {
-    nonisolated(unsafe) let parts = parts
-    let block = 4096
-    parallelBlocks(min(n, (count + block - 1) / block), total: count, block: block) { _, r in
-        guard let first = parts.first else { (out + r.lowerBound).update(repeating: 0, count: r.count); return }
-        (out + r.lowerBound).update(from: first + r.lowerBound, count: r.count)
-        for p in parts.dropFirst() { for i in r { out[i] += p[i] } }
-    }
-}
-
 /// The next unclaimed index of `parallelBlocks`.
 private final class BlockCounter: @unchecked Sendable {
     private let value = Atomic<Int>(0)

@@ -20,6 +20,8 @@ public struct SlurmLauncher: Sendable {
     /// Cores per task when --cpus-per-task is not given: 2 runs × 1 thread beat 1 run × 2 threads on the same
     /// cores (docs/sweeps.md), so one core per run.
     public static let defaultCpusPerTask = 1
+    /// The most ranks one run takes (`BatchGroups.maxGroups`: a rank holds whole groups of every batch).
+    public static let maxRanks = BatchGroups.maxGroups
 
     /// Checks what goes into the script: values become `#SBATCH` tokens, which sbatch splits at whitespace and
     /// cannot quote, and the sweep folder must be absolute (a node does not share the submitting shell's directory).
@@ -39,6 +41,12 @@ public struct SlurmLauncher: Sendable {
             throw BTError("--cpus-per-task \(c): a run uses 1...\(Workers.limit) threads")
         }
         if let m = settings.maxParallel, m < 1 { throw BTError("--max-parallel must be at least 1") }
+        for (flag, v) in [("--nodes", settings.nodes), ("--ntasks-per-node", settings.tasksPerNode)] {
+            if let v, !(1...SlurmLauncher.maxRanks).contains(v) { throw BTError("\(flag) \(v): a run takes 1...\(SlurmLauncher.maxRanks) ranks") }
+        }
+        if settings.ranks > SlurmLauncher.maxRanks {
+            throw BTError("--nodes x --ntasks-per-node is \(settings.ranks) ranks; a run takes at most \(SlurmLauncher.maxRanks) (the groups of a batch)")
+        }
         for line in settings.extraLines {
             guard Self.sbatchLine(line) != nil else {
                 throw BTError("--sbatch '\(line)': give one sbatch option without blanks, e.g. --sbatch=--qos=high (sbatch splits an #SBATCH line at blanks and cannot quote)")
@@ -115,7 +123,7 @@ public struct SlurmLauncher: Sendable {
             wait "$child"; exit $?
         }
         trap stop TERM
-        \(Self.shellQuote(executable)) sweep task "$dir" "$run" --threads "${SLURM_CPUS_PER_TASK:-1}"\(untilEpoch.map { " --until-epoch \($0)" } ?? "") &
+        \(Self.shellQuote(executable)) sweep task "$dir" "$run" --threads "${SLURM_CPUS_PER_TASK:-1}"\(settings.ranks > 1 ? " --ranks \"${SLURM_NTASKS:-\(settings.ranks)}\"" : "")\(untilEpoch.map { " --until-epoch \($0)" } ?? "") &
         child=$!
         wait "$child"
         """
@@ -132,6 +140,8 @@ public struct SlurmLauncher: Sendable {
             "#SBATCH --array=0-\(tasks - 1)\(settings.maxParallel.map { "%\($0)" } ?? "")",
             "#SBATCH --cpus-per-task=\(settings.cpusPerTask ?? defaultCpusPerTask)",
         ]
+        if let n = settings.nodes { lines.append("#SBATCH --nodes=\(n)") }
+        if let m = settings.tasksPerNode { lines.append("#SBATCH --ntasks-per-node=\(m)") }
         if let p = settings.partition { lines.append("#SBATCH --partition=\(p)") }
         if let t = settings.time { lines.append("#SBATCH --time=\(t)") }
         if let m = settings.mem { lines.append("#SBATCH --mem=\(m)") }

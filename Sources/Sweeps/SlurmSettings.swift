@@ -12,10 +12,17 @@ public struct SlurmSettings: Equatable, Sendable {
     public var account: String?
     /// Any other `#SBATCH` line, as given ("--qos=high").
     public var extraLines: [String]
+    /// Each run as one MPI job of nodes x tasksPerNode ranks (sbatch --nodes, --ntasks-per-node); nil: one process.
+    public var nodes: Int?
+    public var tasksPerNode: Int?
+    /// The ranks of each run's MPI job; 1 where it is one process.
+    public var ranks: Int { (nodes ?? 1) * (tasksPerNode ?? 1) }
 
     public init(partition: String? = nil, time: String? = nil, cpusPerTask: Int? = nil, mem: String? = nil,
-                maxParallel: Int? = nil, account: String? = nil, extraLines: [String] = []) {
+                maxParallel: Int? = nil, account: String? = nil, extraLines: [String] = [], nodes: Int? = nil,
+                tasksPerNode: Int? = nil) {
         self.partition = partition; self.time = time; self.cpusPerTask = cpusPerTask; self.mem = mem
         self.maxParallel = maxParallel; self.account = account; self.extraLines = extraLines
+        self.nodes = nodes; self.tasksPerNode = tasksPerNode
     }
 }

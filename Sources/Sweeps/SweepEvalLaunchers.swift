@@ -99,7 +99,8 @@ public struct SlurmEvalLauncher: Sendable {
 
     public func script(runs: [String], sweepName: String, index: Int) -> String {
         precondition(!runs.isEmpty)
-        let s = base.settings
+        var s = base.settings
+        (s.nodes, s.tasksPerNode) = (nil, nil)  // an evaluation is one process: no MPI job
         var head = [
             "#!/bin/bash",
             "# btviz sweep '\(sweepName.filter { !$0.isNewline })': \(runs.count) finished runs of \(base.folder.path) evaluated as one",

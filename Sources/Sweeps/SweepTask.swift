@@ -14,9 +14,19 @@ public struct SweepTask {
     /// Successive halving's rung: pause once this many epochs are done (train's --stop-after-epoch); nil trains to
     /// the end.
     public let untilEpoch: Int?
+    /// More than 1: the training is one MPI job of this many ranks, started by mpirun (inside a Slurm allocation
+    /// it places the ranks on the allocation's nodes), one data-parallel run (docs/scaling.md).
+    public let ranks: Int
 
-    public init(folder: SweepFolder, run: SweepPlan.Run, executable: String, threads: Int?, untilEpoch: Int? = nil) {
+    public init(folder: SweepFolder, run: SweepPlan.Run, executable: String, threads: Int?, untilEpoch: Int? = nil, ranks: Int = 1) {
         self.folder = folder; self.run = run; self.executable = executable; self.threads = threads; self.untilEpoch = untilEpoch
+        self.ranks = ranks
+    }
+
+    /// The program and arguments that train: btviz itself, or mpirun starting `ranks` of it.
+    public func command() -> (program: String, args: [String]) {
+        guard ranks > 1 else { return (executable, trainArguments()) }
+        return ("/usr/bin/env", ["mpirun", "-n", "\(ranks)", executable] + trainArguments())
     }
 
     public enum Result: Equatable {
@@ -61,8 +71,8 @@ public struct SweepTask {
         try prepareTensorBoardFolder()
         let log = try OutputFile.openAppending(dir + "/task.log")  // no link followed, no FIFO blocking
         defer { close(log) }
-        let args = trainArguments()
-        let header = "== \(Self.timestamp()) btviz \(args.joined(separator: " "))\n"
+        let (program, args) = command()
+        let header = "== \(Self.timestamp()) \(ranks > 1 ? "mpirun -n \(ranks) " : "")btviz \(trainArguments().joined(separator: " "))\n"
         write(log, header, header.utf8.count)
 
         var fds: [Int32] = [0, 0]
@@ -70,7 +80,7 @@ public struct SweepTask {
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         StopSignals.install()
         let pid: pid_t
-        do { pid = try ChildProcess.spawn(executable, args, newGroup: false, output: fds[1]) } catch {
+        do { pid = try ChildProcess.spawn(program, args, newGroup: false, output: fds[1]) } catch {
             close(fds[0]); close(fds[1])
             throw error
         }

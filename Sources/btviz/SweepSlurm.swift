@@ -11,11 +11,15 @@ struct SlurmOptions: ParsableArguments {
     @Option(help: "slurm: memory per task (sbatch --mem, e.g. 8G).") var mem: String?
     @Option(parsing: .unconditional, help: "slurm: at most N tasks at once (the array's %N).") var maxParallel: Int?
     @Option(help: "slurm: the account to charge (sbatch --account).") var account: String?
+    @Option(parsing: .unconditional, help: "slurm: nodes per run: each run is one MPI job (sbatch --nodes; mpirun inside the allocation).") var nodes: Int?
+    @Option(parsing: .unconditional, help: "slurm: MPI ranks per node of each run (sbatch --ntasks-per-node); --cpus-per-task is each rank's threads.") var ntasksPerNode: Int?
     @Option(name: .customLong("sbatch"), help: "slurm: another #SBATCH line, e.g. --sbatch=--qos=high (repeatable).") var sbatchLines: [String] = []
 
     func validate() throws {
         if let c = cpusPerTask, c < 1 { throw ValidationError("--cpus-per-task must be at least 1") }
         if let m = maxParallel, m < 1 { throw ValidationError("--max-parallel must be at least 1") }
+        if let n = nodes, n < 1 { throw ValidationError("--nodes must be at least 1") }
+        if let n = ntasksPerNode, n < 1 { throw ValidationError("--ntasks-per-node must be at least 1") }
         for line in [partition, time, mem, account].compactMap({ $0 }) + sbatchLines where line.contains(where: \.isNewline) {
             throw ValidationError("a Slurm option must be one line")
         }
@@ -23,7 +27,7 @@ struct SlurmOptions: ParsableArguments {
 
     var settings: SlurmSettings {
         SlurmSettings(partition: partition, time: time, cpusPerTask: cpusPerTask, mem: mem, maxParallel: maxParallel,
-                      account: account, extraLines: sbatchLines)
+                      account: account, extraLines: sbatchLines, nodes: nodes, tasksPerNode: ntasksPerNode)
     }
 }
 

@@ -13,15 +13,20 @@ struct SweepTaskCommand: ParsableCommand {
     @Argument(help: "The run's name (its folder under DIR).") var runName: String
     @Option(parsing: .unconditional, help: "Worker threads for the training.") var threads: Int?
     @Option(parsing: .unconditional, help: "Pause once this many epochs are done (a successive-halving rung).") var untilEpoch: Int?
+    @Option(parsing: .unconditional, help: "Train as one MPI job of this many ranks (mpirun).") var ranks: Int = 1
 
     func validate() throws {
         if let n = untilEpoch, n < 1 { throw ValidationError("--until-epoch must be at least 1") }
+        if !(1...SlurmLauncher.maxRanks).contains(ranks) { throw ValidationError("--ranks must be in 1...\(SlurmLauncher.maxRanks)") }
     }
 
     func run() throws {
         let folder = SweepFolder(dir)
         guard let entry = try folder.plan().run(named: runName) else { throw BTError("\(dir)/sweep.json has no run named '\(runName)'") }
-        let task = SweepTask(folder: folder, run: entry, executable: "/proc/self/exe", threads: threads, untilEpoch: untilEpoch)
+        // mpirun starts the ranks by path: /proc/self/exe would name mpirun itself there.
+        var exe = "/proc/self/exe"
+        if ranks > 1, let p = realpath(exe, nil) { exe = String(cString: p); free(p) }
+        let task = SweepTask(folder: folder, run: entry, executable: exe, threads: threads, untilEpoch: untilEpoch, ranks: ranks)
         let result: SweepTask.Result
         do { result = try task.perform(echo: 1) } catch {
             // The launchers send this process's output nowhere: the reason goes where `sweep status` reads it.

@@ -192,6 +192,60 @@ final class SlurmSweepTests: XCTestCase {
         XCTAssertEqual(try finalRecords(run), try finalRecords(reference))
     }
 
+    /// `--ntasks-per-node 2`: each run of the sweep is one MPI job of 2 ranks (mpirun inside the allocation), one
+    /// of them requeued part-way; every run ends with the bits of the same run trained as one process.
+    func testASweepOfMPIRunsTrainsEachOnTwoRanksAndSurvivesARequeue() throws {
+        try requireCluster()
+        let root = temporaryDirectory()
+        let spec = root + "/mpi.yaml"
+        try """
+            name: slurm-mpi
+            method: grid
+            parameters:
+              dataset: {value: synthetic}
+              k: {value: 8}
+              epochs: {value: 3}
+              method: {value: bt}
+              log_every: {value: 5}
+              seed: {values: [0, 1]}
+
+            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let dir = root + "/sweep"
+        // mpirun as root needs both; sbatch hands this environment to the job.
+        let mpiEnv = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_mpi_yield_when_idle": "1"]
+        let s = try btviz(["sweep", "run", spec, "--out", dir, "--backend", "slurm", "--ntasks-per-node", "2"], environment: mpiEnv)
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let script = try String(contentsOfFile: dir + "/slurm/array-1.sbatch", encoding: .utf8)
+        XCTAssertTrue(script.contains("#SBATCH --ntasks-per-node=2") && script.contains("--ranks"), script)
+        let job = try String(contentsOfFile: dir + "/slurm/array-1.job", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The runs, named by what varies: run i has seed i.
+        let runs = ["seed=0", "seed=1"]
+        let first = dir + "/" + runs[0]
+
+        let deadline = Date().addingTimeInterval(180)
+        while Date() < deadline, (lastStep(first) ?? 0) < 10 { usleep(200_000) }
+        XCTAssertNotNil(lastStep(first), "the first run never started training")
+        let requeue = try command("scontrol", ["requeue", job + "_0"])
+        XCTAssertEqual(requeue.status, 0, "scontrol requeue: \(requeue.stderr)")
+        let states = try waitUntilSettled(dir, timeout: 400)
+        XCTAssertEqual(Set(states.values), ["done"], "\(states)")
+
+        let events = try records(first).filter { $0["type"] as? String == "event" }
+        XCTAssertTrue(events.contains { ($0["message"] as? String ?? "").contains("on 2 ranks") }, "trained on 2 ranks")
+        XCTAssertTrue(events.contains { $0["kind"] as? String == "stop" } && events.contains { $0["kind"] as? String == "resume" },
+                      "stopped by the requeue and resumed: \(events.compactMap { $0["kind"] })")
+        for (i, run) in runs.enumerated() {
+            let log = try String(contentsOfFile: dir + "/" + run + "/task.log", encoding: .utf8)
+            XCTAssertTrue(log.contains("mpirun -n 2"), log)
+            let reference = root + "/reference\(i)"
+            let r = try btviz(["train", "--headless", "--run-dir", reference, "--threads", "1", "--dataset", "synthetic", "--k", "8",
+                               "--epochs", "3", "--method", "bt", "--log-every", "5", "--seed", "\(i)"], timeout: 300)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try finalRecords(dir + "/" + run), try finalRecords(reference), run)
+            XCTAssertEqual(try epochFigures(dir + "/" + run), try epochFigures(reference), run)
+        }
+    }
+
     func testSlurmDryRunPrintsTheScriptAndSubmitsNothing() throws {
         try requireCluster()
         let dir = temporaryDirectory() + "/sweep"
