@@ -73,6 +73,13 @@ final class MPILaunchTests: XCTestCase {
                 XCTAssertEqual(got[scheme]?.1, true, o.stdout)
             }
         }
+        // A training run with one rank on each host: the checkpoint of one process, byte for byte.
+        let dir = temporaryDirectory()
+        let one = try btviz(trainArgs(dir + "/one", epochs: 1), timeout: 300)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let two = try runProgram(script, ["mpirun", "2", btvizPath] + trainArgs(dir + "/hosts", epochs: 1), timeout: 300)
+        XCTAssertEqual(two.status, 0, two.stderr)
+        XCTAssertEqual(try checkpoint(dir + "/hosts"), try checkpoint(dir + "/one"), "two hosts over TCP: another checkpoint than one process's")
     }
 
     /// An MPI job through the Slurm cluster (scripts/slurm-cluster, which scripts/test starts): a 2-task allocation
