@@ -197,6 +197,22 @@ final class MPILaunchTests: XCTestCase {
         return (p, out, err)
     }
 
+    /// Trains DIR/whole as one process to the end, and DIR/run on `ranks` ranks until `afterSteps` step records are
+    /// logged, then sends `signal` to rank `toRank` and waits for mpirun: its process, stdout and stderr. Both runs
+    /// log every step (--log-every is kept in the checkpoint's header: the checkpoints compare byte for byte).
+    private func interruptedRun(_ dir: String, ranks: Int, signal: Int32, toRank: Int, afterSteps: Int) throws -> (Process, String, String) {
+        let whole = try btviz(trainArgs(dir + "/whole", epochs: 3, ["--log-every", "1"]), timeout: 300)
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let run = dir + "/run"
+        let (p, out, err) = try startMPI(ranks, trainArgs(run, epochs: 3, ["--log-every", "1"]), run: run, steps: afterSteps)
+        let pids = rankPIDs(of: p.processIdentifier)
+        XCTAssertEqual(pids.count, ranks, "\(ranks) ranks under mpirun")
+        if let victim = pids[toRank] { kill(victim, signal) }
+        wait(p, 120)
+        return (p, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
     private func wait(_ p: Process, _ seconds: TimeInterval) {
         let deadline = Date().addingTimeInterval(seconds)
         while p.isRunning && Date() < deadline { usleep(50_000) }
@@ -208,15 +224,7 @@ final class MPILaunchTests: XCTestCase {
     /// the run resumed as one process ends with the bits of the uninterrupted one.
     func testARunStoppedOnTwoRanksResumesAsOneProcessBitIdentical() throws {
         let dir = temporaryDirectory(), run = dir + "/run"
-        // The same --log-every (a setting the checkpoint's header keeps), so the checkpoints compare byte for byte.
-        let whole = try btviz(trainArgs(dir + "/whole", epochs: 3, ["--log-every", "1"]), timeout: 300)
-        XCTAssertEqual(whole.status, 0, whole.stderr)
-        let (p, out, _) = try startMPI(2, trainArgs(run, epochs: 3, ["--log-every", "1"]), run: run, steps: 5)
-        let pids = rankPIDs(of: p.processIdentifier)
-        XCTAssertEqual(pids.count, 2, "two ranks under mpirun")
-        if let follower = pids[1] { kill(follower, SIGTERM) }
-        wait(p, 120)
-        let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (_, said, _) = try interruptedRun(dir, ranks: 2, signal: SIGTERM, toRank: 1, afterSteps: 5)
         XCTAssertTrue(said.contains("stopped by SIGTERM") || said.contains("stopped at step"), said)
         let log = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
         let stop = try XCTUnwrap(log.split(separator: "\n").last { $0.contains("\"kind\":\"stop\"") }, "rank 0 logged the stop")
@@ -233,17 +241,9 @@ final class MPILaunchTests: XCTestCase {
     /// last checkpoint, and the run resumes from it to the uninterrupted run's bits.
     func testAKilledRankEndsTheLaunchAndTheRunResumes() throws {
         let dir = temporaryDirectory(), run = dir + "/run"
-        // The same --log-every (a setting the checkpoint's header keeps), so the checkpoints compare byte for byte.
-        let whole = try btviz(trainArgs(dir + "/whole", epochs: 3, ["--log-every", "1"]), timeout: 300)
-        XCTAssertEqual(whole.status, 0, whole.stderr)
         // Past the first epoch's checkpoint (20 steps an epoch).
-        let (p, _, err) = try startMPI(3, trainArgs(run, epochs: 3, ["--log-every", "1"]), run: run, steps: 23)
-        let pids = rankPIDs(of: p.processIdentifier)
-        XCTAssertEqual(pids.count, 3, "three ranks under mpirun")
-        if let victim = pids[2] { kill(victim, SIGKILL) }
-        wait(p, 120)
+        let (p, _, said) = try interruptedRun(dir, ranks: 3, signal: SIGKILL, toRank: 2, afterSteps: 23)
         XCTAssertNotEqual(p.terminationStatus, 0)
-        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(said.contains("rank 2") && said.contains("signal 9"), "mpirun names the rank: \(said)")
         XCTAssertTrue(rankPIDs(of: p.processIdentifier).isEmpty, "no rank is left behind")
         let resumed = try btviz(["train", "--headless", "--resume", run, "--threads", "2"], timeout: 300)
