@@ -12,6 +12,7 @@ The first run creates Samples/pytorch/.venv and installs torch==2.13.0+cpu into 
     python3 Samples/pytorch/compare.py --rows k16,infer --pairs 3 --steps 10
     python3 Samples/pytorch/compare.py --scaling            # K = 16..128 on 1x28x28 and 3x32x32, % of FMA peak
     python3 Samples/pytorch/compare.py --profile-layers 64  # btviz's and PyTorch's per-layer times
+    python3 Samples/pytorch/compare.py --scaling-threads 1,2,4,8,16 --rows k16,k64   # both sides at each thread count
 
 This is a benchmark, not a test: it prints figures and never fails on a slow machine.
 """
@@ -596,6 +597,42 @@ def scaling(args, version):
 
 
 # --------------------------------------------------------------------------------------------------------------
+# --scaling-threads
+# --------------------------------------------------------------------------------------------------------------
+
+def scaling_threads(args, rows, version):
+    """Each row at each thread count: btviz against PyTorch's fastest configuration at that count (probed again
+    per count: the fastest at 2 threads need not be at 16), alternating pairs as the rows do. The table gives each
+    side's samples/s, its speedup over the first count, and the ratio."""
+    cores = os.cpu_count() or 1
+    cells = []
+    for t in args.scaling_threads:
+        if t > cores:
+            say(f"\nnote: {t} threads on a machine with {cores} cores: oversubscribed, its figures say little")
+        args.threads = t
+        cache = {}
+        for r in rows:
+            say(f"\n== {t} threads")
+            cells.append(dict(threads=t, **measure_row(r, args, cache)))
+    say("\n" + "=" * 100)
+    say(f"threads table: batch {args.batch}, {args.method}; btviz lambda={args.lam}, PyTorch {version} lambda="
+        f"{args.torch_lambda} at its fastest configuration per cell; medians of {args.pairs} alternating pairs")
+    say("-" * 100)
+    say(f"{'row':<22} {'threads':>7} | {'btviz /s':>9} {'speedup':>7} | {'PyTorch best':<22} {'/s':>9} "
+        f"{'speedup':>7} | {'btviz/PT':>8}")
+    for r in rows:
+        mine = [c for c in cells if c["row"] == r and "failed" not in c]
+        if not mine:
+            say(f"{ROWS[r]['short']:<22} (failed)")
+            continue
+        base = mine[0]
+        for c in mine:
+            say(f"{ROWS[r]['short']:<22} {c['threads']:>7} | {fmt(c['btviz']):>9} {c['btviz'] / base['btviz']:>6.2f}x | "
+                f"{str(c['anchor']):<22} {fmt(c['other']):>9} {c['other'] / base['other']:>6.2f}x | {c['value']:>8.3f}")
+    return dict(cores=cores, cells=cells)
+
+
+# --------------------------------------------------------------------------------------------------------------
 # --profile-layers
 # --------------------------------------------------------------------------------------------------------------
 
@@ -782,6 +819,10 @@ def main():
     p.add_argument("--scaling", action="store_true",
                    help="instead of the rows: the scaling table (K = 16, 32, 64, 128 on 1x28x28 and 3x32x32, "
                         "training samples/s and %% of the FMA peak)")
+    p.add_argument("--scaling-threads", metavar="LIST",
+                   help="instead of the rows' one count: each of --rows (training and inference samples/s rows) at "
+                        "each of these thread counts, e.g. 1,2,4,8,16, btviz and PyTorch's fastest configuration at "
+                        "each, with each side's speedup over the first count")
     p.add_argument("--profile-layers", type=int, metavar="K",
                    help="instead of the rows: btviz's `bench --profile` beside PyTorch's per-layer times for VGG-6(K) "
                         "(VGG-6 only; resnet.py has no per-layer profile)")
@@ -810,6 +851,21 @@ def main():
         if not configs:
             p.error("--memory-format leaves no configuration out of --torch-configs")
     args.torch_configs = configs
+    if args.scaling_threads is not None:
+        try:
+            counts = [int(c) for c in args.scaling_threads.split(",") if c.strip()]
+        except ValueError:
+            p.error(f"--scaling-threads: a comma-separated list of thread counts, not {args.scaling_threads!r}")
+        if not counts or any(c < 1 or c > 256 for c in counts):
+            p.error("--scaling-threads: thread counts in 1...256")
+        def against_torch(r):
+            return not ROWS[r].get("btviz_only") and ROWS[r]["key"] in ("train_samples_per_s", "infer_samples_per_s")
+        if args.rows == ",".join(ROWS):  # no --rows: every row this mode takes
+            rows = [r for r in rows if against_torch(r)]
+        bad = [r for r in rows if not against_torch(r)]
+        if bad:
+            p.error(f"--scaling-threads takes the samples/s rows against PyTorch; not {','.join(bad)}")
+        args.scaling_threads = counts
     args.targets = {}
     for t in args.target:
         name, _, value = t.partition("=")
@@ -842,6 +898,8 @@ def run_mode(args, rows, version, options):
         out = dict(torch=version, options=options, profile_layers=profile_layers(args, version))
     elif args.scaling:
         out = dict(torch=version, options=options, scaling=scaling(args, version))
+    elif args.scaling_threads:
+        out = dict(torch=version, options=options, scaling_threads=scaling_threads(args, rows, version))
     else:
         cache = {}
         results = [measure_row(r, args, cache) for r in rows]

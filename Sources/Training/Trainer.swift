@@ -180,7 +180,9 @@ public final class Trainer {
             }
             if step % stepsPerEpoch == 0 || step == totalSteps {
                 let evalStart = Date()
-                let (metric, loss) = evaluate(method: method)
+                // Only the rank that writes the record evaluates: evaluation changes nothing the run trains with
+                // (eval-mode batch norm, the quantizers' fits as they stand), so the others go straight on.
+                let (metric, loss) = writesRecords ? evaluate(method: method) : (0, 0)
                 if let readFailure { throw readFailure }
                 lastEvalSeconds = Date().timeIntervalSince(evalStart)
                 emit(.epoch(EpochRecord(epoch: e, step: step, method: method.rawValue, metric: engine.model.objective.metric.name,

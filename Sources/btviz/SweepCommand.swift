@@ -58,6 +58,10 @@ struct SweepRun: ParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let threads, !(1...Workers.limit).contains(threads) { throw ValidationError("--threads must be in 1...\(Workers.limit)") }
         if backend == .slurm { _ = try SlurmSubmission.launcher(out: out, options: slurm) }
+        // A Slurm option on this machine would be ignored: --ntasks-per-node would not make MPI jobs, --time no limit.
+        if backend == .local, let flag = slurm.givenFlags.first {
+            throw ValidationError("\(flag) is an option of --backend slurm; the local backend starts one process per run (for one run over several ranks here: mpirun -n N btviz train ...)")
+        }
     }
 
     func run() throws {

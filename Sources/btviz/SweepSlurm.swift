@@ -25,6 +25,14 @@ struct SlurmOptions: ParsableArguments {
         }
     }
 
+    /// The flags given, for the local backend's refusal.
+    var givenFlags: [String] {
+        let given: [(String, Bool)] = [("--partition", partition != nil), ("--time", time != nil), ("--cpus-per-task", cpusPerTask != nil),
+                                       ("--mem", mem != nil), ("--max-parallel", maxParallel != nil), ("--account", account != nil),
+                                       ("--nodes", nodes != nil), ("--ntasks-per-node", ntasksPerNode != nil), ("--sbatch", !sbatchLines.isEmpty)]
+        return given.filter(\.1).map(\.0)
+    }
+
     var settings: SlurmSettings {
         SlurmSettings(partition: partition, time: time, cpusPerTask: cpusPerTask, mem: mem, maxParallel: maxParallel,
                       account: account, extraLines: sbatchLines, nodes: nodes, tasksPerNode: ntasksPerNode)

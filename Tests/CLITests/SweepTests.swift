@@ -90,6 +90,13 @@ final class SweepTests: XCTestCase {
             assertCleanFailure(o, mentioning: message)
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir), "nothing is written for: \(message)")
         }
+        // Slurm's options on the local backend would be ignored: refused, naming the flag.
+        for flag in [["--ntasks-per-node", "2"], ["--nodes", "2"], ["--time", "01:00:00"]] {
+            let dir = temporaryDirectory() + "/out"
+            let o = try btviz(["sweep", "run", write(head + "  k: {value: 4}\n"), "--out", dir] + flag)
+            assertCleanFailure(o, mentioning: "\(flag[0]) is an option of --backend slurm")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir), "nothing is written for \(flag)")
+        }
         // A folder that holds something else is refused and left as it was.
         let other = temporaryDirectory()
         try "mine".write(toFile: other + "/notes.txt", atomically: true, encoding: .utf8)
