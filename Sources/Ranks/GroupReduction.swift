@@ -40,7 +40,7 @@ public final class GroupReduction {
         guard let comm, comm.size > 1 else {
             switch scheme {
             case .tree, .plain: tree.sum(tree.root, count: count, known: leaf, into: out, scratch: scratch)
-            case .ordered: sequential(count: count, groups: tree.root, partial: partial, into: out)
+            case .ordered: GroupReduction.inOrder(count: count, groups: tree.root, partial: partial, into: out)
             }
             return
         }
@@ -71,14 +71,14 @@ public final class GroupReduction {
             exchange(count: count, comm: comm, nodesOf: nodesOf, into: out) { node, elements, dst in
                 dst.update(from: partial(node.lowerBound) + elements.lowerBound, count: elements.count)
             } combine: { slice, known, dst in
-                dst.update(repeating: 0, count: slice)
-                for g in tree.root { let p = known(g..<(g + 1))!; for i in 0..<slice { dst[i] += p[i] } }
+                GroupReduction.inOrder(count: slice, groups: tree.root, partial: { known($0..<($0 + 1))! }, into: dst)
             }
         }
     }
 
-    private func sequential(count: Int, groups: Range<Int>, partial: (Int) -> UnsafePointer<Float>,
-                            into out: UnsafeMutablePointer<Float>) {
+    /// out = the groups' partials added one after another, left to right (the ordered scheme).
+    private static func inOrder(count: Int, groups: Range<Int>, partial: (Int) -> UnsafePointer<Float>,
+                                   into out: UnsafeMutablePointer<Float>) {
         out.update(repeating: 0, count: count)
         for g in groups { let p = partial(g); for i in 0..<count { out[i] += p[i] } }
     }
