@@ -56,15 +56,15 @@ public final class OneProcessBatchSums: BatchSumming {
         let tree = GroupTree(groups: partials.count)
         let block = GroupTree.elementBlock, blocks = (count + block - 1) / block, n = max(1, min(workers, blocks))
         let need = tree.scratchCount(count)
-        while scratch.count < n { scratch.append(.allocate(capacity: need)); scratchCount.append(need) }
-        for i in 0..<n where scratchCount[i] < need {
-            scratch[i].deallocate(); scratch[i] = .allocate(capacity: need); scratchCount[i] = need
+        while scratch.count < n { scratch.append(.allocate(capacity: need)) }
+        for i in 0..<n where scratch[i].count < need {
+            scratch[i].deallocate(); scratch[i] = .allocate(capacity: need)
         }
         nonisolated(unsafe) let parts = partials, scratch = scratch
         parallelBlocks(n, total: count, block: block) { wk, r in
             tree.sum(tree.root, count: r.count, known: { node in
                 node.count == 1 ? UnsafePointer(parts[node.lowerBound] + r.lowerBound) : nil
-            }, into: out + r.lowerBound, scratch: scratch[wk])
+            }, into: out + r.lowerBound, scratch: scratch[wk].baseAddress!)
         }
     }
 
@@ -74,8 +74,8 @@ public final class OneProcessBatchSums: BatchSumming {
 
     public func shareFromFirstGroup(_ values: UnsafeMutablePointer<Float>, count: Int) {}
 
-    private var scratch: [UnsafeMutablePointer<Float>] = []
-    private var scratchCount: [Int] = []
+    /// Per worker: the tree's scratch, grown to the largest sum asked of it.
+    private var scratch: [UnsafeMutableBufferPointer<Float>] = []
     deinit { scratch.forEach { $0.deallocate() } }
 }
 

@@ -154,19 +154,7 @@ public struct Partition: Sendable, Equatable {
 /// free; with one worker (or one block) all run in order on the caller's thread. The result of a caller that
 /// keeps one partial per block and adds them in block order does not depend on n.
 public func parallelPartition(_ n: Int, _ p: Partition, _ body: (Int, Int, Range<Int>) -> Void) {
-    let blocks = p.count
-    if n <= 1 || blocks <= 1 {
-        for b in 0..<blocks { body(0, b, p.range(b)) }
-        return
-    }
-    let next = BlockCounter()
-    DispatchQueue.concurrentPerform(iterations: min(n, blocks)) { wk in
-        while true {
-            let b = next.claim(1)
-            if b >= blocks { return }
-            body(wk, b, p.range(b))
-        }
-    }
+    parallelRanges(n, (0..<p.count).map(p.range), body)
 }
 
 /// Runs `body(worker, index, range)` for every range of `ranges` (a batch's groups, say) on up to n threads, handing

@@ -71,7 +71,7 @@ enum SlurmSubmission {
     }
 
     /// This btviz binary's absolute path, which the tasks run.
-    private static func executable() throws -> String {
+    static func executable() throws -> String {
         guard let p = realpath("/proc/self/exe", nil) else { throw BTError("cannot find this btviz binary's path (/proc/self/exe)") }
         defer { free(p) }
         return String(cString: p)

@@ -24,8 +24,7 @@ struct SweepTaskCommand: ParsableCommand {
         let folder = SweepFolder(dir)
         guard let entry = try folder.plan().run(named: runName) else { throw BTError("\(dir)/sweep.json has no run named '\(runName)'") }
         // mpirun starts the ranks by path: /proc/self/exe would name mpirun itself there.
-        var exe = "/proc/self/exe"
-        if ranks > 1, let p = realpath(exe, nil) { exe = String(cString: p); free(p) }
+        let exe = ranks > 1 ? try SlurmSubmission.executable() : "/proc/self/exe"
         let task = SweepTask(folder: folder, run: entry, executable: exe, threads: threads, untilEpoch: untilEpoch, ranks: ranks)
         let result: SweepTask.Result
         do { result = try task.perform(echo: 1) } catch {

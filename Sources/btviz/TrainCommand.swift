@@ -504,17 +504,19 @@ enum RankStart {
         guard ranks <= BatchGroups.maxGroups else {
             throw BTError("a run takes at most \(BatchGroups.maxGroups) ranks (the groups of a batch); this launch has \(ranks)")
         }
-        let groups = RankBatchSums.groups(images: config.batchSize)
-        guard groups >= ranks else {
-            throw BTError("--batch-size \(config.batchSize) has \(groups) groups of images, fewer than the \(ranks) ranks; use a batch of at least \(ranks) images")
-        }
+        try requireGroups(images: config.batchSize, ranks: ranks, what: "--batch-size \(config.batchSize)",
+                          fix: "use a batch of at least \(ranks) images")
     }
 
     static func check(lastBatch images: Int, ranks: Int) throws {
+        try requireGroups(images: images, ranks: ranks, what: "an epoch's last batch of \(images) images",
+                          fix: "pick a --batch-size that leaves a larger last batch")
+    }
+
+    /// A batch of `images` must have a group for every rank.
+    private static func requireGroups(images: Int, ranks: Int, what: String, fix: String) throws {
         let groups = RankBatchSums.groups(images: images)
-        guard groups >= ranks else {
-            throw BTError("an epoch's last batch of \(images) images has \(groups) groups, fewer than the \(ranks) ranks; pick a --batch-size that leaves a larger last batch")
-        }
+        guard groups >= ranks else { throw BTError("\(what) has \(groups) groups of images, fewer than the \(ranks) ranks; \(fix)") }
     }
 
     /// Every rank's readiness; true when all are ready.

@@ -146,18 +146,7 @@ final class SlurmSweepTests: XCTestCase {
         try requireCluster()
         let root = temporaryDirectory()
         let spec = root + "/one.yaml"
-        // 3 epochs of 47 steps: long enough to requeue it part-way.
-        try """
-            name: slurm-requeue
-            method: grid
-            parameters:
-              dataset: {value: synthetic}
-              k: {value: 8}
-              epochs: {value: 3}
-              method: {value: bt}
-              log_every: {value: 5}
-
-            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        try requeueSpec("slurm-requeue").write(toFile: spec, atomically: true, encoding: .utf8)
         let dir = root + "/sweep"
         let s = try btviz(["sweep", "run", spec, "--out", dir, "--backend", "slurm"])
         XCTAssertEqual(s.status, 0, s.stderr)
@@ -198,18 +187,7 @@ final class SlurmSweepTests: XCTestCase {
         try requireCluster()
         let root = temporaryDirectory()
         let spec = root + "/mpi.yaml"
-        try """
-            name: slurm-mpi
-            method: grid
-            parameters:
-              dataset: {value: synthetic}
-              k: {value: 8}
-              epochs: {value: 3}
-              method: {value: bt}
-              log_every: {value: 5}
-              seed: {values: [0, 1]}
-
-            """.write(toFile: spec, atomically: true, encoding: .utf8)
+        try requeueSpec("slurm-mpi", extra: "  seed: {values: [0, 1]}\n").write(toFile: spec, atomically: true, encoding: .utf8)
         let dir = root + "/sweep"
         // mpirun as root needs both; sbatch hands this environment to the job.
         let mpiEnv = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_mpi_yield_when_idle": "1"]
@@ -302,6 +280,22 @@ final class SlurmSweepTests: XCTestCase {
     }
 
     // MARK: - helpers
+
+    /// BT on VGG-6(8), synthetic data, 3 epochs of 47 steps (long enough to requeue a run part-way), logged every 5
+    /// steps; `extra` adds parameter lines.
+    private func requeueSpec(_ name: String, extra: String = "") -> String {
+        """
+        name: \(name)
+        method: grid
+        parameters:
+          dataset: {value: synthetic}
+          k: {value: 8}
+          epochs: {value: 3}
+          method: {value: bt}
+          log_every: {value: 5}
+        \(extra)
+        """
+    }
 
     /// The cluster must answer and its node take work; otherwise the test fails with what sinfo said.
     private func requireCluster() throws {
