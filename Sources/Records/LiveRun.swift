@@ -15,6 +15,8 @@ public final class TrainerControl: Sendable {
 
     public var isPaused: Bool { paused.load(ordering: .relaxed) }
     public func togglePause() { _ = paused.logicalXor(true, ordering: .relaxed) }
+    /// From `btviz attach`, which knows the state the records show and asks for the other one.
+    public func setPaused(_ p: Bool) { paused.store(p, ordering: .relaxed) }
 
     public var stopRequested: Bool { stop.load(ordering: .relaxed) }
     public func requestStop() { stop.store(true, ordering: .relaxed) }

@@ -14,7 +14,7 @@ struct BTViz: AsyncParsableCommand {
         abstract: "Train and explore binarized and ternary weight networks ("
             + QuantizerRegistry.quantizing.map(\.label).joined(separator: ", ") + ") in the terminal.",
         version: "0.3.0",
-        subcommands: [Train.self, Eval.self, Compare.self, Summary.self, Quantize.self, ListDatasets.self, Fetch.self, Bench.self, ReduceBench.self, Replay.self, Plot.self, Baseline.self, Upscale.self, Denoise.self, Predict.self, Sweep.self, ExportRun.self],
+        subcommands: [Train.self, Eval.self, Compare.self, Summary.self, Quantize.self, ListDatasets.self, Fetch.self, Bench.self, ReduceBench.self, Replay.self, Attach.self, Plot.self, Baseline.self, Upscale.self, Denoise.self, Predict.self, Sweep.self, ExportRun.self],
         defaultSubcommand: Train.self)
 }
 

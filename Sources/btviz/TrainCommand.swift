@@ -18,7 +18,7 @@ struct Train: AsyncParsableCommand {
         The explorer's keys (? lists them while it runs): \(QuantMethod.allCases.enumerated().map { "\($0.offset + 1) \($0.element.label)" }.joined(separator: ", ")) \
         switch the quantizer; m the next one; + and - move λ in 1-3-10 steps, 0 sets it to 0; left/right or Tab pick a \
         layer; space pauses; s saves a checkpoint; t time-lapse, g all layers, w what-if; , and . smoothing, l log \
-        loss; d detaches (training goes on; btviz replay --follow RUN watches again); q or Ctrl-C stops and saves.
+        loss; d detaches (training goes on; btviz attach RUN steers it again); q or Ctrl-C stops and saves.
         """)
 
     @Option(help: "Run directory (metrics.jsonl, config.json, checkpoint.bin).", completion: .directory) var runDir: String?
@@ -120,11 +120,13 @@ struct Train: AsyncParsableCommand {
         }
         let dir = folder.path
         defer { withExtendedLifetime(lock) {} }  // held until training has stopped and the run is saved
-        // Ranks run headless: mpirun's and srun's terminal is no place for the explorer (`replay --follow` is).
+        // Ranks run headless: mpirun's and srun's terminal is no place for the explorer (`btviz attach` is).
         let interactive = !headless && peers == nil && Terminal.canRunExplorer()
         let board = RunBoard(method: (checkpoint?.header.method ?? config.method).rawValue,
                              lambda: checkpoint?.header.lambda ?? config.lambda)
         let trainer: Trainer
+        var requests: RequestWatcher?
+        defer { requests?.cancel() }
         var history: [RunRecord] = []
         let detached = DetachedProgress(epochs: config.epochs)
         var ownRunFiles = false  // from the replace on, the run files in dir are this attempt's
@@ -151,6 +153,8 @@ struct Train: AsyncParsableCommand {
             trainer.stopAfterEpoch = stopAfterEpoch
             trainer.peers = peers
             try folder.writeConfig(config, header: trainer.header)
+            // `btviz attach` steers the run through RUN/requests (rank 0 takes them; the agreement carries them on).
+            requests = try RequestWatcher(runDir: dir, control: control, applyWaiting: checkpoint != nil)
         } catch {
             // Nothing was trained: a new run leaves no half-made folder (a resumed one is left as it was).
             if checkpoint == nil { folder.undoFailedStart(created: created, ownRunFiles: ownRunFiles, lock: lock) }
@@ -268,7 +272,7 @@ struct Train: AsyncParsableCommand {
         }
         if exit == .detached && !box.isDone {
             // d: the screen closes, training goes on here as a headless run would, and says how to watch it again.
-            print("detached: training continues in \(dir) (Ctrl-C stops and saves); watch it with: btviz replay --follow \(Self.shellWord(dir))")
+            print("detached: training continues in \(dir) (Ctrl-C stops and saves); steer it again with: btviz attach \(Self.shellWord(dir))")
             detached.start()
             return try box.wait().get()
         }

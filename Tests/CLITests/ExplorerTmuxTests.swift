@@ -332,8 +332,21 @@ final class ExplorerTmuxTests: XCTestCase, TmuxDriving {
             }.last ?? 0
         }
         waitForScreen("the detach line and progress lines past step 10", seconds: 60) {
-            $0.contains("detached: training continues") && $0.contains("btviz replay --follow") && lastProgressStep($0) > 10
+            $0.contains("detached: training continues") && $0.contains("btviz attach") && lastProgressStep($0) > 10
         }
+        // `btviz attach` from another terminal: the same screen, steering the detached run through its folder.
+        tmux(["new-session", "-d", "-s", "a", "-x", "100", "-y", "30", "\(btvizPath) attach \(run); echo ATTACH-EXIT:$?; sleep 60"])
+        var a = waitForScreen("the attached explorer", seconds: 30, session: "a") { $0.contains("weights conv1") && $0.contains("q leave") }
+        XCTAssertTrue(headerLine(a).hasPrefix("btviz attach") || headerLine(a).hasPrefix("attach"), headerLine(a))
+        tmux(["send-keys", "-t", "a", "3"])
+        a = waitForScreen("TWN applied, as the trainer's records say", seconds: 30, session: "a") {
+            self.headerLine($0).contains("TWN") && !self.headerLine($0).contains("…") && $0.contains("±Δ")
+        }
+        XCTAssertTrue(metrics().contains("\"from\":\"bt\",\"kind\":\"method\""), "the trainer logged bt -> twn")
+        tmux(["send-keys", "-t", "a", "q"])
+        waitForScreen("attach left with status 0", seconds: 20, session: "a") { $0.contains("ATTACH-EXIT:0") }
+        let before = lastProgressStep(screen())
+        waitForScreen("the run going on after attach left", seconds: 60) { lastProgressStep($0) > before }
         tmux(["send-keys", "-t", "t", "C-c"])
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: run + ".exit") && Date() < deadline { usleep(200_000) }

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import XCTest
 
 /// Open MPI launches (scripts/deps installs openmpi-bin): the ranks' reduction gives the same bits on any rank count,
@@ -249,6 +250,27 @@ final class MPILaunchTests: XCTestCase {
         let resumed = try btviz(["train", "--headless", "--resume", run, "--threads", "2"], timeout: 300)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(try checkpoint(run), try checkpoint(dir + "/whole"), "resumed: the uninterrupted run's bits")
+    }
+
+    /// `btviz attach`'s requests reach rank 0 through the run folder and every rank applies them at the same step:
+    /// a run paused after epoch 1 on 2 ranks and resumed there with a method and λ request waiting ends with the bits
+    /// of the same run, request and resume on one process (a rank that missed the switch would change the sums).
+    func testARequestThroughTheRunFolderIsAppliedByEveryRankAtTheSameStep() throws {
+        let dir = temporaryDirectory(), ranks = dir + "/ranks", one = dir + "/one"
+        for (run, launch) in [(ranks, 2), (one, 1)] {
+            let first = launch == 1 ? try btviz(trainArgs(run, epochs: 2, ["--stop-after-epoch", "1"]), timeout: 300)
+                                    : try mpirun(launch, trainArgs(run, epochs: 2, ["--stop-after-epoch", "1"]))
+            XCTAssertEqual(first.status, 0, first.stderr)
+            try RunRequests.send(.method("twn"), to: run)
+            try RunRequests.send(.lambda(0.01), to: run)
+            let resume = ["train", "--headless", "--resume", run, "--threads", "1"]
+            let second = launch == 1 ? try btviz(resume, timeout: 300) : try mpirun(launch, resume)
+            XCTAssertEqual(second.status, 0, second.stderr)
+            let log = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
+            XCTAssertTrue(log.contains(#""from":"bt","kind":"method","message":"method BT -> TWN","step":20"#), "applied at the resumed run's first step")
+        }
+        XCTAssertEqual(try checkpoint(ranks), try checkpoint(one), "2 ranks: another checkpoint than one process's")
+        XCTAssertEqual(try epochFigures(ranks), try epochFigures(one))
     }
 
     /// What ranks cannot share is refused on every rank before anything is written: a batch with fewer groups of

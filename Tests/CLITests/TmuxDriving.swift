@@ -69,16 +69,16 @@ extension TmuxDriving {
         return String(decoding: output, as: UTF8.self)
     }
 
-    func screen() -> String { tmux(["capture-pane", "-p", "-t", "t"], capture: true) }
+    func screen(_ session: String = "t") -> String { tmux(["capture-pane", "-p", "-t", session], capture: true) }
 
-    /// Polls the screen until `predicate` holds; fails with the last screen after `seconds`.
+    /// Polls the screen (of session "t" unless told) until `predicate` holds; fails with the last screen after `seconds`.
     @discardableResult
-    func waitForScreen(_ what: String, seconds: Double = 20, file: StaticString = #filePath, line: UInt = #line,
+    func waitForScreen(_ what: String, seconds: Double = 20, session: String = "t", file: StaticString = #filePath, line: UInt = #line,
                        _ predicate: (String) -> Bool) -> String {
         let deadline = Date().addingTimeInterval(seconds)
         var s = ""
         while Date() < deadline {
-            s = screen()
+            s = screen(session)
             if predicate(s) { return s }
             usleep(200_000)
         }

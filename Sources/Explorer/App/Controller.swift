@@ -29,7 +29,7 @@ public enum ExplorerController {
     /// `compare`: run B of a replay A B (a click on the curves maps through both runs' axes).
     public static func handle(_ action: ExplorerAction, view: inout ExplorerViewState, model: RunModel,
                               compare: RunModel? = nil) -> [ControlEffect] {
-        let live = view.mode == .live
+        let live = view.mode.steersTrainer
         // After the run's end the trainer takes no requests: say so instead of showing changes that never come.
         if live && model.status.ended {
             switch action {

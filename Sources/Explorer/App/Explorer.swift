@@ -49,6 +49,18 @@ public enum Explorer {
         return [loop.tail.skipped] + (loop.secondTail.map { [$0.skipped] } ?? [])
     }
 
+    /// `btviz attach RUN`: the live screen over a run another process trains, its trainer keys sent through the
+    /// run folder by `send` (which returns why a request could not be written, or nil). `trainerRunning` says
+    /// whether a trainer holds the run now. Throws BTError before the screen opens if the terminal cannot be used.
+    public static func runAttached(header: RunHeader, metricsPath: String, options: ExplorerOptions,
+                                   send: @escaping (RunRequest) -> String?, trainerRunning: @escaping () -> Bool) throws {
+        let screen = try CursesScreen(options: effective(options))
+        defer { screen.close() }
+        var loop = AttachExplorer(header: header, tail: MetricsTail(path: metricsPath), options: effective(options),
+                                  send: send, trainerRunning: trainerRunning)
+        loop.run(screen)
+    }
+
     /// `sweep watch DIR`: the board of every run of the sweep in DIR (its sweep.json), live while the sweep runs
     /// and afterwards; Enter opens a run in the replay explorer, m shows a row group side by side.
     /// `header` reads a run folder's header (its config.json), `staleness` says why a run is not its spec's. Throws BTError before the screen opens if DIR is not

@@ -9,7 +9,8 @@ extension HeaderView {
         let h = model.header
         let (method, lambda) = Self.methodAndLambda(model: model, view: view, step: step, g)
         facts = [
-            Fact(long: view.mode == .replay ? "btviz replay" : "btviz", short: view.mode == .replay ? "replay" : "", style: .title),
+            Fact(long: view.mode == .replay ? "btviz replay" : view.mode == .attached ? "btviz attach" : "btviz",
+                 short: view.mode == .replay ? "replay" : view.mode == .attached ? "attach" : "", style: .title),
             Fact(long: h.dataset, short: h.dataset, style: .bold),
             Fact(long: h.inputShape.map(String.init).joined(separator: "x"), short: "", style: .normal, dropsFirst: true),
             Fact(long: h.modelTitle, short: h.modelTitle, style: .normal),
@@ -24,9 +25,9 @@ extension HeaderView {
                       Fact(long: "lr " + Fmt.sig(s.lr, 2), short: "", style: .dim)]
         }
         let st = model.status
-        if st.paused && view.mode == .live { facts.append(Fact(long: " PAUSED ", short: " PAUSED ", style: .warn)) }
+        if st.paused && view.mode.steersTrainer { facts.append(Fact(long: " PAUSED ", short: " PAUSED ", style: .warn)) }
         let total = max(1, step.map { $0.totalSteps > 0 ? $0.totalSteps : h.totalSteps } ?? h.totalSteps)
-        done = view.mode == .live && st.ended && st.failure == nil ? 1 : Float(step?.step ?? 0) / Float(total)
+        done = view.mode.steersTrainer && st.ended && st.failure == nil ? 1 : Float(step?.step ?? 0) / Float(total)
         ended = st.ended
         (status, statusStyle) = Self.statusText(model: model, view: view, step: step, done: done, g)
     }
@@ -38,10 +39,10 @@ extension HeaderView {
     private static func methodAndLambda(model: RunModel, view: ExplorerViewState, step: StepRecord?, _ g: Glyphs) -> (String, String) {
         let st = model.status
         let applied = QuantMethod(recorded: step?.method ?? st.method)
-        let pausedLive = view.mode == .live && st.paused && !st.ended && step != nil
+        let pausedLive = view.mode.steersTrainer && st.paused && !st.ended && step != nil
         let accepted = QuantMethod(recorded: st.method)
-        let shownMethod = view.mode == .live && !pausedLive ? (accepted ?? applied) : applied
-        let lambda = view.mode == .live && !pausedLive ? st.lambda : (step?.lambda ?? st.lambda)
+        let shownMethod = view.mode.steersTrainer && !pausedLive ? (accepted ?? applied) : applied
+        let lambda = view.mode.steersTrainer && !pausedLive ? st.lambda : (step?.lambda ?? st.lambda)
         var m = shownMethod?.label ?? (st.method.isEmpty ? "?" : st.method)
         var lam = g.lambda + " " + Fmt.trim(lambda)
         if pausedLive {

@@ -69,19 +69,19 @@ func drawCompareHeader(_ c: inout Canvas, _ r: Rect, _ v: CompareHeaderView, _ g
 /// row (they used to cover these keys). `layerPages`: the layers need more than one page of the table, so `{ }`
 /// are listed.
 func drawKeyBar(_ c: inout Canvas, _ r: Rect, mode: ExplorerMode, layerPages: Bool, _ g: Glyphs) {
-    let live = mode == .live
+    let live = mode.steersTrainer
     let pages: [(String, String, Bool)] = layerPages ? [("{}", "page", true)] : []
     let items: [(String, String, Bool)] = live ? [
         (MethodKeys.range, "method", true), ("m", "next", true), ("+-", g.lambda, true), ("0", g.lambda + "=0", true),
         (g.left + g.right, "layer", true)] + pages + [("spc", "pause", true), ("s", "save", true), (",.", "smooth", true),
-        ("l", "log", true), ("t", "time-lapse", true), ("g", "grid", true), ("w", "what-if", true), ("d", "detach", true),
+        ("l", "log", true), ("t", "time-lapse", true), ("g", "grid", true), ("w", "what-if", true)] + (mode == .live ? [("d", "detach", true)] : []) + [
         ("?", "help", true),
     ] : [
         (g.left + g.right, "time", true), ("p", "play", true), ("Home/End", "ends", true), ("[ ]", "layer", true)] + pages + [
         (",.", "smooth", true), ("l", "log", true), ("t", "time-lapse", true), ("g", "grid", true), ("w", "what-if", true),
         ("?", "help", true), (MethodKeys.range + " m +- s", "live only", false),
     ]
-    let quit = ("q", "quit")
+    let quit = ("q", mode == .attached ? "leave" : "quit")
     // Every key is shown: when the labels do not fit, they go from the end (those keys stay, bare), "? help"
     // keeps its label so the rest can be looked up. At 80 columns t, g, w, d and ? used to fall off.
     func width(_ list: [(String, String, Bool)]) -> Int {
@@ -154,7 +154,7 @@ func drawHelp(_ c: inout Canvas, mode: ExplorerMode, scroll: Int = 0, _ g: Glyph
 private func helpLines(_ mode: ExplorerMode, _ g: Glyphs) -> [(String, Style)] {
     let pages = ("{ }         a page of layers back / forward (the table's page; the grid shows the selected layer's)", Style.normal)
     var lines: [(String, Style)] = [("btviz explorer " + g.dash + " keys", .title), ("", .normal)]
-    if mode == .live {
+    if mode.steersTrainer {
         let keys = MethodKeys.range
         lines += [
             (keys + String(repeating: " ", count: max(1, 12 - keys.count)) + "method: "
@@ -167,8 +167,12 @@ private func helpLines(_ mode: ExplorerMode, _ g: Glyphs) -> [(String, Style)] {
             pages,
             ("space       pause / resume training", .normal),
             ("s           save a checkpoint now", .normal),
+        ] + (mode == .live ? [
             ("q, Ctrl-C   stop: the trainer saves, then btviz exits", .normal),
-            ("d           detach: close the screen, training goes on (watch again with btviz replay --follow RUN)", .normal),
+            ("d           detach: close the screen, training goes on (steer it again with btviz attach RUN)", .normal),
+        ] : [
+            ("q, d, Esc   leave: the run goes on (its trainer took these keys through RUN/requests)", .normal),
+        ]) + [
             (", .         less / more smoothing of the curves (0, 0.6, 0.8, 0.9, 0.95, 0.99)", .normal),
             ("l           loss on a log axis, or back", .normal),
             ("t           time-lapse: the layer's histograms over time (time down), transitions traced", .normal),

@@ -13,7 +13,13 @@ public enum KeyInput: Equatable, Sendable {
 
 public enum MouseKind: Sendable, Equatable { case press, release, drag, wheelUp, wheelDown }
 
-public enum ExplorerMode: Sendable, Equatable { case live, replay }
+/// live: the screen of the process that trains; attached: `btviz attach RUN`, another process steering a running
+/// trainer through its run folder (q leaves it, the run goes on); replay: recorded steps, nothing to steer.
+public enum ExplorerMode: Sendable, Equatable {
+    case live, attached, replay
+    /// The trainer keys (method, λ, pause, save) reach a running trainer.
+    public var steersTrainer: Bool { self != .replay }
+}
 
 public enum ExplorerAction: Equatable, Sendable {
     case method(QuantMethod)
@@ -70,7 +76,7 @@ public enum KeyMap {
         default: break
         }
         switch mode {
-        case .live:
+        case .live, .attached:
             switch key {
             case .char(let c) where MethodKeys.method(for: c) != nil: return .method(MethodKeys.method(for: c)!)
             case .char("m"), .char("M"): return .cycleMethod
@@ -81,7 +87,8 @@ public enum KeyMap {
             case .right, .down: return .nextLayer
             case .char(" "), .char("p"): return .togglePause
             case .char("s"), .char("S"): return .save
-            case .char("d"), .char("D"): return .detach
+            case .char("d"), .char("D"): return mode == .live ? .detach : .quit
+            case .escape where mode == .attached: return .quit
             default: return nil
             }
         case .replay:
