@@ -37,6 +37,15 @@ public enum BatchGroups {
         return (0..<p.count).map(p.range)
     }
 
+    /// The images rank `rank` of `ranks` trains on in a batch of `images`: its run of whole groups
+    /// (`GroupTree.groups(ofRank:)`), which needs at least as many groups as ranks.
+    public static func images(ofRank rank: Int, ranks: Int, batch images: Int) -> Range<Int> {
+        let all = ranges(images: images)
+        let mine = GroupTree.groups(ofRank: rank, ranks: ranks, groups: all.count)
+        precondition(!mine.isEmpty, "a batch of \(images) has fewer groups than \(ranks) ranks")
+        return all[mine.lowerBound].lowerBound..<all[mine.upperBound - 1].upperBound
+    }
+
     /// Unit ranges (rows, pixels, tiles) of each group, `perImage` units per image.
     public static func units(_ groups: [Range<Int>], perImage: Int) -> [Range<Int>] {
         groups.map { ($0.lowerBound * perImage)..<($0.upperBound * perImage) }
@@ -102,4 +111,9 @@ public protocol StepPeers: AnyObject {
     func share(ofBatch images: Int) -> (images: Range<Int>, sums: any BatchSumming)
     /// Every rank's `message` (the same length on every rank), in rank order.
     func exchange(_ message: [UInt8]) -> [[UInt8]]
+}
+
+extension StepPeers {
+    /// This rank's images of a batch of `images` (what `share(ofBatch:)` will hand it), for reading only those.
+    public func images(ofBatch images: Int) -> Range<Int> { BatchGroups.images(ofRank: rank, ranks: size, batch: images) }
 }

@@ -54,29 +54,41 @@ public struct Augmenter: Sendable {
     /// the image, clipped at the border) is set to 0, the normalized mean, and it is mirrored with probability 1/2
     /// if flips are on. `scratch` holds one image. The draws come in that order, so turning flips on leaves the
     /// crops and cutouts of a run without them as they were.
+    /// `only`: the images to change (a rank's share of the batch); the draws of the others are made all the same,
+    /// so an image is augmented alike whichever process holds it.
     public func augment(_ batch: UnsafeMutablePointer<Float>, n: Int, height h: Int, width w: Int, channels c: Int,
-                        scratch: UnsafeMutablePointer<Float>, rng: inout RNG, fillValue: [Float]) {
+                        scratch: UnsafeMutablePointer<Float>, rng: inout RNG, fillValue: [Float], only: Range<Int>? = nil) {
         precondition(fillValue.isEmpty || fillValue.count == c, "fillValue needs one value per channel")
         let size = h * w * c
         for b in 0..<n {
+            let d = draws(height: h, width: w, rng: &rng)
+            if let only, !only.contains(b) { continue }
             let img = batch + b * size
-            let p = cropEnabled ? pad : 0
-            let dy = p > 0 ? rng.below(2 * p + 1) - p : 0
-            let dx = p > 0 ? rng.below(2 * p + 1) - p : 0
-            if dy != 0 || dx != 0 {
+            if d.dy != 0 || d.dx != 0 {
                 scratch.update(from: img, count: size)
-                shifted(scratch, img, h: h, w: w, c: c, dy: dy, dx: dx, fill: fillValue)
+                shifted(scratch, img, h: h, w: w, c: c, dy: d.dy, dx: d.dx, fill: fillValue)
             }
-            if cutoutEnabled && cutout > 0 {
-                let cy = rng.below(h), cx = rng.below(w)
+            if let (cy, cx) = d.cutoutCentre {
                 let y0 = max(cy - cutout / 2, 0), y1 = min(cy - cutout / 2 + cutout, h)
                 let x0 = max(cx - cutout / 2, 0), x1 = min(cx - cutout / 2 + cutout, w)
                 if x0 < x1 {
                     for y in y0..<y1 { (img + (y * w + x0) * c).update(repeating: 0, count: (x1 - x0) * c) }
                 }
             }
-            if flipEnabled && rng.below(2) == 1 { mirror(img, h: h, w: w, c: c) }
+            if d.flip { mirror(img, h: h, w: w, c: c) }
         }
+    }
+
+    /// One image's random choices, drawn in the recipe's order: shift, cutout centre, flip.
+    struct Draws { var dy = 0, dx = 0, cutoutCentre: (Int, Int)?, flip = false }
+
+    func draws(height h: Int, width w: Int, rng: inout RNG) -> Draws {
+        var d = Draws()
+        let p = cropEnabled ? pad : 0
+        if p > 0 { d.dy = rng.below(2 * p + 1) - p; d.dx = rng.below(2 * p + 1) - p }
+        if cutoutEnabled && cutout > 0 { let cy = rng.below(h); d.cutoutCentre = (cy, rng.below(w)) }
+        if flipEnabled { d.flip = rng.below(2) == 1 }
+        return d
     }
 
     /// Copies images `indices` of `set` into `out` and their labels into `labels`, then augments them if `augment`.

@@ -16,6 +16,10 @@ public protocol ImageSource {
     /// approximate it (see `NpzStream`). Either way the same order and source give the same images.
     func pass(_ order: PassOrder) throws -> ImageReader
 
+    /// The same pass read by position, only the images asked for (a rank's share of each batch), where the storage
+    /// allows it; nil where `pass`'s reader is the way (a set in memory copies only its share anyway).
+    func sharePass(_ order: PassOrder) -> ImageReader?
+
     /// The first `n` images in stored order (all of them when n is 0 or at least `count`).
     func prefix(_ n: Int) -> ImageSource
 }
@@ -29,6 +33,9 @@ public enum PassOrder {
 /// One pass, read a batch at a time. `read` returns how many images it wrote (fewer at the end, 0 after it).
 public protocol ImageReader: AnyObject {
     func read(_ n: Int, into pixels: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) throws -> Int
+    /// The next `n` images' labels, and the pixels of those at positions `only` (a rank's share of a batch; the
+    /// others' slots are left as they were). Returns how many images the pass moved past.
+    func read(_ n: Int, only: Range<Int>, into pixels: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) throws -> Int
     /// Moves past `n` images without writing them (a resumed run skips its epoch's finished steps).
     func skip(_ n: Int) throws
 }
@@ -52,6 +59,8 @@ extension ImageSet: ImageSource {
 
     public func prefix(_ n: Int) -> ImageSource { first(n) }
 
+    public func sharePass(_ order: PassOrder) -> ImageReader? { nil }
+
     /// The first `limit` images (all of them when limit is 0).
     public func first(_ limit: Int) -> ImageSet {
         guard limit > 0, limit < count else { return self }
@@ -69,11 +78,15 @@ final class ImageSetReader: ImageReader {
     init(_ set: ImageSet, order: [Int]?) { self.set = set; self.order = order }
 
     func read(_ n: Int, into out: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) throws -> Int {
+        try read(n, only: 0..<n, into: out, labels: labels)
+    }
+
+    func read(_ n: Int, only: Range<Int>, into out: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) throws -> Int {
         let m = max(0, min(n, set.count - next)), size = set.imageSize
         set.pixels.withUnsafeBufferPointer { pix in
             for b in 0..<m {
                 let idx = order?[next + b] ?? next + b
-                (out + b * size).update(from: pix.baseAddress! + idx * size, count: size)
+                if only.contains(b) { (out + b * size).update(from: pix.baseAddress! + idx * size, count: size) }
                 labels[b] = set.labels[idx]
             }
         }

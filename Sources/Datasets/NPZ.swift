@@ -36,6 +36,12 @@ public final class NpzFile {
         return e
     }
 
+    /// A stored (not compressed) member's size, from the archive's central directory; nil if it is compressed or absent.
+    func storedSize(_ name: String) -> Int? {
+        guard let e = archive[name + ".npy"], !e.isCompressed, e.uncompressedSize <= UInt64(Int.max) else { return nil }
+        return Int(e.uncompressedSize)
+    }
+
     private func bad(_ name: String) -> (String) -> BTError {
         { [path] in BTError("bad .npz file \(path): array '\(name)': \($0)") }
     }

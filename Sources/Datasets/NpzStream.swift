@@ -79,7 +79,27 @@ public final class NpzImageStream: ImageSource {
     }
 
     public func pass(_ order: PassOrder) throws -> ImageReader {
-        // The first `count` images in stored order, as (part, rows) pieces.
+        let (pieces, rng) = plan(order)
+        return NpzPass(self, pieces: pieces, rng: rng)
+    }
+
+    /// The same pass (the same images in the same order) reading only the images asked for, by position in their
+    /// files; nil when the parts are compressed (`NpzRows`).
+    public func sharePass(_ order: PassOrder) -> ImageReader? {
+        guard let rows = rowAccess else { return nil }
+        let (pieces, rng) = plan(order)
+        return NpzRowsPass(self, rows: rows, pieces: pieces, rng: rng)
+    }
+
+    /// Opened on the first share pass and kept: every epoch reads the same files.
+    private lazy var rowAccess: NpzRows? = NpzRows(self)
+
+    /// Rows read by share passes so far.
+    public var rowsReadByPosition: Int { rowAccess?.rowsRead ?? 0 }
+
+    /// A pass's plan: the first `count` images in stored order as (part, rows) pieces, the pieces shuffled for a
+    /// shuffled pass, and the RNG the shuffle buffer then draws from.
+    private func plan(_ order: PassOrder) -> (pieces: [(part: Int, rows: Range<Int>)], rng: RNG?) {
         var pieces: [(part: Int, rows: Range<Int>)] = [], left = count
         for (i, p) in parts.enumerated() where left > 0 {
             let n = min(left, p.labels.count)
@@ -87,12 +107,93 @@ public final class NpzImageStream: ImageSource {
         }
         switch order {
         case .stored:
-            return NpzPass(self, pieces: pieces, rng: nil)
+            return (pieces, nil)
         case .shuffled(var rng):
             for i in stride(from: pieces.count - 1, to: 0, by: -1) { pieces.swapAt(i, rng.below(i + 1)) }
-            return NpzPass(self, pieces: pieces, rng: rng)
+            return (pieces, rng)
         }
     }
+}
+
+/// A pass by position: `NpzPass`'s order, followed with image positions instead of bytes (its shuffle buffer
+/// holds (part, row) pairs), so it hands out the same images in the same order while reading only those asked for.
+final class NpzRowsPass: ImageReader {
+    private let rows: NpzRows
+    private let labels: [[Int32]]
+    private let pieces: [(part: Int, rows: Range<Int>)]
+    private var rng: RNG?
+    private let shuffleBuffer: Int, count: Int, channels: Int, planeSize: Int
+    private var piece = 0, row = 0  // the stored sequence's next image
+    private var bufferPart: [Int32] = [], bufferRow: [Int32] = [], filled = 0, primed = false
+    private var scratch: [UInt8]
+
+    init(_ source: NpzImageStream, rows: NpzRows, pieces: [(part: Int, rows: Range<Int>)], rng: RNG?) {
+        self.rows = rows; self.pieces = pieces; self.rng = rng
+        labels = source.parts.map(\.labels)
+        shuffleBuffer = source.shuffleBuffer; count = source.count
+        channels = source.channels; planeSize = source.height * source.width
+        scratch = [UInt8](repeating: 0, count: rows.imageBytes)
+        row = pieces.first?.rows.lowerBound ?? 0
+    }
+
+    func read(_ n: Int, into out: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) throws -> Int {
+        try read(n, only: 0..<n, into: out, labels: labels)
+    }
+
+    func read(_ n: Int, only: Range<Int>, into out: UnsafeMutablePointer<Float>, labels out_labels: UnsafeMutablePointer<Int32>) throws -> Int {
+        var written = 0
+        while written < n, let (p, r) = next() {
+            out_labels[written] = labels[p][r]
+            if only.contains(written) {
+                try scratch.withUnsafeMutableBytes { try rows.read(part: p, row: r, into: $0.baseAddress!) }
+                scratch.withUnsafeBufferPointer { planarToNHWC($0.baseAddress!, out + written * rows.imageBytes, channels: channels, plane: planeSize) }
+            }
+            written += 1
+        }
+        return written
+    }
+
+    func skip(_ n: Int) throws {
+        for _ in 0..<max(0, n) { guard next() != nil else { return } }
+    }
+
+    /// The stored sequence's next image position, as NpzPass's reader thread would queue it.
+    private func following() -> (Int, Int)? {
+        while piece < pieces.count && row >= pieces[piece].rows.upperBound {
+            piece += 1
+            if piece < pieces.count { row = pieces[piece].rows.lowerBound }
+        }
+        guard piece < pieces.count else { return nil }
+        defer { row += 1 }
+        return (pieces[piece].part, row)
+    }
+
+    /// The pass's next image position: NpzPass.nextImage's draws over positions.
+    private func next() -> (Int, Int)? {
+        guard var r = rng else { return following() }
+        defer { rng = r }
+        if !primed {
+            let cap = min(shuffleBuffer, count)
+            bufferPart = [Int32](repeating: 0, count: cap); bufferRow = bufferPart
+            while filled < cap, let (p, q) = following() { bufferPart[filled] = Int32(p); bufferRow[filled] = Int32(q); filled += 1 }
+            primed = true
+        }
+        guard filled > 0 else { return nil }
+        let j = r.below(filled)
+        let out = (Int(bufferPart[j]), Int(bufferRow[j]))
+        if let (p, q) = following() {
+            bufferPart[j] = Int32(p); bufferRow[j] = Int32(q)
+        } else {
+            filled -= 1
+            bufferPart[j] = bufferPart[filled]; bufferRow[j] = bufferRow[filled]
+        }
+        return out
+    }
+}
+
+/// Planar (C, H, W) bytes to NHWC floats in [0, 1].
+func planarToNHWC(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>, channels c: Int, plane hw: Int) {
+    for p in 0..<hw { for k in 0..<c { dst[p * c + k] = Float(src[k * hw + p]) * (1 / 255) } }
 }
 
 /// One pass: a reader thread fills a bounded queue; `read` takes images from it, through the shuffle buffer.
@@ -104,6 +205,9 @@ final class NpzPass: ImageReader {
     // The shuffle buffer (shuffled passes only).
     private var buffer: [UInt8] = [], bufferLabels: [Int32] = [], filled = 0, primed = false
     private var scratch: [UInt8]
+    /// The image taken from the queue into a freed slot of the buffer. Not `scratch`: that holds the image drawn
+    /// (the caller's), and taking the next one into it handed out the stored sequence's pixels with the drawn labels.
+    private var incoming: [UInt8]
     private let done = DispatchSemaphore(value: 0)
 
     init(_ source: NpzImageStream, pieces: [(part: Int, rows: Range<Int>)], rng: RNG?) {
@@ -112,6 +216,7 @@ final class NpzPass: ImageReader {
         imageBytes = source.channels * source.height * source.width
         queue = ImageQueue(capacity: NpzImageStream.queueImages, imageBytes: imageBytes)
         scratch = [UInt8](repeating: 0, count: imageBytes)
+        incoming = scratch
         let queue = queue, imageBytes = imageBytes, done = done
         let parts = source.parts, shape = (source.channels, source.height, source.width)
         let thread = Thread {
@@ -165,11 +270,20 @@ final class NpzPass: ImageReader {
     }
 
     func read(_ n: Int, into out: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) throws -> Int {
+        try read(n, only: 0..<n, into: out, labels: labels)
+    }
+
+    /// Every image is taken from the stream (the order depends on it); only `only`'s are converted.
+    func read(_ n: Int, only: Range<Int>, into out: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) throws -> Int {
         var written = 0
         while written < n {
             guard let label = try nextImage(into: &scratch) else { break }
             labels[written] = label
-            scratch.withUnsafeBufferPointer { planarToNHWC($0.baseAddress!, out + written * imageBytes) }
+            if only.contains(written) {
+                scratch.withUnsafeBufferPointer {
+                    planarToNHWC($0.baseAddress!, out + written * imageBytes, channels: source.channels, plane: source.height * source.width)
+                }
+            }
             written += 1
         }
         return written
@@ -211,19 +325,14 @@ final class NpzPass: ImageReader {
     }
 
     private func takeInto(slot: Int) throws -> Int32? {
-        try queue.take(into: &scratch).map { label in
-            buffer.withUnsafeMutableBufferPointer { b in scratch.withUnsafeBufferPointer { s in
+        try queue.take(into: &incoming).map { label in
+            buffer.withUnsafeMutableBufferPointer { b in incoming.withUnsafeBufferPointer { s in
                 (b.baseAddress! + slot * imageBytes).update(from: s.baseAddress!, count: imageBytes)
             } }
             return label
         }
     }
 
-    /// Planar (C, H, W) bytes to NHWC floats in [0, 1].
-    private func planarToNHWC(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<Float>) {
-        let c = source.channels, hw = source.height * source.width
-        for p in 0..<hw { for k in 0..<c { dst[p * c + k] = Float(src[k * hw + p]) * (1 / 255) } }
-    }
 }
 
 /// A bounded FIFO of images between the reader thread and the pass. `put` blocks while it is full (so reading

@@ -24,7 +24,7 @@ public final class RankBatchSums: BatchSumming {
         batch = images
         allGroups = BatchGroups.ranges(images: images)
         mine = GroupTree.groups(ofRank: comm.rank, ranks: comm.size, groups: allGroups.count)
-        return allGroups[mine.lowerBound].lowerBound..<allGroups[mine.upperBound - 1].upperBound
+        return BatchGroups.images(ofRank: comm.rank, ranks: comm.size, batch: images)
     }
 
     public func localGroups(images: Int) -> [Range<Int>] {

@@ -65,7 +65,8 @@ public final class RestorationTraining: TrainingTask {
     public var dataIdentity: DataIdentity? { nil }  // the training images are sampled as patches; the config names them
     public var normalization: (mean: [Float], std: [Float]) { ([0], [1]) }
 
-    public func batch(step: Int, into x: UnsafeMutablePointer<Float>) throws -> (n: Int, targets: Targets) {
+    /// Restoration trains on one process (ranks refuse it), so `share` is always the whole batch.
+    public func batch(step: Int, into x: UnsafeMutablePointer<Float>, share: ((Int) -> Range<Int>)?) throws -> (n: Int, targets: Targets) {
         net.setSpatial(h: patches.inputSide, w: patches.inputSide)
         patches.fill(step: step, input: x, target: target.ptr)
         return (patches.batchSize, .values(target.ptr))

@@ -154,7 +154,8 @@ public final class Trainer {
 
             let e = step / stepsPerEpoch
             let started = Date()
-            let (n, targets) = try task.batch(step: step, into: x.ptr)
+            // A rank reads, normalizes and augments only its share of the batch (`trainStep` trains on it).
+            let (n, targets) = try task.batch(step: step, into: x.ptr, share: peers.map { p in { p.images(ofBatch: $0) } })
             let logThis = (step + 1) % config.logEvery == 0 || step + 1 == totalSteps
             let result = trainStep(n: n, targets: targets, lr: cosineLearningRate(base: config.lr, step: step, total: totalSteps),
                                    measure: logThis)

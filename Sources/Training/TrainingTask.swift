@@ -30,13 +30,21 @@ public protocol TrainingTask: AnyObject {
     var normalization: (mean: [Float], std: [Float]) { get }
     /// Batch `step`, the same whatever ran before (so a resumed run sees what it would have): inputs into
     /// `x`, and the targets, which point into the task's own buffers until the next call.
-    func batch(step: Int, into x: UnsafeMutablePointer<Float>) throws -> (n: Int, targets: Targets)
+    /// `share`, given the batch's size, names the images this process trains on (a rank's): only those are read.
+    func batch(step: Int, into x: UnsafeMutablePointer<Float>, share: ((Int) -> Range<Int>)?) throws -> (n: Int, targets: Targets)
     /// The batch the untrained network is first shown (step 0's record).
     func firstBatch(into x: UnsafeMutablePointer<Float>) throws -> (n: Int, targets: Targets)
     /// The test metric and loss under `method` (its quantizers as they stand).
     func evaluate(_ engine: StepEngine, method: QuantMethod, x: UnsafeMutablePointer<Float>) throws -> (metric: Float, loss: Float)
     /// Re-estimates batch-norm statistics under `method` on `images` training images; how many it used.
     func recalibrateBatchNorm(_ engine: StepEngine, method: QuantMethod, images: Int, x: UnsafeMutablePointer<Float>) throws -> Int
+}
+
+extension TrainingTask {
+    /// The whole batch `step`.
+    public func batch(step: Int, into x: UnsafeMutablePointer<Float>) throws -> (n: Int, targets: Targets) {
+        try batch(step: step, into: x, share: nil)
+    }
 }
 
 /// The task a configuration describes, its data loaded; `resume` keeps a checkpoint's input normalization.
@@ -107,8 +115,8 @@ public final class ClassificationTask: TrainingTask {
     public var dataIdentity: DataIdentity? { identity }
     public var normalization: (mean: [Float], std: [Float]) { (normalizer.mean, normalizer.std) }
 
-    public func batch(step: Int, into x: UnsafeMutablePointer<Float>) throws -> (n: Int, targets: Targets) {
-        (try batches.fill(step: step, into: x, labels: labels), .labels(labels))
+    public func batch(step: Int, into x: UnsafeMutablePointer<Float>, share: ((Int) -> Range<Int>)?) throws -> (n: Int, targets: Targets) {
+        (try batches.fill(step: step, into: x, labels: labels, share: share), .labels(labels))
     }
 
     public func firstBatch(into x: UnsafeMutablePointer<Float>) throws -> (n: Int, targets: Targets) {

@@ -273,6 +273,46 @@ final class MPILaunchTests: XCTestCase {
         XCTAssertEqual(try epochFigures(ranks), try epochFigures(one))
     }
 
+    /// ImageNet 64x64's layout with stored parts (as numpy.savez writes them), 2 x 48 training and 32 validation
+    /// images of 10 classes, written by Python's zipfile alone.
+    private func storedImageNet64() throws -> String {
+        let dir = temporaryDirectory()
+        let script = """
+        import struct, sys, zipfile
+        def npy(descr, shape, payload):
+            head = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+            head = head + " " * (64 - (10 + len(head) + 1) % 64) + "\\n"
+            return b"\\x93NUMPY\\x01\\x00" + struct.pack("<H", len(head)) + head.encode() + payload
+        for name, n, seed in [("train_data_batch_1", 48, 1), ("train_data_batch_2", 48, 2), ("val_data", 32, 3)]:
+            labels = [(i * 7 + seed) % 10 + 1 for i in range(n)]
+            # Each class its own colour, plus a little texture: learnable in a few steps.
+            data = bytes((labels[i] * 23 + (k % 64) * (k // 4096 + 1) + i) % 256 for i in range(n) for k in range(12288))
+            with zipfile.ZipFile("%s/%s.npz" % (sys.argv[1], name), "w") as z:
+                for member, payload in [("data.npy", npy("|u1", "(%d, 12288)" % n, data)), ("labels.npy", npy("<i8", "(%d,)" % n, struct.pack("<%dq" % n, *labels)))]:
+                    with z.open(zipfile.ZipInfo(member), "w", force_zip64=True) as f:
+                        f.write(payload)
+        """
+        let o = try runProgram("/usr/bin/env", ["python3", "-c", script, dir])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        return dir
+    }
+
+    /// A rank reads only its share of each batch from stored parts, by position (`NpzRows`), and the run still ends
+    /// with one process's bits (which reads the parts in order, whole).
+    func testRanksReadingTheirShareOfStoredImageNet64PartsGiveOneProcessBits() throws {
+        let data = try storedImageNet64(), dir = temporaryDirectory()
+        func args(_ run: String) -> [String] {
+            ["train", "--headless", "--dataset", "imagenet64", "--data-dir", data, "--method", "bt", "--k", "8", "--batch-size", "32",
+             "--epochs", "2", "--seed", "0", "--threads", "1", "--run-dir", run]
+        }
+        let one = try btviz(args(dir + "/one"), timeout: 300)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let two = try mpirun(2, args(dir + "/two"))
+        XCTAssertEqual(two.status, 0, two.stderr)
+        XCTAssertEqual(try checkpoint(dir + "/two"), try checkpoint(dir + "/one"), "2 ranks reading their shares: another checkpoint")
+        XCTAssertEqual(try epochFigures(dir + "/two"), try epochFigures(dir + "/one"))
+    }
+
     /// What ranks cannot share is refused on every rank before anything is written: a batch with fewer groups of
     /// images than ranks, and restoration.
     func testALaunchTrainCannotShareIsRefusedBeforeAnythingIsWritten() throws {

@@ -51,6 +51,10 @@ final class NPZTests: XCTestCase {
         XCTAssertEqual(a.labels, b.labels)
         XCTAssertNotEqual(a.labels, c.labels)
         XCTAssertEqual(signature(a).sorted { $0.lexicographicallyPrecedes($1) }, signature(stored).sorted { $0.lexicographicallyPrecedes($1) })
+        // Each image keeps its own label (the shuffle once handed out the stored order's pixels with drawn labels).
+        var labelOf: [[Float]: Int32] = [:]
+        for (i, sig) in signature(stored).enumerated() { labelOf[sig] = stored.labels[i] }
+        for (i, sig) in signature(a).enumerated() { XCTAssertEqual(labelOf[sig], a.labels[i], "image \(i) of the shuffled pass") }
         XCTAssertNotEqual(a.labels, stored.labels)
         // Skipping is reading without the copy: the rest of the pass is the same.
         let r = try s.pass(.shuffled(RNG(seed: 1, stream: .shuffle, 0)))
