@@ -114,6 +114,23 @@ final class MPILaunchTests: XCTestCase {
         }
     }
 
+    /// `srun --mpi=pmix -n 2 btviz train ...`: Slurm starts the ranks itself (no mpirun), through PMIx; the run ends
+    /// with one process's bits.
+    func testSrunStartsTheRanksDirectlyAndTheRunEndsWithOneProcessBits() throws {
+        let sinfo = try runProgram("/usr/bin/env", ["sinfo", "-h", "-N", "-o", "%T"])
+        XCTAssertEqual(sinfo.status, 0, "no Slurm cluster (scripts/slurm-cluster start): \(sinfo.stderr)")
+        guard sinfo.status == 0 else { return }
+        let dir = temporaryDirectory()
+        let one = try btviz(trainArgs(dir + "/one", epochs: 1), timeout: 300)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        // srun waits for its allocation and the steps (the test's own limit: a busy machine may start it late).
+        let o = try runProgram("/usr/bin/env", ["srun", "--mpi=pmix", "-n", "2", "--oversubscribe", btvizPath] + trainArgs(dir + "/srun", epochs: 1),
+                               timeout: 400)
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(o.stdout.contains("(2 ranks)"), o.stdout)
+        XCTAssertEqual(try checkpoint(dir + "/srun"), try checkpoint(dir + "/one"), "srun's 2 ranks: another checkpoint than one process's")
+    }
+
     func testALaunchWithoutOpenMPISaysWhatIsMissing() throws {
         let o = try btviz(["reduce-bench", "--k", "1", "--repeats", "1"],
                           environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1", "BTVIZ_MPI_LIBRARY": "/nonexistent/libmpi.so.40"])
