@@ -95,11 +95,11 @@ extension StringProtocol {
     }
 }
 
-/// Runs `body(worker)` for worker in 0..<n on n threads and waits for all of them.
+/// Runs `body(worker)` for worker in 0..<n on n threads (`WorkerPool`) and waits for all of them.
 @inline(__always)
 public func parallelFor(_ n: Int, _ body: (Int) -> Void) {
     if n <= 1 { body(0); return }
-    DispatchQueue.concurrentPerform(iterations: n, execute: body)
+    WorkerPool.shared.run(n, body)
 }
 
 /// The half-open slice of 0..<total that worker `w` of `n` owns (contiguous, deterministic).
@@ -117,7 +117,7 @@ public func workerRange(_ w: Int, of n: Int, total: Int) -> Range<Int> {
 public func parallelBlocks(_ n: Int, total: Int, block: Int, _ body: (Int, Range<Int>) -> Void) {
     if n <= 1 || total <= block { body(0, 0..<total); return }
     let next = BlockCounter()
-    DispatchQueue.concurrentPerform(iterations: min(n, (total + block - 1) / block)) { wk in
+    WorkerPool.shared.run(min(n, (total + block - 1) / block)) { wk in
         while true {
             let lo = next.claim(block)
             if lo >= total { return }
@@ -166,7 +166,7 @@ public func parallelRanges(_ n: Int, _ ranges: [Range<Int>], _ body: (Int, Int, 
         return
     }
     let next = BlockCounter()
-    DispatchQueue.concurrentPerform(iterations: min(n, ranges.count)) { wk in
+    WorkerPool.shared.run(min(n, ranges.count)) { wk in
         while true {
             let b = next.claim(1)
             if b >= ranges.count { return }
