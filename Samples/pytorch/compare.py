@@ -113,10 +113,20 @@ def torch_version():
     return r.stdout.strip() if r.returncode == 0 else None
 
 
+def ensure_numpy():
+    """The ResNet reference (resnet.py) reads CIFAR through numpy, which torch's wheel does not pull in."""
+    if subprocess.run([str(VENV_PY), "-c", "import numpy"], capture_output=True).returncode == 0:
+        return
+    say(f"installing numpy into {VENV}")
+    if subprocess.run([str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", "numpy"]).returncode != 0:
+        sys.exit(f"could not install numpy into {VENV}; the ResNet rows need it")
+
+
 def ensure_torch():
-    """Returns the torch version in .venv, creating the venv and installing torch first if needed."""
+    """Returns the torch version in .venv, creating the venv and installing torch (and numpy) first if needed."""
     v = torch_version()
     if v:
+        ensure_numpy()
         return v
     if not VENV_PY.exists():
         say(f"creating {VENV}")
@@ -134,6 +144,7 @@ def ensure_torch():
     if not v:
         sys.exit(f"torch installed but does not import in {VENV_PY}")
     say(f"installed torch {v}")
+    ensure_numpy()
     return v
 
 
