@@ -1,3 +1,4 @@
+import BTCore
 import Kernels
 import Layers
 
@@ -29,15 +30,28 @@ public final class Adam {
     /// The largest step count (what older checkpoints stored as one number).
     public var t: Int { moments.values.map(\.t).max() ?? 0 }
 
+    /// Elements a block of the update holds: every parameter's elements are cut into blocks of this many, and the
+    /// blocks of all parameters go out to the workers in one region. The update is elementwise, so the result is
+    /// the same however it is cut or whoever runs a block.
+    static let blockElements = 16_384
+
     public func step(_ params: [Param], lr: Float) {
         let (b1, b2, eps) = (beta1, beta2, eps)
-        for p in params {
+        var blocks: [(param: Int, range: Range<Int>)] = []
+        var factors: [(stepSize: Float, invC2: Float, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)] = []
+        for (i, p) in params.enumerated() {
             let s = moments(for: p.name, count: p.count)
             s.t += 1
             let c1 = 1 - powf(b1, Float(s.t)), c2 = 1 - powf(b2, Float(s.t))
-            let stepSize = lr / c1, invC2 = 1 / c2
-            let w = p.value.ptr, g = p.grad.ptr, mi = s.m.ptr, vi = s.v.ptr
-            for j in 0..<p.count {
+            factors.append((lr / c1, 1 / c2, s.m.ptr, s.v.ptr))
+            for lo in stride(from: 0, to: p.count, by: Self.blockElements) {
+                blocks.append((i, lo..<min(lo + Self.blockElements, p.count)))
+            }
+        }
+        parallelRanges(Workers.count, blocks.map(\.range)) { _, b, range in
+            let p = params[blocks[b].param], f = factors[blocks[b].param]
+            let w = p.value.ptr, g = p.grad.ptr, mi = f.m, vi = f.v, stepSize = f.stepSize, invC2 = f.invC2
+            for j in range {
                 let gj = g[j]
                 mi[j] = b1 * mi[j] + (1 - b1) * gj
                 vi[j] = b2 * vi[j] + (1 - b2) * gj * gj
