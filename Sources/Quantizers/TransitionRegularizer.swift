@@ -47,8 +47,10 @@ public struct TransitionRegularizer: Sendable {
     }
 
     /// Adds d(-lambda * E[R]) / dW to `grad`, from each channel's transitions and jump heights.
+    /// `elements`: only these weights' gradients (a block of the layer); each weight's terms are added in the same
+    /// order whatever the block, so a layer cut into blocks gets the bits of the whole.
     public func addGradient(fit: QuantFit, weights w: UnsafeBufferPointer<Float>, lambda: Float,
-                            into grad: UnsafeMutableBufferPointer<Float>) {
+                            into grad: UnsafeMutableBufferPointer<Float>, elements: Range<Int>? = nil) {
         guard lambda > 0, !fit.isIdentity, !w.isEmpty, fit.firstScale > 0 else { return }
         let sp = noiseRatio * fit.firstScale
         let invSqrt2Pi: Float = 0.398_942_28
@@ -56,7 +58,10 @@ public struct TransitionRegularizer: Sendable {
         // cut-off showed as a 0.5% error in a finite-difference check.)
         let reach = 8 * sp
         let norm = sp * (reduction == .sum ? 1 : Float(w.count))
-        fit.forEachChannel(count: w.count) { c, range in
+        let only = elements ?? 0..<w.count
+        fit.forEachChannel(count: w.count) { c, channel in
+            let range = channel.clamped(to: only)
+            guard !range.isEmpty else { return }
             for (t, h) in fit.transitions(channel: c) where h > 0 {
                 // dL/dw = +lambda * h * phi(|w-t|/s') / s' * sign(w - t)   (divided by N for the mean)
                 let k = lambda * h * invSqrt2Pi / norm

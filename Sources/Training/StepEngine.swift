@@ -127,25 +127,41 @@ public final class StepEngine {
         return Result(taskLoss: loss.loss, metricSum: loss.metricSum, fits: fits, measures: measures)
     }
 
+    /// Weights per block of the regularizer's gradient.
+    static let regularizerBlock = 8192
+
     /// The regularizer's gradient for every quantized layer and, when `measure`, R and the flip fraction.
     private func regularize(fits: [QuantFit], lambda: Float, stepIndex: Int,
                             measure: Bool) -> [TransitionRegularizer.Measure] {
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
         guard fits.contains(where: { !$0.isIdentity }), measure || lambda > 0 else { return measures }
-        // Layers are independent: they go out one at a time as workers come free, each with its own noise stream.
         let order = regularizerOrder, layers = model.quantizedLayers, noise = noise, reg = regularizer, seed = seed
-        measures.withUnsafeMutableBufferPointer { out in
-            parallelBlocks(min(Workers.count, order.count), total: order.count, block: 1) { _, r in
-                for i in r.map({ order[$0] }) {
-                    let w = UnsafeBufferPointer(layers[i].weight.value.buffer)
-                    if measure {
+        if measure {
+            // R and the flip fraction (logged steps): a layer at a time as workers come free, each with its own noise
+            // stream, its sums in one order.
+            measures.withUnsafeMutableBufferPointer { out in
+                parallelBlocks(min(Workers.count, order.count), total: order.count, block: 1) { _, r in
+                    for i in r.map({ order[$0] }) {
                         // Layer i of step s: its own stream, for any number of layers.
                         var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) << 16 | UInt64(i))
-                        out[i] = reg.measure(fit: fits[i], weights: w, noise: noise[i].buffer, rng: &rng)
+                        out[i] = reg.measure(fit: fits[i], weights: UnsafeBufferPointer(layers[i].weight.value.buffer),
+                                             noise: noise[i].buffer, rng: &rng)
                     }
-                    reg.addGradient(fit: fits[i], weights: w, lambda: lambda, into: layers[i].weight.grad.buffer)
                 }
             }
+        }
+        guard lambda > 0 else { return measures }
+        // The gradient is elementwise: every layer cut into blocks, all blocks in one region (a large layer no
+        // longer bounds it), the same bits however they are shared.
+        var blocks: [(layer: Int, range: Range<Int>)] = []
+        for i in order {
+            let n = layers[i].weight.count
+            for lo in stride(from: 0, to: n, by: Self.regularizerBlock) { blocks.append((i, lo..<min(lo + Self.regularizerBlock, n))) }
+        }
+        parallelRanges(Workers.count, blocks.map(\.range)) { _, b, range in
+            let i = blocks[b].layer
+            reg.addGradient(fit: fits[i], weights: UnsafeBufferPointer(layers[i].weight.value.buffer), lambda: lambda,
+                            into: layers[i].weight.grad.buffer, elements: range)
         }
         return measures
     }
