@@ -15,9 +15,10 @@ public final class StepEngine {
     public let regularizer: TransitionRegularizer
     public let seed: UInt64
     private let noise: [FloatBuffer]
-    /// The quantized layers in the order the regularizer hands them to workers: largest first, so the small
-    /// ones fill in at the end (each layer's result is its own, so the split does not change it).
-    private let regularizerOrder: [Int]
+    /// The quantized layers in the order the quantizers' fits and the regularizer's measures hand them to workers:
+    /// largest first, so the small ones fill in at the end (each layer's result is its own, so the split does not
+    /// change it).
+    private let largestFirst: [Int]
 
     public init(model: any Model, spec: QuantSpec, seed: UInt64, noiseRatio: Float = 0.1,
                 regReduction: RegReduction = .sum) {
@@ -28,7 +29,7 @@ public final class StepEngine {
         regularizer = TransitionRegularizer(noiseRatio: noiseRatio, reduction: regReduction)
         let layers = model.quantizedLayers
         noise = layers.map { FloatBuffer(count: $0.weight.count) }
-        regularizerOrder = layers.indices.sorted { layers[$0].weight.count > layers[$1].weight.count }
+        largestFirst = layers.indices.sorted { layers[$0].weight.count > layers[$1].weight.count }
     }
 
     public struct Result {
@@ -53,13 +54,22 @@ public final class StepEngine {
 
     /// Fits `method` to every quantized layer and loads Q(W) as the weights the passes use.
     @discardableResult
+    /// Layers are independent (each has its own quantizer and state), so they go out one at a time as workers come
+    /// free, largest first; each layer's fit is computed as it would be alone, so the bits are the same.
     public func quantize(_ method: QuantMethod) -> [QuantFit] {
-        zip(model.quantizedLayers, quantizers(for: method)).map { layer, q in
-            let w = UnsafeBufferPointer(layer.weight.value.buffer)
-            let fit = q.fit(w)
-            fit.quantize(w, into: layer.effective.buffer)
-            return fit
+        let layers = model.quantizedLayers, qs = quantizers(for: method), order = largestFirst
+        var fits = [QuantFit?](repeating: nil, count: layers.count)
+        fits.withUnsafeMutableBufferPointer { out in
+            parallelBlocks(min(Workers.count, order.count), total: order.count, block: 1) { _, r in
+                for i in r.map({ order[$0] }) {
+                    let w = UnsafeBufferPointer(layers[i].weight.value.buffer)
+                    let fit = qs[i].fit(w)
+                    fit.quantize(w, into: layers[i].effective.buffer)
+                    out[i] = fit
+                }
+            }
         }
+        return fits.map { $0! }
     }
 
     /// What every other quantized method would make of the current latent weights, per layer: a used method's own
@@ -135,7 +145,7 @@ public final class StepEngine {
                             measure: Bool) -> [TransitionRegularizer.Measure] {
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
         guard fits.contains(where: { !$0.isIdentity }), measure || lambda > 0 else { return measures }
-        let order = regularizerOrder, layers = model.quantizedLayers, noise = noise, reg = regularizer, seed = seed
+        let order = largestFirst, layers = model.quantizedLayers, noise = noise, reg = regularizer, seed = seed
         if measure {
             // R and the flip fraction (logged steps): a layer at a time as workers come free, each with its own noise
             // stream, its sums in one order.
