@@ -43,7 +43,12 @@ public enum BatchGroups {
         let all = ranges(images: images)
         let mine = GroupTree.groups(ofRank: rank, ranks: ranks, groups: all.count)
         precondition(!mine.isEmpty, "a batch of \(images) has fewer groups than \(ranks) ranks")
-        return all[mine.lowerBound].lowerBound..<all[mine.upperBound - 1].upperBound
+        return span(of: mine, in: all)
+    }
+
+    /// The images of the groups `mine` of `all`: from the first one's first to the last one's last.
+    public static func span(of mine: Range<Int>, in all: [Range<Int>]) -> Range<Int> {
+        all[mine.lowerBound].lowerBound..<all[mine.upperBound - 1].upperBound
     }
 
     /// Unit ranges (rows, pixels, tiles) of each group, `perImage` units per image.

@@ -175,6 +175,17 @@ public func parallelRanges(_ n: Int, _ ranges: [Range<Int>], _ body: (Int, Int, 
     }
 }
 
+/// Runs `body(tensor, range)` over the elements of every tensor (`counts[tensor]` each) cut into blocks of `block`,
+/// all tensors' blocks in one region, handed out as workers come free. For elementwise work (nothing summed across
+/// elements), which comes out the same however it is cut.
+public func parallelElements(_ n: Int, counts: [Int], block: Int, _ body: (Int, Range<Int>) -> Void) {
+    var blocks: [(tensor: Int, range: Range<Int>)] = []
+    for (t, c) in counts.enumerated() {
+        for lo in stride(from: 0, to: c, by: block) { blocks.append((t, lo..<min(lo + block, c))) }
+    }
+    parallelRanges(n, blocks.map(\.range)) { _, b, range in body(blocks[b].tensor, range) }
+}
+
 /// The next unclaimed index of `parallelBlocks`.
 private final class BlockCounter: @unchecked Sendable {
     private let value = Atomic<Int>(0)

@@ -24,7 +24,7 @@ public final class RankBatchSums: BatchSumming {
         batch = images
         allGroups = BatchGroups.ranges(images: images)
         mine = GroupTree.groups(ofRank: comm.rank, ranks: comm.size, groups: allGroups.count)
-        return BatchGroups.images(ofRank: comm.rank, ranks: comm.size, batch: images)
+        return BatchGroups.span(of: mine, in: allGroups)
     }
 
     public func localGroups(images: Int) -> [Range<Int>] {

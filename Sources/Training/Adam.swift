@@ -37,19 +37,15 @@ public final class Adam {
 
     public func step(_ params: [Param], lr: Float) {
         let (b1, b2, eps) = (beta1, beta2, eps)
-        var blocks: [(param: Int, range: Range<Int>)] = []
         var factors: [(stepSize: Float, invC2: Float, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>)] = []
-        for (i, p) in params.enumerated() {
+        for p in params {
             let s = moments(for: p.name, count: p.count)
             s.t += 1
             let c1 = 1 - powf(b1, Float(s.t)), c2 = 1 - powf(b2, Float(s.t))
             factors.append((lr / c1, 1 / c2, s.m.ptr, s.v.ptr))
-            for lo in stride(from: 0, to: p.count, by: Self.blockElements) {
-                blocks.append((i, lo..<min(lo + Self.blockElements, p.count)))
-            }
         }
-        parallelRanges(Workers.count, blocks.map(\.range)) { _, b, range in
-            let p = params[blocks[b].param], f = factors[blocks[b].param]
+        parallelElements(Workers.count, counts: params.map(\.count), block: Self.blockElements) { i, range in
+            let p = params[i], f = factors[i]
             let w = p.value.ptr, g = p.grad.ptr, mi = f.m, vi = f.v, stepSize = f.stepSize, invC2 = f.invC2
             for j in range {
                 let gj = g[j]

@@ -57,19 +57,25 @@ public final class StepEngine {
     /// Layers are independent (each has its own quantizer and state), so they go out one at a time as workers come
     /// free, largest first; each layer's fit is computed as it would be alone, so the bits are the same.
     public func quantize(_ method: QuantMethod) -> [QuantFit] {
-        let layers = model.quantizedLayers, qs = quantizers(for: method), order = largestFirst
+        let layers = model.quantizedLayers, qs = quantizers(for: method)
         var fits = [QuantFit?](repeating: nil, count: layers.count)
         fits.withUnsafeMutableBufferPointer { out in
-            parallelBlocks(min(Workers.count, order.count), total: order.count, block: 1) { _, r in
-                for i in r.map({ order[$0] }) {
-                    let w = UnsafeBufferPointer(layers[i].weight.value.buffer)
-                    let fit = qs[i].fit(w)
-                    fit.quantize(w, into: layers[i].effective.buffer)
-                    out[i] = fit
-                }
+            eachLayerLargestFirst { i in
+                let w = UnsafeBufferPointer(layers[i].weight.value.buffer)
+                let fit = qs[i].fit(w)
+                fit.quantize(w, into: layers[i].effective.buffer)
+                out[i] = fit
             }
         }
         return fits.map { $0! }
+    }
+
+    /// `body(layer)` for every quantized layer, a layer at a time as workers come free, largest first.
+    private func eachLayerLargestFirst(_ body: (Int) -> Void) {
+        let order = largestFirst
+        parallelBlocks(min(Workers.count, order.count), total: order.count, block: 1) { _, r in
+            for i in r.map({ order[$0] }) { body(i) }
+        }
     }
 
     /// What every other quantized method would make of the current latent weights, per layer: a used method's own
@@ -145,31 +151,23 @@ public final class StepEngine {
                             measure: Bool) -> [TransitionRegularizer.Measure] {
         var measures = [TransitionRegularizer.Measure](repeating: .init(reg: 0, flipFraction: 0), count: fits.count)
         guard fits.contains(where: { !$0.isIdentity }), measure || lambda > 0 else { return measures }
-        let order = largestFirst, layers = model.quantizedLayers, noise = noise, reg = regularizer, seed = seed
+        let layers = model.quantizedLayers, noise = noise, reg = regularizer, seed = seed
         if measure {
-            // R and the flip fraction (logged steps): a layer at a time as workers come free, each with its own noise
-            // stream, its sums in one order.
+            // R and the flip fraction (logged steps): a layer at a time, each with its own noise stream, its sums in
+            // one order.
             measures.withUnsafeMutableBufferPointer { out in
-                parallelBlocks(min(Workers.count, order.count), total: order.count, block: 1) { _, r in
-                    for i in r.map({ order[$0] }) {
-                        // Layer i of step s: its own stream, for any number of layers.
-                        var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) << 16 | UInt64(i))
-                        out[i] = reg.measure(fit: fits[i], weights: UnsafeBufferPointer(layers[i].weight.value.buffer),
-                                             noise: noise[i].buffer, rng: &rng)
-                    }
+                eachLayerLargestFirst { i in
+                    // Layer i of step s: its own stream, for any number of layers.
+                    var rng = RNG(seed: seed, stream: .regularizerNoise, UInt64(stepIndex) << 16 | UInt64(i))
+                    out[i] = reg.measure(fit: fits[i], weights: UnsafeBufferPointer(layers[i].weight.value.buffer),
+                                         noise: noise[i].buffer, rng: &rng)
                 }
             }
         }
         guard lambda > 0 else { return measures }
         // The gradient is elementwise: every layer cut into blocks, all blocks in one region (a large layer no
         // longer bounds it), the same bits however they are shared.
-        var blocks: [(layer: Int, range: Range<Int>)] = []
-        for i in order {
-            let n = layers[i].weight.count
-            for lo in stride(from: 0, to: n, by: Self.regularizerBlock) { blocks.append((i, lo..<min(lo + Self.regularizerBlock, n))) }
-        }
-        parallelRanges(Workers.count, blocks.map(\.range)) { _, b, range in
-            let i = blocks[b].layer
+        parallelElements(Workers.count, counts: layers.map(\.weight.count), block: Self.regularizerBlock) { i, range in
             reg.addGradient(fit: fits[i], weights: UnsafeBufferPointer(layers[i].weight.value.buffer), lambda: lambda,
                             into: layers[i].weight.grad.buffer, elements: range)
         }
